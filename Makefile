@@ -1,0 +1,115 @@
+# SPDX-License-Identifier: ISC
+#
+# relocd: one non-recursive GNU Makefile, no configure step.
+# Objects and binaries go to $(O) (build/, or build-san/ with SANITIZE=1).
+
+PREFIX		?= /usr/local
+SBINDIR		?= $(PREFIX)/sbin
+BINDIR		?= $(PREFIX)/bin
+MANDIR		?= $(PREFIX)/share/man
+SYSCONFDIR	?= /etc
+DESTDIR		?=
+
+CC		?= cc
+PKG_CONFIG	?= pkg-config
+# Every library relocd may link; checked up front for a clear message.
+PKGS		:= xencontrol xenguest xenstore xenlight openssl libpcre2-8
+
+WARNINGS	:= -Wall -Wextra -Wshadow -Wstrict-prototypes \
+		   -Wmissing-prototypes -Wpointer-arith -Wcast-qual
+ifeq ($(CI),true)
+WARNINGS	+= -Werror
+endif
+HARDENING	:= -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
+LDHARDENING	:= -pie -Wl,-z,relro,-z,now
+CFLAGS		?= -O2 -g
+
+ifeq ($(SANITIZE),1)
+O		?= build-san
+SANFLAGS	:= -fsanitize=address,undefined -fno-omit-frame-pointer \
+		   -fno-sanitize-recover=undefined
+else
+O		?= build
+SANFLAGS	:=
+endif
+
+PKG_MISSING	:= $(shell $(PKG_CONFIG) --exists $(PKGS) 2>/dev/null || echo yes)
+ifeq ($(PKG_MISSING),yes)
+$(error missing build dependencies ($(PKGS)); run scripts/install-deps)
+endif
+PCRE_CFLAGS	:= $(shell $(PKG_CONFIG) --cflags libpcre2-8)
+PCRE_LIBS	:= $(shell $(PKG_CONFIG) --libs libpcre2-8)
+
+ALL_CFLAGS	= -std=gnu11 $(WARNINGS) $(HARDENING) $(SANFLAGS) $(CFLAGS) \
+		  $(PCRE_CFLAGS) -Irelocd -MMD -MP
+ALL_LDFLAGS	= $(LDHARDENING) $(SANFLAGS) $(LDFLAGS)
+
+# Modules shared by relocd, relocctl and the tests (everything but main).
+CORE_SRCS	:= relocd/log.c relocd/util.c relocd/sxp.c relocd/acl.c \
+		   relocd/conf.c
+CORE_OBJS	:= $(CORE_SRCS:%.c=$(O)/obj/%.o)
+CORE_LIBS	:= $(PCRE_LIBS)
+
+RELOCD_OBJS	:= $(O)/obj/relocd/relocd.o $(CORE_OBJS)
+
+UNIT_TESTS	:= sxp conf acl log
+UNIT_BINS	:= $(UNIT_TESTS:%=$(O)/tests/test_%)
+
+.SECONDARY:
+.PHONY: all install uninstall check unit bench fuzz lint demo clean
+
+all: $(O)/relocd
+
+$(O)/relocd: $(RELOCD_OBJS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(RELOCD_OBJS) $(CORE_LIBS)
+
+$(O)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(O)/tests/test_%: $(O)/obj/tests/unit/test_%.o $(CORE_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(CORE_OBJS) $(CORE_LIBS)
+
+$(O)/obj/tests/unit/%.o: tests/unit/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itests/unit -c -o $@ $<
+
+unit: $(UNIT_BINS)
+
+# The whole suite: unit tests, config goldens, regress scenarios.  Ends
+# with one "N passed, N failed" line.
+check: all unit
+	O=$(O) tests/run
+
+lint:
+	mandoc -Tlint -W warning man/*.[58]
+	tests/lint-sources
+
+demo: all
+	scripts/demo $(O)
+
+bench fuzz:
+	@echo "not yet: 'make $@' arrives with its issue (see README)" >&2
+	@exit 1
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 \
+	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(SYSCONFDIR)/xen
+	install -m 0755 $(O)/relocd $(DESTDIR)$(SBINDIR)/relocd
+	install -m 0644 man/relocd.8 $(DESTDIR)$(MANDIR)/man8/relocd.8
+	install -m 0644 man/xend-config.sxp.5 \
+	    $(DESTDIR)$(MANDIR)/man5/xend-config.sxp.5
+	install -m 0644 etc/xend-config.sxp.example \
+	    $(DESTDIR)$(SYSCONFDIR)/xen/xend-config.sxp.relocd-example
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/relocd $(DESTDIR)$(MANDIR)/man8/relocd.8 \
+	    $(DESTDIR)$(MANDIR)/man5/xend-config.sxp.5 \
+	    $(DESTDIR)$(SYSCONFDIR)/xen/xend-config.sxp.relocd-example
+
+clean:
+	rm -rf build build-san
+
+-include tests/xen/xen.mk
+-include $(shell find $(O) -name '*.d' 2>/dev/null)

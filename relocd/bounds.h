@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Every size, count and time bound in relocd, in one place, so that a
+ * reviewer can see at a glance how much a peer or a config file can make
+ * us allocate or wait for.
+ */
+#ifndef RELOCD_BOUNDS_H
+#define RELOCD_BOUNDS_H
+
+/* Config files: xend's sample is 12 KiB; 1 MiB leaves room for comments. */
+#define CONF_FILE_MAX		(1024 * 1024)
+/* One atom or string in an sxp file (a long hosts-allow list fits). */
+#define SXP_TOKEN_MAX		4096
+/* List nesting; xend-config.sxp never goes deeper than 2. */
+#define SXP_DEPTH_MAX		16
+/* Nodes in one parse: bounds memory independently of the file size. */
+#define SXP_NODES_MAX		65536
+
+/* hosts-allow: patterns and the length of one. */
+#define ACL_PATTERNS_MAX	128
+#define ACL_PATTERN_MAX		1024
+/* relocd-peers-allow: certificate names, and the length of one. */
+#define PEER_NAMES_MAX		128
+#define PEER_NAME_MAX		255
+
+/* Errors collected while loading one config before giving up. */
+#define CONF_ERRORS_MAX		100
+
+/* Log lines: longer messages are truncated, never split. */
+#define LOG_LINE_MAX		1024
+/* Peer-triggered messages: a burst of this many, then one per second. */
+#define LOG_PEER_BURST_MAX	20
+
+#endif /* RELOCD_BOUNDS_H */

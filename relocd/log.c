@@ -1,0 +1,230 @@
+// SPDX-License-Identifier: ISC
+/*
+ * Logging in the style of OpenBSD's daemons: one set of calls for every
+ * process, lines prefixed with the process role, to stderr in the
+ * foreground (the journal captures it) or to syslog otherwise.
+ *
+ * Runs in every process.  Messages a peer can trigger are rate-limited by a
+ * token bucket, so a hostile client cannot fill the disk through us.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+
+#include "bounds.h"
+#include "log.h"
+
+static int		 log_stderr = LOG_TO_STDERR;
+static int		 log_verbose;
+static const char	*log_procname = "relocd";
+static log_sink_fn	 log_sink;
+static log_clock_fn	 log_clock;
+
+/* Peer-message bucket: LOG_PEER_BURST_MAX tokens, one more per second. */
+static double		 bucket_tokens = LOG_PEER_BURST_MAX;
+static double		 bucket_stamp;
+static unsigned long	 bucket_dropped;
+
+void
+log_init(int to_stderr, int facility)
+{
+	log_stderr = to_stderr;
+	if (!to_stderr)
+		openlog("relocd", LOG_PID | LOG_NDELAY, facility);
+	tzset();
+}
+
+void
+log_procinit(const char *procname)
+{
+	if (procname != NULL)
+		log_procname = procname;
+}
+
+void
+log_setverbose(int verbose)
+{
+	log_verbose = verbose;
+}
+
+int
+log_getverbose(void)
+{
+	return log_verbose;
+}
+
+void
+log_set_sink(log_sink_fn sink)
+{
+	log_sink = sink;
+}
+
+void
+log_set_clock(log_clock_fn clock_fn)
+{
+	log_clock = clock_fn;
+}
+
+static void
+log_emit(int priority, const char *line)
+{
+	if (log_sink != NULL) {
+		log_sink(priority, line);
+		return;
+	}
+	if (log_stderr) {
+		/* One fprintf per line, so lines from children do not mix. */
+		fprintf(stderr, "%s: %s\n", log_procname, line);
+		fflush(stderr);
+	} else
+		syslog(priority, "%s: %s", log_procname, line);
+}
+
+/* Formats one message; with_errno appends strerror as log_warn promises. */
+static void
+log_vformat(int priority, int with_errno, const char *fmt, va_list ap)
+{
+	char	 line[LOG_LINE_MAX];
+	int	 saved_errno = errno;
+	int	 r;
+	size_t	 len;
+
+	r = vsnprintf(line, sizeof(line), fmt, ap);
+	if (r < 0)
+		return;
+	len = strlen(line);
+	if (with_errno && len < sizeof(line))
+		snprintf(line + len, sizeof(line) - len, ": %s",
+		    strerror(saved_errno));
+	log_emit(priority, line);
+	errno = saved_errno;
+}
+
+void
+log_warn(const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	log_vformat(LOG_ERR, 1, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_warnx(const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	log_vformat(LOG_ERR, 0, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_info(const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	log_vformat(LOG_INFO, 0, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_debug(const char *fmt, ...)
+{
+	va_list	ap;
+
+	if (!log_verbose)
+		return;
+	va_start(ap, fmt);
+	log_vformat(LOG_DEBUG, 0, fmt, ap);
+	va_end(ap);
+}
+
+void
+fatal(const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	log_vformat(LOG_CRIT, 1, fmt, ap);
+	va_end(ap);
+	exit(1);
+}
+
+void
+fatalx(const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	log_vformat(LOG_CRIT, 0, fmt, ap);
+	va_end(ap);
+	exit(1);
+}
+
+static double
+log_now(void)
+{
+	struct timespec	ts;
+
+	if (log_clock != NULL)
+		return log_clock();
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Takes a token if one is left; refills one per elapsed second. */
+static int
+log_peer_allowed(void)
+{
+	double	now = log_now();
+
+	bucket_tokens += now - bucket_stamp;
+	if (bucket_tokens > LOG_PEER_BURST_MAX)
+		bucket_tokens = LOG_PEER_BURST_MAX;
+	bucket_stamp = now;
+	if (bucket_tokens < 1.0) {
+		bucket_dropped++;
+		return 0;
+	}
+	bucket_tokens -= 1.0;
+	if (bucket_dropped > 0) {
+		char	line[64];
+
+		snprintf(line, sizeof(line),
+		    "%lu peer messages suppressed (rate limit)",
+		    bucket_dropped);
+		bucket_dropped = 0;
+		log_emit(LOG_WARNING, line);
+	}
+	return 1;
+}
+
+void
+log_peer_warnx(const char *fmt, ...)
+{
+	va_list	ap;
+
+	if (!log_peer_allowed())
+		return;
+	va_start(ap, fmt);
+	log_vformat(LOG_WARNING, 0, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_peer_info(const char *fmt, ...)
+{
+	va_list	ap;
+
+	if (!log_peer_allowed())
+		return;
+	va_start(ap, fmt);
+	log_vformat(LOG_INFO, 0, fmt, ap);
+	va_end(ap);
+}

@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: ISC
+/*
+ * relocd: the relocation server for a Xen dom0.
+ *
+ * This file holds start-up only: options, the config check (-n), and the
+ * hand-over to the parent process.  See README.md for the process model.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "log.h"
+
+struct relocd_opts {
+	const char	*config;
+	const char	*backend;	/* -B overrides relocd-backend */
+	int		 foreground;
+	int		 verbose;
+	int		 check_only;
+};
+
+static void __attribute__((noreturn))
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: relocd [-dnv] [-B xen|sim] [-f config]\n");
+	exit(1);
+}
+
+static void
+relocd_parse_args(int argc, char *argv[], struct relocd_opts *o)
+{
+	int	ch;
+
+	memset(o, 0, sizeof(*o));
+	o->config = conf_default_path();
+	while ((ch = getopt(argc, argv, "B:df:nv")) != -1) {
+		switch (ch) {
+		case 'B':
+			o->backend = optarg;
+			break;
+		case 'd':
+			o->foreground = 1;
+			break;
+		case 'f':
+			o->config = optarg;
+			break;
+		case 'n':
+			o->check_only = 1;
+			break;
+		case 'v':
+			o->verbose++;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct relocd_opts	 o;
+	struct conf		*conf;
+	int			 backend;
+
+	relocd_parse_args(argc, argv, &o);
+	/* -n is interactive: errors go to the terminal, not to syslog. */
+	log_init(o.foreground || o.check_only ? LOG_TO_STDERR : LOG_TO_SYSLOG,
+	    LOG_DAEMON);
+	log_setverbose(o.verbose > 1);
+	if (o.backend != NULL && conf_backend_parse(o.backend, &backend) == -1)
+		fatalx("-B %s: unknown backend (use xen or sim)", o.backend);
+	if (conf_load(o.config, &conf) == -1)
+		fatalx("%s: configuration has errors%s", o.config,
+		    o.check_only ? "" : "; relocd not started");
+	if (o.backend != NULL)
+		conf->backend = backend;
+	if (o.check_only) {
+		if (o.verbose)
+			conf_print(conf, stdout);
+		else
+			fprintf(stderr, "configuration OK\n");
+		conf_free(conf);
+		return 0;
+	}
+	/* XXX the daemon itself lands with the transport work (issue 3). */
+	conf_free(conf);
+	fatalx("not yet: this build only checks configurations (relocd -n); "
+	    "the relocation server is not implemented yet");
+}

@@ -1,0 +1,138 @@
+// SPDX-License-Identifier: ISC
+/*
+ * Small helpers every process uses: bounded string copy, integer parsing
+ * with explicit bounds, and reading a whole file with a size cap.
+ *
+ * Runs in every process; trusts nothing it is given beyond the pointers.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util.h"
+
+size_t
+strlcpy(char *dst, const char *src, size_t dsize)
+{
+	size_t	srclen = strlen(src);
+
+	if (dsize != 0) {
+		size_t	n = srclen < dsize - 1 ? srclen : dsize - 1;
+
+		memcpy(dst, src, n);
+		dst[n] = '\0';
+	}
+	return srclen;
+}
+
+/*
+ * OpenBSD's strtonum: the whole string must be a decimal integer within
+ * [minval, maxval].  On error returns 0 and sets *errstr to "invalid",
+ * "too small" or "too large", which callers put into their messages.
+ */
+long long
+util_strtonum(const char *s, long long minval, long long maxval,
+    const char **errstr)
+{
+	char		*end;
+	long long	 v;
+
+	*errstr = NULL;
+	if (s == NULL || *s == '\0' || minval > maxval) {
+		*errstr = "invalid";
+		return 0;
+	}
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (*end != '\0' || end == s) {
+		*errstr = "invalid";
+		return 0;
+	}
+	if ((v == LLONG_MIN && errno == ERANGE) || v < minval) {
+		*errstr = "too small";
+		return 0;
+	}
+	if ((v == LLONG_MAX && errno == ERANGE) || v > maxval) {
+		*errstr = "too large";
+		return 0;
+	}
+	return v;
+}
+
+/*
+ * Reads a regular file of at most max bytes into a NUL-terminated buffer.
+ * On failure errno says why; EFBIG means the file is over the cap.
+ */
+int
+util_read_file(const char *path, size_t max, char **buf_r, size_t *len_r)
+{
+	struct stat	 st;
+	char		*buf = NULL;
+	size_t		 len = 0;
+	ssize_t		 r;
+	int		 fd = -1, rc = -1, saved;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1)
+		goto out;
+	if (fstat(fd, &st) == -1)
+		goto out;
+	if (!S_ISREG(st.st_mode)) {
+		errno = EINVAL;
+		goto out;
+	}
+	if ((size_t)st.st_size > max) {
+		errno = EFBIG;
+		goto out;
+	}
+	if ((buf = malloc(max + 1)) == NULL)
+		goto out;
+	/* Read to EOF rather than trusting st_size: the file may grow. */
+	while (len <= max) {
+		r = read(fd, buf + len, max + 1 - len);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1)
+			goto out;
+		if (r == 0)
+			break;
+		len += (size_t)r;
+	}
+	if (len > max) {
+		errno = EFBIG;
+		goto out;
+	}
+	buf[len] = '\0';
+	*buf_r = buf;
+	*len_r = len;
+	buf = NULL;
+	rc = 0;
+out:
+	saved = errno;
+	free(buf);
+	if (fd != -1)
+		close(fd);
+	errno = saved;
+	return rc;
+}
+
+/* strndup that also refuses embedded NULs, so C strings stay honest. */
+char *
+util_strndup_checked(const char *s, size_t len)
+{
+	char	*p;
+
+	if (memchr(s, '\0', len) != NULL) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if ((p = malloc(len + 1)) == NULL)
+		return NULL;
+	memcpy(p, s, len);
+	p[len] = '\0';
+	return p;
+}

@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: ISC */
+#ifndef RELOCD_UTIL_H
+#define RELOCD_UTIL_H
+
+#include <stddef.h>
+
+/* glibc before 2.38 has no strlcpy; ours has OpenBSD's semantics. */
+size_t	strlcpy(char *, const char *, size_t);
+
+long long util_strtonum(const char *, long long, long long, const char **);
+int	util_read_file(const char *, size_t, char **, size_t *);
+char   *util_strndup_checked(const char *, size_t);
+
+#endif /* RELOCD_UTIL_H */

@@ -1,0 +1,35 @@
+#!/bin/bash
+# SPDX-License-Identifier: ISC
+# The documentation keeps up with the code: every config key relocd knows
+# is in xend-config.sxp(5) and the README, every option of relocd is in
+# relocd(8), the man pages lint clean, and the example config is accepted.
+set -u
+cd "${TOP:?}"
+fail=0
+empty=$(mktemp)
+trap 'rm -f "$empty"' EXIT
+
+keys=$("$RELOCD" -nv -f "$empty" | sed -n 's/^(\([a-z-]*\) .*/\1/p')
+[ "$(echo "$keys" | wc -l)" -ge 20 ] || { echo "too few keys: $keys"; exit 1; }
+for k in $keys; do
+	grep -q "^\.It Cm $k " man/xend-config.sxp.5 ||
+	    { echo "xend-config.sxp(5) does not document $k"; fail=1; }
+	grep -q -- "$k" README.md ||
+	    { echo "README.md does not mention $k"; fail=1; }
+done
+
+# Options from relocd's own usage line, e.g. "[-dnv] [-B xen|sim] [-f config]".
+usage=$("$RELOCD" -h 2>&1)
+opts=$(echo "$usage" | grep -o '\[-[A-Za-z]*' | tr -d '[-' | fold -w1)
+[ -n "$opts" ] || { echo "no options found in: $usage"; exit 1; }
+for o in $opts; do
+	grep -q "^\.It Fl $o\b" man/relocd.8 ||
+	    { echo "relocd(8) does not document -$o"; fail=1; }
+done
+
+if ! out=$(mandoc -Tlint -W warning man/*.[0-9] 2>&1) || [ -n "$out" ]; then
+	echo "mandoc -Tlint: $out"; fail=1
+fi
+"$RELOCD" -n -f etc/xend-config.sxp.example 2>&1 | grep -qx 'configuration OK' ||
+    { echo "etc/xend-config.sxp.example is not accepted"; fail=1; }
+exit $fail

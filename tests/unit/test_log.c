@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: ISC
+/* Unit tests for log.c: formatting and the peer-message rate limit. */
+#include <errno.h>
+#include <syslog.h>
+
+#include "bounds.h"
+#include "log.h"
+#include "unit.h"
+
+static char	last[LOG_LINE_MAX];
+static int	lines, last_priority;
+static double	fake_now = 1000.0;
+
+static void
+capture(int priority, const char *line)
+{
+	snprintf(last, sizeof(last), "%s", line);
+	last_priority = priority;
+	lines++;
+}
+
+static double
+fake_clock(void)
+{
+	return fake_now;
+}
+
+static void
+test_warn_appends_errno(void)
+{
+	log_set_sink(capture);
+	errno = ENOENT;
+	log_warn("open %s", "/x");
+	CHECK_STR(last, "open /x: No such file or directory");
+	CHECK_INT(errno, ENOENT);
+	log_warnx("plain %d", 7);
+	CHECK_STR(last, "plain 7");
+	CHECK_INT(last_priority, LOG_ERR);
+}
+
+static void
+test_debug_only_when_verbose(void)
+{
+	log_set_sink(capture);
+	lines = 0;
+	log_setverbose(0);
+	log_debug("hidden");
+	CHECK_INT(lines, 0);
+	log_setverbose(1);
+	log_debug("shown");
+	CHECK_INT(lines, 1);
+	log_setverbose(0);
+}
+
+static void
+test_long_line_truncated(void)
+{
+	char	big[3 * LOG_LINE_MAX];
+
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	log_set_sink(capture);
+	log_info("%s", big);
+	CHECK_INT(strlen(last), LOG_LINE_MAX - 1);
+}
+
+static void
+test_peer_rate_limit(void)
+{
+	int	i;
+
+	log_set_sink(capture);
+	log_set_clock(fake_clock);
+	fake_now += 100;	/* a full bucket */
+	lines = 0;
+	for (i = 0; i < 10 * LOG_PEER_BURST_MAX; i++)
+		log_peer_warnx("peer 192.0.2.1: refused %d", i);
+	CHECK_INT(lines, LOG_PEER_BURST_MAX);
+	/* Three seconds later: the suppression note, then three lines. */
+	fake_now += 3;
+	lines = 0;
+	for (i = 0; i < 10; i++)
+		log_peer_warnx("peer 192.0.2.1: refused again %d", i);
+	CHECK_INT(lines, 4);
+	CHECK_STR(last, "peer 192.0.2.1: refused again 2");
+}
+
+UNIT_MAIN("log",
+    UNIT_TEST(test_warn_appends_errno),
+    UNIT_TEST(test_debug_only_when_verbose),
+    UNIT_TEST(test_long_line_truncated),
+    UNIT_TEST(test_peer_rate_limit))

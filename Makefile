@@ -37,22 +37,23 @@ PKG_MISSING	:= $(shell $(PKG_CONFIG) --exists $(PKGS) 2>/dev/null || echo yes)
 ifeq ($(PKG_MISSING),yes)
 $(error missing build dependencies ($(PKGS)); run scripts/install-deps)
 endif
-PCRE_CFLAGS	:= $(shell $(PKG_CONFIG) --cflags libpcre2-8)
-PCRE_LIBS	:= $(shell $(PKG_CONFIG) --libs libpcre2-8)
+DEP_CFLAGS	:= $(shell $(PKG_CONFIG) --cflags libpcre2-8 openssl)
+DEP_LIBS	:= $(shell $(PKG_CONFIG) --libs libpcre2-8 openssl) -lpthread
 
 ALL_CFLAGS	= -std=gnu11 $(WARNINGS) $(HARDENING) $(SANFLAGS) $(CFLAGS) \
-		  $(PCRE_CFLAGS) -Irelocd -MMD -MP
+		  $(DEP_CFLAGS) -Irelocd -MMD -MP
 ALL_LDFLAGS	= $(LDHARDENING) $(SANFLAGS) $(LDFLAGS)
 
-# Modules shared by relocd, relocctl and the tests (everything but main).
-CORE_SRCS	:= relocd/log.c relocd/util.c relocd/sxp.c relocd/acl.c \
-		   relocd/conf.c
+# Every module but the program's main is shared by relocd, relocctl and
+# the tests; a new relocd/*.c is picked up without editing this file.
+RELOCD_MAIN	:= relocd/relocd.c
+CORE_SRCS	:= $(sort $(filter-out $(RELOCD_MAIN),$(wildcard relocd/*.c)))
 CORE_OBJS	:= $(CORE_SRCS:%.c=$(O)/obj/%.o)
-CORE_LIBS	:= $(PCRE_LIBS)
+CORE_LIBS	:= $(DEP_LIBS)
 
-RELOCD_OBJS	:= $(O)/obj/relocd/relocd.o $(CORE_OBJS)
+RELOCD_OBJS	:= $(RELOCD_MAIN:%.c=$(O)/obj/%.o) $(CORE_OBJS)
 
-UNIT_TESTS	:= sxp conf acl log
+UNIT_TESTS	:= $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_*.c))
 UNIT_BINS	:= $(UNIT_TESTS:%=$(O)/tests/test_%)
 
 .SECONDARY:

@@ -22,6 +22,10 @@
 /* relocd-peers-allow: certificate names, and the length of one. */
 #define PEER_NAMES_MAX		128
 #define PEER_NAME_MAX		255
+/* Names taken from one peer certificate (SANs); the rest are ignored. */
+#define TLS_PEER_NAMES_MAX	16
+/* Key, certificate and CA files. */
+#define TLS_FILE_MAX		(256 * 1024)
 
 /* Errors collected while loading one config before giving up. */
 #define CONF_ERRORS_MAX		100

@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The hypervisor backend interface, shaped after libxenguest so that the
+ * xen backend maps onto it directly and the sim backend mirrors it:
+ *
+ *   save()    is xc_domain_save(xch, fd, dom, XCFLAGS_LIVE, &cb, ...):
+ *             round 0 sends every page, later rounds what was dirtied,
+ *             cb.precopy_policy decides between rounds, then the guest is
+ *             suspended, the last pages, vCPU state and an end record go.
+ *   restore() is xc_domain_restore() into a guest made by reserve().
+ *   resume()  is libxl_domain_resume(..., suspend_cancel=1): the source
+ *             runs on after a failure before "go".
+ *
+ * Backends run only in the worker (root, no network): they trust their
+ * caller, but restore() treats the stream as untrusted input and checks
+ * every record's bounds.
+ */
+#ifndef RELOCD_BACKEND_H
+#define RELOCD_BACKEND_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define GUEST_NAME_MAX		64
+#define GUEST_UUID_LEN		36	/* 8-4-4-4-12 hex, lower case */
+
+enum guest_type {
+	GUEST_TYPE_PV,
+	GUEST_TYPE_PVH,
+	GUEST_TYPE_HVM,
+	GUEST_TYPE_SIM
+};
+
+enum guest_state {
+	GUEST_STATE_RUNNING,
+	GUEST_STATE_PAUSED,
+	GUEST_STATE_SUSPENDED,	/* saved or being saved; resumable */
+	GUEST_STATE_RESERVED,	/* empty, paused, waiting for a stream */
+	GUEST_STATE_INCOMING	/* restore in progress */
+};
+
+struct guest_info {
+	char		 name[GUEST_NAME_MAX + 1];
+	char		 uuid[GUEST_UUID_LEN + 1];
+	uint32_t	 domid;
+	int		 type;		/* enum guest_type */
+	int		 state;		/* enum guest_state */
+	uint64_t	 memory_bytes;
+	uint32_t	 vcpus;
+};
+
+/*
+ * What a destination is asked to make room for.  config is the backend's
+ * own description (sim: workload sxp; xen: libxl's JSON domain config),
+ * at most BACKEND_CONFIG_MAX bytes, NUL-terminated.
+ */
+struct guest_desc {
+	struct guest_info info;
+	const char	*config;
+};
+
+#define BACKEND_CONFIG_MAX	(60 * 1024)
+
+/* Why an operation failed; code maps onto the protocol's error codes. */
+enum backend_errcode {
+	BE_OK,
+	BE_NOT_FOUND,		/* no such guest */
+	BE_CLASH,		/* name or uuid already in use */
+	BE_NO_MEMORY,		/* not enough free memory for the guest */
+	BE_BAD_STATE,		/* e.g. not running, already migrating */
+	BE_UNSUPPORTED,		/* this backend or hypervisor cannot */
+	BE_STREAM,		/* malformed or truncated stream */
+	BE_DIGEST,		/* memory digest mismatch: image not good */
+	BE_ABORTED,		/* the policy or the caller aborted */
+	BE_IO,			/* reading or writing the fd failed */
+	BE_INTERNAL
+};
+
+struct backend_error {
+	int		 code;		/* enum backend_errcode */
+	char		 msg[256];	/* one sentence, for the user */
+};
+
+/* As libxenguest's struct precopy_stats, plus what a policy needs. */
+struct backend_precopy_stats {
+	unsigned int	 iteration;	/* rounds completed */
+	uint64_t	 total_written;	/* bytes written to the fd so far */
+	long		 dirty_count;	/* pages dirty now; -1 unknown */
+	uint64_t	 page_size;
+	uint64_t	 memory_pages;
+};
+
+/* Return values of precopy_policy, as libxenguest's XGS_POLICY_*. */
+#define BACKEND_POLICY_ABORT		(-1)
+#define BACKEND_POLICY_CONTINUE		0
+#define BACKEND_POLICY_STOP_AND_COPY	1
+
+struct backend_save_callbacks {
+	/* Between rounds; decides whether to go on, stop, or abort. */
+	int	(*precopy_policy)(const struct backend_precopy_stats *,
+		    void *);
+	/* The guest has just been suspended (when_ms: CLOCK_REALTIME). */
+	void	(*suspended)(uint64_t, void *);
+	void	 *data;
+};
+
+struct backend_save_result {
+	uint64_t	 bytes;		/* written to the fd */
+	unsigned int	 rounds;	/* pre-copy rounds, final excluded */
+	uint64_t	 final_pages;	/* sent while suspended */
+	uint64_t	 suspend_ms;	/* CLOCK_REALTIME at suspend */
+};
+
+struct backend_restore_result {
+	uint64_t	 bytes;		/* read from the fd */
+	uint64_t	 suspend_ms;	/* the source's, from the stream */
+};
+
+#define BACKEND_SAVE_LIVE	0x1	/* pre-copy while running */
+
+struct backend_ops {
+	const char	*name;
+	/* state_dir: backend-private state (sim: its "hypervisor"). */
+	int	(*open)(const char *, void **, struct backend_error *);
+	void	(*close)(void *);
+	/* Caller frees *guests_r with free(). */
+	int	(*list)(void *, struct guest_info **, size_t *,
+		    struct backend_error *);
+	int	(*lookup)(void *, const char *, struct guest_info *,
+		    struct backend_error *);
+	int	(*free_memory)(void *, uint64_t *, struct backend_error *);
+	/* The description a destination needs; caller frees *config_r. */
+	int	(*describe)(void *, const char *, struct guest_desc *,
+		    char **, struct backend_error *);
+	/* Destination: check name/uuid/memory, make an empty paused guest. */
+	int	(*reserve)(void *, const struct guest_desc *,
+		    struct guest_info *, struct backend_error *);
+	int	(*save)(void *, const char *, int, unsigned int,
+		    const struct backend_save_callbacks *,
+		    struct backend_save_result *, struct backend_error *);
+	int	(*restore)(void *, const char *, int,
+		    struct backend_restore_result *, struct backend_error *);
+	int	(*resume)(void *, const char *, struct backend_error *);
+	int	(*unpause)(void *, const char *, struct backend_error *);
+	int	(*destroy)(void *, const char *, struct backend_error *);
+	/* Auto-converge: slow the guest to percent of its speed (100: off). */
+	int	(*set_throttle)(void *, const char *, unsigned int,
+		    struct backend_error *);
+	/* Sim only (NULL elsewhere): create and start a guest. */
+	int	(*create)(void *, const struct guest_desc *,
+		    struct guest_info *, struct backend_error *);
+};
+
+/* The ops for enum conf_backend, or NULL if not built in. */
+const struct backend_ops *backend_get(int);
+const char	*backend_errcode_name(int);
+const char	*guest_type_name(int);
+int		 guest_type_parse(const char *, int *);
+const char	*guest_state_name(int);
+/* Validators for names and uuids that arrive from peers or users. */
+int		 guest_name_valid(const char *);
+int		 guest_uuid_valid(const char *);
+
+#endif /* RELOCD_BACKEND_H */

@@ -13,7 +13,7 @@ DESTDIR		?=
 CC		?= cc
 PKG_CONFIG	?= pkg-config
 # Every library relocd may link; checked up front for a clear message.
-PKGS		:= xencontrol xenguest xenstore xenlight openssl libpcre2-8
+PKGS		:= xencontrol xenguest xenstore xenlight openssl libpcre2-8 libseccomp
 
 WARNINGS	:= -Wall -Wextra -Wshadow -Wstrict-prototypes \
 		   -Wmissing-prototypes -Wpointer-arith -Wcast-qual
@@ -37,10 +37,10 @@ PKG_MISSING	:= $(shell $(PKG_CONFIG) --exists $(PKGS) 2>/dev/null || echo yes)
 ifeq ($(PKG_MISSING),yes)
 $(error missing build dependencies ($(PKGS)); run scripts/install-deps)
 endif
-DEP_CFLAGS	:= $(shell $(PKG_CONFIG) --cflags libpcre2-8 openssl)
-DEP_LIBS	:= $(shell $(PKG_CONFIG) --libs libpcre2-8 openssl) -lpthread
+DEP_CFLAGS	:= $(shell $(PKG_CONFIG) --cflags libpcre2-8 openssl libseccomp)
+DEP_LIBS	:= $(shell $(PKG_CONFIG) --libs libpcre2-8 openssl libseccomp) -lpthread
 
-ALL_CFLAGS	= -std=gnu11 $(WARNINGS) $(HARDENING) $(SANFLAGS) $(CFLAGS) \
+ALL_CFLAGS	= -std=gnu11 -D_GNU_SOURCE $(WARNINGS) $(HARDENING) $(SANFLAGS) $(CFLAGS) \
 		  $(DEP_CFLAGS) -Irelocd -MMD -MP
 ALL_LDFLAGS	= $(LDHARDENING) $(SANFLAGS) $(LDFLAGS)
 

@@ -52,6 +52,7 @@ CORE_OBJS	:= $(CORE_SRCS:%.c=$(O)/obj/%.o)
 CORE_LIBS	:= $(DEP_LIBS)
 
 RELOCD_OBJS	:= $(RELOCD_MAIN:%.c=$(O)/obj/%.o) $(CORE_OBJS)
+RELOCCTL_OBJS	:= $(O)/obj/xl-plugin/relocctl.o $(CORE_OBJS)
 
 UNIT_TESTS	:= $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_*.c))
 UNIT_BINS	:= $(UNIT_TESTS:%=$(O)/tests/test_%)
@@ -59,10 +60,13 @@ UNIT_BINS	:= $(UNIT_TESTS:%=$(O)/tests/test_%)
 .SECONDARY:
 .PHONY: all install uninstall check unit bench fuzz lint demo clean
 
-all: $(O)/relocd
+all: $(O)/relocd $(O)/relocctl
 
 $(O)/relocd: $(RELOCD_OBJS)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(RELOCD_OBJS) $(CORE_LIBS)
+
+$(O)/relocctl: $(RELOCCTL_OBJS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(RELOCCTL_OBJS) $(CORE_LIBS)
 
 $(O)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -98,14 +102,18 @@ install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 \
 	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(SYSCONFDIR)/xen
 	install -m 0755 $(O)/relocd $(DESTDIR)$(SBINDIR)/relocd
+	install -m 0755 $(O)/relocctl $(DESTDIR)$(SBINDIR)/relocctl
 	install -m 0644 man/relocd.8 $(DESTDIR)$(MANDIR)/man8/relocd.8
+	install -m 0644 man/relocctl.8 $(DESTDIR)$(MANDIR)/man8/relocctl.8
 	install -m 0644 man/xend-config.sxp.5 \
 	    $(DESTDIR)$(MANDIR)/man5/xend-config.sxp.5
 	install -m 0644 etc/xend-config.sxp.example \
 	    $(DESTDIR)$(SYSCONFDIR)/xen/xend-config.sxp.relocd-example
 
 uninstall:
-	rm -f $(DESTDIR)$(SBINDIR)/relocd $(DESTDIR)$(MANDIR)/man8/relocd.8 \
+	rm -f $(DESTDIR)$(SBINDIR)/relocd $(DESTDIR)$(SBINDIR)/relocctl \
+	    $(DESTDIR)$(MANDIR)/man8/relocd.8 \
+	    $(DESTDIR)$(MANDIR)/man8/relocctl.8 \
 	    $(DESTDIR)$(MANDIR)/man5/xend-config.sxp.5 \
 	    $(DESTDIR)$(SYSCONFDIR)/xen/xend-config.sxp.relocd-example
 

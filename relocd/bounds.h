@@ -26,6 +26,8 @@
 #define TLS_PEER_NAMES_MAX	16
 /* Key, certificate and CA files. */
 #define TLS_FILE_MAX		(256 * 1024)
+/* Intermediate CAs between a peer certificate and the pool's CA. */
+#define TLS_CHAIN_DEPTH_MAX	4
 
 /* Errors collected while loading one config before giving up. */
 #define CONF_ERRORS_MAX		100

@@ -384,6 +384,10 @@ net_loop(struct net_session *s, uint64_t handshake_deadline)
 		    PROTO_DATA_MAX, &len, err, sizeof(err));
 		if (code == PE_ABORTED)
 			net_peer_aborted(s, PE_ABORTED, "connection closed");
+		if (code == PE_TIMEOUT)
+			net_refuse(s, code, s->state == PS_HELLO ?
+			    "handshake deadline passed: no hello" :
+			    "idle deadline passed (relocd-idle-timeout)");
 		if (code != PE_NONE)
 			net_refuse(s, code, err);
 		if (kind == PROTO_FRAME_DATA) {

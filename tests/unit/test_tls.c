@@ -611,6 +611,37 @@ test_silent_peer_deadline(void)
 	tls_ctx_free(ctx);
 }
 
+/* A peer that hangs up at once, and one that speaks HTTP. */
+static void
+test_peer_hangs_up(void)
+{
+	static const char get[] = "GET / HTTP/1.0\r\n\r\n";
+	struct tls_ctx	*ctx;
+	struct tls_conn	*c = NULL;
+	char		 err[128];
+	int		 sv[2];
+
+	CHECK(setup());
+	if ((ctx = ctx_load("pool", "alpha", "pool")) == NULL) {
+		CHECK(ctx != NULL);
+		return;
+	}
+	CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+	close(sv[1]);
+	CHECK(tls_accept(ctx, sv[0], tls_now_ms() + SLOW_MS, &c, NULL, err,
+	    sizeof(err)) == -1);
+	CHECK_STR(err, "peer closed the connection");
+	close(sv[0]);
+	CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+	CHECK(write(sv[1], get, sizeof(get) - 1) == sizeof(get) - 1);
+	CHECK(tls_accept(ctx, sv[0], tls_now_ms() + SLOW_MS, &c, NULL, err,
+	    sizeof(err)) == -1);
+	CHECK_STR(err, "HTTP request: peer is not speaking TLS");
+	close(sv[0]);
+	close(sv[1]);
+	tls_ctx_free(ctx);
+}
+
 static int
 load_err(const char *key, const char *cert, const char *ca, char *err,
     size_t errlen)
@@ -949,6 +980,7 @@ UNIT_MAIN("tls",
 	UNIT_TEST(test_expired_client),
 	UNIT_TEST(test_plain_client_to_tls_server),
 	UNIT_TEST(test_silent_peer_deadline),
+	UNIT_TEST(test_peer_hangs_up),
 	UNIT_TEST(test_key_file_permissions),
 	UNIT_TEST(test_key_cert_mismatch),
 	UNIT_TEST(test_load_errors),

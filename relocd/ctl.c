@@ -11,6 +11,7 @@
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 
 #include <errno.h>
@@ -153,18 +154,12 @@ ctl_connect(const char *path, char *err, size_t errlen)
 	return fd;
 }
 
-int
-ctl_write_frame(int fd, const char *msg, size_t len)
+static int
+ctl_write_body(int fd, const char *msg, size_t len)
 {
-	uint8_t	hdr[PROTO_FRAME_HDR];
 	size_t	off = 0;
 	ssize_t	r;
 
-	if (len == 0 || len > CTL_MSG_MAX)
-		return -1;
-	proto_frame_header(hdr, PROTO_FRAME_CONTROL, len);
-	if (write(fd, hdr, sizeof(hdr)) != (ssize_t)sizeof(hdr))
-		return -1;
 	while (off < len) {
 		r = write(fd, msg + off, len - off);
 		if (r == -1 && errno == EINTR)
@@ -174,6 +169,19 @@ ctl_write_frame(int fd, const char *msg, size_t len)
 		off += (size_t)r;
 	}
 	return 0;
+}
+
+int
+ctl_write_frame(int fd, const char *msg, size_t len)
+{
+	uint8_t	hdr[PROTO_FRAME_HDR];
+
+	if (len == 0 || len > CTL_MSG_MAX)
+		return -1;
+	proto_frame_header(hdr, PROTO_FRAME_CONTROL, len);
+	if (write(fd, hdr, sizeof(hdr)) != (ssize_t)sizeof(hdr))
+		return -1;
+	return ctl_write_body(fd, msg, len);
 }
 
 static int
@@ -211,4 +219,68 @@ ctl_read_frame(int fd, char *buf, size_t size, int timeout_ms)
 		return -1;
 	buf[len] = '\0';
 	return (ssize_t)len;
+}
+
+/* read(2) that also takes a descriptor passed with the bytes, if any. */
+ssize_t
+ctl_recv(int fd, void *buf, size_t len, int *fd_r)
+{
+	struct iovec	 iov = { buf, len };
+	struct msghdr	 mh;
+	struct cmsghdr	*c;
+	union {
+		struct cmsghdr	hdr;
+		char		buf[CMSG_SPACE(sizeof(int))];
+	} cm;
+	ssize_t		 r;
+	int		 passed;
+
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = cm.buf;
+	mh.msg_controllen = sizeof(cm.buf);
+	if ((r = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC)) <= 0)
+		return r;
+	for (c = CMSG_FIRSTHDR(&mh); c != NULL; c = CMSG_NXTHDR(&mh, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS ||
+		    c->cmsg_len != CMSG_LEN(sizeof(int)))
+			continue;
+		memcpy(&passed, CMSG_DATA(c), sizeof(int));
+		if (fd_r != NULL)
+			*fd_r = passed;
+		else
+			close(passed);
+	}
+	return r;
+}
+
+/* Sends one frame with a descriptor attached to its first byte. */
+int
+ctl_write_frame_fd(int fd, const char *msg, size_t len, int pass_fd)
+{
+	uint8_t		 hdr[PROTO_FRAME_HDR];
+	struct iovec	 iov = { hdr, sizeof(hdr) };
+	struct msghdr	 mh;
+	union {
+		struct cmsghdr	hdr;
+		char		buf[CMSG_SPACE(sizeof(int))];
+	} cm;
+
+	if (len == 0 || len > CTL_MSG_MAX)
+		return -1;
+	proto_frame_header(hdr, PROTO_FRAME_CONTROL, len);
+	memset(&mh, 0, sizeof(mh));
+	memset(&cm, 0, sizeof(cm));
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = cm.buf;
+	mh.msg_controllen = sizeof(cm.buf);
+	cm.hdr.cmsg_level = SOL_SOCKET;
+	cm.hdr.cmsg_type = SCM_RIGHTS;
+	cm.hdr.cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(&cm.hdr), &pass_fd, sizeof(int));
+	if (sendmsg(fd, &mh, 0) != (ssize_t)sizeof(hdr))
+		return -1;
+	return ctl_write_body(fd, msg, len);
 }

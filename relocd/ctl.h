@@ -13,5 +13,7 @@ int	ctl_peer_allowed(int, const char *, char *, size_t);
 int	ctl_connect(const char *, char *, size_t);
 int	ctl_write_frame(int, const char *, size_t);
 ssize_t	ctl_read_frame(int, char *, size_t, int);
+ssize_t	ctl_recv(int, void *, size_t, int *);
+int	ctl_write_frame_fd(int, const char *, size_t, int);
 
 #endif /* RELOCD_CTL_H */

@@ -24,7 +24,34 @@ struct net_args {
 	const char		*local_name;	/* our host name, for hello */
 };
 
+/* One connection, in either role; shared by net*.c only. */
+#include "proto.h"
+#include "tls.h"
+
+struct net_session {
+	const struct net_args	*args;
+	struct tls_conn		*conn;
+	char			 ip[64];
+	char			 host[256];
+	int			 hosts_ok;
+	int			 state;		/* enum proto_state */
+	int			 data_fd;	/* pipe to the worker */
+	char			 id[MIG_ID_LEN + 1];
+	struct tls_peer		 peer;
+	struct proto_msg	 msg;		/* last message received */
+	char			*frame;		/* PROTO_DATA_MAX bytes */
+	uint64_t		 received;	/* data bytes, for end */
+};
+
 void	net_serve(const struct net_args *) __attribute__((noreturn));
+void	net_exit(struct net_session *, int) __attribute__((noreturn));
+void	net_refuse(struct net_session *, int, const char *)
+	    __attribute__((noreturn));
+void	net_check_hosts(struct net_session *);
+void	net_handshake(struct net_session *, uint64_t);
+void	net_authorize(struct net_session *);
+int	net_wait_parent(struct net_session *, uint32_t, void *, size_t, int *,
+	    uint64_t);
 
 int	net_read_frame(struct tls_conn *, uint64_t, int *, char *, size_t,
 	    size_t *, char *, size_t);
@@ -32,3 +59,20 @@ int	net_send_msg(struct tls_conn *, const struct proto_msg *, uint64_t);
 int	net_send_error(struct tls_conn *, int, uint64_t);
 
 #endif /* RELOCD_NET_H */
+
+/* What the parent hands a network child that connects out (the source). */
+struct net_client_args {
+	int			 parent_fd;
+	int			 data_fd;	/* the worker's stream, or -1 */
+	const struct conf	*conf;
+	struct tls_ctx		*tls;		/* NULL: plaintext */
+	const struct proc_identity *id;
+	const char		*local_name;
+	char			 host[256];
+	int			 port;
+	int			 query;		/* only ask where id stands */
+	const struct msg_reserve *reserve;	/* id, guest, config */
+};
+
+void	net_client_run(const struct net_client_args *)
+	    __attribute__((noreturn));

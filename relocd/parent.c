@@ -242,6 +242,55 @@ parent_fork_net(struct parent *p, const struct listener *l, int fd,
 	strlcpy(c->ip, ip, sizeof(c->ip));
 }
 
+/*
+ * A network child that connects out, for job j: with the stream's read
+ * end to send a migration, or (query) only to ask where it stands.
+ */
+int
+parent_fork_client(struct parent *p, struct job *j, int data_fd, int query)
+{
+	struct net_client_args	 a;
+	struct child		*c;
+	pid_t			 pid;
+	int			 sv[2];
+
+	if (msg_socketpair(sv) == -1)
+		return -1;
+	if ((pid = fork()) == -1) {
+		close(sv[0]);
+		close(sv[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		close(sv[0]);
+		parent_close_inherited(p, sv[1], data_fd);
+		memset(&a, 0, sizeof(a));
+		a.parent_fd = sv[1];
+		a.data_fd = data_fd;
+		a.conf = p->conf;
+		a.tls = p->conf->insecure_plaintext ? NULL : p->tls;
+		a.id = &p->id;
+		a.local_name = p->hostname;
+		strlcpy(a.host, j->peer, sizeof(a.host));
+		a.port = j->port;
+		a.query = query;
+		a.reserve = j->desc;
+		net_client_run(&a);
+	}
+	close(sv[1]);
+	if ((c = parent_child_new(p, pid, CHILD_NET, sv[0])) == NULL) {
+		kill(pid, SIGKILL);
+		close(sv[0]);
+		return -1;
+	}
+	/* It talks to a peer we chose and verify: not a pre-auth slot. */
+	c->authenticated = 1;
+	c->job = (int)(j - p->jobs);
+	strlcpy(c->ip, j->peer, sizeof(c->ip));
+	j->net_pid = pid;
+	return 0;
+}
+
 static void
 parent_accept(struct parent *p, const struct listener *l)
 {
@@ -530,6 +579,7 @@ parent_run(struct parent *p)
 		/* SIGCHLD may have arrived while we were busy above. */
 		parent_reap(p);
 		parent_enforce_deadlines(p);
+		parent_out_tick(p);
 		parent_maybe_exit(p);
 	}
 }
@@ -588,7 +638,7 @@ parent_start(struct parent *p)
 
 	p->ctl_fd = -1;
 	for (i = 0; i < CTL_CLIENTS_MAX; i++)
-		p->ctl[i].fd = -1;
+		p->ctl[i].fd = p->ctl[i].passed_fd = -1;
 	if (gethostname(p->hostname, sizeof(p->hostname)) == -1)
 		strlcpy(p->hostname, "localhost", sizeof(p->hostname));
 	if (backend_get(p->conf->backend) == NULL)

@@ -22,6 +22,8 @@
 #include "log.h"
 #include "msg.h"
 #include "parent.h"
+#include "parent_job.h"
+#include "parent_req.h"
 #include "proto.h"
 #include "sxp.h"
 #include "util.h"
@@ -87,6 +89,9 @@ parent_ctl_close(struct parent *p, int i)
 {
 	if (p->ctl[i].fd != -1)
 		close(p->ctl[i].fd);
+	if (p->ctl[i].passed_fd != -1)
+		close(p->ctl[i].passed_fd);
+	p->ctl[i].passed_fd = -1;
 	p->ctl[i].fd = -1;
 	p->ctl[i].len = 0;
 	p->ctl[i].busy = 0;
@@ -136,6 +141,7 @@ parent_ctl_accept(struct parent *p)
 			p->ctl[i].fd = fd;
 			p->ctl[i].len = 0;
 			p->ctl[i].busy = 0;
+			p->ctl[i].passed_fd = -1;
 			return;
 		}
 	log_warnx("control socket: too many clients");
@@ -143,10 +149,29 @@ parent_ctl_accept(struct parent *p)
 }
 
 static void
+reply_job(struct reply *r, const struct job *j, uint64_t now)
+{
+	uint64_t	end = j->state == JOB_ENDED ? j->ended_ms : now;
+
+	reply_add(r, " (job (id %s) (what %s) (state %s)", j->id, j->what,
+	    parent_job_state_name(j->state));
+	reply_quoted(r, "guest", j->guest.name);
+	reply_quoted(r, "peer", j->peer);
+	reply_add(r, " (elapsed-ms %llu) (bytes %llu) (memory %llu) "
+	    "(round %u) (downtime-ms %llu)", (unsigned long long)(end -
+	    j->started_ms), (unsigned long long)j->stats.bytes,
+	    (unsigned long long)j->stats.memory_bytes, j->stats.round,
+	    (unsigned long long)j->stats.downtime_ms);
+	if (j->state == JOB_ENDED)
+		reply_add(r, " (ok %s)", j->ok ? "yes" : "no");
+	reply_quoted(r, "result", j->result);
+	reply_add(r, ")");
+}
+
+static void
 parent_ctl_status(struct parent *p, int i)
 {
 	struct reply	 r = { NULL, 0, 0, 0 };
-	const struct job *j;
 	uint64_t	 now = parent_now_ms();
 	size_t		 k;
 
@@ -157,20 +182,9 @@ parent_ctl_status(struct parent *p, int i)
 		reply_quoted(&r, p->listeners[k].use_tls ? "listen-tls" :
 		    "listen-plain", p->listeners[k].where);
 	reply_add(&r, " (jobs");
-	for (k = 0; k < JOBS_MAX; k++) {
-		j = &p->jobs[k];
-		if (j->state == JOB_FREE)
-			continue;
-		reply_add(&r, " (job (id %s) (state %s) (guest %s)", j->id,
-		    j->state == JOB_RESERVING ? "reserving" :
-		    j->state == JOB_RESERVED ? "reserved" : "ended",
-		    j->guest.name);
-		reply_quoted(&r, "peer", j->peer);
-		reply_add(&r, " (age-s %llu)",
-		    (unsigned long long)((now - j->started_ms) / 1000));
-		reply_quoted(&r, "result", j->result);
-		reply_add(&r, ")");
-	}
+	for (k = 0; k < JOBS_MAX; k++)
+		if (p->jobs[k].state != JOB_FREE)
+			reply_job(&r, &p->jobs[k], now);
 	reply_add(&r, "))");
 	if (r.failed)
 		parent_ctl_error(p, i, "status too large");
@@ -229,7 +243,7 @@ parent_ctl_worker_guest(struct parent *p, struct child *w,
 
 void
 parent_ctl_worker_done(struct parent *p, struct child *w,
-    const struct msg_result *res)
+    const struct msg_step *res)
 {
 	struct reply	r = { w->reply, w->reply_len, w->reply_size, 0 };
 	int		i = w->ctl;
@@ -277,10 +291,15 @@ parent_ctl_handle(struct parent *p, int i, const char *req, size_t len)
 		parent_ctl_status(p, i);
 	else if (strcmp(m->first->text, "list") == 0)
 		parent_ctl_list(p, i);
-	else
+	else if (!parent_req_handle(p, i, m))
 		parent_ctl_error(p, i, "unknown request");
 out:
 	sxp_free(root);
+	/* A file passed with the request is the worker's now, or unused. */
+	if (p->ctl[i].passed_fd != -1) {
+		close(p->ctl[i].passed_fd);
+		p->ctl[i].passed_fd = -1;
+	}
 }
 
 /* Reads what the client sent; handles a request once it is complete. */
@@ -293,7 +312,8 @@ parent_ctl_read(struct parent *p, int i)
 	int			 kind;
 
 	want = cl->len < PROTO_FRAME_HDR ? PROTO_FRAME_HDR : sizeof(cl->buf);
-	r = read(cl->fd, cl->buf + cl->len, want - cl->len);
+	r = ctl_recv(cl->fd, cl->buf + cl->len, want - cl->len,
+	    cl->passed_fd == -1 ? &cl->passed_fd : NULL);
 	if (r <= 0) {
 		if (r == 0 || (errno != EINTR && errno != EAGAIN))
 			parent_ctl_close(p, i);

@@ -9,5 +9,7 @@ void	parent_job_net_message(struct parent *, struct child *);
 void	parent_job_worker_message(struct parent *, struct child *);
 void	parent_job_child_exited(struct parent *, struct child *, int);
 int	parent_job_running(const struct parent *);
+struct job *parent_job_find(struct parent *, const char *);
+const char *parent_job_state_name(int);
 
 #endif /* RELOCD_PARENT_JOB_H */

@@ -52,7 +52,8 @@ CORE_OBJS	:= $(CORE_SRCS:%.c=$(O)/obj/%.o)
 CORE_LIBS	:= $(DEP_LIBS)
 
 RELOCD_OBJS	:= $(RELOCD_MAIN:%.c=$(O)/obj/%.o) $(CORE_OBJS)
-RELOCCTL_OBJS	:= $(O)/obj/xl-plugin/relocctl.o $(CORE_OBJS)
+RELOCCTL_OBJS	:= $(O)/obj/xl-plugin/relocctl.o \
+		   $(O)/obj/xl-plugin/relocctl_job.o $(CORE_OBJS)
 
 UNIT_TESTS	:= $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_*.c))
 UNIT_BINS	:= $(UNIT_TESTS:%=$(O)/tests/test_%)
@@ -70,7 +71,7 @@ $(O)/relocctl: $(RELOCCTL_OBJS)
 
 $(O)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) -Ixl-plugin -c -o $@ $<
 
 $(O)/tests/test_%: $(O)/obj/tests/unit/test_%.o $(CORE_OBJS)
 	@mkdir -p $(dir $@)

@@ -166,10 +166,11 @@ msg_recv(int sock, uint32_t *type_r, void *payload, size_t size,
 	do {
 		r = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
 	} while (r == -1 && errno == EINTR);
+	/* A peer that exited with our messages unread resets the pair. */
+	if (r == 0 || (r == -1 && errno == ECONNRESET))
+		return 1;
 	if (r == -1)
 		return -1;
-	if (r == 0)
-		return 1;
 	fd = msg_take_fd(&mh);
 	if ((mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
 	    (size_t)r < sizeof(hdr) || hdr.type == MSG_NONE ||

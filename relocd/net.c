@@ -193,7 +193,7 @@ int
 net_wait_parent(struct net_session *s, uint32_t want, void *buf,
     size_t size, int *fd_r, uint64_t deadline)
 {
-	struct pollfd	pfd = { s->args->parent_fd, POLLIN, 0 };
+	struct pollfd	pfd = { s->parent_fd, POLLIN, 0 };
 	uint32_t	type;
 	size_t		len;
 	uint64_t	now;

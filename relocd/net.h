@@ -29,7 +29,8 @@ struct net_args {
 #include "tls.h"
 
 struct net_session {
-	const struct net_args	*args;
+	const struct net_args	*args;		/* destination role only */
+	int			 parent_fd;	/* both roles */
 	struct tls_conn		*conn;
 	char			 ip[64];
 	char			 host[256];

@@ -341,6 +341,7 @@ net_client_run(const struct net_client_args *a)
 	memset(&c, 0, sizeof(c));
 	c.a = a;
 	c.s.data_fd = a->data_fd;
+	c.s.parent_fd = a->parent_fd;
 	strlcpy(c.s.id, a->reserve->id, sizeof(c.s.id));
 	strlcpy(c.s.ip, a->host, sizeof(c.s.ip));
 	if ((c.s.frame = malloc(PROTO_DATA_MAX)) == NULL)

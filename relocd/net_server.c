@@ -329,6 +329,7 @@ net_serve(const struct net_args *a)
 	    (s->frame = malloc(PROTO_DATA_MAX)) == NULL)
 		_exit(1);
 	s->args = a;
+	s->parent_fd = a->parent_fd;
 	s->data_fd = -1;
 	s->state = PS_HELLO;
 	deadline = tls_now_ms() + (uint64_t)a->conf->handshake_timeout_s * 1000;

@@ -325,6 +325,29 @@ parent_accept(struct parent *p, const struct listener *l)
 	}
 }
 
+/*
+ * A child's last messages may still be queued when we learn that it
+ * exited (SIGCHLD and its socket wake the same poll): read them first,
+ * so that a worker's final report is never mistaken for a crash.
+ */
+static void
+parent_drain(struct parent *p, struct child *c)
+{
+	struct pollfd	pfd;
+	int		n;
+
+	for (n = 0; n < 64 && c->fd != -1; n++) {
+		pfd.fd = c->fd;
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, 0) != 1)
+			return;
+		if (c->kind == CHILD_NET)
+			parent_job_net_message(p, c);
+		else
+			parent_job_worker_message(p, c);
+	}
+}
+
 static void
 parent_reap(struct parent *p)
 {
@@ -335,6 +358,7 @@ parent_reap(struct parent *p)
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		if ((c = parent_child_find(p, pid)) == NULL)
 			continue;
+		parent_drain(p, c);
 		if (c->kind == CHILD_WORKER && (!WIFEXITED(status) ||
 		    WEXITSTATUS(status) != 0))
 			log_warnx("worker %d ended with %s %d", (int)pid,

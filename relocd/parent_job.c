@@ -35,7 +35,6 @@ static union {
 	struct msg_reserve	reserve;
 	struct msg_step		step;
 	struct msg_guest	guest;
-	struct msg_worker_start	start;
 } job_buf;
 
 static const char *const job_state_names[] = {
@@ -234,9 +233,10 @@ job_refuse(struct child *c, const char *id, int code, const char *text)
 static void
 job_on_reserve(struct parent *p, struct child *c, struct msg_reserve *r)
 {
-	struct msg_worker_start	*st = &job_buf.start;
-	struct job		*j;
-	int			 pfd[2];
+	static struct msg_worker_start	 start;
+	struct msg_worker_start		*st = &start;
+	struct job			*j;
+	int				 pfd[2];
 
 	if (!c->authenticated || c->job != -1 || !job_reserve_valid(r)) {
 		parent_child_kill(c, "invalid reservation message");
@@ -271,6 +271,7 @@ job_on_reserve(struct parent *p, struct child *c, struct msg_reserve *r)
 	j->data_wr = pfd[1];
 	j->stats.memory_bytes = r->guest.memory_bytes;
 	c->job = job_index(p, j);
+	/* r lives in job_buf: copy it before anything reuses that. */
 	memset(st, 0, sizeof(*st));
 	st->op = WORKER_OP_RECEIVE;
 	st->reserve = *r;

@@ -251,7 +251,7 @@ req_sim_config(const struct sxp_node *m, char *out, size_t size, char *err,
 {
 	const char	*pattern = req_field(m, "pattern");
 	uint64_t	 rate = 0, ws = 0;
-	size_t		 k;
+	size_t		 k, len;
 
 	if (req_number(m, "dirty-rate", 0, 64LL << 30, &rate, err, errlen) ||
 	    req_number(m, "working-set", 0, 1LL << 40, &ws, err, errlen))
@@ -265,9 +265,15 @@ req_sim_config(const struct sxp_node *m, char *out, size_t size, char *err,
 		    "sequential", pattern);
 		return -1;
 	}
-	snprintf(out, size, "(sim (dirty-rate %llu) (working-set %llu) "
-	    "(pattern %s))", (unsigned long long)rate, (unsigned long long)ws,
-	    pattern);
+	snprintf(out, size, "(sim (dirty-rate %llu) (pattern %s)",
+	    (unsigned long long)rate, pattern);
+	/* No working set: the backend's default, all of memory. */
+	len = strlen(out);
+	if (ws != 0)
+		snprintf(out + len, size - len, " (working-set %llu)",
+		    (unsigned long long)ws);
+	len = strlen(out);
+	snprintf(out + len, size - len, ")");
 	return 0;
 }
 

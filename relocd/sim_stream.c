@@ -34,7 +34,6 @@
  * Hashing 1 GiB takes about a second, so the source hashes after sending
  * VCPU and the destination as soon as VCPU arrives, in parallel.
  */
-#define _GNU_SOURCE
 #include <sys/uio.h>
 
 #include <errno.h>

@@ -138,6 +138,18 @@ send_suspended(uint64_t when_ms, void *data)
 	ss->stats.suspend_ms = when_ms;
 }
 
+/*
+ * Our callbacks get our state as data (policy_run's own would get its),
+ * so each of them is wrapped here.
+ */
+static uint64_t
+send_pace(uint64_t bytes, void *data)
+{
+	struct send_state	*ss = data;
+
+	return policy_pace(&ss->run.policy, bytes, policy_now_us());
+}
+
 /* The policy, unless the parent has cancelled (relocctl cancel, timeout). */
 static int
 send_policy(const struct backend_precopy_stats *st, void *data)
@@ -233,9 +245,12 @@ send_stream(struct worker *w, struct send_state *ss, const char *guest,
 	ss->run.suspended = send_suspended;
 	ss->run.user = ss;
 	policy_run_callbacks(&ss->run, &cb);
+	ss->run.suspended = NULL;
 	/* Our wrapper sees cancellations; the policy does the deciding. */
 	ss->policy_fn = cb.precopy_policy;
 	cb.precopy_policy = send_policy;
+	cb.suspended = send_suspended;
+	cb.pace = send_pace;
 	cb.data = ss;
 	ss->start_us = policy_now_us();
 	memset(&res, 0, sizeof(res));

@@ -19,19 +19,9 @@
 #include "log.h"
 #include "sxp.h"
 #include "util.h"
-
-/* Exit codes, documented in relocctl(8). */
-#define EXIT_OK		0
-#define EXIT_FAILED	1
-#define EXIT_USAGE	2
-#define EXIT_NO_DAEMON	3
+#include "relocctl.h"
 
 #define CTL_TIMEOUT_MS	(30 * 1000)
-
-struct relocctl {
-	const char	*config;
-	const char	*socket;	/* -S overrides the config */
-};
 
 struct command {
 	const char	*name;
@@ -44,68 +34,79 @@ static int	cmd_status(struct relocctl *, int, char **);
 static int	cmd_list(struct relocctl *, int, char **);
 
 static const struct command commands[] = {
-	{ "status", cmd_status, "", "show the daemon and its migrations" },
+	{ "migrate", cmd_migrate, "[options] GUEST HOST",
+	    "move a guest to HOST (-l: live)" },
+	{ "save", cmd_save, "GUEST FILE", "save a guest to FILE and stop it" },
+	{ "restore", cmd_restore, "FILE", "start a guest saved in FILE" },
 	{ "list", cmd_list, "", "list the guests on this host" },
+	{ "status", cmd_status, "", "show the daemon and its migrations" },
+	{ "cancel", cmd_cancel, "ID", "cancel a migration before it commits" },
+	{ "sim-create", cmd_sim_create, "[options] NAME",
+	    "create a simulated guest (sim backend)" },
+	{ "sim-destroy", cmd_sim_destroy, "NAME", "destroy a simulated guest" },
 };
 
 #define NCOMMANDS	(sizeof(commands) / sizeof(commands[0]))
 
-static void __attribute__((noreturn))
-usage(void)
+void
+relocctl_usage(void)
 {
 	size_t	i;
 
 	fprintf(stderr, "usage: relocctl [-f config] [-S socket] command "
 	    "[args]\n\ncommands:\n");
 	for (i = 0; i < NCOMMANDS; i++)
-		fprintf(stderr, "  %-8s %-20s %s\n", commands[i].name,
+		fprintf(stderr, "  %-11s %-22s %s\n", commands[i].name,
 		    commands[i].args, commands[i].help);
+	fprintf(stderr, "\nrelocctl COMMAND -h shows a command's options; "
+	    "see relocctl(8).\n");
 	exit(EXIT_USAGE);
 }
 
-/* The control socket: -S, else the config's relocd-control-socket. */
-static int
-relocctl_socket(struct relocctl *rc, const char **path_r,
-    struct conf **conf_r)
+/*
+ * Connects to the daemon's control socket: -S, else the config's
+ * relocd-control-socket.  Returns the fd, or -1 having said why (and set
+ * rc->default_port from the config on the way).
+ */
+int
+relocctl_open(struct relocctl *rc)
 {
-	*conf_r = NULL;
-	if (rc->socket != NULL) {
-		*path_r = rc->socket;
-		return 0;
-	}
-	if (conf_load(rc->config, conf_r) == -1)
+	struct conf	*conf = NULL;
+	char		 path[256], err[512];
+	int		 fd;
+
+	if (conf_load(rc->config, &conf) == 0)
+		rc->default_port = conf->relocation_port;
+	else if (rc->socket == NULL)
 		return -1;
-	*path_r = (*conf_r)->control_socket;
-	return 0;
+	strlcpy(path, rc->socket != NULL ? rc->socket : conf->control_socket,
+	    sizeof(path));
+	conf_free(conf);
+	if ((fd = ctl_connect(path, err, sizeof(err))) == -1)
+		fprintf(stderr, "relocctl: %s\n", err);
+	return fd;
 }
 
 /* Sends one request and parses the one reply; caller frees *root_r. */
-static int
+int
 relocctl_request(struct relocctl *rc, const char *req,
     struct sxp_node **root_r)
 {
-	struct conf		*conf;
 	struct sxp_error	 serr;
-	const char		*path;
-	char			*buf = NULL, err[512];
+	char			*buf = NULL;
 	ssize_t			 len;
 	int			 fd = -1, status = EXIT_NO_DAEMON;
 
 	*root_r = NULL;
-	if (relocctl_socket(rc, &path, &conf) == -1)
-		return EXIT_FAILED;
-	if ((fd = ctl_connect(path, err, sizeof(err))) == -1) {
-		fprintf(stderr, "relocctl: %s\n", err);
+	if ((fd = relocctl_open(rc)) == -1)
 		goto out;
-	}
 	status = EXIT_FAILED;
 	if ((buf = malloc(CTL_MSG_MAX + 1)) == NULL)
 		goto out;
 	if (ctl_write_frame(fd, req, strlen(req)) == -1 ||
 	    (len = ctl_read_frame(fd, buf, CTL_MSG_MAX + 1,
 	    CTL_TIMEOUT_MS)) == -1) {
-		fprintf(stderr, "relocctl: no answer from relocd at %s\n",
-		    path);
+		fprintf(stderr, "relocctl: no answer from relocd\n");
 		goto out;
 	}
 	if (sxp_parse(buf, (size_t)len, root_r, &serr) == -1 ||
@@ -118,13 +119,12 @@ out:
 	free(buf);
 	if (fd != -1)
 		close(fd);
-	conf_free(conf);
 	return status;
 }
 
 /* The value of (name value) inside list, or def. */
-static const char *
-field(const struct sxp_node *list, const char *name, const char *def)
+const char *
+relocctl_field(const struct sxp_node *list, const char *name, const char *def)
 {
 	const struct sxp_node	*f;
 
@@ -138,12 +138,12 @@ field(const struct sxp_node *list, const char *name, const char *def)
 }
 
 /* A reply (error (text ...)) becomes one sentence on stderr. */
-static int
+int
 relocctl_is_error(const struct sxp_node *reply)
 {
 	if (strcmp(reply->first->text, "error") != 0)
 		return 0;
-	fprintf(stderr, "relocctl: relocd: %s\n", field(reply, "text",
+	fprintf(stderr, "relocctl: relocd: %s\n", relocctl_field(reply, "text",
 	    "unknown error"));
 	return 1;
 }
@@ -157,7 +157,7 @@ cmd_status(struct relocctl *rc, int argc, char **argv)
 
 	(void)argv;
 	if (argc != 1)
-		usage();
+		relocctl_usage();
 	if ((status = relocctl_request(rc, "(status)", &root)) != EXIT_OK)
 		return status;
 	st = root->first;
@@ -165,8 +165,8 @@ cmd_status(struct relocctl *rc, int argc, char **argv)
 		sxp_free(root);
 		return EXIT_FAILED;
 	}
-	printf("relocd %s on %s, backend %s\n", field(st, "version", "?"),
-	    field(st, "host", "?"), field(st, "backend", "?"));
+	printf("relocd %s on %s, backend %s\n", relocctl_field(st, "version", "?"),
+	    relocctl_field(st, "host", "?"), relocctl_field(st, "backend", "?"));
 	for (f = st->first; f != NULL; f = f->next)
 		if (f->type == SXP_LIST && f->first != NULL &&
 		    f->first->next != NULL &&
@@ -183,9 +183,9 @@ cmd_status(struct relocctl *rc, int argc, char **argv)
 				printf("%-32s  %-10s  %-16s  %-15s  %s\n", "ID",
 				    "STATE", "GUEST", "PEER", "RESULT");
 			printf("%-32s  %-10s  %-16s  %-15s  %s\n",
-			    field(job, "id", "?"), field(job, "state", "?"),
-			    field(job, "guest", "?"), field(job, "peer", "?"),
-			    field(job, "result", ""));
+			    relocctl_field(job, "id", "?"), relocctl_field(job, "state", "?"),
+			    relocctl_field(job, "guest", "?"), relocctl_field(job, "peer", "?"),
+			    relocctl_field(job, "result", ""));
 		}
 	}
 	if (njobs == 0)
@@ -203,7 +203,7 @@ cmd_list(struct relocctl *rc, int argc, char **argv)
 
 	(void)argv;
 	if (argc != 1)
-		usage();
+		relocctl_usage();
 	if ((status = relocctl_request(rc, "(list)", &root)) != EXIT_OK)
 		return status;
 	if (relocctl_is_error(root->first)) {
@@ -214,11 +214,11 @@ cmd_list(struct relocctl *rc, int argc, char **argv)
 	    "UUID", "TYPE", "STATE", "MEM(MiB)", "VCPUS");
 	for (g = root->first->first->next; g != NULL; g = g->next)
 		printf("%-20s %6s  %-36s  %-4s  %-9s %8llu %5s\n",
-		    field(g, "name", "?"), field(g, "domid", "?"),
-		    field(g, "uuid", "?"), field(g, "type", "?"),
-		    field(g, "state", "?"),
-		    strtoull(field(g, "memory", "0"), NULL, 10) >> 20,
-		    field(g, "vcpus", "?"));
+		    relocctl_field(g, "name", "?"), relocctl_field(g, "domid", "?"),
+		    relocctl_field(g, "uuid", "?"), relocctl_field(g, "type", "?"),
+		    relocctl_field(g, "state", "?"),
+		    strtoull(relocctl_field(g, "memory", "0"), NULL, 10) >> 20,
+		    relocctl_field(g, "vcpus", "?"));
 	sxp_free(root);
 	return EXIT_OK;
 }
@@ -226,7 +226,7 @@ cmd_list(struct relocctl *rc, int argc, char **argv)
 int
 main(int argc, char *argv[])
 {
-	struct relocctl	rc = { conf_default_path(), NULL };
+	struct relocctl	rc = { conf_default_path(), NULL, 8002 };
 	size_t		i;
 	int		ch;
 
@@ -241,16 +241,16 @@ main(int argc, char *argv[])
 			rc.socket = optarg;
 			break;
 		default:
-			usage();
+			relocctl_usage();
 		}
 	}
 	argc -= optind;
 	argv += optind;
 	if (argc < 1)
-		usage();
+		relocctl_usage();
 	for (i = 0; i < NCOMMANDS; i++)
 		if (strcmp(argv[0], commands[i].name) == 0)
 			return commands[i].run(&rc, argc, argv);
 	fprintf(stderr, "relocctl: unknown command %s\n", argv[0]);
-	usage();
+	relocctl_usage();
 }

@@ -57,7 +57,7 @@ def connect(a):
 
 RESERVE = ("(reserve (id {id}) (name {name}) (uuid {uuid}) (type sim) "
            "(memory {memory}) (vcpus 1) (live yes) "
-           "(config '(sim (dirty-rate 0) (working-set 0) (pattern uniform))'))")
+           "(config '(sim (dirty-rate 0) (pattern uniform))'))")
 
 
 def scenario(a, s):

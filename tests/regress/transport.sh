@@ -4,7 +4,7 @@
 # The secure transport (DESIGN section 3): a legitimate peer completes
 # hello and reserve; each hostile peer is refused, the refusal is logged
 # with the peer and the reason, and relocd keeps serving afterwards.
-. "$TOP/tests/regress/lib.sh"
+. "$TOP/tests/regress/lib"
 
 ensure_user
 make_pki dest client outsider
@@ -25,9 +25,12 @@ peer() { $PEER "$1" --port "$PORT" --ca "$P/ca.pem" "${@:2}"; }
 as_client() { peer "$@" --cert "$P/client.pem" --key "$P/client.key"; }
 logged() { wait_log dest "$1" 5; }
 
+# Reserve, then abort: the destination must destroy the half-built guest.
 legit() {
+	local before
+	before=$(grep -c 'destroyed the half-built guest1' "$WORK/dest/log")
 	as_client reserve --expect '^\(reserved \(id 0123456789abcdef0123456789abcdef\)' >/dev/null &&
-	    logged 'released guest1'
+	    wait_count dest 'destroyed the half-built guest1' $((before + 1))
 }
 check "legitimate peer: hello and reserve, then released on abort" legit
 

@@ -72,6 +72,8 @@ client_tell_ok(struct client *c, int phase, const struct proto_msg *m)
 	if (m != NULL) {
 		st.guest = m->guest;
 		strlcpy(st.text, m->phase, sizeof(st.text));
+		st.stats.downtime_ms = m->downtime_ms;
+		st.stats.digest_ms = m->digest_ms;
 	}
 	if (msg_send(c->a->parent_fd, MSG_NET_STEP, &st, sizeof(st), -1))
 		net_exit(&c->s, 1);
@@ -313,7 +315,7 @@ client_commit(struct client *c)
 	if (net_send_msg(c->s.conn, m, tls_now_ms() + 10000) == -1)
 		net_exit(&c->s, 2);
 	client_expect(c, PT_ACTIVATED, tls_now_ms() + CLIENT_ACTIVATED_MS);
-	client_tell_ok(c, PHASE_ACTIVATED, NULL);
+	client_tell_ok(c, PHASE_ACTIVATED, m);
 }
 
 static void __attribute__((noreturn))

@@ -213,7 +213,13 @@ net_on_go(struct net_session *s, uint64_t deadline)
 
 	net_tell_parent(s, MSG_NET_STEP, PHASE_GO, PE_NONE, "", NULL);
 	net_expect_step(s, PHASE_ACTIVATED, NET_ACTIVATE_WAIT_MS, &st, NULL);
-	net_reply(s, PT_ACTIVATED, deadline + NET_ACTIVATE_WAIT_MS);
+	memset(&s->msg, 0, offsetof(struct proto_msg, config));
+	s->msg.type = PT_ACTIVATED;
+	strlcpy(s->msg.id, s->id, sizeof(s->msg.id));
+	s->msg.downtime_ms = st.stats.downtime_ms;
+	s->msg.digest_ms = st.stats.digest_ms;
+	if (net_send_msg(s->conn, &s->msg, deadline + NET_ACTIVATE_WAIT_MS))
+		net_exit(s, 1);
 	log_peer_info("peer %s: migration %s activated %s", s->ip, s->id,
 	    st.guest.name);
 	net_exit(s, 0);

@@ -131,9 +131,19 @@ parent_out_net_step(struct parent *p, struct job *j, const struct msg_step *st)
 		break;
 	case PHASE_ACTIVATED:
 		j->state = JOB_GO;
-		if (j->stats.suspend_ms != 0)
+		/*
+		 * The destination measures from the suspend time in the
+		 * stream to its unpause; without that, we measure to its
+		 * report, one network hop later.
+		 */
+		if (st->stats.downtime_ms != 0)
+			j->stats.downtime_ms = st->stats.downtime_ms;
+		else if (j->stats.suspend_ms != 0)
 			j->stats.downtime_ms = out_realtime_ms() -
 			    j->stats.suspend_ms;
+		/* Both hosts hash memory, at the same time: the longer. */
+		if (st->stats.digest_ms > j->stats.digest_ms)
+			j->stats.digest_ms = st->stats.digest_ms;
 		parent_job_cmd(p, j, PHASE_ACTIVATED, PE_NONE, "", -1);
 		break;
 	case PHASE_IN_DOUBT:

@@ -307,6 +307,13 @@ proto_decode_fields(const struct sxp_node *msg, struct proto_msg *m)
 		return 0;
 	case PT_STATE:
 		return proto_get_str(msg, "phase", m->phase, sizeof(m->phase));
+	case PT_ACTIVATED:
+		/* Optional: older peers may not measure. */
+		if (proto_get_num(msg, "downtime-ms", 0, INT64_MAX, &n) == 0)
+			m->downtime_ms = (uint64_t)n;
+		if (proto_get_num(msg, "digest-ms", 0, INT64_MAX, &n) == 0)
+			m->digest_ms = (uint64_t)n;
+		return 0;
 	default:
 		return 0;
 	}
@@ -453,6 +460,12 @@ proto_encode_fields(const struct proto_msg *m, char *out, size_t size,
 	case PT_STATE:
 		rc |= proto_put(out, size, off, "phase", m->phase,
 		    strlen(m->phase));
+		break;
+	case PT_ACTIVATED:
+		rc |= proto_put_num(out, size, off, "downtime-ms",
+		    (long long)m->downtime_ms);
+		rc |= proto_put_num(out, size, off, "digest-ms",
+		    (long long)m->digest_ms);
 		break;
 	}
 	return rc ? -1 : 0;

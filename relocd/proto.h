@@ -67,7 +67,9 @@ struct proto_msg {
 	uint64_t	 bytes;			/* progress, end */
 	uint32_t	 round;			/* progress */
 	int64_t		 dirty;			/* progress */
-	uint64_t	 downtime_ms;		/* progress: predicted */
+	uint64_t	 downtime_ms;		/* progress: predicted;
+						   activated: measured */
+	uint64_t	 digest_ms;		/* activated: sim digest checks */
 	char		 phase[32];		/* state */
 };
 

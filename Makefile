@@ -13,7 +13,7 @@ DESTDIR		?=
 CC		?= cc
 PKG_CONFIG	?= pkg-config
 # Every library relocd may link; checked up front for a clear message.
-PKGS		:= xencontrol xenguest xenstore xenlight openssl libpcre2-8
+PKGS		:= xencontrol xenguest xenstore xenlight openssl libpcre2-8 libseccomp
 
 WARNINGS	:= -Wall -Wextra -Wshadow -Wstrict-prototypes \
 		   -Wmissing-prototypes -Wpointer-arith -Wcast-qual
@@ -37,10 +37,10 @@ PKG_MISSING	:= $(shell $(PKG_CONFIG) --exists $(PKGS) 2>/dev/null || echo yes)
 ifeq ($(PKG_MISSING),yes)
 $(error missing build dependencies ($(PKGS)); run scripts/install-deps)
 endif
-DEP_CFLAGS	:= $(shell $(PKG_CONFIG) --cflags libpcre2-8 openssl)
-DEP_LIBS	:= $(shell $(PKG_CONFIG) --libs libpcre2-8 openssl) -lpthread
+DEP_CFLAGS	:= $(shell $(PKG_CONFIG) --cflags libpcre2-8 openssl libseccomp)
+DEP_LIBS	:= $(shell $(PKG_CONFIG) --libs libpcre2-8 openssl libseccomp) -lpthread
 
-ALL_CFLAGS	= -std=gnu11 $(WARNINGS) $(HARDENING) $(SANFLAGS) $(CFLAGS) \
+ALL_CFLAGS	= -std=gnu11 -D_GNU_SOURCE $(WARNINGS) $(HARDENING) $(SANFLAGS) $(CFLAGS) \
 		  $(DEP_CFLAGS) -Irelocd -MMD -MP
 ALL_LDFLAGS	= $(LDHARDENING) $(SANFLAGS) $(LDFLAGS)
 
@@ -52,6 +52,8 @@ CORE_OBJS	:= $(CORE_SRCS:%.c=$(O)/obj/%.o)
 CORE_LIBS	:= $(DEP_LIBS)
 
 RELOCD_OBJS	:= $(RELOCD_MAIN:%.c=$(O)/obj/%.o) $(CORE_OBJS)
+RELOCCTL_OBJS	:= $(O)/obj/xl-plugin/relocctl.o \
+		   $(O)/obj/xl-plugin/relocctl_job.o $(CORE_OBJS)
 
 UNIT_TESTS	:= $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_*.c))
 UNIT_BINS	:= $(UNIT_TESTS:%=$(O)/tests/test_%)
@@ -59,14 +61,17 @@ UNIT_BINS	:= $(UNIT_TESTS:%=$(O)/tests/test_%)
 .SECONDARY:
 .PHONY: all install uninstall check unit bench fuzz lint demo clean
 
-all: $(O)/relocd
+all: $(O)/relocd $(O)/relocctl
 
 $(O)/relocd: $(RELOCD_OBJS)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(RELOCD_OBJS) $(CORE_LIBS)
 
+$(O)/relocctl: $(RELOCCTL_OBJS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(RELOCCTL_OBJS) $(CORE_LIBS)
+
 $(O)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) -Ixl-plugin -c -o $@ $<
 
 $(O)/tests/test_%: $(O)/obj/tests/unit/test_%.o $(CORE_OBJS)
 	@mkdir -p $(dir $@)
@@ -98,14 +103,18 @@ install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 \
 	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(SYSCONFDIR)/xen
 	install -m 0755 $(O)/relocd $(DESTDIR)$(SBINDIR)/relocd
+	install -m 0755 $(O)/relocctl $(DESTDIR)$(SBINDIR)/relocctl
 	install -m 0644 man/relocd.8 $(DESTDIR)$(MANDIR)/man8/relocd.8
+	install -m 0644 man/relocctl.8 $(DESTDIR)$(MANDIR)/man8/relocctl.8
 	install -m 0644 man/xend-config.sxp.5 \
 	    $(DESTDIR)$(MANDIR)/man5/xend-config.sxp.5
 	install -m 0644 etc/xend-config.sxp.example \
 	    $(DESTDIR)$(SYSCONFDIR)/xen/xend-config.sxp.relocd-example
 
 uninstall:
-	rm -f $(DESTDIR)$(SBINDIR)/relocd $(DESTDIR)$(MANDIR)/man8/relocd.8 \
+	rm -f $(DESTDIR)$(SBINDIR)/relocd $(DESTDIR)$(SBINDIR)/relocctl \
+	    $(DESTDIR)$(MANDIR)/man8/relocd.8 \
+	    $(DESTDIR)$(MANDIR)/man8/relocctl.8 \
 	    $(DESTDIR)$(MANDIR)/man5/xend-config.sxp.5 \
 	    $(DESTDIR)$(SYSCONFDIR)/xen/xend-config.sxp.relocd-example
 

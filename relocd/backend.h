@@ -95,6 +95,14 @@ struct backend_precopy_stats {
 #define BACKEND_POLICY_CONTINUE		0
 #define BACKEND_POLICY_STOP_AND_COPY	1
 
+/*
+ * precopy_policy is called as libxenguest calls it: first with iteration
+ * 0 and dirty_count = every page (round 0 not sent yet), then after each
+ * round with iteration = rounds completed.  libxenguest also calls it a
+ * second time per round with dirty_count -1 (sent, bitmap not read yet);
+ * the sim backend makes one call per round with the count known.  A NULL
+ * precopy_policy means libxenguest's own rule (policy.h, xen-default).
+ */
 struct backend_save_callbacks {
 	/* Between rounds; decides whether to go on, stop, or abort. */
 	int	(*precopy_policy)(const struct backend_precopy_stats *,
@@ -102,6 +110,12 @@ struct backend_save_callbacks {
 	/* The guest has just been suspended (when_ms: CLOCK_REALTIME). */
 	void	(*suspended)(uint64_t, void *);
 	void	 *data;
+	/*
+	 * Optional bandwidth cap: told how many bytes were just written,
+	 * returns how many microseconds the writer waits before the next
+	 * write (policy_pace()).  NULL: no cap.
+	 */
+	uint64_t (*pace)(uint64_t, void *);
 };
 
 struct backend_save_result {
@@ -109,11 +123,18 @@ struct backend_save_result {
 	unsigned int	 rounds;	/* pre-copy rounds, final excluded */
 	uint64_t	 final_pages;	/* sent while suspended */
 	uint64_t	 suspend_ms;	/* CLOCK_REALTIME at suspend */
+	/*
+	 * Sim only: milliseconds spent hashing memory for the digest while
+	 * suspended.  It is part of the measured downtime, but a real
+	 * hypervisor has no such cost, so reports may subtract it.
+	 */
+	uint64_t	 digest_ms;
 };
 
 struct backend_restore_result {
 	uint64_t	 bytes;		/* read from the fd */
 	uint64_t	 suspend_ms;	/* the source's, from the stream */
+	uint64_t	 digest_ms;	/* sim only: verifying the digest */
 };
 
 #define BACKEND_SAVE_LIVE	0x1	/* pre-copy while running */
@@ -143,7 +164,10 @@ struct backend_ops {
 	int	(*resume)(void *, const char *, struct backend_error *);
 	int	(*unpause)(void *, const char *, struct backend_error *);
 	int	(*destroy)(void *, const char *, struct backend_error *);
-	/* Auto-converge: slow the guest to percent of its speed (100: off). */
+	/*
+	 * Auto-converge: slow the guest to percent (1..100) of its speed.
+	 * The caller sets 100 again when a migration fails or aborts.
+	 */
 	int	(*set_throttle)(void *, const char *, unsigned int,
 		    struct backend_error *);
 	/* Sim only (NULL elsewhere): create and start a guest. */
@@ -160,5 +184,11 @@ const char	*guest_state_name(int);
 /* Validators for names and uuids that arrive from peers or users. */
 int		 guest_name_valid(const char *);
 int		 guest_uuid_valid(const char *);
+/*
+ * Fills err (if not NULL) with code and a printf-style message, and
+ * returns -1 so that a failure path reads "return backend_fail(...)".
+ */
+int		 backend_fail(struct backend_error *, int, const char *, ...)
+		    __attribute__((format(printf, 3, 4)));
 
 #endif /* RELOCD_BACKEND_H */

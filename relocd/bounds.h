@@ -26,6 +26,8 @@
 #define TLS_PEER_NAMES_MAX	16
 /* Key, certificate and CA files. */
 #define TLS_FILE_MAX		(256 * 1024)
+/* Intermediate CAs between a peer certificate and the pool's CA. */
+#define TLS_CHAIN_DEPTH_MAX	4
 
 /* Errors collected while loading one config before giving up. */
 #define CONF_ERRORS_MAX		100
@@ -34,5 +36,26 @@
 #define LOG_LINE_MAX		1024
 /* Peer-triggered messages: a burst of this many, then one per second. */
 #define LOG_PEER_BURST_MAX	20
+
+/* Internal messages between relocd's processes (msg.c). */
+#define MSG_PAYLOAD_MAX		(68 * 1024)
+
+/* Wire frames (proto.c): control frames carry one sxp message. */
+#define PROTO_CONTROL_MAX	(64 * 1024)
+#define PROTO_DATA_MAX		(1024 * 1024)
+/* A migration id: 32 lower-case hex digits (128 random bits). */
+#define MIG_ID_LEN		32
+/* Free text in errors and refusals sent to a peer or a user. */
+#define PROTO_TEXT_MAX		200
+
+/* Control socket clients served at once, and their request size. */
+#define CTL_CLIENTS_MAX		16
+/* Listening sockets: both families of every address of an interface. */
+#define LISTENERS_MAX		16
+
+/* Children of the parent: network children and workers. */
+#define CHILDREN_MAX		1200
+/* Migrations the job table remembers, running and recently finished. */
+#define JOBS_MAX		256
 
 #endif /* RELOCD_BOUNDS_H */

@@ -101,6 +101,20 @@ static const struct conf_key conf_keys[] = {
 	    0, 0, backend_choices, "xen" },
 	{ "relocd-on-nonconvergence", CT_ENUM, O(nonconvergence),
 	    0, 0, nonconv_choices, "stop-and-copy" },
+	{ "relocd-user", CT_WORD, O(user),
+	    0, 0, NULL, "relocd" },
+	{ "relocd-chroot", CT_PATH, O(chroot_dir),
+	    0, 0, NULL, "/run/relocd/empty" },
+	{ "relocd-handshake-timeout", CT_INT, O(handshake_timeout_s),
+	    1, 300, NULL, "10" },
+	{ "relocd-idle-timeout", CT_INT, O(idle_timeout_s),
+	    1, 3600, NULL, "60" },
+	{ "relocd-max-preauth", CT_INT, O(max_preauth),
+	    1, 1000, NULL, "64" },
+	{ "relocd-max-preauth-per-host", CT_INT, O(max_preauth_per_host),
+	    1, 1000, NULL, "8" },
+	{ "relocd-sim-dir", CT_PATH, O(sim_dir),
+	    0, 0, NULL, "/run/relocd/sim" },
 };
 
 #define CONF_NKEYS	(sizeof(conf_keys) / sizeof(conf_keys[0]))

@@ -51,6 +51,13 @@ struct conf {
 	char		*control_group;		/* "": root only */
 	int		 backend;		/* enum conf_backend */
 	int		 nonconvergence;	/* enum conf_nonconvergence */
+	char		*user;			/* network children run as */
+	char		*chroot_dir;		/* ... chrooted here */
+	int		 handshake_timeout_s;	/* TLS + hello + auth */
+	int		 idle_timeout_s;	/* silence on a connection */
+	int		 max_preauth;		/* unauthenticated, in total */
+	int		 max_preauth_per_host;	/* ... from one address */
+	char		*sim_dir;		/* sim backend state */
 
 	/* Compiled forms of the two lists. */
 	struct acl	*hosts_acl;

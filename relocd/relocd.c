@@ -13,6 +13,8 @@
 
 #include "conf.h"
 #include "log.h"
+#include "parent.h"
+#include "worker.h"
 
 struct relocd_opts {
 	const char	*config;
@@ -20,6 +22,7 @@ struct relocd_opts {
 	int		 foreground;
 	int		 verbose;
 	int		 check_only;
+	int		 worker;	/* -W: exec'd by the parent */
 };
 
 static void __attribute__((noreturn))
@@ -37,8 +40,11 @@ relocd_parse_args(int argc, char *argv[], struct relocd_opts *o)
 
 	memset(o, 0, sizeof(*o));
 	o->config = conf_default_path();
-	while ((ch = getopt(argc, argv, "B:df:nv")) != -1) {
+	while ((ch = getopt(argc, argv, "B:df:nvW")) != -1) {
 		switch (ch) {
+		case 'W':
+			o->worker = 1;
+			break;
 		case 'B':
 			o->backend = optarg;
 			break;
@@ -62,6 +68,24 @@ relocd_parse_args(int argc, char *argv[], struct relocd_opts *o)
 		usage();
 }
 
+/* Runs the parent with conf; never returns. */
+static void __attribute__((noreturn))
+relocd_serve(const struct relocd_opts *o, struct conf *conf)
+{
+	static struct parent	p;
+
+	memset(&p, 0, sizeof(p));
+	p.config_path = o->config;
+	p.backend_override = o->backend;
+	p.verbose = o->verbose;
+	p.conf = conf;
+	log_procinit("parent");
+	if (!o->foreground && daemon(0, 0) == -1)
+		fatal("daemon");
+	parent_start(&p);
+	parent_run(&p);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -70,10 +94,16 @@ main(int argc, char *argv[])
 	int			 backend;
 
 	relocd_parse_args(argc, argv, &o);
+	if (o.worker) {
+		/* The parent's stderr is ours; it already chose the sink. */
+		log_init(LOG_TO_STDERR, LOG_DAEMON);
+		log_setverbose(o.verbose > 0);
+		return worker_main();
+	}
 	/* -n is interactive: errors go to the terminal, not to syslog. */
 	log_init(o.foreground || o.check_only ? LOG_TO_STDERR : LOG_TO_SYSLOG,
 	    LOG_DAEMON);
-	log_setverbose(o.verbose > 1);
+	log_setverbose(o.verbose > 1 || (o.verbose && !o.check_only));
 	if (o.backend != NULL && conf_backend_parse(o.backend, &backend) == -1)
 		fatalx("-B %s: unknown backend (use xen or sim)", o.backend);
 	if (conf_load(o.config, &conf) == -1)
@@ -89,8 +119,5 @@ main(int argc, char *argv[])
 		conf_free(conf);
 		return 0;
 	}
-	/* XXX the daemon itself lands with the transport work (issue 3). */
-	conf_free(conf);
-	fatalx("not yet: this build only checks configurations (relocd -n); "
-	    "the relocation server is not implemented yet");
+	relocd_serve(&o, conf);
 }

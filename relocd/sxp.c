@@ -31,13 +31,15 @@ struct sxp_reader {
 	int		 line;
 	int		 depth;
 	size_t		 nodes;
+	size_t		 token_max;
 	struct sxp_error *err;
 };
 
-/* One token being built, bounded by SXP_TOKEN_MAX. */
+/* One token being built; grows up to the reader's token_max. */
 struct sxp_token {
-	char		 text[SXP_TOKEN_MAX + 1];
+	char		*text;
 	size_t		 len;
+	size_t		 size;
 };
 
 static int	sxp_read_list(struct sxp_reader *, struct sxp_node *, int);
@@ -100,9 +102,19 @@ sxp_getc(struct sxp_reader *rd)
 static int
 sxp_token_add(struct sxp_reader *rd, struct sxp_token *tok, int c, int line)
 {
-	if (tok->len >= SXP_TOKEN_MAX)
-		return sxp_fail(rd, line, "token longer than %d bytes",
-		    SXP_TOKEN_MAX);
+	char	*p;
+	size_t	 size;
+
+	if (tok->len >= rd->token_max)
+		return sxp_fail(rd, line, "token longer than %zu bytes",
+		    rd->token_max);
+	if (tok->len + 1 >= tok->size) {
+		size = tok->size == 0 ? 64 : tok->size * 2;
+		if ((p = realloc(tok->text, size)) == NULL)
+			return sxp_fail(rd, line, "out of memory");
+		tok->text = p;
+		tok->size = size;
+	}
 	tok->text[tok->len++] = (char)c;
 	return 0;
 }
@@ -129,7 +141,8 @@ sxp_node_new(struct sxp_reader *rd, enum sxp_type type, int line,
 			sxp_fail(rd, line, "out of memory");
 			return NULL;
 		}
-		memcpy(n->text, tok->text, tok->len);
+		if (tok->len > 0)
+			memcpy(n->text, tok->text, tok->len);
 		n->text[tok->len] = '\0';
 		n->len = tok->len;
 	}
@@ -211,14 +224,10 @@ sxp_read_escape(struct sxp_reader *rd, struct sxp_token *tok, int line)
 static struct sxp_node *
 sxp_read_string(struct sxp_reader *rd, int quote)
 {
-	struct sxp_token	*tok;
+	struct sxp_token	 token = { NULL, 0, 0 }, *tok = &token;
 	struct sxp_node		*n = NULL;
 	int			 line = rd->line, c;
 
-	if ((tok = calloc(1, sizeof(*tok))) == NULL) {
-		sxp_fail(rd, line, "out of memory");
-		return NULL;
-	}
 	for (;;) {
 		if ((c = sxp_getc(rd)) == -1) {
 			sxp_fail(rd, line, "unterminated string");
@@ -234,21 +243,17 @@ sxp_read_string(struct sxp_reader *rd, int quote)
 	}
 	n = sxp_node_new(rd, SXP_STRING, line, tok);
 out:
-	free(tok);
+	free(tok->text);
 	return n;
 }
 
 static struct sxp_node *
 sxp_read_atom(struct sxp_reader *rd)
 {
-	struct sxp_token	*tok;
+	struct sxp_token	 token = { NULL, 0, 0 }, *tok = &token;
 	struct sxp_node		*n = NULL;
 	int			 line = rd->line, c;
 
-	if ((tok = calloc(1, sizeof(*tok))) == NULL) {
-		sxp_fail(rd, line, "out of memory");
-		return NULL;
-	}
 	/* The first character is taken whatever it is, as xend did. */
 	if (sxp_token_add(rd, tok, sxp_getc(rd), line) == -1)
 		goto out;
@@ -260,7 +265,7 @@ sxp_read_atom(struct sxp_reader *rd)
 	}
 	n = sxp_node_new(rd, SXP_ATOM, line, tok);
 out:
-	free(tok);
+	free(tok->text);
 	return n;
 }
 
@@ -362,6 +367,14 @@ int
 sxp_parse(const char *buf, size_t len, struct sxp_node **root_r,
     struct sxp_error *err)
 {
+	return sxp_parse_bounded(buf, len, SXP_TOKEN_MAX, root_r, err);
+}
+
+/* As sxp_parse, with a caller's bound on one token (protocol messages). */
+int
+sxp_parse_bounded(const char *buf, size_t len, size_t token_max,
+    struct sxp_node **root_r, struct sxp_error *err)
+{
 	struct sxp_reader	 rd;
 	struct sxp_node		*root;
 
@@ -370,6 +383,7 @@ sxp_parse(const char *buf, size_t len, struct sxp_node **root_r,
 	rd.buf = buf;
 	rd.len = len;
 	rd.line = 1;
+	rd.token_max = token_max;
 	rd.err = err;
 	if (err != NULL)
 		memset(err, 0, sizeof(*err));

@@ -26,6 +26,8 @@ struct sxp_error {
 
 int	 sxp_parse(const char *, size_t, struct sxp_node **,
 	    struct sxp_error *);
+int	 sxp_parse_bounded(const char *, size_t, size_t, struct sxp_node **,
+	    struct sxp_error *);
 void	 sxp_free(struct sxp_node *);
 int	 sxp_quote(const char *, size_t, char *, size_t);
 

@@ -27,6 +27,19 @@ for o in $opts; do
 	    { echo "relocd(8) does not document -$o"; fail=1; }
 done
 
+# relocctl: every command in its usage, and every migrate option.
+RELOCCTL=$TOP/$O/relocctl
+cmds=$("$RELOCCTL" 2>&1 | sed -n 's/^  \([a-z-]*\) .*/\1/p')
+[ "$(echo "$cmds" | wc -w)" -ge 8 ] || { echo "too few commands: $cmds"; exit 1; }
+for c in $cmds; do
+	grep -qE "^\.(It|Cm) .*\b$c\b|^\.Cm $c\$" man/relocctl.8 ||
+	    { echo "relocctl(8) does not document the command $c"; fail=1; }
+done
+for o in $("$RELOCCTL" migrate -h 2>&1 | grep -oE -- '--[a-z-]+' | sort -u); do
+	grep -qF -- "Fl \\${o#-}" man/relocctl.8 ||
+	    { echo "relocctl(8) does not document migrate $o"; fail=1; }
+done
+
 if ! out=$(mandoc -Tlint -W warning man/*.[0-9] 2>&1) || [ -n "$out" ]; then
 	echo "mandoc -Tlint: $out"; fail=1
 fi

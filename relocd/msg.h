@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: ISC */
+#ifndef RELOCD_MSG_H
+#define RELOCD_MSG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "backend.h"
+#include "bounds.h"
+
+/*
+ * Typed messages between relocd's processes, over SOCK_SEQPACKET pairs so
+ * that one send is one message and file descriptors can travel with it.
+ * Payloads are the fixed structs below; msg_recv checks that a message's
+ * size is exactly its type's, and the receiver re-terminates every string
+ * with MSG_TERMINATE before use, since the sender may be compromised.
+ */
+enum msg_type {
+	MSG_NONE,
+	/* network child -> parent */
+	MSG_NET_AUTHENTICATED,		/* struct msg_peer */
+	MSG_NET_RESERVE,		/* struct msg_reserve: peer asks */
+	MSG_NET_STEP,			/* struct msg_step: the peer's news */
+	MSG_NET_QUERY,			/* struct msg_step: where is id? */
+	/* parent -> network child */
+	MSG_STEP,			/* struct msg_step (+ fd) */
+	/* parent -> worker */
+	MSG_WORKER_START,		/* struct msg_worker_start */
+	MSG_WORKER_CMD,			/* struct msg_step (+ fd) */
+	/* worker -> parent */
+	MSG_WORKER_STEP,		/* struct msg_step */
+	MSG_WORKER_GUEST,		/* struct msg_guest: one list entry */
+	MSG_WORKER_DESC,		/* struct msg_reserve: what to send */
+	MSG_TYPE_MAX
+};
+
+struct msg_peer {
+	char		 ip[64];
+	char		 host[256];	/* forward-confirmed name or "" */
+	char		 tls_version[16];
+	uint32_t	 ncert;
+	char		 cert[TLS_PEER_NAMES_MAX][PEER_NAME_MAX + 1];
+};
+
+struct msg_reserve {
+	char		 id[MIG_ID_LEN + 1];
+	struct guest_info guest;
+	uint32_t	 live;
+	uint32_t	 config_len;
+	char		 config[BACKEND_CONFIG_MAX + 1];
+};
+
+/*
+ * The steps of a migration (DESIGN section 5), as reported between the
+ * processes of one host.  The same struct carries them all.
+ */
+enum msg_phase {
+	PHASE_RESERVED,		/* destination: the empty guest exists */
+	PHASE_PROGRESS,		/* pre-copy statistics */
+	PHASE_SAVED,		/* source: stream written, guest suspended */
+	PHASE_PREPARED,		/* destination: image complete, digest good */
+	PHASE_COMMITTED,	/* source: its copy is no longer resumable */
+	PHASE_GO,		/* destination: owns the guest from now on */
+	PHASE_ACTIVATED,	/* destination: the guest runs */
+	PHASE_DONE,		/* source: its copy is gone; all finished */
+	PHASE_ABORTED,		/* before go: the source runs on */
+	PHASE_IN_DOUBT,		/* after go, peer unreachable: ask, never guess */
+	PHASE_LISTED,		/* end of a guest list */
+	PHASE_CREATED,		/* sim-create done */
+	PHASE_DESTROYED		/* sim-destroy done */
+};
+
+/* What relocctl shows while a migration runs, and in its final report. */
+struct msg_stats {
+	uint64_t	 bytes;			/* sent or received so far */
+	uint64_t	 memory_bytes;		/* the guest's RAM */
+	uint64_t	 elapsed_ms;
+	uint64_t	 bandwidth;		/* bytes/s, recent rounds */
+	uint64_t	 dirty_rate;		/* bytes/s */
+	uint64_t	 predicted_downtime_ms;
+	uint64_t	 downtime_ms;		/* measured, once known */
+	uint64_t	 digest_ms;		/* sim: hashing, inside downtime */
+	uint64_t	 suspend_ms;		/* CLOCK_REALTIME at suspend */
+	int64_t		 dirty_pages;
+	uint32_t	 round;
+	uint32_t	 throttle;		/* percent; 100: not throttled */
+	char		 decision[64];		/* the policy's last reason */
+};
+
+struct msg_step {
+	char		 id[MIG_ID_LEN + 1];
+	int32_t		 phase;		/* enum msg_phase */
+	int32_t		 code;		/* enum proto_error; 0: success */
+	char		 text[PROTO_TEXT_MAX + 1];
+	struct guest_info guest;
+	struct msg_stats stats;
+};
+
+enum worker_op {
+	WORKER_OP_LIST,
+	WORKER_OP_RECEIVE,	/* reserve, restore from the pipe, activate */
+	WORKER_OP_SEND,		/* describe, save to the pipe, commit */
+	WORKER_OP_SAVE,		/* save to a file */
+	WORKER_OP_RESTORE,	/* restore from a file */
+	WORKER_OP_CREATE,	/* sim-create */
+	WORKER_OP_DESTROY	/* sim-destroy */
+};
+
+/* The pre-copy policy's settings for one migration. */
+struct msg_policy {
+	uint32_t	 live;
+	uint32_t	 xen_default;		/* libxenguest's own rule */
+	uint32_t	 max_downtime_ms;
+	uint32_t	 max_bandwidth_mbit;	/* 0: no cap */
+	uint32_t	 max_iterations;
+	uint32_t	 timeout_s;		/* 0: none */
+	int32_t		 nonconvergence;	/* enum conf_nonconvergence */
+};
+
+struct msg_worker_start {
+	int32_t		 op;		/* enum worker_op */
+	int32_t		 backend;	/* enum conf_backend */
+	char		 state_dir[256];
+	char		 guest[GUEST_NAME_MAX + 1];	/* SEND, SAVE, DESTROY */
+	char		 path[256];	/* SAVE, RESTORE: the file */
+	struct msg_policy policy;
+	struct msg_reserve reserve;	/* RECEIVE, CREATE */
+};
+
+struct msg_guest {
+	struct guest_info guest;
+};
+
+#define MSG_TERMINATE(field)	((field)[sizeof(field) - 1] = '\0')
+
+int	 msg_socketpair(int [2]);
+int	 msg_send(int, uint32_t, const void *, size_t, int);
+int	 msg_recv(int, uint32_t *, void *, size_t, size_t *, int *);
+size_t	 msg_size(uint32_t);
+void	 msg_terminate_guest(struct guest_info *);
+const char *msg_type_name(uint32_t);
+
+#endif /* RELOCD_MSG_H */

@@ -1,0 +1,215 @@
+// SPDX-License-Identifier: ISC
+/*
+ * The network child: one per accepted connection.
+ *
+ * It does everything that involves bytes from a peer - TLS, authorization,
+ * the protocol - and nothing else: before the first byte it has chrooted
+ * into an empty directory, become an unprivileged user and entered a
+ * seccomp allow-list (proc.c).  It talks to the parent only through typed
+ * messages (msg.c) and passes the migration stream to the worker through
+ * a pipe.  Any error ends this process and so this connection only.
+ */
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "acl.h"
+#include "conf.h"
+#include "log.h"
+#include "msg.h"
+#include "net.h"
+#include "proc.h"
+#include "proto.h"
+#include "tls.h"
+#include "util.h"
+
+/* How long the parent and worker may take to decide on a reservation. */
+#define NET_RESERVE_WAIT_MS	(120 * 1000)
+/* Bounded close: the peer gets this long to take our last frame. */
+#define NET_CLOSE_MS		2000
+
+
+void
+net_exit(struct net_session *s, int code)
+{
+	if (s->conn != NULL)
+		tls_close(s->conn, tls_now_ms() + NET_CLOSE_MS);
+	_exit(code);
+}
+
+/* Refuses the peer: fixed code on the wire, reason in our log. */
+void
+net_refuse(struct net_session *s, int code, const char *why)
+{
+	log_peer_warnx("peer %s: refused (%s): %s", s->ip,
+	    proto_error_text(code), why);
+	if (s->conn != NULL)
+		net_send_error(s->conn, code, tls_now_ms() + NET_CLOSE_MS);
+	net_exit(s, 1);
+}
+
+int
+net_send_error(struct tls_conn *conn, int code, uint64_t deadline)
+{
+	struct proto_msg	*m;
+	int			 rc;
+
+	if ((m = calloc(1, sizeof(*m))) == NULL)
+		return -1;
+	m->type = PT_ERROR;
+	m->code = code;
+	strlcpy(m->text, proto_error_text(code), sizeof(m->text));
+	rc = net_send_msg(conn, m, deadline);
+	free(m);
+	return rc;
+}
+
+int
+net_send_msg(struct tls_conn *conn, const struct proto_msg *m,
+    uint64_t deadline)
+{
+	char	*buf, err[128];
+	size_t	 len;
+	int	 rc = -1;
+
+	if ((buf = malloc(PROTO_FRAME_HDR + PROTO_CONTROL_MAX + 1)) == NULL)
+		return -1;
+	if (proto_encode(m, buf + PROTO_FRAME_HDR, PROTO_CONTROL_MAX + 1,
+	    &len) == -1)
+		goto out;
+	proto_frame_header((uint8_t *)buf, PROTO_FRAME_CONTROL, len);
+	rc = tls_write_full(conn, buf, PROTO_FRAME_HDR + len, deadline, err,
+	    sizeof(err));
+out:
+	free(buf);
+	return rc;
+}
+
+/*
+ * Reads one frame.  The header is checked before the payload is read, so
+ * an oversized or unknown frame costs us four bytes.  Returns PE_NONE, or
+ * the code to refuse with (err says why, for the log).  A clean close by
+ * the peer is PE_ABORTED.
+ */
+int
+net_read_frame(struct tls_conn *conn, uint64_t deadline, int *kind_r,
+    char *buf, size_t size, size_t *len_r, char *err, size_t errlen)
+{
+	uint8_t	hdr[PROTO_FRAME_HDR];
+	int	code;
+
+	if (tls_read_full(conn, hdr, sizeof(hdr), deadline, err, errlen))
+		return tls_now_ms() >= deadline ? PE_TIMEOUT : PE_ABORTED;
+	if ((code = proto_frame_parse(hdr, kind_r, len_r)) != PE_NONE) {
+		snprintf(err, errlen, "bad frame header %02x %02x %02x %02x",
+		    hdr[0], hdr[1], hdr[2], hdr[3]);
+		return code;
+	}
+	if (*len_r > size) {
+		snprintf(err, errlen, "frame of %zu bytes", *len_r);
+		return PE_TOO_LARGE;
+	}
+	if (tls_read_full(conn, buf, *len_r, deadline, err, errlen))
+		return tls_now_ms() >= deadline ? PE_TIMEOUT : PE_ABORTED;
+	return PE_NONE;
+}
+
+/* hosts-allow, before the sandbox: the name lookup needs the resolver. */
+void
+net_check_hosts(struct net_session *s)
+{
+	const struct net_args	*a = s->args;
+	const struct acl	*acl = a->conf->hosts_acl;
+
+	s->hosts_ok = acl_hosts_match(acl, s->ip, NULL);
+	if (s->hosts_ok || acl_hosts_count(acl) == 0)
+		return;
+	if (acl_peer_confirmed_name((const struct sockaddr *)&a->peer,
+	    a->peerlen, s->host, sizeof(s->host)) == 0)
+		s->hosts_ok = acl_hosts_match(acl, s->ip, s->host);
+}
+
+void
+net_handshake(struct net_session *s, uint64_t deadline)
+{
+	const struct net_args	*a = s->args;
+	char			 err[256];
+
+	if (a->tls == NULL) {
+		if (tls_plain(a->fd, &s->conn) == -1)
+			net_exit(s, 1);
+		log_peer_warnx("peer %s: plaintext connection: no "
+		    "authentication (relocd-insecure-plaintext)", s->ip);
+		return;
+	}
+	if (tls_accept(a->tls, a->fd, deadline, &s->conn, &s->peer, err,
+	    sizeof(err)) == -1) {
+		log_peer_warnx("peer %s: refused: TLS handshake failed: %s",
+		    s->ip, err);
+		net_exit(s, 1);
+	}
+}
+
+/* All three checks of DESIGN section 3; the first failure refuses. */
+void
+net_authorize(struct net_session *s)
+{
+	const char	*names[TLS_PEER_NAMES_MAX];
+	struct msg_peer	 mp;
+	size_t		 i;
+
+	for (i = 0; i < s->peer.nnames; i++)
+		names[i] = s->peer.names[i];
+	if (!s->hosts_ok)
+		net_refuse(s, PE_UNAUTHORIZED, s->host[0] ?
+		    "address and host name not in hosts-allow" :
+		    "address not in hosts-allow");
+	if (s->args->tls != NULL &&
+	    !acl_names_match(s->args->conf->peers_names, names,
+	    s->peer.nnames))
+		net_refuse(s, PE_UNAUTHORIZED, s->peer.nnames ?
+		    "certificate name not in relocd-peers-allow" :
+		    "certificate has no usable name");
+	memset(&mp, 0, sizeof(mp));
+	strlcpy(mp.ip, s->ip, sizeof(mp.ip));
+	strlcpy(mp.host, s->host, sizeof(mp.host));
+	strlcpy(mp.tls_version, s->args->tls ? s->peer.version : "plain",
+	    sizeof(mp.tls_version));
+	mp.ncert = (uint32_t)s->peer.nnames;
+	for (i = 0; i < s->peer.nnames; i++)
+		strlcpy(mp.cert[i], s->peer.names[i], sizeof(mp.cert[i]));
+	if (msg_send(s->args->parent_fd, MSG_NET_AUTHENTICATED, &mp,
+	    sizeof(mp), -1) == -1)
+		net_exit(s, 1);
+}
+
+/* Waits for the parent's answer of type want, up to deadline. */
+int
+net_wait_parent(struct net_session *s, uint32_t want, void *buf,
+    size_t size, int *fd_r, uint64_t deadline)
+{
+	struct pollfd	pfd = { s->parent_fd, POLLIN, 0 };
+	uint32_t	type;
+	size_t		len;
+	uint64_t	now;
+
+	for (;;) {
+		if ((now = tls_now_ms()) >= deadline)
+			return -1;
+		if (poll(&pfd, 1, (int)(deadline - now)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (pfd.revents == 0)
+			continue;
+		if (msg_recv(pfd.fd, &type, buf, size, &len, fd_r) != 0)
+			return -1;
+		return type == want ? 0 : -1;
+	}
+}

@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: ISC */
+#ifndef RELOCD_NET_H
+#define RELOCD_NET_H
+
+#include <sys/socket.h>
+
+#include <stdint.h>
+
+struct conf;
+struct proc_identity;
+struct proto_msg;
+struct tls_conn;
+struct tls_ctx;
+
+/* What the parent hands a network child for one accepted connection. */
+struct net_args {
+	int			 fd;		/* the accepted socket */
+	int			 parent_fd;	/* msg socket to the parent */
+	struct sockaddr_storage	 peer;
+	socklen_t		 peerlen;
+	const struct conf	*conf;
+	struct tls_ctx		*tls;		/* NULL: plaintext listener */
+	const struct proc_identity *id;
+	const char		*local_name;	/* our host name, for hello */
+};
+
+/* One connection, in either role; shared by net*.c only. */
+#include "proto.h"
+#include "tls.h"
+
+struct net_session {
+	const struct net_args	*args;		/* destination role only */
+	int			 parent_fd;	/* both roles */
+	struct tls_conn		*conn;
+	char			 ip[64];
+	char			 host[256];
+	int			 hosts_ok;
+	int			 state;		/* enum proto_state */
+	int			 data_fd;	/* pipe to the worker */
+	char			 id[MIG_ID_LEN + 1];
+	struct tls_peer		 peer;
+	struct proto_msg	 msg;		/* last message received */
+	char			*frame;		/* PROTO_DATA_MAX bytes */
+	uint64_t		 received;	/* data bytes, for end */
+};
+
+void	net_serve(const struct net_args *) __attribute__((noreturn));
+void	net_exit(struct net_session *, int) __attribute__((noreturn));
+void	net_refuse(struct net_session *, int, const char *)
+	    __attribute__((noreturn));
+void	net_check_hosts(struct net_session *);
+void	net_handshake(struct net_session *, uint64_t);
+void	net_authorize(struct net_session *);
+int	net_wait_parent(struct net_session *, uint32_t, void *, size_t, int *,
+	    uint64_t);
+
+int	net_read_frame(struct tls_conn *, uint64_t, int *, char *, size_t,
+	    size_t *, char *, size_t);
+int	net_send_msg(struct tls_conn *, const struct proto_msg *, uint64_t);
+int	net_send_error(struct tls_conn *, int, uint64_t);
+
+#endif /* RELOCD_NET_H */
+
+/* What the parent hands a network child that connects out (the source). */
+struct net_client_args {
+	int			 parent_fd;
+	int			 data_fd;	/* the worker's stream, or -1 */
+	const struct conf	*conf;
+	struct tls_ctx		*tls;		/* NULL: plaintext */
+	const struct proc_identity *id;
+	const char		*local_name;
+	char			 host[256];
+	int			 port;
+	int			 query;		/* only ask where id stands */
+	const struct msg_reserve *reserve;	/* id, guest, config */
+};
+
+void	net_client_run(const struct net_client_args *)
+	    __attribute__((noreturn));

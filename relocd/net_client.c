@@ -1,0 +1,365 @@
+// SPDX-License-Identifier: ISC
+/*
+ * The network child on the source: it connects to the destination's
+ * relocd, verifies its certificate and name, asks it to reserve room for
+ * the guest, pumps the worker's stream to it as data frames, and walks
+ * the commit: end -> prepared -> (the parent says) go -> activated.
+ * After a lost connection past "go", a fresh child of this kind only
+ * asks the destination where the migration stands (query).
+ *
+ * It resolves and connects before entering the sandbox (the resolver
+ * needs files); everything the peer sends is handled inside it.
+ */
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "acl.h"
+#include "conf.h"
+#include "log.h"
+#include "msg.h"
+#include "net.h"
+#include "proc.h"
+#include "proto.h"
+#include "tls.h"
+#include "util.h"
+
+#define CLIENT_CONNECT_MS	(10 * 1000)
+/* The destination may hash all of memory before saying "prepared". */
+#define CLIENT_PREPARED_MS	(600 * 1000)
+#define CLIENT_ACTIVATED_MS	(120 * 1000)
+/* Waiting for the parent's go: the source worker commits meanwhile. */
+#define CLIENT_GO_MS		(120 * 1000)
+
+struct client {
+	struct net_session		 s;
+	const struct net_client_args	*a;
+	uint64_t			 sent;
+};
+
+static void __attribute__((noreturn))
+client_tell(struct client *c, int phase, int code, const char *text,
+    int exit_code)
+{
+	struct msg_step	st;
+
+	memset(&st, 0, sizeof(st));
+	strlcpy(st.id, c->s.id, sizeof(st.id));
+	st.phase = phase;
+	st.code = code;
+	strlcpy(st.text, text, sizeof(st.text));
+	st.stats.bytes = c->sent;
+	msg_send(c->a->parent_fd, MSG_NET_STEP, &st, sizeof(st), -1);
+	net_exit(&c->s, exit_code);
+}
+
+static void
+client_tell_ok(struct client *c, int phase, const struct proto_msg *m)
+{
+	struct msg_step	st;
+
+	memset(&st, 0, sizeof(st));
+	strlcpy(st.id, c->s.id, sizeof(st.id));
+	st.phase = phase;
+	st.stats.bytes = c->sent;
+	if (m != NULL) {
+		st.guest = m->guest;
+		strlcpy(st.text, m->phase, sizeof(st.text));
+		st.stats.downtime_ms = m->downtime_ms;
+		st.stats.digest_ms = m->digest_ms;
+	}
+	if (msg_send(c->a->parent_fd, MSG_NET_STEP, &st, sizeof(st), -1))
+		net_exit(&c->s, 1);
+}
+
+/* Non-blocking connect to each address of host:port until one answers. */
+static int
+client_connect(const struct net_client_args *a, char *err, size_t errlen)
+{
+	struct addrinfo	 hints, *res = NULL, *ai;
+	char		 port[16];
+	struct pollfd	 pfd;
+	socklen_t	 len;
+	int		 fd = -1, r, soerr = 0;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	snprintf(port, sizeof(port), "%d", a->port);
+	if ((r = getaddrinfo(a->host, port, &hints, &res)) != 0) {
+		snprintf(err, errlen, "%s: %s", a->host, gai_strerror(r));
+		return -1;
+	}
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC |
+		    SOCK_NONBLOCK, 0);
+		if (fd == -1)
+			continue;
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+			break;
+		pfd.fd = fd;
+		pfd.events = POLLOUT;
+		len = sizeof(soerr);
+		if (errno == EINPROGRESS &&
+		    poll(&pfd, 1, CLIENT_CONNECT_MS) == 1 &&
+		    getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) == 0 &&
+		    soerr == 0)
+			break;
+		snprintf(err, errlen, "cannot connect to %s port %d: %s",
+		    a->host, a->port, strerror(soerr ? soerr : ETIMEDOUT));
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	return fd;
+}
+
+/* Reads the next control message; a data frame here is a violation. */
+static void
+client_read(struct client *c, uint64_t deadline)
+{
+	char	err[256];
+	size_t	len;
+	int	kind, code;
+
+	code = net_read_frame(c->s.conn, deadline, &kind, c->s.frame,
+	    PROTO_DATA_MAX, &len, err, sizeof(err));
+	if (code == PE_NONE && kind != PROTO_FRAME_CONTROL)
+		code = PE_UNEXPECTED;
+	if (code == PE_NONE)
+		code = proto_decode(c->s.frame, len, &c->s.msg, err,
+		    sizeof(err));
+	if (code == PE_TIMEOUT)
+		client_tell(c, PHASE_ABORTED, PE_TIMEOUT,
+		    "the destination did not answer in time", 1);
+	if (code != PE_NONE)
+		client_tell(c, PHASE_ABORTED, PE_PROTOCOL, code == PE_ABORTED ?
+		    "the destination closed the connection" :
+		    "the destination sent a malformed message", 1);
+	if (c->s.msg.type == PT_ERROR || c->s.msg.type == PT_ABORT)
+		client_tell(c, PHASE_ABORTED, c->s.msg.code, c->s.msg.text[0] ?
+		    c->s.msg.text : proto_error_text(c->s.msg.code), 1);
+}
+
+/* Sends m or gives up: after a failed send there is nothing to say. */
+static void
+client_send(struct client *c, struct proto_msg *m, uint64_t deadline)
+{
+	strlcpy(m->id, c->s.id, sizeof(m->id));
+	if (net_send_msg(c->s.conn, m, deadline) == -1)
+		client_tell(c, PHASE_ABORTED, PE_PROTOCOL,
+		    "lost the connection to the destination", 1);
+}
+
+static void
+client_expect(struct client *c, int type, uint64_t deadline)
+{
+	client_read(c, deadline);
+	if (c->s.msg.type != type)
+		client_tell(c, PHASE_ABORTED, PE_UNEXPECTED,
+		    "the destination answered out of order", 1);
+}
+
+static void
+client_handshake(struct client *c, int fd, uint64_t deadline)
+{
+	const struct net_client_args	*a = c->a;
+	const char			*names[TLS_PEER_NAMES_MAX];
+	struct proto_msg		*m = &c->s.msg;
+	char				 err[256];
+	size_t				 i;
+
+	if (a->tls == NULL) {
+		if (tls_plain(fd, &c->s.conn) == -1)
+			net_exit(&c->s, 1);
+	} else if (tls_connect(a->tls, fd, a->host, deadline, &c->s.conn,
+	    &c->s.peer, err, sizeof(err)) == -1) {
+		close(fd);
+		client_tell(c, PHASE_ABORTED, PE_UNAUTHORIZED, err, 1);
+	}
+	for (i = 0; i < c->s.peer.nnames; i++)
+		names[i] = c->s.peer.names[i];
+	if (a->tls != NULL && !acl_names_match(a->conf->peers_names, names,
+	    c->s.peer.nnames))
+		client_tell(c, PHASE_ABORTED, PE_UNAUTHORIZED, "the "
+		    "destination's certificate name is not in "
+		    "relocd-peers-allow", 1);
+	memset(m, 0, offsetof(struct proto_msg, config));
+	m->type = PT_HELLO;
+	m->version = PROTO_VERSION;
+	strlcpy(m->host, a->local_name, sizeof(m->host));
+	client_send(c, m, deadline);
+	client_expect(c, PT_HELLO, deadline);
+	if (m->version != PROTO_VERSION)
+		client_tell(c, PHASE_ABORTED, PE_VERSION, "the destination "
+		    "speaks another protocol version", 1);
+}
+
+static void
+client_reserve(struct client *c, uint64_t deadline)
+{
+	const struct msg_reserve	*r = c->a->reserve;
+	struct proto_msg		*m = &c->s.msg;
+
+	memset(m, 0, offsetof(struct proto_msg, config));
+	m->type = PT_RESERVE;
+	m->guest = r->guest;
+	m->live = (int)r->live;
+	m->config_len = strlcpy(m->config, r->config, sizeof(m->config));
+	client_send(c, m, deadline);
+	client_expect(c, PT_RESERVED, deadline + 120 * 1000);
+	client_tell_ok(c, PHASE_RESERVED, m);
+}
+
+/* Waits for the parent: go, or abort (which we pass on, then leave). */
+static void
+client_wait_parent(struct client *c, int want, uint64_t wait_ms)
+{
+	struct msg_step		 st;
+	struct proto_msg	*m = &c->s.msg;
+
+	if (net_wait_parent(&c->s, MSG_STEP, &st, sizeof(st), NULL,
+	    tls_now_ms() + wait_ms) == -1)
+		memset(&st, 0, sizeof(st)), st.phase = PHASE_ABORTED;
+	MSG_TERMINATE(st.text);
+	if (st.phase == want)
+		return;
+	memset(m, 0, offsetof(struct proto_msg, config));
+	m->type = PT_ABORT;
+	m->code = st.code > PE_NONE && st.code < PE_MAX ? st.code : PE_ABORTED;
+	strlcpy(m->text, st.text[0] ? st.text : "aborted by the source",
+	    sizeof(m->text));
+	net_send_msg(c->s.conn, m, tls_now_ms() + 2000);
+	net_exit(&c->s, 0);
+}
+
+/* One read from the worker's pipe, sent as one data frame. */
+static int
+client_pump_once(struct client *c, uint64_t deadline)
+{
+	uint8_t	*buf = (uint8_t *)c->s.frame;
+	char	 err[128];
+	ssize_t	 r;
+
+	r = read(c->s.data_fd, buf + PROTO_FRAME_HDR,
+	    PROTO_DATA_MAX - PROTO_FRAME_HDR);
+	if (r == -1 && (errno == EINTR || errno == EAGAIN))
+		return 1;
+	if (r <= 0)
+		return 0;
+	proto_frame_header(buf, PROTO_FRAME_DATA, (size_t)r);
+	if (tls_write_full(c->s.conn, buf, PROTO_FRAME_HDR + (size_t)r,
+	    deadline, err, sizeof(err)) == -1)
+		client_tell(c, PHASE_ABORTED, PE_PROTOCOL, "lost the "
+		    "connection to the destination while streaming", 1);
+	c->sent += (uint64_t)r;
+	return 1;
+}
+
+/*
+ * Streams until the worker closes the pipe.  Meanwhile the parent may
+ * abort us, and the destination may refuse (its error arrives as a
+ * control frame); both are watched.
+ */
+static void
+client_stream(struct client *c)
+{
+	struct pollfd	pfd[3];
+	uint64_t	idle = (uint64_t)c->a->conf->idle_timeout_s * 1000;
+	int		r;
+
+	pfd[0].fd = c->s.data_fd;
+	pfd[1].fd = c->a->parent_fd;
+	pfd[2].fd = tls_fd(c->s.conn);
+	for (;;) {
+		pfd[0].events = pfd[1].events = pfd[2].events = POLLIN;
+		pfd[0].revents = pfd[1].revents = pfd[2].revents = 0;
+		if ((r = poll(pfd, 3, (int)idle)) == -1 && errno != EINTR)
+			net_exit(&c->s, 1);
+		if (r == 0)
+			client_tell(c, PHASE_ABORTED, PE_TIMEOUT, "the source "
+			    "worker stopped writing", 1);
+		if (pfd[2].revents != 0 || tls_pending(c->s.conn) > 0)
+			client_read(c, tls_now_ms() + 2000);
+		if (pfd[1].revents != 0)
+			client_wait_parent(c, PHASE_PROGRESS, 1000);
+		if (pfd[0].revents != 0 &&
+		    client_pump_once(c, tls_now_ms() + idle) == 0)
+			break;
+	}
+	close(c->s.data_fd);
+	c->s.data_fd = -1;
+}
+
+static void
+client_commit(struct client *c)
+{
+	struct proto_msg	*m = &c->s.msg;
+
+	memset(m, 0, offsetof(struct proto_msg, config));
+	m->type = PT_END;
+	m->bytes = c->sent;
+	client_send(c, m, tls_now_ms() + 10000);
+	client_expect(c, PT_PREPARED, tls_now_ms() + CLIENT_PREPARED_MS);
+	client_tell_ok(c, PHASE_PREPARED, NULL);
+	client_wait_parent(c, PHASE_GO, CLIENT_GO_MS);
+	memset(m, 0, offsetof(struct proto_msg, config));
+	m->type = PT_GO;
+	/* A failure from here on leaves the parent in doubt: it will ask. */
+	if (net_send_msg(c->s.conn, m, tls_now_ms() + 10000) == -1)
+		net_exit(&c->s, 2);
+	client_expect(c, PT_ACTIVATED, tls_now_ms() + CLIENT_ACTIVATED_MS);
+	client_tell_ok(c, PHASE_ACTIVATED, m);
+}
+
+static void __attribute__((noreturn))
+client_query(struct client *c)
+{
+	struct proto_msg	*m = &c->s.msg;
+
+	memset(m, 0, offsetof(struct proto_msg, config));
+	m->type = PT_QUERY;
+	client_send(c, m, tls_now_ms() + 10000);
+	client_expect(c, PT_STATE, tls_now_ms() + 10000);
+	client_tell_ok(c, PHASE_IN_DOUBT, m);
+	net_exit(&c->s, 0);
+}
+
+void
+net_client_run(const struct net_client_args *a)
+{
+	static struct client	c;
+	char			err[600];
+	uint64_t		deadline;
+	int			fd;
+
+	log_procinit("net");
+	memset(&c, 0, sizeof(c));
+	c.a = a;
+	c.s.data_fd = a->data_fd;
+	c.s.parent_fd = a->parent_fd;
+	strlcpy(c.s.id, a->reserve->id, sizeof(c.s.id));
+	strlcpy(c.s.ip, a->host, sizeof(c.s.ip));
+	if ((c.s.frame = malloc(PROTO_DATA_MAX)) == NULL)
+		_exit(1);
+	if ((fd = client_connect(a, err, sizeof(err))) == -1)
+		client_tell(&c, PHASE_ABORTED, PE_UNSUPPORTED, err, 1);
+	if (proc_sandbox_net(a->id, err, sizeof(err)) == -1) {
+		log_warnx("sandbox: %s", err);
+		_exit(1);
+	}
+	deadline = tls_now_ms() + (uint64_t)a->conf->handshake_timeout_s * 1000;
+	client_handshake(&c, fd, deadline);
+	if (a->query)
+		client_query(&c);
+	client_reserve(&c, tls_now_ms() + 10000);
+	client_stream(&c);
+	client_commit(&c);
+	net_exit(&c.s, 0);
+}

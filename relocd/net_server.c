@@ -1,0 +1,353 @@
+// SPDX-License-Identifier: ISC
+/*
+ * The network child on the destination: it answers a source's hello,
+ * passes its reservation request to the parent, pumps the stream into
+ * the worker's pipe, and walks the commit (prepared -> go -> activated)
+ * with the parent relaying to and from the worker.
+ *
+ * Runs sandboxed (net.c); every byte here came from the peer.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "log.h"
+#include "msg.h"
+#include "net.h"
+#include "proto.h"
+#include "tls.h"
+#include "util.h"
+#include "acl.h"
+#include "proc.h"
+
+/* How long the parent and worker may take to decide on a reservation. */
+#define NET_RESERVE_WAIT_MS	(120 * 1000)
+/* Checking the image (sim: hashing all of memory) and activating it. */
+#define NET_VERIFY_WAIT_MS	(600 * 1000)
+#define NET_ACTIVATE_WAIT_MS	(120 * 1000)
+
+/* Messages a source may send to a destination; the rest are ours. */
+static int
+net_client_may_send(int type)
+{
+	return type == PT_HELLO || type == PT_RESERVE || type == PT_PROGRESS ||
+	    type == PT_END || type == PT_GO || type == PT_ABORT ||
+	    type == PT_ERROR || type == PT_QUERY;
+}
+
+static void
+net_reply(struct net_session *s, int type, uint64_t deadline)
+{
+	struct proto_msg	*m = &s->msg;
+
+	memset(m, 0, offsetof(struct proto_msg, config));
+	m->type = type;
+	strlcpy(m->id, s->id, sizeof(m->id));
+	if (net_send_msg(s->conn, m, deadline) == -1)
+		net_exit(s, 1);
+}
+
+static void
+net_on_hello(struct net_session *s, uint64_t deadline)
+{
+	struct proto_msg	*m = &s->msg;
+
+	if (m->version != PROTO_VERSION)
+		net_refuse(s, PE_VERSION, "peer speaks another protocol version");
+	log_debug("peer %s: hello from %s", s->ip, m->host);
+	memset(m, 0, offsetof(struct proto_msg, config));
+	m->type = PT_HELLO;
+	m->version = PROTO_VERSION;
+	strlcpy(m->host, s->args->local_name, sizeof(m->host));
+	if (net_send_msg(s->conn, m, deadline) == -1)
+		net_exit(s, 1);
+}
+
+/* Tells the parent about a step the peer took. */
+static void
+net_tell_parent(struct net_session *s, uint32_t type, int phase, int code,
+    const char *text, const struct proto_msg *m)
+{
+	struct msg_step	st;
+
+	memset(&st, 0, sizeof(st));
+	strlcpy(st.id, s->id, sizeof(st.id));
+	st.phase = phase;
+	st.code = code;
+	strlcpy(st.text, text, sizeof(st.text));
+	if (m != NULL) {
+		st.stats.bytes = m->bytes;
+		st.stats.round = m->round;
+		st.stats.dirty_pages = m->dirty;
+		st.stats.predicted_downtime_ms = m->downtime_ms;
+	}
+	if (msg_send(s->args->parent_fd, type, &st, sizeof(st), -1) == -1)
+		net_exit(s, 1);
+}
+
+/* Waits for the parent's next step; a failure there refuses the peer. */
+static void
+net_expect_step(struct net_session *s, int phase, uint64_t wait_ms,
+    struct msg_step *st, int *fd_r)
+{
+	if (net_wait_parent(s, MSG_STEP, st, sizeof(*st), fd_r,
+	    tls_now_ms() + wait_ms) == -1)
+		net_refuse(s, PE_INTERNAL, "no answer from the parent");
+	MSG_TERMINATE(st->text);
+	msg_terminate_guest(&st->guest);
+	if (st->code != PE_NONE || st->phase != phase) {
+		if (fd_r != NULL && *fd_r != -1)
+			close(*fd_r);
+		net_refuse(s, st->code > PE_NONE && st->code < PE_MAX ?
+		    st->code : PE_INTERNAL, st->text[0] ? st->text :
+		    "the migration failed here");
+	}
+}
+
+/*
+ * The peer asks us to make room for a guest.  The request goes to the
+ * parent as a typed message (it never sees the peer's bytes); the parent
+ * and a worker decide, and the parent hands us the pipe to the worker.
+ */
+static void
+net_on_reserve(struct net_session *s, uint64_t deadline)
+{
+	struct msg_reserve	*r;
+	struct msg_step		 st;
+	struct proto_msg	*m = &s->msg;
+	int			 fd = -1;
+
+	if (m->id[0] == '\0')
+		net_refuse(s, PE_PROTOCOL, "reserve without an id");
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		net_exit(s, 1);
+	strlcpy(r->id, m->id, sizeof(r->id));
+	r->guest = m->guest;
+	r->live = (uint32_t)m->live;
+	r->config_len = (uint32_t)m->config_len;
+	memcpy(r->config, m->config, m->config_len + 1);
+	strlcpy(s->id, m->id, sizeof(s->id));
+	if (msg_send(s->args->parent_fd, MSG_NET_RESERVE, r, sizeof(r[0]),
+	    -1) == -1)
+		net_exit(s, 1);
+	free(r);
+	net_expect_step(s, PHASE_RESERVED, NET_RESERVE_WAIT_MS, &st, &fd);
+	if (fd == -1)
+		net_refuse(s, PE_INTERNAL, "no stream pipe");
+	s->data_fd = fd;
+	memset(m, 0, offsetof(struct proto_msg, config));
+	m->type = PT_RESERVED;
+	strlcpy(m->id, s->id, sizeof(m->id));
+	m->guest = st.guest;
+	if (net_send_msg(s->conn, m, deadline) == -1)
+		net_exit(s, 1);
+	log_peer_info("peer %s: reserved %s for migration %s", s->ip,
+	    st.guest.name, s->id);
+}
+
+/* The peer gave up (or vanished) before go: tell the parent, then leave. */
+static void __attribute__((noreturn))
+net_peer_aborted(struct net_session *s, int code, const char *why)
+{
+	if (s->state >= PS_STREAMING && s->state <= PS_PREPARED)
+		net_tell_parent(s, MSG_NET_STEP, PHASE_ABORTED, code, why, NULL);
+	log_peer_info("peer %s: %s", s->ip, why);
+	net_exit(s, 0);
+}
+
+/* Writes one data frame into the worker's pipe, within the deadline. */
+static void
+net_on_data(struct net_session *s, size_t len, uint64_t deadline)
+{
+	struct pollfd	pfd = { s->data_fd, POLLOUT, 0 };
+	struct msg_step	st;
+	size_t		off = 0;
+	ssize_t		r;
+	uint64_t	now;
+
+	while (off < len) {
+		if ((now = tls_now_ms()) >= deadline)
+			net_refuse(s, PE_TIMEOUT, "the worker stopped reading");
+		if (poll(&pfd, 1, (int)(deadline - now)) <= 0)
+			continue;
+		r = write(s->data_fd, s->frame + off, len - off);
+		if (r == -1 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (r <= 0) {
+			/* The worker failed; the parent knows why. */
+			net_expect_step(s, PHASE_PREPARED, 5000, &st, NULL);
+			net_refuse(s, PE_INTERNAL, "the worker stopped reading");
+		}
+		off += (size_t)r;
+	}
+	s->received += len;
+}
+
+/* The stream is complete: the worker checks the image, we report. */
+static void
+net_on_end(struct net_session *s, uint64_t deadline)
+{
+	struct msg_step	st;
+
+	close(s->data_fd);
+	s->data_fd = -1;
+	if (s->msg.bytes != s->received)
+		net_refuse(s, PE_IMAGE, "stream length differs from the end "
+		    "record");
+	net_expect_step(s, PHASE_PREPARED, NET_VERIFY_WAIT_MS, &st, NULL);
+	s->state = PS_PREPARED;
+	net_reply(s, PT_PREPARED, deadline + NET_VERIFY_WAIT_MS);
+	log_peer_info("peer %s: migration %s prepared: image complete and "
+	    "consistent", s->ip, s->id);
+}
+
+/* From here the guest is ours: activate it whatever the peer does next. */
+static void __attribute__((noreturn))
+net_on_go(struct net_session *s, uint64_t deadline)
+{
+	struct msg_step	st;
+
+	net_tell_parent(s, MSG_NET_STEP, PHASE_GO, PE_NONE, "", NULL);
+	net_expect_step(s, PHASE_ACTIVATED, NET_ACTIVATE_WAIT_MS, &st, NULL);
+	memset(&s->msg, 0, offsetof(struct proto_msg, config));
+	s->msg.type = PT_ACTIVATED;
+	strlcpy(s->msg.id, s->id, sizeof(s->msg.id));
+	s->msg.downtime_ms = st.stats.downtime_ms;
+	s->msg.digest_ms = st.stats.digest_ms;
+	if (net_send_msg(s->conn, &s->msg, deadline + NET_ACTIVATE_WAIT_MS))
+		net_exit(s, 1);
+	log_peer_info("peer %s: migration %s activated %s", s->ip, s->id,
+	    st.guest.name);
+	net_exit(s, 0);
+}
+
+/* After a lost connection the source asks where migration id stands. */
+static void __attribute__((noreturn))
+net_on_query(struct net_session *s, uint64_t deadline)
+{
+	struct msg_step	st;
+
+	if (s->msg.id[0] == '\0')
+		net_refuse(s, PE_PROTOCOL, "query without an id");
+	strlcpy(s->id, s->msg.id, sizeof(s->id));
+	net_tell_parent(s, MSG_NET_QUERY, PHASE_PROGRESS, PE_NONE, "", NULL);
+	if (net_wait_parent(s, MSG_STEP, &st, sizeof(st), NULL,
+	    tls_now_ms() + 10000) == -1)
+		net_refuse(s, PE_INTERNAL, "no answer from the parent");
+	MSG_TERMINATE(st.text);
+	memset(&s->msg, 0, offsetof(struct proto_msg, config));
+	s->msg.type = PT_STATE;
+	strlcpy(s->msg.id, s->id, sizeof(s->msg.id));
+	strlcpy(s->msg.phase, st.text, sizeof(s->msg.phase));
+	net_send_msg(s->conn, &s->msg, deadline);
+	log_peer_info("peer %s: asked about migration %s: %s", s->ip, s->id,
+	    st.text);
+	net_exit(s, 0);
+}
+
+static void
+net_dispatch(struct net_session *s, uint64_t deadline)
+{
+	struct proto_msg	*m = &s->msg;
+	int			 next;
+
+	if (!net_client_may_send(m->type) ||
+	    (next = proto_next_state(s->state, m->type, 0)) == -1)
+		net_refuse(s, PE_UNEXPECTED, proto_type_name(m->type));
+	if (m->id[0] != '\0' && s->id[0] != '\0' && strcmp(m->id, s->id) != 0)
+		net_refuse(s, PE_PROTOCOL, "message for another migration");
+	s->state = next;
+	switch (m->type) {
+	case PT_HELLO:
+		net_on_hello(s, deadline);
+		break;
+	case PT_RESERVE:
+		net_on_reserve(s, deadline);
+		s->state = PS_STREAMING;
+		break;
+	case PT_PROGRESS:
+		net_tell_parent(s, MSG_NET_STEP, PHASE_PROGRESS, PE_NONE, "",
+		    m);
+		break;
+	case PT_END:
+		net_on_end(s, deadline);
+		break;
+	case PT_GO:
+		net_on_go(s, deadline);
+	case PT_QUERY:
+		net_on_query(s, deadline);
+	case PT_ABORT:
+	case PT_ERROR:
+		net_peer_aborted(s, m->code, m->text[0] ? m->text :
+		    "peer aborted the migration");
+	}
+}
+
+/* Reads frames until the connection ends; deadlines bound every read. */
+static void __attribute__((noreturn))
+net_loop(struct net_session *s, uint64_t handshake_deadline)
+{
+	const struct conf	*conf = s->args->conf;
+	char			 err[256];
+	uint64_t		 deadline;
+	size_t			 len;
+	int			 kind, code;
+
+	for (;;) {
+		deadline = s->state == PS_HELLO ? handshake_deadline :
+		    tls_now_ms() + (uint64_t)conf->idle_timeout_s * 1000;
+		code = net_read_frame(s->conn, deadline, &kind, s->frame,
+		    PROTO_DATA_MAX, &len, err, sizeof(err));
+		if (code == PE_ABORTED)
+			net_peer_aborted(s, PE_ABORTED, "connection closed");
+		if (code == PE_TIMEOUT)
+			net_refuse(s, code, s->state == PS_HELLO ?
+			    "handshake deadline passed: no hello" :
+			    "idle deadline passed (relocd-idle-timeout)");
+		if (code != PE_NONE)
+			net_refuse(s, code, err);
+		if (kind == PROTO_FRAME_DATA) {
+			if (proto_next_state(s->state, 0, 1) == -1)
+				net_refuse(s, PE_UNEXPECTED, "data frame");
+			net_on_data(s, len, deadline);
+			continue;
+		}
+		if ((code = proto_decode(s->frame, len, &s->msg, err,
+		    sizeof(err))) != PE_NONE)
+			net_refuse(s, code, err);
+		net_dispatch(s, deadline);
+	}
+}
+
+void
+net_serve(const struct net_args *a)
+{
+	struct net_session	*s;
+	char			 err[256];
+	uint64_t		 deadline;
+
+	log_procinit("net");
+	if ((s = calloc(1, sizeof(*s))) == NULL ||
+	    (s->frame = malloc(PROTO_DATA_MAX)) == NULL)
+		_exit(1);
+	s->args = a;
+	s->parent_fd = a->parent_fd;
+	s->data_fd = -1;
+	s->state = PS_HELLO;
+	deadline = tls_now_ms() + (uint64_t)a->conf->handshake_timeout_s * 1000;
+	if (acl_peer_ip((const struct sockaddr *)&a->peer, a->peerlen, s->ip,
+	    sizeof(s->ip)) == -1)
+		strlcpy(s->ip, "?", sizeof(s->ip));
+	net_check_hosts(s);
+	if (proc_sandbox_net(a->id, err, sizeof(err)) == -1) {
+		log_warnx("peer %s: sandbox: %s", s->ip, err);
+		_exit(1);
+	}
+	net_handshake(s, deadline);
+	net_authorize(s);
+	net_loop(s, deadline);
+}

@@ -1,0 +1,689 @@
+// SPDX-License-Identifier: ISC
+/*
+ * The parent process: root, long-lived, and deliberately dull.  It owns
+ * the configuration, the listening sockets, the control socket and the
+ * job table; it forks a network child for every connection and execs a
+ * worker for every operation, and relays typed messages between them.
+ *
+ * It never reads a byte a peer sent.  What it reads from network
+ * children are fixed-size internal messages (msg.c), re-terminated and
+ * re-validated here; a child that sends anything malformed is killed,
+ * which drops only its connection.  Nothing a peer does can stop the
+ * parent.
+ */
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "acl.h"
+#include "conf.h"
+#include "log.h"
+#include "msg.h"
+#include "net.h"
+#include "parent.h"
+#include "parent_job.h"
+#include "proto.h"
+#include "tls.h"
+#include "util.h"
+#include "worker.h"
+
+/* After SIGTERM, running migrations get this long before being killed. */
+#define PARENT_STOP_GRACE_MS	(30 * 1000)
+/* A child still unauthenticated this long after its deadline is killed. */
+#define PARENT_PREAUTH_SLACK_MS	2000
+/* Connections accepted per listener per wake-up, so none starves. */
+#define PARENT_ACCEPT_BURST	16
+
+static int	parent_signal_fd = -1;
+
+uint64_t
+parent_now_ms(void)
+{
+	return tls_now_ms();
+}
+
+static void
+parent_on_signal(int sig)
+{
+	unsigned char	c = (unsigned char)sig;
+	int		saved = errno;
+
+	/* A full pipe means a wake-up is already pending. */
+	(void)!write(parent_signal_fd, &c, 1);
+	errno = saved;
+}
+
+static void
+parent_signals(struct parent *p)
+{
+	struct sigaction	sa;
+
+	if (pipe2(p->sigpipe, O_CLOEXEC | O_NONBLOCK) == -1)
+		fatal("pipe");
+	parent_signal_fd = p->sigpipe[1];
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = parent_on_signal;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGCHLD, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+struct child *
+parent_child_new(struct parent *p, pid_t pid, int kind, int fd)
+{
+	size_t	i;
+
+	for (i = 0; i < CHILDREN_MAX; i++)
+		if (p->children[i].pid == 0) {
+			memset(&p->children[i], 0, sizeof(p->children[i]));
+			p->children[i].pid = pid;
+			p->children[i].kind = kind;
+			p->children[i].fd = fd;
+			p->children[i].job = -1;
+			p->children[i].ctl = -1;
+			p->children[i].started_ms = parent_now_ms();
+			return &p->children[i];
+		}
+	return NULL;
+}
+
+struct child *
+parent_child_find(struct parent *p, pid_t pid)
+{
+	size_t	i;
+
+	for (i = 0; i < CHILDREN_MAX; i++)
+		if (p->children[i].pid == pid && pid != 0)
+			return &p->children[i];
+	return NULL;
+}
+
+void
+parent_child_kill(struct child *c, const char *why)
+{
+	log_warnx("%s %d: %s; killing it", c->kind == CHILD_NET ?
+	    "network child" : "worker", (int)c->pid, why);
+	kill(c->pid, SIGKILL);
+	if (c->fd != -1) {
+		close(c->fd);
+		c->fd = -1;
+	}
+}
+
+/* Spawns a worker; its message socket goes to *fd_r and a child slot. */
+int
+parent_spawn_worker(struct parent *p, int job, int data_fd, int *fd_r,
+    pid_t *pid_r)
+{
+	struct child	*c;
+	pid_t		 pid;
+	int		 sv[2];
+
+	if (msg_socketpair(sv) == -1)
+		return -1;
+	if ((pid = proc_spawn_worker(sv[1], data_fd, p->verbose)) == -1) {
+		close(sv[0]);
+		close(sv[1]);
+		return -1;
+	}
+	close(sv[1]);
+	if ((c = parent_child_new(p, pid, CHILD_WORKER, sv[0])) == NULL) {
+		kill(pid, SIGKILL);
+		close(sv[0]);
+		return -1;
+	}
+	c->job = job;
+	*fd_r = sv[0];
+	*pid_r = pid;
+	return 0;
+}
+
+/* Closes, in a freshly forked network child, what belongs to the parent. */
+static void
+parent_close_inherited(struct parent *p, int keep1, int keep2)
+{
+	size_t	i;
+
+	listen_close(p->listeners, p->nlisteners);
+	if (p->ctl_fd != -1)
+		close(p->ctl_fd);
+	for (i = 0; i < CTL_CLIENTS_MAX; i++)
+		if (p->ctl[i].fd != -1)
+			close(p->ctl[i].fd);
+	for (i = 0; i < CHILDREN_MAX; i++)
+		if (p->children[i].pid != 0 && p->children[i].fd != -1 &&
+		    p->children[i].fd != keep1 && p->children[i].fd != keep2)
+			close(p->children[i].fd);
+	for (i = 0; i < JOBS_MAX; i++)
+		if (p->jobs[i].state != JOB_FREE && p->jobs[i].data_wr != -1)
+			close(p->jobs[i].data_wr);
+	close(p->sigpipe[0]);
+	close(p->sigpipe[1]);
+	signal(SIGCHLD, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+}
+
+/* Unauthenticated network children, in total and from ip. */
+static void
+parent_count_preauth(struct parent *p, const char *ip, int *total,
+    int *from_ip)
+{
+	size_t	i;
+
+	*total = *from_ip = 0;
+	for (i = 0; i < CHILDREN_MAX; i++) {
+		struct child	*c = &p->children[i];
+
+		if (c->pid == 0 || c->kind != CHILD_NET || c->authenticated)
+			continue;
+		(*total)++;
+		if (strcmp(c->ip, ip) == 0)
+			(*from_ip)++;
+	}
+}
+
+static void
+parent_fork_net(struct parent *p, const struct listener *l, int fd,
+    const struct sockaddr_storage *ss, socklen_t sslen, const char *ip)
+{
+	struct net_args	 a;
+	struct child	*c;
+	pid_t		 pid;
+	int		 sv[2];
+
+	if (msg_socketpair(sv) == -1) {
+		log_warn("socketpair");
+		close(fd);
+		return;
+	}
+	if ((pid = fork()) == -1) {
+		log_warn("fork");
+		close(sv[0]);
+		close(sv[1]);
+		close(fd);
+		return;
+	}
+	if (pid == 0) {
+		close(sv[0]);
+		parent_close_inherited(p, sv[1], fd);
+		memset(&a, 0, sizeof(a));
+		a.fd = fd;
+		a.parent_fd = sv[1];
+		memcpy(&a.peer, ss, sslen);
+		a.peerlen = sslen;
+		a.conf = p->conf;
+		a.tls = l->use_tls ? p->tls : NULL;
+		a.id = &p->id;
+		a.local_name = p->hostname;
+		net_serve(&a);
+	}
+	close(fd);
+	close(sv[1]);
+	if ((c = parent_child_new(p, pid, CHILD_NET, sv[0])) == NULL) {
+		kill(pid, SIGKILL);
+		close(sv[0]);
+		return;
+	}
+	strlcpy(c->ip, ip, sizeof(c->ip));
+}
+
+/*
+ * A network child that connects out, for job j: with the stream's read
+ * end to send a migration, or (query) only to ask where it stands.
+ */
+int
+parent_fork_client(struct parent *p, struct job *j, int data_fd, int query)
+{
+	struct net_client_args	 a;
+	struct child		*c;
+	pid_t			 pid;
+	int			 sv[2];
+
+	if (msg_socketpair(sv) == -1)
+		return -1;
+	if ((pid = fork()) == -1) {
+		close(sv[0]);
+		close(sv[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		close(sv[0]);
+		parent_close_inherited(p, sv[1], data_fd);
+		memset(&a, 0, sizeof(a));
+		a.parent_fd = sv[1];
+		a.data_fd = data_fd;
+		a.conf = p->conf;
+		a.tls = p->conf->insecure_plaintext ? NULL : p->tls;
+		a.id = &p->id;
+		a.local_name = p->hostname;
+		strlcpy(a.host, j->peer, sizeof(a.host));
+		a.port = j->port;
+		a.query = query;
+		a.reserve = j->desc;
+		net_client_run(&a);
+	}
+	close(sv[1]);
+	if ((c = parent_child_new(p, pid, CHILD_NET, sv[0])) == NULL) {
+		kill(pid, SIGKILL);
+		close(sv[0]);
+		return -1;
+	}
+	/* It talks to a peer we chose and verify: not a pre-auth slot. */
+	c->authenticated = 1;
+	c->job = (int)(j - p->jobs);
+	strlcpy(c->ip, j->peer, sizeof(c->ip));
+	j->net_pid = pid;
+	return 0;
+}
+
+static void
+parent_accept(struct parent *p, const struct listener *l)
+{
+	struct sockaddr_storage	ss;
+	socklen_t		sslen;
+	char			ip[64];
+	int			fd, n, total, from_ip;
+
+	for (n = 0; n < PARENT_ACCEPT_BURST; n++) {
+		sslen = sizeof(ss);
+		fd = accept4(l->fd, (struct sockaddr *)&ss, &sslen,
+		    SOCK_CLOEXEC);
+		if (fd == -1)
+			return;
+		if (acl_peer_ip((struct sockaddr *)&ss, sslen, ip,
+		    sizeof(ip)) == -1)
+			strlcpy(ip, "?", sizeof(ip));
+		parent_count_preauth(p, ip, &total, &from_ip);
+		if (p->stopping || total >= p->conf->max_preauth ||
+		    from_ip >= p->conf->max_preauth_per_host) {
+			log_peer_warnx("peer %s: refused: %s", ip, p->stopping ?
+			    "shutting down" : from_ip >=
+			    p->conf->max_preauth_per_host ?
+			    "too many unauthenticated connections from this "
+			    "address (relocd-max-preauth-per-host)" :
+			    "too many unauthenticated connections "
+			    "(relocd-max-preauth)");
+			close(fd);
+			continue;
+		}
+		parent_fork_net(p, l, fd, &ss, sslen, ip);
+	}
+}
+
+/*
+ * A child's last messages may still be queued when we learn that it
+ * exited (SIGCHLD and its socket wake the same poll): read them first,
+ * so that a worker's final report is never mistaken for a crash.
+ */
+static void
+parent_drain(struct parent *p, struct child *c)
+{
+	struct pollfd	pfd;
+	int		n;
+
+	for (n = 0; n < 64 && c->fd != -1; n++) {
+		pfd.fd = c->fd;
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, 0) != 1)
+			return;
+		if (c->kind == CHILD_NET)
+			parent_job_net_message(p, c);
+		else
+			parent_job_worker_message(p, c);
+	}
+}
+
+static void
+parent_reap(struct parent *p)
+{
+	struct child	*c;
+	pid_t		 pid;
+	int		 status;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if ((c = parent_child_find(p, pid)) == NULL)
+			continue;
+		parent_drain(p, c);
+		if (c->kind == CHILD_WORKER && (!WIFEXITED(status) ||
+		    WEXITSTATUS(status) != 0))
+			log_warnx("worker %d ended with %s %d", (int)pid,
+			    WIFSIGNALED(status) ? "signal" : "status",
+			    WIFSIGNALED(status) ? WTERMSIG(status) :
+			    WEXITSTATUS(status));
+		parent_job_child_exited(p, c, status);
+		if (c->fd != -1)
+			close(c->fd);
+		free(c->reply);
+		memset(c, 0, sizeof(*c));
+	}
+}
+
+/* Network children that have not authenticated in time are killed. */
+static void
+parent_enforce_deadlines(struct parent *p)
+{
+	uint64_t	limit, now = parent_now_ms();
+	size_t		i;
+
+	limit = (uint64_t)p->conf->handshake_timeout_s * 1000 +
+	    PARENT_PREAUTH_SLACK_MS;
+	for (i = 0; i < CHILDREN_MAX; i++) {
+		struct child	*c = &p->children[i];
+
+		if (c->pid != 0 && c->kind == CHILD_NET && !c->authenticated &&
+		    now - c->started_ms > limit) {
+			kill(c->pid, SIGKILL);
+			log_peer_warnx("peer %s: handshake deadline passed; "
+			    "connection dropped", c->ip);
+			c->authenticated = 1;	/* counted once only */
+		}
+	}
+}
+
+static int
+parent_same_listeners(const struct conf *a, const struct conf *b)
+{
+	return a->relocation_server == b->relocation_server &&
+	    a->ssl_server == b->ssl_server &&
+	    a->relocation_port == b->relocation_port &&
+	    a->ssl_port == b->ssl_port &&
+	    a->insecure_plaintext == b->insecure_plaintext &&
+	    strcmp(a->relocation_address, b->relocation_address) == 0;
+}
+
+/*
+ * SIGHUP: read the config again.  A broken new config (or certificates
+ * that do not load) is reported and the running one kept, so a typo
+ * never takes a host out of its pool.
+ */
+static void
+parent_reload(struct parent *p)
+{
+	struct conf	*conf;
+	struct tls_ctx	*tls = NULL;
+	char		 err[512];
+
+	log_info("reloading %s", p->config_path);
+	if (conf_load(p->config_path, &conf) == -1) {
+		log_warnx("reload failed: %s has errors; keeping the running "
+		    "configuration", p->config_path);
+		return;
+	}
+	if (p->backend_override != NULL)
+		conf_backend_parse(p->backend_override, &conf->backend);
+	if (parent_load_tls(conf, &tls, err, sizeof(err)) == -1) {
+		log_warnx("reload failed: %s; keeping the running "
+		    "configuration", err);
+		conf_free(conf);
+		return;
+	}
+	if (!parent_same_listeners(p->conf, conf))
+		log_warnx("listening addresses and ports changed: restart "
+		    "relocd to apply them");
+	tls_ctx_free(p->tls);
+	p->tls = tls;
+	conf_free(p->conf);
+	p->conf = conf;
+	log_info("configuration reloaded");
+}
+
+static void
+parent_stop(struct parent *p)
+{
+	size_t	i;
+
+	if (p->stopping)
+		return;
+	p->stopping = 1;
+	p->stop_deadline = parent_now_ms() + PARENT_STOP_GRACE_MS;
+	log_info("stopping: %d migrations running", parent_job_running(p));
+	listen_close(p->listeners, p->nlisteners);
+	p->nlisteners = 0;
+	for (i = 0; i < CHILDREN_MAX; i++)
+		if (p->children[i].pid != 0 &&
+		    p->children[i].kind == CHILD_NET &&
+		    !p->children[i].authenticated)
+			kill(p->children[i].pid, SIGTERM);
+}
+
+static void
+parent_on_signals(struct parent *p)
+{
+	unsigned char	sigs[64];
+	ssize_t		n, i;
+
+	while ((n = read(p->sigpipe[0], sigs, sizeof(sigs))) > 0)
+		for (i = 0; i < n; i++) {
+			if (sigs[i] == SIGCHLD)
+				parent_reap(p);
+			else if (sigs[i] == SIGHUP)
+				parent_reload(p);
+			else
+				parent_stop(p);
+		}
+}
+
+static int
+parent_children_left(const struct parent *p)
+{
+	size_t	i;
+
+	for (i = 0; i < CHILDREN_MAX; i++)
+		if (p->children[i].pid != 0)
+			return 1;
+	return 0;
+}
+
+/* The last stage of a stop: kill stragglers after the grace period. */
+static void
+parent_maybe_exit(struct parent *p)
+{
+	size_t	i;
+
+	if (!p->stopping)
+		return;
+	if (parent_children_left(p) && parent_now_ms() < p->stop_deadline)
+		return;
+	for (i = 0; i < CHILDREN_MAX; i++)
+		if (p->children[i].pid != 0) {
+			log_warnx("stopping: killing %s %d",
+			    p->children[i].kind == CHILD_NET ?
+			    "network child" : "worker",
+			    (int)p->children[i].pid);
+			kill(p->children[i].pid, SIGKILL);
+		}
+	if (p->ctl_fd != -1)
+		unlink(p->conf->control_socket);
+	log_info("stopped");
+	exit(0);
+}
+
+enum pollkind { PK_SIGNAL, PK_LISTENER, PK_CTL, PK_CTL_CLIENT, PK_CHILD };
+
+struct pollset {
+	struct pollfd	 fds[1 + LISTENERS_MAX + 1 + CTL_CLIENTS_MAX +
+			    CHILDREN_MAX];
+	int		 kind[1 + LISTENERS_MAX + 1 + CTL_CLIENTS_MAX +
+			    CHILDREN_MAX];
+	size_t		 index[1 + LISTENERS_MAX + 1 + CTL_CLIENTS_MAX +
+			    CHILDREN_MAX];
+	nfds_t		 n;
+};
+
+static void
+pollset_add(struct pollset *ps, int fd, int kind, size_t index)
+{
+	ps->fds[ps->n].fd = fd;
+	ps->fds[ps->n].events = POLLIN;
+	ps->fds[ps->n].revents = 0;
+	ps->kind[ps->n] = kind;
+	ps->index[ps->n] = index;
+	ps->n++;
+}
+
+static void
+parent_build_pollset(struct parent *p, struct pollset *ps)
+{
+	size_t	i;
+
+	ps->n = 0;
+	pollset_add(ps, p->sigpipe[0], PK_SIGNAL, 0);
+	for (i = 0; i < p->nlisteners; i++)
+		pollset_add(ps, p->listeners[i].fd, PK_LISTENER, i);
+	if (p->ctl_fd != -1)
+		pollset_add(ps, p->ctl_fd, PK_CTL, 0);
+	for (i = 0; i < CTL_CLIENTS_MAX; i++)
+		if (p->ctl[i].fd != -1 && !p->ctl[i].busy)
+			pollset_add(ps, p->ctl[i].fd, PK_CTL_CLIENT, i);
+	for (i = 0; i < CHILDREN_MAX; i++)
+		if (p->children[i].pid != 0 && p->children[i].fd != -1)
+			pollset_add(ps, p->children[i].fd, PK_CHILD, i);
+}
+
+static void
+parent_dispatch(struct parent *p, const struct pollset *ps, nfds_t i)
+{
+	struct child	*c;
+
+	switch (ps->kind[i]) {
+	case PK_SIGNAL:
+		parent_on_signals(p);
+		break;
+	case PK_LISTENER:
+		parent_accept(p, &p->listeners[ps->index[i]]);
+		break;
+	case PK_CTL:
+		parent_ctl_accept(p);
+		break;
+	case PK_CTL_CLIENT:
+		parent_ctl_read(p, (int)ps->index[i]);
+		break;
+	case PK_CHILD:
+		c = &p->children[ps->index[i]];
+		if (c->pid == 0 || c->fd == -1)
+			break;
+		if (c->kind == CHILD_NET)
+			parent_job_net_message(p, c);
+		else
+			parent_job_worker_message(p, c);
+		break;
+	}
+}
+
+void
+parent_run(struct parent *p)
+{
+	static struct pollset	ps;
+	nfds_t			i;
+	int			r;
+
+	for (;;) {
+		parent_build_pollset(p, &ps);
+		r = poll(ps.fds, ps.n, 1000);
+		if (r == -1 && errno != EINTR)
+			fatal("poll");
+		for (i = 0; r > 0 && i < ps.n; i++)
+			if (ps.fds[i].revents != 0)
+				parent_dispatch(p, &ps, i);
+		/* SIGCHLD may have arrived while we were busy above. */
+		parent_reap(p);
+		parent_enforce_deadlines(p);
+		parent_out_tick(p);
+		parent_maybe_exit(p);
+	}
+}
+
+/*
+ * TLS is needed for every listener except a plaintext 8002, and for every
+ * outgoing migration unless plaintext is enabled; load it whenever the
+ * config does not rule it out entirely.
+ */
+int
+parent_load_tls(const struct conf *conf, struct tls_ctx **tls_r, char *err,
+    size_t errlen)
+{
+	struct tls_files	files;
+	char			why[400];
+
+	*tls_r = NULL;
+	if (conf->insecure_plaintext && !conf->ssl_server)
+		return 0;
+	files.key_file = conf->ssl_key_file;
+	files.cert_file = conf->ssl_cert_file;
+	files.ca_file = conf->ca_file;
+	if (tls_ctx_load(&files, tls_r, why, sizeof(why)) == -1) {
+		snprintf(err, errlen, "%s (create certificates with "
+		    "relocd-pki; see relocd(8))", why);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+parent_warn_risks(const struct parent *p)
+{
+	const struct conf	*conf = p->conf;
+
+	if (!p->id.drop)
+		log_warnx("not running as root: network children keep uid %u "
+		    "and cannot chroot (acceptable for tests only)",
+		    (unsigned)geteuid());
+	if (conf->insecure_plaintext && conf->relocation_server)
+		log_warnx("WARNING: relocd-insecure-plaintext is on: port %d "
+		    "accepts plain TCP with no authentication, as xend did",
+		    conf->relocation_port);
+	if (p->nlisteners > 0 && acl_hosts_count(conf->hosts_acl) == 0)
+		log_warnx("xend-relocation-hosts-allow is empty: any host %s "
+		    "may migrate guests here", conf->insecure_plaintext ?
+		    "that can reach this port" : "with a certificate from the CA");
+}
+
+/* Everything that can fail at start fails here, before we serve. */
+int
+parent_start(struct parent *p)
+{
+	char	err[512];
+	size_t	i;
+
+	p->ctl_fd = -1;
+	for (i = 0; i < CTL_CLIENTS_MAX; i++)
+		p->ctl[i].fd = p->ctl[i].passed_fd = -1;
+	if (gethostname(p->hostname, sizeof(p->hostname)) == -1)
+		strlcpy(p->hostname, "localhost", sizeof(p->hostname));
+	if (backend_get(p->conf->backend) == NULL)
+		fatalx("not yet: the %s backend is not implemented in this "
+		    "build; run relocd -B sim", conf_backend_name(p->conf->backend));
+	if (proc_identity_setup(p->conf, &p->id, err, sizeof(err)) == -1 ||
+	    parent_load_tls(p->conf, &p->tls, err, sizeof(err)) == -1 ||
+	    listen_open(p->conf, p->listeners, LISTENERS_MAX, &p->nlisteners,
+	    err, sizeof(err)) == -1 ||
+	    ctl_open(p->conf->control_socket, p->conf->control_group,
+	    &p->ctl_fd, err, sizeof(err)) == -1)
+		fatalx("%s", err);
+	parent_signals(p);
+	parent_warn_risks(p);
+	for (i = 0; i < p->nlisteners; i++)
+		log_info("listening on %s (%s)", p->listeners[i].where,
+		    p->listeners[i].use_tls ? "TLS" : "plaintext");
+	if (p->nlisteners == 0)
+		log_info("not accepting migrations (xend-relocation-server "
+		    "and xend-relocation-ssl-server are off)");
+	log_info("relocd started: backend %s, control socket %s",
+	    conf_backend_name(p->conf->backend), p->conf->control_socket);
+	return 0;
+}

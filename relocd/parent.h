@@ -1,0 +1,156 @@
+/* SPDX-License-Identifier: ISC */
+#ifndef RELOCD_PARENT_H
+#define RELOCD_PARENT_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "backend.h"
+#include "bounds.h"
+#include "ctl.h"
+#include "listen.h"
+#include "msg.h"
+#include "proc.h"
+#include "proto.h"
+
+struct conf;
+struct tls_ctx;
+
+enum child_kind {
+	CHILD_NET,
+	CHILD_WORKER
+};
+
+struct child {
+	pid_t		 pid;		/* 0: free slot */
+	int		 kind;		/* enum child_kind */
+	int		 fd;		/* message socket */
+	char		 ip[64];
+	int		 authenticated;
+	uint64_t	 started_ms;
+	int		 job;		/* index into jobs, or -1 */
+	int		 ctl;		/* control client it answers, or -1 */
+	char		*reply;		/* ctl answer being built */
+	size_t		 reply_len;
+	size_t		 reply_size;
+};
+
+enum job_role {
+	JOB_IN,			/* a peer migrates a guest to us */
+	JOB_OUT,		/* we migrate a guest to a peer */
+	JOB_LOCAL		/* save, restore, sim-create, sim-destroy */
+};
+
+enum job_state {
+	JOB_FREE,
+	JOB_STARTING,		/* source: the worker checks the guest */
+	JOB_RESERVING,
+	JOB_STREAMING,
+	JOB_PREPARED,		/* image complete (source: and saved) */
+	JOB_COMMITTED,		/* source copy no longer resumable */
+	JOB_GO,			/* go sent / received */
+	JOB_IN_DOUBT,		/* go sent, no answer: asking the peer */
+	JOB_ENDED
+};
+
+struct job {
+	int		 state;		/* enum job_state */
+	int		 role;		/* enum job_role */
+	const char	*what;		/* "migrate", "receive", "save", ... */
+	char		 id[MIG_ID_LEN + 1];
+	struct guest_info guest;
+	char		 peer[256];
+	int		 port;
+	pid_t		 net_pid;
+	pid_t		 worker_pid;
+	int		 data_wr;	/* destination: pipe end for net, or -1 */
+	int		 saved;		/* source: worker reported saved */
+	int		 prepared;	/* source: destination said prepared */
+	int		 ctl;		/* control client watching, or -1 */
+	uint64_t	 started_ms;
+	uint64_t	 ended_ms;
+	uint64_t	 progress_ms;	/* last progress sent to ctl */
+	struct msg_stats stats;
+	struct msg_policy policy;
+	struct msg_reserve *desc;	/* source: what the worker described */
+	int		 queries;	/* in doubt: attempts so far */
+	uint64_t	 next_query_ms;
+	int		 ok;
+	int		 code;		/* enum proto_error of the outcome */
+	char		 result[PROTO_TEXT_MAX + 1];
+};
+
+struct ctl_client {
+	int		 fd;		/* -1: free */
+	char		 buf[PROTO_FRAME_HDR + CTL_MSG_MAX];
+	size_t		 len;
+	int		 busy;		/* a worker or a job answers for it */
+	int		 passed_fd;	/* a file relocctl opened for us, or -1 */
+};
+
+struct parent {
+	const char		*config_path;
+	const char		*backend_override;
+	int			 verbose;
+	struct conf		*conf;
+	struct tls_ctx		*tls;
+	struct proc_identity	 id;
+	char			 hostname[256];
+	struct listener		 listeners[LISTENERS_MAX];
+	size_t			 nlisteners;
+	int			 ctl_fd;
+	struct ctl_client	 ctl[CTL_CLIENTS_MAX];
+	struct child		 children[CHILDREN_MAX];
+	struct job		 jobs[JOBS_MAX];
+	int			 sigpipe[2];
+	int			 stopping;
+	uint64_t		 stop_deadline;
+};
+
+int	parent_start(struct parent *);
+void	parent_run(struct parent *) __attribute__((noreturn));
+
+/* Jobs (parent_job.c, parent_out.c). */
+struct job *parent_job_new(struct parent *, int, const char *);
+void	parent_job_end(struct parent *, struct job *, int, int, const char *);
+int	parent_job_start_worker(struct parent *, struct job *,
+	    struct msg_worker_start *, int);
+void	parent_job_cmd(struct parent *, struct job *, int, int, const char *,
+	    int);
+void	parent_job_to_net(struct parent *, struct job *, int, int,
+	    const char *, int);
+void	parent_out_start(struct parent *, struct job *);
+void	parent_out_worker_step(struct parent *, struct job *,
+	    const struct msg_step *);
+void	parent_out_worker_desc(struct parent *, struct job *,
+	    struct msg_reserve *);
+void	parent_out_net_step(struct parent *, struct job *,
+	    const struct msg_step *);
+void	parent_out_net_gone(struct parent *, struct job *);
+void	parent_out_tick(struct parent *);
+int	parent_job_cancel(struct parent *, const char *, char *, size_t);
+
+/* ctl requests, served by the parent (parent_ctl.c). */
+void	parent_ctl_progress(struct parent *, struct job *);
+void	parent_ctl_result(struct parent *, struct job *);
+void	parent_ctl_accept(struct parent *);
+void	parent_ctl_read(struct parent *, int);
+void	parent_ctl_reply(struct parent *, int, const char *);
+void	parent_ctl_close(struct parent *, int);
+struct msg_step;
+struct msg_guest;
+void	parent_ctl_worker_done(struct parent *, struct child *,
+	    const struct msg_step *);
+void	parent_ctl_worker_guest(struct parent *, struct child *,
+	    const struct msg_guest *);
+void	parent_ctl_worker_gone(struct parent *, struct child *);
+
+struct child *parent_child_new(struct parent *, pid_t, int, int);
+struct child *parent_child_find(struct parent *, pid_t);
+int	parent_spawn_worker(struct parent *, int, int, int *, pid_t *);
+void	parent_child_kill(struct child *, const char *);
+int	parent_fork_client(struct parent *, struct job *, int, int);
+uint64_t parent_now_ms(void);
+int	parent_load_tls(const struct conf *, struct tls_ctx **, char *, size_t);
+
+#endif /* RELOCD_PARENT_H */

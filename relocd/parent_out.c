@@ -1,0 +1,252 @@
+// SPDX-License-Identifier: ISC
+/*
+ * The source's side of a migration, as the parent sees it: start the
+ * worker that checks and later saves the guest, connect a network child
+ * to the destination with the worker's description, and commit only when
+ * both the worker (stream written, guest suspended) and the destination
+ * (image complete and consistent) are ready.
+ *
+ * After "go", a lost connection is settled by asking the destination by
+ * migration id, never by guessing: only "activated" frees the source's
+ * copy and only "aborted" resumes it.  Anything else is asked again, and
+ * after the last attempt the migration is reported in doubt with the
+ * guest left suspended here, so it can never run twice.
+ *
+ * Runs in the parent.
+ */
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "log.h"
+#include "msg.h"
+#include "parent.h"
+#include "parent_job.h"
+#include "proto.h"
+#include "util.h"
+#include "worker.h"
+
+/* In doubt: how often and how many times the destination is asked. */
+#define OUT_QUERY_INTERVAL_MS	2000
+#define OUT_QUERY_ATTEMPTS	15
+
+static uint64_t
+out_realtime_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+void
+parent_out_start(struct parent *p, struct job *j)
+{
+	struct msg_worker_start	*st;
+
+	if ((st = calloc(1, sizeof(*st))) == NULL) {
+		parent_job_end(p, j, 0, PE_INTERNAL, "out of memory");
+		return;
+	}
+	st->op = WORKER_OP_SEND;
+	strlcpy(st->guest, j->guest.name, sizeof(st->guest));
+	strlcpy(st->reserve.id, j->id, sizeof(st->reserve.id));
+	st->policy = j->policy;
+	if (parent_job_start_worker(p, j, st, -1) == -1)
+		parent_job_end(p, j, 0, PE_INTERNAL, "cannot start a worker");
+	free(st);
+	log_info("migration %s: %s to %s port %d (%s)", j->id, j->guest.name,
+	    j->peer, j->port, j->policy.live ? "live" : "offline");
+}
+
+/* The worker described the guest: reach the destination with it. */
+void
+parent_out_worker_desc(struct parent *p, struct job *j,
+    struct msg_reserve *r)
+{
+	int	pfd[2];
+
+	MSG_TERMINATE(r->config);
+	msg_terminate_guest(&r->guest);
+	if (j->state != JOB_STARTING || j->desc != NULL ||
+	    (j->desc = malloc(sizeof(*r))) == NULL)
+		return;
+	memcpy(j->desc, r, sizeof(*r));
+	strlcpy(j->desc->id, j->id, sizeof(j->desc->id));
+	j->guest = r->guest;
+	j->stats.memory_bytes = r->guest.memory_bytes;
+	if (pipe2(pfd, O_CLOEXEC) == -1) {
+		parent_job_cmd(p, j, PHASE_ABORTED, PE_INTERNAL, "no pipe", -1);
+		return;
+	}
+	j->data_wr = pfd[1];
+	j->state = JOB_RESERVING;
+	if (parent_fork_client(p, j, pfd[0], 0) == -1)
+		parent_job_cmd(p, j, PHASE_ABORTED, PE_INTERNAL,
+		    "cannot start a network child", -1);
+	close(pfd[0]);
+}
+
+static void
+out_maybe_commit(struct parent *p, struct job *j)
+{
+	if (!j->saved || !j->prepared || j->state >= JOB_COMMITTED)
+		return;
+	j->state = JOB_PREPARED;
+	parent_job_cmd(p, j, PHASE_PREPARED, PE_NONE, "", -1);
+}
+
+/* The destination's answer to "where does migration id stand?" */
+static void
+out_query_answer(struct parent *p, struct job *j, const char *phase)
+{
+	log_info("migration %s: the destination says: %s", j->id, phase);
+	if (strcmp(phase, "activated") == 0 || strcmp(phase, "go") == 0) {
+		j->state = JOB_GO;
+		parent_job_cmd(p, j, PHASE_ACTIVATED, PE_NONE, "", -1);
+	} else if (strcmp(phase, "aborted") == 0)
+		parent_job_cmd(p, j, PHASE_ABORTED, PE_ABORTED, "the "
+		    "destination never took the guest over", -1);
+	/* Anything else: not settled yet; parent_out_tick asks again. */
+}
+
+void
+parent_out_net_step(struct parent *p, struct job *j, const struct msg_step *st)
+{
+	switch (st->phase) {
+	case PHASE_RESERVED:
+		j->state = JOB_STREAMING;
+		parent_job_cmd(p, j, PHASE_RESERVED, PE_NONE, "", j->data_wr);
+		close(j->data_wr);
+		j->data_wr = -1;
+		break;
+	case PHASE_PREPARED:
+		j->prepared = 1;
+		out_maybe_commit(p, j);
+		break;
+	case PHASE_ACTIVATED:
+		j->state = JOB_GO;
+		/*
+		 * The destination measures from the suspend time in the
+		 * stream to its unpause; without that, we measure to its
+		 * report, one network hop later.
+		 */
+		if (st->stats.downtime_ms != 0)
+			j->stats.downtime_ms = st->stats.downtime_ms;
+		else if (j->stats.suspend_ms != 0)
+			j->stats.downtime_ms = out_realtime_ms() -
+			    j->stats.suspend_ms;
+		/* Both hosts hash memory, at the same time: the longer. */
+		if (st->stats.digest_ms > j->stats.digest_ms)
+			j->stats.digest_ms = st->stats.digest_ms;
+		parent_job_cmd(p, j, PHASE_ACTIVATED, PE_NONE, "", -1);
+		break;
+	case PHASE_IN_DOUBT:
+		out_query_answer(p, j, st->text);
+		break;
+	case PHASE_ABORTED:
+		if (j->state >= JOB_COMMITTED)
+			break;		/* settled by asking, see net_gone */
+		snprintf(j->result, sizeof(j->result), "%s", st->text);
+		parent_job_cmd(p, j, PHASE_ABORTED, st->code, st->text, -1);
+		break;
+	}
+}
+
+void
+parent_out_worker_step(struct parent *p, struct job *j,
+    const struct msg_step *st)
+{
+	uint64_t	downtime = j->stats.downtime_ms;
+	char		text[800];
+
+	switch (st->phase) {
+	case PHASE_PROGRESS:
+		j->stats = st->stats;
+		parent_ctl_progress(p, j);
+		break;
+	case PHASE_SAVED:
+		j->stats = st->stats;
+		j->saved = 1;
+		out_maybe_commit(p, j);
+		break;
+	case PHASE_COMMITTED:
+		j->state = JOB_COMMITTED;
+		parent_job_to_net(p, j, PHASE_GO, PE_NONE, "", -1);
+		break;
+	case PHASE_DONE:
+		j->stats.downtime_ms = downtime;
+		parent_job_end(p, j, 1, PE_NONE, "done");
+		break;
+	case PHASE_IN_DOUBT:
+		snprintf(text, sizeof(text), "in doubt: %s is suspended here "
+		    "and may be running on %s (%s); check there before "
+		    "resuming it here", j->guest.name, j->peer, st->text);
+		parent_job_end(p, j, 0, PE_INTERNAL, text);
+		break;
+	case PHASE_ABORTED:
+		parent_job_to_net(p, j, PHASE_ABORTED, st->code, st->text, -1);
+		parent_job_end(p, j, 0, st->code ? st->code : PE_ABORTED,
+		    j->result[0] ? j->result : st->text);
+		break;
+	}
+}
+
+void
+parent_out_net_gone(struct parent *p, struct job *j)
+{
+	if (j->state < JOB_COMMITTED) {
+		parent_job_cmd(p, j, PHASE_ABORTED, PE_ABORTED, j->result[0] ?
+		    j->result : "lost the connection to the destination", -1);
+		return;
+	}
+	if (j->state == JOB_GO)
+		return;		/* activated: the worker is finishing */
+	if (j->state != JOB_IN_DOUBT)
+		log_warnx("migration %s: lost the destination after go; "
+		    "asking it where %s is", j->id, j->guest.name);
+	j->state = JOB_IN_DOUBT;
+	j->next_query_ms = parent_now_ms() +
+	    (j->queries ? OUT_QUERY_INTERVAL_MS : 0);
+}
+
+/* Timeouts before commit, and questions for jobs in doubt. */
+void
+parent_out_tick(struct parent *p)
+{
+	uint64_t	 now = parent_now_ms();
+	struct job	*j;
+	int		 i;
+
+	for (i = 0; i < JOBS_MAX; i++) {
+		j = &p->jobs[i];
+		if (j->role != JOB_OUT || j->state == JOB_FREE ||
+		    j->state == JOB_ENDED)
+			continue;
+		if (j->state < JOB_COMMITTED && j->policy.timeout_s != 0 &&
+		    now - j->started_ms > (uint64_t)j->policy.timeout_s * 1000 &&
+		    j->result[0] == '\0') {
+			strlcpy(j->result, "relocd-migration-timeout passed",
+			    sizeof(j->result));
+			parent_job_cmd(p, j, PHASE_ABORTED, PE_TIMEOUT,
+			    j->result, -1);
+			parent_job_to_net(p, j, PHASE_ABORTED, PE_TIMEOUT,
+			    j->result, -1);
+		}
+		if (j->state != JOB_IN_DOUBT || j->net_pid != 0 ||
+		    now < j->next_query_ms)
+			continue;
+		if (j->queries++ >= OUT_QUERY_ATTEMPTS) {
+			parent_job_cmd(p, j, PHASE_IN_DOUBT, PE_INTERNAL,
+			    "the destination could not be asked", -1);
+			continue;
+		}
+		j->next_query_ms = now + OUT_QUERY_INTERVAL_MS;
+		parent_fork_client(p, j, -1, 1);
+	}
+}

@@ -1,0 +1,422 @@
+// SPDX-License-Identifier: ISC
+/*
+ * relocctl's requests that start work: migrate, save, restore,
+ * sim-create, sim-destroy and cancel; and the progress and result
+ * messages that a watching relocctl receives while the work runs.
+ *
+ * Runs in the parent.  Requests come from local administrators (checked
+ * with SO_PEERCRED); every field is still parsed with explicit bounds,
+ * and names and uuids are validated before any process sees them.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "ctl.h"
+#include "log.h"
+#include "msg.h"
+#include "parent.h"
+#include "parent_job.h"
+#include "parent_req.h"
+#include "proto.h"
+#include "sxp.h"
+#include "util.h"
+#include "worker.h"
+
+/* Progress messages to a watching relocctl: at most this often. */
+#define REQ_PROGRESS_MS		200
+
+/* The value of (name value) in request m, or NULL. */
+static const char *
+req_field(const struct sxp_node *m, const char *name)
+{
+	const struct sxp_node	*f;
+
+	for (f = m->first->next; f != NULL; f = f->next)
+		if (f->type == SXP_LIST && f->first != NULL &&
+		    f->first->type == SXP_ATOM &&
+		    strcmp(f->first->text, name) == 0 &&
+		    f->first->next != NULL &&
+		    f->first->next->type != SXP_LIST &&
+		    strlen(f->first->next->text) == f->first->next->len)
+			return f->first->next->text;
+	return NULL;
+}
+
+/* An optional number in [min, max]; *v keeps its default if absent. */
+static int
+req_number(const struct sxp_node *m, const char *name, long long min,
+    long long max, uint64_t *v, char *err, size_t errlen)
+{
+	const char	*s = req_field(m, name), *errstr;
+	long long	 n;
+
+	if (s == NULL)
+		return 0;
+	n = util_strtonum(s, min, max, &errstr);
+	if (errstr != NULL) {
+		snprintf(err, errlen, "%s: '%s' is %s (%lld to %lld)", name, s,
+		    errstr, min, max);
+		return -1;
+	}
+	*v = (uint64_t)n;
+	return 0;
+}
+
+static void
+req_error(struct parent *p, int i, const char *fmt, ...)
+{
+	char	text[PROTO_TEXT_MAX + 1], q[4 * PROTO_TEXT_MAX + 3];
+	char	msg[4 * PROTO_TEXT_MAX + 32];
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	if (sxp_quote(text, strlen(text), q, sizeof(q)) == -1)
+		strlcpy(q, "'error'", sizeof(q));
+	snprintf(msg, sizeof(msg), "(error (text %s))", q);
+	parent_ctl_reply(p, i, msg);
+}
+
+/* Attaches control client i to job j and says which job it is. */
+static void
+req_started(struct parent *p, int i, struct job *j)
+{
+	char	msg[128];
+
+	if (j->id[0] == '\0')
+		proto_id_new(j->id, sizeof(j->id));
+	j->ctl = i;
+	snprintf(msg, sizeof(msg), "(started (id %s) (what %s))", j->id,
+	    j->what);
+	parent_ctl_reply(p, i, msg);
+	if (p->ctl[i].fd != -1)
+		p->ctl[i].busy = 1;
+}
+
+static int
+req_policy(struct parent *p, const struct sxp_node *m, struct msg_policy *mp,
+    char *err, size_t errlen)
+{
+	const struct conf	*c = p->conf;
+	const char		*s;
+	uint64_t		 v[5];
+
+	v[0] = c->max_downtime_ms;
+	v[1] = (uint64_t)c->max_bandwidth_mbit;
+	v[2] = (uint64_t)c->max_iterations;
+	v[3] = (uint64_t)c->migration_timeout_s;
+	v[4] = 1;
+	if (req_number(m, "max-downtime", 1, 600000, &v[0], err, errlen) ||
+	    req_number(m, "max-bandwidth", 0, 1000000, &v[1], err, errlen) ||
+	    req_number(m, "max-iterations", 1, 1000, &v[2], err, errlen) ||
+	    req_number(m, "timeout", 0, 604800, &v[3], err, errlen) ||
+	    req_number(m, "live", 0, 1, &v[4], err, errlen))
+		return -1;
+	mp->max_downtime_ms = (uint32_t)v[0];
+	mp->max_bandwidth_mbit = (uint32_t)v[1];
+	mp->max_iterations = (uint32_t)v[2];
+	mp->timeout_s = (uint32_t)v[3];
+	mp->live = (uint32_t)v[4];
+	mp->nonconvergence = c->nonconvergence;
+	if ((s = req_field(m, "on-nonconvergence")) != NULL) {
+		if (strcmp(s, "stop-and-copy") == 0)
+			mp->nonconvergence = CONF_NONCONV_STOP_AND_COPY;
+		else if (strcmp(s, "throttle") == 0)
+			mp->nonconvergence = CONF_NONCONV_THROTTLE;
+		else if (strcmp(s, "abort") == 0)
+			mp->nonconvergence = CONF_NONCONV_ABORT;
+		else {
+			snprintf(err, errlen, "on-nonconvergence: '%s' is not "
+			    "stop-and-copy, throttle or abort", s);
+			return -1;
+		}
+	}
+	s = req_field(m, "policy");
+	mp->xen_default = s != NULL && strcmp(s, "xen-default") == 0;
+	return 0;
+}
+
+static void
+req_migrate(struct parent *p, int i, const struct sxp_node *m)
+{
+	const char	*guest = req_field(m, "guest");
+	const char	*host = req_field(m, "host");
+	struct job	*j;
+	uint64_t	 port = (uint64_t)p->conf->relocation_port;
+	char		 err[256];
+
+	if (guest == NULL || !guest_name_valid(guest)) {
+		req_error(p, i, "migrate: give a valid guest name");
+		return;
+	}
+	if (host == NULL || *host == '\0' || strlen(host) > 253 ||
+	    strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789.-:_") != strlen(host)) {
+		req_error(p, i, "migrate: give a valid host name or "
+		    "address");
+		return;
+	}
+	if (req_number(m, "port", 1, 65535, &port, err, sizeof(err)) == -1) {
+		req_error(p, i, "migrate: %s", err);
+		return;
+	}
+	if (parent_job_running(p) >= p->conf->max_migrations) {
+		req_error(p, i, "%d migrations are running "
+		    "(relocd-max-migrations); try again later",
+		    p->conf->max_migrations);
+		return;
+	}
+	if ((j = parent_job_new(p, JOB_OUT, "migrate")) == NULL) {
+		req_error(p, i, "job table full");
+		return;
+	}
+	if (req_policy(p, m, &j->policy, err, sizeof(err)) == -1) {
+		j->state = JOB_FREE; {
+		req_error(p, i, "migrate: %s", err);
+		return;
+	}
+	}
+	strlcpy(j->guest.name, guest, sizeof(j->guest.name));
+	strlcpy(j->peer, host, sizeof(j->peer));
+	j->port = (int)port;
+	req_started(p, i, j);
+	parent_out_start(p, j);
+}
+
+/* save, restore, sim-create, sim-destroy: a local job with one worker. */
+static void
+req_local(struct parent *p, int i, const char *what, int op,
+    struct msg_worker_start *st, int fd)
+{
+	struct job	*j;
+
+	if ((j = parent_job_new(p, JOB_LOCAL, what)) == NULL) {
+		req_error(p, i, "job table full");
+		return;
+	}
+	st->op = op;
+	strlcpy(j->guest.name, st->guest[0] ? st->guest :
+	    st->reserve.guest.name, sizeof(j->guest.name));
+	req_started(p, i, j);
+	if (parent_job_start_worker(p, j, st, fd) == -1)
+		parent_job_end(p, j, 0, PE_INTERNAL, "cannot start a worker");
+}
+
+static void
+req_save_restore(struct parent *p, int i, const struct sxp_node *m, int op)
+{
+	struct msg_worker_start	*st;
+	const char		*guest = req_field(m, "guest");
+	int			 fd = p->ctl[i].passed_fd;
+
+	if (fd == -1) {
+		req_error(p, i, "%s: no file was passed with the request",
+		    op == WORKER_OP_SAVE ? "save" : "restore");
+		return;
+	}
+	if (op == WORKER_OP_SAVE && (guest == NULL || !guest_name_valid(guest))) {
+		req_error(p, i, "save: give a valid guest name");
+		return;
+	}
+	if ((st = calloc(1, sizeof(*st))) == NULL)
+		return;
+	if (guest != NULL)
+		strlcpy(st->guest, guest, sizeof(st->guest));
+	req_local(p, i, op == WORKER_OP_SAVE ? "save" : "restore", op, st, fd);
+	free(st);
+}
+
+/* A random (version 4) uuid for a sim guest created without one. */
+static void
+req_uuid_new(char *out, size_t size)
+{
+	char	hex[MIG_ID_LEN + 1];
+
+	proto_id_new(hex, sizeof(hex));
+	snprintf(out, size, "%.8s-%.4s-4%.3s-%c%.3s-%.12s", hex, hex + 8,
+	    hex + 12, "89ab"[(hex[15] - '0') & 3], hex + 16, hex + 19);
+}
+
+static const char *const req_patterns[] = { "uniform", "hot", "sequential" };
+
+/* The sim guest's workload as its config sxp (backend_sim parses it). */
+static int
+req_sim_config(const struct sxp_node *m, char *out, size_t size, char *err,
+    size_t errlen)
+{
+	const char	*pattern = req_field(m, "pattern");
+	uint64_t	 rate = 0, ws = 0;
+	size_t		 k, len;
+
+	if (req_number(m, "dirty-rate", 0, 64LL << 30, &rate, err, errlen) ||
+	    req_number(m, "working-set", 0, 1LL << 40, &ws, err, errlen))
+		return -1;
+	if (pattern == NULL)
+		pattern = "uniform";
+	for (k = 0; k < 3 && strcmp(pattern, req_patterns[k]) != 0; k++)
+		;
+	if (k == 3) {
+		snprintf(err, errlen, "pattern: '%s' is not uniform, hot or "
+		    "sequential", pattern);
+		return -1;
+	}
+	snprintf(out, size, "(sim (dirty-rate %llu) (pattern %s)",
+	    (unsigned long long)rate, pattern);
+	/* No working set: the backend's default, all of memory. */
+	len = strlen(out);
+	if (ws != 0)
+		snprintf(out + len, size - len, " (working-set %llu)",
+		    (unsigned long long)ws);
+	len = strlen(out);
+	snprintf(out + len, size - len, ")");
+	return 0;
+}
+
+static void
+req_sim_create(struct parent *p, int i, const struct sxp_node *m)
+{
+	struct msg_worker_start	*st;
+	struct guest_info	*g;
+	const char		*name = req_field(m, "name");
+	const char		*uuid = req_field(m, "uuid");
+	uint64_t		 mem = 256ULL << 20, vcpus = 1;
+	char			 err[256];
+
+	if ((st = calloc(1, sizeof(*st))) == NULL)
+		return;
+	g = &st->reserve.guest;
+	if (name == NULL || !guest_name_valid(name))
+		req_error(p, i, "sim-create: give a valid guest name");
+	else if (uuid != NULL && !guest_uuid_valid(uuid))
+		req_error(p, i, "sim-create: '%s' is not a uuid", uuid);
+	else if (req_number(m, "memory", 1 << 20, 1LL << 40, &mem, err,
+	    sizeof(err)) || req_number(m, "vcpus", 1, 128, &vcpus, err,
+	    sizeof(err)) || req_sim_config(m, st->reserve.config,
+	    sizeof(st->reserve.config), err, sizeof(err)))
+		req_error(p, i, "sim-create: %s", err);
+	else {
+		strlcpy(g->name, name, sizeof(g->name));
+		if (uuid != NULL)
+			strlcpy(g->uuid, uuid, sizeof(g->uuid));
+		else
+			req_uuid_new(g->uuid, sizeof(g->uuid));
+		g->type = GUEST_TYPE_SIM;
+		g->memory_bytes = mem;
+		g->vcpus = (uint32_t)vcpus;
+		st->reserve.config_len = (uint32_t)strlen(st->reserve.config);
+		req_local(p, i, "sim-create", WORKER_OP_CREATE, st, -1);
+	}
+	free(st);
+}
+
+static void
+req_sim_destroy(struct parent *p, int i, const struct sxp_node *m)
+{
+	struct msg_worker_start	*st;
+	const char		*guest = req_field(m, "guest");
+
+	if (guest == NULL || !guest_name_valid(guest)) {
+		req_error(p, i, "sim-destroy: give a valid guest name");
+		return;
+	}
+	if ((st = calloc(1, sizeof(*st))) == NULL)
+		return;
+	strlcpy(st->guest, guest, sizeof(st->guest));
+	req_local(p, i, "sim-destroy", WORKER_OP_DESTROY, st, -1);
+	free(st);
+}
+
+static void
+req_cancel(struct parent *p, int i, const struct sxp_node *m)
+{
+	const char	*id = req_field(m, "id");
+	char		 err[256];
+
+	if (id == NULL || !proto_id_valid(id))
+		req_error(p, i, "cancel: give a migration id (relocctl status)");
+	else if (parent_job_cancel(p, id, err, sizeof(err)) == -1)
+		req_error(p, i, "%s", err);
+	else
+		parent_ctl_reply(p, i, "(cancelled)");
+}
+
+/* Returns 1 if the request was one of ours. */
+int
+parent_req_handle(struct parent *p, int i, const struct sxp_node *m)
+{
+	const char	*what = m->first->text;
+
+	if (strcmp(what, "migrate") == 0)
+		req_migrate(p, i, m);
+	else if (strcmp(what, "save") == 0)
+		req_save_restore(p, i, m, WORKER_OP_SAVE);
+	else if (strcmp(what, "restore") == 0)
+		req_save_restore(p, i, m, WORKER_OP_RESTORE);
+	else if (strcmp(what, "sim-create") == 0)
+		req_sim_create(p, i, m);
+	else if (strcmp(what, "sim-destroy") == 0)
+		req_sim_destroy(p, i, m);
+	else if (strcmp(what, "cancel") == 0)
+		req_cancel(p, i, m);
+	else
+		return 0;
+	return 1;
+}
+
+/* "(progress ...)" for a watching relocctl, at most every 200 ms. */
+void
+parent_ctl_progress(struct parent *p, struct job *j)
+{
+	const struct msg_stats	*s = &j->stats;
+	char			 msg[512], q[4 * 64 + 3];
+	uint64_t		 now = parent_now_ms();
+
+	if (j->ctl == -1 || now - j->progress_ms < REQ_PROGRESS_MS)
+		return;
+	j->progress_ms = now;
+	if (sxp_quote(s->decision, strlen(s->decision), q, sizeof(q)) == -1)
+		strlcpy(q, "''", sizeof(q));
+	snprintf(msg, sizeof(msg), "(progress (id %s) (round %u) (bytes %llu) "
+	    "(memory %llu) (dirty %lld) (bandwidth %llu) (dirty-rate %llu) "
+	    "(downtime-ms %llu) (elapsed-ms %llu) (throttle %u) "
+	    "(decision %s))", j->id, s->round, (unsigned long long)s->bytes,
+	    (unsigned long long)s->memory_bytes, (long long)s->dirty_pages,
+	    (unsigned long long)s->bandwidth,
+	    (unsigned long long)s->dirty_rate,
+	    (unsigned long long)s->predicted_downtime_ms,
+	    (unsigned long long)(now - j->started_ms), s->throttle, q);
+	parent_ctl_reply(p, j->ctl, msg);
+	if (p->ctl[j->ctl].fd == -1)
+		j->ctl = -1;
+	else
+		p->ctl[j->ctl].busy = 1;
+}
+
+/* "(result ...)": the final report; the client may then go. */
+void
+parent_ctl_result(struct parent *p, struct job *j)
+{
+	const struct msg_stats	*s = &j->stats;
+	char			 msg[1400], q[4 * PROTO_TEXT_MAX + 3];
+
+	if (j->ctl == -1)
+		return;
+	if (sxp_quote(j->result, strlen(j->result), q, sizeof(q)) == -1)
+		strlcpy(q, "''", sizeof(q));
+	snprintf(msg, sizeof(msg), "(result (id %s) (what %s) (ok %s) "
+	    "(code %d) (text %s) (guest %s) (elapsed-ms %llu) "
+	    "(downtime-ms %llu) (digest-ms %llu) (bytes %llu) (memory %llu) "
+	    "(rounds %u))", j->id, j->what, j->ok ? "yes" : "no", j->code, q,
+	    j->guest.name[0] ? j->guest.name : "-",
+	    (unsigned long long)(j->ended_ms - j->started_ms),
+	    (unsigned long long)s->downtime_ms,
+	    (unsigned long long)s->digest_ms, (unsigned long long)s->bytes,
+	    (unsigned long long)s->memory_bytes, s->round);
+	parent_ctl_reply(p, j->ctl, msg);
+	j->ctl = -1;
+}

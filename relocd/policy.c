@@ -1,0 +1,419 @@
+// SPDX-License-Identifier: ISC
+/*
+ * The pre-copy policy, one module for both backends (it knows the
+ * backend interface's stats, nothing of sim or Xen).  Called between
+ * rounds, it measures and decides:
+ *
+ *  - bandwidth: bytes sent over the last POLICY_WINDOW rounds divided by
+ *    their time, so long rounds weigh more than short noisy ones;
+ *  - dirty rate: each round's dirty count in bytes over that round's
+ *    time, averaged the same way;
+ *  - predicted downtime: the dirty bytes now, over the bandwidth.
+ *
+ * In order, first match wins:
+ *  1. nothing dirty, or downtime predicted within max-downtime: stop and
+ *     copy;
+ *  2. the time budget (relocd-migration-timeout) used up: abort;
+ *  3. max iterations reached: stop and copy;
+ *  4. not converging, i.e. the dirty set has not shrunk for
+ *     POLICY_STALL_ROUNDS rounds, or the dirty rate is at or above the
+ *     bandwidth (two rounds of data at least): per relocd-on-
+ *     nonconvergence, stop and copy anyway, or abort, or throttle the
+ *     guest a step (80, 60, 40, 20 %) and go on, stopping anyway once at
+ *     the floor;
+ *  5. otherwise go on.
+ *
+ * The bandwidth cap is separate: policy_pace() tells the writer how long
+ * to wait after each write.  POLICY_XEN_DEFAULT instead reproduces
+ * libxenguest's own rule exactly, limits and all, for comparison.
+ *
+ * Runs in the worker.  Its inputs come from the backend, not a peer.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "backend.h"
+#include "conf.h"
+#include "log.h"
+#include "policy.h"
+
+#define MIB	(1024.0 * 1024.0)
+
+uint64_t
+policy_now_us(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+const char *
+policy_action_name(int action)
+{
+	switch (action) {
+	case BACKEND_POLICY_ABORT:
+		return "abort";
+	case BACKEND_POLICY_CONTINUE:
+		return "continue";
+	case BACKEND_POLICY_STOP_AND_COPY:
+		return "stop-and-copy";
+	default:
+		return "unknown";
+	}
+}
+
+void
+policy_params_default(struct policy_params *pp)
+{
+	memset(pp, 0, sizeof(*pp));
+	pp->kind = POLICY_RELOCD;
+	pp->nonconvergence = CONF_NONCONV_STOP_AND_COPY;
+	pp->max_downtime_ms = POLICY_DEFAULT_DOWNTIME_MS;
+	pp->max_iterations = POLICY_DEFAULT_ITERATIONS;
+	pp->timeout_ms = POLICY_DEFAULT_TIMEOUT_MS;
+}
+
+void
+policy_params_from_conf(struct policy_params *pp, const struct conf *conf)
+{
+	policy_params_default(pp);
+	pp->nonconvergence = conf->nonconvergence;
+	pp->max_downtime_ms = (uint64_t)conf->max_downtime_ms;
+	pp->max_iterations = (unsigned int)conf->max_iterations;
+	pp->timeout_ms = (uint64_t)conf->migration_timeout_s * 1000;
+	/* Mbit/s as network people count them: 10^6 bits. */
+	pp->max_bandwidth = (uint64_t)conf->max_bandwidth_mbit * 1000000 / 8;
+}
+
+void
+policy_init(struct policy *p, const struct policy_params *pp, uint64_t now_us)
+{
+	memset(p, 0, sizeof(*p));
+	p->params = *pp;
+	p->start_us = p->mark_us = now_us;
+	p->best_dirty = -1;
+	p->throttle = 100;
+}
+
+/* libxenguest's simple_precopy_policy(), to the letter. */
+int
+policy_xen_default(const struct backend_precopy_stats *st)
+{
+	if ((st->dirty_count >= 0 &&
+	    st->dirty_count < POLICY_XEN_TARGET_DIRTY) ||
+	    st->iteration >= POLICY_XEN_MAX_ITERATIONS)
+		return BACKEND_POLICY_STOP_AND_COPY;
+	return BACKEND_POLICY_CONTINUE;
+}
+
+static void
+policy_push(struct policy_round *w, unsigned int *n, uint64_t bytes,
+    uint64_t usec)
+{
+	if (*n == POLICY_WINDOW) {
+		memmove(w, w + 1, (POLICY_WINDOW - 1) * sizeof(*w));
+		(*n)--;
+	}
+	w[*n].bytes = bytes;
+	w[*n].usec = usec;
+	(*n)++;
+}
+
+/* Bytes per second over a window; 0 when it is empty. */
+static uint64_t
+policy_rate(const struct policy_round *w, unsigned int n)
+{
+	uint64_t	bytes = 0, usec = 0;
+	unsigned int	i;
+
+	for (i = 0; i < n; i++) {
+		bytes += w[i].bytes;
+		usec += w[i].usec;
+	}
+	if (usec == 0)
+		return 0;
+	return (uint64_t)((double)bytes * 1e6 / (double)usec);
+}
+
+/* The dirty set shrinks, or it stalls one more round. */
+static void
+policy_track_dirty(struct policy *p, long dirty)
+{
+	if (p->best_dirty < 0 ||
+	    dirty < p->best_dirty - p->best_dirty / POLICY_SHRINK_DIV) {
+		p->best_dirty = dirty;
+		p->stall = 0;
+	} else
+		p->stall++;
+}
+
+/*
+ * Takes the measurements.  A round ends when iteration goes up; its
+ * dirty count may come in the same call (sim) or the next one
+ * (libxenguest first calls with dirty_count -1).
+ */
+static void
+policy_observe(struct policy *p, const struct backend_precopy_stats *st,
+    uint64_t now)
+{
+	uint64_t	usec, bytes;
+
+	if (st->iteration == 0) {
+		p->mark_us = now;
+		p->mark_written = st->total_written;
+		p->mark_iteration = 0;
+		return;
+	}
+	if (st->iteration > p->mark_iteration) {
+		usec = now > p->mark_us ? now - p->mark_us : 1;
+		bytes = st->total_written > p->mark_written ?
+		    st->total_written - p->mark_written : 0;
+		policy_push(p->sent, &p->nsent, bytes, usec);
+		p->round_us = usec;
+		p->fresh = 1;
+		p->mark_us = now;
+		p->mark_written = st->total_written;
+		p->mark_iteration = st->iteration;
+	}
+	if (st->dirty_count >= 0 && p->fresh) {
+		policy_push(p->dirtied, &p->ndirtied,
+		    (uint64_t)st->dirty_count * st->page_size, p->round_us);
+		policy_track_dirty(p, st->dirty_count);
+		p->fresh = 0;
+	}
+}
+
+static int __attribute__((format(printf, 3, 4)))
+policy_say(struct policy_decision *d, int action, const char *fmt, ...)
+{
+	va_list	ap;
+
+	d->action = action;
+	va_start(ap, fmt);
+	vsnprintf(d->reason, sizeof(d->reason), fmt, ap);
+	va_end(ap);
+	return action;
+}
+
+static int
+policy_xen(const struct backend_precopy_stats *st, struct policy_decision *d)
+{
+	int	action = policy_xen_default(st);
+
+	if (action == BACKEND_POLICY_CONTINUE)
+		return policy_say(d, action, "round %u: %ld pages dirty",
+		    st->iteration, st->dirty_count);
+	if (st->dirty_count >= 0 && st->dirty_count < POLICY_XEN_TARGET_DIRTY)
+		return policy_say(d, action, "fewer than %d pages dirty (%ld)",
+		    POLICY_XEN_TARGET_DIRTY, st->dirty_count);
+	return policy_say(d, action, "%d iterations done",
+	    POLICY_XEN_MAX_ITERATIONS);
+}
+
+/* Whether the guest is not converging; why, if so. */
+static int
+policy_nonconvergent(const struct policy *p, const struct policy_decision *d,
+    char *why, size_t len)
+{
+	if (p->stall >= POLICY_STALL_ROUNDS) {
+		snprintf(why, len, "dirty set not shrinking for %u rounds",
+		    p->stall);
+		return 1;
+	}
+	if (p->ndirtied >= 2 && d->bandwidth > 0 &&
+	    d->dirty_rate >= d->bandwidth) {
+		snprintf(why, len, "dirtying %.1f MiB/s, sending %.1f MiB/s",
+		    (double)d->dirty_rate / MIB, (double)d->bandwidth / MIB);
+		return 1;
+	}
+	return 0;
+}
+
+static int
+policy_nonconverging(struct policy *p, struct policy_decision *d,
+    const char *why)
+{
+	switch (p->params.nonconvergence) {
+	case CONF_NONCONV_ABORT:
+		return policy_say(d, BACKEND_POLICY_ABORT, "not converging "
+		    "(%s): aborting, the guest stays on the source", why);
+	case CONF_NONCONV_THROTTLE:
+		if (p->throttle > POLICY_THROTTLE_FLOOR) {
+			p->throttle -= POLICY_THROTTLE_STEP;
+			d->throttle = p->throttle;
+			/* The old rates say nothing about the slower guest. */
+			p->ndirtied = 0;
+			p->best_dirty = -1;
+			p->stall = 0;
+			return policy_say(d, BACKEND_POLICY_CONTINUE,
+			    "not converging (%s): throttling the guest to "
+			    "%u%%", why, p->throttle);
+		}
+		return policy_say(d, BACKEND_POLICY_STOP_AND_COPY, "not "
+		    "converging at %u%% (%s): stopping anyway, predicted "
+		    "downtime %lld ms", p->throttle, why,
+		    (long long)d->downtime_ms);
+	default:
+		return policy_say(d, BACKEND_POLICY_STOP_AND_COPY, "not "
+		    "converging (%s): stopping anyway, predicted downtime "
+		    "%lld ms", why, (long long)d->downtime_ms);
+	}
+}
+
+static int
+policy_relocd(struct policy *p, const struct backend_precopy_stats *st,
+    uint64_t now, struct policy_decision *d)
+{
+	const struct policy_params	*pp = &p->params;
+	uint64_t			 elapsed_ms = (now - p->start_us) / 1000;
+	char				 why[96];
+
+	if (st->iteration == 0)
+		return policy_say(d, BACKEND_POLICY_CONTINUE,
+		    "round 0: sending all %llu pages",
+		    (unsigned long long)st->memory_pages);
+	if (st->dirty_count >= 0 && (st->dirty_count == 0 ||
+	    (d->downtime_ms >= 0 &&
+	    (uint64_t)d->downtime_ms <= pp->max_downtime_ms)))
+		return policy_say(d, BACKEND_POLICY_STOP_AND_COPY,
+		    "predicted downtime %lld ms is within %llu ms",
+		    (long long)d->downtime_ms,
+		    (unsigned long long)pp->max_downtime_ms);
+	if (pp->timeout_ms != 0 && elapsed_ms >= pp->timeout_ms)
+		return policy_say(d, BACKEND_POLICY_ABORT, "time budget of "
+		    "%llu s used up after %u rounds",
+		    (unsigned long long)(pp->timeout_ms / 1000), st->iteration);
+	if (pp->max_iterations != 0 && st->iteration >= pp->max_iterations)
+		return policy_say(d, BACKEND_POLICY_STOP_AND_COPY, "iteration "
+		    "limit %u reached, predicted downtime %lld ms",
+		    pp->max_iterations, (long long)d->downtime_ms);
+	if (st->dirty_count < 0)
+		return policy_say(d, BACKEND_POLICY_CONTINUE,
+		    "round %u sent", st->iteration);
+	if (policy_nonconvergent(p, d, why, sizeof(why)))
+		return policy_nonconverging(p, d, why);
+	return policy_say(d, BACKEND_POLICY_CONTINUE, "round %u: %ld pages "
+	    "dirty, predicted downtime %lld ms over %llu ms", st->iteration,
+	    st->dirty_count, (long long)d->downtime_ms,
+	    (unsigned long long)pp->max_downtime_ms);
+}
+
+/*
+ * Returns the action (BACKEND_POLICY_*), and fills d with it, the
+ * estimates, the predicted downtime and the reason.  now_us is any
+ * monotonic clock in microseconds, the same one policy_init() was given.
+ */
+int
+policy_decide(struct policy *p, const struct backend_precopy_stats *st,
+    uint64_t now_us, struct policy_decision *d)
+{
+	memset(d, 0, sizeof(*d));
+	policy_observe(p, st, now_us);
+	d->iteration = st->iteration;
+	d->bandwidth = policy_rate(p->sent, p->nsent);
+	d->dirty_rate = policy_rate(p->dirtied, p->ndirtied);
+	d->downtime_ms = -1;
+	if (st->dirty_count >= 0 && d->bandwidth > 0)
+		d->downtime_ms = (int64_t)((double)st->dirty_count *
+		    (double)st->page_size * 1000.0 / (double)d->bandwidth);
+	if (p->params.kind == POLICY_XEN_DEFAULT)
+		return policy_xen(st, d);
+	return policy_relocd(p, st, now_us, d);
+}
+
+/*
+ * The bandwidth cap: after writing bytes at now_us, how many
+ * microseconds to wait so that the average stays at the cap.  Idle time
+ * earns no credit, so there are no bursts above the cap after a pause.
+ */
+uint64_t
+policy_pace(struct policy *p, uint64_t bytes, uint64_t now_us)
+{
+	if (p->params.max_bandwidth == 0)
+		return 0;
+	if (p->pace_us < now_us)
+		p->pace_us = now_us;
+	p->pace_us += (uint64_t)((double)bytes * 1e6 /
+	    (double)p->params.max_bandwidth);
+	return p->pace_us - now_us;
+}
+
+static int
+policy_run_precopy(const struct backend_precopy_stats *st, void *data)
+{
+	struct policy_run	*run = data;
+	struct backend_error	 err;
+	int			 action;
+
+	action = policy_decide(&run->policy, st, policy_now_us(), &run->last);
+	if (run->last.throttle != 0 && run->ops != NULL &&
+	    run->ops->set_throttle != NULL) {
+		if (run->ops->set_throttle(run->backend, run->guest,
+		    run->last.throttle, &err) == -1)
+			log_warnx("%s: cannot throttle to %u%%: %s", run->guest,
+			    run->last.throttle, err.msg);
+		else
+			run->throttled = 1;
+	}
+	log_debug("%s: %s: %s", run->guest, policy_action_name(action),
+	    run->last.reason);
+	if (run->progress != NULL)
+		run->progress(&run->last, st, run->user);
+	return action;
+}
+
+static uint64_t
+policy_run_pace(uint64_t bytes, void *data)
+{
+	struct policy_run	*run = data;
+
+	return policy_pace(&run->policy, bytes, policy_now_us());
+}
+
+static void
+policy_run_suspended(uint64_t when_ms, void *data)
+{
+	struct policy_run	*run = data;
+
+	if (run->suspended != NULL)
+		run->suspended(when_ms, run->user);
+}
+
+void
+policy_run_init(struct policy_run *run, const struct policy_params *pp,
+    const struct backend_ops *ops, void *backend, const char *guest)
+{
+	memset(run, 0, sizeof(*run));
+	policy_init(&run->policy, pp, policy_now_us());
+	run->ops = ops;
+	run->backend = backend;
+	run->guest = guest;
+}
+
+void
+policy_run_callbacks(struct policy_run *run, struct backend_save_callbacks *cb)
+{
+	memset(cb, 0, sizeof(*cb));
+	cb->precopy_policy = policy_run_precopy;
+	cb->suspended = policy_run_suspended;
+	cb->pace = policy_run_pace;
+	cb->data = run;
+}
+
+/* After a failed or aborted migration the source runs at full speed. */
+void
+policy_run_unthrottle(struct policy_run *run)
+{
+	struct backend_error	err;
+
+	if (!run->throttled)
+		return;
+	if (run->ops->set_throttle(run->backend, run->guest, 100, &err) == -1)
+		log_warnx("%s: cannot remove the throttle: %s", run->guest,
+		    err.msg);
+	else
+		run->throttled = 0;
+}

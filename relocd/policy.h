@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The pre-copy policy, shared by every backend: given the stats after
+ * each round (and the time, passed in so that tests can make it up), it
+ * decides whether to go on copying, stop and copy, or abort, and says
+ * why and what downtime it predicts.  See policy.c for the rules.
+ */
+#ifndef RELOCD_POLICY_H
+#define RELOCD_POLICY_H
+
+#include <stdint.h>
+
+#include "backend.h"
+
+struct conf;
+
+enum policy_kind {
+	POLICY_RELOCD,		/* downtime target, non-convergence modes */
+	POLICY_XEN_DEFAULT	/* libxenguest's own rule, for comparison */
+};
+
+/* libxenguest's simple_precopy_policy(): 5 rounds or under 50 pages. */
+#define POLICY_XEN_MAX_ITERATIONS	5
+#define POLICY_XEN_TARGET_DIRTY		50
+
+/* Rounds the bandwidth and dirty-rate estimates average over. */
+#define POLICY_WINDOW			3
+/* Rounds in a row without the dirty set shrinking: not converging. */
+#define POLICY_STALL_ROUNDS		3
+/* Shrinking means by more than 1/POLICY_SHRINK_DIV of the best yet. */
+#define POLICY_SHRINK_DIV		16
+/* Auto-converge steps: 100, 80, 60, 40, 20 percent, then stop anyway. */
+#define POLICY_THROTTLE_STEP		20
+#define POLICY_THROTTLE_FLOOR		20
+#define POLICY_REASON_MAX		160
+
+/* The defaults of relocd's config keys (conf.c), for callers without one. */
+#define POLICY_DEFAULT_DOWNTIME_MS	300
+#define POLICY_DEFAULT_ITERATIONS	30
+#define POLICY_DEFAULT_TIMEOUT_MS	(1800 * 1000)
+
+struct policy_params {
+	int		 kind;			/* enum policy_kind */
+	int		 nonconvergence;	/* enum conf_nonconvergence */
+	uint64_t	 max_downtime_ms;
+	unsigned int	 max_iterations;	/* 0: no limit */
+	uint64_t	 timeout_ms;		/* 0: no limit */
+	uint64_t	 max_bandwidth;		/* bytes/s; 0: no cap */
+};
+
+struct policy_decision {
+	int		 action;	/* BACKEND_POLICY_* */
+	unsigned int	 throttle;	/* percent to set now; 0: no change */
+	int64_t		 downtime_ms;	/* predicted; -1: not known yet */
+	uint64_t	 bandwidth;	/* estimate, bytes/s; 0: not known */
+	uint64_t	 dirty_rate;	/* estimate, bytes/s */
+	unsigned int	 iteration;
+	char		 reason[POLICY_REASON_MAX];
+};
+
+struct policy_round {
+	uint64_t	 bytes;
+	uint64_t	 usec;
+};
+
+/* One migration's policy state; fields past params are policy.c's. */
+struct policy {
+	struct policy_params	 params;
+	uint64_t		 start_us;
+	/* Where the round in progress started. */
+	uint64_t		 mark_us;
+	uint64_t		 mark_written;
+	unsigned int		 mark_iteration;
+	uint64_t		 round_us;	/* the last round's length */
+	int			 fresh;		/* its dirty count unseen */
+	struct policy_round	 sent[POLICY_WINDOW];
+	unsigned int		 nsent;
+	struct policy_round	 dirtied[POLICY_WINDOW];
+	unsigned int		 ndirtied;
+	long			 best_dirty;	/* -1: none yet */
+	unsigned int		 stall;
+	unsigned int		 throttle;	/* percent asked for so far */
+	uint64_t		 pace_us;	/* the cap's link is busy until */
+};
+
+void		 policy_params_default(struct policy_params *);
+void		 policy_params_from_conf(struct policy_params *,
+		    const struct conf *);
+void		 policy_init(struct policy *, const struct policy_params *,
+		    uint64_t);
+int		 policy_decide(struct policy *,
+		    const struct backend_precopy_stats *, uint64_t,
+		    struct policy_decision *);
+uint64_t	 policy_pace(struct policy *, uint64_t, uint64_t);
+int		 policy_xen_default(const struct backend_precopy_stats *);
+const char	*policy_action_name(int);
+uint64_t	 policy_now_us(void);
+
+/*
+ * Glue for a worker: a struct policy_run as backend_save_callbacks.data
+ * runs the policy on CLOCK_MONOTONIC, applies the throttle it asks for
+ * through the backend, paces writes to the cap, and passes each decision
+ * to progress() and the suspend time to suspended(), both optional.
+ */
+struct policy_run {
+	struct policy		 policy;
+	struct policy_decision	 last;
+	const struct backend_ops *ops;
+	void			*backend;
+	const char		*guest;
+	int			 throttled;
+	void			(*progress)(const struct policy_decision *,
+				    const struct backend_precopy_stats *,
+				    void *);
+	void			(*suspended)(uint64_t, void *);
+	void			*user;
+};
+
+void	 policy_run_init(struct policy_run *, const struct policy_params *,
+	    const struct backend_ops *, void *, const char *);
+void	 policy_run_callbacks(struct policy_run *,
+	    struct backend_save_callbacks *);
+void	 policy_run_unthrottle(struct policy_run *);
+
+#endif /* RELOCD_POLICY_H */

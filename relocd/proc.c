@@ -1,0 +1,210 @@
+// SPDX-License-Identifier: ISC
+/*
+ * Privilege separation: what each process gives up, and how the parent
+ * starts the others.
+ *
+ *  - The network child (forked per connection) loses core dumps and
+ *    ptrace-ability, chroots into an empty directory, becomes the
+ *    unprivileged relocd user, and enters a seccomp allow-list before it
+ *    reads a single byte from the peer.
+ *  - The worker (one per operation) is exec'd afresh as root, so it
+ *    inherits nothing from the parent but the descriptors it is given.
+ *
+ * Runs in the parent (setup, spawning) and in the network child (sandbox).
+ */
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <seccomp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "log.h"
+#include "proc.h"
+#include "util.h"
+#include "worker.h"
+
+
+/*
+ * Resolves the network children's user and makes their chroot directory.
+ * As root, a missing user is an error that says how to create it; not as
+ * root (tests, development), nothing can be dropped, and the caller warns.
+ */
+int
+proc_identity_setup(const struct conf *conf, struct proc_identity *id,
+    char *err, size_t errlen)
+{
+	struct passwd	*pw;
+	struct stat	 st;
+
+	memset(id, 0, sizeof(*id));
+	if (geteuid() != 0)
+		return 0;
+	if ((pw = getpwnam(conf->user)) == NULL) {
+		snprintf(err, errlen, "user %s does not exist; create it "
+		    "(useradd --system --no-create-home --shell /usr/sbin/"
+		    "nologin %s) or set relocd-user", conf->user, conf->user);
+		return -1;
+	}
+	if (pw->pw_uid == 0) {
+		snprintf(err, errlen, "relocd-user %s is root; use an "
+		    "unprivileged user", conf->user);
+		return -1;
+	}
+	if (strlcpy(id->chroot_dir, conf->chroot_dir,
+	    sizeof(id->chroot_dir)) >= sizeof(id->chroot_dir)) {
+		snprintf(err, errlen, "relocd-chroot: path too long");
+		return -1;
+	}
+	if (mkdir(id->chroot_dir, 0755) == -1 && errno != EEXIST) {
+		snprintf(err, errlen, "%s: %s", id->chroot_dir, strerror(errno));
+		return -1;
+	}
+	/* The child must not be able to write to its own root. */
+	if (stat(id->chroot_dir, &st) == -1 || st.st_uid != 0 ||
+	    (st.st_mode & 022) != 0 || !S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "%s must be a directory owned by root "
+		    "and writable only by root", id->chroot_dir);
+		return -1;
+	}
+	id->drop = 1;
+	id->uid = pw->pw_uid;
+	id->gid = pw->pw_gid;
+	return 0;
+}
+
+void
+proc_no_dumps(void)
+{
+	struct rlimit	rl = { 0, 0 };
+
+	setrlimit(RLIMIT_CORE, &rl);
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+}
+
+static int
+proc_drop_privileges(const struct proc_identity *id, char *err,
+    size_t errlen)
+{
+	uid_t	ruid, euid, suid;
+
+	if (chroot(id->chroot_dir) == -1 || chdir("/") == -1) {
+		snprintf(err, errlen, "chroot %s: %s", id->chroot_dir,
+		    strerror(errno));
+		return -1;
+	}
+	if (setgroups(1, &id->gid) == -1 ||
+	    setresgid(id->gid, id->gid, id->gid) == -1 ||
+	    setresuid(id->uid, id->uid, id->uid) == -1) {
+		snprintf(err, errlen, "dropping privileges: %s",
+		    strerror(errno));
+		return -1;
+	}
+	/* Belt and braces: make sure there is no way back to root. */
+	if (getresuid(&ruid, &euid, &suid) == -1 || ruid != id->uid ||
+	    euid != id->uid || suid != id->uid || setuid(0) != -1) {
+		snprintf(err, errlen, "privileges were not dropped");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The network child's system calls once the peer may talk to it: TLS
+ * over an already open socket, messages to the parent and the data pipe,
+ * memory, time, randomness, logging to an already open syslog socket.
+ * Nothing that opens a file or a socket, and no exec.
+ */
+static const int proc_net_syscalls[] = {
+	SCMP_SYS(read), SCMP_SYS(write), SCMP_SYS(readv), SCMP_SYS(writev),
+	SCMP_SYS(recvmsg), SCMP_SYS(sendmsg), SCMP_SYS(sendto),
+	SCMP_SYS(recvfrom), SCMP_SYS(poll), SCMP_SYS(ppoll),
+	SCMP_SYS(close), SCMP_SYS(fcntl), SCMP_SYS(shutdown),
+	SCMP_SYS(brk), SCMP_SYS(mmap), SCMP_SYS(munmap), SCMP_SYS(mremap),
+	SCMP_SYS(madvise), SCMP_SYS(mprotect), SCMP_SYS(futex),
+	SCMP_SYS(clock_gettime), SCMP_SYS(gettimeofday), SCMP_SYS(time),
+	SCMP_SYS(clock_nanosleep), SCMP_SYS(nanosleep), SCMP_SYS(getrandom),
+	SCMP_SYS(getpid), SCMP_SYS(gettid), SCMP_SYS(rt_sigreturn),
+	SCMP_SYS(rt_sigprocmask), SCMP_SYS(rt_sigaction), SCMP_SYS(alarm),
+	SCMP_SYS(newfstatat), SCMP_SYS(fstat), SCMP_SYS(lseek),
+	SCMP_SYS(exit), SCMP_SYS(exit_group),
+};
+
+static int
+proc_seccomp(char *err, size_t errlen)
+{
+	scmp_filter_ctx	 ctx;
+	size_t		 i;
+	int		 r = -1;
+
+	if ((ctx = seccomp_init(SCMP_ACT_KILL_PROCESS)) == NULL) {
+		snprintf(err, errlen, "seccomp_init failed");
+		return -1;
+	}
+	for (i = 0; i < sizeof(proc_net_syscalls) / sizeof(int); i++)
+		if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW,
+		    proc_net_syscalls[i], 0)) < 0)
+			goto out;
+	r = seccomp_load(ctx);
+out:
+	if (r < 0)
+		snprintf(err, errlen, "seccomp: %s", strerror(-r));
+	seccomp_release(ctx);
+	return r < 0 ? -1 : 0;
+}
+
+/* Everything the network child gives up before talking to the peer. */
+int
+proc_sandbox_net(const struct proc_identity *id, char *err, size_t errlen)
+{
+	proc_no_dumps();
+	if (id->drop && proc_drop_privileges(id, err, errlen) == -1)
+		return -1;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1) {
+		snprintf(err, errlen, "no_new_privs: %s", strerror(errno));
+		return -1;
+	}
+	return proc_seccomp(err, errlen);
+}
+
+/*
+ * Starts a worker: fork, put msg_fd and data_fd (or -1) at fixed numbers,
+ * and exec this same program in worker mode.  Exec (not just fork) gives
+ * the root worker a clean address space with no parent state in it.
+ */
+pid_t
+proc_spawn_worker(int msg_fd, int data_fd, int verbose)
+{
+	char	*argv[] = { "relocd", "-W", verbose ? "-v" : NULL, NULL };
+	pid_t	 pid;
+
+	if ((pid = fork()) != 0)
+		return pid;
+	if (dup2(msg_fd, WORKER_MSG_FD) == -1 ||
+	    (data_fd != -1 && dup2(data_fd, WORKER_DATA_FD) == -1))
+		_exit(127);
+	/* dup2 clears close-on-exec on the new numbers; close the rest. */
+	closefrom(data_fd != -1 ? WORKER_DATA_FD + 1 : WORKER_MSG_FD + 1);
+	if (data_fd == -1)
+		close(WORKER_DATA_FD);
+	execv("/proc/self/exe", argv);
+	_exit(127);
+}
+
+int
+proc_set_nonblock(int fd)
+{
+	int	flags = fcntl(fd, F_GETFL);
+
+	if (flags == -1)
+		return -1;
+	return fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+}

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: ISC */
+#ifndef RELOCD_PROC_H
+#define RELOCD_PROC_H
+
+#include <sys/types.h>
+
+struct conf;
+
+/* Who network children become; resolved by the parent at start. */
+struct proc_identity {
+	int		 drop;		/* 0 when not running as root */
+	uid_t		 uid;
+	gid_t		 gid;
+	char		 chroot_dir[256];
+};
+
+int	proc_identity_setup(const struct conf *, struct proc_identity *,
+	    char *, size_t);
+int	proc_sandbox_net(const struct proc_identity *, char *, size_t);
+void	proc_no_dumps(void);
+pid_t	proc_spawn_worker(int, int, int);
+int	proc_set_nonblock(int);
+
+#endif /* RELOCD_PROC_H */

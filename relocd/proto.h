@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: ISC */
+#ifndef RELOCD_PROTO_H
+#define RELOCD_PROTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "backend.h"
+#include "bounds.h"
+
+#define PROTO_VERSION		1
+
+/* Frame kinds: the first byte of every frame. */
+#define PROTO_FRAME_CONTROL	'C'
+#define PROTO_FRAME_DATA	'D'
+#define PROTO_FRAME_HDR		4	/* kind + 24-bit big-endian length */
+
+/* Fixed error codes sent to peers; never internal details. */
+enum proto_error {
+	PE_NONE,
+	PE_PROTOCOL,		/* malformed frame or message */
+	PE_VERSION,		/* no common protocol version */
+	PE_TOO_LARGE,		/* frame over the size limit */
+	PE_UNKNOWN_TYPE,	/* message type we do not know */
+	PE_UNEXPECTED,		/* message out of state order */
+	PE_UNAUTHORIZED,	/* certificate, hosts-allow or peers-allow */
+	PE_BUSY,		/* too many connections or migrations */
+	PE_TIMEOUT,		/* handshake or idle deadline passed */
+	PE_CLASH,		/* guest name or uuid exists here */
+	PE_NO_MEMORY,		/* not enough free memory here */
+	PE_BAD_GUEST,		/* invalid guest description */
+	PE_UNSUPPORTED,		/* this host cannot do that */
+	PE_IMAGE,		/* stream incomplete or digest mismatch */
+	PE_ABORTED,		/* the other side or the user aborted */
+	PE_INTERNAL,		/* something failed here; see our log */
+	PE_MAX
+};
+
+enum proto_type {
+	PT_HELLO,
+	PT_RESERVE,
+	PT_RESERVED,
+	PT_PROGRESS,
+	PT_END,			/* source: the stream is complete */
+	PT_PREPARED,		/* destination: image complete, consistent */
+	PT_GO,
+	PT_ACTIVATED,
+	PT_ABORT,
+	PT_ERROR,
+	PT_QUERY,		/* after a lost connection: where is id? */
+	PT_STATE,
+	PT_MAX
+};
+
+/* One decoded control message; which fields matter depends on type. */
+struct proto_msg {
+	int		 type;			/* enum proto_type */
+	char		 id[MIG_ID_LEN + 1];
+	uint32_t	 version;		/* hello */
+	char		 host[256];		/* hello: sender's name */
+	struct guest_info guest;		/* reserve, reserved */
+	int		 live;			/* reserve */
+	size_t		 config_len;		/* reserve */
+	char		 config[BACKEND_CONFIG_MAX + 1];
+	int		 code;			/* abort, error */
+	char		 text[PROTO_TEXT_MAX + 1];
+	uint64_t	 bytes;			/* progress, end */
+	uint32_t	 round;			/* progress */
+	int64_t		 dirty;			/* progress */
+	uint64_t	 downtime_ms;		/* progress: predicted;
+						   activated: measured */
+	uint64_t	 digest_ms;		/* activated: sim digest checks */
+	char		 phase[32];		/* state */
+};
+
+/* Connection states, one machine per side. */
+enum proto_state {
+	PS_HELLO,		/* waiting for the peer's hello */
+	PS_READY,		/* authenticated; a request may come */
+	PS_RESERVING,		/* reserve sent or being decided */
+	PS_STREAMING,		/* data and progress frames */
+	PS_VERIFYING,		/* end seen; destination checks the image */
+	PS_PREPARED,		/* waiting for go */
+	PS_COMMITTED,		/* go sent/received; activation under way */
+	PS_DONE,
+	PS_MAX
+};
+
+const char	*proto_error_text(int);
+const char	*proto_type_name(int);
+int		 proto_error_from_backend(int);
+int		 proto_decode(const char *, size_t, struct proto_msg *, char *,
+		    size_t);
+int		 proto_encode(const struct proto_msg *, char *, size_t,
+		    size_t *);
+int		 proto_next_state(int, int, int);
+int		 proto_id_valid(const char *);
+void		 proto_id_new(char *, size_t);
+void		 proto_frame_header(uint8_t *, int, size_t);
+int		 proto_frame_parse(const uint8_t *, int *, size_t *);
+
+#endif /* RELOCD_PROTO_H */

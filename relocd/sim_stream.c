@@ -1,0 +1,631 @@
+// SPDX-License-Identifier: ISC
+/*
+ * Save and restore for the sim backend, mirroring xc_domain_save() and
+ * xc_domain_restore(): log-dirty on, round 0 sends every page, each
+ * later round the pages dirtied since, the pre-copy policy deciding
+ * between rounds; then suspend, the last dirty pages, the vCPU state, a
+ * digest of memory at suspend, and an end record.
+ *
+ * Runs in the worker (root).  save() trusts its guest.  restore() trusts
+ * nothing in the stream: it may come from a peer, so every count,
+ * length and page number is checked against the reserved guest before
+ * a byte of it is used, and it never reads past the end record.
+ *
+ * The stream, version 1.  Integers are little-endian.
+ *
+ *   header, 32 bytes:
+ *	magic "RLCDSIM\n" (8) | version u32 (1) | page size u32 (4096) |
+ *	memory pages u64 | flags u32 (bit 0: live) | reserved u32 (0)
+ *   then records, each: type u32 | length u32 | body (length bytes)
+ *	PAGES  1: count u32 (1..256) | reserved u32 (0) |
+ *		  count x page number u64 | count x page contents;
+ *		  length is exactly 8 + count x (8 + page size)
+ *	VCPU   2: prng u64 x 4 | pages written u64 | next sequential
+ *		  page u64 | heartbeat u64; length 56
+ *	DIGEST 3: SHA-256 of all memory at suspend (32) | suspend time,
+ *		  ms since the epoch u64; length 40
+ *	END    4: length 0
+ *   in the order header, PAGES..., VCPU, DIGEST, END.
+ *
+ * A page may come many times (once per round it was dirty in); the
+ * last copy wins.  A stream may carry at most SIM_STREAM_PASSES_MAX
+ * times the guest's pages.  The digest makes a sim migration prove that
+ * nothing was lost: the destination hashes what it rebuilt and compares.
+ * Hashing 1 GiB takes about a second, so the source hashes after sending
+ * VCPU and the destination as soon as VCPU arrives, in parallel.
+ */
+#include <sys/uio.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "backend.h"
+#include "log.h"
+#include "policy.h"
+#include "sim.h"
+
+#define SIM_STREAM_MAGIC	"RLCDSIM\n"
+#define SIM_STREAM_VERSION	1
+#define SIM_STREAM_FLAG_LIVE	0x1
+#define SIM_HEADER_LEN		32
+#define SIM_RECORD_HEAD_LEN	8
+#define SIM_PAGES_HEAD_LEN	8
+#define SIM_VCPU_LEN		56
+#define SIM_DIGEST_LEN		32
+#define SIM_DIGEST_REC_LEN	40
+/* Hash in slices, so a huge guest does not make one huge call. */
+#define SIM_DIGEST_SLICE	(4 * SIM_MIB)
+/* The longest pause a pacing callback may ask for at once. */
+#define SIM_PACE_MAX_US		(60ULL * 1000000)
+
+enum sim_record {
+	SIM_REC_PAGES = 1,
+	SIM_REC_VCPU = 2,
+	SIM_REC_DIGEST = 3,
+	SIM_REC_END = 4
+};
+
+struct sim_writer {
+	int		 fd;
+	uint64_t	 bytes;
+	const struct backend_save_callbacks *cb;
+	uint8_t		*data;		/* SIM_BATCH_PAGES_MAX pages */
+	unsigned int	 n;		/* pages in the batch */
+	/* Record head, PAGES head, then the batch's page numbers. */
+	uint8_t		 head[SIM_RECORD_HEAD_LEN + SIM_PAGES_HEAD_LEN +
+			    SIM_BATCH_PAGES_MAX * 8];
+};
+
+struct sim_reader {
+	struct sim_guest *g;
+	int		 fd;
+	uint64_t	 bytes;
+	uint64_t	 pages_in;
+	struct sim_vcpu	 vcpu;
+	uint8_t		 digest[SIM_DIGEST_LEN];
+	uint64_t	 suspend_ms;
+	uint64_t	 digest_ms;
+	uint8_t		 pfns[SIM_BATCH_PAGES_MAX * 8];
+};
+
+static void
+sim_put32(uint8_t *p, uint32_t v)
+{
+	int	i;
+
+	for (i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static void
+sim_put64(uint8_t *p, uint64_t v)
+{
+	int	i;
+
+	for (i = 0; i < 8; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint32_t
+sim_get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	    (uint32_t)p[3] << 24;
+}
+
+static uint64_t
+sim_get64(const uint8_t *p)
+{
+	return (uint64_t)sim_get32(p) | (uint64_t)sim_get32(p + 4) << 32;
+}
+
+static int
+sim_digest(const uint8_t *mem, uint64_t len, uint8_t *out, uint64_t *ms_r,
+    struct backend_error *err)
+{
+	EVP_MD_CTX	*ctx;
+	uint64_t	 off, n, t0 = sim_now_us();
+	int		 ok;
+
+	if ((ctx = EVP_MD_CTX_new()) == NULL)
+		return backend_fail(err, BE_INTERNAL, "out of memory");
+	ok = EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+	for (off = 0; ok && off < len; off += n) {
+		n = len - off < SIM_DIGEST_SLICE ? len - off : SIM_DIGEST_SLICE;
+		ok = EVP_DigestUpdate(ctx, mem + off, (size_t)n);
+	}
+	ok = ok && EVP_DigestFinal_ex(ctx, out, NULL);
+	EVP_MD_CTX_free(ctx);
+	if (!ok)
+		return backend_fail(err, BE_INTERNAL, "SHA-256 failed");
+	*ms_r = (sim_now_us() - t0) / 1000;
+	return 0;
+}
+
+static void
+sim_sleep_us(uint64_t us)
+{
+	struct timespec	ts, rem;
+
+	if (us > SIM_PACE_MAX_US)
+		us = SIM_PACE_MAX_US;
+	ts.tv_sec = (time_t)(us / 1000000);
+	ts.tv_nsec = (long)(us % 1000000) * 1000;
+	while (nanosleep(&ts, &rem) == -1 && errno == EINTR)
+		ts = rem;
+}
+
+/* Writes all of iov, through short writes and EINTR; then paces. */
+static int
+sim_emit(struct sim_writer *w, struct iovec *iov, int iovcnt,
+    struct backend_error *err)
+{
+	size_t	 total = 0;
+	ssize_t	 r;
+	int	 i;
+
+	for (i = 0; i < iovcnt; i++)
+		total += iov[i].iov_len;
+	while (iovcnt > 0) {
+		if ((r = writev(w->fd, iov, iovcnt)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return backend_fail(err, BE_IO,
+			    "writing the stream failed: %s", strerror(errno));
+		}
+		while (iovcnt > 0 && (size_t)r >= iov->iov_len) {
+			r -= (ssize_t)iov->iov_len;
+			iov++;
+			iovcnt--;
+		}
+		if (iovcnt > 0) {
+			iov->iov_base = (uint8_t *)iov->iov_base + r;
+			iov->iov_len -= (size_t)r;
+		}
+	}
+	w->bytes += total;
+	if (w->cb != NULL && w->cb->pace != NULL)
+		sim_sleep_us(w->cb->pace(total, w->cb->data));
+	return 0;
+}
+
+static int
+sim_write_record(struct sim_writer *w, uint32_t type, const uint8_t *body,
+    uint32_t len, struct backend_error *err)
+{
+	uint8_t		head[SIM_RECORD_HEAD_LEN];
+	struct iovec	iov[2];
+
+	sim_put32(head, type);
+	sim_put32(head + 4, len);
+	iov[0].iov_base = head;
+	iov[0].iov_len = sizeof(head);
+	iov[1].iov_base = (void *)(uintptr_t)body;
+	iov[1].iov_len = len;
+	return sim_emit(w, iov, len > 0 ? 2 : 1, err);
+}
+
+static int
+sim_flush(struct sim_writer *w, struct backend_error *err)
+{
+	struct iovec	iov[2];
+	size_t		pfn_len = (size_t)w->n * 8;
+
+	if (w->n == 0)
+		return 0;
+	sim_put32(w->head, SIM_REC_PAGES);
+	sim_put32(w->head + 4, (uint32_t)(SIM_PAGES_HEAD_LEN + pfn_len +
+	    w->n * SIM_PAGE_SIZE));
+	sim_put32(w->head + 8, w->n);
+	sim_put32(w->head + 12, 0);
+	iov[0].iov_base = w->head;
+	iov[0].iov_len = SIM_RECORD_HEAD_LEN + SIM_PAGES_HEAD_LEN + pfn_len;
+	iov[1].iov_base = w->data;
+	iov[1].iov_len = w->n * SIM_PAGE_SIZE;
+	w->n = 0;
+	return sim_emit(w, iov, 2, err);
+}
+
+/*
+ * Sends every page whose bit is set.  Each bitmap word is cleared with
+ * one atomic exchange before its pages are copied: a write after the
+ * exchange sets its bit again and goes in the next round, so nothing
+ * can slip between two rounds.
+ */
+static int
+sim_send_dirty(struct sim_guest *g, struct sim_writer *w, uint64_t *sent_r,
+    struct backend_error *err)
+{
+	struct sim_ctl	*ctl = g->ctl;
+	uint64_t	 i, bits, pfn, sent = 0;
+
+	for (i = 0; i < ctl->bitmap_words; i++) {
+		if (__atomic_load_n(&ctl->bitmap[i], __ATOMIC_RELAXED) == 0)
+			continue;
+		bits = __atomic_exchange_n(&ctl->bitmap[i], 0,
+		    __ATOMIC_ACQ_REL);
+		for (; bits != 0; bits &= bits - 1) {
+			pfn = i * 64 + (uint64_t)__builtin_ctzll(bits);
+			if (pfn >= ctl->pages)
+				continue;
+			sim_put64(w->head + SIM_RECORD_HEAD_LEN +
+			    SIM_PAGES_HEAD_LEN + w->n * 8, pfn);
+			memcpy(w->data + w->n * SIM_PAGE_SIZE,
+			    g->mem + pfn * SIM_PAGE_SIZE, SIM_PAGE_SIZE);
+			sent++;
+			if (++w->n == SIM_BATCH_PAGES_MAX &&
+			    sim_flush(w, err) == -1)
+				return -1;
+		}
+	}
+	*sent_r = sent;
+	return sim_flush(w, err);
+}
+
+/* As libxenguest's bitmap_set() before round 0: every page is dirty. */
+static void
+sim_bitmap_fill(struct sim_ctl *ctl)
+{
+	uint64_t	i, tail = ctl->pages % 64;
+
+	for (i = 0; i < ctl->bitmap_words; i++)
+		__atomic_store_n(&ctl->bitmap[i], ~0ULL, __ATOMIC_RELAXED);
+	if (tail != 0)
+		__atomic_store_n(&ctl->bitmap[ctl->bitmap_words - 1],
+		    (1ULL << tail) - 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
+
+static long
+sim_bitmap_count(const struct sim_ctl *ctl)
+{
+	uint64_t	i, n = 0;
+
+	for (i = 0; i < ctl->bitmap_words; i++)
+		n += (uint64_t)__builtin_popcountll(
+		    __atomic_load_n(&ctl->bitmap[i], __ATOMIC_RELAXED));
+	return (long)n;
+}
+
+/*
+ * The pre-copy rounds.  Log-dirty goes on with a seq_cst store after the
+ * bitmap is filled; the workload's fence pairs with it (sim_guest.c).
+ */
+static int
+sim_save_live(struct sim_guest *g, struct sim_writer *w,
+    const struct backend_save_callbacks *cb, struct backend_save_result *res,
+    struct backend_error *err)
+{
+	struct backend_precopy_stats	st;
+	uint64_t			sent;
+	int				decision;
+
+	sim_bitmap_fill(g->ctl);
+	__atomic_store_n(&g->ctl->logdirty, 1, __ATOMIC_SEQ_CST);
+	memset(&st, 0, sizeof(st));
+	st.page_size = SIM_PAGE_SIZE;
+	st.memory_pages = g->ctl->pages;
+	for (;;) {
+		st.iteration = res->rounds;
+		st.total_written = w->bytes;
+		st.dirty_count = sim_bitmap_count(g->ctl);
+		if (cb != NULL && cb->precopy_policy != NULL)
+			decision = cb->precopy_policy(&st, cb->data);
+		else
+			decision = policy_xen_default(&st);
+		if (decision == BACKEND_POLICY_ABORT)
+			return backend_fail(err, BE_ABORTED, "the pre-copy "
+			    "policy aborted after %u rounds", res->rounds);
+		/* As libxenguest: anything but "continue" stops. */
+		if (decision != BACKEND_POLICY_CONTINUE)
+			return 0;
+		if (sim_send_dirty(g, w, &sent, err) == -1)
+			return -1;
+		log_debug("sim: %s: round %u sent %llu pages", g->ctl->name,
+		    res->rounds, (unsigned long long)sent);
+		res->rounds++;
+	}
+}
+
+static int
+sim_save_suspend(struct sim_guest *g, const struct backend_save_callbacks *cb,
+    struct backend_save_result *res, struct backend_error *err)
+{
+	if (sim_guest_suspend(g, err) == -1)
+		return -1;
+	__atomic_store_n(&g->ctl->state, GUEST_STATE_SUSPENDED,
+	    __ATOMIC_SEQ_CST);
+	res->suspend_ms = sim_realtime_ms();
+	if (cb != NULL && cb->suspended != NULL)
+		cb->suspended(res->suspend_ms, cb->data);
+	return 0;
+}
+
+/* VCPU, DIGEST, END: the guest is suspended, its vcpu state published. */
+static int
+sim_save_tail(struct sim_guest *g, struct sim_writer *w,
+    struct backend_save_result *res, struct backend_error *err)
+{
+	const struct sim_vcpu	*v = &g->ctl->vcpu;
+	uint8_t			 vcpu[SIM_VCPU_LEN], dig[SIM_DIGEST_REC_LEN];
+	int			 i;
+
+	for (i = 0; i < 4; i++)
+		sim_put64(vcpu + 8 * i, v->prng[i]);
+	sim_put64(vcpu + 32, v->pages_written);
+	sim_put64(vcpu + 40, v->seq_pos);
+	sim_put64(vcpu + 48, v->heartbeat);
+	if (sim_write_record(w, SIM_REC_VCPU, vcpu, sizeof(vcpu), err) == -1)
+		return -1;
+	if (sim_digest(g->mem, g->mem_len, dig, &res->digest_ms, err) == -1)
+		return -1;
+	sim_put64(dig + SIM_DIGEST_LEN, res->suspend_ms);
+	if (sim_write_record(w, SIM_REC_DIGEST, dig, sizeof(dig), err) == -1)
+		return -1;
+	return sim_write_record(w, SIM_REC_END, NULL, 0, err);
+}
+
+/*
+ * save(): with BACKEND_SAVE_LIVE, pre-copy rounds, then suspend and the
+ * final round; without, suspend first and send everything once.  On
+ * failure the guest may be left suspended (resume() is the caller's
+ * call), but never with log-dirty on.
+ */
+int
+sim_stream_save(struct sim_guest *g, int fd, unsigned int flags,
+    const struct backend_save_callbacks *cb, struct backend_save_result *res,
+    struct backend_error *err)
+{
+	struct sim_writer	w;
+	struct iovec		iov;
+	uint8_t			hdr[SIM_HEADER_LEN];
+	int			rc = -1, live = (flags & BACKEND_SAVE_LIVE) != 0;
+
+	memset(&w, 0, sizeof(w));
+	w.fd = fd;
+	w.cb = cb;
+	if ((w.data = malloc(SIM_BATCH_PAGES_MAX * SIM_PAGE_SIZE)) == NULL)
+		return backend_fail(err, BE_INTERNAL, "out of memory");
+	memcpy(hdr, SIM_STREAM_MAGIC, 8);
+	sim_put32(hdr + 8, SIM_STREAM_VERSION);
+	sim_put32(hdr + 12, SIM_PAGE_SIZE);
+	sim_put64(hdr + 16, g->ctl->pages);
+	sim_put32(hdr + 24, live ? SIM_STREAM_FLAG_LIVE : 0);
+	sim_put32(hdr + 28, 0);
+	iov.iov_base = hdr;
+	iov.iov_len = sizeof(hdr);
+	if (sim_emit(&w, &iov, 1, err) == -1)
+		goto out;
+	if (live && sim_save_live(g, &w, cb, res, err) == -1)
+		goto out;
+	if (sim_save_suspend(g, cb, res, err) == -1)
+		goto out;
+	if (!live)
+		sim_bitmap_fill(g->ctl);
+	if (sim_send_dirty(g, &w, &res->final_pages, err) == -1)
+		goto out;
+	__atomic_store_n(&g->ctl->logdirty, 0, __ATOMIC_SEQ_CST);
+	if (sim_save_tail(g, &w, res, err) == -1)
+		goto out;
+	rc = 0;
+out:
+	__atomic_store_n(&g->ctl->logdirty, 0, __ATOMIC_SEQ_CST);
+	res->bytes = w.bytes;
+	free(w.data);
+	return rc;
+}
+
+/* Reads exactly len bytes; running out is a malformed stream. */
+static int
+sim_read(struct sim_reader *r, void *buf, size_t len, struct backend_error *err)
+{
+	uint8_t	*p = buf;
+	ssize_t	 n;
+
+	while (len > 0) {
+		if ((n = read(r->fd, p, len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return backend_fail(err, BE_IO,
+			    "reading the stream failed: %s", strerror(errno));
+		}
+		if (n == 0)
+			return backend_fail(err, BE_STREAM, "the stream ended "
+			    "early, after %llu bytes",
+			    (unsigned long long)r->bytes);
+		p += n;
+		len -= (size_t)n;
+		r->bytes += (uint64_t)n;
+	}
+	return 0;
+}
+
+static int
+sim_read_header(struct sim_reader *r, struct backend_error *err)
+{
+	uint8_t		hdr[SIM_HEADER_LEN];
+	uint32_t	version;
+	uint64_t	pages;
+
+	if (sim_read(r, hdr, sizeof(hdr), err) == -1)
+		return -1;
+	if (memcmp(hdr, SIM_STREAM_MAGIC, 8) != 0)
+		return backend_fail(err, BE_STREAM, "not a sim stream");
+	if ((version = sim_get32(hdr + 8)) != SIM_STREAM_VERSION)
+		return backend_fail(err, BE_STREAM, "sim stream version %u is "
+		    "not supported (this relocd reads %d)", version,
+		    SIM_STREAM_VERSION);
+	if (sim_get32(hdr + 12) != SIM_PAGE_SIZE ||
+	    (sim_get32(hdr + 24) & ~SIM_STREAM_FLAG_LIVE) != 0 ||
+	    sim_get32(hdr + 28) != 0)
+		return backend_fail(err, BE_STREAM, "bad sim stream header");
+	if ((pages = sim_get64(hdr + 16)) != r->g->ctl->pages)
+		return backend_fail(err, BE_STREAM, "the stream is for a guest "
+		    "of %llu pages, not %llu", (unsigned long long)pages,
+		    (unsigned long long)r->g->ctl->pages);
+	return 0;
+}
+
+/* A PAGES record: every number checked before any page is read. */
+static int
+sim_read_pages(struct sim_reader *r, uint32_t len, struct backend_error *err)
+{
+	uint64_t	 pages = r->g->ctl->pages, pfn;
+	uint8_t		 head[SIM_PAGES_HEAD_LEN];
+	uint32_t	 count, i;
+
+	if (len < SIM_PAGES_HEAD_LEN)
+		return backend_fail(err, BE_STREAM, "short PAGES record");
+	if (sim_read(r, head, sizeof(head), err) == -1)
+		return -1;
+	count = sim_get32(head);
+	if (count == 0 || count > SIM_BATCH_PAGES_MAX ||
+	    sim_get32(head + 4) != 0)
+		return backend_fail(err, BE_STREAM, "a PAGES record holds %u "
+		    "pages; 1 to %d are allowed", count, SIM_BATCH_PAGES_MAX);
+	if (len != SIM_PAGES_HEAD_LEN + (uint64_t)count * (8 + SIM_PAGE_SIZE))
+		return backend_fail(err, BE_STREAM, "PAGES record length %u "
+		    "does not fit its %u pages", len, count);
+	if (r->pages_in + count > pages * SIM_STREAM_PASSES_MAX)
+		return backend_fail(err, BE_STREAM, "the stream sends more "
+		    "than %d times the guest's memory", SIM_STREAM_PASSES_MAX);
+	if (sim_read(r, r->pfns, (size_t)count * 8, err) == -1)
+		return -1;
+	for (i = 0; i < count; i++)
+		if ((pfn = sim_get64(r->pfns + 8 * i)) >= pages)
+			return backend_fail(err, BE_STREAM, "page %llu is "
+			    "outside the guest's %llu pages",
+			    (unsigned long long)pfn, (unsigned long long)pages);
+	for (i = 0; i < count; i++) {
+		pfn = sim_get64(r->pfns + 8 * i);
+		if (sim_read(r, r->g->mem + pfn * SIM_PAGE_SIZE,
+		    SIM_PAGE_SIZE, err) == -1)
+			return -1;
+	}
+	r->pages_in += count;
+	return 0;
+}
+
+/*
+ * The VCPU record ends the pages, so memory is complete: hash it now,
+ * while the source hashes its own.
+ */
+static int
+sim_read_vcpu(struct sim_reader *r, uint32_t len, struct backend_error *err)
+{
+	uint8_t	b[SIM_VCPU_LEN];
+	int	i;
+
+	if (len != SIM_VCPU_LEN)
+		return backend_fail(err, BE_STREAM, "VCPU record length %u, "
+		    "not %d", len, SIM_VCPU_LEN);
+	if (sim_read(r, b, sizeof(b), err) == -1)
+		return -1;
+	for (i = 0; i < 4; i++)
+		r->vcpu.prng[i] = sim_get64(b + 8 * i);
+	r->vcpu.pages_written = sim_get64(b + 32);
+	r->vcpu.seq_pos = sim_get64(b + 40);
+	r->vcpu.heartbeat = sim_get64(b + 48);
+	if ((r->vcpu.prng[0] | r->vcpu.prng[1] | r->vcpu.prng[2] |
+	    r->vcpu.prng[3]) == 0 || r->vcpu.seq_pos >= r->g->ctl->pages)
+		return backend_fail(err, BE_STREAM, "bad VCPU record");
+	return sim_digest(r->g->mem, r->g->mem_len, r->digest, &r->digest_ms,
+	    err);
+}
+
+static int
+sim_read_digest(struct sim_reader *r, uint32_t len, struct backend_error *err)
+{
+	uint8_t	b[SIM_DIGEST_REC_LEN];
+
+	if (len != SIM_DIGEST_REC_LEN)
+		return backend_fail(err, BE_STREAM, "DIGEST record length %u, "
+		    "not %d", len, SIM_DIGEST_REC_LEN);
+	if (sim_read(r, b, sizeof(b), err) == -1)
+		return -1;
+	r->suspend_ms = sim_get64(b + SIM_DIGEST_LEN);
+	if (memcmp(b, r->digest, SIM_DIGEST_LEN) != 0)
+		return backend_fail(err, BE_DIGEST, "memory digest mismatch: "
+		    "the rebuilt image is not what the source had at suspend");
+	return 0;
+}
+
+/* Records until END, each only where the order allows it. */
+static int
+sim_read_records(struct sim_reader *r, struct backend_error *err)
+{
+	static const char *const names[] = { "?", "PAGES", "VCPU", "DIGEST",
+	    "END" };
+	uint8_t		head[SIM_RECORD_HEAD_LEN];
+	uint32_t	type, len;
+	uint32_t	phase = SIM_REC_PAGES;
+	int		rc;
+
+	for (;;) {
+		if (sim_read(r, head, sizeof(head), err) == -1)
+			return -1;
+		type = sim_get32(head);
+		len = sim_get32(head + 4);
+		if (type < SIM_REC_PAGES || type > SIM_REC_END)
+			return backend_fail(err, BE_STREAM,
+			    "unknown record type %u", type);
+		/* PAGES repeat; each other record moves to the next phase. */
+		if (type != phase && !(type == SIM_REC_VCPU &&
+		    phase == SIM_REC_PAGES))
+			return backend_fail(err, BE_STREAM, "%s record out of "
+			    "order", names[type]);
+		if (type == SIM_REC_PAGES)
+			rc = sim_read_pages(r, len, err);
+		else if (type == SIM_REC_VCPU)
+			rc = sim_read_vcpu(r, len, err);
+		else if (type == SIM_REC_DIGEST)
+			rc = sim_read_digest(r, len, err);
+		else
+			return len == 0 ? 0 : backend_fail(err, BE_STREAM,
+			    "END record with a body");
+		if (rc == -1)
+			return -1;
+		if (type != SIM_REC_PAGES)
+			phase = type + 1;
+	}
+}
+
+/*
+ * restore(): the stream into a reserved guest's memory, checked against
+ * the digest, then the vCPU state, so that unpause() continues the
+ * workload where the source stopped.
+ */
+int
+sim_stream_restore(struct sim_guest *g, int fd,
+    struct backend_restore_result *res, struct backend_error *err)
+{
+	struct sim_reader	*r;
+	int			 rc = -1;
+
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return backend_fail(err, BE_INTERNAL, "out of memory");
+	r->g = g;
+	r->fd = fd;
+	if (sim_read_header(r, err) == -1 || sim_read_records(r, err) == -1)
+		goto out;
+	memcpy(&g->ctl->vcpu, &r->vcpu, sizeof(r->vcpu));
+	__atomic_store_n(&g->ctl->heartbeat, r->vcpu.heartbeat,
+	    __ATOMIC_SEQ_CST);
+	__atomic_store_n(&g->ctl->progress, r->vcpu.pages_written,
+	    __ATOMIC_SEQ_CST);
+	res->suspend_ms = r->suspend_ms;
+	res->digest_ms = r->digest_ms;
+	log_debug("sim: %s: restored %llu pages from %llu bytes",
+	    g->ctl->name, (unsigned long long)r->pages_in,
+	    (unsigned long long)r->bytes);
+	rc = 0;
+out:
+	res->bytes = r->bytes;
+	free(r);
+	return rc;
+}

@@ -1,0 +1,189 @@
+// SPDX-License-Identifier: ISC
+/*
+ * The worker: one process per operation, exec'd by the parent, running
+ * as root with the hypervisor backend and no network.  It gets its orders
+ * and reports its steps as typed messages on WORKER_MSG_FD; a stream, if
+ * the operation has one, arrives on or leaves through WORKER_DATA_FD,
+ * whose other end is a network child.  The orders come from the parent,
+ * which it trusts; the stream comes from an authenticated peer and is
+ * parsed by the backend (for Xen guests, by libxenguest): that is
+ * relocd's trust boundary.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "backend.h"
+#include "log.h"
+#include "msg.h"
+#include "proc.h"
+#include "proto.h"
+#include "util.h"
+#include "worker.h"
+
+uint64_t
+worker_realtime_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Reports one step to the parent. */
+int
+worker_step(struct worker *w, int phase, int code, const char *text,
+    const struct guest_info *g, const struct msg_stats *stats)
+{
+	struct msg_step	st;
+
+	memset(&st, 0, sizeof(st));
+	st.phase = phase;
+	st.code = code;
+	strlcpy(st.id, w->id, sizeof(st.id));
+	strlcpy(st.text, text, sizeof(st.text));
+	if (g != NULL)
+		st.guest = *g;
+	if (stats != NULL)
+		st.stats = *stats;
+	if (msg_send(WORKER_MSG_FD, MSG_WORKER_STEP, &st, sizeof(st),
+	    -1) == -1) {
+		log_warn("reporting to the parent");
+		return -1;
+	}
+	return 0;
+}
+
+/* Reports a backend failure as the end of this operation. */
+int
+worker_fail(struct worker *w, int phase, const struct backend_error *err)
+{
+	worker_step(w, phase, proto_error_from_backend(err->code), err->msg,
+	    NULL, NULL);
+	return -1;
+}
+
+/*
+ * Waits for the parent's next command.  If the parent is gone, that is an
+ * abort: a worker never acts on its own past the step it was told.
+ */
+int
+worker_wait_cmd(struct msg_step *cmd, int *fd_r)
+{
+	uint32_t	type;
+	size_t		len;
+
+	if (fd_r != NULL)
+		*fd_r = -1;
+	if (msg_recv(WORKER_MSG_FD, &type, cmd, sizeof(*cmd), &len,
+	    fd_r) != 0 || type != MSG_WORKER_CMD) {
+		memset(cmd, 0, sizeof(*cmd));
+		cmd->phase = PHASE_ABORTED;
+		cmd->code = PE_INTERNAL;
+		strlcpy(cmd->text, "relocd went away", sizeof(cmd->text));
+		return -1;
+	}
+	MSG_TERMINATE(cmd->text);
+	return 0;
+}
+
+/* Like worker_wait_cmd, but only if a command is already waiting. */
+int
+worker_poll_cmd(struct msg_step *cmd)
+{
+	struct pollfd	pfd = { WORKER_MSG_FD, POLLIN, 0 };
+
+	if (poll(&pfd, 1, 0) <= 0)
+		return 0;
+	worker_wait_cmd(cmd, NULL);
+	return 1;
+}
+
+static int
+worker_list(struct worker *w)
+{
+	struct backend_error	 err;
+	struct guest_info	*gs = NULL;
+	struct msg_guest	 mg;
+	size_t			 n = 0, i;
+
+	if (w->ops->list(w->be, &gs, &n, &err) == -1)
+		return worker_fail(w, PHASE_LISTED, &err);
+	for (i = 0; i < n; i++) {
+		memset(&mg, 0, sizeof(mg));
+		mg.guest = gs[i];
+		if (msg_send(WORKER_MSG_FD, MSG_WORKER_GUEST, &mg, sizeof(mg),
+		    -1) == -1)
+			break;
+	}
+	free(gs);
+	return worker_step(w, PHASE_LISTED, PE_NONE, "", NULL, NULL);
+}
+
+static void
+worker_read_start(struct worker *w)
+{
+	uint32_t	type;
+	size_t		len;
+
+	if (msg_recv(WORKER_MSG_FD, &type, &w->start, sizeof(w->start), &len,
+	    NULL) != 0 || type != MSG_WORKER_START)
+		fatalx("no start message from the parent");
+	MSG_TERMINATE(w->start.state_dir);
+	MSG_TERMINATE(w->start.guest);
+	MSG_TERMINATE(w->start.path);
+	MSG_TERMINATE(w->start.reserve.id);
+	MSG_TERMINATE(w->start.reserve.config);
+	msg_terminate_guest(&w->start.reserve.guest);
+	w->id = w->start.reserve.id;
+}
+
+int
+worker_main(void)
+{
+	static struct worker	 w;
+	struct backend_error	 err;
+	int			 rc;
+
+	log_procinit("worker");
+	proc_no_dumps();
+	worker_read_start(&w);
+	if ((w.ops = backend_get(w.start.backend)) == NULL)
+		fatalx("backend %d is not built in", w.start.backend);
+	memset(&err, 0, sizeof(err));
+	if (w.ops->open(w.start.state_dir, &w.be, &err) == -1) {
+		worker_fail(&w, PHASE_ABORTED, &err);
+		fatalx("backend %s: %s", w.ops->name, err.msg);
+	}
+	switch (w.start.op) {
+	case WORKER_OP_LIST:
+		rc = worker_list(&w);
+		break;
+	case WORKER_OP_RECEIVE:
+		rc = worker_receive(&w);
+		break;
+	case WORKER_OP_SEND:
+		rc = worker_send(&w);
+		break;
+	case WORKER_OP_SAVE:
+		rc = worker_save_file(&w);
+		break;
+	case WORKER_OP_RESTORE:
+		rc = worker_restore_file(&w);
+		break;
+	case WORKER_OP_CREATE:
+		rc = worker_create(&w);
+		break;
+	case WORKER_OP_DESTROY:
+		rc = worker_destroy(&w);
+		break;
+	default:
+		fatalx("unknown operation %d", w.start.op);
+	}
+	w.ops->close(w.be);
+	return rc == 0 ? 0 : 1;
+}

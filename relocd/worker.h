@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: ISC */
+#ifndef RELOCD_WORKER_H
+#define RELOCD_WORKER_H
+
+#include "backend.h"
+#include "msg.h"
+
+#define WORKER_MSG_FD	3	/* message socket to the parent */
+#define WORKER_DATA_FD	4	/* the stream, when the operation has one */
+
+struct worker {
+	const struct backend_ops *ops;
+	void			*be;
+	struct msg_worker_start	 start;
+	const char		*id;	/* the migration's, or "" */
+};
+
+int	worker_main(void);
+
+/* Shared by worker*.c. */
+int	worker_step(struct worker *, int, int, const char *,
+	    const struct guest_info *, const struct msg_stats *);
+int	worker_fail(struct worker *, int, const struct backend_error *);
+int	worker_wait_cmd(struct msg_step *, int *);
+int	worker_poll_cmd(struct msg_step *);
+uint64_t worker_realtime_ms(void);
+
+int	worker_receive(struct worker *);
+int	worker_send(struct worker *);
+int	worker_save_file(struct worker *);
+int	worker_restore_file(struct worker *);
+int	worker_create(struct worker *);
+int	worker_destroy(struct worker *);
+
+#endif /* RELOCD_WORKER_H */

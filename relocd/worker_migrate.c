@@ -1,0 +1,344 @@
+// SPDX-License-Identifier: ISC
+/*
+ * The worker's two halves of a live migration (DESIGN section 5).
+ *
+ * Destination (worker_receive): reserve an empty paused guest, restore
+ * the stream from the pipe into it, report "prepared" only if the image
+ * is complete and its digest good, then unpause it on "go" - or destroy
+ * it on anything else.
+ *
+ * Source (worker_send): describe the guest, save it live into the pipe
+ * under relocd's pre-copy policy, report "saved" with the guest
+ * suspended, mark the copy non-resumable on the parent's word, and
+ * destroy it once the destination reports the guest running.  Any
+ * failure before that resumes it: a guest never runs on both hosts, and
+ * at every point exactly one copy can run.
+ *
+ * Runs in the worker, as root.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "backend.h"
+#include "conf.h"
+#include "log.h"
+#include "msg.h"
+#include "policy.h"
+#include "proto.h"
+#include "util.h"
+#include "worker.h"
+
+/* Destination, after a failure: the half-built guest must not remain. */
+static void
+worker_discard(struct worker *w, const struct guest_info *g)
+{
+	struct backend_error	err;
+
+	if (w->ops->destroy(w->be, g->name, &err) == -1)
+		log_warnx("migration %s: destroying %s: %s", w->id, g->name,
+		    err.msg);
+	else
+		log_info("migration %s: destroyed the half-built %s", w->id,
+		    g->name);
+}
+
+int
+worker_receive(struct worker *w)
+{
+	struct msg_reserve		*r = &w->start.reserve;
+	struct guest_desc		 desc;
+	struct guest_info		 got;
+	struct backend_error		 err;
+	struct backend_restore_result	 res;
+	struct msg_stats		 stats;
+	struct msg_step			 cmd;
+
+	memset(&desc, 0, sizeof(desc));
+	desc.info = r->guest;
+	desc.config = r->config;
+	memset(&err, 0, sizeof(err));
+	if (w->ops->reserve(w->be, &desc, &got, &err) == -1) {
+		log_info("migration %s: reservation of %s refused: %s", w->id,
+		    r->guest.name, err.msg);
+		return worker_fail(w, PHASE_RESERVED, &err);
+	}
+	log_info("migration %s: reserved %s (domid %u)", w->id, got.name,
+	    got.domid);
+	worker_step(w, PHASE_RESERVED, PE_NONE, "", &got, NULL);
+	memset(&res, 0, sizeof(res));
+	if (w->ops->restore(w->be, got.name, WORKER_DATA_FD, &res, &err)) {
+		log_warnx("migration %s: restore failed: %s", w->id, err.msg);
+		worker_discard(w, &got);
+		return worker_fail(w, PHASE_PREPARED, &err);
+	}
+	close(WORKER_DATA_FD);
+	memset(&stats, 0, sizeof(stats));
+	stats.bytes = res.bytes;
+	stats.suspend_ms = res.suspend_ms;
+	stats.digest_ms = res.digest_ms;
+	log_info("migration %s: %s restored, digest verified (%llu bytes)",
+	    w->id, got.name, (unsigned long long)res.bytes);
+	worker_step(w, PHASE_PREPARED, PE_NONE, "", &got, &stats);
+	if (worker_wait_cmd(&cmd, NULL) == -1 || cmd.phase != PHASE_GO) {
+		log_info("migration %s: no go (%s)", w->id, cmd.text);
+		worker_discard(w, &got);
+		return worker_step(w, PHASE_ABORTED, PE_ABORTED, cmd.text,
+		    NULL, NULL);
+	}
+	/* From here the guest is ours, whatever happens to the peer. */
+	if (w->ops->unpause(w->be, got.name, &err) == -1)
+		return worker_fail(w, PHASE_ACTIVATED, &err);
+	stats.downtime_ms = res.suspend_ms > 0 ?
+	    worker_realtime_ms() - res.suspend_ms : 0;
+	log_info("migration %s: %s is running here (downtime %llu ms)",
+	    w->id, got.name, (unsigned long long)stats.downtime_ms);
+	return worker_step(w, PHASE_ACTIVATED, PE_NONE, "", &got, &stats);
+}
+
+/* What the source worker keeps while saving. */
+struct send_state {
+	struct worker		*w;
+	struct policy_run	 run;
+	int			(*policy_fn)(const struct backend_precopy_stats *,
+				    void *);
+	struct msg_stats	 stats;
+	uint64_t		 start_us;
+	int			 cancelled;
+	char			 cancel_text[PROTO_TEXT_MAX + 1];
+};
+
+static void
+send_progress(const struct policy_decision *d,
+    const struct backend_precopy_stats *st, void *data)
+{
+	struct send_state	*ss = data;
+	struct msg_stats	*s = &ss->stats;
+
+	s->bytes = st->total_written;
+	s->round = st->iteration;
+	s->dirty_pages = st->dirty_count;
+	s->bandwidth = d->bandwidth;
+	s->dirty_rate = d->dirty_rate;
+	s->predicted_downtime_ms = d->downtime_ms > 0 ?
+	    (uint64_t)d->downtime_ms : 0;
+	s->throttle = ss->run.policy.throttle ? ss->run.policy.throttle : 100;
+	s->elapsed_ms = (policy_now_us() - ss->start_us) / 1000;
+	strlcpy(s->decision, d->reason, sizeof(s->decision));
+	worker_step(ss->w, PHASE_PROGRESS, PE_NONE, "", NULL, s);
+}
+
+static void
+send_suspended(uint64_t when_ms, void *data)
+{
+	struct send_state	*ss = data;
+
+	ss->stats.suspend_ms = when_ms;
+}
+
+/*
+ * Our callbacks get our state as data (policy_run's own would get its),
+ * so each of them is wrapped here.
+ */
+static uint64_t
+send_pace(uint64_t bytes, void *data)
+{
+	struct send_state	*ss = data;
+
+	return policy_pace(&ss->run.policy, bytes, policy_now_us());
+}
+
+/* The policy, unless the parent has cancelled (relocctl cancel, timeout). */
+static int
+send_policy(const struct backend_precopy_stats *st, void *data)
+{
+	struct send_state	*ss = data;
+	struct msg_step		 cmd;
+
+	if (worker_poll_cmd(&cmd) && cmd.phase == PHASE_ABORTED) {
+		ss->cancelled = 1;
+		strlcpy(ss->cancel_text, cmd.text, sizeof(ss->cancel_text));
+		return BACKEND_POLICY_ABORT;
+	}
+	return ss->policy_fn(st, &ss->run);
+}
+
+static void
+send_params(const struct msg_policy *mp, struct policy_params *pp)
+{
+	policy_params_default(pp);
+	pp->kind = mp->xen_default ? POLICY_XEN_DEFAULT : POLICY_RELOCD;
+	pp->nonconvergence = mp->nonconvergence;
+	pp->max_downtime_ms = mp->max_downtime_ms;
+	pp->max_iterations = mp->max_iterations;
+	pp->timeout_ms = (uint64_t)mp->timeout_s * 1000;
+	pp->max_bandwidth = (uint64_t)mp->max_bandwidth_mbit * 1000000 / 8;
+}
+
+/* Source, before the destination owns it: the guest runs here again. */
+static int
+send_resume(struct worker *w, const char *guest, int code, const char *why)
+{
+	struct backend_error	err;
+	struct guest_info	g;
+
+	if (w->ops->lookup(w->be, guest, &g, &err) == 0 &&
+	    g.state != GUEST_STATE_RUNNING &&
+	    w->ops->resume(w->be, guest, &err) == -1) {
+		log_warnx("migration %s: resuming %s failed: %s", w->id, guest,
+		    err.msg);
+		return worker_step(w, PHASE_ABORTED, PE_INTERNAL,
+		    "the guest could not be resumed; see relocd's log", NULL,
+		    NULL);
+	}
+	log_info("migration %s: %s; %s runs on here", w->id, why, guest);
+	return worker_step(w, PHASE_ABORTED, code, why, NULL, NULL);
+}
+
+/* Checks the guest and tells the parent what the destination needs. */
+static int
+send_describe(struct worker *w, struct guest_info *g)
+{
+	struct msg_reserve	*r;
+	struct guest_desc	 desc;
+	struct backend_error	 err;
+	char			*config = NULL;
+	int			 rc;
+
+	if (w->ops->lookup(w->be, w->start.guest, g, &err) == -1)
+		return worker_fail(w, PHASE_ABORTED, &err);
+	if (g->state != GUEST_STATE_RUNNING)
+		return worker_step(w, PHASE_ABORTED, PE_BAD_GUEST,
+		    "the guest is not running", NULL, NULL);
+	if (w->ops->describe(w->be, g->name, &desc, &config, &err) == -1)
+		return worker_fail(w, PHASE_ABORTED, &err);
+	if ((r = calloc(1, sizeof(*r))) == NULL) {
+		free(config);
+		return -1;
+	}
+	strlcpy(r->id, w->id, sizeof(r->id));
+	r->guest = desc.info;
+	r->live = w->start.policy.live;
+	r->config_len = (uint32_t)strlen(config);
+	strlcpy(r->config, config, sizeof(r->config));
+	rc = msg_send(WORKER_MSG_FD, MSG_WORKER_DESC, r, sizeof(*r), -1);
+	free(r);
+	free(config);
+	return rc;
+}
+
+/* Saves the guest into the pipe; returns 0 with the guest suspended. */
+static int
+send_stream(struct worker *w, struct send_state *ss, const char *guest,
+    int fd, struct backend_error *err)
+{
+	struct backend_save_callbacks	cb;
+	struct backend_save_result	res;
+	struct policy_params		pp;
+	int				rc;
+
+	send_params(&w->start.policy, &pp);
+	policy_run_init(&ss->run, &pp, w->ops, w->be, guest);
+	ss->run.progress = send_progress;
+	ss->run.suspended = send_suspended;
+	ss->run.user = ss;
+	policy_run_callbacks(&ss->run, &cb);
+	ss->run.suspended = NULL;
+	/* Our wrapper sees cancellations; the policy does the deciding. */
+	ss->policy_fn = cb.precopy_policy;
+	cb.precopy_policy = send_policy;
+	cb.suspended = send_suspended;
+	cb.pace = send_pace;
+	cb.data = ss;
+	ss->start_us = policy_now_us();
+	memset(&res, 0, sizeof(res));
+	rc = w->ops->save(w->be, guest, fd, w->start.policy.live ?
+	    BACKEND_SAVE_LIVE : 0, &cb, &res, err);
+	close(fd);
+	policy_run_unthrottle(&ss->run);
+	ss->stats.bytes = res.bytes;
+	ss->stats.round = res.rounds;
+	ss->stats.digest_ms = res.digest_ms;
+	ss->stats.elapsed_ms = (policy_now_us() - ss->start_us) / 1000;
+	if (res.suspend_ms != 0)
+		ss->stats.suspend_ms = res.suspend_ms;
+	return rc;
+}
+
+/* After "saved": wait for the commit, then for the destination's news. */
+static int
+send_commit(struct worker *w, const struct guest_info *g,
+    struct send_state *ss)
+{
+	struct backend_error	err;
+	struct msg_step		cmd;
+
+	if (worker_wait_cmd(&cmd, NULL) == -1 || cmd.phase != PHASE_PREPARED)
+		return send_resume(w, g->name, cmd.code ? cmd.code :
+		    PE_ABORTED, cmd.text[0] ? cmd.text : "aborted before go");
+	/* From here only the destination's word may free or resume us. */
+	log_info("migration %s: %s committed; the destination takes over",
+	    w->id, g->name);
+	worker_step(w, PHASE_COMMITTED, PE_NONE, "", g, &ss->stats);
+	if (worker_wait_cmd(&cmd, NULL) == -1 || cmd.phase == PHASE_IN_DOUBT) {
+		log_warnx("migration %s: in doubt: %s stays suspended here "
+		    "until the destination is asked (%s)", w->id, g->name,
+		    cmd.text);
+		return worker_step(w, PHASE_IN_DOUBT, PE_INTERNAL, cmd.text,
+		    g, &ss->stats);
+	}
+	if (cmd.phase == PHASE_ABORTED)
+		return send_resume(w, g->name, cmd.code, cmd.text);
+	if (w->ops->destroy(w->be, g->name, &err) == -1)
+		log_warnx("migration %s: destroying the source copy: %s",
+		    w->id, err.msg);
+	ss->stats.downtime_ms = cmd.stats.downtime_ms;
+	log_info("migration %s: %s now runs on the destination; source copy "
+	    "destroyed", w->id, g->name);
+	return worker_step(w, PHASE_DONE, PE_NONE, "", g, &ss->stats);
+}
+
+int
+worker_send(struct worker *w)
+{
+	struct send_state	*ss;
+	struct guest_info	 g;
+	struct backend_error	 err;
+	struct msg_step		 cmd;
+	int			 fd, rc;
+
+	if (send_describe(w, &g) == -1)
+		return -1;
+	if (worker_wait_cmd(&cmd, &fd) == -1 || cmd.phase != PHASE_RESERVED ||
+	    fd == -1) {
+		if (fd != -1)
+			close(fd);
+		return worker_step(w, PHASE_ABORTED, cmd.code ? cmd.code :
+		    PE_ABORTED, cmd.text, NULL, NULL);
+	}
+	if ((ss = calloc(1, sizeof(*ss))) == NULL)
+		return -1;
+	ss->w = w;
+	ss->stats.memory_bytes = g.memory_bytes;
+	memset(&err, 0, sizeof(err));
+	if (send_stream(w, ss, g.name, fd, &err) == -1) {
+		if (ss->cancelled)
+			rc = send_resume(w, g.name, PE_ABORTED, ss->cancel_text);
+		else if (err.code == BE_ABORTED)
+			rc = send_resume(w, g.name, PE_ABORTED,
+			    ss->run.last.reason);
+		else
+			rc = send_resume(w, g.name,
+			    proto_error_from_backend(err.code), err.msg);
+		free(ss);
+		return rc;
+	}
+	log_info("migration %s: %s saved: %llu bytes, %u rounds", w->id,
+	    g.name, (unsigned long long)ss->stats.bytes, ss->stats.round);
+	worker_step(w, PHASE_SAVED, PE_NONE, "", &g, &ss->stats);
+	rc = send_commit(w, &g, ss);
+	free(ss);
+	return rc;
+}

@@ -1,0 +1,133 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
+"""A relocd peer for the regress tests, written independently of relocd's
+C code so that a client nobody here wrote in C is in the loop: it speaks
+the wire protocol (4-byte frames: kind 'C'/'D' + 24-bit length; sxp
+control messages) over TLS with Python's ssl module, and can misbehave
+on purpose.  Prints the server's last control message; the exit status
+says whether the expected outcome happened."""
+import argparse
+import re
+import socket
+import ssl
+import struct
+import sys
+import time
+
+
+def frame(kind, payload):
+    return kind + struct.pack(">I", len(payload))[1:] + payload
+
+
+def control(msg):
+    return frame(b"C", msg.encode())
+
+
+def read_exact(s, n):
+    buf = b""
+    while len(buf) < n:
+        chunk = s.recv(n - len(buf))
+        if not chunk:
+            raise EOFError("connection closed")
+        buf += chunk
+    return buf
+
+
+def read_control(s):
+    hdr = read_exact(s, 4)
+    if hdr[0:1] != b"C":
+        raise ValueError("not a control frame: %r" % hdr)
+    n = struct.unpack(">I", b"\0" + hdr[1:])[0]
+    return read_exact(s, n).decode()
+
+
+def connect(a):
+    source = (a.source, 0) if a.source else None
+    raw = socket.create_connection((a.host, a.port), timeout=a.timeout,
+                                   source_address=source)
+    if a.plain:
+        return raw
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.load_verify_locations(a.ca)
+    if a.cert:
+        ctx.load_cert_chain(a.cert, a.key)
+    return ctx.wrap_socket(raw, server_hostname=a.host)
+
+
+RESERVE = ("(reserve (id {id}) (name {name}) (uuid {uuid}) (type sim) "
+           "(memory {memory}) (vcpus 1) (live yes) "
+           "(config '(sim (dirty-rate 0) (pattern uniform))'))")
+
+
+def scenario(a, s):
+    """Runs a.action; returns the last control message received."""
+    hello = "(hello (protocol 1) (host peer.py))"
+    if a.action == "hello":
+        s.sendall(control(hello))
+        return read_control(s)
+    if a.action == "reserve":
+        s.sendall(control(hello))
+        read_control(s)
+        s.sendall(control(RESERVE.format(id=a.id, name=a.name, uuid=a.uuid,
+                                         memory=a.memory)))
+        reply = read_control(s)
+        if a.hold:
+            time.sleep(a.hold)
+        s.sendall(control("(abort (id %s) (code 14) (text 'test done'))"
+                          % a.id))
+        return reply
+    if a.action == "oversized":
+        s.sendall(b"C\xff\xff\xff")
+        return read_control(s)
+    if a.action == "unknown-type":
+        s.sendall(control(hello))
+        read_control(s)
+        s.sendall(control("(teleport (id 0))"))
+        return read_control(s)
+    if a.action == "out-of-order":
+        s.sendall(control(RESERVE.format(id=a.id, name=a.name, uuid=a.uuid,
+                                         memory=a.memory)))
+        return read_control(s)
+    if a.action == "silent":
+        start = time.monotonic()
+        try:
+            data = s.recv(4096)
+        except (ConnectionError, ssl.SSLError, socket.timeout) as e:
+            data = repr(e).encode()
+        return "closed after %.1f s: %r" % (time.monotonic() - start, data[:60])
+    raise SystemExit("unknown action " + a.action)
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("action")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, required=True)
+    p.add_argument("--ca")
+    p.add_argument("--cert")
+    p.add_argument("--key")
+    p.add_argument("--plain", action="store_true")
+    p.add_argument("--source")
+    p.add_argument("--timeout", type=float, default=15)
+    p.add_argument("--id", default="0123456789abcdef0123456789abcdef")
+    p.add_argument("--name", default="guest1")
+    p.add_argument("--uuid", default="8f14e45f-ceea-467a-9575-6a1f3b1c2d3e")
+    p.add_argument("--memory", type=int, default=16 << 20)
+    p.add_argument("--hold", type=float, default=0)
+    p.add_argument("--expect", help="regex the last message must match")
+    a = p.parse_args()
+    try:
+        s = connect(a)
+        reply = scenario(a, s)
+    except (OSError, EOFError, ValueError, ssl.SSLError) as e:
+        reply = "exception: %s" % e
+    print(reply)
+    if a.expect and not re.search(a.expect, reply):
+        print("expected /%s/" % a.expect, file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,989 @@
+// SPDX-License-Identifier: ISC
+/*
+ * Unit tests for tls.c: real handshakes between a server thread and a
+ * client in the main thread, over socketpairs and loopback TCP, with
+ * certificates made by scripts/relocd-pki in a temporary directory.
+ *
+ * In TLS 1.3 the client finishes its handshake before the server has
+ * judged the client's certificate, so a refused client learns of the
+ * refusal from the alert on its first read; the tests read once to see it.
+ */
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <openssl/ssl.h>
+
+#include "bounds.h"
+#include "tls.h"
+#include "unit.h"
+
+/* Generous for a loaded 2-core machine; only the deadline tests are tight. */
+#define SLOW_MS		10000
+
+static char	 tmpdir[] = "/tmp/relocd-test-tls.XXXXXX";
+static int	 pki_state;	/* 0 not tried, 1 ready, -1 failed */
+
+static const char *
+path(char *buf, size_t len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static const char *
+path(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list	 ap;
+	int	 n;
+
+	n = snprintf(buf, len, "%s/", tmpdir);
+	if (n < 0 || (size_t)n >= len)
+		return buf;
+	va_start(ap, fmt);
+	(void)vsnprintf(buf + n, len - (size_t)n, fmt, ap);
+	va_end(ap);
+	return buf;
+}
+
+static void
+cleanup(void)
+{
+	char	cmd[PATH_MAX + 16];
+
+	(void)snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "  could not remove %s\n", tmpdir);
+}
+
+/* Runs relocd-pki with args; says so on stderr if it fails unexpectedly. */
+static int
+pki(const char *args, bool may_fail)
+{
+	const char	*top = getenv("TOP");
+	char		 cmd[2 * PATH_MAX];
+
+	(void)snprintf(cmd, sizeof(cmd), "'%s/scripts/relocd-pki' %s >/dev/null",
+	    top != NULL ? top : ".", args);
+	if (system(cmd) != 0) {
+		if (!may_fail)
+			fprintf(stderr, "  failed: %s\n", cmd);
+		return -1;
+	}
+	return 0;
+}
+
+/* Makes the pool CA, hosts, and the certificates relocd must refuse. */
+static bool
+setup(void)
+{
+	static const char *const cmds[] = {
+		"init -d %s/pool",
+		"host -d %s/pool alpha 127.0.0.1 ::1 2001:db8:0:0::1",
+		"host -d %s/pool beta",
+		"host -d %s/pool --expired old",
+		"selfsigned -d %s/pool rogue",
+		"init -d %s/other",
+		"host -d %s/other intruder",
+	};
+	char	args[PATH_MAX + 128];
+	size_t	i;
+
+	if (pki_state != 0)
+		return pki_state == 1;
+	pki_state = -1;
+	signal(SIGPIPE, SIG_IGN);
+	if (mkdtemp(tmpdir) == NULL)
+		return false;
+	atexit(cleanup);
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		(void)snprintf(args, sizeof(args), cmds[i], tmpdir);
+		if (pki(args, false) == -1)
+			return false;
+	}
+	pki_state = 1;
+	return true;
+}
+
+/* A context for host NAME of the CA in cadir ("pool" or "other"). */
+static struct tls_ctx *
+ctx_load(const char *keydir, const char *name, const char *cadir)
+{
+	char		 key[PATH_MAX], cert[PATH_MAX], ca[PATH_MAX];
+	char		 err[512];
+	struct tls_files files = { key, cert, ca };
+	struct tls_ctx	*ctx = NULL;
+
+	path(key, sizeof(key), "%s/%s.key", keydir, name);
+	path(cert, sizeof(cert), "%s/%s.pem", keydir, name);
+	path(ca, sizeof(ca), "%s/ca.pem", cadir);
+	if (tls_ctx_load(&files, &ctx, err, sizeof(err)) == -1)
+		fprintf(stderr, "  tls_ctx_load %s: %s\n", name, err);
+	return ctx;
+}
+
+/*
+ * One end of a connection.  The server end runs in a thread; "then" runs
+ * after a successful handshake; the end closes its fd or connection.
+ */
+struct end {
+	struct tls_ctx	*ctx;
+	int		 fd;
+	const char	*expected;	/* client: server name to verify */
+	uint64_t	 deadline;
+	int		 rc;
+	struct tls_peer	 peer;
+	char		 err[256];
+	void		(*then)(struct end *, struct tls_conn *);
+	int		 then_rc;
+	char		 then_err[256];
+	int		 hold;		/* plain writer: closes after a byte here */
+};
+
+static void *
+server_main(void *arg)
+{
+	struct end	*s = arg;
+	struct tls_conn	*c = NULL;
+
+	s->rc = tls_accept(s->ctx, s->fd, s->deadline, &c, &s->peer, s->err,
+	    sizeof(s->err));
+	if (s->rc == -1) {
+		close(s->fd);
+		return NULL;
+	}
+	if (s->then != NULL)
+		s->then(s, c);
+	tls_close(c, tls_now_ms() + 1000);
+	return NULL;
+}
+
+static void
+client_run(struct end *cl)
+{
+	struct tls_conn	*c = NULL;
+
+	cl->rc = tls_connect(cl->ctx, cl->fd, cl->expected, cl->deadline, &c,
+	    &cl->peer, cl->err, sizeof(cl->err));
+	if (cl->rc == -1) {
+		close(cl->fd);
+		return;
+	}
+	if (cl->then != NULL)
+		cl->then(cl, c);
+	tls_close(c, tls_now_ms() + 1000);
+}
+
+/* A refused client sees the server's alert when it next reads. */
+static void
+read_refusal(struct end *e, struct tls_conn *c)
+{
+	char	b;
+
+	e->then_rc = (int)tls_read(c, &b, 1, tls_now_ms() + SLOW_MS,
+	    e->then_err, sizeof(e->then_err));
+}
+
+/* Runs a server thread and a client over a socketpair. */
+static void
+run_pair(struct end *srv, struct end *cl)
+{
+	pthread_t	t;
+	int		sv[2];
+
+	CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+	srv->fd = sv[0];
+	cl->fd = sv[1];
+	srv->deadline = cl->deadline = tls_now_ms() + SLOW_MS;
+	CHECK(pthread_create(&t, NULL, server_main, srv) == 0);
+	client_run(cl);
+	pthread_join(t, NULL);
+}
+
+static bool
+has_name(const struct tls_peer *p, const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < p->nnames; i++)
+		if (strcmp(p->names[i], name) == 0)
+			return true;
+	return false;
+}
+
+static void
+test_pki_makes_certificates(void)
+{
+	struct stat	st;
+	char		p[PATH_MAX];
+
+	CHECK(setup());
+	CHECK(stat(path(p, sizeof(p), "pool/ca.key"), &st) == 0 &&
+	    (st.st_mode & 0777) == 0600);
+	CHECK(stat(path(p, sizeof(p), "pool/alpha.key"), &st) == 0 &&
+	    (st.st_mode & 0777) == 0600);
+	CHECK(stat(path(p, sizeof(p), "pool/alpha.pem"), &st) == 0 &&
+	    (st.st_mode & 0777) == 0644);
+	/* A second init must not replace the CA. */
+	(void)snprintf(p, sizeof(p), "init -d %s/pool 2>/dev/null", tmpdir);
+	CHECK(pki(p, true) == -1);
+}
+
+/* The server writes a greeting and waits for "bye", then a clean close. */
+static void
+srv_greet(struct end *e, struct tls_conn *c)
+{
+	char	buf[8];
+
+	e->then_rc = -1;
+	if (tls_write_full(c, "hello", 5, e->deadline, e->then_err,
+	    sizeof(e->then_err)) == -1 ||
+	    tls_read_full(c, buf, 3, e->deadline, e->then_err,
+	    sizeof(e->then_err)) == -1 || memcmp(buf, "bye", 3) != 0)
+		return;
+	/* The client's close_notify: tls_read says 0, a clean end. */
+	e->then_rc = (int)tls_read(c, buf, sizeof(buf), e->deadline,
+	    e->then_err, sizeof(e->then_err));
+}
+
+static void
+cli_greet(struct end *e, struct tls_conn *c)
+{
+	char		buf[8];
+	char		err[128];
+	uint64_t	t0;
+
+	e->then_rc = -1;
+	if (tls_read_full(c, buf, 5, e->deadline, e->then_err,
+	    sizeof(e->then_err)) == -1 || memcmp(buf, "hello", 5) != 0)
+		return;
+	/* The server now waits for us: a short read deadline must pass. */
+	t0 = tls_now_ms();
+	CHECK(tls_read(c, buf, 1, t0 + 200, err, sizeof(err)) == -1);
+	CHECK_STR(err, "read deadline passed");
+	CHECK(tls_now_ms() - t0 >= 200);
+	if (tls_write_full(c, "bye", 3, e->deadline, e->then_err,
+	    sizeof(e->then_err)) == -1)
+		return;
+	e->then_rc = 0;
+}
+
+static void
+test_handshake_ok(void)
+{
+	struct end	srv = { 0 }, cl = { 0 };
+
+	CHECK(setup());
+	srv.ctx = ctx_load("pool", "alpha", "pool");
+	cl.ctx = ctx_load("pool", "beta", "pool");
+	CHECK(srv.ctx != NULL && cl.ctx != NULL);
+	if (srv.ctx == NULL || cl.ctx == NULL)
+		goto out;
+	cl.expected = "alpha";
+	srv.then = srv_greet;
+	cl.then = cli_greet;
+	run_pair(&srv, &cl);
+	CHECK_INT(srv.rc, 0);
+	CHECK_INT(cl.rc, 0);
+	/* The server sees the client's DNS SAN; the client all of alpha's. */
+	CHECK_INT(srv.peer.nnames, 1);
+	CHECK_STR(srv.peer.names[0], "beta");
+	CHECK_STR(srv.peer.subject, "CN=beta");
+	CHECK_STR(srv.peer.version, "TLSv1.3");
+	CHECK(srv.peer.cipher[0] != '\0');
+	CHECK_INT(cl.peer.nnames, 4);
+	CHECK_STR(cl.peer.names[0], "alpha");
+	CHECK(has_name(&cl.peer, "127.0.0.1"));
+	CHECK(has_name(&cl.peer, "::1"));
+	CHECK(has_name(&cl.peer, "2001:db8::1"));
+	CHECK_STR(cl.peer.version, "TLSv1.3");
+	CHECK_INT(cl.then_rc, 0);
+	CHECK_INT(srv.then_rc, 0);
+out:
+	tls_ctx_free(srv.ctx);
+	tls_ctx_free(cl.ctx);
+}
+
+/* The server's IP SANs verify; names it does not hold do not. */
+static void
+test_server_name_check(void)
+{
+	static const struct {
+		const char	*name;
+		int		 rc;
+	} cases[] = {
+		{ "127.0.0.1", 0 },
+		{ "::1", 0 },
+		{ "gamma.example.org", -1 },
+		{ "192.0.2.99", -1 },
+	};
+	struct tls_ctx	*a, *b;
+	char		 want[128];
+	size_t		 i;
+
+	CHECK(setup());
+	a = ctx_load("pool", "alpha", "pool");
+	b = ctx_load("pool", "beta", "pool");
+	CHECK(a != NULL && b != NULL);
+	for (i = 0; a != NULL && b != NULL && i < 4; i++) {
+		struct end	srv = { .ctx = a }, cl = { .ctx = b };
+
+		cl.expected = cases[i].name;
+		run_pair(&srv, &cl);
+		CHECK_INT(cl.rc, cases[i].rc);
+		if (cases[i].rc == 0)
+			continue;
+		(void)snprintf(want, sizeof(want),
+		    "certificate does not name '%s'", cases[i].name);
+		CHECK_STR(cl.err, want);
+		/* The client aborts with an alert, so the server fails too. */
+		CHECK_INT(srv.rc, -1);
+		CHECK(strstr(srv.err, "peer") != NULL);
+	}
+	tls_ctx_free(a);
+	tls_ctx_free(b);
+}
+
+/* Server alpha refuses a client with the given credentials. */
+static void
+refused_client(const char *keydir, const char *name, const char *srv_err,
+    const char *cl_err)
+{
+	struct end	srv = { 0 }, cl = { 0 };
+
+	CHECK(setup());
+	srv.ctx = ctx_load("pool", "alpha", "pool");
+	/* The client trusts the pool CA, so only its own certificate fails. */
+	cl.ctx = ctx_load(keydir, name, "pool");
+	CHECK(srv.ctx != NULL && cl.ctx != NULL);
+	if (srv.ctx != NULL && cl.ctx != NULL) {
+		cl.expected = "alpha";
+		cl.then = read_refusal;
+		run_pair(&srv, &cl);
+		CHECK_INT(srv.rc, -1);
+		CHECK_STR(srv.err, srv_err);
+		CHECK_INT(cl.rc, 0);
+		CHECK_INT(cl.then_rc, -1);
+		CHECK_STR(cl.then_err, cl_err);
+	}
+	tls_ctx_free(srv.ctx);
+	tls_ctx_free(cl.ctx);
+}
+
+static void
+test_self_signed_client(void)
+{
+	refused_client("pool", "rogue", "self-signed certificate",
+	    "peer rejected our certificate: unknown CA");
+}
+
+static void
+test_client_from_other_ca(void)
+{
+	refused_client("other", "intruder",
+	    "unknown CA: certificate not signed by the configured CA",
+	    "peer rejected our certificate: unknown CA");
+}
+
+static void
+test_expired_client(void)
+{
+	refused_client("pool", "old", "certificate has expired",
+	    "peer rejected our certificate: certificate has expired");
+}
+
+/*
+ * Clients written with OpenSSL directly, to do what tls_connect never
+ * does: offer no certificate, or an old protocol version.
+ */
+struct bare {
+	int		 fd;
+	const char	*name;		/* pool host to present, or NULL */
+	int		 max_version;
+	int		 rc;		/* SSL_connect == 1 ? 0 : -1 */
+	int		 read_rc;
+	char		 version[16];
+};
+
+static void *
+bare_client(void *arg)
+{
+	struct bare	*b = arg;
+	SSL_CTX		*ctx;
+	SSL		*ssl = NULL;
+	char		 p[PATH_MAX], q[PATH_MAX], c;
+	struct timeval	 tv = { SLOW_MS / 1000, 0 };
+
+	b->rc = -1;
+	(void)setsockopt(b->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL)
+		goto out;
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	/* Old versions need the security level lowered to be offered. */
+	if (SSL_CTX_set_max_proto_version(ctx, b->max_version) != 1 ||
+	    SSL_CTX_set_min_proto_version(ctx, 0) != 1 ||
+	    SSL_CTX_set_cipher_list(ctx, "DEFAULT:@SECLEVEL=0") != 1 ||
+	    SSL_CTX_load_verify_locations(ctx, path(p, sizeof(p),
+	    "pool/ca.pem"), NULL) != 1)
+		goto out;
+	if (b->name != NULL && (SSL_CTX_use_certificate_file(ctx,
+	    path(p, sizeof(p), "pool/%s.pem", b->name), SSL_FILETYPE_PEM) != 1 ||
+	    SSL_CTX_use_PrivateKey_file(ctx, path(q, sizeof(q),
+	    "pool/%s.key", b->name), SSL_FILETYPE_PEM) != 1))
+		goto out;
+	if ((ssl = SSL_new(ctx)) == NULL || SSL_set_fd(ssl, b->fd) != 1)
+		goto out;
+	/* TLS 1.3: the handshake completes; a refusal comes on read. */
+	if (SSL_connect(ssl) == 1) {
+		b->rc = 0;
+		(void)snprintf(b->version, sizeof(b->version), "%s",
+		    SSL_get_version(ssl));
+		b->read_rc = SSL_read(ssl, &c, 1);
+	}
+out:
+	SSL_free(ssl);
+	SSL_CTX_free(ctx);
+	close(b->fd);
+	return NULL;
+}
+
+/* Server alpha in this thread against a bare client in another. */
+static void
+run_bare(struct end *srv, struct bare *b)
+{
+	pthread_t	t;
+	int		sv[2];
+
+	CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+	srv->fd = sv[0];
+	b->fd = sv[1];
+	srv->deadline = tls_now_ms() + SLOW_MS;
+	CHECK(pthread_create(&t, NULL, bare_client, b) == 0);
+	server_main(srv);
+	pthread_join(t, NULL);
+}
+
+static void
+test_no_client_certificate(void)
+{
+	struct end	srv = { 0 };
+	struct bare	b = { .name = NULL, .max_version = 0 };
+
+	CHECK(setup());
+	if ((srv.ctx = ctx_load("pool", "alpha", "pool")) == NULL) {
+		CHECK(srv.ctx != NULL);
+		return;
+	}
+	run_bare(&srv, &b);
+	CHECK_INT(srv.rc, -1);
+	CHECK_STR(srv.err, "no client certificate");
+	CHECK_INT(b.rc, 0);
+	CHECK(b.read_rc <= 0);
+	tls_ctx_free(srv.ctx);
+}
+
+/* TLS 1.2 is accepted, with a forward-secret AEAD suite; 1.1 is not. */
+static void
+test_protocol_versions(void)
+{
+	struct end	srv = { 0 }, old = { 0 };
+	struct bare	b12 = { .name = "beta", .max_version = TLS1_2_VERSION };
+	struct bare	b11 = { .name = "beta", .max_version = TLS1_1_VERSION };
+
+	CHECK(setup());
+	srv.ctx = ctx_load("pool", "alpha", "pool");
+	old.ctx = srv.ctx;
+	if (srv.ctx == NULL) {
+		CHECK(srv.ctx != NULL);
+		return;
+	}
+	run_bare(&srv, &b12);
+	CHECK_INT(b12.rc, 0);
+	CHECK_STR(b12.version, "TLSv1.2");
+	CHECK_INT(srv.rc, 0);
+	CHECK_STR(srv.peer.version, "TLSv1.2");
+	CHECK(strncmp(srv.peer.cipher, "ECDHE-", 6) == 0);
+	CHECK(strstr(srv.peer.cipher, "GCM") != NULL ||
+	    strstr(srv.peer.cipher, "CHACHA20") != NULL);
+	CHECK_STR(srv.peer.names[0], "beta");
+	run_bare(&old, &b11);
+	CHECK_INT(b11.rc, -1);
+	CHECK_INT(old.rc, -1);
+	CHECK_STR(old.err, "peer offers only TLS versions older than 1.2");
+	tls_ctx_free(srv.ctx);
+}
+
+/* The client side refuses a server whose certificate is not the pool's. */
+static void
+test_client_refuses_unknown_server(void)
+{
+	struct end	srv = { 0 }, cl = { 0 };
+
+	CHECK(setup());
+	/* The server trusts the pool CA; its own certificate is not from it. */
+	srv.ctx = ctx_load("other", "intruder", "pool");
+	cl.ctx = ctx_load("pool", "beta", "pool");
+	CHECK(srv.ctx != NULL && cl.ctx != NULL);
+	if (srv.ctx != NULL && cl.ctx != NULL) {
+		cl.expected = "intruder";
+		run_pair(&srv, &cl);
+		CHECK_INT(cl.rc, -1);
+		CHECK_STR(cl.err, "unknown CA: certificate not signed by the "
+		    "configured CA");
+		CHECK_INT(srv.rc, -1);
+		CHECK_STR(srv.err, "peer rejected our certificate: unknown CA");
+	}
+	tls_ctx_free(srv.ctx);
+	tls_ctx_free(cl.ctx);
+}
+
+/* xend's old plaintext protocol against a TLS server. */
+static void
+test_plain_client_to_tls_server(void)
+{
+	static const char xend[] = "(receive)\n(domain (name guest))\n";
+	struct end	 srv = { 0 };
+	struct tls_conn	*c = NULL;
+	pthread_t	 t;
+	char		 err[128];
+	int		 sv[2];
+
+	CHECK(setup());
+	if ((srv.ctx = ctx_load("pool", "alpha", "pool")) == NULL) {
+		CHECK(srv.ctx != NULL);
+		return;
+	}
+	CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+	srv.fd = sv[0];
+	srv.deadline = tls_now_ms() + SLOW_MS;
+	CHECK(pthread_create(&t, NULL, server_main, &srv) == 0);
+	CHECK(tls_plain(sv[1], &c) == 0);
+	CHECK(tls_write_full(c, xend, sizeof(xend) - 1, tls_now_ms() + SLOW_MS,
+	    err, sizeof(err)) == 0);
+	pthread_join(t, NULL);
+	tls_close(c, tls_now_ms() + 100);
+	CHECK_INT(srv.rc, -1);
+	CHECK_STR(srv.err, "wrong version number: peer is not speaking TLS");
+	tls_ctx_free(srv.ctx);
+}
+
+/* A peer that never speaks: both sides give up at the deadline. */
+static void
+test_silent_peer_deadline(void)
+{
+	struct tls_ctx	*ctx;
+	struct tls_conn	*c = NULL;
+	char		 err[128];
+	uint64_t	 t0, took;
+	int		 sv[2], server;
+
+	CHECK(setup());
+	if ((ctx = ctx_load("pool", "alpha", "pool")) == NULL) {
+		CHECK(ctx != NULL);
+		return;
+	}
+	for (server = 0; server < 2; server++) {
+		CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+		t0 = tls_now_ms();
+		if (server)
+			CHECK(tls_accept(ctx, sv[0], t0 + 300, &c, NULL, err,
+			    sizeof(err)) == -1);
+		else
+			CHECK(tls_connect(ctx, sv[0], "alpha", t0 + 300, &c,
+			    NULL, err, sizeof(err)) == -1);
+		took = tls_now_ms() - t0;
+		CHECK_STR(err, "handshake deadline passed");
+		CHECK(took >= 300);
+		CHECK(took < 2000);
+		CHECK(c == NULL);
+		close(sv[0]);
+		close(sv[1]);
+	}
+	tls_ctx_free(ctx);
+}
+
+/* A peer that hangs up at once, and one that speaks HTTP. */
+static void
+test_peer_hangs_up(void)
+{
+	static const char get[] = "GET / HTTP/1.0\r\n\r\n";
+	struct tls_ctx	*ctx;
+	struct tls_conn	*c = NULL;
+	char		 err[128];
+	int		 sv[2];
+
+	CHECK(setup());
+	if ((ctx = ctx_load("pool", "alpha", "pool")) == NULL) {
+		CHECK(ctx != NULL);
+		return;
+	}
+	CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+	close(sv[1]);
+	CHECK(tls_accept(ctx, sv[0], tls_now_ms() + SLOW_MS, &c, NULL, err,
+	    sizeof(err)) == -1);
+	CHECK_STR(err, "peer closed the connection");
+	close(sv[0]);
+	CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+	CHECK(write(sv[1], get, sizeof(get) - 1) == sizeof(get) - 1);
+	CHECK(tls_accept(ctx, sv[0], tls_now_ms() + SLOW_MS, &c, NULL, err,
+	    sizeof(err)) == -1);
+	CHECK_STR(err, "HTTP request: peer is not speaking TLS");
+	close(sv[0]);
+	close(sv[1]);
+	tls_ctx_free(ctx);
+}
+
+static int
+load_err(const char *key, const char *cert, const char *ca, char *err,
+    size_t errlen)
+{
+	char		 k[PATH_MAX], c[PATH_MAX], a[PATH_MAX];
+	struct tls_files files = { k, c, a };
+	struct tls_ctx	*ctx = NULL;
+	int		 rc;
+
+	path(k, sizeof(k), "%s", key);
+	path(c, sizeof(c), "%s", cert);
+	path(a, sizeof(a), "%s", ca);
+	err[0] = '\0';
+	rc = tls_ctx_load(&files, &ctx, err, errlen);
+	CHECK((rc == 0) == (ctx != NULL));
+	tls_ctx_free(ctx);
+	return rc;
+}
+
+static bool
+contains(const char *s, const char *sub)
+{
+	if (strstr(s, sub) != NULL)
+		return true;
+	fprintf(stderr, "  \"%s\" does not contain \"%s\"\n", s, sub);
+	return false;
+}
+
+static int
+copy_key(const char *to, mode_t mode)
+{
+	char	cmd[3 * PATH_MAX], p[PATH_MAX];
+
+	(void)snprintf(cmd, sizeof(cmd), "cp '%s/pool/alpha.key' '%s'",
+	    tmpdir, path(p, sizeof(p), "%s", to));
+	if (system(cmd) != 0)
+		return -1;
+	return chmod(p, mode);
+}
+
+static void
+test_key_file_permissions(void)
+{
+	char	err[512], p[PATH_MAX], q[PATH_MAX];
+
+	CHECK(setup());
+	CHECK(load_err("pool/alpha.key", "pool/alpha.pem", "pool/ca.pem",
+	    err, sizeof(err)) == 0);
+	CHECK(copy_key("loose.key", 0644) == 0);
+	CHECK(load_err("loose.key", "pool/alpha.pem", "pool/ca.pem", err,
+	    sizeof(err)) == -1);
+	CHECK(contains(err, "loose.key: readable by group or others "
+	    "(mode 0644); run chmod 600 on it"));
+	CHECK(copy_key("gw.key", 0620) == 0);
+	CHECK(load_err("gw.key", "pool/alpha.pem", "pool/ca.pem", err,
+	    sizeof(err)) == -1);
+	CHECK(contains(err, "gw.key: writable by group or others"));
+	/* A symbolic link is refused, even to a good key. */
+	CHECK(symlink(path(p, sizeof(p), "pool/alpha.key"),
+	    path(q, sizeof(q), "link.key")) == 0);
+	CHECK(load_err("link.key", "pool/alpha.pem", "pool/ca.pem", err,
+	    sizeof(err)) == -1);
+	CHECK(contains(err, "link.key: is a symbolic link"));
+	/* Owned by someone else: only root can arrange that here. */
+	if (geteuid() == 0) {
+		CHECK(copy_key("theirs.key", 0600) == 0);
+		CHECK(chown(path(p, sizeof(p), "theirs.key"), 4242, 4242) == 0);
+		CHECK(load_err("theirs.key", "pool/alpha.pem", "pool/ca.pem",
+		    err, sizeof(err)) == -1);
+		CHECK(contains(err, "owned by uid 4242, not root"));
+	}
+}
+
+static void
+test_key_cert_mismatch(void)
+{
+	char	err[512];
+
+	CHECK(setup());
+	CHECK(load_err("pool/beta.key", "pool/alpha.pem", "pool/ca.pem", err,
+	    sizeof(err)) == -1);
+	CHECK(contains(err, "pool/beta.key does not match the certificate "));
+	CHECK(contains(err, "pool/alpha.pem"));
+}
+
+static int
+write_file(const char *name, const char *text, mode_t mode)
+{
+	char	p[PATH_MAX];
+	int	fd;
+	ssize_t	r;
+
+	fd = open(path(p, sizeof(p), "%s", name), O_WRONLY | O_CREAT |
+	    O_TRUNC, mode);
+	if (fd == -1)
+		return -1;
+	r = write(fd, text, strlen(text));
+	close(fd);
+	return r == (ssize_t)strlen(text) ? 0 : -1;
+}
+
+static void
+test_load_errors(void)
+{
+	char	err[512], cmd[3 * PATH_MAX];
+
+	CHECK(setup());
+	CHECK(load_err("missing.key", "pool/alpha.pem", "pool/ca.pem", err,
+	    sizeof(err)) == -1);
+	CHECK(contains(err, "missing.key: no such file"));
+	CHECK(load_err("pool/alpha.key", "missing.pem", "pool/ca.pem", err,
+	    sizeof(err)) == -1);
+	CHECK(contains(err, "missing.pem: No such file"));
+	CHECK(load_err("pool/alpha.key", "pool/alpha.pem", "missing-ca.pem",
+	    err, sizeof(err)) == -1);
+	CHECK(contains(err, "missing-ca.pem: No such file"));
+	CHECK(write_file("junk.key", "not a key\n", 0600) == 0);
+	CHECK(load_err("junk.key", "pool/alpha.pem", "pool/ca.pem", err,
+	    sizeof(err)) == -1);
+	CHECK(contains(err, "junk.key: not a PEM private key"));
+	CHECK(write_file("junk.pem", "-----BEGIN CERTIFICATE-----\nAAAA\n"
+	    "-----END CERTIFICATE-----\n", 0644) == 0);
+	CHECK(load_err("pool/alpha.key", "junk.pem", "pool/ca.pem", err,
+	    sizeof(err)) == -1);
+	CHECK(contains(err, "junk.pem: no PEM certificate in it"));
+	CHECK(load_err("pool/alpha.key", "pool/alpha.pem", "junk.pem", err,
+	    sizeof(err)) == -1);
+	CHECK(contains(err, "junk.pem: certificate 1 does not parse"));
+	/* The certificate given as the key. */
+	CHECK(copy_key("swapped.key", 0600) == 0);
+	(void)snprintf(cmd, sizeof(cmd), "cp '%s/pool/alpha.pem' '%s/swapped.key'",
+	    tmpdir, tmpdir);
+	CHECK(system(cmd) == 0);
+	CHECK(load_err("swapped.key", "pool/alpha.pem", "pool/ca.pem", err,
+	    sizeof(err)) == -1);
+	CHECK(contains(err, "holds a certificate, not a private key"));
+	/* An encrypted key would need a passphrase prompt: refused. */
+	(void)snprintf(cmd, sizeof(cmd), "openssl pkey -in '%s/pool/alpha.key' "
+	    "-aes128 -passout pass:secret -out '%s/enc.key'", tmpdir, tmpdir);
+	CHECK(system(cmd) == 0);
+	CHECK(load_err("enc.key", "pool/alpha.pem", "pool/ca.pem", err,
+	    sizeof(err)) == -1);
+	CHECK(contains(err, "enc.key: the key is encrypted"));
+}
+
+static void
+fill(unsigned char *buf, size_t len, unsigned seed)
+{
+	size_t	i;
+
+	for (i = 0; i < len; i++)
+		buf[i] = (unsigned char)((i * 2654435761u + seed) >> 13);
+}
+
+#define UP_BYTES	(4u << 20)
+#define DOWN_BYTES	(3u << 20)
+
+/* Server side of the bulk test: 100-byte message, read 4 MiB, send 3. */
+static void
+srv_bulk(struct end *e, struct tls_conn *c)
+{
+	unsigned char	*got = malloc(UP_BYTES), *want = malloc(UP_BYTES);
+	unsigned char	 msg[100];
+
+	e->then_rc = -1;
+	if (got == NULL || want == NULL)
+		goto out;
+	fill(msg, sizeof(msg), 7);
+	fill(want, UP_BYTES, 1);
+	if (tls_write_full(c, msg, sizeof(msg), e->deadline, e->then_err,
+	    sizeof(e->then_err)) == -1 ||
+	    tls_read_full(c, got, UP_BYTES, e->deadline, e->then_err,
+	    sizeof(e->then_err)) == -1 || memcmp(got, want, UP_BYTES) != 0)
+		goto out;
+	fill(want, DOWN_BYTES, 2);
+	if (tls_write_full(c, want, DOWN_BYTES, e->deadline, e->then_err,
+	    sizeof(e->then_err)) == -1)
+		goto out;
+	e->then_rc = 0;
+out:
+	free(got);
+	free(want);
+}
+
+static void
+cli_bulk(struct end *e, struct tls_conn *c)
+{
+	unsigned char	*buf = malloc(UP_BYTES), *want = malloc(UP_BYTES);
+	unsigned char	 msg[100], exp[100];
+
+	e->then_rc = -1;
+	if (buf == NULL || want == NULL)
+		goto out;
+	/* Read part of the first record: the rest is pending in OpenSSL. */
+	fill(exp, sizeof(exp), 7);
+	CHECK(tls_read_full(c, msg, 10, e->deadline, e->then_err,
+	    sizeof(e->then_err)) == 0);
+	CHECK_INT(tls_pending(c), 90);
+	CHECK(tls_read_full(c, msg + 10, 90, e->deadline, e->then_err,
+	    sizeof(e->then_err)) == 0);
+	CHECK(memcmp(msg, exp, sizeof(msg)) == 0);
+	fill(buf, UP_BYTES, 1);
+	if (tls_write_full(c, buf, UP_BYTES, e->deadline, e->then_err,
+	    sizeof(e->then_err)) == -1 ||
+	    tls_read_full(c, buf, DOWN_BYTES, e->deadline, e->then_err,
+	    sizeof(e->then_err)) == -1)
+		goto out;
+	fill(want, DOWN_BYTES, 2);
+	CHECK(memcmp(buf, want, DOWN_BYTES) == 0);
+	/* The server closes with close_notify: a clean end, 0. */
+	e->then_rc = (int)tls_read(c, buf, 1, e->deadline, e->then_err,
+	    sizeof(e->then_err));
+out:
+	free(buf);
+	free(want);
+}
+
+/* Bulk data both ways over loopback TCP, the server named by its IP. */
+static void
+test_round_trip_tcp(void)
+{
+	struct end		srv = { 0 }, cl = { 0 };
+	struct sockaddr_in	sin = { .sin_family = AF_INET };
+	socklen_t		len = sizeof(sin);
+	pthread_t		t;
+	int			lfd;
+
+	CHECK(setup());
+	srv.ctx = ctx_load("pool", "alpha", "pool");
+	cl.ctx = ctx_load("pool", "beta", "pool");
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	lfd = socket(AF_INET, SOCK_STREAM, 0);
+	CHECK(lfd != -1 && bind(lfd, (struct sockaddr *)&sin, len) == 0 &&
+	    listen(lfd, 1) == 0 &&
+	    getsockname(lfd, (struct sockaddr *)&sin, &len) == 0);
+	cl.fd = socket(AF_INET, SOCK_STREAM, 0);
+	CHECK(connect(cl.fd, (struct sockaddr *)&sin, len) == 0);
+	srv.fd = accept(lfd, NULL, NULL);
+	CHECK(srv.fd != -1 && srv.ctx != NULL && cl.ctx != NULL);
+	if (srv.fd != -1 && srv.ctx != NULL && cl.ctx != NULL) {
+		srv.deadline = cl.deadline = tls_now_ms() + SLOW_MS;
+		cl.expected = "127.0.0.1";
+		srv.then = srv_bulk;
+		cl.then = cli_bulk;
+		CHECK(pthread_create(&t, NULL, server_main, &srv) == 0);
+		client_run(&cl);
+		pthread_join(t, NULL);
+		CHECK_INT(srv.rc, 0);
+		CHECK_INT(cl.rc, 0);
+		CHECK_INT(srv.then_rc, 0);
+		CHECK_INT(cl.then_rc, 0);
+		if (srv.then_rc != 0 || cl.then_rc != 0)
+			fprintf(stderr, "  server: %s; client: %s\n",
+			    srv.then_err, cl.then_err);
+	}
+	close(lfd);
+	tls_ctx_free(srv.ctx);
+	tls_ctx_free(cl.ctx);
+}
+
+static void *
+plain_writer(void *arg)
+{
+	struct end	*e = arg;
+	struct tls_conn	*c = NULL;
+	unsigned char	*buf = malloc(UP_BYTES);
+
+	e->rc = -1;
+	if (buf != NULL && tls_plain(e->fd, &c) == 0) {
+		fill(buf, UP_BYTES, 3);
+		e->rc = tls_write_full(c, buf, UP_BYTES, e->deadline, e->err,
+		    sizeof(e->err));
+		/* Stay silent through the reader's deadline test. */
+		if (read(e->hold, buf, 1) != 1)
+			e->rc = -1;
+		tls_close(c, tls_now_ms() + 100);
+	} else
+		close(e->fd);
+	free(buf);
+	return NULL;
+}
+
+static void
+test_plain_round_trip(void)
+{
+	struct end	 w = { 0 };
+	struct tls_conn	*c = NULL;
+	unsigned char	*buf = malloc(UP_BYTES), *want = malloc(UP_BYTES);
+	pthread_t	 t;
+	char		 err[128];
+	uint64_t	 t0;
+	int		 sv[2], hold[2];
+
+	CHECK(buf != NULL && want != NULL);
+	CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+	CHECK(pipe(hold) == 0);
+	w.fd = sv[0];
+	w.hold = hold[0];
+	w.deadline = tls_now_ms() + SLOW_MS;
+	CHECK(pthread_create(&t, NULL, plain_writer, &w) == 0);
+	CHECK(tls_plain(sv[1], &c) == 0);
+	CHECK_INT(tls_fd(c), sv[1]);
+	if (buf != NULL && want != NULL) {
+		CHECK(tls_read_full(c, buf, UP_BYTES, w.deadline, err,
+		    sizeof(err)) == 0);
+		fill(want, UP_BYTES, 3);
+		CHECK(memcmp(buf, want, UP_BYTES) == 0);
+	}
+	CHECK_INT(tls_pending(c), 0);
+	t0 = tls_now_ms();
+	CHECK(tls_read(c, buf, 1, t0 + 100, err, sizeof(err)) == -1);
+	CHECK_STR(err, "read deadline passed");
+	CHECK(tls_now_ms() - t0 >= 100);
+	/* Now the writer closes: end of stream. */
+	CHECK(write(hold[1], "", 1) == 1);
+	CHECK(tls_read(c, buf, 1, tls_now_ms() + SLOW_MS, err,
+	    sizeof(err)) == 0);
+	pthread_join(t, NULL);
+	CHECK_INT(w.rc, 0);
+	tls_close(c, tls_now_ms() + 100);
+	close(hold[0]);
+	close(hold[1]);
+	free(buf);
+	free(want);
+}
+
+UNIT_MAIN("tls",
+	UNIT_TEST(test_pki_makes_certificates),
+	UNIT_TEST(test_handshake_ok),
+	UNIT_TEST(test_server_name_check),
+	UNIT_TEST(test_no_client_certificate),
+	UNIT_TEST(test_protocol_versions),
+	UNIT_TEST(test_client_refuses_unknown_server),
+	UNIT_TEST(test_self_signed_client),
+	UNIT_TEST(test_client_from_other_ca),
+	UNIT_TEST(test_expired_client),
+	UNIT_TEST(test_plain_client_to_tls_server),
+	UNIT_TEST(test_silent_peer_deadline),
+	UNIT_TEST(test_peer_hangs_up),
+	UNIT_TEST(test_key_file_permissions),
+	UNIT_TEST(test_key_cert_mismatch),
+	UNIT_TEST(test_load_errors),
+	UNIT_TEST(test_round_trip_tcp),
+	UNIT_TEST(test_plain_round_trip),
+)

@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * heartbeat: the whole userspace of the harness's test guests.  It runs as
+ * /init in a diskless PV or PVH domU and prints, every 20 ms, one line to
+ * the Xen console:
+ *
+ *	HB <name> <boot> <counter> <mono_ms> <boot_ms>
+ *
+ * name is hbname= from the kernel command line; boot is the first 8
+ * characters of the kernel's random boot_id, so a rebooted guest cannot
+ * pass for the old one; counter goes up by one per line and lives only in
+ * guest memory, so a destination that continues it proves the memory and
+ * vCPU state moved and the guest kept running.
+ *
+ * The two timestamps are informational.  On Xen, CLOCK_MONOTONIC follows
+ * Xen system time, which differs between hosts, and Linux's timekeeping
+ * resume keeps it from jumping: the time spent suspended is not in it.
+ * CLOCK_BOOTTIME adds the suspended time as measured by the Xen wall clock,
+ * and two hosts' wall clocks may differ by up to a second.  So the harness
+ * measures downtime host-side instead (see xenvm.py), and these stamps
+ * are kept only for post-mortems.
+ *
+ * Trust: none needed, it only reads /proc and writes the console.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PERIOD_NS	(20 * 1000000LL)	/* 20 ms: the resolution */
+#define NAME_MAX_LEN	32
+
+static long long
+now_ns(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* Read a small file into buf, NUL-terminated; returns 0 or -1. */
+static int
+read_small(const char *path, char *buf, size_t len)
+{
+	ssize_t r;
+	int fd;
+
+	buf[0] = '\0';
+	if ((fd = open(path, O_RDONLY)) == -1)
+		return -1;
+	r = read(fd, buf, len - 1);
+	close(fd);
+	if (r < 0)
+		return -1;
+	buf[r] = '\0';
+	return 0;
+}
+
+/* hbname=WORD from the kernel command line, or "guest". */
+static void
+guest_name(char *name, size_t len)
+{
+	char cmdline[4096];
+	const char *p;
+	size_t n;
+
+	snprintf(name, len, "guest");
+	if (read_small("/proc/cmdline", cmdline, sizeof(cmdline)) == -1)
+		return;
+	if ((p = strstr(cmdline, "hbname=")) == NULL)
+		return;
+	p += strlen("hbname=");
+	n = strcspn(p, " \t\n");
+	if (n == 0 || n >= len)
+		return;
+	memcpy(name, p, n);
+	name[n] = '\0';
+}
+
+/* The console: /dev/hvc0 when devtmpfs is up, else what the kernel gave. */
+static int
+open_console(void)
+{
+	int fd;
+
+	mkdir("/dev", 0755);
+	mount("devtmpfs", "/dev", "devtmpfs", 0, NULL);
+	if ((fd = open("/dev/hvc0", O_WRONLY | O_NOCTTY)) == -1)
+		fd = STDOUT_FILENO;
+	return fd;
+}
+
+/* write(2) the whole line, riding out EINTR and short writes. */
+static void
+put_line(int fd, const char *buf, size_t len)
+{
+	ssize_t r;
+
+	while (len > 0) {
+		r = write(fd, buf, len);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return;
+		buf += r;
+		len -= (size_t)r;
+	}
+}
+
+int
+main(void)
+{
+	char name[NAME_MAX_LEN], boot[64], line[160];
+	struct timespec next;
+	long long mono, due;
+	unsigned long long counter = 0;
+	int fd, n;
+
+	mkdir("/proc", 0555);
+	mount("proc", "/proc", "proc", 0, NULL);
+	guest_name(name, sizeof(name));
+	if (read_small("/proc/sys/kernel/random/boot_id", boot,
+	    sizeof(boot)) == -1 || strlen(boot) < 8)
+		snprintf(boot, sizeof(boot), "00000000");
+	boot[8] = '\0';
+	fd = open_console();
+
+	due = now_ns(CLOCK_MONOTONIC);
+	for (;;) {
+		mono = now_ns(CLOCK_MONOTONIC);
+		n = snprintf(line, sizeof(line), "HB %s %s %llu %lld %lld\n",
+		    name, boot, counter++, mono / 1000000,
+		    now_ns(CLOCK_BOOTTIME) / 1000000);
+		if (n > 0 && (size_t)n < sizeof(line))
+			put_line(fd, line, (size_t)n);
+		/*
+		 * Absolute deadlines keep the period from drifting.  If we
+		 * fell more than a period behind (a slow console, or a clock
+		 * step after resume), restart the schedule instead of
+		 * printing a burst that would hide the stall.
+		 */
+		due += PERIOD_NS;
+		if (due < now_ns(CLOCK_MONOTONIC) - PERIOD_NS)
+			due = now_ns(CLOCK_MONOTONIC) + PERIOD_NS;
+		next.tv_sec = due / 1000000000LL;
+		next.tv_nsec = due % 1000000000LL;
+		while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next,
+		    NULL) == EINTR)
+			;
+	}
+	/* NOTREACHED: init must never exit */
+}

@@ -1,0 +1,470 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: ISC
+"""Real-Xen migration harness: boot two emulated Xen 4.17 hosts in QEMU,
+create a live guest on A and migrate it A->B->A with every registered
+transport (scenarios.py), proving after each migration that it kept
+running, and print total time, guest-visible downtime and bytes moved.
+
+One session per guest type, because each needs its own hypervisor:
+  pvh  Debian's stock hypervisor (log-dirty through HAP)
+  pv   the hypervisor rebuilt with shadow paging (build-xen-shadow)
+
+Each scenario (guest type x transport) prints PASS or FAIL with a reason;
+the run ends with one line "N passed, N failed" and exits non-zero if any
+failed.  Every wait is bounded, both QEMUs are always killed, and the run
+checks that none is left.
+
+usage: xentest.py --img DIR [--rounds N] [--types pvh,pv]
+                  [--transports xl-tcp,xl-ssh] [--table-md FILE]
+"""
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+
+# No __pycache__ in the source tree.
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from xenvm import VM, VMError, tcp_listening          # noqa: E402
+import scenarios                                      # noqa: E402
+from scenarios import Ctx, MigrationError             # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+CACHE = os.environ.get("XEN_CACHE", "/var/tmp/relocd-xen")
+
+BOOT_TIMEOUT = 240          # per boot attempt: 20-70 s seen, more under load
+GUEST_TIMEOUT = 300         # xl create to first heartbeat: 30-90 s seen
+SETTLE = 2.0                # heartbeats collected after each migration
+MEM_NEEDED_MIB = 2600       # two 1 GiB VMs plus QEMU's own memory
+RUN_DEADLINE = 75 * 60      # the whole run; CI allows 90 minutes
+HYPERVISOR = {"pvh": "xen-4.17", "pv": "xen-4.17-shadow"}
+IPS = {"A": "10.99.0.1", "B": "10.99.0.2"}
+
+ALL_VMS = []                # every VM ever started, for teardown
+
+
+class Abort(Exception):
+    """A signal or the run deadline: stop everything now."""
+
+
+def log(*a):
+    print(time.strftime("[%H:%M:%S]"), *a, flush=True)
+
+
+# ------------------------------------------------------------ environment
+def preflight(img):
+    """Fail loudly, naming what is missing, instead of skipping."""
+    problems = []
+    if shutil.which("qemu-system-x86_64") is None:
+        problems.append("qemu-system-x86_64 not found "
+                        "(run tests/xen/install-deps)")
+    if shutil.which("ssh-keygen") is None:
+        problems.append("ssh-keygen not found (openssh-client)")
+    for f in ("xen-4.17", "xen-4.17-shadow", "vmlinuz", "dom0.cpio.gz"):
+        if not os.path.exists(os.path.join(img, f)):
+            problems.append(f"{img}/{f} missing (run tests/xen/build-images)")
+    with open("/proc/meminfo") as f:
+        avail = next(int(l.split()[1]) for l in f
+                     if l.startswith("MemAvailable:")) // 1024
+    if avail < MEM_NEEDED_MIB:
+        problems.append(f"only {avail} MiB of RAM available, the two VMs "
+                        f"need about {MEM_NEEDED_MIB} MiB")
+    for p in problems:
+        print(f"xentest: environment: {p}", file=sys.stderr)
+    return not problems
+
+
+def make_rundir():
+    stamp = time.strftime("%Y%m%d-%H%M%S") + f"-{os.getpid()}"
+    rundir = os.path.join(CACHE, "run", stamp)
+    os.makedirs(os.path.join(rundir, "share", "ssh"))
+    # Old runs only cost disk: keep the ten newest.
+    runs = sorted(os.listdir(os.path.join(CACHE, "run")))
+    for old in runs[:-10]:
+        shutil.rmtree(os.path.join(CACHE, "run", old), ignore_errors=True)
+    return rundir
+
+
+def make_ssh_keys(rundir):
+    """Fresh keys for every run: a client key both dom0s trust, and one
+    host key per dom0 that the other pins in known_hosts."""
+    d = os.path.join(rundir, "share", "ssh")
+    gen = ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "relocd-xen"]
+    subprocess.run(gen + ["-f", f"{d}/id_ed25519"], check=True, timeout=30)
+    with open(f"{d}/known_hosts", "w") as kh:
+        for name, ip in IPS.items():
+            subprocess.run(gen + ["-f", f"{d}/host_{name}"], check=True,
+                           timeout=30)
+            with open(f"{d}/host_{name}.pub") as pub:
+                kh.write(f"{ip} {' '.join(pub.read().split()[:2])}\n")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# ------------------------------------------------------------ hosts
+def boot_pair(img, gtype, rundir, attempt):
+    """Start A and B on one socket wire and wait for both dom0s."""
+    logdir = os.path.join(rundir, f"{gtype}-boot{attempt}")
+    os.makedirs(logdir)
+    hyp = os.path.join(img, HYPERVISOR[gtype])
+    port = free_port()
+    shares = [("run", os.path.join(rundir, "share")), ("repo", REPO)]
+    a = VM("A", img, hyp, logdir, IPS["A"],
+           f"socket,listen=127.0.0.1:{port}", "52:54:00:99:00:01", shares)
+    b = VM("B", img, hyp, logdir, IPS["B"],
+           f"socket,connect=127.0.0.1:{port}", "52:54:00:99:00:02", shares)
+    ALL_VMS.extend([a, b])
+    t0 = time.monotonic()
+    a.start()
+    # B's QEMU connects once at start-up, so A must already listen.
+    end = time.monotonic() + 30
+    while not tcp_listening(port):
+        if time.monotonic() > end or not a.alive():
+            raise VMError(f"A's QEMU is not listening on port {port}")
+        time.sleep(0.1)
+    b.start()
+    for vm in (a, b):
+        left = max(30.0, BOOT_TIMEOUT - (time.monotonic() - t0))
+        log(f"{gtype}: {vm.name} dom0 ready after "
+            f"{vm.wait_ready(left):.1f}s")
+    a.run(f"ping -c 2 -W 10 {IPS['B']} >/dev/null", 60)
+    return a, b, time.monotonic() - t0
+
+
+def boot_with_retry(img, gtype, rundir):
+    """One retry: a TCG boot that stalls once is noise, twice is a bug."""
+    for attempt in (1, 2):
+        try:
+            return boot_pair(img, gtype, rundir, attempt)
+        except VMError as e:
+            log(f"{gtype}: boot attempt {attempt} failed: {e}")
+            stop_all()
+    raise VMError("both dom0s did not come up in two attempts")
+
+
+def stop_all():
+    for vm in ALL_VMS:
+        try:
+            vm.stop()
+        except Exception as e:        # keep stopping the others
+            log(f"stopping {vm.name}: {e}")
+
+
+# ------------------------------------------------------------ guests
+def wait_heartbeat(vm, guest, since, timeout, after_counter=-1):
+    """The first heartbeat of guest on vm after `since`, or None."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        for h in vm.heartbeats(guest, since):
+            if h.counter > after_counter:
+                return h
+        if not vm.alive():
+            raise VMError(f"{vm.name}: qemu died")
+        time.sleep(0.05)
+    return None
+
+
+def create_guest(vm, guest, gtype):
+    t0 = time.monotonic()
+    vm.run(f"mkguest {guest} {gtype}", 120)
+    h = wait_heartbeat(vm, guest, t0, GUEST_TIMEOUT)
+    if h is None:
+        _, con = vm.run(f"tail -c 1500 /var/log/xen/console/guest-{guest}.log",
+                        30, check=False)
+        raise VMError(f"{guest} printed no heartbeat within "
+                      f"{GUEST_TIMEOUT}s of xl create; console:\n{con}")
+    log(f"{gtype}: {guest} heartbeating on {vm.name} "
+        f"{h.t - t0:.1f}s after xl create (boot id {h.boot})")
+    time.sleep(SETTLE)
+
+
+def locate(a, b, guest):
+    for vm in (a, b):
+        if vm.run(f"xl list {guest} >/dev/null 2>&1", 30, check=False)[0] == 0:
+            return vm
+    return None
+
+
+# ------------------------------------------------------------ measurement
+def max_gap(hbs):
+    ts = sorted(h.t for h in hbs)
+    return max((y - x for x, y in zip(ts, ts[1:])), default=0.0)
+
+
+def judge(src, dst, guest, t0):
+    """Check the guest moved and kept running; measure its downtime.
+
+    Downtime is the host-clock interval between the arrival of the last
+    heartbeat from the source and the first from the destination.  It
+    includes the stop-and-copy, the destination's unpause and the console
+    path on both sides; its resolution is the 20 ms heartbeat period plus
+    that path's jitter, reported as "jitter": the largest gap between
+    heartbeats on either side of the switch while the guest ran.
+    """
+    first = wait_heartbeat(dst, guest, t0, 60)
+    if first is None:
+        raise MigrationError(f"no heartbeat from {guest} on {dst.name} "
+                             f"within 60s of the migration")
+    time.sleep(SETTLE)
+    on_src = src.heartbeats(guest, t0 - 5)
+    on_dst = dst.heartbeats(guest, t0)
+    if not on_src:
+        raise MigrationError(f"no heartbeat from {guest} on {src.name} "
+                             f"around the migration")
+    last = max(on_src, key=lambda h: h.counter)
+    first = min(on_dst, key=lambda h: h.counter)
+    if first.boot != last.boot:
+        raise MigrationError(f"boot id changed {last.boot} -> {first.boot}: "
+                             f"the guest rebooted")
+    if first.counter <= last.counter:
+        raise MigrationError(f"counter went back {last.counter} -> "
+                             f"{first.counter}: guest state was not kept")
+    # The source must have stopped for good once the destination ran.
+    late = [h for h in src.heartbeats(guest, first.t) if h.counter > last.counter]
+    if late:
+        raise MigrationError("guest ran on both hosts at once")
+    tail = [h for h in on_dst if h.t <= first.t + SETTLE]
+    return {
+        "c_src": last.counter, "c_dst": first.counter,
+        "lost": first.counter - last.counter - 1,
+        "downtime": first.t - last.t,
+        "jitter": max(max_gap([h for h in on_src if h.t <= last.t]),
+                      max_gap(tail)),
+        "boot": last.boot,
+    }
+
+
+def migrate_leg(tr, src, dst, guest, gtype, rundir):
+    """One timed migration src -> dst with transport tr; a result dict."""
+    ctx = Ctx(src, dst, guest, gtype, rundir)
+    res = {"transport": tr.name, "gtype": gtype,
+           "dir": f"{src.name}->{dst.name}", "ok": False}
+    try:
+        if wait_heartbeat(src, guest, time.monotonic() - 1, 30) is None:
+            raise MigrationError(f"{guest} is not heartbeating on {src.name}")
+        if tr.prepare:
+            tr.prepare(ctx)
+        rx0, tx0 = src.net_bytes()
+        t0 = time.monotonic()
+        ret = tr.migrate(ctx) or {}
+        res["total"] = time.monotonic() - t0
+        rx1, tx1 = src.net_bytes()
+        res["bytes"] = ret.get("bytes", (rx1 - rx0) + (tx1 - tx0))
+        res.update(judge(src, dst, guest, t0))
+        if locate(src, dst, guest) is not dst:
+            raise MigrationError(f"xl list does not show {guest} on "
+                                 f"{dst.name} only")
+        res["ok"] = True
+        log(f"{gtype} {tr.name} {res['dir']}: ok, {res['total']:.2f}s total, "
+            f"{res['downtime'] * 1000:.0f} ms down (jitter "
+            f"{res['jitter'] * 1000:.0f} ms), {res['bytes'] / 1e6:.1f} MB, "
+            f"counter {res['c_src']} -> {res['c_dst']}, boot {res['boot']}"
+            + (f", {ret['note']}" if ret.get("note") else ""))
+    except (MigrationError, VMError) as e:
+        res["reason"] = str(e)
+        log(f"{gtype} {tr.name} {res['dir']}: FAILED: {e}")
+    return res
+
+
+# ------------------------------------------------------------ sessions
+def session(img, gtype, transports, rounds, rundir, results):
+    """Boot a pair, then run every transport's round trips on one guest."""
+    guest = f"hb-{gtype}"
+    a = b = None
+    try:
+        a, b, boot_s = boot_with_retry(img, gtype, rundir)
+        results["boot"][gtype] = boot_s
+        for tr in transports:
+            if tr.setup:
+                tr.setup(a, b, rundir)
+        create_guest(a, guest, gtype)
+        for tr in transports:
+            legs = results["legs"].setdefault((gtype, tr.name), [])
+            for _ in range(rounds):
+                for src, dst in ((a, b), (b, a)):
+                    legs.append(migrate_leg(tr, src, dst, guest, gtype, rundir))
+                    if not legs[-1]["ok"]:
+                        break
+                if not legs[-1]["ok"]:
+                    break
+            if not legs[-1]["ok"]:
+                recover(a, b, guest, gtype)
+    except (VMError, MigrationError, subprocess.SubprocessError) as e:
+        results["session_error"][gtype] = str(e)
+        log(f"{gtype}: session failed: {e}")
+        for vm in (a, b):
+            if vm is not None and vm.alive():
+                try:
+                    vm.run(f"xl dmesg > /dev/null; xl dmesg | tail -40", 30,
+                           check=False)
+                except VMError:
+                    pass
+    finally:
+        stop_all()
+
+
+def recover(a, b, guest, gtype):
+    """After a failed migration, put a fresh guest back on A."""
+    for vm in (a, b):
+        vm.run(f"xl destroy {guest} 2>/dev/null; xl destroy {guest}--incoming "
+               f"2>/dev/null; true", 60, check=False)
+    create_guest(a, guest, gtype)
+
+
+# ------------------------------------------------------------ reporting
+def fmt(vals, scale, digits):
+    vals = [v * scale for v in vals]
+    if not vals:
+        return "-"
+    med = statistics.median(vals)
+    if len(vals) == 1:
+        return f"{med:.{digits}f}"
+    return f"{med:.{digits}f} ({min(vals):.{digits}f}-{max(vals):.{digits}f})"
+
+
+def table(results):
+    rows = ["| guest | transport | direction | total s | downtime ms "
+            "| jitter ms | MB on wire | legs |",
+            "|---|---|---|---|---|---|---|---|"]
+    for (gtype, tname), legs in results["legs"].items():
+        for d in ("A->B", "B->A"):
+            ok = [l for l in legs if l["dir"] == d and l["ok"]]
+            n = len([l for l in legs if l["dir"] == d])
+            rows.append(
+                f"| {gtype} | {tname} | {d} | "
+                f"{fmt([l['total'] for l in ok], 1, 2)} | "
+                f"{fmt([l['downtime'] for l in ok], 1000, 0)} | "
+                f"{fmt([l['jitter'] for l in ok], 1000, 0)} | "
+                f"{fmt([l['bytes'] for l in ok], 1e-6, 1)} | {len(ok)}/{n} |")
+    return "\n".join(rows)
+
+
+def verdicts(results, types, transports, rounds):
+    passed = failed = 0
+    for gtype in types:
+        for tr in transports:
+            if gtype not in tr.guest_types:
+                continue
+            legs = results["legs"].get((gtype, tr.name), [])
+            bad = [l for l in legs if not l["ok"]]
+            name = f"{gtype}/{tr.name} A->B->A"
+            if legs and not bad and len(legs) == 2 * rounds:
+                passed += 1
+                print(f"PASS {name}: guest kept running across "
+                      f"{len(legs)} migrations")
+            else:
+                failed += 1
+                why = (bad[0].get("reason") if bad else
+                       results["session_error"].get(gtype, "did not run"))
+                print(f"FAIL {name}: {why.splitlines()[0] if why else '?'}")
+    return passed, failed
+
+
+def machine():
+    cpu = "?"
+    with open("/proc/cpuinfo") as f:
+        for l in f:
+            if l.startswith("model name"):
+                cpu = l.split(":", 1)[1].strip()
+                break
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") >> 30
+    return (f"{platform.node()}: {os.cpu_count()} cores ({cpu}), {mem} GiB, "
+            f"kernel {platform.release()}, QEMU TCG")
+
+
+def no_qemu_left(rundir):
+    """Our QEMUs are reaped; also ask the kernel, by this run's path."""
+    alive = [vm.name for vm in ALL_VMS if vm.alive()]
+    r = subprocess.run(["pgrep", "-f", f"qemu-system-x86_64.*{rundir}"],
+                       capture_output=True, text=True, timeout=10)
+    if alive or r.stdout.strip():
+        print(f"xentest: QEMU left behind: {alive} {r.stdout.split()}",
+              file=sys.stderr)
+        return False
+    return True
+
+
+# ------------------------------------------------------------ main
+def on_signal(signum, frame):
+    raise Abort(f"signal {signum}")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--img", required=True, help="build-images output")
+    ap.add_argument("--rounds", type=int, default=1,
+                    help="A->B->A round trips per transport")
+    ap.add_argument("--types", default="pvh,pv")
+    ap.add_argument("--transports", default="",
+                    help="comma-separated names; default all registered")
+    ap.add_argument("--table-md", help="also write the table here")
+    args = ap.parse_args()
+
+    types = [t for t in args.types.split(",") if t]
+    names = [t for t in args.transports.split(",") if t]
+    transports = [t for t in scenarios.TRANSPORTS
+                  if not names or t.name in names]
+    if not preflight(args.img):
+        print("0 passed, 1 failed")
+        return 1
+    for s in (signal.SIGTERM, signal.SIGHUP, signal.SIGALRM):
+        signal.signal(s, on_signal)
+    signal.alarm(RUN_DEADLINE)
+
+    rundir = make_rundir()
+    log(f"run directory {rundir}")
+    make_ssh_keys(rundir)
+    results = {"boot": {}, "legs": {}, "session_error": {}}
+    t_run = time.monotonic()
+    try:
+        for gtype in types:
+            session(args.img, gtype,
+                    [t for t in transports if gtype in t.guest_types],
+                    args.rounds, rundir, results)
+    except (Abort, KeyboardInterrupt) as e:
+        log(f"aborted: {e or 'interrupted'}")
+        for gtype in types:
+            results["session_error"].setdefault(gtype, f"aborted ({e})")
+    finally:
+        stop_all()
+        signal.alarm(0)
+    wall = time.monotonic() - t_run
+
+    md = (f"Xen 4.17 in QEMU, {time.strftime('%Y-%m-%d %H:%M %Z')}, "
+          f"{machine()}\n\n{table(results)}\n")
+    print("\n" + md)
+    with open(os.path.join(rundir, "table.md"), "w") as f:
+        f.write(md)
+    if args.table_md:
+        with open(args.table_md, "w") as f:
+            f.write(md)
+    with open(os.path.join(rundir, "results.json"), "w") as f:
+        json.dump({"boot": results["boot"], "wall": wall,
+                   "session_error": results["session_error"],
+                   "legs": [l for v in results["legs"].values() for l in v]},
+                  f, indent=1)
+    passed, failed = verdicts(results, types, transports, args.rounds)
+    if not no_qemu_left(rundir):
+        failed += 1
+        print("FAIL teardown: QEMU processes left behind")
+    log(f"wall time {wall:.0f}s; logs in {rundir}")
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

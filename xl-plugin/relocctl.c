@@ -1,0 +1,256 @@
+// SPDX-License-Identifier: ISC
+/*
+ * relocctl: the administrator's command for relocd.  It talks only to the
+ * local daemon, over the control socket named in xend-config.sxp, and
+ * prints what the daemon answers.  Subcommands go through one table, as
+ * in wg(8).
+ *
+ * Runs as the invoking user (root or a member of relocd-control-group);
+ * replies from the daemon are parsed with the project's bounded reader.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "ctl.h"
+#include "log.h"
+#include "sxp.h"
+#include "util.h"
+#include "relocctl.h"
+
+#define CTL_TIMEOUT_MS	(30 * 1000)
+
+struct command {
+	const char	*name;
+	int		(*run)(struct relocctl *, int, char **);
+	const char	*args;
+	const char	*help;
+};
+
+static int	cmd_status(struct relocctl *, int, char **);
+static int	cmd_list(struct relocctl *, int, char **);
+
+static const struct command commands[] = {
+	{ "migrate", cmd_migrate, "[options] GUEST HOST",
+	    "move a guest to HOST (-l: live)" },
+	{ "save", cmd_save, "GUEST FILE", "save a guest to FILE and stop it" },
+	{ "restore", cmd_restore, "FILE", "start a guest saved in FILE" },
+	{ "list", cmd_list, "", "list the guests on this host" },
+	{ "status", cmd_status, "", "show the daemon and its migrations" },
+	{ "cancel", cmd_cancel, "ID", "cancel a migration before it commits" },
+	{ "sim-create", cmd_sim_create, "[options] NAME",
+	    "create a simulated guest (sim backend)" },
+	{ "sim-destroy", cmd_sim_destroy, "NAME", "destroy a simulated guest" },
+};
+
+#define NCOMMANDS	(sizeof(commands) / sizeof(commands[0]))
+
+void
+relocctl_usage(void)
+{
+	size_t	i;
+
+	fprintf(stderr, "usage: relocctl [-f config] [-S socket] command "
+	    "[args]\n\ncommands:\n");
+	for (i = 0; i < NCOMMANDS; i++)
+		fprintf(stderr, "  %-11s %-22s %s\n", commands[i].name,
+		    commands[i].args, commands[i].help);
+	fprintf(stderr, "\nrelocctl COMMAND -h shows a command's options; "
+	    "see relocctl(8).\n");
+	exit(EXIT_USAGE);
+}
+
+/*
+ * Connects to the daemon's control socket: -S, else the config's
+ * relocd-control-socket.  Returns the fd, or -1 having said why (and set
+ * rc->default_port from the config on the way).
+ */
+int
+relocctl_open(struct relocctl *rc)
+{
+	struct conf	*conf = NULL;
+	char		 path[256], err[512];
+	int		 fd;
+
+	if (conf_load(rc->config, &conf) == 0)
+		rc->default_port = conf->relocation_port;
+	else if (rc->socket == NULL)
+		return -1;
+	strlcpy(path, rc->socket != NULL ? rc->socket : conf->control_socket,
+	    sizeof(path));
+	conf_free(conf);
+	if ((fd = ctl_connect(path, err, sizeof(err))) == -1)
+		fprintf(stderr, "relocctl: %s\n", err);
+	return fd;
+}
+
+/* Sends one request and parses the one reply; caller frees *root_r. */
+int
+relocctl_request(struct relocctl *rc, const char *req,
+    struct sxp_node **root_r)
+{
+	struct sxp_error	 serr;
+	char			*buf = NULL;
+	ssize_t			 len;
+	int			 fd = -1, status = EXIT_NO_DAEMON;
+
+	*root_r = NULL;
+	if ((fd = relocctl_open(rc)) == -1)
+		goto out;
+	status = EXIT_FAILED;
+	if ((buf = malloc(CTL_MSG_MAX + 1)) == NULL)
+		goto out;
+	if (ctl_write_frame(fd, req, strlen(req)) == -1 ||
+	    (len = ctl_read_frame(fd, buf, CTL_MSG_MAX + 1,
+	    CTL_TIMEOUT_MS)) == -1) {
+		fprintf(stderr, "relocctl: no answer from relocd\n");
+		goto out;
+	}
+	if (sxp_parse(buf, (size_t)len, root_r, &serr) == -1 ||
+	    (*root_r)->first == NULL || (*root_r)->first->type != SXP_LIST) {
+		fprintf(stderr, "relocctl: unreadable answer from relocd\n");
+		goto out;
+	}
+	status = EXIT_OK;
+out:
+	free(buf);
+	if (fd != -1)
+		close(fd);
+	return status;
+}
+
+/* The value of (name value) inside list, or def. */
+const char *
+relocctl_field(const struct sxp_node *list, const char *name, const char *def)
+{
+	const struct sxp_node	*f;
+
+	for (f = list->first; f != NULL; f = f->next)
+		if (f->type == SXP_LIST && f->first != NULL &&
+		    f->first->type == SXP_ATOM &&
+		    strcmp(f->first->text, name) == 0 && f->first->next != NULL &&
+		    f->first->next->type != SXP_LIST)
+			return f->first->next->text;
+	return def;
+}
+
+/* A reply (error (text ...)) becomes one sentence on stderr. */
+int
+relocctl_is_error(const struct sxp_node *reply)
+{
+	if (strcmp(reply->first->text, "error") != 0)
+		return 0;
+	fprintf(stderr, "relocctl: relocd: %s\n", relocctl_field(reply, "text",
+	    "unknown error"));
+	return 1;
+}
+
+static int
+cmd_status(struct relocctl *rc, int argc, char **argv)
+{
+	struct sxp_node		*root;
+	const struct sxp_node	*st, *f, *job;
+	int			 status, njobs = 0;
+
+	(void)argv;
+	if (argc != 1)
+		relocctl_usage();
+	if ((status = relocctl_request(rc, "(status)", &root)) != EXIT_OK)
+		return status;
+	st = root->first;
+	if (relocctl_is_error(st)) {
+		sxp_free(root);
+		return EXIT_FAILED;
+	}
+	printf("relocd %s on %s, backend %s\n", relocctl_field(st, "version", "?"),
+	    relocctl_field(st, "host", "?"), relocctl_field(st, "backend", "?"));
+	for (f = st->first; f != NULL; f = f->next)
+		if (f->type == SXP_LIST && f->first != NULL &&
+		    f->first->next != NULL &&
+		    strncmp(f->first->text, "listen-", 7) == 0)
+			printf("listening on %s (%s)\n", f->first->next->text,
+			    strcmp(f->first->text, "listen-tls") == 0 ?
+			    "TLS" : "plaintext");
+	for (f = st->first; f != NULL; f = f->next) {
+		if (f->type != SXP_LIST || f->first == NULL ||
+		    strcmp(f->first->text, "jobs") != 0)
+			continue;
+		for (job = f->first->next; job != NULL; job = job->next) {
+			if (njobs++ == 0)
+				printf("%-32s  %-10s  %-16s  %-15s  %s\n", "ID",
+				    "STATE", "GUEST", "PEER", "RESULT");
+			printf("%-32s  %-10s  %-16s  %-15s  %s\n",
+			    relocctl_field(job, "id", "?"), relocctl_field(job, "state", "?"),
+			    relocctl_field(job, "guest", "?"), relocctl_field(job, "peer", "?"),
+			    relocctl_field(job, "result", ""));
+		}
+	}
+	if (njobs == 0)
+		printf("no migrations\n");
+	sxp_free(root);
+	return EXIT_OK;
+}
+
+static int
+cmd_list(struct relocctl *rc, int argc, char **argv)
+{
+	struct sxp_node		*root;
+	const struct sxp_node	*g;
+	int			 status;
+
+	(void)argv;
+	if (argc != 1)
+		relocctl_usage();
+	if ((status = relocctl_request(rc, "(list)", &root)) != EXIT_OK)
+		return status;
+	if (relocctl_is_error(root->first)) {
+		sxp_free(root);
+		return EXIT_FAILED;
+	}
+	printf("%-20s %6s  %-36s  %-4s  %-9s %8s %5s\n", "NAME", "DOMID",
+	    "UUID", "TYPE", "STATE", "MEM(MiB)", "VCPUS");
+	for (g = root->first->first->next; g != NULL; g = g->next)
+		printf("%-20s %6s  %-36s  %-4s  %-9s %8llu %5s\n",
+		    relocctl_field(g, "name", "?"), relocctl_field(g, "domid", "?"),
+		    relocctl_field(g, "uuid", "?"), relocctl_field(g, "type", "?"),
+		    relocctl_field(g, "state", "?"),
+		    strtoull(relocctl_field(g, "memory", "0"), NULL, 10) >> 20,
+		    relocctl_field(g, "vcpus", "?"));
+	sxp_free(root);
+	return EXIT_OK;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct relocctl	rc = { conf_default_path(), NULL, 8002 };
+	size_t		i;
+	int		ch;
+
+	log_init(LOG_TO_STDERR, 0);
+	log_procinit("relocctl");
+	while ((ch = getopt(argc, argv, "+f:S:h")) != -1) {
+		switch (ch) {
+		case 'f':
+			rc.config = optarg;
+			break;
+		case 'S':
+			rc.socket = optarg;
+			break;
+		default:
+			relocctl_usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc < 1)
+		relocctl_usage();
+	for (i = 0; i < NCOMMANDS; i++)
+		if (strcmp(argv[0], commands[i].name) == 0)
+			return commands[i].run(&rc, argc, argv);
+	fprintf(stderr, "relocctl: unknown command %s\n", argv[0]);
+	relocctl_usage();
+}

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: ISC */
+#ifndef RELOCCTL_H
+#define RELOCCTL_H
+
+struct sxp_node;
+
+/* Exit codes, documented in relocctl(8). */
+#define EXIT_OK		0
+#define EXIT_FAILED	1
+#define EXIT_USAGE	2
+#define EXIT_NO_DAEMON	3
+#define EXIT_IN_DOUBT	4
+
+struct relocctl {
+	const char	*config;
+	const char	*socket;	/* -S overrides the config */
+	int		 default_port;	/* xend-relocation-port */
+};
+
+int	relocctl_open(struct relocctl *);
+int	relocctl_request(struct relocctl *, const char *,
+	    struct sxp_node **);
+const char *relocctl_field(const struct sxp_node *, const char *,
+	    const char *);
+int	relocctl_is_error(const struct sxp_node *);
+void	relocctl_usage(void) __attribute__((noreturn));
+
+int	cmd_migrate(struct relocctl *, int, char **);
+int	cmd_save(struct relocctl *, int, char **);
+int	cmd_restore(struct relocctl *, int, char **);
+int	cmd_sim_create(struct relocctl *, int, char **);
+int	cmd_sim_destroy(struct relocctl *, int, char **);
+int	cmd_cancel(struct relocctl *, int, char **);
+
+#endif /* RELOCCTL_H */

@@ -1,0 +1,468 @@
+// SPDX-License-Identifier: ISC
+/*
+ * relocctl's commands that start work in the daemon and follow it:
+ * migrate (with xm migrate's options), save, restore, cancel, and the
+ * sim backend's sim-create and sim-destroy.  While a migration runs,
+ * relocctl shows one progress line on a terminal, or one JSON object per
+ * update with --json, and ends with a report.
+ *
+ * Runs as the invoking user; save and restore open the file here, with
+ * that user's rights, and pass the descriptor to the daemon.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ctl.h"
+#include "proto.h"
+#include "relocctl.h"
+#include "sxp.h"
+#include "util.h"
+
+/* A migration may take as long as relocd-migration-timeout allows. */
+#define JOB_READ_TIMEOUT_MS	(24 * 3600 * 1000)
+
+struct follow {
+	int	json;
+	int	tty;
+	int	shown;		/* a progress line is on the terminal */
+};
+
+static unsigned long long
+num(const struct sxp_node *m, const char *name)
+{
+	return strtoull(relocctl_field(m, name, "0"), NULL, 10);
+}
+
+/* One JSON object from the fields of an sxp message. */
+static void
+print_json(const struct sxp_node *m)
+{
+	const struct sxp_node	*f;
+	const char		*v, *c;
+	int			 first = 1;
+
+	printf("{\"type\":\"%s\"", m->first->text);
+	for (f = m->first->next; f != NULL; f = f->next) {
+		if (f->type != SXP_LIST || f->first == NULL ||
+		    f->first->next == NULL || f->first->next->type == SXP_LIST)
+			continue;
+		v = f->first->next->text;
+		printf(",\"%s\":", f->first->text);
+		if (*v != '\0' && strspn(v, "0123456789") == strlen(v))
+			printf("%s", v);
+		else {
+			putchar('"');
+			for (c = v; *c != '\0'; c++)
+				if (*c == '"' || *c == '\\')
+					printf("\\%c", *c);
+				else if ((unsigned char)*c < 0x20)
+					printf("\\u%04x", *c);
+				else
+					putchar(*c);
+			putchar('"');
+		}
+		first = 0;
+	}
+	(void)first;
+	printf("}\n");
+	fflush(stdout);
+}
+
+static void
+print_progress(struct follow *fw, const struct sxp_node *m)
+{
+	unsigned long long	bytes = num(m, "bytes"), mem = num(m, "memory");
+	unsigned long long	bw = num(m, "bandwidth"), rate = num(m, "dirty-rate");
+	unsigned long long	pct = mem ? bytes * 100 / mem : 0;
+
+	if (fw->json) {
+		print_json(m);
+		return;
+	}
+	if (!fw->tty)
+		return;
+	printf("\r  round %-3llu %4llu MiB sent (%llu%% of memory)  %5llu MiB/s"
+	    "  dirtying %5llu MiB/s  downtime ~%llu ms  %.1fs   ",
+	    num(m, "round"), bytes >> 20, pct, bw >> 20, rate >> 20,
+	    num(m, "downtime-ms"), num(m, "elapsed-ms") / 1000.0);
+	fflush(stdout);
+	fw->shown = 1;
+}
+
+/* The final report; returns the exit status it implies. */
+static int
+print_result(struct follow *fw, const struct sxp_node *m)
+{
+	const char	*text = relocctl_field(m, "text", "");
+	const char	*what = relocctl_field(m, "what", "job");
+	int		 ok = strcmp(relocctl_field(m, "ok", "no"), "yes") == 0;
+
+	if (fw->shown)
+		printf("\n");
+	if (fw->json)
+		print_json(m);
+	else if (ok && strcmp(what, "migrate") == 0) {
+		printf("%s: migrated in %.2f s, downtime %llu ms, %llu MiB sent "
+		    "in %llu rounds\n", relocctl_field(m, "guest", "?"),
+		    num(m, "elapsed-ms") / 1000.0, num(m, "downtime-ms"),
+		    num(m, "bytes") >> 20, num(m, "rounds"));
+		/* Only the sim backend hashes memory; Xen has no such step. */
+		if (num(m, "digest-ms") > 0)
+			printf("  up to %llu ms of it went to the sim backend's "
+			    "check of the memory digest\n", num(m, "digest-ms"));
+	}
+	else if (ok)
+		printf("%s %s: done\n", what, relocctl_field(m, "guest", ""));
+	if (!ok)
+		fprintf(stderr, "relocctl: %s %s failed: %s\n", what,
+		    relocctl_field(m, "guest", ""), text);
+	if (ok)
+		return EXIT_OK;
+	return strncmp(text, "in doubt", 8) == 0 ? EXIT_IN_DOUBT : EXIT_FAILED;
+}
+
+/* Sends a request (with fd, or -1) and follows the job to its result. */
+static int
+follow_job(struct relocctl *rc, const char *req, int pass_fd, int json)
+{
+	struct follow	 fw = { json, isatty(STDOUT_FILENO), 0 };
+	struct sxp_node	*root = NULL;
+	struct sxp_error serr;
+	char		*buf;
+	ssize_t		 len;
+	int		 fd, status = EXIT_FAILED;
+
+	if ((fd = relocctl_open(rc)) == -1)
+		return EXIT_NO_DAEMON;
+	if ((buf = malloc(CTL_MSG_MAX + 1)) == NULL)
+		goto out;
+	if ((pass_fd == -1 ? ctl_write_frame(fd, req, strlen(req)) :
+	    ctl_write_frame_fd(fd, req, strlen(req), pass_fd)) == -1)
+		goto out;
+	for (;;) {
+		sxp_free(root);
+		root = NULL;
+		if ((len = ctl_read_frame(fd, buf, CTL_MSG_MAX + 1,
+		    JOB_READ_TIMEOUT_MS)) == -1 ||
+		    sxp_parse(buf, (size_t)len, &root, &serr) == -1 ||
+		    root->first == NULL || root->first->type != SXP_LIST) {
+			fprintf(stderr, "relocctl: lost relocd; see relocctl "
+			    "status\n");
+			goto out;
+		}
+		if (relocctl_is_error(root->first))
+			goto out;
+		if (strcmp(root->first->first->text, "started") == 0 && json)
+			print_json(root->first);
+		else if (strcmp(root->first->first->text, "progress") == 0)
+			print_progress(&fw, root->first);
+		else if (strcmp(root->first->first->text, "result") == 0) {
+			status = print_result(&fw, root->first);
+			goto out;
+		}
+	}
+out:
+	sxp_free(root);
+	free(buf);
+	close(fd);
+	return status;
+}
+
+/* Appends " (name value)" to a request, quoting value for sxp. */
+static int
+req_add(char *req, size_t size, const char *name, const char *value)
+{
+	char	q[4 * 256 + 3];
+	size_t	len = strlen(req);
+	int	r;
+
+	if (sxp_quote(value, strlen(value), q, sizeof(q)) == -1)
+		return -1;
+	r = snprintf(req + len, size - len, " (%s %s)", name, q);
+	return r < 0 || (size_t)r >= size - len ? -1 : 0;
+}
+
+static void __attribute__((noreturn))
+migrate_usage(void)
+{
+	fprintf(stderr,
+	    "usage: relocctl migrate [-l] [-p port] [-s] [--max-downtime ms]\n"
+	    "         [-r|--bandwidth mbit/s] [--abort-if-busy | --throttle |\n"
+	    "         --offline-fallback] [--timeout s] [--policy xen-default]\n"
+	    "         [--json] GUEST HOST[:PORT]\n");
+	exit(EXIT_USAGE);
+}
+
+static const struct option migrate_options[] = {
+	{ "live", no_argument, NULL, 'l' },
+	{ "port", required_argument, NULL, 'p' },
+	{ "ssl", no_argument, NULL, 's' },
+	{ "node", required_argument, NULL, 'n' },
+	{ "change_home_server", no_argument, NULL, 'c' },
+	{ "resource", required_argument, NULL, 'r' },
+	{ "bandwidth", required_argument, NULL, 'r' },
+	{ "max-downtime", required_argument, NULL, 'D' },
+	{ "abort-if-busy", no_argument, NULL, 'A' },
+	{ "throttle", no_argument, NULL, 'T' },
+	{ "offline-fallback", no_argument, NULL, 'O' },
+	{ "timeout", required_argument, NULL, 't' },
+	{ "policy", required_argument, NULL, 'P' },
+	{ "json", no_argument, NULL, 'j' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 }
+};
+
+/* Adds a number option after checking it, as "(name N)". */
+static int
+req_num(char *req, size_t size, const char *name, const char *v,
+    long long min, long long max)
+{
+	const char	*errstr;
+
+	util_strtonum(v, min, max, &errstr);
+	if (errstr != NULL) {
+		fprintf(stderr, "relocctl: --%s %s: %s (%lld to %lld)\n", name,
+		    v, errstr, min, max);
+		exit(EXIT_USAGE);
+	}
+	return req_add(req, size, name, v);
+}
+
+/* HOST or HOST:PORT (an IPv6 literal takes the form [ADDR]:PORT). */
+static void
+migrate_target(char *req, size_t size, char *target, const char *port)
+{
+	char	*colon = strrchr(target, ':'), *host = target;
+
+	if (target[0] == '[' && (colon = strstr(target, "]:")) != NULL) {
+		*colon = '\0';
+		host = target + 1;
+		port = colon + 2;
+	} else if (colon != NULL && strchr(target, ':') == colon) {
+		*colon = '\0';
+		port = colon + 1;
+	}
+	req_add(req, size, "host", host);
+	if (port != NULL)
+		req_num(req, size, "port", port, 1, 65535);
+}
+
+int
+cmd_migrate(struct relocctl *rc, int argc, char **argv)
+{
+	char		 req[2048] = "(migrate";
+	const char	*port = NULL;
+	int		 ch, live = 0, json = 0;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "lp:sn:cr:h", migrate_options,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'l': live = 1; break;
+		case 'p': port = optarg; break;
+		case 's': break;	/* TLS is always on; xm's -s is moot */
+		case 'n':
+		case 'c':
+			fprintf(stderr, "relocctl: -%c is accepted for xm "
+			    "compatibility and ignored\n", ch);
+			break;
+		case 'r': req_num(req, sizeof(req), "max-bandwidth", optarg,
+		    1, 1000000); break;
+		case 'D': req_num(req, sizeof(req), "max-downtime", optarg,
+		    1, 600000); break;
+		case 'A': req_add(req, sizeof(req), "on-nonconvergence",
+		    "abort"); break;
+		case 'T': req_add(req, sizeof(req), "on-nonconvergence",
+		    "throttle"); break;
+		case 'O': req_add(req, sizeof(req), "on-nonconvergence",
+		    "stop-and-copy"); break;
+		case 't': req_num(req, sizeof(req), "timeout", optarg, 0,
+		    604800); break;
+		case 'P': req_add(req, sizeof(req), "policy", optarg); break;
+		case 'j': json = 1; break;
+		default: migrate_usage();
+		}
+	}
+	if (argc - optind != 2)
+		migrate_usage();
+	req_add(req, sizeof(req), "guest", argv[optind]);
+	migrate_target(req, sizeof(req), argv[optind + 1], port);
+	req_add(req, sizeof(req), "live", live ? "1" : "0");
+	if (strlen(req) + 2 >= sizeof(req))
+		migrate_usage();
+	strncat(req, ")", sizeof(req) - strlen(req) - 1);
+	return follow_job(rc, req, -1, json);
+}
+
+static int
+finish_req(char *req, size_t size)
+{
+	size_t	len = strlen(req);
+
+	if (len + 2 > size)
+		return -1;
+	req[len] = ')';
+	req[len + 1] = '\0';
+	return 0;
+}
+
+int
+cmd_save(struct relocctl *rc, int argc, char **argv)
+{
+	char	req[512] = "(save";
+	int	fd, status;
+
+	if (argc != 3)
+		relocctl_usage();
+	/* Opened here, as the user, so the daemon never picks a path. */
+	if ((fd = open(argv[2], O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+	    0600)) == -1) {
+		fprintf(stderr, "relocctl: %s: %s%s\n", argv[2],
+		    strerror(errno), errno == EEXIST ?
+		    "; remove it or choose another name" : "");
+		return EXIT_FAILED;
+	}
+	if (req_add(req, sizeof(req), "guest", argv[1]) == -1 ||
+	    finish_req(req, sizeof(req)) == -1)
+		relocctl_usage();
+	status = follow_job(rc, req, fd, 0);
+	close(fd);
+	if (status != EXIT_OK)
+		unlink(argv[2]);
+	return status;
+}
+
+int
+cmd_restore(struct relocctl *rc, int argc, char **argv)
+{
+	int	fd, status;
+
+	if (argc != 2)
+		relocctl_usage();
+	if ((fd = open(argv[1], O_RDONLY | O_CLOEXEC)) == -1) {
+		fprintf(stderr, "relocctl: %s: %s\n", argv[1],
+		    strerror(errno));
+		return EXIT_FAILED;
+	}
+	status = follow_job(rc, "(restore)", fd, 0);
+	close(fd);
+	return status;
+}
+
+/* "1G", "200M", "4096": bytes, with binary K, M, G and T suffixes. */
+static const char *
+size_arg(const char *s, char *out, size_t outlen)
+{
+	char			*end;
+	unsigned long long	 v;
+	int			 shift = 0;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (end == s || errno != 0)
+		return NULL;
+	switch (*end) {
+	case 'K': case 'k': shift = 10; end++; break;
+	case 'M': case 'm': shift = 20; end++; break;
+	case 'G': case 'g': shift = 30; end++; break;
+	case 'T': case 't': shift = 40; end++; break;
+	}
+	if (*end == 'i')
+		end++;
+	if (*end == 'B')
+		end++;
+	if (*end != '\0' || v > (1ULL << (62 - shift)))
+		return NULL;
+	snprintf(out, outlen, "%llu", v << shift);
+	return out;
+}
+
+static const struct option sim_options[] = {
+	{ "memory", required_argument, NULL, 'm' },
+	{ "vcpus", required_argument, NULL, 'v' },
+	{ "dirty-rate", required_argument, NULL, 'd' },
+	{ "working-set", required_argument, NULL, 'w' },
+	{ "pattern", required_argument, NULL, 'p' },
+	{ "uuid", required_argument, NULL, 'u' },
+	{ NULL, 0, NULL, 0 }
+};
+
+static void __attribute__((noreturn))
+sim_usage(void)
+{
+	fprintf(stderr, "usage: relocctl sim-create [--memory SIZE] "
+	    "[--vcpus N] [--dirty-rate SIZE/s]\n"
+	    "         [--working-set SIZE] [--pattern uniform|hot|sequential] "
+	    "[--uuid UUID] NAME\n");
+	exit(EXIT_USAGE);
+}
+
+int
+cmd_sim_create(struct relocctl *rc, int argc, char **argv)
+{
+	static const char *const keys[] = {
+		['m'] = "memory", ['d'] = "dirty-rate", ['w'] = "working-set"
+	};
+	char	req[1024] = "(sim-create", bytes[32];
+	int	ch;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "", sim_options, NULL)) != -1) {
+		if (ch == 'm' || ch == 'd' || ch == 'w') {
+			if (size_arg(optarg, bytes, sizeof(bytes)) == NULL) {
+				fprintf(stderr, "relocctl: --%s %s: not a size "
+				    "(e.g. 512M, 1G)\n", keys[ch], optarg);
+				return EXIT_USAGE;
+			}
+			req_add(req, sizeof(req), keys[ch], bytes);
+		} else if (ch == 'v')
+			req_add(req, sizeof(req), "vcpus", optarg);
+		else if (ch == 'p')
+			req_add(req, sizeof(req), "pattern", optarg);
+		else if (ch == 'u')
+			req_add(req, sizeof(req), "uuid", optarg);
+		else
+			sim_usage();
+	}
+	if (argc - optind != 1)
+		sim_usage();
+	req_add(req, sizeof(req), "name", argv[optind]);
+	if (finish_req(req, sizeof(req)) == -1)
+		sim_usage();
+	return follow_job(rc, req, -1, 0);
+}
+
+int
+cmd_sim_destroy(struct relocctl *rc, int argc, char **argv)
+{
+	char	req[256] = "(sim-destroy";
+
+	if (argc != 2 || req_add(req, sizeof(req), "guest", argv[1]) == -1 ||
+	    finish_req(req, sizeof(req)) == -1)
+		relocctl_usage();
+	return follow_job(rc, req, -1, 0);
+}
+
+int
+cmd_cancel(struct relocctl *rc, int argc, char **argv)
+{
+	struct sxp_node	*root;
+	char		 req[128] = "(cancel";
+	int		 status;
+
+	if (argc != 2 || req_add(req, sizeof(req), "id", argv[1]) == -1 ||
+	    finish_req(req, sizeof(req)) == -1)
+		relocctl_usage();
+	if ((status = relocctl_request(rc, req, &root)) != EXIT_OK)
+		return status;
+	status = relocctl_is_error(root->first) ? EXIT_FAILED : EXIT_OK;
+	if (status == EXIT_OK)
+		printf("cancelled %s; the guest runs on here\n", argv[1]);
+	sxp_free(root);
+	return status;
+}

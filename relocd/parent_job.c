@@ -433,7 +433,8 @@ static void
 job_local_worker_step(struct parent *p, struct job *j,
     const struct msg_step *st)
 {
-	j->guest = st->guest;
+	if (st->guest.name[0] != '\0')
+		j->guest = st->guest;
 	j->stats = st->stats;
 	parent_job_end(p, j, st->code == PE_NONE, st->code,
 	    st->code == PE_NONE ? "done" : st->text);

@@ -215,8 +215,7 @@ sim_make_guest(const struct sim *s, const struct guest_desc *desc,
 	void	*m;
 	int	 memfd = -1, ctlfd = -1, rc = -1;
 
-	ctl_len = sizeof(struct sim_ctl) +
-	    (desc->info.memory_bytes / SIM_PAGE_SIZE + 63) / 64 * 8;
+	ctl_len = SIM_CTL_LEN(desc->info.memory_bytes / SIM_PAGE_SIZE);
 	if (sim_path(s, uuid, ".mem", mpath, sizeof(mpath)) == -1 ||
 	    sim_path(s, uuid, ".ctl", cpath, sizeof(cpath)) == -1 ||
 	    (memfd = open(mpath, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,

@@ -385,8 +385,7 @@ sim_guest_map(const struct sim *s, const char *uuid, struct sim_guest *g,
 	if (sim_path(s, uuid, ".ctl", path, sizeof(path)) == -1 ||
 	    (g->ctl_fd = open(path, O_RDWR | O_CLOEXEC)) == -1 ||
 	    fstat(g->ctl_fd, &st) == -1 || sim_header_read(g->ctl_fd,
-	    &hdr) == -1 || (uint64_t)st.st_size < sizeof(hdr) +
-	    hdr.bitmap_words * 8)
+	    &hdr) == -1 || (uint64_t)st.st_size < SIM_CTL_LEN(hdr.pages))
 		goto fail;
 	g->ctl_len = (size_t)st.st_size;
 	m = mmap(NULL, g->ctl_len, PROT_READ | PROT_WRITE, MAP_SHARED,

@@ -326,8 +326,8 @@ sim_config_format(const struct sim_params *p, char *buf, size_t len)
 }
 
 /*
- * Dirties one page.  The content is written before the page's bit is
- * set, and the fence pairs with the saver's seq_cst store enabling
+ * Dirties one page.  The content is written before the page's bits are
+ * set (written always, log-dirty if on), and the fence pairs with the saver's seq_cst store enabling
  * log-dirty: either we see log-dirty on and set the bit, or the saver's
  * round 0 copies the page after our write.  Either way the write reaches
  * the destination.
@@ -353,9 +353,11 @@ sim_workload_dirty(struct sim_proc *p, struct sim_vcpu *v)
 	v->pages_written++;
 	sim_page_write(p->mem + pfn * SIM_PAGE_SIZE, pfn, v->pages_written,
 	    sim_prng_next(v->prng));
+	__atomic_fetch_or(&sim_wbitmap(ctl)[pfn / 64], 1ULL << (pfn % 64),
+	    __ATOMIC_RELEASE);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	if (__atomic_load_n(&ctl->logdirty, __ATOMIC_RELAXED))
-		__atomic_fetch_or(&ctl->bitmap[pfn / 64], 1ULL << (pfn % 64),
+		__atomic_fetch_or(&sim_bitmap(ctl)[pfn / 64], 1ULL << (pfn % 64),
 		    __ATOMIC_RELEASE);
 }
 
@@ -492,6 +494,8 @@ sim_proc_map(struct sim_proc *p, int ctl_fd, int mem_fd)
 	if (m == MAP_FAILED)
 		return -1;
 	p->ctl = m;
+	if ((uint64_t)st.st_size < SIM_CTL_LEN(p->ctl->pages))
+		return -1;
 	if (fstat(mem_fd, &st) == -1 ||
 	    (uint64_t)st.st_size != p->ctl->memory_bytes ||
 	    p->ctl->pages != p->ctl->memory_bytes / SIM_PAGE_SIZE ||

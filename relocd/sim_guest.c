@@ -534,6 +534,8 @@ sim_proc_main(int ctl_fd, int mem_fd, int fill)
 	if (snprintf(comm, sizeof(comm), "sim:%s", p.ctl->name) < 0)
 		_exit(1);
 	prctl(PR_SET_NAME, comm, 0, 0, 0);
+	/* It holds a copy of its creator's memory: no core dumps of that. */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	if (fill)
 		sim_memory_fill(p.mem, p.ctl->pages, p.ctl->uuid);
 	__atomic_store_n(&p.ctl->booted, 1, __ATOMIC_SEQ_CST);

@@ -41,7 +41,8 @@
  * copy that is hashed, and after the final round every page whose bit
  * is set again, because log-dirty missed it, is hashed afresh from
  * memory.  Then the lists differ, and so do the digests.  A page the
- * stream never carried has no hash on the destination: also a mismatch.
+ * stream never carried keeps an all-zero hash on the destination: also
+ * a mismatch.
  */
 #define _GNU_SOURCE
 #include <sys/mman.h>

@@ -50,7 +50,11 @@ sim_list(void *h, struct guest_info **guests_r, size_t *n_r,
 	if (sim_census_take(h, c, &lockfd, err) == -1)
 		goto out;
 	*n_r = c->count < SIM_GUESTS_MAX ? c->count : SIM_GUESTS_MAX;
-	*guests_r = c->infos;
+	/* Give back what the guests present do not need. */
+	*guests_r = reallocarray(c->infos, *n_r > 0 ? *n_r : 1,
+	    sizeof(**guests_r));
+	if (*guests_r == NULL)
+		*guests_r = c->infos;
 	c->infos = NULL;
 	rc = 0;
 out:

@@ -40,7 +40,7 @@ endif
 DEP_CFLAGS	:= $(shell $(PKG_CONFIG) --cflags libpcre2-8 openssl)
 DEP_LIBS	:= $(shell $(PKG_CONFIG) --libs libpcre2-8 openssl) -lpthread
 
-ALL_CFLAGS	= -std=gnu11 $(WARNINGS) $(HARDENING) $(SANFLAGS) $(CFLAGS) \
+ALL_CFLAGS	= -std=gnu11 -D_GNU_SOURCE $(WARNINGS) $(HARDENING) $(SANFLAGS) $(CFLAGS) \
 		  $(DEP_CFLAGS) -Irelocd -MMD -MP
 ALL_LDFLAGS	= $(LDHARDENING) $(SANFLAGS) $(LDFLAGS)
 

@@ -15,7 +15,6 @@
  * its caller and the state directory (root's), but checks every name,
  * uuid and config it is given: a reserve request comes from a peer.
  */
-#define _GNU_SOURCE
 #include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/stat.h>

@@ -14,7 +14,6 @@
  * directory is root's, but a file in it that does not look like ours is
  * ignored rather than trusted: it may be from another build.
  */
-#define _GNU_SOURCE
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>

@@ -13,7 +13,6 @@
  * sim_config_parse() trusts nothing: the config may come from a peer in a
  * reserve request.
  */
-#define _GNU_SOURCE
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>

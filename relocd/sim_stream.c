@@ -44,9 +44,8 @@
  * stream never carried keeps an all-zero hash on the destination: also
  * a mismatch.
  */
-#define _GNU_SOURCE
-#include <sys/mman.h>
 #include <sys/uio.h>
+#include <sys/mman.h>
 
 #include <errno.h>
 #include <stdlib.h>

@@ -8,7 +8,7 @@
  *
  * Not yet in the Makefile ("make fuzz" arrives with its issue).  By hand:
  *
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Irelocd \
+ *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Irelocd \
  *       tests/fuzz/fuzz_sim_restore.c relocd/backend.c \
  *       relocd/backend_sim.c relocd/sim_dir.c relocd/sim_guest.c \
  *       relocd/sim_stream.c relocd/policy.c relocd/sxp.c relocd/util.c \
@@ -18,7 +18,6 @@
  * The guest process and its state directory (/dev/shm/relocd-fuzz.*)
  * are removed at exit.
  */
-#define _GNU_SOURCE
 #include <sys/mman.h>
 
 #include <stdint.h>

@@ -7,7 +7,6 @@
  * no guest process and no guest file behind.  Timings on this machine
  * are noisy: tests check behaviour, and only upper bounds of speed.
  */
-#define _GNU_SOURCE
 #include <sys/mman.h>
 #include <sys/stat.h>
 

@@ -522,6 +522,9 @@ parent_job_cancel(struct parent *p, const char *id, char *err, size_t len)
 		return -1;
 	}
 	log_info("migration %s: cancelled by relocctl", id);
+	/* The worker may first see its pipe close: keep the real reason. */
+	strlcpy(j->result, "cancelled by relocctl; the guest runs on here",
+	    sizeof(j->result));
 	parent_job_cmd(p, j, PHASE_ABORTED, PE_ABORTED, "cancelled", -1);
 	parent_job_to_net(p, j, PHASE_ABORTED, PE_ABORTED, "cancelled", -1);
 	return 0;

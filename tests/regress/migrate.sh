@@ -53,14 +53,18 @@ saverestore() {
 	    [ "$(guest_state b g1)" = running ]
 }
 check "save to a file and restore" saverestore
-check "save refuses to overwrite a file" bash -c \
-    "! $RELOCCTL -f $WORK/b/xend-config.sxp save g1 $WORK/g1.save 2>&1 | grep -q exists || true;
-     $RELOCCTL -f $WORK/b/xend-config.sxp save g1 $WORK/g1.save 2>&1 | grep -q 'remove it or choose another name'"
+overwrite() {
+	! ctl b save g1 "$WORK/g1.save" 2>"$WORK/err" &&
+	    grep -q 'remove it or choose another name' "$WORK/err" &&
+	    [ "$(guest_state b g1)" = running ]
+}
+check "save refuses to overwrite a file; the guest runs on" overwrite
 
 clash() {
 	ctl a sim-create --memory 64M g1 >/dev/null || return 1
 	! ctl a migrate -l g1 "$B" 2>"$WORK/err" &&
-	    grep -q 'a guest with that name or uuid exists' "$WORK/err" &&
+	    { grep -q "a guest with that name or uuid exists" "$WORK/err" ||
+	    { cat "$WORK/err"; false; }; } &&
 	    [ "$(running_on g1 a b)" = "a b" ]
 }
 check "a name clash is refused at reserve; both copies untouched" clash
@@ -99,7 +103,7 @@ cancel() {
 	id=$(ctl a status | awk '$2 == "streaming" { print $1 }' | head -n 1)
 	[ -n "$id" ] && ctl a cancel "$id" || { ctl a status; return 1; }
 	wait $! && return 1
-	cat "$WORK/out"; grep -q cancelled "$WORK/out" && [ "$(running_on slow1 a b)" = a ] &&
+	grep -q cancelled "$WORK/out" && [ "$(running_on slow1 a b)" = a ] &&
 	    wait_log b 'destroyed the half-built slow1'
 }
 check "cancel during pre-copy resumes the source, destination cleans up" cancel
@@ -113,9 +117,28 @@ kill_dest() {
 }
 check "killing the destination's relocd mid-stream: the source runs on" kill_dest
 # The dead b's half-built guest is the hypervisor's: clean it, restart b.
-pkill -KILL -f '^sim:slow1' 2>/dev/null
+pkill -KILL '^sim:slow1$' 2>/dev/null
 rm -f "$WORK/b/relocd.sock"
 start_relocd b
+
+# Source relocd killed right after it sent "go": the destination owns the
+# guest and runs it; the source's copy stays suspended, never running.
+PC=$(free_port)
+make_host_cert c
+write_conf c "$PC"
+RELOCD_FAULT=source-net-after-go=4000 start_relocd c
+kill_after_go() {
+	ctl c sim-create --memory 64M --dirty-rate 5M g2 >/dev/null || return 1
+	ctl c migrate -l g2 "$B" >/dev/null 2>&1 &
+	wait_log c 'fault point source-net-after-go' 20 || return 1
+	kill_relocd c
+	rm -f "$WORK/c/relocd.sock"
+	start_relocd c
+	wait_log b 'g2 is running here' 10 &&
+	    [ "$(running_on g2 b c)" = b ] &&
+	    [ "$(guest_state c g2)" = suspended ]
+}
+check "killing the source's relocd after go: the guest runs on b only" kill_after_go
 check "no stray relocd processes" no_stray_children
 
 exit $CASES_FAILED

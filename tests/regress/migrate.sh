@@ -99,8 +99,7 @@ cancel() {
 	local id
 	ctl a sim-create --memory 256M --dirty-rate 10M slow1 >/dev/null || return 1
 	ctl a migrate -l --bandwidth 40 slow1 "$B" >"$WORK/out" 2>&1 &
-	sleep 1.5
-	id=$(ctl a status | awk '$2 == "streaming" { print $1 }' | head -n 1)
+	id=$(wait_job a streaming)
 	[ -n "$id" ] && ctl a cancel "$id" || { ctl a status; return 1; }
 	wait $! && return 1
 	grep -q cancelled "$WORK/out" && [ "$(running_on slow1 a b)" = a ] &&
@@ -110,7 +109,8 @@ check "cancel during pre-copy resumes the source, destination cleans up" cancel
 
 kill_dest() {
 	ctl a migrate -l --bandwidth 40 slow1 "$B" >"$WORK/out" 2>&1 &
-	sleep 1.5
+	[ -n "$(wait_job a streaming)" ] || return 1
+	sleep 0.5
 	kill_relocd b
 	wait $! && return 1
 	[ "$(running_on slow1 a)" = a ] && cat "$WORK/out"

@@ -156,6 +156,10 @@ struct backend_ops {
 	/* Destination: check name/uuid/memory, make an empty paused guest. */
 	int	(*reserve)(void *, const struct guest_desc *,
 		    struct guest_info *, struct backend_error *);
+	/*
+	 * The fd is plain and blocking, as libxenguest wants it.  Callers
+	 * ignore SIGPIPE, so that a reader that goes away is BE_IO.
+	 */
 	int	(*save)(void *, const char *, int, unsigned int,
 		    const struct backend_save_callbacks *,
 		    struct backend_save_result *, struct backend_error *);

@@ -49,7 +49,11 @@ sim_list(void *h, struct guest_info **guests_r, size_t *n_r,
 	if (sim_census_take(h, c, &lockfd, err) == -1)
 		goto out;
 	*n_r = c->count < SIM_GUESTS_MAX ? c->count : SIM_GUESTS_MAX;
-	*guests_r = c->infos;
+	/* Give back what the guests present do not need. */
+	*guests_r = reallocarray(c->infos, *n_r > 0 ? *n_r : 1,
+	    sizeof(**guests_r));
+	if (*guests_r == NULL)
+		*guests_r = c->infos;
 	c->infos = NULL;
 	rc = 0;
 out:
@@ -214,8 +218,7 @@ sim_make_guest(const struct sim *s, const struct guest_desc *desc,
 	void	*m;
 	int	 memfd = -1, ctlfd = -1, rc = -1;
 
-	ctl_len = sizeof(struct sim_ctl) +
-	    (desc->info.memory_bytes / SIM_PAGE_SIZE + 63) / 64 * 8;
+	ctl_len = SIM_CTL_LEN(desc->info.memory_bytes / SIM_PAGE_SIZE);
 	if (sim_path(s, uuid, ".mem", mpath, sizeof(mpath)) == -1 ||
 	    sim_path(s, uuid, ".ctl", cpath, sizeof(cpath)) == -1 ||
 	    (memfd = open(mpath, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,

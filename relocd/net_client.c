@@ -23,6 +23,7 @@
 
 #include "acl.h"
 #include "conf.h"
+#include "fault.h"
 #include "log.h"
 #include "msg.h"
 #include "net.h"
@@ -314,6 +315,7 @@ client_commit(struct client *c)
 	/* A failure from here on leaves the parent in doubt: it will ask. */
 	if (net_send_msg(c->s.conn, m, tls_now_ms() + 10000) == -1)
 		net_exit(&c->s, 2);
+	fault_point("source-net-after-go");
 	client_expect(c, PT_ACTIVATED, tls_now_ms() + CLIENT_ACTIVATED_MS);
 	client_tell_ok(c, PHASE_ACTIVATED, m);
 }

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "fault.h"
 #include "log.h"
 #include "msg.h"
 #include "net.h"
@@ -185,6 +186,7 @@ net_on_data(struct net_session *s, size_t len, uint64_t deadline)
 		off += (size_t)r;
 	}
 	s->received += len;
+	fault_point("destination-net-data");
 }
 
 /* The stream is complete: the worker checks the image, we report. */
@@ -212,6 +214,7 @@ net_on_go(struct net_session *s, uint64_t deadline)
 	struct msg_step	st;
 
 	net_tell_parent(s, MSG_NET_STEP, PHASE_GO, PE_NONE, "", NULL);
+	fault_point("destination-net-after-go");
 	net_expect_step(s, PHASE_ACTIVATED, NET_ACTIVATE_WAIT_MS, &st, NULL);
 	memset(&s->msg, 0, offsetof(struct proto_msg, config));
 	s->msg.type = PT_ACTIVATED;

@@ -433,7 +433,8 @@ static void
 job_local_worker_step(struct parent *p, struct job *j,
     const struct msg_step *st)
 {
-	j->guest = st->guest;
+	if (st->guest.name[0] != '\0')
+		j->guest = st->guest;
 	j->stats = st->stats;
 	parent_job_end(p, j, st->code == PE_NONE, st->code,
 	    st->code == PE_NONE ? "done" : st->text);
@@ -521,6 +522,9 @@ parent_job_cancel(struct parent *p, const char *id, char *err, size_t len)
 		return -1;
 	}
 	log_info("migration %s: cancelled by relocctl", id);
+	/* The worker may first see its pipe close: keep the real reason. */
+	strlcpy(j->result, "cancelled by relocctl; the guest runs on here",
+	    sizeof(j->result));
 	parent_job_cmd(p, j, PHASE_ABORTED, PE_ABORTED, "cancelled", -1);
 	parent_job_to_net(p, j, PHASE_ABORTED, PE_ABORTED, "cancelled", -1);
 	return 0;

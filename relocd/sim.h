@@ -10,7 +10,7 @@
  *   <dir>/lock		flock()ed around every metadata change
  *   <dir>/<uuid>.mem	a guest's RAM, mmap'd MAP_SHARED
  *   <dir>/<uuid>.ctl	a guest's control area: struct sim_ctl, then the
- *			log-dirty bitmap (one bit per page)
+ *			log-dirty and written bitmaps (one bit per page)
  *
  * A guest is alive while its process holds an OFD lock on byte 0 of its
  * .ctl file; a .ctl without that lock is stale (the process died) and is
@@ -35,9 +35,12 @@
 #define SIM_PAGE_SIZE		(1ULL << SIM_PAGE_SHIFT)
 #define SIM_MIB			(1024ULL * 1024)
 
-/* Guest RAM: at least 1 MiB, at most 1 TiB, a whole number of pages. */
+/*
+ * Guest RAM: at least 1 MiB, at most 64 GiB, a whole number of pages.
+ * Save and restore each hold 32 bytes of hash per page (8 MiB per GiB).
+ */
 #define SIM_MEMORY_MIN		SIM_MIB
-#define SIM_MEMORY_MAX		(1024 * 1024 * SIM_MIB)
+#define SIM_MEMORY_MAX		(64 * 1024 * SIM_MIB)
 /* The simulated host: 64 GiB unless <dir>/host-memory says otherwise. */
 #define SIM_HOST_MEMORY_DEFAULT	(64 * 1024 * SIM_MIB)
 #define SIM_HOST_MEMORY_MAX	(1ULL << 50)
@@ -96,7 +99,8 @@ struct sim_vcpu {
 #define SIM_CTL_VERSION		1
 
 /*
- * The control area, shared by the guest process and the toolstack.  The
+ * The control area, shared by the guest process and the toolstack, and
+ * followed in its file by the log-dirty bitmap (sim_bitmap()).  The
  * identity block is written once by the creator before the guest can be
  * found; the fields after it are only touched with __atomic builtins.
  * vcpu belongs to the workload while it runs and to the toolstack while
@@ -105,7 +109,7 @@ struct sim_vcpu {
 struct sim_ctl {
 	uint64_t	 magic;
 	uint32_t	 version;
-	uint32_t	 header_size;	/* offsetof(struct sim_ctl, bitmap) */
+	uint32_t	 header_size;	/* sizeof(struct sim_ctl) */
 	char		 name[GUEST_NAME_MAX + 1];
 	char		 uuid[GUEST_UUID_LEN + 1];
 	uint32_t	 domid;
@@ -126,9 +130,30 @@ struct sim_ctl {
 	uint64_t	 heartbeat;	/* ticks while running */
 	uint64_t	 progress;	/* pages written, published per tick */
 	struct sim_vcpu	 vcpu;
+} __attribute__((aligned(64)));
 
-	uint64_t	 bitmap[] __attribute__((aligned(64)));
-};
+/*
+ * Two bitmaps follow the control area in its file, bitmap_words each:
+ * the log-dirty bitmap, which the saver enables, reads and clears like
+ * Xen's; and the written bitmap, which the workload sets on every write,
+ * always.  The saver keeps a page's hash for the digest only while its
+ * written bit stays clear, so the digest checks log-dirty
+ * independently: a write that log-dirty lost is still a set bit here.
+ */
+static inline uint64_t *
+sim_bitmap(struct sim_ctl *ctl)
+{
+	return (uint64_t *)(void *)(ctl + 1);
+}
+
+static inline uint64_t *
+sim_wbitmap(struct sim_ctl *ctl)
+{
+	return sim_bitmap(ctl) + ctl->bitmap_words;
+}
+
+#define SIM_CTL_LEN(pages)	(sizeof(struct sim_ctl) + \
+				    2 * (((pages) + 63) / 64) * 8)
 
 /* A backend handle: one state directory. */
 struct sim {

@@ -374,44 +374,43 @@ int
 sim_guest_map(const struct sim *s, const char *uuid, struct sim_guest *g,
     struct backend_error *err)
 {
-	struct sim_ctl	hdr;
-	struct stat	st;
-	char		path[sizeof(s->dir) + 64];
-	void		*m;
+	struct sim_ctl	 hdr;
+	struct stat	 st;
+	char		 path[sizeof(s->dir) + 64];
+	void		*m = MAP_FAILED;
+	int		 rc = -1;
 
 	memset(g, 0, sizeof(*g));
 	g->ctl_fd = g->mem_fd = -1;
+	errno = 0;
 	if (sim_path(s, uuid, ".ctl", path, sizeof(path)) == -1 ||
 	    (g->ctl_fd = open(path, O_RDWR | O_CLOEXEC)) == -1 ||
 	    fstat(g->ctl_fd, &st) == -1 || sim_header_read(g->ctl_fd,
-	    &hdr) == -1 || (uint64_t)st.st_size < sizeof(hdr) +
-	    hdr.bitmap_words * 8)
-		goto fail;
-	g->ctl_len = (size_t)st.st_size;
-	m = mmap(NULL, g->ctl_len, PROT_READ | PROT_WRITE, MAP_SHARED,
-	    g->ctl_fd, 0);
-	if (m == MAP_FAILED)
-		goto fail;
+	    &hdr) == -1 || (uint64_t)st.st_size < SIM_CTL_LEN(hdr.pages) ||
+	    (m = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE,
+	    MAP_SHARED, g->ctl_fd, 0)) == MAP_FAILED)
+		goto out;
 	g->ctl = m;
+	g->ctl_len = (size_t)st.st_size;
+	m = MAP_FAILED;
 	if (sim_path(s, uuid, ".mem", path, sizeof(path)) == -1 ||
 	    (g->mem_fd = open(path, O_RDWR | O_CLOEXEC)) == -1 ||
 	    fstat(g->mem_fd, &st) == -1 ||
-	    (uint64_t)st.st_size != hdr.memory_bytes)
-		goto fail;
-	g->mem_len = hdr.memory_bytes;
-	m = mmap(NULL, g->mem_len, PROT_READ | PROT_WRITE, MAP_SHARED,
-	    g->mem_fd, 0);
-	if (m == MAP_FAILED) {
-		g->mem_len = 0;
-		goto fail;
-	}
+	    (uint64_t)st.st_size != hdr.memory_bytes ||
+	    (m = mmap(NULL, hdr.memory_bytes, PROT_READ | PROT_WRITE,
+	    MAP_SHARED, g->mem_fd, 0)) == MAP_FAILED)
+		goto out;
 	g->mem = m;
-	return 0;
-fail:
-	backend_fail(err, BE_INTERNAL, "guest %s: cannot map its state: %s",
-	    uuid, errno ? strerror(errno) : "bad control file");
-	sim_guest_unmap(g);
-	return -1;
+	g->mem_len = hdr.memory_bytes;
+	rc = 0;
+out:
+	if (rc == -1) {
+		backend_fail(err, BE_INTERNAL, "guest %s: cannot map its "
+		    "state: %s", uuid, errno ? strerror(errno) :
+		    "bad control file");
+		sim_guest_unmap(g);
+	}
+	return rc;
 }
 
 /* Finds and maps a guest; for the operations on one guest. */

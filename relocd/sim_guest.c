@@ -325,8 +325,8 @@ sim_config_format(const struct sim_params *p, char *buf, size_t len)
 }
 
 /*
- * Dirties one page.  The content is written before the page's bit is
- * set, and the fence pairs with the saver's seq_cst store enabling
+ * Dirties one page.  The content is written before the page's bits are
+ * set (written always, log-dirty if on), and the fence pairs with the saver's seq_cst store enabling
  * log-dirty: either we see log-dirty on and set the bit, or the saver's
  * round 0 copies the page after our write.  Either way the write reaches
  * the destination.
@@ -352,9 +352,11 @@ sim_workload_dirty(struct sim_proc *p, struct sim_vcpu *v)
 	v->pages_written++;
 	sim_page_write(p->mem + pfn * SIM_PAGE_SIZE, pfn, v->pages_written,
 	    sim_prng_next(v->prng));
+	__atomic_fetch_or(&sim_wbitmap(ctl)[pfn / 64], 1ULL << (pfn % 64),
+	    __ATOMIC_RELEASE);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	if (__atomic_load_n(&ctl->logdirty, __ATOMIC_RELAXED))
-		__atomic_fetch_or(&ctl->bitmap[pfn / 64], 1ULL << (pfn % 64),
+		__atomic_fetch_or(&sim_bitmap(ctl)[pfn / 64], 1ULL << (pfn % 64),
 		    __ATOMIC_RELEASE);
 }
 
@@ -491,6 +493,8 @@ sim_proc_map(struct sim_proc *p, int ctl_fd, int mem_fd)
 	if (m == MAP_FAILED)
 		return -1;
 	p->ctl = m;
+	if ((uint64_t)st.st_size < SIM_CTL_LEN(p->ctl->pages))
+		return -1;
 	if (fstat(mem_fd, &st) == -1 ||
 	    (uint64_t)st.st_size != p->ctl->memory_bytes ||
 	    p->ctl->pages != p->ctl->memory_bytes / SIM_PAGE_SIZE ||
@@ -529,6 +533,8 @@ sim_proc_main(int ctl_fd, int mem_fd, int fill)
 	if (snprintf(comm, sizeof(comm), "sim:%s", p.ctl->name) < 0)
 		_exit(1);
 	prctl(PR_SET_NAME, comm, 0, 0, 0);
+	/* It holds a copy of its creator's memory: no core dumps of that. */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	if (fill)
 		sim_memory_fill(p.mem, p.ctl->pages, p.ctl->uuid);
 	__atomic_store_n(&p.ctl->booted, 1, __ATOMIC_SEQ_CST);

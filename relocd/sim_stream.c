@@ -22,19 +22,30 @@
  *		  length is exactly 8 + count x (8 + page size)
  *	VCPU   2: prng u64 x 4 | pages written u64 | next sequential
  *		  page u64 | heartbeat u64; length 56
- *	DIGEST 3: SHA-256 of all memory at suspend (32) | suspend time,
- *		  ms since the epoch u64; length 40
+ *	DIGEST 3: SHA-256 of memory at suspend, as a hash list (32) |
+ *		  suspend time, ms since the epoch u64; length 40
  *	END    4: length 0
  *   in the order header, PAGES..., VCPU, DIGEST, END.
  *
  * A page may come many times (once per round it was dirty in); the
  * last copy wins.  A stream may carry at most SIM_STREAM_PASSES_MAX
- * times the guest's pages.  The digest makes a sim migration prove that
- * nothing was lost: the destination hashes what it rebuilt and compares.
- * Hashing 1 GiB takes about a second, so the source hashes after sending
- * VCPU and the destination as soon as VCPU arrives, in parallel.
+ * times the guest's pages.
+ *
+ * The digest makes a sim migration prove that nothing was lost.  It is
+ * the SHA-256 of the list of every page's SHA-256, in page order.
+ * Hashing 1 GiB at suspend would take a second or more on each side,
+ * all of it downtime, so each side hashes a page when it handles it: the
+ * source as it sends it, the destination as it writes it.  At suspend
+ * only the list is hashed.  The source's list stays honest without
+ * trusting log-dirty: a page's written bit (sim.h) is cleared before the
+ * copy that is hashed, and after the final round every page whose bit
+ * is set again, because log-dirty missed it, is hashed afresh from
+ * memory.  Then the lists differ, and so do the digests.  A page the
+ * stream never carried keeps an all-zero hash on the destination: also
+ * a mismatch.
  */
 #include <sys/uio.h>
+#include <sys/mman.h>
 
 #include <errno.h>
 #include <stdlib.h>
@@ -58,8 +69,6 @@
 #define SIM_VCPU_LEN		56
 #define SIM_DIGEST_LEN		32
 #define SIM_DIGEST_REC_LEN	40
-/* Hash in slices, so a huge guest does not make one huge call. */
-#define SIM_DIGEST_SLICE	(4 * SIM_MIB)
 /* The longest pause a pacing callback may ask for at once. */
 #define SIM_PACE_MAX_US		(60ULL * 1000000)
 
@@ -70,9 +79,18 @@ enum sim_record {
 	SIM_REC_END = 4
 };
 
+/* The digest's hash list: SIM_DIGEST_LEN bytes per page. */
+struct sim_hashes {
+	EVP_MD		*md;
+	EVP_MD_CTX	*ctx;
+	uint8_t		*leaf;
+	uint64_t	 pages;
+};
+
 struct sim_writer {
 	int		 fd;
 	uint64_t	 bytes;
+	struct sim_hashes hs;
 	const struct backend_save_callbacks *cb;
 	uint8_t		*data;		/* SIM_BATCH_PAGES_MAX pages */
 	unsigned int	 n;		/* pages in the batch */
@@ -85,6 +103,7 @@ struct sim_reader {
 	struct sim_guest *g;
 	int		 fd;
 	uint64_t	 bytes;
+	struct sim_hashes hs;
 	uint64_t	 pages_in;
 	struct sim_vcpu	 vcpu;
 	uint8_t		 digest[SIM_DIGEST_LEN];
@@ -125,26 +144,63 @@ sim_get64(const uint8_t *p)
 }
 
 static int
-sim_digest(const uint8_t *mem, uint64_t len, uint8_t *out, uint64_t *ms_r,
+sim_hashes_init(struct sim_hashes *hs, uint64_t pages,
     struct backend_error *err)
 {
-	EVP_MD_CTX	*ctx;
-	uint64_t	 off, n, t0 = sim_now_us();
-	int		 ok;
+	void	*m;
 
-	if ((ctx = EVP_MD_CTX_new()) == NULL)
+	memset(hs, 0, sizeof(*hs));
+	/*
+	 * Straight from the kernel: malloc's heap made freeing these
+	 * megabytes take a tenth of a second, on the downtime path.
+	 */
+	m = mmap(NULL, (size_t)(pages * SIM_DIGEST_LEN), PROT_READ |
+	    PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED)
 		return backend_fail(err, BE_INTERNAL, "out of memory");
-	ok = EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
-	for (off = 0; ok && off < len; off += n) {
-		n = len - off < SIM_DIGEST_SLICE ? len - off : SIM_DIGEST_SLICE;
-		ok = EVP_DigestUpdate(ctx, mem + off, (size_t)n);
-	}
-	ok = ok && EVP_DigestFinal_ex(ctx, out, NULL);
-	EVP_MD_CTX_free(ctx);
-	if (!ok)
-		return backend_fail(err, BE_INTERNAL, "SHA-256 failed");
-	*ms_r = (sim_now_us() - t0) / 1000;
+	hs->leaf = m;
+	hs->pages = pages;
+	if ((hs->md = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL ||
+	    (hs->ctx = EVP_MD_CTX_new()) == NULL)
+		return backend_fail(err, BE_INTERNAL, "out of memory");
 	return 0;
+}
+
+static void
+sim_hashes_free(struct sim_hashes *hs)
+{
+	EVP_MD_CTX_free(hs->ctx);
+	EVP_MD_free(hs->md);
+	if (hs->leaf != NULL)
+		munmap(hs->leaf, (size_t)(hs->pages * SIM_DIGEST_LEN));
+	memset(hs, 0, sizeof(*hs));
+}
+
+static int
+sim_hash(struct sim_hashes *hs, const uint8_t *data, size_t len,
+    uint8_t *out, struct backend_error *err)
+{
+	if (!EVP_DigestInit_ex2(hs->ctx, hs->md, NULL) ||
+	    !EVP_DigestUpdate(hs->ctx, data, len) ||
+	    !EVP_DigestFinal_ex(hs->ctx, out, NULL))
+		return backend_fail(err, BE_INTERNAL, "SHA-256 failed");
+	return 0;
+}
+
+static int
+sim_hash_page(struct sim_hashes *hs, uint64_t pfn, const uint8_t *page,
+    struct backend_error *err)
+{
+	return sim_hash(hs, page, SIM_PAGE_SIZE, hs->leaf +
+	    pfn * SIM_DIGEST_LEN, err);
+}
+
+/* The digest: the hash of the hash list. */
+static int
+sim_hashes_top(struct sim_hashes *hs, uint8_t *out, struct backend_error *err)
+{
+	return sim_hash(hs, hs->leaf, (size_t)(hs->pages * SIM_DIGEST_LEN),
+	    out, err);
 }
 
 static void
@@ -231,11 +287,28 @@ sim_flush(struct sim_writer *w, struct backend_error *err)
 	return sim_emit(w, iov, 2, err);
 }
 
+/* Copies one page into the batch, hashes the copy, flushes when full. */
+static int
+sim_send_page(struct sim_guest *g, struct sim_writer *w, uint64_t pfn,
+    struct backend_error *err)
+{
+	uint8_t	*copy = w->data + w->n * SIM_PAGE_SIZE;
+
+	sim_put64(w->head + SIM_RECORD_HEAD_LEN + SIM_PAGES_HEAD_LEN +
+	    w->n * 8, pfn);
+	memcpy(copy, g->mem + pfn * SIM_PAGE_SIZE, SIM_PAGE_SIZE);
+	if (sim_hash_page(&w->hs, pfn, copy, err) == -1)
+		return -1;
+	if (++w->n == SIM_BATCH_PAGES_MAX)
+		return sim_flush(w, err);
+	return 0;
+}
+
 /*
- * Sends every page whose bit is set.  Each bitmap word is cleared with
- * one atomic exchange before its pages are copied: a write after the
- * exchange sets its bit again and goes in the next round, so nothing
- * can slip between two rounds.
+ * Sends every page whose log-dirty bit is set.  Each bitmap word is
+ * cleared with one atomic exchange, and the same pages' written bits
+ * too, before the pages are copied: a write after that sets the bits
+ * again, and goes in the next round, so nothing slips between rounds.
  */
 static int
 sim_send_dirty(struct sim_guest *g, struct sim_writer *w, uint64_t *sent_r,
@@ -245,50 +318,81 @@ sim_send_dirty(struct sim_guest *g, struct sim_writer *w, uint64_t *sent_r,
 	uint64_t	 i, bits, pfn, sent = 0;
 
 	for (i = 0; i < ctl->bitmap_words; i++) {
-		if (__atomic_load_n(&ctl->bitmap[i], __ATOMIC_RELAXED) == 0)
+		if (__atomic_load_n(&sim_bitmap(ctl)[i], __ATOMIC_RELAXED) == 0)
 			continue;
-		bits = __atomic_exchange_n(&ctl->bitmap[i], 0,
+		bits = __atomic_exchange_n(&sim_bitmap(ctl)[i], 0,
+		    __ATOMIC_ACQ_REL);
+		__atomic_fetch_and(&sim_wbitmap(ctl)[i], ~bits,
 		    __ATOMIC_ACQ_REL);
 		for (; bits != 0; bits &= bits - 1) {
 			pfn = i * 64 + (uint64_t)__builtin_ctzll(bits);
 			if (pfn >= ctl->pages)
 				continue;
-			sim_put64(w->head + SIM_RECORD_HEAD_LEN +
-			    SIM_PAGES_HEAD_LEN + w->n * 8, pfn);
-			memcpy(w->data + w->n * SIM_PAGE_SIZE,
-			    g->mem + pfn * SIM_PAGE_SIZE, SIM_PAGE_SIZE);
-			sent++;
-			if (++w->n == SIM_BATCH_PAGES_MAX &&
-			    sim_flush(w, err) == -1)
+			if (sim_send_page(g, w, pfn, err) == -1)
 				return -1;
+			sent++;
 		}
 	}
 	*sent_r = sent;
 	return sim_flush(w, err);
 }
 
-/* As libxenguest's bitmap_set() before round 0: every page is dirty. */
+/*
+ * After the final round, with the guest suspended: every page written
+ * since its hash was taken gets a fresh one from memory.  With log-dirty
+ * working there are none; any found were lost on the way.
+ */
+static int
+sim_rehash_written(struct sim_guest *g, struct sim_hashes *hs,
+    struct backend_error *err)
+{
+	struct sim_ctl	*ctl = g->ctl;
+	uint64_t	 i, bits, pfn, n = 0;
+
+	for (i = 0; i < ctl->bitmap_words; i++) {
+		bits = __atomic_exchange_n(&sim_wbitmap(ctl)[i], 0,
+		    __ATOMIC_ACQ_REL);
+		for (; bits != 0; bits &= bits - 1) {
+			pfn = i * 64 + (uint64_t)__builtin_ctzll(bits);
+			if (pfn >= ctl->pages)
+				continue;
+			if (sim_hash_page(hs, pfn, g->mem + pfn * SIM_PAGE_SIZE,
+			    err) == -1)
+				return -1;
+			n++;
+		}
+	}
+	if (n > 0)
+		log_warnx("sim: %s: %llu written pages were never sent; the "
+		    "digest will not match", ctl->name, (unsigned long long)n);
+	return 0;
+}
+
+/*
+ * As libxenguest's bitmap_set() before round 0: every page is dirty, and
+ * (the written bitmap) every page's hash is yet to be taken.
+ */
 static void
-sim_bitmap_fill(struct sim_ctl *ctl)
+sim_bitmap_fill(struct sim_ctl *ctl, uint64_t *bitmap)
 {
 	uint64_t	i, tail = ctl->pages % 64;
 
 	for (i = 0; i < ctl->bitmap_words; i++)
-		__atomic_store_n(&ctl->bitmap[i], ~0ULL, __ATOMIC_RELAXED);
+		__atomic_store_n(&bitmap[i], ~0ULL, __ATOMIC_RELAXED);
 	if (tail != 0)
-		__atomic_store_n(&ctl->bitmap[ctl->bitmap_words - 1],
+		__atomic_store_n(&bitmap[ctl->bitmap_words - 1],
 		    (1ULL << tail) - 1, __ATOMIC_RELAXED);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 }
 
 static long
-sim_bitmap_count(const struct sim_ctl *ctl)
+sim_bitmap_count(struct sim_ctl *ctl)
 {
 	uint64_t	i, n = 0;
 
 	for (i = 0; i < ctl->bitmap_words; i++)
 		n += (uint64_t)__builtin_popcountll(
-		    __atomic_load_n(&ctl->bitmap[i], __ATOMIC_RELAXED));
+		    __atomic_load_n(&sim_bitmap(ctl)[i], __ATOMIC_RELAXED));
 	return (long)n;
 }
 
@@ -305,7 +409,7 @@ sim_save_live(struct sim_guest *g, struct sim_writer *w,
 	uint64_t			sent;
 	int				decision;
 
-	sim_bitmap_fill(g->ctl);
+	sim_bitmap_fill(g->ctl, sim_bitmap(g->ctl));
 	__atomic_store_n(&g->ctl->logdirty, 1, __ATOMIC_SEQ_CST);
 	memset(&st, 0, sizeof(st));
 	st.page_size = SIM_PAGE_SIZE;
@@ -353,6 +457,7 @@ sim_save_tail(struct sim_guest *g, struct sim_writer *w,
 {
 	const struct sim_vcpu	*v = &g->ctl->vcpu;
 	uint8_t			 vcpu[SIM_VCPU_LEN], dig[SIM_DIGEST_REC_LEN];
+	uint64_t		 t0;
 	int			 i;
 
 	for (i = 0; i < 4; i++)
@@ -362,8 +467,11 @@ sim_save_tail(struct sim_guest *g, struct sim_writer *w,
 	sim_put64(vcpu + 48, v->heartbeat);
 	if (sim_write_record(w, SIM_REC_VCPU, vcpu, sizeof(vcpu), err) == -1)
 		return -1;
-	if (sim_digest(g->mem, g->mem_len, dig, &res->digest_ms, err) == -1)
+	t0 = sim_now_us();
+	if (sim_rehash_written(g, &w->hs, err) == -1 ||
+	    sim_hashes_top(&w->hs, dig, err) == -1)
 		return -1;
+	res->digest_ms = (sim_now_us() - t0) / 1000;
 	sim_put64(dig + SIM_DIGEST_LEN, res->suspend_ms);
 	if (sim_write_record(w, SIM_REC_DIGEST, dig, sizeof(dig), err) == -1)
 		return -1;
@@ -389,8 +497,13 @@ sim_stream_save(struct sim_guest *g, int fd, unsigned int flags,
 	memset(&w, 0, sizeof(w));
 	w.fd = fd;
 	w.cb = cb;
-	if ((w.data = malloc(SIM_BATCH_PAGES_MAX * SIM_PAGE_SIZE)) == NULL)
-		return backend_fail(err, BE_INTERNAL, "out of memory");
+	if (sim_hashes_init(&w.hs, g->ctl->pages, err) == -1)
+		goto out;
+	if ((w.data = malloc(SIM_BATCH_PAGES_MAX * SIM_PAGE_SIZE)) == NULL) {
+		backend_fail(err, BE_INTERNAL, "out of memory");
+		goto out;
+	}
+	sim_bitmap_fill(g->ctl, sim_wbitmap(g->ctl));
 	memcpy(hdr, SIM_STREAM_MAGIC, 8);
 	sim_put32(hdr + 8, SIM_STREAM_VERSION);
 	sim_put32(hdr + 12, SIM_PAGE_SIZE);
@@ -406,7 +519,7 @@ sim_stream_save(struct sim_guest *g, int fd, unsigned int flags,
 	if (sim_save_suspend(g, cb, res, err) == -1)
 		goto out;
 	if (!live)
-		sim_bitmap_fill(g->ctl);
+		sim_bitmap_fill(g->ctl, sim_bitmap(g->ctl));
 	if (sim_send_dirty(g, &w, &res->final_pages, err) == -1)
 		goto out;
 	__atomic_store_n(&g->ctl->logdirty, 0, __ATOMIC_SEQ_CST);
@@ -416,6 +529,7 @@ sim_stream_save(struct sim_guest *g, int fd, unsigned int flags,
 out:
 	__atomic_store_n(&g->ctl->logdirty, 0, __ATOMIC_SEQ_CST);
 	res->bytes = w.bytes;
+	sim_hashes_free(&w.hs);
 	free(w.data);
 	return rc;
 }
@@ -504,22 +618,21 @@ sim_read_pages(struct sim_reader *r, uint32_t len, struct backend_error *err)
 	for (i = 0; i < count; i++) {
 		pfn = sim_get64(r->pfns + 8 * i);
 		if (sim_read(r, r->g->mem + pfn * SIM_PAGE_SIZE,
-		    SIM_PAGE_SIZE, err) == -1)
+		    SIM_PAGE_SIZE, err) == -1 || sim_hash_page(&r->hs, pfn,
+		    r->g->mem + pfn * SIM_PAGE_SIZE, err) == -1)
 			return -1;
 	}
 	r->pages_in += count;
 	return 0;
 }
 
-/*
- * The VCPU record ends the pages, so memory is complete: hash it now,
- * while the source hashes its own.
- */
+/* The VCPU record ends the pages, so the hash list is complete. */
 static int
 sim_read_vcpu(struct sim_reader *r, uint32_t len, struct backend_error *err)
 {
-	uint8_t	b[SIM_VCPU_LEN];
-	int	i;
+	uint8_t		b[SIM_VCPU_LEN];
+	uint64_t	t0;
+	int		i;
 
 	if (len != SIM_VCPU_LEN)
 		return backend_fail(err, BE_STREAM, "VCPU record length %u, "
@@ -534,8 +647,11 @@ sim_read_vcpu(struct sim_reader *r, uint32_t len, struct backend_error *err)
 	if ((r->vcpu.prng[0] | r->vcpu.prng[1] | r->vcpu.prng[2] |
 	    r->vcpu.prng[3]) == 0 || r->vcpu.seq_pos >= r->g->ctl->pages)
 		return backend_fail(err, BE_STREAM, "bad VCPU record");
-	return sim_digest(r->g->mem, r->g->mem_len, r->digest, &r->digest_ms,
-	    err);
+	t0 = sim_now_us();
+	if (sim_hashes_top(&r->hs, r->digest, err) == -1)
+		return -1;
+	r->digest_ms = (sim_now_us() - t0) / 1000;
+	return 0;
 }
 
 static int
@@ -611,7 +727,8 @@ sim_stream_restore(struct sim_guest *g, int fd,
 		return backend_fail(err, BE_INTERNAL, "out of memory");
 	r->g = g;
 	r->fd = fd;
-	if (sim_read_header(r, err) == -1 || sim_read_records(r, err) == -1)
+	if (sim_hashes_init(&r->hs, g->ctl->pages, err) == -1 ||
+	    sim_read_header(r, err) == -1 || sim_read_records(r, err) == -1)
 		goto out;
 	memcpy(&g->ctl->vcpu, &r->vcpu, sizeof(r->vcpu));
 	__atomic_store_n(&g->ctl->heartbeat, r->vcpu.heartbeat,
@@ -626,6 +743,7 @@ sim_stream_restore(struct sim_guest *g, int fd,
 	rc = 0;
 out:
 	res->bytes = r->bytes;
+	sim_hashes_free(&r->hs);
 	free(r);
 	return rc;
 }

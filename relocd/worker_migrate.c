@@ -24,6 +24,7 @@
 
 #include "backend.h"
 #include "conf.h"
+#include "fault.h"
 #include "log.h"
 #include "msg.h"
 #include "policy.h"
@@ -282,6 +283,7 @@ send_commit(struct worker *w, const struct guest_info *g,
 	log_info("migration %s: %s committed; the destination takes over",
 	    w->id, g->name);
 	worker_step(w, PHASE_COMMITTED, PE_NONE, "", g, &ss->stats);
+	fault_point("source-worker-after-commit");
 	if (worker_wait_cmd(&cmd, NULL) == -1 || cmd.phase == PHASE_IN_DOUBT) {
 		log_warnx("migration %s: in doubt: %s stays suspended here "
 		    "until the destination is asked (%s)", w->id, g->name,

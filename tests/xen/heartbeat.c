@@ -6,7 +6,8 @@
  *
  *	HB <name> <boot> <counter> <mono_ms> <boot_ms>
  *
- * name is hbname= from the kernel command line; boot is the first 8
+ * name is hbname= from the kernel command line, the period hbms= (20 by
+ * default); boot is the first 8
  * characters of the kernel's random boot_id, so a rebooted guest cannot
  * pass for the old one; counter goes up by one per line and lives only in
  * guest memory, so a destination that continues it proves the memory and
@@ -25,13 +26,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
-#define PERIOD_NS	(20 * 1000000LL)	/* 20 ms: the resolution */
+#define PERIOD_MS	20	/* default period: the downtime resolution */
+#define PERIOD_MS_MAX	10000
 #define NAME_MAX_LEN	32
 
 static long long
@@ -61,25 +64,46 @@ read_small(const char *path, char *buf, size_t len)
 	return 0;
 }
 
-/* hbname=WORD from the kernel command line, or "guest". */
-static void
-guest_name(char *name, size_t len)
+/* The value of KEY (e.g. "hbname=") on the kernel command line, or NULL. */
+static const char *
+cmdline_arg(const char *cmdline, const char *key, size_t *len_r)
 {
-	char cmdline[4096];
 	const char *p;
+
+	if ((p = strstr(cmdline, key)) == NULL)
+		return NULL;
+	p += strlen(key);
+	*len_r = strcspn(p, " \t\n");
+	return p;
+}
+
+/* hbname= (or "guest") and hbms= (or PERIOD_MS) from the command line. */
+static void
+guest_args(char *name, size_t len, long long *period_ns_r)
+{
+	char cmdline[4096], num[16];
+	const char *p;
+	long ms = PERIOD_MS;
 	size_t n;
 
 	snprintf(name, len, "guest");
+	*period_ns_r = PERIOD_MS * 1000000LL;
 	if (read_small("/proc/cmdline", cmdline, sizeof(cmdline)) == -1)
 		return;
-	if ((p = strstr(cmdline, "hbname=")) == NULL)
-		return;
-	p += strlen("hbname=");
-	n = strcspn(p, " \t\n");
-	if (n == 0 || n >= len)
-		return;
-	memcpy(name, p, n);
-	name[n] = '\0';
+	if ((p = cmdline_arg(cmdline, "hbname=", &n)) != NULL && n > 0 &&
+	    n < len) {
+		memcpy(name, p, n);
+		name[n] = '\0';
+	}
+	if ((p = cmdline_arg(cmdline, "hbms=", &n)) != NULL && n > 0 &&
+	    n < sizeof(num)) {
+		memcpy(num, p, n);
+		num[n] = '\0';
+		ms = strtol(num, NULL, 10);
+		if (ms < 1 || ms > PERIOD_MS_MAX)
+			ms = PERIOD_MS;
+	}
+	*period_ns_r = ms * 1000000LL;
 }
 
 /* The console: /dev/hvc0 when devtmpfs is up, else what the kernel gave. */
@@ -117,13 +141,13 @@ main(void)
 {
 	char name[NAME_MAX_LEN], boot[64], line[160];
 	struct timespec next;
-	long long mono, due;
+	long long mono, due, period;
 	unsigned long long counter = 0;
 	int fd, n;
 
 	mkdir("/proc", 0555);
 	mount("proc", "/proc", "proc", 0, NULL);
-	guest_name(name, sizeof(name));
+	guest_args(name, sizeof(name), &period);
 	if (read_small("/proc/sys/kernel/random/boot_id", boot,
 	    sizeof(boot)) == -1 || strlen(boot) < 8)
 		snprintf(boot, sizeof(boot), "00000000");
@@ -144,9 +168,9 @@ main(void)
 		 * step after resume), restart the schedule instead of
 		 * printing a burst that would hide the stall.
 		 */
-		due += PERIOD_NS;
-		if (due < now_ns(CLOCK_MONOTONIC) - PERIOD_NS)
-			due = now_ns(CLOCK_MONOTONIC) + PERIOD_NS;
+		due += period;
+		if (due < now_ns(CLOCK_MONOTONIC) - period)
+			due = now_ns(CLOCK_MONOTONIC) + period;
 		next.tv_sec = due / 1000000000LL;
 		next.tv_nsec = due % 1000000000LL;
 		while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next,

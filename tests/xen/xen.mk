@@ -12,7 +12,8 @@
 #
 # Knobs: XEN_CACHE (cache directory), XEN_EXTRA_BINS (host binaries for
 # dom0, relative to the repository root), XEN_TYPES (pvh,pv),
-# XEN_TRANSPORTS (default: all registered), XEN_BENCH_ROUNDS (3).
+# XEN_TRANSPORTS (default: all registered), XEN_BENCH_ROUNDS (3),
+# XEN_HB_MS (guest heartbeat period, 20 ms).
 # Minutes each, and about 2.5 GB of RAM: not part of `make check`.
 
 XEN_DIR		:= tests/xen
@@ -21,14 +22,18 @@ XEN_EXTRA_BINS	?= relocd/relocd xl-plugin/relocctl
 XEN_TYPES	?= pvh,pv
 XEN_TRANSPORTS	?=
 XEN_BENCH_ROUNDS ?= 3
+XEN_HB_MS	?= 20
 XEN_PYTHON	:= /usr/bin/python3
 
 # build-images prints the image directory, and nothing else, on stdout.
+# test_judge checks the verdict logic offline before any VM boots.
 XEN_RUN = $(XEN_DIR)/install-deps && \
+	$(XEN_PYTHON) $(XEN_DIR)/test_judge.py && \
 	img=$$(XEN_CACHE=$(XEN_CACHE) XEN_EXTRA_BINS="$(XEN_EXTRA_BINS)" \
 	    flock $(XEN_CACHE).lock $(XEN_DIR)/build-images) && \
 	XEN_CACHE=$(XEN_CACHE) $(XEN_PYTHON) $(XEN_DIR)/xentest.py \
-	    --img "$$img" --types $(XEN_TYPES) --transports "$(XEN_TRANSPORTS)"
+	    --img "$$img" --types $(XEN_TYPES) --transports "$(XEN_TRANSPORTS)" \
+	    --hb-ms $(XEN_HB_MS)
 
 .PHONY: check-xen bench-xen clean-xen
 

@@ -1,0 +1,79 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: ISC
+"""Offline test of the harness's verdict logic (xentest.judge), with fake
+VMs instead of QEMU: each case feeds heartbeat streams that a real
+migration, a reboot, a reset counter or a guest running on both hosts
+would produce, and checks the verdict and the measured downtime.  It takes
+a second and needs neither Xen nor QEMU, so check-xen runs it first.
+"""
+
+import os
+import sys
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import xentest                                   # noqa: E402
+from xenvm import Heartbeat                      # noqa: E402
+from scenarios import MigrationError             # noqa: E402
+
+xentest.SETTLE = 0.0
+
+
+class FakeVM:
+    def __init__(self, name, hbs):
+        self.name = name
+        self.hb = hbs
+
+    def alive(self):
+        return True
+
+    def heartbeats(self, guest, since=0.0):
+        return [h for h in self.hb if h.guest == guest and h.t >= since]
+
+
+def stream(vm, first, count, t0, boot="aaaaaaaa", period=0.02):
+    return [Heartbeat(t0 + i * period, vm, "g", boot, first + i, 0)
+            for i in range(count)]
+
+
+def case(name, src_hbs, dst_hbs, want_error=None, want_down=None):
+    src, dst = FakeVM("A", src_hbs), FakeVM("B", dst_hbs)
+    try:
+        res = xentest.judge(src, dst, "g", 100.0)
+    except MigrationError as e:
+        if want_error and want_error in str(e):
+            return True
+        print(f"FAIL {name}: unexpected error: {e}")
+        return False
+    if want_error:
+        print(f"FAIL {name}: accepted, wanted an error about {want_error!r}")
+        return False
+    if abs(res["downtime"] - want_down) > 1e-6:
+        print(f"FAIL {name}: downtime {res['downtime']}, want {want_down}")
+        return False
+    return True
+
+
+def main():
+    # Source: counters 0..299 at 100.0 .. 105.98 s.  Destination resumes
+    # with 300 at 107.0 s: 1.02 s of downtime.
+    src = stream("A", 0, 300, 100.0)
+    ok = [
+        case("good migration", src, stream("B", 300, 50, 107.0),
+             want_down=107.0 - 105.98),
+        case("guest rebooted", src, stream("B", 0, 50, 107.0, boot="bbbbbbbb"),
+             want_error="rebooted"),
+        case("counter reset", src, stream("B", 10, 50, 107.0),
+             want_error="both hosts"),
+        case("ran on both hosts", src + stream("A", 300, 10, 106.0),
+             stream("B", 305, 50, 107.0), want_error="both hosts"),
+        case("no source stream", [], stream("B", 300, 50, 107.0),
+             want_error="no heartbeat"),
+    ]
+    # Not "N passed, N failed": check-xen prints that line once, at the end.
+    print(f"test_judge: {sum(ok)} of {len(ok)} verdict cases right")
+    return 0 if all(ok) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -103,7 +103,8 @@ enum worker_op {
 	WORKER_OP_SAVE,		/* save to a file */
 	WORKER_OP_RESTORE,	/* restore from a file */
 	WORKER_OP_CREATE,	/* sim-create */
-	WORKER_OP_DESTROY	/* sim-destroy */
+	WORKER_OP_DESTROY,	/* sim-destroy */
+	WORKER_OP_CLEANUP	/* at start: what a crash left behind */
 };
 
 /* The pre-copy policy's settings for one migration. */

@@ -125,7 +125,7 @@ client_connect(const struct net_client_args *a, char *err, size_t errlen)
 static void
 client_read(struct client *c, uint64_t deadline)
 {
-	char	err[256];
+	char	err[600];
 	size_t	len;
 	int	kind, code;
 
@@ -143,9 +143,13 @@ client_read(struct client *c, uint64_t deadline)
 		client_tell(c, PHASE_ABORTED, PE_PROTOCOL, code == PE_ABORTED ?
 		    "the destination closed the connection" :
 		    "the destination sent a malformed message", 1);
-	if (c->s.msg.type == PT_ERROR || c->s.msg.type == PT_ABORT)
-		client_tell(c, PHASE_ABORTED, c->s.msg.code, c->s.msg.text[0] ?
-		    c->s.msg.text : proto_error_text(c->s.msg.code), 1);
+	if (c->s.msg.type == PT_ERROR || c->s.msg.type == PT_ABORT) {
+		/* Say where: "here" in the peer's text means the peer. */
+		snprintf(err, sizeof(err), "destination %s: %s", c->a->host,
+		    c->s.msg.text[0] ? c->s.msg.text :
+		    proto_error_text(c->s.msg.code));
+		client_tell(c, PHASE_ABORTED, c->s.msg.code, err, 1);
+	}
 }
 
 /* Sends m or gives up: after a failed send there is nothing to say. */

@@ -653,6 +653,25 @@ parent_warn_risks(const struct parent *p)
 		    "that can reach this port" : "with a certificate from the CA");
 }
 
+/* A worker that removes what a relocd that died mid-migration left. */
+static void
+parent_cleanup(struct parent *p)
+{
+	struct msg_worker_start	*st;
+	pid_t			 pid;
+	int			 wfd;
+
+	if ((st = calloc(1, sizeof(*st))) == NULL)
+		return;
+	st->op = WORKER_OP_CLEANUP;
+	st->backend = p->conf->backend;
+	strlcpy(st->state_dir, p->conf->sim_dir, sizeof(st->state_dir));
+	if (parent_spawn_worker(p, -1, -1, &wfd, &pid) == -1 ||
+	    msg_send(wfd, MSG_WORKER_START, st, sizeof(*st), -1) == -1)
+		log_warn("starting the cleanup worker");
+	free(st);
+}
+
 /* Everything that can fail at start fails here, before we serve. */
 int
 parent_start(struct parent *p)
@@ -683,6 +702,7 @@ parent_start(struct parent *p)
 	if (p->nlisteners == 0)
 		log_info("not accepting migrations (xend-relocation-server "
 		    "and xend-relocation-ssl-server are off)");
+	parent_cleanup(p);
 	log_info("relocd started: backend %s, control socket %s",
 	    conf_backend_name(p->conf->backend), p->conf->control_socket);
 	return 0;

@@ -73,6 +73,7 @@ struct job {
 	struct msg_stats stats;
 	struct msg_policy policy;
 	struct msg_reserve *desc;	/* source: what the worker described */
+	int		 aborting;	/* the worker was told to abort */
 	int		 queries;	/* in doubt: attempts so far */
 	uint64_t	 next_query_ms;
 	int		 ok;

@@ -165,13 +165,19 @@ job_send_step(int fd, uint32_t type, const struct job *j, int phase,
 		log_warn("%s %s: relaying %d", j->what, j->id, phase);
 }
 
-/* Tells the job's worker something (go on, go, abort, in doubt). */
+/*
+ * Tells the job's worker something (go on, go, abort, in doubt).  Abort
+ * goes once: a worker that exits with a second one unread would reset
+ * the socket pair and lose its own last report.
+ */
 void
 parent_job_cmd(struct parent *p, struct job *j, int phase, int code,
     const char *text, int pass_fd)
 {
 	struct child	*w = parent_child_find(p, j->worker_pid);
 
+	if (phase == PHASE_ABORTED && j->aborting++)
+		return;
 	if (w != NULL && w->fd != -1)
 		job_send_step(w->fd, MSG_WORKER_CMD, j, phase, code, text,
 		    pass_fd);
@@ -523,8 +529,7 @@ parent_job_cancel(struct parent *p, const char *id, char *err, size_t len)
 	}
 	log_info("migration %s: cancelled by relocctl", id);
 	/* The worker may first see its pipe close: keep the real reason. */
-	strlcpy(j->result, "cancelled by relocctl; the guest runs on here",
-	    sizeof(j->result));
+	strlcpy(j->result, "cancelled by relocctl", sizeof(j->result));
 	parent_job_cmd(p, j, PHASE_ABORTED, PE_ABORTED, "cancelled", -1);
 	parent_job_to_net(p, j, PHASE_ABORTED, PE_ABORTED, "cancelled", -1);
 	return 0;

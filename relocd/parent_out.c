@@ -191,8 +191,19 @@ parent_out_worker_step(struct parent *p, struct job *j,
 		break;
 	case PHASE_ABORTED:
 		parent_job_to_net(p, j, PHASE_ABORTED, st->code, st->text, -1);
+		/*
+		 * Our own reason (cancel, timeout, the destination's refusal)
+		 * says more than the broken pipe the worker may have seen;
+		 * the worker's text says whether the guest runs on here.
+		 */
+		if (j->result[0] != '\0' &&
+		    strstr(st->text, "still running here") != NULL)
+			snprintf(text, sizeof(text), "%s; %s is still running "
+			    "here", j->result, j->guest.name);
+		else
+			strlcpy(text, st->text, sizeof(text));
 		parent_job_end(p, j, 0, st->code ? st->code : PE_ABORTED,
-		    j->result[0] ? j->result : st->text);
+		    text);
 		break;
 	}
 }

@@ -103,6 +103,22 @@ worker_poll_cmd(struct msg_step *cmd)
 	return 1;
 }
 
+/*
+ * Reads whatever the parent sent that we no longer need, so that our
+ * exit does not reset the socket pair before the parent has read our
+ * last report.
+ */
+static void
+worker_drain(void)
+{
+	struct msg_step	cmd;
+	int		n;
+
+	/* Bounded: a closed socket polls readable forever. */
+	for (n = 0; n < 16 && worker_poll_cmd(&cmd); n++)
+		;
+}
+
 static int
 worker_list(struct worker *w)
 {
@@ -181,9 +197,13 @@ worker_main(void)
 	case WORKER_OP_DESTROY:
 		rc = worker_destroy(&w);
 		break;
+	case WORKER_OP_CLEANUP:
+		rc = worker_cleanup(&w);
+		break;
 	default:
 		fatalx("unknown operation %d", w.start.op);
 	}
 	w.ops->close(w.be);
+	worker_drain();
 	return rc == 0 ? 0 : 1;
 }

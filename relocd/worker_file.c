@@ -247,3 +247,39 @@ worker_destroy(struct worker *w)
 	log_info("destroyed %s", g.name);
 	return worker_step(w, PHASE_DESTROYED, PE_NONE, "", &g, NULL);
 }
+
+/*
+ * At start no migration is running, so an empty or half-restored guest
+ * was left by a relocd that died mid-migration: it can never complete,
+ * and the source resumed its copy.  A suspended guest is the other side
+ * of that: an outgoing migration stopped after its commit, so only the
+ * administrator, after looking at the destination, may resume it.
+ */
+int
+worker_cleanup(struct worker *w)
+{
+	struct backend_error	 err;
+	struct guest_info	*gs = NULL;
+	size_t			 n = 0, i;
+
+	if (w->ops->list(w->be, &gs, &n, &err) == -1)
+		return worker_fail(w, PHASE_DONE, &err);
+	for (i = 0; i < n; i++) {
+		if (gs[i].state == GUEST_STATE_RESERVED ||
+		    gs[i].state == GUEST_STATE_INCOMING) {
+			if (w->ops->destroy(w->be, gs[i].name, &err) == -1)
+				log_warnx("cleanup: %s: %s", gs[i].name,
+				    err.msg);
+			else
+				log_warnx("removed the half-built guest %s left "
+				    "by an interrupted incoming migration",
+				    gs[i].name);
+		} else if (gs[i].state == GUEST_STATE_SUSPENDED)
+			log_warnx("guest %s is suspended: an outgoing "
+			    "migration of it was interrupted after its commit; "
+			    "check whether it runs on the destination before "
+			    "resuming or destroying it here", gs[i].name);
+	}
+	free(gs);
+	return worker_step(w, PHASE_DONE, PE_NONE, "", NULL, NULL);
+}

@@ -184,6 +184,7 @@ send_resume(struct worker *w, const char *guest, int code, const char *why)
 {
 	struct backend_error	err;
 	struct guest_info	g;
+	char			text[PROTO_TEXT_MAX + 1];
 
 	if (w->ops->lookup(w->be, guest, &g, &err) == 0 &&
 	    g.state != GUEST_STATE_RUNNING &&
@@ -194,8 +195,10 @@ send_resume(struct worker *w, const char *guest, int code, const char *why)
 		    "the guest could not be resumed; see relocd's log", NULL,
 		    NULL);
 	}
-	log_info("migration %s: %s; %s runs on here", w->id, why, guest);
-	return worker_step(w, PHASE_ABORTED, code, why, NULL, NULL);
+	snprintf(text, sizeof(text), "%s; %s is still running here", why,
+	    guest);
+	log_info("migration %s: %s", w->id, text);
+	return worker_step(w, PHASE_ABORTED, code, text, NULL, NULL);
 }
 
 /* Checks the guest and tells the parent what the destination needs. */

@@ -53,12 +53,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
 
 #include "backend.h"
 #include "log.h"
 #include "policy.h"
 #include "sim.h"
+#include "tls.h"
 
 #define SIM_STREAM_MAGIC	"RLCDSIM\n"
 #define SIM_STREAM_VERSION	1
@@ -67,7 +67,7 @@
 #define SIM_RECORD_HEAD_LEN	8
 #define SIM_PAGES_HEAD_LEN	8
 #define SIM_VCPU_LEN		56
-#define SIM_DIGEST_LEN		32
+#define SIM_DIGEST_LEN		TLS_SHA256_LEN
 #define SIM_DIGEST_REC_LEN	40
 /* The longest pause a pacing callback may ask for at once. */
 #define SIM_PACE_MAX_US		(60ULL * 1000000)
@@ -81,8 +81,7 @@ enum sim_record {
 
 /* The digest's hash list: SIM_DIGEST_LEN bytes per page. */
 struct sim_hashes {
-	EVP_MD		*md;
-	EVP_MD_CTX	*ctx;
+	struct tls_sha256 *sha;
 	uint8_t		*leaf;
 	uint64_t	 pages;
 };
@@ -160,8 +159,7 @@ sim_hashes_init(struct sim_hashes *hs, uint64_t pages,
 		return backend_fail(err, BE_INTERNAL, "out of memory");
 	hs->leaf = m;
 	hs->pages = pages;
-	if ((hs->md = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL ||
-	    (hs->ctx = EVP_MD_CTX_new()) == NULL)
+	if ((hs->sha = tls_sha256_new()) == NULL)
 		return backend_fail(err, BE_INTERNAL, "out of memory");
 	return 0;
 }
@@ -169,8 +167,7 @@ sim_hashes_init(struct sim_hashes *hs, uint64_t pages,
 static void
 sim_hashes_free(struct sim_hashes *hs)
 {
-	EVP_MD_CTX_free(hs->ctx);
-	EVP_MD_free(hs->md);
+	tls_sha256_free(hs->sha);
 	if (hs->leaf != NULL)
 		munmap(hs->leaf, (size_t)(hs->pages * SIM_DIGEST_LEN));
 	memset(hs, 0, sizeof(*hs));
@@ -180,9 +177,7 @@ static int
 sim_hash(struct sim_hashes *hs, const uint8_t *data, size_t len,
     uint8_t *out, struct backend_error *err)
 {
-	if (!EVP_DigestInit_ex2(hs->ctx, hs->md, NULL) ||
-	    !EVP_DigestUpdate(hs->ctx, data, len) ||
-	    !EVP_DigestFinal_ex(hs->ctx, out, NULL))
+	if (tls_sha256(hs->sha, data, len, out) == -1)
 		return backend_fail(err, BE_INTERNAL, "SHA-256 failed");
 	return 0;
 }

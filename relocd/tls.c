@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: ISC
 /*
- * The TLS layer, and the only file in relocd that includes OpenSSL: one
+ * The TLS layer (this file: the context, the host identity, and SHA-256
+ * for the sim backend's digest; tls_conn.c: connections).  The two are
+ * the only files in relocd that include OpenSSL.  One
  * context per host identity, mutual authentication against the pool's CA
  * (TLS 1.2 at least, 1.3 preferred), and connections behind read and
  * write calls that never block past a deadline.
@@ -40,6 +42,7 @@
 #include <unistd.h>
 
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -47,26 +50,14 @@
 
 #include "bounds.h"
 #include "tls.h"
+#include "tls_impl.h"
 #include "util.h"
-
-struct tls_ctx {
-	SSL_CTX		*ssl;
-};
-
-struct tls_conn {
-	int		 fd;
-	SSL		*ssl;		/* NULL for plain TCP */
-	bool		 failed;	/* fatal TLS error: no close_notify */
-};
 
 /* TLS 1.2 suites: forward secrecy and AEAD only.  1.3's are all fine. */
 #define TLS12_CIPHERS	"ECDHE+AESGCM:ECDHE+CHACHA20"
 
-static void	errf(char *, size_t, const char *, ...)
-		    __attribute__((format(printf, 3, 4)));
-
-static void
-errf(char *err, size_t errlen, const char *fmt, ...)
+void
+tls_errf(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list	ap;
 
@@ -85,41 +76,6 @@ tls_now_ms(void)
 	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
 		return 0;
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-/*
- * Waits until fd is ready for events or the deadline passes.  "what"
- * names the operation for the error ("handshake deadline passed").
- */
-static int
-conn_wait(int fd, short events, uint64_t deadline, const char *what,
-    char *err, size_t errlen)
-{
-	struct pollfd	pfd;
-	uint64_t	now;
-	int		r, ms;
-
-	for (;;) {
-		now = tls_now_ms();
-		if (now >= deadline) {
-			errf(err, errlen, "%s deadline passed", what);
-			return -1;
-		}
-		ms = deadline - now > INT_MAX ? INT_MAX : (int)(deadline - now);
-		pfd.fd = fd;
-		pfd.events = events;
-		pfd.revents = 0;
-		r = poll(&pfd, 1, ms);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r == -1) {
-			errf(err, errlen, "poll: %s", strerror(errno));
-			return -1;
-		}
-		/* Ready, or an error or hangup that the next I/O reports. */
-		if (r > 0)
-			return 0;
-	}
 }
 
 /*
@@ -142,36 +98,36 @@ key_open(const char *path, int *fd_r, size_t *size_r, char *err,
 	    O_NONBLOCK);
 	if (fd == -1) {
 		if (errno == ELOOP)
-			errf(err, errlen, "%s: is a symbolic link; point the "
+			tls_errf(err, errlen, "%s: is a symbolic link; point the "
 			    "configuration at the key file itself", path);
 		else if (errno == ENOENT)
-			errf(err, errlen, "%s: no such file; make one with "
+			tls_errf(err, errlen, "%s: no such file; make one with "
 			    "relocd-pki host and relocd-pki install", path);
 		else
-			errf(err, errlen, "%s: %s", path, strerror(errno));
+			tls_errf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
 	if (fstat(fd, &st) == -1) {
-		errf(err, errlen, "%s: %s", path, strerror(errno));
+		tls_errf(err, errlen, "%s: %s", path, strerror(errno));
 		goto out;
 	}
 	mode = st.st_mode & 07777;
 	if (!S_ISREG(st.st_mode))
-		errf(err, errlen, "%s: not a regular file", path);
+		tls_errf(err, errlen, "%s: not a regular file", path);
 	else if (st.st_uid != 0 && st.st_uid != geteuid())
-		errf(err, errlen, "%s: owned by uid %u, not root; run chown "
+		tls_errf(err, errlen, "%s: owned by uid %u, not root; run chown "
 		    "root on it", path, (unsigned)st.st_uid);
 	else if (mode & 044)
-		errf(err, errlen, "%s: readable by group or others (mode "
+		tls_errf(err, errlen, "%s: readable by group or others (mode "
 		    "0%03o); run chmod 600 on it", path, (unsigned)mode);
 	else if (mode & 077)
-		errf(err, errlen, "%s: writable by group or others (mode "
+		tls_errf(err, errlen, "%s: writable by group or others (mode "
 		    "0%03o); run chmod 600 on it", path, (unsigned)mode);
 	else if (st.st_size == 0)
-		errf(err, errlen, "%s: empty; it should hold a PEM private "
+		tls_errf(err, errlen, "%s: empty; it should hold a PEM private "
 		    "key", path);
 	else if (st.st_size > TLS_FILE_MAX)
-		errf(err, errlen, "%s: larger than %d KiB, so not a key file",
+		tls_errf(err, errlen, "%s: larger than %d KiB, so not a key file",
 		    path, TLS_FILE_MAX / 1024);
 	else
 		rc = 0;
@@ -212,14 +168,14 @@ key_parse(const char *path, const char *buf, size_t len, char *err,
 	if (pkey != NULL)
 		return pkey;
 	if (strstr(buf, "ENCRYPTED") != NULL)
-		errf(err, errlen, "%s: the key is encrypted, and relocd starts "
+		tls_errf(err, errlen, "%s: the key is encrypted, and relocd starts "
 		    "unattended; decrypt it with openssl pkey and keep it "
 		    "mode 600", path);
 	else if (strstr(buf, "BEGIN CERTIFICATE") != NULL)
-		errf(err, errlen, "%s: holds a certificate, not a private key; "
+		tls_errf(err, errlen, "%s: holds a certificate, not a private key; "
 		    "are the key and certificate files swapped?", path);
 	else
-		errf(err, errlen, "%s: not a PEM private key", path);
+		tls_errf(err, errlen, "%s: not a PEM private key", path);
 	return NULL;
 }
 
@@ -240,7 +196,7 @@ key_load(const char *path, char *err, size_t errlen)
 		goto out;
 	/* One spare byte notices a file that grew since fstat. */
 	if ((buf = OPENSSL_zalloc(size + 2)) == NULL) {
-		errf(err, errlen, "%s: out of memory", path);
+		tls_errf(err, errlen, "%s: out of memory", path);
 		goto out;
 	}
 	while (len < size + 1) {
@@ -248,7 +204,7 @@ key_load(const char *path, char *err, size_t errlen)
 		if (r == -1 && errno == EINTR)
 			continue;
 		if (r == -1) {
-			errf(err, errlen, "%s: %s", path, strerror(errno));
+			tls_errf(err, errlen, "%s: %s", path, strerror(errno));
 			goto out;
 		}
 		if (r == 0)
@@ -256,7 +212,7 @@ key_load(const char *path, char *err, size_t errlen)
 		len += (size_t)r;
 	}
 	if (len != size) {
-		errf(err, errlen, "%s: changed while being read; try again",
+		tls_errf(err, errlen, "%s: changed while being read; try again",
 		    path);
 		goto out;
 	}
@@ -279,18 +235,18 @@ pem_open(const char *path, char *err, size_t errlen)
 
 	if (util_read_file(path, TLS_FILE_MAX, &buf, &len) == -1) {
 		if (errno == EFBIG)
-			errf(err, errlen, "%s: larger than %d KiB, so not a "
+			tls_errf(err, errlen, "%s: larger than %d KiB, so not a "
 			    "certificate file", path, TLS_FILE_MAX / 1024);
 		else if (errno == EINVAL)
-			errf(err, errlen, "%s: not a regular file", path);
+			tls_errf(err, errlen, "%s: not a regular file", path);
 		else
-			errf(err, errlen, "%s: %s", path, strerror(errno));
+			tls_errf(err, errlen, "%s: %s", path, strerror(errno));
 		return NULL;
 	}
 	/* A read-write memory BIO copies the bytes, so buf can go now. */
 	if ((bio = BIO_new(BIO_s_mem())) == NULL ||
 	    BIO_write(bio, buf, (int)len) != (int)len) {
-		errf(err, errlen, "%s: out of memory", path);
+		tls_errf(err, errlen, "%s: out of memory", path);
 		BIO_free(bio);
 		bio = NULL;
 	}
@@ -326,11 +282,11 @@ cert_load(SSL_CTX *ssl, const char *path, char *err, size_t errlen)
 	if ((bio = pem_open(path, err, errlen)) == NULL)
 		return NULL;
 	if ((leaf = pem_next(bio, &bad)) == NULL) {
-		errf(err, errlen, "%s: no PEM certificate in it", path);
+		tls_errf(err, errlen, "%s: no PEM certificate in it", path);
 		goto out;
 	}
 	if (SSL_CTX_use_certificate(ssl, leaf) != 1) {
-		errf(err, errlen, "%s: OpenSSL refuses the certificate (too "
+		tls_errf(err, errlen, "%s: OpenSSL refuses the certificate (too "
 		    "weak a key or signature?)", path);
 		goto out;
 	}
@@ -341,7 +297,7 @@ cert_load(SSL_CTX *ssl, const char *path, char *err, size_t errlen)
 			break;
 		}
 	if (bad) {
-		errf(err, errlen, "%s: a certificate after the first does "
+		tls_errf(err, errlen, "%s: a certificate after the first does "
 		    "not parse", path);
 		goto out;
 	}
@@ -379,10 +335,10 @@ ca_load(SSL_CTX *ssl, const char *path, char *err, size_t errlen)
 		n++;
 	}
 	if (bad)
-		errf(err, errlen, "%s: certificate %d does not parse", path,
+		tls_errf(err, errlen, "%s: certificate %d does not parse", path,
 		    n + 1);
 	else if (n == 0)
-		errf(err, errlen, "%s: no PEM certificate in it", path);
+		tls_errf(err, errlen, "%s: no PEM certificate in it", path);
 	else
 		rc = 0;
 	ERR_clear_error();
@@ -436,7 +392,7 @@ tls_ctx_load(const struct tls_files *files, struct tls_ctx **ctx_r,
 	if ((ctx = calloc(1, sizeof(*ctx))) == NULL ||
 	    (ctx->ssl = SSL_CTX_new(TLS_method())) == NULL ||
 	    ctx_configure(ctx->ssl) == -1) {
-		errf(err, errlen, "cannot set up a TLS context");
+		tls_errf(err, errlen, "cannot set up a TLS context");
 		goto out;
 	}
 	if ((pkey = key_load(files->key_file, err, errlen)) == NULL ||
@@ -445,13 +401,13 @@ tls_ctx_load(const struct tls_files *files, struct tls_ctx **ctx_r,
 	    ca_load(ctx->ssl, files->ca_file, err, errlen) == -1)
 		goto out;
 	if (X509_check_private_key(leaf, pkey) != 1) {
-		errf(err, errlen, "%s does not match the certificate %s; use "
+		tls_errf(err, errlen, "%s does not match the certificate %s; use "
 		    "the key made with that certificate", files->key_file,
 		    files->cert_file);
 		goto out;
 	}
 	if (SSL_CTX_use_PrivateKey(ctx->ssl, pkey) != 1) {
-		errf(err, errlen, "%s: OpenSSL refuses the key",
+		tls_errf(err, errlen, "%s: OpenSSL refuses the key",
 		    files->key_file);
 		goto out;
 	}
@@ -475,595 +431,48 @@ tls_ctx_free(struct tls_ctx *ctx)
 	free(ctx);
 }
 
-/*
- * Handshake failures, in words for a log line.
- */
 
-struct why {
-	long		 code;
-	const char	*why;
+/*
+ * SHA-256, for the sim backend's memory digest: here so that OpenSSL
+ * stays inside the TLS layer.  One hasher is reused for many inputs.
+ */
+struct tls_sha256 {
+	EVP_MD		*md;
+	EVP_MD_CTX	*ctx;
 };
 
-#define NOT_OUR_CA	"unknown CA: certificate not signed by the configured CA"
-
-/* Why the peer's certificate failed verification on our side. */
-static const struct why verify_whys[] = {
-	{ X509_V_ERR_CERT_HAS_EXPIRED, "certificate has expired" },
-	{ X509_V_ERR_CERT_NOT_YET_VALID,
-	    "certificate is not yet valid (check the clocks)" },
-	{ X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT, "self-signed certificate" },
-	{ X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY, NOT_OUR_CA },
-	{ X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT, NOT_OUR_CA },
-	{ X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE, NOT_OUR_CA },
-	{ X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN, NOT_OUR_CA },
-	{ X509_V_ERR_CERT_SIGNATURE_FAILURE, NOT_OUR_CA },
-	{ X509_V_ERR_INVALID_PURPOSE,
-	    "certificate not for TLS client and server use (extendedKeyUsage)" },
-};
-
-/*
- * OpenSSL's reasons (ERR_LIB_SSL), ours first, then the alerts a peer
- * sends when it refuses us.
- */
-static const struct why ssl_whys[] = {
-	{ SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE, "no client certificate" },
-	{ SSL_R_WRONG_VERSION_NUMBER, "wrong version number: peer is not "
-	    "speaking TLS" },
-	{ SSL_R_UNKNOWN_PROTOCOL, "unknown protocol: peer is not speaking TLS" },
-	{ SSL_R_PACKET_LENGTH_TOO_LONG, "record too long: peer is not "
-	    "speaking TLS" },
-	{ SSL_R_HTTP_REQUEST, "HTTP request: peer is not speaking TLS" },
-	{ SSL_R_HTTPS_PROXY_REQUEST, "HTTP request: peer is not speaking TLS" },
-	{ SSL_R_UNSUPPORTED_PROTOCOL,
-	    "peer offers only TLS versions older than 1.2" },
-	{ SSL_R_NO_SHARED_CIPHER, "no cipher in common with the peer" },
-	{ SSL_R_UNEXPECTED_EOF_WHILE_READING, "peer closed the connection" },
-	{ SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED,
-	    "peer requires a client certificate" },
-	{ SSL_R_SSLV3_ALERT_CERTIFICATE_EXPIRED,
-	    "peer rejected our certificate: certificate has expired" },
-	{ SSL_R_TLSV1_ALERT_UNKNOWN_CA,
-	    "peer rejected our certificate: unknown CA" },
-	{ SSL_R_SSLV3_ALERT_BAD_CERTIFICATE,
-	    "peer rejected our certificate (bad certificate)" },
-	{ SSL_R_SSLV3_ALERT_UNSUPPORTED_CERTIFICATE,
-	    "peer rejected our certificate (unsupported certificate)" },
-	{ SSL_R_TLSV1_ALERT_PROTOCOL_VERSION,
-	    "peer does not speak TLS 1.2 or later" },
-	{ SSL_R_SSLV3_ALERT_HANDSHAKE_FAILURE, "peer refused the handshake" },
-};
-
-static const char *
-why_find(const struct why *t, size_t n, long code)
+struct tls_sha256 *
+tls_sha256_new(void)
 {
-	size_t	i;
+	struct tls_sha256	*h;
 
-	for (i = 0; i < n; i++)
-		if (t[i].code == code)
-			return t[i].why;
-	return NULL;
-}
-
-static void
-verify_reason(SSL *ssl, const char *expected, char *err, size_t errlen)
-{
-	long		 v = SSL_get_verify_result(ssl);
-	const char	*why;
-
-	if (v == X509_V_ERR_HOSTNAME_MISMATCH ||
-	    v == X509_V_ERR_IP_ADDRESS_MISMATCH)
-		errf(err, errlen, "certificate does not name '%s'",
-		    expected != NULL ? expected : "?");
-	else if ((why = why_find(verify_whys, sizeof(verify_whys) /
-	    sizeof(verify_whys[0]), v)) != NULL)
-		errf(err, errlen, "%s", why);
-	else
-		errf(err, errlen, "certificate rejected: %s",
-		    X509_verify_cert_error_string(v));
-}
-
-/* Why an SSL call failed; e is SSL_get_error's answer. */
-static void
-ssl_reason(SSL *ssl, int e, const char *expected, char *err, size_t errlen)
-{
-	unsigned long	 l, first = 0, ours = 0;
-	const char	*s;
-	int		 saved = errno;
-
-	while ((l = ERR_get_error()) != 0) {
-		if (first == 0)
-			first = l;
-		if (ours == 0 && ERR_GET_LIB(l) == ERR_LIB_SSL)
-			ours = l;
-	}
-	if (ours == 0)
-		ours = first;
-	if (e == SSL_ERROR_ZERO_RETURN ||
-	    (e == SSL_ERROR_SYSCALL && ours == 0 && saved == 0))
-		errf(err, errlen, "peer closed the connection");
-	else if (e == SSL_ERROR_SYSCALL && ours == 0)
-		errf(err, errlen, "%s", saved == ECONNRESET || saved == EPIPE ?
-		    "peer closed the connection (reset)" : strerror(saved));
-	else if (ERR_GET_LIB(ours) == ERR_LIB_SSL &&
-	    ERR_GET_REASON(ours) == SSL_R_CERTIFICATE_VERIFY_FAILED)
-		verify_reason(ssl, expected, err, errlen);
-	else if (ERR_GET_LIB(ours) == ERR_LIB_SSL && (s = why_find(ssl_whys,
-	    sizeof(ssl_whys) / sizeof(ssl_whys[0]), ERR_GET_REASON(ours))) != NULL)
-		errf(err, errlen, "%s", s);
-	else if (ours != 0 && (s = ERR_reason_error_string(ours)) != NULL)
-		errf(err, errlen, "TLS error: %s", s);
-	else
-		errf(err, errlen, "TLS error %d", e);
-	ERR_clear_error();
-}
-
-/*
- * The peer's identity.
- */
-
-/* A name we will compare and log: a host name or address, nothing odd. */
-static bool
-name_ok(const char *s, size_t len)
-{
-	size_t	i;
-
-	if (len == 0 || len > PEER_NAME_MAX)
-		return false;
-	for (i = 0; i < len; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') ||
-		    (s[i] >= 'A' && s[i] <= 'Z') ||
-		    (s[i] >= '0' && s[i] <= '9') ||
-		    s[i] == '-' || s[i] == '.' || s[i] == '_' || s[i] == ':'))
-			return false;
-	return true;
-}
-
-static void
-peer_add(struct tls_peer *peer, const char *s, size_t len)
-{
-	if (peer->nnames >= TLS_PEER_NAMES_MAX || !name_ok(s, len))
-		return;
-	memcpy(peer->names[peer->nnames], s, len);
-	peer->names[peer->nnames][len] = '\0';
-	peer->nnames++;
-}
-
-/* DNS and IP subjectAltNames; IPs as text, IPv6 compressed. */
-static void
-peer_sans(X509 *x, struct tls_peer *peer)
-{
-	GENERAL_NAMES		*sans;
-	const GENERAL_NAME	*gn;
-	const unsigned char	*d;
-	char			 ip[INET6_ADDRSTRLEN];
-	int			 i, n, len;
-
-	if ((sans = X509_get_ext_d2i(x, NID_subject_alt_name, NULL,
-	    NULL)) == NULL)
-		return;
-	n = sk_GENERAL_NAME_num(sans);
-	for (i = 0; i < n; i++) {
-		gn = sk_GENERAL_NAME_value(sans, i);
-		if (gn->type == GEN_DNS) {
-			d = ASN1_STRING_get0_data(gn->d.dNSName);
-			len = ASN1_STRING_length(gn->d.dNSName);
-			/* name_ok refuses "*": an identity is one host. */
-			peer_add(peer, (const char *)d, (size_t)len);
-		} else if (gn->type == GEN_IPADD) {
-			d = ASN1_STRING_get0_data(gn->d.iPAddress);
-			len = ASN1_STRING_length(gn->d.iPAddress);
-			if ((len == 4 && inet_ntop(AF_INET, d, ip,
-			    sizeof(ip)) != NULL) || (len == 16 &&
-			    inet_ntop(AF_INET6, d, ip, sizeof(ip)) != NULL))
-				peer_add(peer, ip, strlen(ip));
-		}
-	}
-	GENERAL_NAMES_free(sans);
-}
-
-/* The subject's CN, used only when the certificate has no SAN names. */
-static void
-peer_cn(X509 *x, struct tls_peer *peer)
-{
-	X509_NAME	*subj = X509_get_subject_name(x);
-	unsigned char	*cn = NULL;
-	int		 i, len;
-
-	if ((i = X509_NAME_get_index_by_NID(subj, NID_commonName, -1)) < 0)
-		return;
-	len = ASN1_STRING_to_UTF8(&cn,
-	    X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subj, i)));
-	if (len > 0)
-		peer_add(peer, (const char *)cn, (size_t)len);
-	OPENSSL_free(cn);
-}
-
-/* One line for logs; control and non-ASCII bytes come out escaped. */
-static void
-peer_subject(X509 *x, struct tls_peer *peer)
-{
-	BIO	*bio;
-	char	*p;
-	long	 len;
-
-	peer->subject[0] = '\0';
-	if ((bio = BIO_new(BIO_s_mem())) == NULL)
-		return;
-	if (X509_NAME_print_ex(bio, X509_get_subject_name(x), 0,
-	    XN_FLAG_ONELINE & ~XN_FLAG_SPC_EQ) >= 0 &&
-	    (len = BIO_get_mem_data(bio, &p)) > 0) {
-		if ((size_t)len >= sizeof(peer->subject))
-			len = sizeof(peer->subject) - 1;
-		memcpy(peer->subject, p, (size_t)len);
-		peer->subject[len] = '\0';
-	}
-	BIO_free(bio);
-}
-
-static void
-peer_fill(SSL *ssl, struct tls_peer *peer)
-{
-	X509	*x;
-
-	if (peer == NULL)
-		return;
-	memset(peer, 0, sizeof(*peer));
-	(void)strlcpy(peer->version, SSL_get_version(ssl),
-	    sizeof(peer->version));
-	(void)strlcpy(peer->cipher, SSL_get_cipher_name(ssl),
-	    sizeof(peer->cipher));
-	if ((x = SSL_get0_peer_certificate(ssl)) == NULL)
-		return;
-	peer_sans(x, peer);
-	if (peer->nnames == 0)
-		peer_cn(x, peer);
-	peer_subject(x, peer);
-}
-
-/*
- * Connections.
- */
-
-static struct tls_conn *
-conn_new(int fd, char *err, size_t errlen)
-{
-	struct tls_conn	*c;
-	int		 fl;
-
-	if ((fl = fcntl(fd, F_GETFL)) == -1 ||
-	    fcntl(fd, F_SETFL, fl | O_NONBLOCK) == -1) {
-		errf(err, errlen, "fcntl: %s", strerror(errno));
+	if ((h = calloc(1, sizeof(*h))) == NULL)
+		return NULL;
+	if ((h->md = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL ||
+	    (h->ctx = EVP_MD_CTX_new()) == NULL) {
+		tls_sha256_free(h);
 		return NULL;
 	}
-	if ((c = calloc(1, sizeof(*c))) == NULL) {
-		errf(err, errlen, "out of memory");
-		return NULL;
-	}
-	c->fd = fd;
-	return c;
+	return h;
 }
 
-static void
-conn_free(struct tls_conn *c)
+int
+tls_sha256(struct tls_sha256 *h, const void *data, size_t len,
+    uint8_t out[TLS_SHA256_LEN])
 {
-	SSL_free(c->ssl);
-	if (c->fd != -1)
-		close(c->fd);
-	free(c);
-}
-
-/* The client checks the server's name: a DNS name or an IP literal. */
-static int
-conn_expect(SSL *ssl, const char *name, char *err, size_t errlen)
-{
-	X509_VERIFY_PARAM	*param = SSL_get0_param(ssl);
-	unsigned char		 addr[sizeof(struct in6_addr)];
-	int			 ok;
-
-	if (strlen(name) == 0 || strlen(name) > PEER_NAME_MAX) {
-		errf(err, errlen, "bad server name to verify");
+	if (!EVP_DigestInit_ex2(h->ctx, h->md, NULL) ||
+	    !EVP_DigestUpdate(h->ctx, data, len) ||
+	    !EVP_DigestFinal_ex(h->ctx, out, NULL))
 		return -1;
-	}
-	if (inet_pton(AF_INET, name, addr) == 1 ||
-	    inet_pton(AF_INET6, name, addr) == 1)
-		ok = X509_VERIFY_PARAM_set1_ip_asc(param, name);
-	else {
-		X509_VERIFY_PARAM_set_hostflags(param,
-		    X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
-		ok = X509_VERIFY_PARAM_set1_host(param, name, 0) == 1 &&
-		    SSL_set_tlsext_host_name(ssl, name) == 1;
-	}
-	if (ok != 1) {
-		errf(err, errlen, "'%s': cannot verify this server name",
-		    name);
-		ERR_clear_error();
-		return -1;
-	}
 	return 0;
 }
 
-/*
- * After an SSL call failed with r: when OpenSSL wants the socket, waits
- * for it and returns 0 so the caller repeats the call with the same
- * arguments; otherwise says why and returns -1.
- */
-static int
-ssl_again(struct tls_conn *c, int r, const char *what, const char *expected,
-    uint64_t deadline, char *err, size_t errlen)
-{
-	int	e = SSL_get_error(c->ssl, r);
-
-	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
-		return conn_wait(c->fd, e == SSL_ERROR_WANT_READ ? POLLIN :
-		    POLLOUT, deadline, what, err, errlen);
-	/* After a fatal error OpenSSL forbids even a close_notify. */
-	c->failed = true;
-	ssl_reason(c->ssl, e, expected, err, errlen);
-	return -1;
-}
-
-static int
-conn_start(struct tls_ctx *ctx, int fd, bool server, const char *expected,
-    uint64_t deadline, struct tls_conn **conn_r, struct tls_peer *peer,
-    char *err, size_t errlen)
-{
-	struct tls_conn	*c;
-	int		 r, rc = -1;
-
-	*conn_r = NULL;
-	if (peer != NULL)
-		memset(peer, 0, sizeof(*peer));
-	if ((c = conn_new(fd, err, errlen)) == NULL)
-		return -1;
-	if ((c->ssl = SSL_new(ctx->ssl)) == NULL ||
-	    SSL_set_fd(c->ssl, fd) != 1) {
-		errf(err, errlen, "cannot set up a TLS connection");
-		goto out;
-	}
-	if (server)
-		SSL_set_accept_state(c->ssl);
-	else {
-		SSL_set_connect_state(c->ssl);
-		if (expected != NULL &&
-		    conn_expect(c->ssl, expected, err, errlen) == -1)
-			goto out;
-	}
-	for (;;) {
-		ERR_clear_error();
-		errno = 0;
-		if ((r = SSL_do_handshake(c->ssl)) == 1)
-			break;
-		if (ssl_again(c, r, "handshake", expected, deadline, err,
-		    errlen) == -1)
-			goto out;
-	}
-	peer_fill(c->ssl, peer);
-	*conn_r = c;
-	c = NULL;
-	rc = 0;
-out:
-	ERR_clear_error();
-	if (c != NULL) {
-		c->fd = -1;	/* the caller keeps its fd on failure */
-		conn_free(c);
-	}
-	return rc;
-}
-
-int
-tls_accept(struct tls_ctx *ctx, int fd, uint64_t deadline,
-    struct tls_conn **conn_r, struct tls_peer *peer, char *err,
-    size_t errlen)
-{
-	return conn_start(ctx, fd, true, NULL, deadline, conn_r, peer, err,
-	    errlen);
-}
-
-int
-tls_connect(struct tls_ctx *ctx, int fd, const char *expected_name,
-    uint64_t deadline, struct tls_conn **conn_r, struct tls_peer *peer,
-    char *err, size_t errlen)
-{
-	return conn_start(ctx, fd, false, expected_name, deadline, conn_r,
-	    peer, err, errlen);
-}
-
-int
-tls_plain(int fd, struct tls_conn **conn_r)
-{
-	*conn_r = conn_new(fd, NULL, 0);
-	return *conn_r == NULL ? -1 : 0;
-}
-
-/*
- * Reading and writing.
- */
-
-static ssize_t
-plain_read(struct tls_conn *c, void *buf, size_t len, uint64_t deadline,
-    char *err, size_t errlen)
-{
-	ssize_t	r;
-
-	for (;;) {
-		if ((r = read(c->fd, buf, len)) >= 0)
-			return r;
-		if (errno == EINTR)
-			continue;
-		if (errno != EAGAIN && errno != EWOULDBLOCK) {
-			errf(err, errlen, "%s", errno == ECONNRESET ?
-			    "peer closed the connection (reset)" :
-			    strerror(errno));
-			return -1;
-		}
-		if (conn_wait(c->fd, POLLIN, deadline, "read", err,
-		    errlen) == -1)
-			return -1;
-	}
-}
-
-static ssize_t
-ssl_read(struct tls_conn *c, void *buf, size_t len, uint64_t deadline,
-    char *err, size_t errlen)
-{
-	size_t	n;
-	int	r;
-
-	for (;;) {
-		ERR_clear_error();
-		errno = 0;
-		if ((r = SSL_read_ex(c->ssl, buf, len, &n)) == 1)
-			return (ssize_t)n;
-		if (SSL_get_error(c->ssl, r) == SSL_ERROR_ZERO_RETURN)
-			return 0;	/* close_notify: a clean end */
-		if (ssl_again(c, r, "read", NULL, deadline, err, errlen) == -1)
-			return -1;
-	}
-}
-
-ssize_t
-tls_read(struct tls_conn *c, void *buf, size_t len, uint64_t deadline,
-    char *err, size_t errlen)
-{
-	if (len == 0)
-		return 0;
-	if (len > SSIZE_MAX)
-		len = SSIZE_MAX;
-	if (c->ssl == NULL)
-		return plain_read(c, buf, len, deadline, err, errlen);
-	return ssl_read(c, buf, len, deadline, err, errlen);
-}
-
-int
-tls_read_full(struct tls_conn *c, void *buf, size_t len, uint64_t deadline,
-    char *err, size_t errlen)
-{
-	unsigned char	*p = buf;
-	size_t		 off = 0;
-	ssize_t		 r;
-
-	while (off < len) {
-		r = tls_read(c, p + off, len - off, deadline, err, errlen);
-		if (r == -1)
-			return -1;
-		if (r == 0) {
-			errf(err, errlen, "peer closed the connection after "
-			    "%zu of %zu bytes", off, len);
-			return -1;
-		}
-		off += (size_t)r;
-	}
-	return 0;
-}
-
-/* One successful write of at most len bytes; *n_r says how many. */
-static int
-plain_write(struct tls_conn *c, const void *buf, size_t len, size_t *n_r,
-    uint64_t deadline, char *err, size_t errlen)
-{
-	ssize_t	r;
-
-	for (;;) {
-		r = send(c->fd, buf, len, MSG_NOSIGNAL);
-		if (r == -1 && errno == ENOTSOCK)
-			r = write(c->fd, buf, len);
-		if (r >= 0) {
-			*n_r = (size_t)r;
-			return 0;
-		}
-		if (errno == EINTR)
-			continue;
-		if (errno != EAGAIN && errno != EWOULDBLOCK) {
-			errf(err, errlen, "%s", errno == EPIPE ||
-			    errno == ECONNRESET ? "peer closed the connection" :
-			    strerror(errno));
-			return -1;
-		}
-		if (conn_wait(c->fd, POLLOUT, deadline, "write", err,
-		    errlen) == -1)
-			return -1;
-	}
-}
-
-/* SSL_MODE_ENABLE_PARTIAL_WRITE makes a write report each record sent. */
-static int
-ssl_write(struct tls_conn *c, const void *buf, size_t len, size_t *n_r,
-    uint64_t deadline, char *err, size_t errlen)
-{
-	int	r;
-
-	for (;;) {
-		ERR_clear_error();
-		errno = 0;
-		if ((r = SSL_write_ex(c->ssl, buf, len, n_r)) == 1)
-			return 0;
-		if (ssl_again(c, r, "write", NULL, deadline, err, errlen) == -1)
-			return -1;
-	}
-}
-
-int
-tls_write_full(struct tls_conn *c, const void *buf, size_t len,
-    uint64_t deadline, char *err, size_t errlen)
-{
-	const unsigned char	*p = buf;
-	size_t			 off = 0, n, chunk;
-	int			 r;
-
-	while (off < len) {
-		chunk = len - off > SSIZE_MAX ? SSIZE_MAX : len - off;
-		if (c->ssl == NULL)
-			r = plain_write(c, p + off, chunk, &n, deadline, err,
-			    errlen);
-		else
-			r = ssl_write(c, p + off, chunk, &n, deadline, err,
-			    errlen);
-		if (r == -1)
-			return -1;
-		off += n;
-	}
-	return 0;
-}
-
-size_t
-tls_pending(struct tls_conn *c)
-{
-	int	n;
-
-	if (c->ssl == NULL)
-		return 0;
-	n = SSL_pending(c->ssl);
-	return n > 0 ? (size_t)n : 0;
-}
-
-int
-tls_fd(const struct tls_conn *c)
-{
-	return c->fd;
-}
-
-/*
- * Sends our close_notify without waiting for the peer's: the protocol
- * above has already agreed that the conversation is over, and the
- * deadline bounds a peer that stopped reading.
- */
 void
-tls_close(struct tls_conn *c, uint64_t deadline)
+tls_sha256_free(struct tls_sha256 *h)
 {
-	int	r, e;
-
-	if (c == NULL)
+	if (h == NULL)
 		return;
-	while (c->ssl != NULL && !c->failed) {
-		ERR_clear_error();
-		if ((r = SSL_shutdown(c->ssl)) >= 0)
-			break;
-		e = SSL_get_error(c->ssl, r);
-		if ((e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) ||
-		    conn_wait(c->fd, e == SSL_ERROR_WANT_READ ? POLLIN :
-		    POLLOUT, deadline, "close", NULL, 0) == -1)
-			break;
-	}
-	ERR_clear_error();
-	conn_free(c);
+	EVP_MD_CTX_free(h->ctx);
+	EVP_MD_free(h->md);
+	free(h);
 }

@@ -87,4 +87,13 @@ int		 tls_fd(const struct tls_conn *);
 /* Sends close_notify (best effort, bounded), closes the fd, frees. */
 void		 tls_close(struct tls_conn *, uint64_t);
 
+/* SHA-256, so that OpenSSL stays in the TLS layer (sim digest). */
+#define TLS_SHA256_LEN	32
+struct tls_sha256;
+
+struct tls_sha256 *tls_sha256_new(void);
+int		 tls_sha256(struct tls_sha256 *, const void *, size_t,
+		    uint8_t [TLS_SHA256_LEN]);
+void		 tls_sha256_free(struct tls_sha256 *);
+
 #endif /* RELOCD_TLS_H */

@@ -146,6 +146,26 @@ kill_after_go() {
 	    wait_log c 'guest g2 is suspended: an outgoing migration'
 }
 check "killing the source's relocd after go: the guest runs on b only" kill_after_go
+
+# Only the source's network child dies after go: the parent asks b where
+# the migration stands, learns "activated", and frees its own copy.
+ask_after_go() {
+	local net
+	ctl c sim-destroy g2 >/dev/null
+	ctl b sim-destroy g2 >/dev/null
+	kill_relocd c
+	rm -f "$WORK/c/relocd.sock"
+	RELOCD_FAULT=source-net-after-go=4000 start_relocd c
+	ctl c sim-create --memory 64M --dirty-rate 5M g3 >/dev/null || return 1
+	ctl c migrate -l g3 "$B" >"$WORK/out" 2>&1 &
+	wait_count c 'fault point source-net-after-go' 1 || sleep 10
+	net=$(pgrep -P "$(cat "$WORK/c/pid")" -f "relocd -d" | head -n 1)
+	[ -n "$net" ] && kill -KILL "$net"
+	wait $! || { cat "$WORK/out"; return 1; }
+	wait_log c 'the destination says: (activated|go)' &&
+	    [ "$(running_on g3 b c)" = b ] && [ "$(guest_state c g3)" = absent ]
+}
+check "a source that loses its connection after go asks, and frees its copy" ask_after_go
 check "no stray relocd processes" no_stray_children
 
 exit $CASES_FAILED

@@ -144,10 +144,19 @@ uninstall:
 	    $(DESTDIR)$(TMPFILESDIR)/relocd.conf \
 	    $(DESTDIR)$(COMPLETIONDIR)/relocctl
 
-# The Debian package, into ../ as dpkg-buildpackage does; it runs
-# 'make check' itself unless DEB_BUILD_OPTIONS has nocheck.
+# The Debian package, built from a clean copy of the tree in $(O)/deb so
+# that neither this tree's build/ nor the directory above it is touched;
+# the .deb lands in $(O)/deb/.  It runs 'make check' itself unless
+# DEB_BUILD_OPTIONS has nocheck.
 deb:
-	dpkg-buildpackage -us -uc -b
+	rm -rf $(O)/deb
+	mkdir -p $(O)/deb/relocd
+	tar -cf - --exclude=./build --exclude=./build-san --exclude=./.git \
+	    --exclude='./debian/relocd' --exclude='./debian/.debhelper' . | \
+	    tar -xf - -C $(O)/deb/relocd
+	cd $(O)/deb/relocd && dpkg-buildpackage -us -uc -b
+	rm -rf $(O)/deb/relocd
+	ls -l $(O)/deb/*.deb
 
 clean:
 	rm -rf build build-san

@@ -8,12 +8,19 @@ SBINDIR		?= $(PREFIX)/sbin
 BINDIR		?= $(PREFIX)/bin
 MANDIR		?= $(PREFIX)/share/man
 SYSCONFDIR	?= /etc
+DATADIR		?= $(PREFIX)/share
+# systemd's own paths do not follow PREFIX: units elsewhere are not found.
+UNITDIR		?= /lib/systemd/system
+SYSUSERSDIR	?= /usr/lib/sysusers.d
+TMPFILESDIR	?= /usr/lib/tmpfiles.d
+COMPLETIONDIR	?= $(DATADIR)/bash-completion/completions
 DESTDIR		?=
 
 CC		?= cc
 PKG_CONFIG	?= pkg-config
 # Every library relocd may link; checked up front for a clear message.
-PKGS		:= xencontrol xenguest xenstore xenlight openssl libpcre2-8 libseccomp
+PKGS		:= xencontrol xenguest xenstore xenlight openssl libpcre2-8 libseccomp \
+		   libsystemd
 
 WARNINGS	:= -Wall -Wextra -Wshadow -Wstrict-prototypes \
 		   -Wmissing-prototypes -Wpointer-arith -Wcast-qual
@@ -37,8 +44,8 @@ PKG_MISSING	:= $(shell $(PKG_CONFIG) --exists $(PKGS) 2>/dev/null || echo yes)
 ifeq ($(PKG_MISSING),yes)
 $(error missing build dependencies ($(PKGS)); run scripts/install-deps)
 endif
-DEP_CFLAGS	:= $(shell $(PKG_CONFIG) --cflags libpcre2-8 openssl libseccomp)
-DEP_LIBS	:= $(shell $(PKG_CONFIG) --libs libpcre2-8 openssl libseccomp) -lpthread
+DEP_CFLAGS	:= $(shell $(PKG_CONFIG) --cflags libpcre2-8 openssl libseccomp libsystemd)
+DEP_LIBS	:= $(shell $(PKG_CONFIG) --libs libpcre2-8 openssl libseccomp libsystemd) -lpthread
 
 ALL_CFLAGS	= -std=gnu11 -D_GNU_SOURCE $(WARNINGS) $(HARDENING) $(SANFLAGS) $(CFLAGS) \
 		  $(DEP_CFLAGS) -Irelocd -MMD -MP
@@ -59,7 +66,7 @@ UNIT_TESTS	:= $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_*.c))
 UNIT_BINS	:= $(UNIT_TESTS:%=$(O)/tests/test_%)
 
 .SECONDARY:
-.PHONY: all install uninstall check unit bench fuzz lint demo clean
+.PHONY: all install uninstall check unit bench fuzz lint demo deb clean
 
 all: $(O)/relocd $(O)/relocctl
 
@@ -99,24 +106,57 @@ bench fuzz:
 	@echo "not yet: 'make $@' arrives with its issue (see README)" >&2
 	@exit 1
 
+# The unit names SBINDIR's relocd; the example config never replaces a
+# real xend-config.sxp.
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 \
-	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(SYSCONFDIR)/xen
+	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(SYSCONFDIR)/xen \
+	    $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) \
+	    $(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(COMPLETIONDIR)
 	install -m 0755 $(O)/relocd $(DESTDIR)$(SBINDIR)/relocd
 	install -m 0755 $(O)/relocctl $(DESTDIR)$(SBINDIR)/relocctl
+	install -m 0755 scripts/relocd-pki $(DESTDIR)$(SBINDIR)/relocd-pki
 	install -m 0644 man/relocd.8 $(DESTDIR)$(MANDIR)/man8/relocd.8
 	install -m 0644 man/relocctl.8 $(DESTDIR)$(MANDIR)/man8/relocctl.8
 	install -m 0644 man/xend-config.sxp.5 \
 	    $(DESTDIR)$(MANDIR)/man5/xend-config.sxp.5
 	install -m 0644 etc/xend-config.sxp.example \
 	    $(DESTDIR)$(SYSCONFDIR)/xen/xend-config.sxp.relocd-example
+	sed 's|/usr/sbin/relocd|$(SBINDIR)/relocd|' etc/relocd.service \
+	    >$(DESTDIR)$(UNITDIR)/relocd.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/relocd.service
+	install -m 0644 etc/relocd.sysusers.conf \
+	    $(DESTDIR)$(SYSUSERSDIR)/relocd.conf
+	install -m 0644 etc/relocd.tmpfiles.conf \
+	    $(DESTDIR)$(TMPFILESDIR)/relocd.conf
+	install -m 0644 scripts/relocctl.bash-completion \
+	    $(DESTDIR)$(COMPLETIONDIR)/relocctl
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/relocd $(DESTDIR)$(SBINDIR)/relocctl \
+	    $(DESTDIR)$(SBINDIR)/relocd-pki \
 	    $(DESTDIR)$(MANDIR)/man8/relocd.8 \
 	    $(DESTDIR)$(MANDIR)/man8/relocctl.8 \
 	    $(DESTDIR)$(MANDIR)/man5/xend-config.sxp.5 \
-	    $(DESTDIR)$(SYSCONFDIR)/xen/xend-config.sxp.relocd-example
+	    $(DESTDIR)$(SYSCONFDIR)/xen/xend-config.sxp.relocd-example \
+	    $(DESTDIR)$(UNITDIR)/relocd.service \
+	    $(DESTDIR)$(SYSUSERSDIR)/relocd.conf \
+	    $(DESTDIR)$(TMPFILESDIR)/relocd.conf \
+	    $(DESTDIR)$(COMPLETIONDIR)/relocctl
+
+# The Debian package, built from a clean copy of the tree in $(O)/deb so
+# that neither this tree's build/ nor the directory above it is touched;
+# the .deb lands in $(O)/deb/.  It runs 'make check' itself unless
+# DEB_BUILD_OPTIONS has nocheck.
+deb:
+	rm -rf $(O)/deb
+	mkdir -p $(O)/deb/relocd
+	tar -cf - --exclude=./build --exclude=./build-san --exclude=./.git \
+	    --exclude='./debian/relocd' --exclude='./debian/.debhelper' . | \
+	    tar -xf - -C $(O)/deb/relocd
+	cd $(O)/deb/relocd && dpkg-buildpackage -us -uc -b
+	rm -rf $(O)/deb/relocd
+	ls -l $(O)/deb/*.deb
 
 clean:
 	rm -rf build build-san

@@ -24,6 +24,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <systemd/sd-daemon.h>
+
 #include "acl.h"
 #include "conf.h"
 #include "log.h"
@@ -419,9 +421,12 @@ parent_reload(struct parent *p)
 	char		 err[512];
 
 	log_info("reloading %s", p->config_path);
+	/* Type=notify: systemctl reload waits for the READY=1 below. */
+	sd_notify(0, "RELOADING=1");
 	if (conf_load(p->config_path, &conf) == -1) {
 		log_warnx("reload failed: %s has errors; keeping the running "
 		    "configuration", p->config_path);
+		sd_notify(0, "READY=1");
 		return;
 	}
 	if (p->backend_override != NULL)
@@ -430,6 +435,7 @@ parent_reload(struct parent *p)
 		log_warnx("reload failed: %s; keeping the running "
 		    "configuration", err);
 		conf_free(conf);
+		sd_notify(0, "READY=1");
 		return;
 	}
 	if (!parent_same_listeners(p->conf, conf))
@@ -440,6 +446,7 @@ parent_reload(struct parent *p)
 	conf_free(p->conf);
 	p->conf = conf;
 	log_info("configuration reloaded");
+	sd_notify(0, "READY=1");
 }
 
 static void
@@ -451,6 +458,7 @@ parent_stop(struct parent *p)
 		return;
 	p->stopping = 1;
 	p->stop_deadline = parent_now_ms() + PARENT_STOP_GRACE_MS;
+	sd_notify(0, "STOPPING=1");
 	log_info("stopping: %d migrations running", parent_job_running(p));
 	listen_close(p->listeners, p->nlisteners);
 	p->nlisteners = 0;
@@ -705,5 +713,10 @@ parent_start(struct parent *p)
 	parent_cleanup(p);
 	log_info("relocd started: backend %s, control socket %s",
 	    conf_backend_name(p->conf->backend), p->conf->control_socket);
+	/*
+	 * Type=notify: ready once the listeners and the control socket are
+	 * bound.  Without NOTIFY_SOCKET this does nothing.
+	 */
+	sd_notify(0, "READY=1");
 	return 0;
 }

@@ -423,8 +423,11 @@ sxp_is_plain_atom(const char *s, size_t len)
 	for (i = 0; i < len; i++) {
 		unsigned char	c = (unsigned char)s[i];
 
+		/* c != 0: strchr finds the terminator, and a NUL written
+		 * bare would cut the value short (found by fuzz_sxp). */
 		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || strchr(".-_:/~", c) != NULL)
+		    (c >= '0' && c <= '9') ||
+		    (c != '\0' && strchr(".-_:/~", c) != NULL))
 			continue;
 		return 0;
 	}

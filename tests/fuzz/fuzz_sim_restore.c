@@ -6,14 +6,7 @@
  * guest reserved, so one guest serves every input; a valid stream (the
  * fuzzer would have to forge a SHA-256) gets a fresh guest.
  *
- * Not yet in the Makefile ("make fuzz" arrives with its issue).  By hand:
- *
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Irelocd \
- *       tests/fuzz/fuzz_sim_restore.c relocd/backend.c \
- *       relocd/backend_sim.c relocd/sim_dir.c relocd/sim_guest.c \
- *       relocd/sim_stream.c relocd/policy.c relocd/sxp.c relocd/util.c \
- *       relocd/log.c -lcrypto -lpthread -o fuzz_sim_restore
- *   ./fuzz_sim_restore -max_len=1100000 -max_total_time=60
+ * Built and run by "make fuzz" (tests/fuzz/run sets -max_len=1100000).
  *
  * The guest process and its state directory (/dev/shm/relocd-fuzz.*)
  * are removed at exit.

@@ -13,7 +13,7 @@ is one call:
 
     def relocctl_migrate(ctx):
         ctx.src.run(f"relocctl migrate --live {ctx.guest} {ctx.dst.ip}",
-                    timeout=600)
+                    timeout=900)
 
 migrate(ctx) raises (VMError from a failed ctx.*.run, or MigrationError) on
 failure.  It may return a dict: "bytes" replaces the harness's count of
@@ -79,7 +79,7 @@ def xl_tcp_migrate(ctx):
     rc, out = ctx.src.run(
         f'xl migrate -s "" {ctx.guest} '
         f'"socat -b 262144 - TCP:{ctx.dst.ip}:{XL_TCP_PORT}"',
-        timeout=600, check=False)
+        timeout=900, check=False)
     if rc != 0:
         _, recv = ctx.dst.run("cat /tmp/recv.log", 30, check=False)
         raise MigrationError(f"xl migrate exited {rc}:\n{out[-1500:]}\n"
@@ -99,7 +99,7 @@ def xl_ssh_setup(a, b, rundir):
 
 def xl_ssh_migrate(ctx):
     rc, out = ctx.src.run(f"xl migrate {ctx.guest} {ctx.dst.ip}",
-                          timeout=600, check=False)
+                          timeout=900, check=False)
     if rc != 0:
         raise MigrationError(f"xl migrate over ssh exited {rc}:\n"
                              f"{out[-1500:]}")

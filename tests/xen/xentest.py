@@ -145,6 +145,19 @@ def boot_pair(img, gtype, rundir, attempt):
     return a, b, time.monotonic() - t0
 
 
+def check_extras(img, vm):
+    """The extra host binaries (XEN_EXTRA_BINS) must load in dom0: the
+    dynamic loader lists their libraries and fails if one is missing."""
+    with open(os.path.join(img, "manifest")) as f:
+        names = [l.strip().rsplit("/", 1)[-1] for l in f
+                 if l.startswith("extra=")]
+    for n in names:
+        vm.run(f"/lib64/ld-linux-x86-64.so.2 --list /usr/local/sbin/{n} "
+               f">/dev/null", 60)
+    if names:
+        log(f"extra binaries load in dom0: {' '.join(names)}")
+
+
 def boot_with_retry(img, gtype, rundir):
     """One retry: a TCG boot that stalls once is noise, twice is a bug."""
     for attempt in (1, 2):
@@ -295,6 +308,7 @@ def session(img, gtype, transports, rounds, rundir, results):
     try:
         a, b, boot_s = boot_with_retry(img, gtype, rundir)
         results["boot"][gtype] = boot_s
+        check_extras(img, a)
         for tr in transports:
             if tr.setup:
                 tr.setup(a, b, rundir)

@@ -35,15 +35,6 @@
 #define OUT_QUERY_INTERVAL_MS	2000
 #define OUT_QUERY_ATTEMPTS	15
 
-static uint64_t
-out_realtime_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 void
 parent_out_start(struct parent *p, struct job *j)
 {
@@ -139,7 +130,7 @@ parent_out_net_step(struct parent *p, struct job *j, const struct msg_step *st)
 		if (st->stats.downtime_ms != 0)
 			j->stats.downtime_ms = st->stats.downtime_ms;
 		else if (j->stats.suspend_ms != 0)
-			j->stats.downtime_ms = out_realtime_ms() -
+			j->stats.downtime_ms = util_realtime_ms() -
 			    j->stats.suspend_ms;
 		/* Both hosts hash memory, at the same time: the longer. */
 		if (st->stats.digest_ms > j->stats.digest_ms)

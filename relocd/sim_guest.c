@@ -63,15 +63,6 @@ sim_now_us(void)
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
-uint64_t
-sim_realtime_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /*
  * Futexes on the shared .ctl mapping (so not FUTEX_PRIVATE): the guest
  * and the toolstack are different processes.  A wait may return early;

@@ -59,6 +59,7 @@
 #include "policy.h"
 #include "sim.h"
 #include "tls.h"
+#include "util.h"
 
 #define SIM_STREAM_MAGIC	"RLCDSIM\n"
 #define SIM_STREAM_VERSION	1
@@ -439,7 +440,7 @@ sim_save_suspend(struct sim_guest *g, const struct backend_save_callbacks *cb,
 		return -1;
 	__atomic_store_n(&g->ctl->state, GUEST_STATE_SUSPENDED,
 	    __ATOMIC_SEQ_CST);
-	res->suspend_ms = sim_realtime_ms();
+	res->suspend_ms = util_realtime_ms();
 	if (cb != NULL && cb->suspended != NULL)
 		cb->suspended(res->suspend_ms, cb->data);
 	return 0;

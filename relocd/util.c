@@ -12,6 +12,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -135,4 +136,18 @@ util_strndup_checked(const char *s, size_t len)
 	memcpy(p, s, len);
 	p[len] = '\0';
 	return p;
+}
+
+/*
+ * Wall-clock milliseconds.  Downtime is measured from the source's
+ * suspend to the destination's unpause, across processes (and hosts,
+ * whose clocks NTP keeps together), so it needs the shared wall clock.
+ */
+uint64_t
+util_realtime_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }

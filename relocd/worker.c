@@ -25,15 +25,6 @@
 #include "util.h"
 #include "worker.h"
 
-uint64_t
-worker_realtime_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* Reports one step to the parent. */
 int
 worker_step(struct worker *w, int phase, int code, const char *text,

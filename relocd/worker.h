@@ -23,7 +23,6 @@ int	worker_step(struct worker *, int, int, const char *,
 int	worker_fail(struct worker *, int, const struct backend_error *);
 int	worker_wait_cmd(struct msg_step *, int *);
 int	worker_poll_cmd(struct msg_step *);
-uint64_t worker_realtime_ms(void);
 
 int	worker_receive(struct worker *);
 int	worker_send(struct worker *);

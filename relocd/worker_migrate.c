@@ -93,7 +93,7 @@ worker_receive(struct worker *w)
 	if (w->ops->unpause(w->be, got.name, &err) == -1)
 		return worker_fail(w, PHASE_ACTIVATED, &err);
 	stats.downtime_ms = res.suspend_ms > 0 ?
-	    worker_realtime_ms() - res.suspend_ms : 0;
+	    util_realtime_ms() - res.suspend_ms : 0;
 	log_info("migration %s: %s is running here (downtime %llu ms)",
 	    w->id, got.name, (unsigned long long)stats.downtime_ms);
 	return worker_step(w, PHASE_ACTIVATED, PE_NONE, "", &got, &stats);

@@ -300,6 +300,14 @@ send_commit(struct worker *w, const struct guest_info *g,
 		log_warnx("migration %s: destroying the source copy: %s",
 		    w->id, err.msg);
 	ss->stats.downtime_ms = cmd.stats.downtime_ms;
+	/*
+	 * The sim stream carries the suspend time, so the destination
+	 * measures; a libxl stream does not, so measure here, from suspend
+	 * to the news of activation (one network delay more).
+	 */
+	if (ss->stats.downtime_ms == 0 && ss->stats.suspend_ms != 0)
+		ss->stats.downtime_ms = util_realtime_ms() -
+		    ss->stats.suspend_ms;
 	log_info("migration %s: %s now runs on the destination; source copy "
 	    "destroyed", w->id, g->name);
 	return worker_step(w, PHASE_DONE, PE_NONE, "", g, &ss->stats);

@@ -19,7 +19,9 @@ migrate(ctx) raises (VMError from a failed ctx.*.run, or MigrationError) on
 failure.  It may return a dict: "bytes" replaces the harness's count of
 bytes on the wire with the transport's own, "note" is printed.
 prepare(ctx), if given, runs before each migration outside the timed
-window (e.g. start a one-shot listener).  setup(a, b, run) runs once after
+window (e.g. start a one-shot listener); after(ctx) runs after each
+migration has been judged a success, also untimed, for the transport's
+own checks: it raises to fail the leg, or returns a note.  setup(a, b, run) runs once after
 both dom0s are up.  guest_types limits the guest types.
 """
 
@@ -39,6 +41,7 @@ class Transport:
     prepare: object = None
     setup: object = None
     guest_types: tuple = ("pvh", "pv")
+    after: object = None
 
 
 @dataclass
@@ -55,9 +58,9 @@ TRANSPORTS = []
 
 
 def register_transport(name, migrate, prepare=None, setup=None,
-                       guest_types=("pvh", "pv")):
+                       guest_types=("pvh", "pv"), after=None):
     TRANSPORTS.append(Transport(name, migrate, prepare, setup,
-                                tuple(guest_types)))
+                                tuple(guest_types), after))
 
 
 # ----------------------------------------------------------- xl over TCP

@@ -32,6 +32,7 @@
 #include "log.h"
 #include "util.h"
 #include "xen.h"
+#include "xen_preflight.h"
 #include "xen_stream.h"
 
 /* libxl must reap only its own children: xl is ours (xen_xl.c). */
@@ -259,6 +260,37 @@ out:
 	return rc;
 }
 
+/* The bridges and disks the guest's config names must be here. */
+static int
+xen_config_devices(const libxl_domain_config *d, const char *guest,
+    struct backend_error *err)
+{
+	const char	**bridges = NULL, **disks = NULL;
+	char		  why[256];
+	int		  i, rc = -1;
+
+	bridges = calloc((size_t)d->num_nics + 1, sizeof(*bridges));
+	disks = calloc((size_t)d->num_disks + 1, sizeof(*disks));
+	if (bridges == NULL || disks == NULL) {
+		backend_fail(err, BE_INTERNAL, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < d->num_nics; i++)
+		bridges[i] = d->nics[i].bridge;
+	for (i = 0; i < d->num_disks; i++)
+		disks[i] = d->disks[i].pdev_path;
+	if (xen_preflight_devices("", guest, bridges, (size_t)d->num_nics,
+	    disks, (size_t)d->num_disks, why, sizeof(why)) == -1) {
+		backend_fail(err, BE_UNSUPPORTED, "%s", why);
+		goto out;
+	}
+	rc = 0;
+out:
+	free(bridges);
+	free(disks);
+	return rc;
+}
+
 /* A peer's config must parse here and describe the guest reserved. */
 static int
 xen_config_check(struct xen *x, const struct guest_desc *desc,
@@ -284,6 +316,8 @@ xen_config_check(struct xen *x, const struct guest_desc *desc,
 		    "names another guest than the one reserved");
 		goto out;
 	}
+	if (xen_config_devices(&d, desc->info.name, err) == -1)
+		goto out;
 	rc = 0;
 out:
 	libxl_domain_config_dispose(&d);

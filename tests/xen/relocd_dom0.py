@@ -60,7 +60,9 @@ def setup_relocd(a, b, rundir):
                f"cp /host/run/pki/{vm.name}.pem /etc/relocd/host.pem && "
                f"cp /host/run/pki/{vm.name}.key /etc/relocd/host.key && "
                "chmod 600 /etc/relocd/host.key", 60)
-        vm.run(f"cat > {CONF} <<'EOC'\n{_conf(vm)}EOC", 30)
+        # cmdloop takes one line: printf writes the file's lines.
+        lines = " ".join(f"'{l}'" for l in _conf(vm).splitlines())
+        vm.run(f"printf '%s\\n' {lines} > {CONF}", 30)
         vm.run(f"relocd -d -v -f {CONF} >{LOG} 2>&1 &", 30)
         vm.run("i=0; until [ -S /run/relocd/relocd.sock ] && "
                f"grep -q 'relocd started' {LOG}; do i=$((i+1)); "

@@ -54,9 +54,17 @@ struct guest_info {
  * own description (sim: workload sxp; xen: libxl's JSON domain config),
  * at most BACKEND_CONFIG_MAX bytes, NUL-terminated.
  */
+/* The source host's facts a destination checks (xen: xen_preflight.h). */
+#define BACKEND_FACTS_MAX	512
+
 struct guest_desc {
 	struct guest_info info;
 	const char	*config;
+	/*
+	 * The source host's facts for the destination's pre-flight ("" if
+	 * none: sim, or a save file, whose clock is rightly old).
+	 */
+	char		 facts[BACKEND_FACTS_MAX + 1];
 };
 
 #define BACKEND_CONFIG_MAX	(60 * 1024)

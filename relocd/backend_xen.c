@@ -213,6 +213,60 @@ xen_type_supported(int type, struct backend_error *err)
 	return 0;
 }
 
+/*
+ * This host's facts for a guest of type: what it gets by default
+ * (source), or the most it may have (destination, max set).
+ */
+static int
+xen_local_facts(struct xen *x, int type, int max, struct xen_facts *f,
+    struct backend_error *err)
+{
+	const libxl_version_info	*v;
+	uint32_t			 nr = XEN_FACTS_CPU_WORDS, index;
+
+	memset(f, 0, sizeof(*f));
+	if ((v = libxl_get_version_info(x->ctx)) == NULL)
+		return backend_fail(err, BE_INTERNAL, "libxl cannot tell "
+		    "Xen's version");
+	f->major = v->xen_version_major;
+	f->minor = v->xen_version_minor;
+	f->clock_ms = util_realtime_ms();
+	if (type == GUEST_TYPE_PV)
+		index = max ? XEN_SYSCTL_cpu_featureset_pv_max :
+		    XEN_SYSCTL_cpu_featureset_pv;
+	else
+		index = max ? XEN_SYSCTL_cpu_featureset_hvm_max :
+		    XEN_SYSCTL_cpu_featureset_hvm;
+	if (xc_get_cpu_featureset(x->xch, index, &nr, f->cpu) != 0)
+		return backend_fail(err, BE_INTERNAL, "Xen cannot tell the "
+		    "CPU features of its guests: %s", strerror(errno));
+	f->ncpu = nr;
+	return 0;
+}
+
+/* Destination: the source's facts against ours; warnings are logged. */
+static int
+xen_facts_check(struct xen *x, const struct guest_desc *desc,
+    struct backend_error *err)
+{
+	struct xen_facts	src, here;
+	char			why[256], warn[256];
+
+	if (desc->facts[0] == '\0')
+		return 0;	/* a save file, or a peer that sends none */
+	if (xen_facts_parse(desc->facts, &src) == -1)
+		return backend_fail(err, BE_UNSUPPORTED, "the source's "
+		    "description of its host is malformed");
+	if (xen_local_facts(x, desc->info.type, 1, &here, err) == -1)
+		return -1;
+	if (xen_facts_compare(&src, &here, util_realtime_ms(), why,
+	    sizeof(why), warn, sizeof(warn)) == -1)
+		return backend_fail(err, BE_UNSUPPORTED, "%s", why);
+	if (warn[0] != '\0')
+		log_warnx("%s: %s", desc->info.name, warn);
+	return 0;
+}
+
 static int
 xen_describe(void *h, const char *name, struct guest_desc *desc,
     char **config_r, struct backend_error *err)
@@ -220,6 +274,7 @@ xen_describe(void *h, const char *name, struct guest_desc *desc,
 	struct xen		*x = h;
 	libxl_domain_config	 d;
 	libxl_dominfo		 info;
+	struct xen_facts	 facts;
 	uint32_t		 domid;
 	char			*json = NULL;
 	int			 rc = -1;
@@ -243,6 +298,13 @@ xen_describe(void *h, const char *name, struct guest_desc *desc,
 		goto out;
 	}
 	d.c_info.domid = 0;	/* the destination picks one, as with xl */
+	if (xen_local_facts(x, desc->info.type, 0, &facts, err) == -1)
+		goto out;
+	if (xen_facts_format(&facts, desc->facts, sizeof(desc->facts))) {
+		backend_fail(err, BE_INTERNAL, "this host's facts do not fit "
+		    "in %d bytes", BACKEND_FACTS_MAX);
+		goto out;
+	}
 	if ((json = libxl_domain_config_to_json(x->ctx, &d)) == NULL ||
 	    strlen(json) >= BACKEND_CONFIG_MAX) {
 		backend_fail(err, BE_UNSUPPORTED, "the configuration of %s is "
@@ -362,6 +424,7 @@ xen_reserve(void *h, const struct guest_desc *desc, struct guest_info *got,
 		    "receives a guest");
 	if (xen_type_supported(desc->info.type, err) == -1 ||
 	    xen_clash(x, &desc->info, err) == -1 ||
+	    xen_facts_check(x, desc, err) == -1 ||
 	    xen_config_check(x, desc, err) == -1 ||
 	    xen_free_memory(x, &free_bytes, err) == -1)
 		return -1;

@@ -46,6 +46,7 @@ struct msg_reserve {
 	char		 id[MIG_ID_LEN + 1];
 	struct guest_info guest;
 	uint32_t	 live;
+	char		 facts[BACKEND_FACTS_MAX + 1];
 	uint32_t	 config_len;
 	char		 config[BACKEND_CONFIG_MAX + 1];
 };

@@ -217,6 +217,7 @@ client_reserve(struct client *c, uint64_t deadline)
 	m->guest = r->guest;
 	m->live = (int)r->live;
 	m->config_len = strlcpy(m->config, r->config, sizeof(m->config));
+	strlcpy(m->facts, r->facts, sizeof(m->facts));
 	client_send(c, m, deadline);
 	client_expect(c, PT_RESERVED, deadline + 120 * 1000);
 	client_tell_ok(c, PHASE_RESERVED, m);

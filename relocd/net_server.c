@@ -129,6 +129,7 @@ net_on_reserve(struct net_session *s, uint64_t deadline)
 	strlcpy(r->id, m->id, sizeof(r->id));
 	r->guest = m->guest;
 	r->live = (uint32_t)m->live;
+	strlcpy(r->facts, m->facts, sizeof(r->facts));
 	r->config_len = (uint32_t)m->config_len;
 	memcpy(r->config, m->config, m->config_len + 1);
 	strlcpy(s->id, m->id, sizeof(s->id));

@@ -213,6 +213,7 @@ job_reserve_valid(struct msg_reserve *r)
 {
 	MSG_TERMINATE(r->id);
 	MSG_TERMINATE(r->config);
+	MSG_TERMINATE(r->facts);
 	msg_terminate_guest(&r->guest);
 	if (r->config_len > BACKEND_CONFIG_MAX)
 		return 0;

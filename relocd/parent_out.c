@@ -63,6 +63,7 @@ parent_out_worker_desc(struct parent *p, struct job *j,
 	int	pfd[2];
 
 	MSG_TERMINATE(r->config);
+	MSG_TERMINATE(r->facts);
 	msg_terminate_guest(&r->guest);
 	if (j->state != JOB_STARTING || j->desc != NULL ||
 	    (j->desc = malloc(sizeof(*r))) == NULL)

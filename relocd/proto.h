@@ -60,6 +60,7 @@ struct proto_msg {
 	char		 host[256];		/* hello: sender's name */
 	struct guest_info guest;		/* reserve, reserved */
 	int		 live;			/* reserve */
+	char		 facts[BACKEND_FACTS_MAX + 1];	/* reserve */
 	size_t		 config_len;		/* reserve */
 	char		 config[BACKEND_CONFIG_MAX + 1];
 	int		 code;			/* abort, error */

@@ -57,6 +57,7 @@ save_write_header(struct worker *w, const char *guest, int fd,
 	size_t			 len;
 	int			 rc = -1;
 
+	memset(&desc, 0, sizeof(desc));
 	if (w->ops->describe(w->be, guest, &desc, &config, err) == -1)
 		return -1;
 	if ((m = calloc(1, sizeof(*m))) == NULL ||

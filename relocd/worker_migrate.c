@@ -60,6 +60,7 @@ worker_receive(struct worker *w)
 	memset(&desc, 0, sizeof(desc));
 	desc.info = r->guest;
 	desc.config = r->config;
+	strlcpy(desc.facts, r->facts, sizeof(desc.facts));
 	memset(&err, 0, sizeof(err));
 	if (w->ops->reserve(w->be, &desc, &got, &err) == -1) {
 		log_info("migration %s: reservation of %s refused: %s", w->id,
@@ -216,6 +217,7 @@ send_describe(struct worker *w, struct guest_info *g)
 	if (g->state != GUEST_STATE_RUNNING)
 		return worker_step(w, PHASE_ABORTED, PE_BAD_GUEST,
 		    "the guest is not running", NULL, NULL);
+	memset(&desc, 0, sizeof(desc));
 	if (w->ops->describe(w->be, g->name, &desc, &config, &err) == -1)
 		return worker_fail(w, PHASE_ABORTED, &err);
 	if ((r = calloc(1, sizeof(*r))) == NULL) {
@@ -224,6 +226,7 @@ send_describe(struct worker *w, struct guest_info *g)
 	}
 	strlcpy(r->id, w->id, sizeof(r->id));
 	r->guest = desc.info;
+	strlcpy(r->facts, desc.facts, sizeof(r->facts));
 	r->live = w->start.policy.live;
 	r->config_len = (uint32_t)strlen(config);
 	strlcpy(r->config, config, sizeof(r->config));

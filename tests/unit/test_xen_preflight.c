@@ -88,6 +88,89 @@ test_missing_disk(void)
 	CHECK(strstr(why, "g's disk") != NULL);
 }
 
+static void
+facts(struct xen_facts *f, int minor, uint64_t clock, uint32_t w0, uint32_t w1)
+{
+	memset(f, 0, sizeof(*f));
+	f->major = 4;
+	f->minor = minor;
+	f->clock_ms = clock;
+	f->cpu[0] = w0;
+	f->cpu[1] = w1;
+	f->ncpu = 2;
+}
+
+static void
+test_facts_round_trip(void)
+{
+	struct xen_facts	f, g;
+	char			buf[512];
+
+	facts(&f, 17, 1732250000123ull, 0xdeadbeef, 0x1);
+	CHECK_INT(xen_facts_format(&f, buf, sizeof(buf)), 0);
+	CHECK_STR(buf, "xen=4.17 clock=1732250000123 cpu=deadbeef,00000001");
+	CHECK_INT(xen_facts_parse(buf, &g), 0);
+	CHECK(memcmp(&f, &g, sizeof(f)) == 0);
+	CHECK_INT(xen_facts_format(&f, buf, 20), -1);	/* does not fit */
+}
+
+static void
+test_facts_malformed(void)
+{
+	static const char *const bad[] = {
+		"", "xen=4.17", "xen=4.17 clock=1", "xen=4 clock=1 cpu=",
+		"xen=4.17 clock=-1 cpu=1", "xen=4.17 clock=1 cpu=1,",
+		"xen=4.17 clock=1 cpu=DEAD", "xen=4.17 clock=1 cpu=1 x",
+		"xen=256.1 clock=1 cpu=1", "xen=4.17 clock=1 cpu=100000000",
+		"xen=4.17 clock= 1 cpu=1", "xen=+4.17 clock=1 cpu=1",
+		"xen=4.17 clock=1 cpu=1,2,3,4,5,6,7,8,9,a,b,c,d,e,f,10,11,12,"
+		    "13,14,15,16,17,18,19,1a,1b,1c,1d,1e,1f,20,21",
+	};
+	struct xen_facts	f;
+	size_t			i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (xen_facts_parse(bad[i], &f) != -1) {
+			fprintf(stderr, "  accepted \"%s\"\n", bad[i]);
+			CHECK(0);
+		}
+	/* No cpu words at all is well-formed (and then nothing is missing). */
+	CHECK_INT(xen_facts_parse("xen=4.17 clock=1 cpu=", &f), 0);
+	CHECK_INT(f.ncpu, 0);
+}
+
+static void
+test_facts_compare(void)
+{
+	struct xen_facts	src, here;
+	char			why[256], warn[256];
+	uint64_t		now = 1732250000000ull;
+
+	facts(&src, 17, now, 0x0f, 0x3);
+	facts(&here, 17, now, 0xff, 0x3);
+	CHECK_INT(xen_facts_compare(&src, &here, now + 1000, why, sizeof(why),
+	    warn, sizeof(warn)), 0);
+	CHECK_STR(warn, "");
+	/* Another Xen version. */
+	facts(&here, 16, now, 0xff, 0x3);
+	CHECK_INT(xen_facts_compare(&src, &here, now, why, sizeof(why), warn,
+	    sizeof(warn)), -1);
+	CHECK(strstr(why, "Xen 4.17 and this host Xen 4.16") != NULL);
+	/* Three features the guest has at the source are not here. */
+	facts(&here, 17, now, 0x0e, 0x0);
+	CHECK_INT(xen_facts_compare(&src, &here, now, why, sizeof(why), warn,
+	    sizeof(warn)), -1);
+	CHECK(strstr(why, "lacks 3 features") != NULL);
+	/* Clocks: a warning past 5 s, a refusal past 60 s, either way. */
+	facts(&here, 17, now, 0xff, 0x3);
+	CHECK_INT(xen_facts_compare(&src, &here, now + 10000, why, sizeof(why),
+	    warn, sizeof(warn)), 0);
+	CHECK(strstr(warn, "about 10 s") != NULL);
+	CHECK_INT(xen_facts_compare(&src, &here, now - 61000, why, sizeof(why),
+	    warn, sizeof(warn)), -1);
+	CHECK(strstr(why, "differ by 61 s") != NULL);
+}
+
 int
 main(void)
 {
@@ -97,6 +180,9 @@ main(void)
 		UNIT_TEST(test_not_a_bridge),
 		UNIT_TEST(test_bridge_name_escape),
 		UNIT_TEST(test_missing_disk),
+		UNIT_TEST(test_facts_round_trip),
+		UNIT_TEST(test_facts_malformed),
+		UNIT_TEST(test_facts_compare),
 	};
 	int	rc;
 

@@ -117,6 +117,7 @@ struct msg_policy {
 	uint32_t	 max_iterations;
 	uint32_t	 timeout_s;		/* 0: none */
 	int32_t		 nonconvergence;	/* enum conf_nonconvergence */
+	uint32_t	 check_only;		/* relocctl check: reserve, stop */
 };
 
 struct msg_worker_start {

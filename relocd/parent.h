@@ -66,6 +66,7 @@ struct job {
 	int		 data_wr;	/* destination: pipe end for net, or -1 */
 	int		 saved;		/* source: worker reported saved */
 	int		 prepared;	/* source: destination said prepared */
+	int		 checked;	/* source, check only: reserved fine */
 	int		 ctl;		/* control client watching, or -1 */
 	uint64_t	 started_ms;
 	uint64_t	 ended_ms;

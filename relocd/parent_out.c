@@ -112,6 +112,15 @@ parent_out_net_step(struct parent *p, struct job *j, const struct msg_step *st)
 {
 	switch (st->phase) {
 	case PHASE_RESERVED:
+		if (j->policy.check_only) {
+			/* The destination accepted; that was the question. */
+			j->checked = 1;
+			parent_job_to_net(p, j, PHASE_ABORTED, PE_ABORTED,
+			    "only a check", -1);
+			parent_job_cmd(p, j, PHASE_ABORTED, PE_ABORTED,
+			    "only a check", -1);
+			break;
+		}
 		j->state = JOB_STREAMING;
 		parent_job_cmd(p, j, PHASE_RESERVED, PE_NONE, "", j->data_wr);
 		close(j->data_wr);
@@ -182,6 +191,10 @@ parent_out_worker_step(struct parent *p, struct job *j,
 		parent_job_end(p, j, 0, PE_INTERNAL, text);
 		break;
 	case PHASE_ABORTED:
+		if (j->checked) {
+			parent_job_end(p, j, 1, PE_NONE, "every check passed");
+			break;
+		}
 		parent_job_to_net(p, j, PHASE_ABORTED, st->code, st->text, -1);
 		/*
 		 * Our own reason (cancel, timeout, the destination's refusal)

@@ -104,19 +104,22 @@ req_policy(struct parent *p, const struct sxp_node *m, struct msg_policy *mp,
 {
 	const struct conf	*c = p->conf;
 	const char		*s;
-	uint64_t		 v[5];
+	uint64_t		 v[6];
 
 	v[0] = c->max_downtime_ms;
 	v[1] = (uint64_t)c->max_bandwidth_mbit;
 	v[2] = (uint64_t)c->max_iterations;
 	v[3] = (uint64_t)c->migration_timeout_s;
 	v[4] = 1;
+	v[5] = 0;
 	if (req_number(m, "max-downtime", 1, 600000, &v[0], err, errlen) ||
 	    req_number(m, "max-bandwidth", 0, 1000000, &v[1], err, errlen) ||
 	    req_number(m, "max-iterations", 1, 1000, &v[2], err, errlen) ||
 	    req_number(m, "timeout", 0, 604800, &v[3], err, errlen) ||
-	    req_number(m, "live", 0, 1, &v[4], err, errlen))
+	    req_number(m, "live", 0, 1, &v[4], err, errlen) ||
+	    req_number(m, "check", 0, 1, &v[5], err, errlen))
 		return -1;
+	mp->check_only = (uint32_t)v[5];
 	mp->max_downtime_ms = (uint32_t)v[0];
 	mp->max_bandwidth_mbit = (uint32_t)v[1];
 	mp->max_iterations = (uint32_t)v[2];
@@ -176,11 +179,12 @@ req_migrate(struct parent *p, int i, const struct sxp_node *m)
 		return;
 	}
 	if (req_policy(p, m, &j->policy, err, sizeof(err)) == -1) {
-		j->state = JOB_FREE; {
+		j->state = JOB_FREE;
 		req_error(p, i, "migrate: %s", err);
 		return;
 	}
-	}
+	if (j->policy.check_only)
+		j->what = "check";
 	strlcpy(j->guest.name, guest, sizeof(j->guest.name));
 	strlcpy(j->peer, host, sizeof(j->peer));
 	j->port = (int)port;

@@ -36,6 +36,8 @@ static int	cmd_list(struct relocctl *, int, char **);
 static const struct command commands[] = {
 	{ "migrate", cmd_migrate, "[options] GUEST HOST",
 	    "move a guest to HOST (-l: live)" },
+	{ "check", cmd_check, "[-p port] GUEST HOST",
+	    "ask HOST whether it would take GUEST; nothing moves" },
 	{ "save", cmd_save, "GUEST FILE", "save a guest to FILE and stop it" },
 	{ "restore", cmd_restore, "FILE", "start a guest saved in FILE" },
 	{ "list", cmd_list, "", "list the guests on this host" },

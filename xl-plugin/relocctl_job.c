@@ -116,6 +116,11 @@ print_result(struct follow *fw, const struct sxp_node *m)
 			printf("  up to %llu ms of it went to the sim backend's "
 			    "check of the memory digest\n", num(m, "digest-ms"));
 	}
+	else if (ok && strcmp(what, "check") == 0)
+		printf("%s: the destination would take it; every check passed "
+		    "(name and uuid free, memory, guest type, Xen version, CPU "
+		    "features, clocks, bridges and disks)\n",
+		    relocctl_field(m, "guest", "?"));
 	else if (ok)
 		printf("%s %s: done\n", what, relocctl_field(m, "guest", ""));
 	if (!ok)
@@ -295,6 +300,50 @@ cmd_migrate(struct relocctl *rc, int argc, char **argv)
 	req_add(req, sizeof(req), "live", live ? "1" : "0");
 	if (strlen(req) + 2 >= sizeof(req))
 		migrate_usage();
+	strncat(req, ")", sizeof(req) - strlen(req) - 1);
+	return follow_job(rc, req, -1, json);
+}
+
+static void __attribute__((noreturn))
+check_usage(void)
+{
+	fprintf(stderr, "usage: relocctl check [-p port] [--json] GUEST "
+	    "HOST[:PORT]\n");
+	exit(EXIT_USAGE);
+}
+
+/*
+ * A migration that stops once the destination has accepted the guest:
+ * every pre-flight check of a reservation runs (DESIGN section 5, phase
+ * 0 and 1), and nothing is copied or suspended.
+ */
+int
+cmd_check(struct relocctl *rc, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "port", required_argument, NULL, 'p' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	char		 req[1024] = "(migrate (check 1) (live 1)";
+	const char	*port = NULL;
+	int		 ch, json = 0;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "p:h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'p': port = optarg; break;
+		case 'j': json = 1; break;
+		default: check_usage();
+		}
+	}
+	if (argc - optind != 2)
+		check_usage();
+	req_add(req, sizeof(req), "guest", argv[optind]);
+	migrate_target(req, sizeof(req), argv[optind + 1], port);
+	if (strlen(req) + 2 >= sizeof(req))
+		check_usage();
 	strncat(req, ")", sizeof(req) - strlen(req) - 1);
 	return follow_job(rc, req, -1, json);
 }

@@ -32,7 +32,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 CACHE = os.environ.get("XEN_CACHE", "/var/tmp/relocd-xen")
 RELOCD_PORT = 8012
-CONF = "/etc/relocd/xend-config.sxp"
+CONF = "/etc/xen/xend-config.sxp"  # where relocctl looks too
 LOG = "/var/log/relocd.log"
 
 
@@ -55,7 +55,7 @@ def setup_relocd(a, b, rundir):
         subprocess.run([tool, "host", "-d", pki, vm.name, vm.ip],
                        check=True, timeout=60, stdout=subprocess.DEVNULL)
         # The 9p share is world-readable; relocd insists on a private key.
-        vm.run("mkdir -p /etc/relocd /run/relocd/empty && "
+        vm.run("mkdir -p /etc/relocd /etc/xen /run/relocd/empty && "
                f"cp /host/run/pki/ca.pem /etc/relocd/ca.pem && "
                f"cp /host/run/pki/{vm.name}.pem /etc/relocd/host.pem && "
                f"cp /host/run/pki/{vm.name}.key /etc/relocd/host.key && "

@@ -103,9 +103,9 @@ net_expect_step(struct net_session *s, int phase, uint64_t wait_ms,
 	if (st->code != PE_NONE || st->phase != phase) {
 		if (fd_r != NULL && *fd_r != -1)
 			close(*fd_r);
-		net_refuse(s, st->code > PE_NONE && st->code < PE_MAX ?
-		    st->code : PE_INTERNAL, st->text[0] ? st->text :
-		    "the migration failed here");
+		net_refuse_explained(s, st->code > PE_NONE &&
+		    st->code < PE_MAX ? st->code : PE_INTERNAL, st->text[0] ?
+		    st->text : "the migration failed here");
 	}
 }
 

@@ -91,6 +91,24 @@ xen_close(void *h)
 	free(x);
 }
 
+/*
+ * Xen itself knows PV and HVM containers only; whether an HVM container
+ * is PVH (no device model) is in libxl's stored configuration.
+ */
+static int
+xen_hvm_or_pvh(struct xen *x, uint32_t domid)
+{
+	libxl_domain_config	d;
+	int			type = GUEST_TYPE_HVM;
+
+	libxl_domain_config_init(&d);
+	if (libxl_retrieve_domain_configuration(x->ctx, domid, &d, NULL) == 0 &&
+	    d.b_info.type == LIBXL_DOMAIN_TYPE_PVH)
+		type = GUEST_TYPE_PVH;
+	libxl_domain_config_dispose(&d);
+	return type;
+}
+
 void
 xen_info_from(struct xen *x, const libxl_dominfo *d, struct guest_info *g)
 {
@@ -105,7 +123,7 @@ xen_info_from(struct xen *x, const libxl_dominfo *d, struct guest_info *g)
 	g->domid = d->domid;
 	switch (d->domain_type) {
 	case LIBXL_DOMAIN_TYPE_HVM:
-		g->type = GUEST_TYPE_HVM;
+		g->type = xen_hvm_or_pvh(x, d->domid);
 		break;
 	case LIBXL_DOMAIN_TYPE_PVH:
 		g->type = GUEST_TYPE_PVH;

@@ -104,9 +104,12 @@ def _running_on(vm, guest):
 
 def _heartbeat_after(vm, guest, what):
     # The harness's heartbeat stamps are host-side; here it is enough
-    # that the guest's console keeps growing on vm.
+    # that the guest's console keeps growing on vm.  xenconsoled names
+    # the log after the domain's name when it attached (a migrated guest
+    # writes to guest-NAME--incoming.log), so take the newest.
     rc, out = vm.run(
-        f"f=/var/log/xen/console/guest-{guest}.log; a=$(wc -l < $f); "
+        f"f=$(ls -t /var/log/xen/console/guest-{guest}*.log | head -n 1); "
+        f"a=$(wc -l < $f); "
         f"sleep 3; b=$(wc -l < $f); echo $a $b; [ $b -gt $a ]", 60,
         check=False)
     if rc != 0:

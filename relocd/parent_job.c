@@ -266,7 +266,7 @@ job_on_reserve(struct parent *p, struct child *c, struct msg_reserve *r)
 		return;
 	}
 	if ((j = parent_job_new(p, JOB_IN, "receive")) == NULL ||
-	    pipe2(pfd, O_CLOEXEC) == -1) {
+	    util_pipe_data(pfd) == -1) {
 		job_refuse(c, r->id, PE_BUSY, "job table full");
 		return;
 	}

@@ -72,7 +72,7 @@ parent_out_worker_desc(struct parent *p, struct job *j,
 	strlcpy(j->desc->id, j->id, sizeof(j->desc->id));
 	j->guest = r->guest;
 	j->stats.memory_bytes = r->guest.memory_bytes;
-	if (pipe2(pfd, O_CLOEXEC) == -1) {
+	if (util_pipe_data(pfd) == -1) {
 		parent_job_cmd(p, j, PHASE_ABORTED, PE_INTERNAL, "no pipe", -1);
 		return;
 	}

@@ -279,7 +279,7 @@ xen_save(void *h, const char *name, int fd, unsigned int flags,
 	s.cb = cb;
 	s.out = fd;
 	s.memory_pages = g.memory_bytes / XC_PAGE_SIZE;
-	if (pipe2(p, O_CLOEXEC) == -1)
+	if (util_pipe_data(p) == -1)
 		return backend_fail(err, BE_INTERNAL, "pipe: %s",
 		    strerror(errno));
 	s.relay_from = p[0];

@@ -67,7 +67,7 @@ xl_spawn(struct xen_xl *x, const char *path, const char *const *args)
 	int	in[2] = { -1, -1 }, out[2] = { -1, -1 };
 
 	if ((x->err = memfd_create("xl-stderr", MFD_CLOEXEC)) == -1 ||
-	    pipe2(in, O_CLOEXEC) == -1 || pipe2(out, O_CLOEXEC) == -1)
+	    util_pipe_data(in) == -1 || pipe2(out, O_CLOEXEC) == -1)
 		goto fail;
 	if ((x->pid = fork()) == -1)
 		goto fail;

@@ -11,6 +11,9 @@ The transport runs `relocctl migrate --live GUEST B` on the source.  After
 each leg (untimed) it proves what issue 6 asks beyond "kept running":
   - the guest is managed by the destination's toolstack: `xl list -l`
     shows its stored libxl configuration;
+  - after the first leg, `relocctl check` back to A passes every
+    pre-flight check (same Xen, CPU features, clocks, memory, devices)
+    and moves nothing;
   - after the second leg (the guest is home on A again):
     * a migration that fails before "go" (a 2-second time budget, far
       too short under TCG) leaves the guest running on A;
@@ -189,10 +192,22 @@ def _check_save_restore(ctx):
     return f"save/restore ok, verify-stream-v2: {verdict}"
 
 
+def _check_preflight(ctx):
+    """relocctl check from where the guest is now back to where it came
+    from: every pre-flight check passes, and nothing moves."""
+    rc, out = ctx.dst.run(f"relocctl check {ctx.guest} "
+                          f"{ctx.src.ip}:{RELOCD_PORT}", 300, check=False)
+    if rc != 0 or "every check passed" not in out:
+        raise MigrationError(f"relocctl check exited {rc}:\n{out[-800:]}")
+    if not _running_on(ctx.dst, ctx.guest) or _running_on(ctx.src, ctx.guest):
+        raise MigrationError(f"relocctl check moved {ctx.guest}")
+    return "relocctl check passed"
+
+
 def relocctl_after(ctx):
     _check_managed(ctx)
     if ctx.dst.name != "A":
-        return ""
+        return _check_preflight(ctx)
     notes = [_check_fail_before_go(ctx), _check_save_restore(ctx)]
     return "; ".join(notes)
 

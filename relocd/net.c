@@ -61,10 +61,14 @@ net_refuse(struct net_session *s, int code, const char *why)
 void
 net_refuse_explained(struct net_session *s, int code, const char *why)
 {
+	char	text[PROTO_TEXT_MAX + 1];
+
 	log_peer_warnx("peer %s: refused (%s): %s", s->ip,
 	    proto_error_text(code), why);
+	/* The category first, as every refusal has it, then the reason. */
+	snprintf(text, sizeof(text), "%s: %s", proto_error_text(code), why);
 	if (s->conn != NULL)
-		net_send_error(s->conn, code, why, tls_now_ms() + NET_CLOSE_MS);
+		net_send_error(s->conn, code, text, tls_now_ms() + NET_CLOSE_MS);
 	net_exit(s, 1);
 }
 

@@ -37,7 +37,8 @@ test_names_and_validators(void)
 	CHECK_STR(backend_errcode_name(BE_DIGEST), "digest");
 	CHECK(backend_get(CONF_BACKEND_SIM) != NULL);
 	CHECK_STR(backend_get(CONF_BACKEND_SIM)->name, "sim");
-	CHECK(backend_get(CONF_BACKEND_XEN) == NULL);
+	CHECK(backend_get(CONF_BACKEND_XEN) != NULL);
+	CHECK_STR(backend_get(CONF_BACKEND_XEN)->name, "xen");
 }
 
 static void

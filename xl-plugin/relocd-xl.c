@@ -162,8 +162,8 @@ xlc_setup(struct xlc *c)
 	char			err[512];
 
 	if (conf_load(c->config, &c->conf) == -1)
-		xlc_fail("%s has errors (above); fix them, or name another "
-		    "file with -f", c->config);
+		xlc_fail("cannot use %s (see above); fix it, or name the "
+		    "config with -f", c->config);
 	if (c->port == 0)
 		c->port = c->conf->relocation_port;
 	c->idle_ms = (uint64_t)c->conf->idle_timeout_s * 1000;
@@ -212,8 +212,8 @@ xlc_connect(struct xlc *c)
 	    (uint64_t)c->conf->handshake_timeout_s * 1000, &c->conn, &c->peer,
 	    err, sizeof(err)) == -1)
 		xlc_fail("TLS with relocd on %s port %d failed: %s; both hosts "
-		    "need certificates from the same CA, and %s must be a name "
-		    "in %s's", c->host, c->port, err, c->host, c->host);
+		    "need certificates from the same CA, and %s's must name it "
+		    "as it is named here", c->host, c->port, err, c->host);
 	for (i = 0; i < c->peer.nnames; i++)
 		names[i] = c->peer.names[i];
 	if (!acl_names_match(c->conf->peers_names, names, c->peer.nnames))

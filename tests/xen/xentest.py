@@ -287,6 +287,8 @@ def migrate_leg(tr, src, dst, guest, gtype, rundir):
         if locate(src, dst, guest) is not dst:
             raise MigrationError(f"xl list does not show {guest} on "
                                  f"{dst.name} only")
+        if tr.verify:
+            tr.verify(ctx)
         res["ok"] = True
         log(f"{gtype} {tr.name} {res['dir']}: ok, {res['total']:.2f}s total, "
             f"{res['downtime'] * 1000:.0f} ms down (jitter "

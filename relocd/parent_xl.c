@@ -29,6 +29,25 @@
 #include "worker.h"
 #include "xlreq.h"
 
+/*
+ * Room in the socket pair for a whole data frame (XL_CHUNK_MAX) each
+ * way, so that the network child writes one frame with one system call.
+ * As root we may exceed net.core.wmem_max; either way, best effort.
+ */
+#define XL_SOCKET_BUFFER	(1024 * 1024)
+
+static void
+xl_socket_buffers(const int sv[2])
+{
+	int	size = XL_SOCKET_BUFFER, i;
+
+	for (i = 0; i < 2; i++)
+		if (setsockopt(sv[i], SOL_SOCKET, SO_SNDBUFFORCE, &size,
+		    sizeof(size)) == -1)
+			(void)setsockopt(sv[i], SOL_SOCKET, SO_SNDBUF, &size,
+			    sizeof(size));
+}
+
 /* Tells the network child how things stand, with an fd or -1. */
 static void
 xl_to_net(struct parent *p, pid_t pid, const char *id, int phase, int code,
@@ -111,6 +130,7 @@ parent_xl_request(struct parent *p, struct child *c, struct msg_xl_receive *r)
 		xl_refuse(p, c, r->id, what, PE_INTERNAL, "no socket pair");
 		return;
 	}
+	xl_socket_buffers(sv);
 	j->state = JOB_RESERVING;
 	strlcpy(j->id, r->id, sizeof(j->id));
 	strlcpy(j->peer, c->ip, sizeof(j->peer));

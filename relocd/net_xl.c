@@ -291,10 +291,8 @@ net_xl_serve(struct net_session *s, uint64_t deadline)
 	strlcpy(s->id, m->id, sizeof(s->id));
 	memset(&r, 0, sizeof(r));
 	strlcpy(r.id, m->id, sizeof(r.id));
-	if (m->xl_overflow)
-		strlcpy(err, "too many or too long words", sizeof(err));
-	if (m->xl_overflow || xlreq_parse((const xlreq_word *)m->xl_args,
-	    m->xl_nargs, &r.flags, err, sizeof(err)) == -1) {
+	if (xlreq_parse((const xlreq_word *)m->xl_args, m->xl_nargs,
+	    &r.flags, err, sizeof(err)) == -1) {
 		xlreq_words_format((const xlreq_word *)m->xl_args, m->xl_nargs,
 		    words, sizeof(words));
 		snprintf(why, sizeof(why), "xl request '%s' from certificate "

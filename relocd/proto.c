@@ -253,9 +253,9 @@ proto_get_num(const struct sxp_node *msg, const char *name, long long min,
 }
 
 /*
- * The atoms of (name word word ...) into m->xl_args.  Words beyond
- * XL_ARGS_MAX, or longer than XL_ARG_MAX, set xl_overflow: such a request
- * is well-formed but never permitted (xlreq refuses it).
+ * The atoms of (name word word ...) into m->xl_args: at least one, at
+ * most XL_ARGS_MAX of at most XL_ARG_MAX bytes (xl migrate sends ten
+ * short ones at most).  What they may say is xlreq's business.
  */
 static int
 proto_get_words(const struct sxp_node *msg, const char *name,
@@ -271,12 +271,9 @@ proto_get_words(const struct sxp_node *msg, const char *name,
 	if (f == NULL || f->first->next == NULL)
 		return -1;
 	for (w = f->first->next; w != NULL; w = w->next) {
-		if (w->type == SXP_LIST || strlen(w->text) != w->len)
+		if (w->type == SXP_LIST || strlen(w->text) != w->len ||
+		    w->len > XL_ARG_MAX || m->xl_nargs == XL_ARGS_MAX)
 			return -1;
-		if (m->xl_nargs == XL_ARGS_MAX || w->len > XL_ARG_MAX) {
-			m->xl_overflow = 1;
-			continue;
-		}
 		memcpy(m->xl_args[m->xl_nargs++], w->text, w->len + 1);
 	}
 	return 0;

@@ -69,7 +69,6 @@ struct proto_msg {
 	size_t		 config_len;		/* reserve */
 	xlreq_word	 xl_args[XL_ARGS_MAX];	/* xl-receive */
 	uint32_t	 xl_nargs;
-	int		 xl_overflow;		/* more or longer words */
 	int		 status;		/* xl-exit */
 	char		 config[BACKEND_CONFIG_MAX + 1];
 	int		 code;			/* abort, error */

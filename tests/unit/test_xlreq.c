@@ -143,15 +143,15 @@ test_wire_round_trip(void)
 	CHECK_INT(back.type, PT_XL_RECEIVE);
 	CHECK_INT(back.xl_nargs, 4);
 	CHECK_STR(back.xl_args[3], "a b");
-	CHECK(!back.xl_overflow);
-	/* A word longer than any flag is kept out, and marks the request. */
+	/* Longer than any flag, more than xl sends, none, or a list. */
 	strlcpy(buf, "(xl-receive (id 0123456789abcdef0123456789abcdef) "
 	    "(args xl 0123456789012345678901234567890123456789))", sizeof(buf));
 	CHECK_INT(proto_decode(buf, strlen(buf), &back, err, sizeof(err)),
-	    PE_NONE);
-	CHECK(back.xl_overflow);
-	CHECK_INT(back.xl_nargs, 1);
-	/* No words, or a list among them: malformed. */
+	    PE_PROTOCOL);
+	strlcpy(buf, "(xl-receive (args xl 1 2 3 4 5 6 7 8 9 10 11 12 13 14 "
+	    "15 16))", sizeof(buf));
+	CHECK_INT(proto_decode(buf, strlen(buf), &back, err, sizeof(err)),
+	    PE_PROTOCOL);
 	strlcpy(buf, "(xl-receive (id 0123456789abcdef0123456789abcdef) "
 	    "(args))", sizeof(buf));
 	CHECK_INT(proto_decode(buf, strlen(buf), &back, err, sizeof(err)),

@@ -10,6 +10,16 @@
  *   (reserve (id 0f..) (name web1) (uuid ..) (type pvh) (memory 1073741824)
  *            (vcpus 2) (live yes) (config '...'))
  *
+ * An xl plugin (relocd-xl) asks instead for xl's own receiver, with the
+ * words xl migrate gave it, and both sides then carry xl's stream:
+ *
+ *   (xl-receive (id 0f..) (args xl -t -vv migrate-receive -e))
+ *   (xl-started (id 0f..))            data frames both ways
+ *   (xl-eof (id 0f..))                either way: that direction ended
+ *   (xl-exit (id 0f..) (status 0))    xl's exit status, 0..255
+ *
+ * Which words are permitted is xlreq.c's decision (net_xl.c asks it).
+ *
  * A connection walks one state machine per side (proto_next_state), so a
  * message out of order is refused with a fixed code rather than reaching
  * code that assumed an earlier step.  Frames are bounded before their

@@ -69,7 +69,8 @@ def register_transport(name, migrate, prepare=None, setup=None,
 # xl's stream over a bare TCP connection: `-s ""` makes xl run its "host"
 # argument as the transport command.  socat's default 8 KiB buffer costs
 # 4x under TCG (every syscall in a PV dom0 is expensive), so 256 KiB.
-XL_TCP_PORT = 8002
+# Not 8002: relocd listens there when a relocd transport runs too.
+XL_TCP_PORT = 8012
 
 
 def xl_tcp_prepare(ctx):

@@ -100,8 +100,7 @@ def install(vm):
 
 def start(vm):
     """relocd -d in the background; wait until it listens (bounded)."""
-    vm.run("pkill -x relocd; rm -f /run/relocd/relocd.sock; "
-           "setsid relocd -d -v -f /etc/xen/xend-config.sxp "
+    vm.run("setsid relocd -d -v -f /etc/xen/xend-config.sxp "
            "</dev/null >/var/log/relocd.log 2>&1 &", 30)
     vm.run("i=0; until grep -q 'relocd started' /var/log/relocd.log; do "
            "i=$((i+1)); if [ $i -ge 600 ]; then cat /var/log/relocd.log; "

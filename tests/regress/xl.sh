@@ -11,7 +11,7 @@
 . "$TOP/tests/regress/lib"
 
 ensure_user
-make_pki dest client outsider bounded noxl
+make_pki dest client outsider bounded noxl dual
 PKI2=$WORK/pki-other
 "$PKI" init -d "$PKI2" >/dev/null && "$PKI" host -d "$PKI2" client 127.0.0.1 >/dev/null ||
     die "second CA"
@@ -167,6 +167,20 @@ noxl() {
 check "an xl that cannot be run is reported to the plugin" noxl
 check "with the reason in relocd's log" wait_log noxl \
     'cannot run /nonexistent/xl \(relocd-xl-command\): No such file or directory' 5
+
+# Listening on every address ('' as in xend's sample), an IPv4 peer
+# arrives as ::ffff:127.0.0.1 and must still match an IPv4 hosts-allow.
+PORT4=$(free_port)
+write_conf dual "$PORT4" "(relocd-xl-command $FAKE)" \
+    "(xend-relocation-hosts-allow '^127\\\\.0\\\\.0\\\\.1\$')"
+sed -i "s/^(xend-relocation-address 127.0.0.1)/(xend-relocation-address '')/" \
+    "$WORK/dual/xend-config.sxp"
+start_relocd dual
+dual() {
+	$XLSEND --size 100000 -- $(xl_to client "$PORT4") xl migrate-receive >/dev/null &&
+	    wait_log dual 'xl-receive [0-9a-f]* from peer 127\.0\.0\.1 \(client\)' 5
+}
+check "a listener on every address sees an IPv4 peer as IPv4 (hosts-allow)" dual
 
 usage() {
 	local err

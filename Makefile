@@ -64,6 +64,7 @@ CORE_LIBS	:= $(DEP_LIBS)
 RELOCD_OBJS	:= $(RELOCD_MAIN:%.c=$(O)/obj/%.o) $(CORE_OBJS)
 RELOCCTL_OBJS	:= $(O)/obj/xl-plugin/relocctl.o \
 		   $(O)/obj/xl-plugin/relocctl_job.o $(CORE_OBJS)
+RELOCD_XL_OBJS	:= $(O)/obj/xl-plugin/relocd-xl.o $(CORE_OBJS)
 
 UNIT_TESTS	:= $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_*.c))
 UNIT_BINS	:= $(UNIT_TESTS:%=$(O)/tests/test_%)
@@ -71,13 +72,17 @@ UNIT_BINS	:= $(UNIT_TESTS:%=$(O)/tests/test_%)
 .SECONDARY:
 .PHONY: all install uninstall check unit bench fuzz fuzz-build lint demo deb clean
 
-all: $(O)/relocd $(O)/relocctl
+all: $(O)/relocd $(O)/relocctl $(O)/relocd-xl
 
 $(O)/relocd: $(RELOCD_OBJS)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(RELOCD_OBJS) $(CORE_LIBS)
 
 $(O)/relocctl: $(RELOCCTL_OBJS)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(RELOCCTL_OBJS) $(CORE_LIBS)
+
+# The xl plugin: xl migrate -s relocd-xl GUEST HOST.
+$(O)/relocd-xl: $(RELOCD_XL_OBJS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(RELOCD_XL_OBJS) $(CORE_LIBS)
 
 $(O)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -146,9 +151,11 @@ install: all
 	    $(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(COMPLETIONDIR)
 	install -m 0755 $(O)/relocd $(DESTDIR)$(SBINDIR)/relocd
 	install -m 0755 $(O)/relocctl $(DESTDIR)$(SBINDIR)/relocctl
+	install -m 0755 $(O)/relocd-xl $(DESTDIR)$(SBINDIR)/relocd-xl
 	install -m 0755 scripts/relocd-pki $(DESTDIR)$(SBINDIR)/relocd-pki
 	install -m 0644 man/relocd.8 $(DESTDIR)$(MANDIR)/man8/relocd.8
 	install -m 0644 man/relocctl.8 $(DESTDIR)$(MANDIR)/man8/relocctl.8
+	install -m 0644 man/relocd-xl.8 $(DESTDIR)$(MANDIR)/man8/relocd-xl.8
 	install -m 0644 man/xend-config.sxp.5 \
 	    $(DESTDIR)$(MANDIR)/man5/xend-config.sxp.5
 	install -m 0644 etc/xend-config.sxp.example \
@@ -165,9 +172,10 @@ install: all
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/relocd $(DESTDIR)$(SBINDIR)/relocctl \
-	    $(DESTDIR)$(SBINDIR)/relocd-pki \
+	    $(DESTDIR)$(SBINDIR)/relocd-pki $(DESTDIR)$(SBINDIR)/relocd-xl \
 	    $(DESTDIR)$(MANDIR)/man8/relocd.8 \
 	    $(DESTDIR)$(MANDIR)/man8/relocctl.8 \
+	    $(DESTDIR)$(MANDIR)/man8/relocd-xl.8 \
 	    $(DESTDIR)$(MANDIR)/man5/xend-config.sxp.5 \
 	    $(DESTDIR)$(SYSCONFDIR)/xen/xend-config.sxp.relocd-example \
 	    $(DESTDIR)$(UNITDIR)/relocd.service \

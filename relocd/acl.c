@@ -169,10 +169,37 @@ acl_hosts_free(struct acl *acl)
 	free(acl);
 }
 
+/*
+ * A listener on [::] (xend-relocation-address '') takes IPv4 peers too,
+ * as ::ffff:a.b.c.d: such a peer is its IPv4 address, for hosts-allow
+ * (xend's patterns are written for a.b.c.d) and for its host name.
+ */
+static const struct sockaddr *
+acl_unmap(const struct sockaddr *sa, socklen_t *salen,
+    struct sockaddr_in *sin)
+{
+	const struct sockaddr_in6	*s6;
+
+	if (sa->sa_family != AF_INET6 || *salen < sizeof(*s6))
+		return sa;
+	s6 = (const struct sockaddr_in6 *)(const void *)sa;
+	if (!IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr))
+		return sa;
+	memset(sin, 0, sizeof(*sin));
+	sin->sin_family = AF_INET;
+	sin->sin_port = s6->sin6_port;
+	memcpy(&sin->sin_addr, &s6->sin6_addr.s6_addr[12], 4);
+	*salen = sizeof(*sin);
+	return (const struct sockaddr *)(const void *)sin;
+}
+
 int
 acl_peer_ip(const struct sockaddr *sa, socklen_t salen, char *ip,
     size_t iplen)
 {
+	struct sockaddr_in	sin;
+
+	sa = acl_unmap(sa, &salen, &sin);
 	if (getnameinfo(sa, salen, ip, iplen, NULL, 0, NI_NUMERICHOST) != 0)
 		return -1;
 	return 0;
@@ -210,8 +237,10 @@ acl_peer_confirmed_name(const struct sockaddr *sa, socklen_t salen,
     char *name, size_t namelen)
 {
 	struct addrinfo	 hints, *res = NULL, *ai;
+	struct sockaddr_in sin;
 	int		 rc = -1;
 
+	sa = acl_unmap(sa, &salen, &sin);
 	if (getnameinfo(sa, salen, name, namelen, NULL, 0, NI_NAMEREQD) != 0)
 		goto out;
 	memset(&hints, 0, sizeof(hints));

@@ -149,7 +149,10 @@ struct backend_restore_result {
 
 struct backend_ops {
 	const char	*name;
-	/* state_dir: backend-private state (sim: its "hypervisor"). */
+	/*
+	 * The argument: sim, the directory of its "hypervisor"
+	 * (relocd-sim-dir); xen, the xl program (relocd-xl-command).
+	 */
 	int	(*open)(const char *, void **, struct backend_error *);
 	void	(*close)(void *);
 	/* Caller frees *guests_r with free(). */

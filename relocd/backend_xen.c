@@ -41,16 +41,17 @@ static const libxl_childproc_hooks xen_child_hooks = {
 };
 
 static int
-xen_open(const char *state_dir, void **h_r, struct backend_error *err)
+xen_open(const char *xl_command, void **h_r, struct backend_error *err)
 {
 	struct xen	*x;
 
-	(void)state_dir;	/* the hypervisor keeps its own state */
 	*h_r = NULL;
 	if ((x = calloc(1, sizeof(*x))) == NULL)
 		return backend_fail(err, BE_INTERNAL, "out of memory");
 	xen_xl_init(&x->xl);
-	strlcpy(x->xl_path, XEN_XL_PATH_DEFAULT, sizeof(x->xl_path));
+	/* The argument is relocd-xl-command: xl, found on PATH, by default. */
+	strlcpy(x->xl_path, xl_command != NULL && xl_command[0] != '\0' ?
+	    xl_command : XEN_XL_PATH_DEFAULT, sizeof(x->xl_path));
 	x->logger = xtl_createlogger_stdiostream(stderr, XTL_ERROR, 0);
 	if (x->logger == NULL ||
 	    libxl_ctx_alloc(&x->ctx, LIBXL_VERSION, 0,

@@ -50,6 +50,23 @@
 /* Free text in errors and refusals sent to a peer or a user. */
 #define PROTO_TEXT_MAX		200
 
+/*
+ * xl plugin requests (xl-receive): the words of "xl [-t] [-T] [-v...]
+ * migrate-receive [-e] [-d] [-p]", at most this many and this long; xl
+ * lowers its log level at most 4 times (XTL_PROGRESS to XTL_DEBUG).
+ */
+#define XL_ARGS_MAX		16
+#define XL_ARG_MAX		32
+#define XL_VERBOSE_MAX		4
+/* The xl binary's path (relocd-xl-command). */
+#define XL_COMMAND_MAX		255
+/*
+ * One read of xl's stream, sent as one data frame: large, because every
+ * system call is expensive in an emulated or busy dom0 (an 8 KiB buffer
+ * made socat 4 times slower in tests/xen).
+ */
+#define XL_CHUNK_MAX		(256 * 1024)
+
 /* Control socket clients served at once, and their request size. */
 #define CTL_CLIENTS_MAX		16
 /* Listening sockets: both families of every address of an interface. */

@@ -38,7 +38,8 @@ enum conf_type {
 	CT_ADDRESS,		/* IP literal, host name or interface */
 	CT_WORD,		/* a user or group name */
 	CT_HOSTS,		/* hosts-allow regex list */
-	CT_NAMES		/* certificate name list */
+	CT_NAMES,		/* certificate name list */
+	CT_COMMAND		/* absolute path, or a name looked up in PATH */
 };
 
 struct conf_key {
@@ -115,6 +116,8 @@ static const struct conf_key conf_keys[] = {
 	    1, 1000, NULL, "8" },
 	{ "relocd-sim-dir", CT_PATH, O(sim_dir),
 	    0, 0, NULL, "/run/relocd/sim" },
+	{ "relocd-xl-command", CT_COMMAND, O(xl_command),
+	    0, 0, NULL, "xl" },
 };
 
 #define CONF_NKEYS	(sizeof(conf_keys) / sizeof(conf_keys[0]))
@@ -339,6 +342,34 @@ conf_set_address(struct conf_ctx *ctx, struct conf *conf,
 	return -1;
 }
 
+/*
+ * The program a worker runs for xl-receive: an absolute path, or a bare
+ * name looked up in PATH (then /usr/sbin).  Unlike CT_PATH, a bare name
+ * does not resolve under /etc/xen.
+ */
+static int
+conf_set_command(struct conf_ctx *ctx, struct conf *conf,
+    const struct conf_key *key, const char *v, int line)
+{
+	const char	*c;
+
+	for (c = v; *c != '\0'; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			break;
+	if (*v == '\0' || *c != '\0' || strlen(v) > XL_COMMAND_MAX) {
+		conf_error(ctx, line, "%s: '%s' is not a program name or path",
+		    key->name, v);
+		return -1;
+	}
+	if (*v != '/' && strchr(v, '/') != NULL) {
+		conf_error(ctx, line, "%s: '%s' is a relative path; use an "
+		    "absolute path or a program name looked up in PATH",
+		    key->name, v);
+		return -1;
+	}
+	return conf_store(ctx, conf, key, v, line);
+}
+
 static int
 conf_set_word(struct conf_ctx *ctx, struct conf *conf,
     const struct conf_key *key, const char *v, int line)
@@ -473,6 +504,8 @@ conf_set(struct conf_ctx *ctx, struct conf *conf, const struct conf_key *key,
 		return conf_set_hosts(ctx, conf, key, v, line);
 	case CT_NAMES:
 		return conf_set_names(ctx, conf, key, v, line);
+	case CT_COMMAND:
+		return conf_set_command(ctx, conf, key, v, line);
 	}
 	return -1;
 }

@@ -58,6 +58,7 @@ struct conf {
 	int		 max_preauth;		/* unauthenticated, in total */
 	int		 max_preauth_per_host;	/* ... from one address */
 	char		*sim_dir;		/* sim backend state */
+	char		*xl_command;		/* xl, for xl-receive */
 
 	/* Compiled forms of the two lists. */
 	struct acl	*hosts_acl;

@@ -33,6 +33,8 @@ static const struct {
 	[MSG_NET_RESERVE] = { "net-reserve", sizeof(struct msg_reserve) },
 	[MSG_NET_STEP] = { "net-step", sizeof(struct msg_step) },
 	[MSG_NET_QUERY] = { "net-query", sizeof(struct msg_step) },
+	[MSG_NET_XL_RECEIVE] = { "net-xl-receive",
+	    sizeof(struct msg_xl_receive) },
 	[MSG_STEP] = { "step", sizeof(struct msg_step) },
 	[MSG_WORKER_START] = { "worker-start",
 	    sizeof(struct msg_worker_start) },

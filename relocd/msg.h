@@ -7,6 +7,7 @@
 
 #include "backend.h"
 #include "bounds.h"
+#include "xlreq.h"
 
 /*
  * Typed messages between relocd's processes, over SOCK_SEQPACKET pairs so
@@ -22,6 +23,7 @@ enum msg_type {
 	MSG_NET_RESERVE,		/* struct msg_reserve: peer asks */
 	MSG_NET_STEP,			/* struct msg_step: the peer's news */
 	MSG_NET_QUERY,			/* struct msg_step: where is id? */
+	MSG_NET_XL_RECEIVE,		/* struct msg_xl_receive: peer asks */
 	/* parent -> network child */
 	MSG_STEP,			/* struct msg_step (+ fd) */
 	/* parent -> worker */
@@ -40,6 +42,12 @@ struct msg_peer {
 	char		 tls_version[16];
 	uint32_t	 ncert;
 	char		 cert[TLS_PEER_NAMES_MAX][PEER_NAME_MAX + 1];
+};
+
+/* An xl plugin's request, already parsed by the network child. */
+struct msg_xl_receive {
+	char		 id[MIG_ID_LEN + 1];
+	struct xl_flags	 flags;
 };
 
 struct msg_reserve {
@@ -95,6 +103,7 @@ struct msg_step {
 	char		 text[PROTO_TEXT_MAX + 1];
 	struct guest_info guest;
 	struct msg_stats stats;
+	int32_t		 status;	/* xl-receive, PHASE_DONE: xl's exit */
 };
 
 enum worker_op {
@@ -105,7 +114,8 @@ enum worker_op {
 	WORKER_OP_RESTORE,	/* restore from a file */
 	WORKER_OP_CREATE,	/* sim-create */
 	WORKER_OP_DESTROY,	/* sim-destroy */
-	WORKER_OP_CLEANUP	/* at start: what a crash left behind */
+	WORKER_OP_CLEANUP,	/* at start: what a crash left behind */
+	WORKER_OP_XL_RECEIVE	/* run xl migrate-receive on the stream */
 };
 
 /* The pre-copy policy's settings for one migration. */
@@ -127,7 +137,9 @@ struct msg_worker_start {
 	char		 guest[GUEST_NAME_MAX + 1];	/* SEND, SAVE, DESTROY */
 	char		 path[256];	/* SAVE, RESTORE: the file */
 	struct msg_policy policy;
-	struct msg_reserve reserve;	/* RECEIVE, CREATE */
+	struct msg_reserve reserve;	/* RECEIVE, CREATE; XL_RECEIVE: id */
+	struct xl_flags	 xl;		/* XL_RECEIVE */
+	char		 xl_command[XL_COMMAND_MAX + 1];	/* XL_RECEIVE */
 };
 
 struct msg_guest {

@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 
 #include <errno.h>
+#include <netdb.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +33,8 @@
 #define NET_RESERVE_WAIT_MS	(120 * 1000)
 /* Bounded close: the peer gets this long to take our last frame. */
 #define NET_CLOSE_MS		2000
+/* Connecting out, per address of the peer. */
+#define NET_CONNECT_MS		(10 * 1000)
 
 
 void
@@ -233,4 +236,50 @@ net_wait_parent(struct net_session *s, uint32_t want, void *buf,
 			return -1;
 		return type == want ? 0 : -1;
 	}
+}
+
+/*
+ * Connects to host:port, trying each address until one answers within
+ * NET_CONNECT_MS.  The socket stays non-blocking.  Returns the fd, or -1
+ * with err saying why.  Used by the source's network child and relocd-xl,
+ * both before they enter the sandbox (the resolver needs files).
+ */
+int
+net_connect(const char *host, int port, char *err, size_t errlen)
+{
+	struct addrinfo	 hints, *res = NULL, *ai;
+	char		 service[16];
+	struct pollfd	 pfd;
+	socklen_t	 len;
+	int		 fd = -1, r, soerr = 0;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	snprintf(service, sizeof(service), "%d", port);
+	if ((r = getaddrinfo(host, service, &hints, &res)) != 0) {
+		snprintf(err, errlen, "%s: %s", host, gai_strerror(r));
+		return -1;
+	}
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC |
+		    SOCK_NONBLOCK, 0);
+		if (fd == -1)
+			continue;
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+			break;
+		pfd.fd = fd;
+		pfd.events = POLLOUT;
+		len = sizeof(soerr);
+		if (errno == EINPROGRESS &&
+		    poll(&pfd, 1, NET_CONNECT_MS) == 1 &&
+		    getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) == 0 &&
+		    soerr == 0)
+			break;
+		snprintf(err, errlen, "cannot connect to %s port %d: %s",
+		    host, port, strerror(soerr ? soerr : ETIMEDOUT));
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	return fd;
 }

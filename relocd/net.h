@@ -55,6 +55,11 @@ void	net_handshake(struct net_session *, uint64_t);
 void	net_authorize(struct net_session *);
 int	net_wait_parent(struct net_session *, uint32_t, void *, size_t, int *,
 	    uint64_t);
+struct msg_step;
+void	net_expect_step(struct net_session *, int, uint64_t, struct msg_step *,
+	    int *);
+void	net_xl_serve(struct net_session *, uint64_t) __attribute__((noreturn));
+int	net_connect(const char *, int, char *, size_t);
 
 int	net_read_frame(struct tls_conn *, uint64_t, int *, char *, size_t,
 	    size_t *, char *, size_t);

@@ -32,7 +32,6 @@
 #include "tls.h"
 #include "util.h"
 
-#define CLIENT_CONNECT_MS	(10 * 1000)
 /* The destination may hash all of memory before saying "prepared". */
 #define CLIENT_PREPARED_MS	(600 * 1000)
 #define CLIENT_ACTIVATED_MS	(120 * 1000)
@@ -78,47 +77,6 @@ client_tell_ok(struct client *c, int phase, const struct proto_msg *m)
 	}
 	if (msg_send(c->a->parent_fd, MSG_NET_STEP, &st, sizeof(st), -1))
 		net_exit(&c->s, 1);
-}
-
-/* Non-blocking connect to each address of host:port until one answers. */
-static int
-client_connect(const struct net_client_args *a, char *err, size_t errlen)
-{
-	struct addrinfo	 hints, *res = NULL, *ai;
-	char		 port[16];
-	struct pollfd	 pfd;
-	socklen_t	 len;
-	int		 fd = -1, r, soerr = 0;
-
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_socktype = SOCK_STREAM;
-	snprintf(port, sizeof(port), "%d", a->port);
-	if ((r = getaddrinfo(a->host, port, &hints, &res)) != 0) {
-		snprintf(err, errlen, "%s: %s", a->host, gai_strerror(r));
-		return -1;
-	}
-	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC |
-		    SOCK_NONBLOCK, 0);
-		if (fd == -1)
-			continue;
-		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
-			break;
-		pfd.fd = fd;
-		pfd.events = POLLOUT;
-		len = sizeof(soerr);
-		if (errno == EINPROGRESS &&
-		    poll(&pfd, 1, CLIENT_CONNECT_MS) == 1 &&
-		    getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) == 0 &&
-		    soerr == 0)
-			break;
-		snprintf(err, errlen, "cannot connect to %s port %d: %s",
-		    a->host, a->port, strerror(soerr ? soerr : ETIMEDOUT));
-		close(fd);
-		fd = -1;
-	}
-	freeaddrinfo(res);
-	return fd;
 }
 
 /* Reads the next control message; a data frame here is a violation. */
@@ -355,7 +313,7 @@ net_client_run(const struct net_client_args *a)
 	strlcpy(c.s.ip, a->host, sizeof(c.s.ip));
 	if ((c.s.frame = malloc(PROTO_DATA_MAX)) == NULL)
 		_exit(1);
-	if ((fd = client_connect(a, err, sizeof(err))) == -1)
+	if ((fd = net_connect(a->host, a->port, err, sizeof(err))) == -1)
 		client_tell(&c, PHASE_ABORTED, PE_UNSUPPORTED, err, 1);
 	if (proc_sandbox_net(a->id, err, sizeof(err)) == -1) {
 		log_warnx("sandbox: %s", err);

@@ -37,7 +37,7 @@ net_client_may_send(int type)
 {
 	return type == PT_HELLO || type == PT_RESERVE || type == PT_PROGRESS ||
 	    type == PT_END || type == PT_GO || type == PT_ABORT ||
-	    type == PT_ERROR || type == PT_QUERY;
+	    type == PT_ERROR || type == PT_QUERY || type == PT_XL_RECEIVE;
 }
 
 static void
@@ -91,7 +91,7 @@ net_tell_parent(struct net_session *s, uint32_t type, int phase, int code,
 }
 
 /* Waits for the parent's next step; a failure there refuses the peer. */
-static void
+void
 net_expect_step(struct net_session *s, int phase, uint64_t wait_ms,
     struct msg_step *st, int *fd_r)
 {
@@ -284,6 +284,8 @@ net_dispatch(struct net_session *s, uint64_t deadline)
 		net_on_go(s, deadline);
 	case PT_QUERY:
 		net_on_query(s, deadline);
+	case PT_XL_RECEIVE:
+		net_xl_serve(s, deadline);
 	case PT_ABORT:
 	case PT_ERROR:
 		net_peer_aborted(s, m->code, m->text[0] ? m->text :

@@ -26,6 +26,7 @@ struct child {
 	int		 kind;		/* enum child_kind */
 	int		 fd;		/* message socket */
 	char		 ip[64];
+	char		 cert[PEER_NAME_MAX + 1];	/* its peer's name */
 	int		 authenticated;
 	uint64_t	 started_ms;
 	int		 job;		/* index into jobs, or -1 */
@@ -38,7 +39,8 @@ struct child {
 enum job_role {
 	JOB_IN,			/* a peer migrates a guest to us */
 	JOB_OUT,		/* we migrate a guest to a peer */
-	JOB_LOCAL		/* save, restore, sim-create, sim-destroy */
+	JOB_LOCAL,		/* save, restore, sim-create, sim-destroy */
+	JOB_XL			/* an xl plugin's xl migrate-receive */
 };
 
 enum job_state {
@@ -80,6 +82,8 @@ struct job {
 	int		 ok;
 	int		 code;		/* enum proto_error of the outcome */
 	char		 result[PROTO_TEXT_MAX + 1];
+	char		 cert[PEER_NAME_MAX + 1];	/* JOB_XL: the peer's */
+	struct xl_flags	 xl;		/* JOB_XL */
 };
 
 struct ctl_client {
@@ -131,6 +135,13 @@ void	parent_out_net_step(struct parent *, struct job *,
 void	parent_out_net_gone(struct parent *, struct job *);
 void	parent_out_tick(struct parent *);
 int	parent_job_cancel(struct parent *, const char *, char *, size_t);
+
+/* xl plugin requests (parent_xl.c). */
+struct msg_xl_receive;
+void	parent_xl_request(struct parent *, struct child *,
+	    struct msg_xl_receive *);
+void	parent_xl_worker_step(struct parent *, struct job *,
+	    const struct msg_step *);
 
 /* ctl requests, served by the parent (parent_ctl.c). */
 void	parent_ctl_progress(struct parent *, struct job *);

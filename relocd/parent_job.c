@@ -33,6 +33,7 @@
 static union {
 	struct msg_peer		peer;
 	struct msg_reserve	reserve;
+	struct msg_xl_receive	xl;
 	struct msg_step		step;
 	struct msg_guest	guest;
 } job_buf;
@@ -138,7 +139,9 @@ parent_job_start_worker(struct parent *p, struct job *j,
 	int	wfd;
 
 	st->backend = p->conf->backend;
-	strlcpy(st->state_dir, p->conf->sim_dir, sizeof(st->state_dir));
+	/* The backend's one argument (backend.h, open). */
+	strlcpy(st->state_dir, p->conf->backend == CONF_BACKEND_XEN ?
+	    p->conf->xl_command : p->conf->sim_dir, sizeof(st->state_dir));
 	if (parent_spawn_worker(p, job_index(p, j), data_fd, &wfd,
 	    &j->worker_pid) == -1 ||
 	    msg_send(wfd, MSG_WORKER_START, st, sizeof(*st), -1) == -1) {
@@ -410,6 +413,8 @@ parent_job_net_message(struct parent *p, struct child *c)
 		MSG_TERMINATE(job_buf.peer.cert[0]);
 		MSG_TERMINATE(job_buf.peer.tls_version);
 		c->authenticated = 1;
+		if (job_buf.peer.ncert > 0)
+			strlcpy(c->cert, job_buf.peer.cert[0], sizeof(c->cert));
 		log_info("peer %s: authenticated as %s (%s)", c->ip,
 		    job_buf.peer.ncert > 0 ? job_buf.peer.cert[0] : "-",
 		    job_buf.peer.tls_version);
@@ -420,6 +425,9 @@ parent_job_net_message(struct parent *p, struct child *c)
 	case MSG_NET_QUERY:
 		job_on_query(p, c, &job_buf.step);
 		break;
+	case MSG_NET_XL_RECEIVE:
+		parent_xl_request(p, c, &job_buf.xl);
+		break;
 	case MSG_NET_STEP:
 		MSG_TERMINATE(job_buf.step.text);
 		msg_terminate_guest(&job_buf.step.guest);
@@ -427,7 +435,7 @@ parent_job_net_message(struct parent *p, struct child *c)
 			break;
 		if (j->role == JOB_IN)
 			job_in_net_step(p, j, &job_buf.step);
-		else
+		else if (j->role == JOB_OUT)
 			parent_out_net_step(p, j, &job_buf.step);
 		break;
 	default:
@@ -482,6 +490,8 @@ parent_job_worker_message(struct parent *p, struct child *w)
 		job_in_worker_step(p, j, &job_buf.step);
 	else if (j->role == JOB_OUT)
 		parent_out_worker_step(p, j, &job_buf.step);
+	else if (j->role == JOB_XL)
+		parent_xl_worker_step(p, j, &job_buf.step);
 	else
 		job_local_worker_step(p, j, &job_buf.step);
 }

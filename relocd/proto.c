@@ -10,6 +10,16 @@
  *   (reserve (id 0f..) (name web1) (uuid ..) (type pvh) (memory 1073741824)
  *            (vcpus 2) (live yes) (config '...'))
  *
+ * An xl plugin (relocd-xl) asks instead for xl's own receiver, with the
+ * words xl migrate gave it, and both sides then carry xl's stream:
+ *
+ *   (xl-receive (id 0f..) (args xl -t -vv migrate-receive -e))
+ *   (xl-started (id 0f..))            data frames both ways
+ *   (xl-eof (id 0f..))                either way: that direction ended
+ *   (xl-exit (id 0f..) (status 0))    xl's exit status, 0..255
+ *
+ * Which words are permitted is xlreq.c's decision (net_xl.c asks it).
+ *
  * A connection walks one state machine per side (proto_next_state), so a
  * message out of order is refused with a fixed code rather than reaching
  * code that assumed an earlier step.  Frames are bounded before their
@@ -51,6 +61,7 @@ static const char *const proto_error_texts[PE_MAX] = {
 	[PE_IMAGE] = "guest image incomplete or corrupt",
 	[PE_ABORTED] = "migration aborted",
 	[PE_INTERNAL] = "internal error on the peer",
+	[PE_NOT_PERMITTED] = "request not permitted",
 };
 
 static const char *const proto_type_names[PT_MAX] = {
@@ -66,6 +77,10 @@ static const char *const proto_type_names[PT_MAX] = {
 	[PT_ERROR] = "error",
 	[PT_QUERY] = "query",
 	[PT_STATE] = "state",
+	[PT_XL_RECEIVE] = "xl-receive",
+	[PT_XL_STARTED] = "xl-started",
+	[PT_XL_EOF] = "xl-eof",
+	[PT_XL_EXIT] = "xl-exit",
 };
 
 const char *
@@ -108,7 +123,8 @@ int
 proto_next_state(int state, int type, int is_data)
 {
 	if (is_data)
-		return state == PS_STREAMING ? PS_STREAMING : -1;
+		return state == PS_STREAMING || state == PS_XL_STREAMING ?
+		    state : -1;
 	if ((type == PT_ABORT || type == PT_ERROR) && state != PS_COMMITTED &&
 	    state != PS_DONE)
 		return PS_DONE;
@@ -120,7 +136,7 @@ proto_next_state(int state, int type, int is_data)
 			return PS_RESERVING;
 		if (type == PT_QUERY || type == PT_STATE)
 			return PS_READY;
-		return -1;
+		return type == PT_XL_RECEIVE ? PS_XL_STARTING : -1;
 	case PS_RESERVING:
 		return type == PT_RESERVED ? PS_STREAMING : -1;
 	case PS_STREAMING:
@@ -135,6 +151,12 @@ proto_next_state(int state, int type, int is_data)
 		if (type == PT_ACTIVATED || type == PT_ERROR)
 			return PS_DONE;
 		return -1;
+	case PS_XL_STARTING:
+		return type == PT_XL_STARTED ? PS_XL_STREAMING : -1;
+	case PS_XL_STREAMING:
+		if (type == PT_XL_EOF)
+			return PS_XL_STREAMING;
+		return type == PT_XL_EXIT ? PS_DONE : -1;
 	default:
 		return -1;
 	}
@@ -240,6 +262,33 @@ proto_get_num(const struct sxp_node *msg, const char *name, long long min,
 	return errstr == NULL ? 0 : -1;
 }
 
+/*
+ * The atoms of (name word word ...) into m->xl_args: at least one, at
+ * most XL_ARGS_MAX of at most XL_ARG_MAX bytes (xl migrate sends ten
+ * short ones at most).  What they may say is xlreq's business.
+ */
+static int
+proto_get_words(const struct sxp_node *msg, const char *name,
+    struct proto_msg *m)
+{
+	const struct sxp_node	*f, *w;
+
+	for (f = msg->first->next; f != NULL; f = f->next)
+		if (f->type == SXP_LIST && f->first != NULL &&
+		    f->first->type == SXP_ATOM &&
+		    strcmp(f->first->text, name) == 0)
+			break;
+	if (f == NULL || f->first->next == NULL)
+		return -1;
+	for (w = f->first->next; w != NULL; w = w->next) {
+		if (w->type == SXP_LIST || strlen(w->text) != w->len ||
+		    w->len > XL_ARG_MAX || m->xl_nargs == XL_ARGS_MAX)
+			return -1;
+		memcpy(m->xl_args[m->xl_nargs++], w->text, w->len + 1);
+	}
+	return 0;
+}
+
 static int
 proto_decode_guest(const struct sxp_node *msg, struct proto_msg *m)
 {
@@ -309,6 +358,13 @@ proto_decode_fields(const struct sxp_node *msg, struct proto_msg *m)
 		return 0;
 	case PT_STATE:
 		return proto_get_str(msg, "phase", m->phase, sizeof(m->phase));
+	case PT_XL_RECEIVE:
+		return proto_get_words(msg, "args", m);
+	case PT_XL_EXIT:
+		if (proto_get_num(msg, "status", 0, 255, &n) == -1)
+			return -1;
+		m->status = (int)n;
+		return 0;
 	case PT_ACTIVATED:
 		/* Optional: older peers may not measure. */
 		if (proto_get_num(msg, "downtime-ms", 0, INT64_MAX, &n) == 0)
@@ -417,6 +473,34 @@ proto_put_num(char *out, size_t size, size_t *off, const char *name,
 	return proto_put(out, size, off, name, num, strlen(num));
 }
 
+/* Appends " (name w1 w2 ...)", each word quoted as sxp needs. */
+static int
+proto_put_words(char *out, size_t size, size_t *off, const char *name,
+    const xlreq_word *words, size_t n)
+{
+	char	q[4 * XL_ARG_MAX + 3];
+	size_t	i;
+	int	r;
+
+	r = snprintf(out + *off, size - *off, " (%s", name);
+	if (r < 0 || (size_t)r >= size - *off)
+		return -1;
+	*off += (size_t)r;
+	for (i = 0; i < n; i++) {
+		if (sxp_quote(words[i], strlen(words[i]), q, sizeof(q)) == -1)
+			return -1;
+		r = snprintf(out + *off, size - *off, " %s", q);
+		if (r < 0 || (size_t)r >= size - *off)
+			return -1;
+		*off += (size_t)r;
+	}
+	if (*off + 1 >= size)
+		return -1;
+	out[(*off)++] = ')';
+	out[*off] = '\0';
+	return 0;
+}
+
 static int
 proto_encode_fields(const struct proto_msg *m, char *out, size_t size,
     size_t *off)
@@ -465,6 +549,13 @@ proto_encode_fields(const struct proto_msg *m, char *out, size_t size,
 	case PT_STATE:
 		rc |= proto_put(out, size, off, "phase", m->phase,
 		    strlen(m->phase));
+		break;
+	case PT_XL_RECEIVE:
+		rc |= proto_put_words(out, size, off, "args", m->xl_args,
+		    m->xl_nargs);
+		break;
+	case PT_XL_EXIT:
+		rc |= proto_put_num(out, size, off, "status", m->status);
 		break;
 	case PT_ACTIVATED:
 		rc |= proto_put_num(out, size, off, "downtime-ms",

@@ -7,6 +7,7 @@
 
 #include "backend.h"
 #include "bounds.h"
+#include "xlreq.h"
 
 #define PROTO_VERSION		1
 
@@ -33,6 +34,7 @@ enum proto_error {
 	PE_IMAGE,		/* stream incomplete or digest mismatch */
 	PE_ABORTED,		/* the other side or the user aborted */
 	PE_INTERNAL,		/* something failed here; see our log */
+	PE_NOT_PERMITTED,	/* an xl request other than migrate-receive */
 	PE_MAX
 };
 
@@ -49,6 +51,10 @@ enum proto_type {
 	PT_ERROR,
 	PT_QUERY,		/* after a lost connection: where is id? */
 	PT_STATE,
+	PT_XL_RECEIVE,		/* xl plugin: run xl migrate-receive */
+	PT_XL_STARTED,		/* destination: xl runs; stream both ways */
+	PT_XL_EOF,		/* either side: no more data this way */
+	PT_XL_EXIT,		/* destination: xl's exit status */
 	PT_MAX
 };
 
@@ -62,6 +68,9 @@ struct proto_msg {
 	int		 live;			/* reserve */
 	char		 facts[BACKEND_FACTS_MAX + 1];	/* reserve */
 	size_t		 config_len;		/* reserve */
+	xlreq_word	 xl_args[XL_ARGS_MAX];	/* xl-receive */
+	uint32_t	 xl_nargs;
+	int		 status;		/* xl-exit */
 	char		 config[BACKEND_CONFIG_MAX + 1];
 	int		 code;			/* abort, error */
 	char		 text[PROTO_TEXT_MAX + 1];
@@ -84,6 +93,8 @@ enum proto_state {
 	PS_PREPARED,		/* waiting for go */
 	PS_COMMITTED,		/* go sent/received; activation under way */
 	PS_DONE,
+	PS_XL_STARTING,		/* xl-receive asked; the parent decides */
+	PS_XL_STREAMING,	/* xl runs: data both ways, eof, exit */
 	PS_MAX
 };
 

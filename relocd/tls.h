@@ -81,7 +81,7 @@ int		 tls_read_full(struct tls_conn *, void *, size_t, uint64_t,
 		    char *, size_t);
 int		 tls_write_full(struct tls_conn *, const void *, size_t,
 		    uint64_t, char *, size_t);
-/* Bytes already decrypted and buffered, so poll() on the fd would lie. */
+/* Bytes OpenSSL holds (decrypted, or read ahead), which poll() cannot see. */
 size_t		 tls_pending(struct tls_conn *);
 int		 tls_fd(const struct tls_conn *);
 /* Sends close_notify (best effort, bounded), closes the fd, frees. */

@@ -56,6 +56,13 @@
 #include "util.h"
 
 /*
+ * After the handshake, records go through a buffer this large and leave
+ * in one write when a tls_write_full is done: a 256 KiB frame is one
+ * system call, not sixteen (see conn_buffer_writes).
+ */
+#define TLS_WRITE_BUFFER	(272 * 1024)
+
+/*
  * Waits until fd is ready for events or the deadline passes.  "what"
  * names the operation for the error ("handshake deadline passed").
  */
@@ -417,6 +424,30 @@ ssl_again(struct tls_conn *c, int r, const char *what, const char *expected,
 	return -1;
 }
 
+/*
+ * Puts a buffer between OpenSSL's records and the socket, once the
+ * handshake is done.  OpenSSL writes each record (at most 16 KiB) with
+ * its own write(2); in a busy or emulated dom0 every system call and
+ * every wake-up of the peer counts.  tls_write_full flushes the buffer
+ * at its end; OpenSSL flushes it itself after an alert (close_notify).
+ */
+static int
+conn_buffer_writes(struct tls_conn *c)
+{
+	BIO	*sock = SSL_get_wbio(c->ssl), *buf;
+
+	if ((buf = BIO_new(BIO_f_buffer())) == NULL)
+		return -1;
+	if (BIO_set_write_buffer_size(buf, TLS_WRITE_BUFFER) != 1 ||
+	    BIO_up_ref(sock) != 1) {
+		BIO_free(buf);
+		return -1;
+	}
+	/* The chain holds the socket BIO's new reference; SSL drops one. */
+	SSL_set0_wbio(c->ssl, BIO_push(buf, sock));
+	return 0;
+}
+
 static int
 conn_start(struct tls_ctx *ctx, int fd, bool server, const char *expected,
     uint64_t deadline, struct tls_conn **conn_r, struct tls_peer *peer,
@@ -451,6 +482,10 @@ conn_start(struct tls_ctx *ctx, int fd, bool server, const char *expected,
 		if (ssl_again(c, r, "handshake", expected, deadline, err,
 		    errlen) == -1)
 			goto out;
+	}
+	if (conn_buffer_writes(c) == -1) {
+		tls_errf(err, errlen, "cannot set up a TLS connection");
+		goto out;
 	}
 	peer_fill(c->ssl, peer);
 	*conn_r = c;
@@ -617,6 +652,29 @@ ssl_write(struct tls_conn *c, const void *buf, size_t len, size_t *n_r,
 	}
 }
 
+/* Sends what conn_buffer_writes holds back. */
+static int
+ssl_flush(struct tls_conn *c, uint64_t deadline, char *err, size_t errlen)
+{
+	BIO	*b = SSL_get_wbio(c->ssl);
+
+	for (;;) {
+		errno = 0;
+		if (BIO_flush(b) > 0)
+			return 0;
+		if (!BIO_should_retry(b)) {
+			c->failed = true;
+			tls_errf(err, errlen, "%s", errno == EPIPE ||
+			    errno == ECONNRESET ? "peer closed the connection" :
+			    errno ? strerror(errno) : "write failed");
+			return -1;
+		}
+		if (tls_conn_wait(c->fd, POLLOUT, deadline, "write", err,
+		    errlen) == -1)
+			return -1;
+	}
+}
+
 int
 tls_write_full(struct tls_conn *c, const void *buf, size_t len,
     uint64_t deadline, char *err, size_t errlen)
@@ -637,9 +695,14 @@ tls_write_full(struct tls_conn *c, const void *buf, size_t len,
 			return -1;
 		off += n;
 	}
-	return 0;
+	return c->ssl != NULL ? ssl_flush(c, deadline, err, errlen) : 0;
 }
 
+/*
+ * Decrypted bytes, or with read-ahead any record bytes, that OpenSSL
+ * holds: poll() on the socket cannot see them.  A partial record counts
+ * too; reading it waits for the rest, within the reader's deadline.
+ */
 size_t
 tls_pending(struct tls_conn *c)
 {
@@ -647,8 +710,9 @@ tls_pending(struct tls_conn *c)
 
 	if (c->ssl == NULL)
 		return 0;
-	n = SSL_pending(c->ssl);
-	return n > 0 ? (size_t)n : 0;
+	if ((n = SSL_pending(c->ssl)) > 0)
+		return (size_t)n;
+	return SSL_has_pending(c->ssl) ? 1 : 0;
 }
 
 int

@@ -159,6 +159,12 @@ worker_main(void)
 	log_procinit("worker");
 	proc_no_dumps();
 	worker_read_start(&w);
+	if (w.start.op == WORKER_OP_XL_RECEIVE) {
+		/* xl is the toolstack here: no backend of ours is involved. */
+		rc = worker_xl_receive(&w);
+		worker_drain();
+		return rc == 0 ? 0 : 1;
+	}
 	if ((w.ops = backend_get(w.start.backend)) == NULL)
 		fatalx("backend %d is not built in", w.start.backend);
 	memset(&err, 0, sizeof(err));

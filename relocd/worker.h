@@ -31,5 +31,6 @@ int	worker_restore_file(struct worker *);
 int	worker_create(struct worker *);
 int	worker_destroy(struct worker *);
 int	worker_cleanup(struct worker *);
+int	worker_xl_receive(struct worker *);
 
 #endif /* RELOCD_WORKER_H */

@@ -17,8 +17,8 @@
 #include "backend.h"
 #include "xen_xl.h"
 
-/* Where xl is on a Debian dom0 (a symlink into /usr/lib/xen-4.17/bin). */
-#define XEN_XL_PATH_DEFAULT	"/usr/sbin/xl"
+/* relocd-xl-command's default: xl, looked up on PATH. */
+#define XEN_XL_PATH_DEFAULT	"xl"
 /* How long a guest may take to honour control/shutdown=suspend. */
 #define XEN_SUSPEND_TIMEOUT_MS	(60 * 1000)
 /* How long xl may take to build the guest after the stream's end. */

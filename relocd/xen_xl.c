@@ -56,7 +56,11 @@ xl_child(const char *path, const char *const *args, int in, int out, int err)
 		if ((argv[i + 1] = strdup(args[i])) == NULL)
 			_exit(127);
 	argv[i + 1] = NULL;
-	execv(path, argv);
+	/* A bare name is looked up on PATH, as relocd-xl-command says. */
+	if (strchr(path, '/') == NULL)
+		execvp(path, argv);
+	else
+		execv(path, argv);
 	dprintf(2, "cannot run %s: %s\n", path, strerror(errno));
 	_exit(127);
 }

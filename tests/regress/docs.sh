@@ -40,6 +40,18 @@ for o in $("$RELOCCTL" migrate -h 2>&1 | grep -oE -- '--[a-z-]+' | sort -u); do
 	    { echo "relocctl(8) does not document migrate $o"; fail=1; }
 done
 
+# relocd-xl: every option and xl flag of its usage is in relocd-xl(8),
+# and the README says how to use it.
+usage=$("$TOP/$O/relocd-xl" -h 2>&1 | head -n 1)
+opts=$(echo "$usage" | grep -o '\[-[A-Za-z]' | tr -d '[-')
+[ "$(echo "$opts" | wc -w)" -ge 7 ] || { echo "too few options in: $usage"; exit 1; }
+for o in $opts; do
+	grep -q "^\.\(It\|Op\) Fl $o\b" man/relocd-xl.8 ||
+	    { echo "relocd-xl(8) does not document -$o"; fail=1; }
+done
+grep -q 'xl migrate -s relocd-xl' README.md ||
+    { echo "README.md does not say how to use relocd-xl"; fail=1; }
+
 if ! out=$(mandoc -Tlint -W warning man/*.[0-9] 2>&1) || [ -n "$out" ]; then
 	echo "mandoc -Tlint: $out"; fail=1
 fi

@@ -24,9 +24,11 @@ ok make-install
 # path mode: each installed file and the mode it must have.
 want="$P/sbin/relocd 755
 $P/sbin/relocctl 755
+$P/sbin/relocd-xl 755
 $P/sbin/relocd-pki 755
 $P/share/man/man8/relocd.8 644
 $P/share/man/man8/relocctl.8 644
+$P/share/man/man8/relocd-xl.8 644
 $P/share/man/man5/xend-config.sxp.5 644
 /etc/xen/xend-config.sxp.relocd-example 644
 /lib/systemd/system/relocd.service 644

@@ -41,6 +41,13 @@ def read_control(s):
     return read_exact(s, n).decode()
 
 
+def quote(word):
+    """One sxp atom, quoted when it holds anything but plain characters."""
+    if word and re.fullmatch(r"[A-Za-z0-9_.:/+-]+", word):
+        return word
+    return "'" + word.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
 def connect(a):
     source = (a.source, 0) if a.source else None
     raw = socket.create_connection((a.host, a.port), timeout=a.timeout,
@@ -89,6 +96,15 @@ def scenario(a, s):
         s.sendall(control(RESERVE.format(id=a.id, name=a.name, uuid=a.uuid,
                                          memory=a.memory)))
         return read_control(s)
+    if a.action == "xl-receive":
+        # An xl plugin's request, with the words as given (--args).
+        s.sendall(control(hello))
+        reply = read_control(s)
+        if reply.startswith("(error"):
+            return reply
+        words = " ".join(quote(w) for w in a.args.split(" "))
+        s.sendall(control("(xl-receive (id %s) (args %s))" % (a.id, words)))
+        return read_control(s)
     if a.action == "silent":
         start = time.monotonic()
         try:
@@ -115,6 +131,8 @@ def main():
     p.add_argument("--uuid", default="8f14e45f-ceea-467a-9575-6a1f3b1c2d3e")
     p.add_argument("--memory", type=int, default=16 << 20)
     p.add_argument("--hold", type=float, default=0)
+    p.add_argument("--args", default="xl migrate-receive",
+                   help="xl-receive: the words, separated by spaces")
     p.add_argument("--expect", help="regex the last message must match")
     a = p.parse_args()
     try:

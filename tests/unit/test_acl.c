@@ -122,10 +122,34 @@ test_peer_lookup_loopback(void)
 	CHECK_STR(name, "");
 }
 
+/* A dual-stack listener's IPv4 peer is its IPv4 address. */
+static void
+test_peer_v4_mapped(void)
+{
+	struct sockaddr_in6	sin6;
+	char			ip[64], name[256];
+
+	memset(&sin6, 0, sizeof(sin6));
+	sin6.sin6_family = AF_INET6;
+	inet_pton(AF_INET6, "::ffff:10.99.0.1", &sin6.sin6_addr);
+	CHECK(acl_peer_ip((struct sockaddr *)&sin6, sizeof(sin6), ip,
+	    sizeof(ip)) == 0);
+	CHECK_STR(ip, "10.99.0.1");
+	inet_pton(AF_INET6, "::ffff:127.0.0.1", &sin6.sin6_addr);
+	CHECK(acl_peer_confirmed_name((struct sockaddr *)&sin6, sizeof(sin6),
+	    name, sizeof(name)) == 0);
+	CHECK(strncmp(name, "localhost", 9) == 0);
+	inet_pton(AF_INET6, "2001:db8::1", &sin6.sin6_addr);
+	CHECK(acl_peer_ip((struct sockaddr *)&sin6, sizeof(sin6), ip,
+	    sizeof(ip)) == 0);
+	CHECK_STR(ip, "2001:db8::1");
+}
+
 UNIT_MAIN("acl",
     UNIT_TEST(test_anchored_at_start_only),
     UNIT_TEST(test_empty_list_allows_all),
     UNIT_TEST(test_bad_pattern_reports_offset),
     UNIT_TEST(test_catastrophic_pattern_is_bounded),
     UNIT_TEST(test_names_exact_and_wildcard),
-    UNIT_TEST(test_peer_lookup_loopback))
+    UNIT_TEST(test_peer_lookup_loopback),
+    UNIT_TEST(test_peer_v4_mapped))

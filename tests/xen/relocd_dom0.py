@@ -1,11 +1,8 @@
 # SPDX-License-Identifier: ISC
 """relocd on the harness's two dom0s, and the "relocctl" transport.
 
-setup_relocd(a, b, rundir) makes a fresh CA and one certificate per host
-(scripts/relocd-pki, on the host, into the run's read-only share), then
-on each dom0 installs them, writes an xend-config.sxp and starts
-`relocd -B xen`.  relocd listens on RELOCD_PORT, not xend's 8002, which
-the xl-tcp scenario's socat listener takes.
+relocd_setup.setup_relocd starts relocd (xen backend) on both dom0s with
+a PKI made for the run.
 
 The transport runs `relocctl migrate --live GUEST B` on the source.  After
 each leg (untimed) it proves what issue 6 asks beyond "kept running":
@@ -29,48 +26,13 @@ import os
 import subprocess
 import time
 
+from relocd_setup import PORT as RELOCD_PORT, setup_relocd
 from scenarios import MigrationError, register_transport
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 CACHE = os.environ.get("XEN_CACHE", "/var/tmp/relocd-xen")
-RELOCD_PORT = 8012
-CONF = "/etc/xen/xend-config.sxp"  # where relocctl looks too
 LOG = "/var/log/relocd.log"
-
-
-def _conf(vm):
-    return f"""(xend-relocation-server yes)
-(xend-relocation-port {RELOCD_PORT})
-(xend-relocation-server-ssl-key-file /etc/relocd/host.key)
-(xend-relocation-server-ssl-cert-file /etc/relocd/host.pem)
-(relocd-ca-file /etc/relocd/ca.pem)
-(relocd-backend xen)
-"""
-
-
-def setup_relocd(a, b, rundir):
-    pki = os.path.join(rundir, "share", "pki")
-    tool = os.path.join(REPO, "scripts", "relocd-pki")
-    subprocess.run([tool, "init", "-d", pki], check=True, timeout=60,
-                   stdout=subprocess.DEVNULL)
-    for vm in (a, b):
-        subprocess.run([tool, "host", "-d", pki, vm.name, vm.ip],
-                       check=True, timeout=60, stdout=subprocess.DEVNULL)
-        # The 9p share is world-readable; relocd insists on a private key.
-        vm.run("mkdir -p /etc/relocd /etc/xen /run/relocd/empty && "
-               f"cp /host/run/pki/ca.pem /etc/relocd/ca.pem && "
-               f"cp /host/run/pki/{vm.name}.pem /etc/relocd/host.pem && "
-               f"cp /host/run/pki/{vm.name}.key /etc/relocd/host.key && "
-               "chmod 600 /etc/relocd/host.key", 60)
-        # cmdloop takes one line: printf writes the file's lines.
-        lines = " ".join(f"'{l}'" for l in _conf(vm).splitlines())
-        vm.run(f"printf '%s\\n' {lines} > {CONF}", 30)
-        vm.run(f"relocd -d -v -f {CONF} >{LOG} 2>&1 &", 30)
-        vm.run("i=0; until [ -S /run/relocd/relocd.sock ] && "
-               f"grep -q 'relocd started' {LOG}; do i=$((i+1)); "
-               f"[ $i -lt 300 ] || {{ cat {LOG}; exit 1; }}; sleep 0.1; done",
-               60)
 
 
 def _logs(ctx):
@@ -213,4 +175,4 @@ def relocctl_after(ctx):
 
 
 register_transport("relocctl", relocctl_migrate, setup=setup_relocd,
-                   after=relocctl_after)
+                   verify=relocctl_after)

@@ -19,14 +19,18 @@ migrate(ctx) raises (VMError from a failed ctx.*.run, or MigrationError) on
 failure.  It may return a dict: "bytes" replaces the harness's count of
 bytes on the wire with the transport's own, "note" is printed.
 prepare(ctx), if given, runs before each migration outside the timed
-window (e.g. start a one-shot listener); after(ctx) runs after each
-migration has been judged a success, also untimed, for the transport's
-own checks: it raises to fail the leg, or returns a note.  setup(a, b, run) runs once after
-both dom0s are up.  guest_types limits the guest types.
+window (e.g. start a one-shot listener); verify(ctx) after a migration
+that the harness judged a success, also untimed, for the transport's own
+checks: it raises to fail the leg, or returns a note to print.
+setup(a, b, run) runs once after both dom0s are up.  guest_types limits
+the guest types.
 """
 
+import shlex
+import time
 from dataclasses import dataclass
 
+from relocd_setup import relocd_log, setup_relocd
 from xenvm import VM
 
 
@@ -41,7 +45,7 @@ class Transport:
     prepare: object = None
     setup: object = None
     guest_types: tuple = ("pvh", "pv")
-    after: object = None
+    verify: object = None
 
 
 @dataclass
@@ -58,16 +62,17 @@ TRANSPORTS = []
 
 
 def register_transport(name, migrate, prepare=None, setup=None,
-                       guest_types=("pvh", "pv"), after=None):
+                       guest_types=("pvh", "pv"), verify=None):
     TRANSPORTS.append(Transport(name, migrate, prepare, setup,
-                                tuple(guest_types), after))
+                                tuple(guest_types), verify))
 
 
 # ----------------------------------------------------------- xl over TCP
 # xl's stream over a bare TCP connection: `-s ""` makes xl run its "host"
 # argument as the transport command.  socat's default 8 KiB buffer costs
 # 4x under TCG (every syscall in a PV dom0 is expensive), so 256 KiB.
-XL_TCP_PORT = 8002
+# Not 8002: relocd listens there when a relocd transport runs too.
+XL_TCP_PORT = 8012
 
 
 def xl_tcp_prepare(ctx):
@@ -110,3 +115,102 @@ def xl_ssh_migrate(ctx):
 
 register_transport("xl-tcp", xl_tcp_migrate, prepare=xl_tcp_prepare)
 register_transport("xl-ssh", xl_ssh_migrate, setup=xl_ssh_setup)
+
+
+# ----------------------------------------------------------- xl over relocd
+# `xl migrate -s relocd-xl GUEST B`: xl's own stream over relocd's mutual
+# TLS instead of ssh.  relocd-xl runs on the source as xl's transport;
+# relocd on the destination checks the request and runs xl
+# migrate-receive.  relocd_setup starts relocd on both dom0s with a PKI
+# made for this run.
+XL_PLUGIN = "relocd-xl"
+_refusals_done = []
+
+
+def logged(vm, text):
+    """True if vm's relocd log has a line containing text."""
+    return vm.run(f"grep -qF {shlex.quote(text)} /var/log/relocd.log", 30,
+                  check=False)[0] == 0
+
+
+def still_running_on(src, dst, guest, since):
+    """The guest heartbeats on src after `since`, and xl lists it on src
+    only: an attempt that was refused left it alone."""
+    end = time.monotonic() + 60
+    while not src.heartbeats(guest, since):
+        if time.monotonic() > end:
+            raise MigrationError(f"{guest} stopped heartbeating on "
+                                 f"{src.name} after a refused attempt")
+        time.sleep(0.2)
+    if dst.heartbeats(guest, since):
+        raise MigrationError(f"{guest} heartbeats on {dst.name} after a "
+                             f"refused attempt")
+    if src.run(f"xl list {guest} >/dev/null 2>&1", 30, check=False)[0] or \
+            not dst.run(f"xl list {guest} >/dev/null 2>&1", 30,
+                        check=False)[0]:
+        raise MigrationError(f"xl list does not show {guest} on "
+                             f"{src.name} only after a refused attempt")
+
+
+def refused(ctx, cmd, message, log_line):
+    """cmd (run on the source) fails saying message, the destination's
+    relocd logs log_line, and the guest runs on where it was."""
+    rc, out = ctx.src.run(cmd, 300, check=False)
+    if rc == 0 or message not in out:
+        raise MigrationError(f"`{cmd}` was not refused ({rc}):\n"
+                             f"{out[-1000:]}")
+    if not logged(ctx.dst, log_line):
+        raise MigrationError(f"{ctx.dst.name}'s relocd did not log "
+                             f"{log_line!r}:\n{relocd_log(ctx.dst)}")
+    still_running_on(ctx.src, ctx.dst, ctx.guest, time.monotonic())
+
+
+def relocd_xl_refusals(ctx):
+    """Once per session, before its first migration and outside the timed
+    window: what relocd must refuse, each time leaving the guest running
+    on the source."""
+    if any(ctx.src in pair and ctx.dst in pair for pair in _refusals_done):
+        return
+    _refusals_done.append((ctx.src, ctx.dst))
+    src, dst, g = ctx.src, ctx.dst, ctx.guest
+    # A host whose certificate is not from the pool's CA (rogue.sxp has
+    # the same name's key from another CA): xl migrate fails before it
+    # touches the guest.
+    refused(ctx, f'xl migrate -s "{XL_PLUGIN} -f /etc/xen/rogue.sxp" '
+            f'{g} {dst.ip}', "rejected our certificate",
+            f"peer {src.ip}: refused: TLS handshake failed: unknown CA")
+    # Anything but migrate-receive, from a valid host.
+    for words, why in ((f"destroy {g}", "xl command 'destroy' is not "
+                        "allowed"),
+                       ("migrate-receive -F", "migrate-receive option '-F' "
+                        "is not allowed")):
+        refused(ctx, f"{XL_PLUGIN} {dst.ip} xl {words} </dev/null",
+                "refused: request not permitted",
+                f"peer {src.ip}: refused (request not permitted): "
+                f"xl request 'xl {words}' from certificate {src.name}: "
+                f"{why}")
+
+
+def relocd_xl_migrate(ctx):
+    rc, out = ctx.src.run(f"xl migrate -s {XL_PLUGIN} {ctx.guest} "
+                          f"{ctx.dst.ip}", timeout=900, check=False)
+    if rc != 0:
+        raise MigrationError(f"xl migrate -s {XL_PLUGIN} exited {rc}:\n"
+                             f"{out[-1500:]}\nrelocd on {ctx.dst.name}:\n"
+                             f"{relocd_log(ctx.dst)}")
+
+
+def relocd_xl_verify(ctx):
+    """The destination's relocd logged this receive: peer, certificate,
+    flags and xl's exit status 0."""
+    _, last = ctx.dst.run("grep 'xl-receive [0-9a-f]* from peer' "
+                          "/var/log/relocd.log | tail -n 1", 30, check=False)
+    if f"from peer {ctx.src.ip} ({ctx.src.name}): xl " not in last or \
+            not last.endswith("xl exited with status 0"):
+        raise MigrationError(f"{ctx.dst.name}'s relocd log does not show "
+                             f"this receive:\n{relocd_log(ctx.dst)}")
+
+
+register_transport("relocd-xl", relocd_xl_migrate, prepare=relocd_xl_refusals,
+                   setup=lambda a, b, run: setup_relocd(a, b, run),
+                   verify=relocd_xl_verify)

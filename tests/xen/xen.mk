@@ -19,7 +19,8 @@
 XEN_DIR		:= tests/xen
 XEN_CACHE	?= /var/tmp/relocd-xen
 # The top Makefile builds into $(O) (build, or build-san).
-XEN_EXTRA_BINS	?= $(or $(O),build)/relocd $(or $(O),build)/relocctl
+XEN_EXTRA_BINS	?= $(or $(O),build)/relocd $(or $(O),build)/relocctl \
+		   $(or $(O),build)/relocd-xl
 XEN_TYPES	?= pvh,pv
 XEN_TRANSPORTS	?=
 XEN_BENCH_ROUNDS ?= 3

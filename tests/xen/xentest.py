@@ -294,8 +294,8 @@ def migrate_leg(tr, src, dst, guest, gtype, rundir):
             raise MigrationError(f"xl list does not show {guest} on "
                                  f"{dst.name} only")
         # The transport's own checks, outside the timed window.
-        if tr.after:
-            extra = tr.after(ctx)
+        if tr.verify:
+            extra = tr.verify(ctx)
             if extra:
                 ret["note"] = "; ".join(n for n in (ret.get("note"), extra)
                                         if n)

@@ -1,0 +1,89 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
+"""The sending side of xl's protocol, as `xl migrate` drives its transport:
+it starts the transport command (relocd-xl ...) with pipes for stdin and
+stdout, waits for the receiver's banner, sends a stream, and walks
+ready -> go -> report, then reads what the receiver sends back (see
+fake-xl for the "FAKE" header).  Prints one line of facts and exits 0 if
+every byte and the exit status came through as expected.
+
+usage: xlsend.py [--mode xl|eof] [--size N] [--back N] [--exit N]
+                 -- COMMAND...
+"""
+import argparse
+import hashlib
+import os
+import subprocess
+import sys
+
+BANNER = b"xl migration receiver ready, send binary domain data.\n"
+READY = b"domain received, ready to unpause\0"
+GO = b"domain is yours, you are cleared to unpause\0"
+REPORT = b"my copy unpause results are as follows\0"
+
+
+def read_exact(f, n):
+    buf = bytearray()
+    while len(buf) < n:
+        chunk = f.read(n - len(buf))
+        if not chunk:
+            raise EOFError("stdout ended after %d of %d bytes" % (len(buf), n))
+        buf += chunk
+    return bytes(buf)
+
+
+def back_data(n):
+    out = bytearray()
+    i = 0
+    while len(out) < n:
+        out += hashlib.sha256(b"%d" % i).digest()
+        i += 1
+    return bytes(out[:n])
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--mode", choices=("xl", "eof"), default="xl")
+    p.add_argument("--size", type=int, default=4 << 20)
+    p.add_argument("--back", type=int, default=0)
+    p.add_argument("--exit", type=int, default=0)
+    p.add_argument("cmd", nargs="+")
+    a = p.parse_args()
+    data = os.urandom(a.size)
+    proc = subprocess.Popen(a.cmd, stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, bufsize=0)
+    try:
+        if read_exact(proc.stdout, len(BANNER)) != BANNER:
+            raise ValueError("no banner")
+        length = "eof" if a.mode == "eof" else str(a.size)
+        proc.stdin.write(b"FAKE %s %d %d\n" % (length.encode(), a.back,
+                                               a.exit))
+        proc.stdin.write(data)
+        if a.mode == "eof":
+            proc.stdin.close()      # half-close: the answer must still come
+        else:
+            if read_exact(proc.stdout, len(READY)) != READY:
+                raise ValueError("no ready message")
+            proc.stdin.write(GO)
+            if read_exact(proc.stdout, len(REPORT) + 1) != REPORT + b"\0":
+                raise ValueError("no success report")
+        back = read_exact(proc.stdout, a.back)
+        extra = proc.stdout.read()  # must end here: xl-eof
+        if a.mode == "xl":
+            proc.stdin.close()
+        status = proc.wait(60)
+    except (EOFError, ValueError, BrokenPipeError) as e:
+        proc.kill()
+        print("xlsend: %s; transport exited %s" % (e, proc.wait()))
+        return 1
+    ok = back == back_data(a.back) and not extra and status == a.exit
+    print("sent %d bytes sha256 %s; got %d bytes back (%s), %d extra; "
+          "exit status %d" % (a.size, hashlib.sha256(data).hexdigest(),
+                              len(back), "intact" if back ==
+                              back_data(a.back) else "CORRUPT", len(extra),
+                              status))
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,482 @@
+// SPDX-License-Identifier: ISC
+/*
+ * relocd-xl: the transport that `xl migrate -s relocd-xl GUEST HOST` runs
+ * instead of ssh.  xl executes
+ *
+ *   sh -c "exec relocd-xl HOST xl [-t] [-T] [-v...] migrate-receive [-e] [-d] [-p]"
+ *
+ * and uses our stdin and stdout as its migration stream.  We connect to
+ * relocd on HOST with this host's certificate (mutual TLS, as a migration
+ * between two relocds), ask it for an xl receive with those words
+ * (xl-receive, see relocd/net_xl.c), and pump both directions until both
+ * have ended: our stdin to the remote xl's stdin, its stdout to our
+ * stdout, each end of file passed on as xl-eof.  We exit with the remote
+ * xl's exit status; on any failure of our own (config, certificate,
+ * connection, refusal) we say on stderr, in one sentence, what failed
+ * and what to do, and exit 1.  stdout is the stream: nothing else is
+ * ever written there.
+ *
+ * The remote relocd checks the words; we pass them on as xl wrote them,
+ * so that it alone decides what is permitted (and logs the refusals).
+ *
+ * Runs as root (xl does), but only until the key is loaded and the
+ * connection is open: then it takes the network child's sandbox (chroot
+ * to relocd-chroot, relocd-user, no_new_privs, seccomp; proc.c) before
+ * reading a byte from the peer.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "acl.h"
+#include "conf.h"
+#include "log.h"
+#include "net.h"
+#include "proc.h"
+#include "proto.h"
+#include "tls.h"
+#include "util.h"
+#include "xlreq.h"
+
+/* The size we ask for xl's stdin pipe (F_SETPIPE_SZ). */
+#define XLC_PIPE_SIZE	(1024 * 1024)
+
+/* Everything this run knows; one per process. */
+struct xlc {
+	const char	*config;
+	char		 host[256];
+	int		 port;			/* 0: the config's */
+	xlreq_word	 words[XL_ARGS_MAX];
+	size_t		 nwords;
+	struct conf	*conf;
+	struct tls_ctx	*tls;			/* NULL: plaintext */
+	struct tls_conn	*conn;
+	struct tls_peer	 peer;
+	char		 local[256];		/* our host name, for hello */
+	char		 id[MIG_ID_LEN + 1];
+	uint64_t	 idle_ms;
+	char		*frame;			/* from relocd: PROTO_DATA_MAX */
+	uint8_t		*out;			/* to relocd: header + chunk */
+	int		 stdin_eof;
+	int		 stdout_closed;		/* relocd sent xl-eof */
+	int		 stdout_gone;		/* xl stopped reading: drop */
+	struct proto_msg msg;
+};
+
+static void __attribute__((noreturn))
+usage(void)
+{
+	fprintf(stderr, "usage: relocd-xl [-f config] host[:port] xl [-t] "
+	    "[-T] [-v...] migrate-receive [-e] [-d] [-p]\n"
+	    "xl runs it: xl migrate -s relocd-xl GUEST HOST; see "
+	    "relocd-xl(8)\n");
+	exit(1);
+}
+
+/*
+ * One sentence on stderr, then exit 1; stdout is xl's stream.  _exit, as
+ * a network child does: inside the sandbox, exit handlers (OpenSSL's,
+ * a sanitizer's leak check) may want system calls it forbids.
+ */
+static void __attribute__((noreturn, format(printf, 1, 2)))
+xlc_fail(const char *fmt, ...)
+{
+	char	msg[LOG_LINE_MAX];
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_warnx("%s", msg);
+	_exit(1);
+}
+
+/* host, host:port, [v6]:port; a bare IPv6 literal has no port. */
+static void
+xlc_parse_host(struct xlc *c, const char *arg)
+{
+	const char	*colon = strrchr(arg, ':'), *end, *errstr;
+	size_t		 len = strlen(arg);
+
+	if (arg[0] == '[' && (end = strchr(arg, ']')) != NULL) {
+		len = (size_t)(end - arg - 1);
+		arg++;
+		colon = end[1] == ':' ? end + 1 : NULL;
+		if (end[1] != '\0' && colon == NULL)
+			usage();
+	} else if (colon != NULL && strchr(arg, ':') == colon)
+		len = (size_t)(colon - arg);
+	else
+		colon = NULL;
+	if (len == 0 || len >= sizeof(c->host) || len > 253)
+		usage();
+	memcpy(c->host, arg, len);
+	c->host[len] = '\0';
+	if (strspn(c->host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUV"
+	    "WXYZ0123456789.-:_") != len)
+		xlc_fail("'%s' is not a host name or address", c->host);
+	if (colon != NULL) {
+		c->port = (int)util_strtonum(colon + 1, 1, 65535, &errstr);
+		if (errstr != NULL)
+			xlc_fail("port '%s' is %s (1 to 65535)", colon + 1,
+			    errstr);
+	}
+}
+
+static void
+xlc_parse_args(struct xlc *c, int argc, char **argv)
+{
+	int	ch;
+
+	c->config = conf_default_path();
+	while ((ch = getopt(argc, argv, "+f:h")) != -1) {
+		switch (ch) {
+		case 'f':
+			c->config = optarg;
+			break;
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc < 2)
+		usage();
+	xlc_parse_host(c, argv[0]);
+	for (argc--, argv++; argc > 0; argc--, argv++) {
+		if (c->nwords == XL_ARGS_MAX || strlen(argv[0]) > XL_ARG_MAX)
+			xlc_fail("too many or too long arguments for an xl "
+			    "request (at most %d of %d characters)",
+			    XL_ARGS_MAX, XL_ARG_MAX);
+		strlcpy(c->words[c->nwords++], argv[0], sizeof(c->words[0]));
+	}
+}
+
+/* Config, certificates, and what the sandbox needs, while we can. */
+static void
+xlc_setup(struct xlc *c)
+{
+	struct tls_files	files;
+	char			err[512];
+
+	if (conf_load(c->config, &c->conf) == -1)
+		xlc_fail("cannot use %s (see above); fix it, or name the "
+		    "config with -f", c->config);
+	if (c->port == 0)
+		c->port = c->conf->relocation_port;
+	c->idle_ms = (uint64_t)c->conf->idle_timeout_s * 1000;
+	if (gethostname(c->local, sizeof(c->local)) == -1)
+		strlcpy(c->local, "localhost", sizeof(c->local));
+	proto_id_new(c->id, sizeof(c->id));
+	if ((c->frame = malloc(PROTO_DATA_MAX)) == NULL ||
+	    (c->out = malloc(PROTO_FRAME_HDR + XL_CHUNK_MAX)) == NULL)
+		xlc_fail("out of memory");
+	if (c->conf->insecure_plaintext) {
+		log_warnx("warning: relocd-insecure-plaintext is on: the "
+		    "stream to %s is neither encrypted nor authenticated",
+		    c->host);
+		return;
+	}
+	files.key_file = c->conf->ssl_key_file;
+	files.cert_file = c->conf->ssl_cert_file;
+	files.ca_file = c->conf->ca_file;
+	if (tls_ctx_load(&files, &c->tls, err, sizeof(err)) == -1)
+		xlc_fail("%s; give this host its certificate (relocd-pki, see "
+		    "relocd-xl(8))", err);
+}
+
+/* Connects, then gives up root before the peer says anything. */
+static void
+xlc_connect(struct xlc *c)
+{
+	struct proc_identity	id;
+	const char		*names[TLS_PEER_NAMES_MAX];
+	char			 err[512];
+	size_t			 i;
+	int			 fd;
+
+	if ((fd = net_connect(c->host, c->port, err, sizeof(err))) == -1)
+		xlc_fail("%s; check that relocd runs on %s and listens on "
+		    "port %d (xend-relocation-server)", err, c->host, c->port);
+	if (proc_identity_setup(c->conf, &id, err, sizeof(err)) == -1 ||
+	    proc_sandbox_net(&id, err, sizeof(err)) == -1)
+		xlc_fail("cannot drop privileges: %s", err);
+	if (c->tls == NULL) {
+		if (tls_plain(fd, &c->conn) == -1)
+			xlc_fail("out of memory");
+		return;
+	}
+	if (tls_connect(c->tls, fd, c->host, tls_now_ms() +
+	    (uint64_t)c->conf->handshake_timeout_s * 1000, &c->conn, &c->peer,
+	    err, sizeof(err)) == -1)
+		xlc_fail("TLS with relocd on %s port %d failed: %s; both hosts "
+		    "need certificates from the same CA, and %s's must name it "
+		    "as it is named here", c->host, c->port, err, c->host);
+	for (i = 0; i < c->peer.nnames; i++)
+		names[i] = c->peer.names[i];
+	if (!acl_names_match(c->conf->peers_names, names, c->peer.nnames))
+		xlc_fail("the certificate of %s (%s) is not in "
+		    "relocd-peers-allow; add it there or migrate to a pool "
+		    "member", c->host, c->peer.nnames ? c->peer.names[0] : "-");
+}
+
+static void
+xlc_send(struct xlc *c, int type)
+{
+	char	err[256];
+
+	c->msg.type = type;
+	strlcpy(c->msg.id, type == PT_HELLO ? "" : c->id, sizeof(c->msg.id));
+	if (net_send_msg(c->conn, &c->msg, tls_now_ms() + c->idle_ms) == -1) {
+		snprintf(err, sizeof(err), "the connection broke");
+		xlc_fail("lost the connection to relocd on %s port %d: %s; see "
+		    "relocd's log on %s", c->host, c->port, err, c->host);
+	}
+}
+
+/* What to do about a refusal, by its code. */
+static const char *
+xlc_hint(int code)
+{
+	switch (code) {
+	case PE_UNAUTHORIZED:
+		return "that host must allow this one in "
+		    "xend-relocation-hosts-allow and, if set, relocd-peers-allow";
+	case PE_NOT_PERMITTED:
+		return "only 'xl [-t] [-T] [-v...] migrate-receive [-e] [-d] "
+		    "[-p]' may be requested";
+	case PE_BUSY:
+		return "try again later";
+	default:
+		return "see relocd's log there";
+	}
+}
+
+static void __attribute__((noreturn))
+xlc_refused(struct xlc *c, int code, const char *text)
+{
+	xlc_fail("relocd on %s port %d refused: %s; %s", c->host, c->port,
+	    text[0] ? text : proto_error_text(code), xlc_hint(code));
+}
+
+/*
+ * The next control message from relocd.  An error or abort ends us; a
+ * read that fails right after our hello is, with TLS 1.3, how a server
+ * that rejects our certificate says so.
+ */
+static void
+xlc_expect(struct xlc *c, int type, const char *during)
+{
+	char	err[512];
+	size_t	len;
+	int	kind, code;
+
+	code = net_read_frame(c->conn, tls_now_ms() + c->idle_ms, &kind,
+	    c->frame, PROTO_DATA_MAX, &len, err, sizeof(err));
+	if (code == PE_NONE && kind != PROTO_FRAME_CONTROL)
+		code = PE_UNEXPECTED;
+	if (code == PE_NONE)
+		code = proto_decode(c->frame, len, &c->msg, err, sizeof(err));
+	if (code != PE_NONE)
+		xlc_fail("relocd on %s port %d closed the connection %s: %s; "
+		    "check this host's certificate and see relocd's log on %s",
+		    c->host, c->port, during, err, c->host);
+	if (c->msg.type == PT_ERROR || c->msg.type == PT_ABORT)
+		xlc_refused(c, c->msg.code, c->msg.text);
+	if (c->msg.type != type)
+		xlc_fail("relocd on %s port %d answered %s with %s; is it a "
+		    "relocd of this version?", c->host, c->port, during,
+		    proto_type_name(c->msg.type));
+}
+
+/* hello both ways, then the request. */
+static void
+xlc_request(struct xlc *c)
+{
+	size_t	i;
+
+	memset(&c->msg, 0, offsetof(struct proto_msg, config));
+	c->msg.version = PROTO_VERSION;
+	strlcpy(c->msg.host, c->local, sizeof(c->msg.host));
+	xlc_send(c, PT_HELLO);
+	xlc_expect(c, PT_HELLO, "after our hello");
+	if (c->msg.version != PROTO_VERSION)
+		xlc_fail("relocd on %s speaks protocol %u, we speak %d; "
+		    "install the same relocd on both hosts", c->host,
+		    c->msg.version, PROTO_VERSION);
+	memset(&c->msg, 0, offsetof(struct proto_msg, config));
+	for (i = 0; i < c->nwords; i++)
+		memcpy(c->msg.xl_args[i], c->words[i], sizeof(c->words[i]));
+	c->msg.xl_nargs = (uint32_t)c->nwords;
+	xlc_send(c, PT_XL_RECEIVE);
+	xlc_expect(c, PT_XL_STARTED, "after our xl-receive request");
+}
+
+/* xl's stdout may be a pipe it reads slowly: never block on it blindly. */
+static void
+xlc_write_stdout(struct xlc *c, const char *buf, size_t len)
+{
+	struct pollfd	pfd = { STDOUT_FILENO, POLLOUT, 0 };
+	size_t		off = 0;
+	ssize_t		r;
+
+	while (off < len && !c->stdout_gone) {
+		if ((r = write(STDOUT_FILENO, buf + off, len - off)) > 0) {
+			off += (size_t)r;
+			continue;
+		}
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1 && errno == EAGAIN) {
+			if (poll(&pfd, 1, (int)c->idle_ms) == 0)
+				xlc_fail("xl stopped reading from us for %llu s "
+				    "(relocd-idle-timeout); giving up",
+				    (unsigned long long)c->idle_ms / 1000);
+			continue;
+		}
+		/* xl closed our stdout: it has what it wanted, or failed. */
+		c->stdout_gone = 1;
+	}
+}
+
+/*
+ * One frame from relocd.  Returns the remote xl's exit status once it
+ * arrived, or -1 to go on.
+ */
+static int
+xlc_from_remote(struct xlc *c)
+{
+	char	err[512];
+	size_t	len;
+	int	kind, code;
+
+	code = net_read_frame(c->conn, tls_now_ms() + c->idle_ms, &kind,
+	    c->frame, PROTO_DATA_MAX, &len, err, sizeof(err));
+	if (code != PE_NONE)
+		xlc_fail("lost the connection to relocd on %s port %d before "
+		    "xl finished: %s; see relocd's log on %s", c->host, c->port,
+		    err, c->host);
+	if (kind == PROTO_FRAME_DATA) {
+		if (c->stdout_closed)
+			xlc_fail("relocd on %s sent data after xl-eof", c->host);
+		xlc_write_stdout(c, c->frame, len);
+		return -1;
+	}
+	if ((code = proto_decode(c->frame, len, &c->msg, err,
+	    sizeof(err))) != PE_NONE)
+		xlc_fail("relocd on %s sent a malformed message: %s", c->host,
+		    err);
+	switch (c->msg.type) {
+	case PT_XL_EOF:
+		if (!c->stdout_closed)
+			close(STDOUT_FILENO);
+		c->stdout_closed = 1;
+		return -1;
+	case PT_XL_EXIT:
+		return c->msg.status;
+	case PT_ERROR:
+	case PT_ABORT:
+		xlc_refused(c, c->msg.code, c->msg.text);
+	default:
+		xlc_fail("relocd on %s sent %s during the stream", c->host,
+		    proto_type_name(c->msg.type));
+	}
+}
+
+/* One read of our stdin, sent as one data frame; its end as xl-eof. */
+static void
+xlc_from_stdin(struct xlc *c)
+{
+	char	err[256];
+	ssize_t	r;
+
+	r = read(STDIN_FILENO, c->out + PROTO_FRAME_HDR, XL_CHUNK_MAX);
+	if (r == -1 && (errno == EINTR || errno == EAGAIN))
+		return;
+	if (r <= 0) {
+		c->stdin_eof = 1;
+		memset(&c->msg, 0, offsetof(struct proto_msg, config));
+		xlc_send(c, PT_XL_EOF);
+		return;
+	}
+	proto_frame_header(c->out, PROTO_FRAME_DATA, (size_t)r);
+	if (tls_write_full(c->conn, c->out, PROTO_FRAME_HDR + (size_t)r,
+	    tls_now_ms() + c->idle_ms, err, sizeof(err)) == -1)
+		xlc_fail("lost the connection to relocd on %s port %d: %s; see "
+		    "relocd's log on %s", c->host, c->port, err, c->host);
+}
+
+/* Until relocd reports the remote xl's exit; returns its status. */
+static int
+xlc_pump(struct xlc *c)
+{
+	struct pollfd	pfd[2];
+	int		r, status;
+
+	for (;;) {
+		pfd[0].fd = c->stdin_eof ? -1 : STDIN_FILENO;
+		pfd[0].events = POLLIN;
+		pfd[1].fd = tls_fd(c->conn);
+		pfd[1].events = POLLIN;
+		pfd[0].revents = pfd[1].revents = 0;
+		r = poll(pfd, 2, tls_pending(c->conn) > 0 ? 0 :
+		    (int)c->idle_ms);
+		if (r == -1 && errno != EINTR)
+			xlc_fail("poll: %s", strerror(errno));
+		if (r == 0 && tls_pending(c->conn) == 0)
+			xlc_fail("no data either way with %s for %llu s "
+			    "(relocd-idle-timeout); giving up", c->host,
+			    (unsigned long long)c->idle_ms / 1000);
+		if ((pfd[1].revents != 0 || tls_pending(c->conn) > 0) &&
+		    (status = xlc_from_remote(c)) >= 0)
+			return status;
+		if (pfd[0].revents != 0)
+			xlc_from_stdin(c);
+	}
+}
+
+/*
+ * xl's pipes: a write to stdout must not block us (xl reads when it can),
+ * and a pipe larger than Linux's 64 KiB lets one read take a whole
+ * XL_CHUNK_MAX of xl's stream, so fewer wake-ups per byte (best effort).
+ */
+static void
+xlc_pipes(void)
+{
+	struct stat	st;
+
+	if (fstat(STDIN_FILENO, &st) == 0 && S_ISFIFO(st.st_mode))
+		(void)fcntl(STDIN_FILENO, F_SETPIPE_SZ, XLC_PIPE_SIZE);
+	if (fstat(STDOUT_FILENO, &st) == 0 &&
+	    (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)))
+		proc_set_nonblock(STDOUT_FILENO);
+}
+
+int
+main(int argc, char *argv[])
+{
+	static struct xlc	c;
+	int			status;
+
+	log_init(LOG_TO_STDERR, 0);
+	log_procinit("relocd-xl");
+	xlc_parse_args(&c, argc, argv);
+	/* A closed stdout is xl's business, not a reason to die. */
+	signal(SIGPIPE, SIG_IGN);
+	xlc_pipes();
+	xlc_setup(&c);
+	xlc_connect(&c);
+	xlc_request(&c);
+	status = xlc_pump(&c);
+	tls_close(c.conn, tls_now_ms() + 2000);
+	_exit(status);
+}

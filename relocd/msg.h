@@ -31,6 +31,7 @@ enum msg_type {
 	MSG_WORKER_STEP,		/* struct msg_step */
 	MSG_WORKER_GUEST,		/* struct msg_guest: one list entry */
 	MSG_WORKER_DESC,		/* struct msg_reserve: what to send */
+	MSG_WORKER_NOTE,		/* struct msg_outgoing: resolve */
 	MSG_TYPE_MAX
 };
 
@@ -96,6 +97,18 @@ struct msg_step {
 	struct msg_stats stats;
 };
 
+/*
+ * An outgoing migration past its commit: where the guest went.  The
+ * source's worker keeps it with the guest (backend set_note) until the
+ * guest is destroyed or resumed, and reports it to relocctl resolve.
+ */
+struct msg_outgoing {
+	char		 id[MIG_ID_LEN + 1];	/* "": no record */
+	char		 peer[256];
+	int32_t		 port;
+	struct guest_info guest;
+};
+
 enum worker_op {
 	WORKER_OP_LIST,
 	WORKER_OP_RECEIVE,	/* reserve, restore from the pipe, activate */
@@ -104,7 +117,9 @@ enum worker_op {
 	WORKER_OP_RESTORE,	/* restore from a file */
 	WORKER_OP_CREATE,	/* sim-create */
 	WORKER_OP_DESTROY,	/* sim-destroy */
-	WORKER_OP_CLEANUP	/* at start: what a crash left behind */
+	WORKER_OP_CLEANUP,	/* what a crash left behind (guest: one) */
+	WORKER_OP_RESOLVE,	/* source after commit: free or resume */
+	WORKER_OP_ACTIVATE	/* destination after go: run the guest */
 };
 
 /* The pre-copy policy's settings for one migration. */
@@ -126,6 +141,7 @@ struct msg_worker_start {
 	char		 path[256];	/* SAVE, RESTORE: the file */
 	struct msg_policy policy;
 	struct msg_reserve reserve;	/* RECEIVE, CREATE */
+	struct msg_outgoing out;	/* SEND: where to */
 };
 
 struct msg_guest {

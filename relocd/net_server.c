@@ -132,6 +132,7 @@ net_on_reserve(struct net_session *s, uint64_t deadline)
 	r->config_len = (uint32_t)m->config_len;
 	memcpy(r->config, m->config, m->config_len + 1);
 	strlcpy(s->id, m->id, sizeof(s->id));
+	fault_guest(m->guest.name);
 	if (msg_send(s->args->parent_fd, MSG_NET_RESERVE, r, sizeof(r[0]),
 	    -1) == -1)
 		net_exit(s, 1);

@@ -169,8 +169,10 @@ send_policy(const struct backend_precopy_stats *st, void *data)
 	struct send_state	*ss = data;
 	struct msg_step		 cmd;
 
-	/* Round 0 sent; a later round of a guest that keeps dirtying. */
-	if (st->iteration == 1)
+	/* Before round 0, after it, and a later round of a busy guest. */
+	if (st->iteration == 0)
+		fault_point("source-worker-precopy-start");
+	else if (st->iteration == 1)
 		fault_point("source-worker-precopy-early");
 	else if (st->iteration == 3)
 		fault_point("source-worker-precopy-late");

@@ -182,6 +182,8 @@ struct backend_ops {
 	 * the record outlives relocd itself but never the guest.  A NULL
 	 * note clears it; get_note() fails with BE_NOT_FOUND if there is
 	 * none.  (xen: libxl_userdata_store(), as xl keeps its own.)
+	 * Without them a backend cannot migrate: the commit could not be
+	 * told from a failure after a crash.
 	 */
 	int	(*set_note)(void *, const char *, const char *,
 		    struct backend_error *);

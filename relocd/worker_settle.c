@@ -97,6 +97,9 @@ worker_note_outgoing(struct worker *w, const char *guest,
 	char	note[BACKEND_NOTE_MAX + 1], q[4 * sizeof(w->start.out.peer)];
 
 	MSG_TERMINATE(w->start.out.peer);
+	if (w->ops->set_note == NULL)
+		return backend_fail(err, BE_UNSUPPORTED, "the %s backend "
+		    "cannot record a commit", w->ops->name);
 	if (sxp_quote(w->start.out.peer, strlen(w->start.out.peer), q,
 	    sizeof(q)) == -1 || snprintf(note, sizeof(note),
 	    "(relocd-outgoing (id %s) (peer %s) (port %d))", w->id, q,
@@ -112,6 +115,9 @@ worker_note_incoming(struct worker *w, const char *guest,
 {
 	char	note[64 + MIG_ID_LEN];
 
+	if (w->ops->set_note == NULL)
+		return backend_fail(err, BE_UNSUPPORTED, "the %s backend "
+		    "cannot mark a guest", w->ops->name);
 	snprintf(note, sizeof(note), "(relocd-incoming (id %s))", w->id);
 	return w->ops->set_note(w->be, guest, note, err);
 }
@@ -121,7 +127,8 @@ worker_note_clear(struct worker *w, const char *guest)
 {
 	struct backend_error	err;
 
-	if (w->ops->set_note(w->be, guest, NULL, &err) == -1 &&
+	if (w->ops->set_note != NULL &&
+	    w->ops->set_note(w->be, guest, NULL, &err) == -1 &&
 	    err.code != BE_NOT_FOUND)
 		log_warnx("%s: clearing its note: %s", guest, err.msg);
 }
@@ -140,6 +147,8 @@ worker_note_read(struct worker *w, const char *guest, struct msg_outgoing *o)
 	int			incoming;
 
 	memset(o, 0, sizeof(*o));
+	if (w->ops->get_note == NULL)
+		return NOTE_BAD;	/* cannot tell: never free or resume */
 	if (w->ops->get_note(w->be, guest, text, sizeof(text), &err) == -1)
 		return err.code == BE_NOT_FOUND ? NOTE_NONE : NOTE_BAD;
 	if (note_parse(text, o, &incoming) == -1) {

@@ -68,6 +68,7 @@ struct guest_desc {
 };
 
 #define BACKEND_CONFIG_MAX	(60 * 1024)
+#define BACKEND_NOTE_MAX	1024
 
 /* Why an operation failed; code maps onto the protocol's error codes. */
 enum backend_errcode {
@@ -184,6 +185,20 @@ struct backend_ops {
 	 * The caller sets 100 again when a migration fails or aborts.
 	 */
 	int	(*set_throttle)(void *, const char *, unsigned int,
+		    struct backend_error *);
+	/*
+	 * A short note (at most BACKEND_NOTE_MAX bytes) that lives with a
+	 * guest and goes with it when it is destroyed: relocd records in it
+	 * a migration that is past its commit, or half-received, so that
+	 * the record outlives relocd itself but never the guest.  A NULL
+	 * note clears it; get_note() fails with BE_NOT_FOUND if there is
+	 * none.  (xen: libxl_userdata_store(), as xl keeps its own.)
+	 * Without them a backend cannot migrate: the commit could not be
+	 * told from a failure after a crash.
+	 */
+	int	(*set_note)(void *, const char *, const char *,
+		    struct backend_error *);
+	int	(*get_note)(void *, const char *, char *, size_t,
 		    struct backend_error *);
 	/* Sim only (NULL elsewhere): create and start a guest. */
 	int	(*create)(void *, const struct guest_desc *,

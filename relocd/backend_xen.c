@@ -620,6 +620,64 @@ out:
 	return rc;
 }
 
+/*
+ * relocd's note on a guest (backend.h) is libxl userdata, as xl keeps
+ * its own: it lives in /var/lib/xen with the domain and goes with it.
+ * A guest still being received has no domain yet: xl creates it from
+ * the stream, and destroys it itself if the stream breaks (a crashed
+ * worker closes it), so its note is only kept here, in memory.
+ */
+#define XEN_NOTE_USERID	"relocd-note"
+
+static int
+xen_set_note(void *h, const char *name, const char *note,
+    struct backend_error *err)
+{
+	struct xen	*x = h;
+	libxl_dominfo	 info;
+	uint32_t	 domid;
+	int		 r;
+
+	if (x->incoming_config != NULL && strcmp(name, x->incoming.name) == 0)
+		return 0;
+	if (xen_find(x, name, &domid, &info, err) == -1)
+		return -1;
+	libxl_dominfo_dispose(&info);
+	if (note == NULL)
+		r = libxl_userdata_unlink(x->ctx, domid, XEN_NOTE_USERID);
+	else
+		r = libxl_userdata_store(x->ctx, domid, XEN_NOTE_USERID,
+		    (const uint8_t *)note, (int)strlen(note) + 1);
+	if (r != 0)
+		return backend_fail(err, BE_INTERNAL, "libxl cannot %s the "
+		    "note on %s", note == NULL ? "remove" : "store", name);
+	return 0;
+}
+
+static int
+xen_get_note(void *h, const char *name, char *buf, size_t max,
+    struct backend_error *err)
+{
+	struct xen	*x = h;
+	libxl_dominfo	 info;
+	uint32_t	 domid;
+	uint8_t		*data = NULL;
+	int		 len = 0;
+
+	if (xen_find(x, name, &domid, &info, err) == -1)
+		return -1;
+	libxl_dominfo_dispose(&info);
+	if (libxl_userdata_retrieve(x->ctx, domid, XEN_NOTE_USERID, &data,
+	    &len) != 0 || data == NULL || len <= 0) {
+		free(data);
+		return backend_fail(err, BE_NOT_FOUND, "%s has no note", name);
+	}
+	/* Ours, but read back from disk: bounded and terminated. */
+	snprintf(buf, max, "%.*s", len, (const char *)data);
+	free(data);
+	return 0;
+}
+
 const struct backend_ops backend_xen_ops = {
 	.name = "xen",
 	.open = xen_open,
@@ -635,5 +693,7 @@ const struct backend_ops backend_xen_ops = {
 	.unpause = xen_unpause,
 	.destroy = xen_destroy,
 	.set_throttle = xen_set_throttle,
+	.set_note = xen_set_note,
+	.get_note = xen_get_note,
 	.create = NULL
 };

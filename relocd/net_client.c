@@ -310,6 +310,7 @@ net_client_run(const struct net_client_args *a)
 	c.s.data_fd = a->data_fd;
 	c.s.parent_fd = a->parent_fd;
 	strlcpy(c.s.id, a->reserve->id, sizeof(c.s.id));
+	fault_guest(a->reserve->guest.name);
 	strlcpy(c.s.ip, a->host, sizeof(c.s.ip));
 	if ((c.s.frame = malloc(PROTO_DATA_MAX)) == NULL)
 		_exit(1);

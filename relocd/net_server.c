@@ -133,6 +133,7 @@ net_on_reserve(struct net_session *s, uint64_t deadline)
 	r->config_len = (uint32_t)m->config_len;
 	memcpy(r->config, m->config, m->config_len + 1);
 	strlcpy(s->id, m->id, sizeof(s->id));
+	fault_guest(m->guest.name);
 	if (msg_send(s->args->parent_fd, MSG_NET_RESERVE, r, sizeof(r[0]),
 	    -1) == -1)
 		net_exit(s, 1);
@@ -306,10 +307,13 @@ net_loop(struct net_session *s, uint64_t handshake_deadline)
 	for (;;) {
 		deadline = s->state == PS_HELLO ? handshake_deadline :
 		    tls_now_ms() + (uint64_t)conf->idle_timeout_s * 1000;
+		err[0] = '\0';
 		code = net_read_frame(s->conn, deadline, &kind, s->frame,
 		    PROTO_DATA_MAX, &len, err, sizeof(err));
+		/* A record that fails TLS's integrity check ends here too. */
 		if (code == PE_ABORTED)
-			net_peer_aborted(s, PE_ABORTED, "connection closed");
+			net_peer_aborted(s, PE_ABORTED, err[0] != '\0' ? err :
+			    "connection closed");
 		if (code == PE_TIMEOUT)
 			net_refuse(s, code, s->state == PS_HELLO ?
 			    "handshake deadline passed: no hello" :

@@ -36,6 +36,7 @@ static union {
 	struct msg_xl_receive	xl;
 	struct msg_step		step;
 	struct msg_guest	guest;
+	struct msg_outgoing	note;
 } job_buf;
 
 static const char *const job_state_names[] = {
@@ -476,6 +477,10 @@ parent_job_worker_message(struct parent *p, struct child *w)
 		parent_out_worker_desc(p, j, &job_buf.reserve);
 		return;
 	}
+	if (type == MSG_WORKER_NOTE && j != NULL && j->role == JOB_OUT) {
+		parent_settle_note(p, j, &job_buf.note);
+		return;
+	}
 	if (type != MSG_WORKER_STEP) {
 		parent_child_kill(w, "unexpected message");
 		return;
@@ -515,6 +520,8 @@ parent_job_child_exited(struct parent *p, struct child *c, int status)
 			    "connection lost", -1);
 	} else if (c->kind == CHILD_WORKER && c->pid == j->worker_pid) {
 		j->worker_pid = 0;
+		if (parent_settle_worker_gone(p, j, status))
+			return;
 		parent_job_to_net(p, j, PHASE_ABORTED, PE_INTERNAL,
 		    "the worker failed", -1);
 		parent_job_end(p, j, 0, PE_INTERNAL, WIFSIGNALED(status) ?

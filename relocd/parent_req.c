@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: ISC
 /*
  * relocctl's requests that start work: migrate, save, restore,
- * sim-create, sim-destroy and cancel; and the progress and result
+ * sim-create, sim-destroy, cancel and resolve; and the progress and result
  * messages that a watching relocctl receives while the work runs.
  *
  * Runs in the parent.  Requests come from local administrators (checked
@@ -349,6 +349,41 @@ req_cancel(struct parent *p, int i, const struct sxp_node *m)
 		parent_ctl_reply(p, i, "(cancelled)");
 }
 
+/* relocctl resolve: settle a guest left suspended in doubt. */
+static void
+req_resolve(struct parent *p, int i, const struct sxp_node *m)
+{
+	const char	*guest = req_field(m, "guest");
+	const char	*force = req_field(m, "force");
+	struct job	*j;
+	char		 err[256];
+	int		 mode = RESOLVE_ASK;
+
+	if (guest == NULL || !guest_name_valid(guest)) {
+		req_error(p, i, "resolve: give a valid guest name");
+		return;
+	}
+	if (force != NULL && strcmp(force, "resume") == 0)
+		mode = RESOLVE_FORCE_RESUME;
+	else if (force != NULL && strcmp(force, "destroy") == 0)
+		mode = RESOLVE_FORCE_DESTROY;
+	else if (force != NULL) {
+		req_error(p, i, "resolve: force is resume or destroy");
+		return;
+	}
+	if ((j = parent_job_new(p, JOB_OUT, "resolve")) == NULL) {
+		req_error(p, i, "job table full");
+		return;
+	}
+	strlcpy(j->guest.name, guest, sizeof(j->guest.name));
+	if (parent_settle_resolve(p, j, mode, err, sizeof(err)) == -1) {
+		j->state = JOB_FREE;
+		req_error(p, i, "resolve: %s", err);
+		return;
+	}
+	req_started(p, i, j);
+}
+
 /* Returns 1 if the request was one of ours. */
 int
 parent_req_handle(struct parent *p, int i, const struct sxp_node *m)
@@ -367,6 +402,8 @@ parent_req_handle(struct parent *p, int i, const struct sxp_node *m)
 		req_sim_destroy(p, i, m);
 	else if (strcmp(what, "cancel") == 0)
 		req_cancel(p, i, m);
+	else if (strcmp(what, "resolve") == 0)
+		req_resolve(p, i, m);
 	else
 		return 0;
 	return 1;

@@ -43,6 +43,8 @@ static const struct command commands[] = {
 	{ "list", cmd_list, "", "list the guests on this host" },
 	{ "status", cmd_status, "", "show the daemon and its migrations" },
 	{ "cancel", cmd_cancel, "ID", "cancel a migration before it commits" },
+	{ "resolve", cmd_resolve, "[--force-...] GUEST",
+	    "settle a migration in doubt" },
 	{ "sim-create", cmd_sim_create, "[options] NAME",
 	    "create a simulated guest (sim backend)" },
 	{ "sim-destroy", cmd_sim_destroy, "NAME", "destroy a simulated guest" },

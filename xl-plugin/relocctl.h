@@ -32,5 +32,6 @@ int	cmd_restore(struct relocctl *, int, char **);
 int	cmd_sim_create(struct relocctl *, int, char **);
 int	cmd_sim_destroy(struct relocctl *, int, char **);
 int	cmd_cancel(struct relocctl *, int, char **);
+int	cmd_resolve(struct relocctl *, int, char **);
 
 #endif /* RELOCCTL_H */

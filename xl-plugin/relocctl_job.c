@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: ISC
 /*
  * relocctl's commands that start work in the daemon and follow it:
- * migrate (with xm migrate's options), save, restore, cancel, and the
- * sim backend's sim-create and sim-destroy.  While a migration runs,
+ * migrate (with xm migrate's options), save, restore, cancel, resolve,
+ * and the sim backend's sim-create and sim-destroy.  While a migration runs,
  * relocctl shows one progress line on a terminal, or one JSON object per
  * update with --json, and ends with a report.
  *
@@ -121,6 +121,8 @@ print_result(struct follow *fw, const struct sxp_node *m)
 		    "(name and uuid free, memory, guest type, Xen version, CPU "
 		    "features, clocks, bridges and disks)\n",
 		    relocctl_field(m, "guest", "?"));
+	else if (ok && strcmp(what, "resolve") == 0)
+		printf("%s\n", text);
 	else if (ok)
 		printf("%s %s: done\n", what, relocctl_field(m, "guest", ""));
 	if (!ok)
@@ -514,4 +516,58 @@ cmd_cancel(struct relocctl *rc, int argc, char **argv)
 		printf("cancelled %s; the guest runs on here\n", argv[1]);
 	sxp_free(root);
 	return status;
+}
+
+static void __attribute__((noreturn))
+resolve_usage(void)
+{
+	fprintf(stderr, "usage: relocctl resolve [--force-resume | "
+	    "--force-destroy] GUEST\n");
+	exit(EXIT_USAGE);
+}
+
+static const struct option resolve_options[] = {
+	{ "force-resume", no_argument, NULL, 'R' },
+	{ "force-destroy", no_argument, NULL, 'D' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 }
+};
+
+/*
+ * A guest left suspended here in doubt: ask the destination again, by
+ * the migration id recorded with the guest, and free or resume it on
+ * the answer.  --force-resume and --force-destroy act without one, for
+ * a destination that is gone for good: the administrator has checked.
+ */
+int
+cmd_resolve(struct relocctl *rc, int argc, char **argv)
+{
+	char		 req[256] = "(resolve";
+	const char	*force = NULL;
+	int		 ch;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "h", resolve_options,
+	    NULL)) != -1) {
+		if (ch == 'R' && force == NULL)
+			force = "resume";
+		else if (ch == 'D' && force == NULL)
+			force = "destroy";
+		else
+			resolve_usage();
+	}
+	if (argc - optind != 1 ||
+	    req_add(req, sizeof(req), "guest", argv[optind]) == -1 ||
+	    (force != NULL && req_add(req, sizeof(req), "force", force) == -1) ||
+	    finish_req(req, sizeof(req)) == -1)
+		resolve_usage();
+	if (force != NULL)
+		fprintf(stderr, "relocctl: WARNING: --force-%s %s %s here "
+		    "without asking the destination; if it %s there, the "
+		    "guest %s\n", force, strcmp(force, "resume") == 0 ?
+		    "runs" : "destroys", argv[optind], strcmp(force,
+		    "resume") == 0 ? "runs" : "does not run",
+		    strcmp(force, "resume") == 0 ? "now runs twice and its "
+		    "disks will be corrupted" : "is lost");
+	return follow_job(rc, req, -1, 0);
 }

@@ -26,8 +26,9 @@ from benchlib import (GIB, MIB, Bench, BenchError, Migration,  # noqa: E402
                       RssSampler, job_rusage, loadavg, machine,
                       mem_available, proc_status)
 
-# Sweep points.  The full run fits in about 20 minutes on a 2-core
-# machine; see bench/README.md for the estimate behind each choice.
+# Sweep points, chosen for run time (never for the results): the full
+# run takes about 25 minutes on a 2-core machine under load, the quick
+# one 2-4; bench/README.md has the measured times.
 FULL = {
     "s1_guest": 4 * GIB, "s1_reps": 2, "iperf_s": 5,
     "s2_reps": 3,

@@ -102,7 +102,7 @@ lint:
 demo: all
 	scripts/demo $(O)
 
-# Benchmarks (bench/README.md): about 25 minutes, or 2-4 with QUICK=1.
+# Benchmarks (bench/README.md): about 25 minutes, or 2-3 with QUICK=1.
 # The shaped-link scenarios need root (network namespaces, tc); the
 # packages come from scripts/install-deps --bench, which says what to
 # run when it cannot install them itself.

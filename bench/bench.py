@@ -28,7 +28,7 @@ from benchlib import (GIB, MIB, Bench, BenchError, Migration,  # noqa: E402
 
 # Sweep points, chosen for run time (never for the results): the full
 # run takes about 25 minutes on a 2-core machine under load, the quick
-# one 2-4; bench/README.md has the measured times.
+# one 2-3; bench/README.md has the measured times.
 FULL = {
     "s1_guest": 4 * GIB, "s1_reps": 2, "iperf_s": 5,
     "s2_reps": 3,
@@ -41,21 +41,22 @@ FULL = {
     "s4_guest": GIB, "s4_reps": 2,
     "s4_modes": ["abort-if-busy", "throttle", "stop-and-copy",
                  "xen-default"],
-    "s5_sizes": [1, 2, 4, 8],                             # GiB
+    "s2_guest": GIB,
+    "s5_sizes": [GIB, 2 * GIB, 4 * GIB, 8 * GIB],
     "s6_guest": 512 * MIB, "s6_counts": [1, 2, 4, 8],
 }
 QUICK = {
-    "s1_guest": GIB, "s1_reps": 1, "iperf_s": 2,
-    "s2_reps": 1,
+    "s1_guest": 512 * MIB, "s1_reps": 1, "iperf_s": 2,
+    "s2_guest": 512 * MIB, "s2_reps": 1,
     "s3_guest": 256 * MIB,
     "s3_rates": [32, 2048], "s3_ws": [64], "s3_ws_extra": [],
     "s2_variants": 2,
     "s4_guest": 512 * MIB, "s4_reps": 1,
     "s4_modes": ["abort-if-busy"],
-    "s5_sizes": [1, 2],
+    "s5_sizes": [512 * MIB, GIB],
     "s6_guest": 256 * MIB, "s6_counts": [1, 2],
 }
-S2_GUEST, S2_WS, S2_RATE = GIB, 64 * MIB, 256 * MIB
+S2_WS, S2_RATE = 64 * MIB, 256 * MIB
 S3_WS_RATE = 256
 S4_WS, S4_RATE = 256 * MIB, 320 * MIB   # 2.7x a 1 Gbit/s link
 S5_WS, S5_RATE = 64 * MIB, 32 * MIB
@@ -254,7 +255,7 @@ def s2_downtime(b, rep, cfg, ln, a, z):
     for i in range(cfg["s2_reps"]):
         for name, opts in variants:
             g = "hot%d" % i
-            fresh_guest(a, g, S2_GUEST, S2_RATE, S2_WS)
+            fresh_guest(a, g, cfg["s2_guest"], S2_RATE, S2_WS)
             runs[name].append(migrate(a, g, z, opts))
             cleanup_guest(g, a, z)
     rep.raw["s2"] = runs
@@ -320,7 +321,8 @@ def s2_downtime(b, rep, cfg, ln, a, z):
              "over the measured bandwidth); achieved is the time the guest "
              "ran nowhere, from the source's suspend to the destination's "
              "unpause, as the engine measures it. Cells are median "
-             "(min-max)." % (size_str(S2_GUEST), S2_WS // MIB, S2_RATE // MIB,
+             "(min-max)." % (size_str(cfg["s2_guest"]), S2_WS // MIB,
+                             S2_RATE // MIB,
                              ln.describe(), rep.raw.get("link_mib_s", 0),
                              cfg["s2_reps"]))
     return intro, body + "\n\n" + "\n".join(lines)
@@ -524,14 +526,15 @@ def s4_nonconvergent(b, rep, cfg, ln, a, z):
 def s5_memory(b, rep, cfg):
     a, z = b.host("m5a"), b.host("m5b")
     rows, res = [], []
-    for gib in cfg["s5_sizes"]:
-        need = 2 * gib * GIB + GIB
+    for size in cfg["s5_sizes"]:
+        need = 2 * size + GIB
         if mem_available() < need:
-            rows.append([gib, "skipped: %.1f GiB available, %d needed" % (
-                mem_available() / GIB, need // GIB)] + [""] * 7)
+            rows.append([size_str(size), "skipped: %.1f GiB available, "
+                         "%.1f needed" % (mem_available() / GIB,
+                                          need / GIB)] + [""] * 7)
             continue
-        g = "mem%d" % gib
-        fresh_guest(a, g, gib * GIB, S5_RATE, S5_WS)
+        g = "mem%d" % (size // MIB)
+        fresh_guest(a, g, size, S5_RATE, S5_WS)
         ends = [("source", a, a.log_size()), ("dest", z, z.log_size())]
         smp = RssSampler([a, z])
         smp.start()
@@ -543,7 +546,7 @@ def s5_memory(b, rep, cfg):
             fig["%s %s" % k] = {"maxrss": f["maxrss"], "private":
                                 peaks.get(f["pid"], {}).get("private")}
         parents = [proc_status(h.pid)["VmHWM"] for h in (a, z)]
-        res.append({"gib": gib, "result": r, "figures": fig,
+        res.append({"size": size, "result": r, "figures": fig,
                     "parents": parents})
 
         def cell(key):
@@ -552,7 +555,7 @@ def s5_memory(b, rep, cfg):
                 return "n/a"
             return "%.1f / %s" % (f["maxrss"] / 1024, "%.1f" % (
                 f["private"] / 1024) if f["private"] else "n/a")
-        rows.append([gib, "yes" if r["ok"] else "no",
+        rows.append([size_str(size), "yes" if r["ok"] else "no",
                      "%.1f" % (r.get("elapsed-ms", 0) / 1000),
                      r.get("downtime-ms", "n/a"),
                      cell("source worker"), cell("source net"),
@@ -560,7 +563,7 @@ def s5_memory(b, rep, cfg):
                      "%.1f / %.1f" % (parents[0] / 1024, parents[1] / 1024)])
     b.stop_hosts()
     rep.raw["s5"] = res
-    body = table(["guest GiB", "ok", "total s", "downtime ms",
+    body = table(["guest", "ok", "total s", "downtime ms",
                   "source worker", "source net child",
                   "destination net child", "destination worker",
                   "parents (source / destination)"], rows)

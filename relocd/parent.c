@@ -11,6 +11,7 @@
  * which drops only its connection.  Nothing a peer does can stop the
  * parent.
  */
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 
@@ -350,16 +351,40 @@ parent_drain(struct parent *p, struct child *c)
 	}
 }
 
+/*
+ * With -v, each child's peak resident set and CPU time as the kernel
+ * counted them, so that what a migration costs, and where, can be
+ * measured (make bench) without sampling processes that live a second.
+ * A worker's peak includes the guest memory it maps.
+ */
+static void
+parent_log_rusage(struct parent *p, const struct child *c,
+    const struct rusage *ru)
+{
+	const char	*id = "-";
+
+	if (c->job >= 0 && c->job < JOBS_MAX)
+		id = p->jobs[c->job].id;
+	log_debug("%s %d exited: job %s, peak rss %ld KiB, cpu %ld.%03ld s "
+	    "user, %ld.%03ld s system",
+	    c->kind == CHILD_NET ? "network child" : "worker", (int)c->pid,
+	    id, ru->ru_maxrss, (long)ru->ru_utime.tv_sec,
+	    (long)ru->ru_utime.tv_usec / 1000, (long)ru->ru_stime.tv_sec,
+	    (long)ru->ru_stime.tv_usec / 1000);
+}
+
 static void
 parent_reap(struct parent *p)
 {
 	struct child	*c;
+	struct rusage	 ru;
 	pid_t		 pid;
 	int		 status;
 
-	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+	while ((pid = wait4(-1, &status, WNOHANG, &ru)) > 0) {
 		if ((c = parent_child_find(p, pid)) == NULL)
 			continue;
+		parent_log_rusage(p, c, &ru);
 		parent_drain(p, c);
 		if (c->kind == CHILD_WORKER && (!WIFEXITED(status) ||
 		    WEXITSTATUS(status) != 0))

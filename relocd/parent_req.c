@@ -438,7 +438,12 @@ parent_ctl_progress(struct parent *p, struct job *j)
 		p->ctl[j->ctl].busy = 1;
 }
 
-/* "(result ...)": the final report; the client may then go. */
+/*
+ * "(result ...)": the final report; the client may then go.  The
+ * policy's last prediction and throttle are those of its final decision
+ * (progress is rate-limited and may not show it), so that the measured
+ * downtime can be held against what was predicted.
+ */
 void
 parent_ctl_result(struct parent *p, struct job *j)
 {
@@ -451,13 +456,16 @@ parent_ctl_result(struct parent *p, struct job *j)
 		strlcpy(q, "''", sizeof(q));
 	snprintf(msg, sizeof(msg), "(result (id %s) (what %s) (ok %s) "
 	    "(code %d) (text %s) (guest %s) (elapsed-ms %llu) "
-	    "(downtime-ms %llu) (digest-ms %llu) (bytes %llu) (memory %llu) "
-	    "(rounds %u))", j->id, j->what, j->ok ? "yes" : "no", j->code, q,
-	    j->guest.name[0] ? j->guest.name : "-",
+	    "(downtime-ms %llu) (predicted-downtime-ms %llu) "
+	    "(digest-ms %llu) (bytes %llu) (memory %llu) (rounds %u) "
+	    "(throttle %u))", j->id, j->what, j->ok ? "yes" : "no", j->code,
+	    q, j->guest.name[0] ? j->guest.name : "-",
 	    (unsigned long long)(j->ended_ms - j->started_ms),
 	    (unsigned long long)s->downtime_ms,
+	    (unsigned long long)s->predicted_downtime_ms,
 	    (unsigned long long)s->digest_ms, (unsigned long long)s->bytes,
-	    (unsigned long long)s->memory_bytes, s->round);
+	    (unsigned long long)s->memory_bytes, s->round,
+	    s->throttle ? s->throttle : 100);
 	parent_ctl_reply(p, j->ctl, msg);
 	j->ctl = -1;
 }

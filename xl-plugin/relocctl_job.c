@@ -107,10 +107,15 @@ print_result(struct follow *fw, const struct sxp_node *m)
 	if (fw->json)
 		print_json(m);
 	else if (ok && strcmp(what, "migrate") == 0) {
-		printf("%s: migrated in %.2f s, downtime %llu ms, %llu MiB sent "
-		    "in %llu rounds\n", relocctl_field(m, "guest", "?"),
+		printf("%s: migrated in %.2f s, downtime %llu ms (predicted "
+		    "%llu ms), %llu MiB sent in %llu rounds\n",
+		    relocctl_field(m, "guest", "?"),
 		    num(m, "elapsed-ms") / 1000.0, num(m, "downtime-ms"),
-		    num(m, "bytes") >> 20, num(m, "rounds"));
+		    num(m, "predicted-downtime-ms"), num(m, "bytes") >> 20,
+		    num(m, "rounds"));
+		if (num(m, "throttle") != 0 && num(m, "throttle") < 100)
+			printf("  the guest was throttled to %llu%% to converge\n",
+			    num(m, "throttle"));
 		/* Only the sim backend hashes memory; Xen has no such step. */
 		if (num(m, "digest-ms") > 0)
 			printf("  up to %llu ms of it went to the sim backend's "

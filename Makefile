@@ -19,7 +19,7 @@ DESTDIR		?=
 CC		?= cc
 PKG_CONFIG	?= pkg-config
 # Every library relocd may link; checked up front for a clear message.
-PKGS		:= xencontrol xenguest xenstore xenlight openssl libpcre2-8 libseccomp \
+PKGS		:= xencontrol xenguest xenstore xenlight xentoollog openssl libpcre2-8 libseccomp \
 		   libsystemd
 
 WARNINGS	:= -Wall -Wextra -Wshadow -Wstrict-prototypes \
@@ -44,8 +44,11 @@ PKG_MISSING	:= $(shell $(PKG_CONFIG) --exists $(PKGS) 2>/dev/null || echo yes)
 ifeq ($(PKG_MISSING),yes)
 $(error missing build dependencies ($(PKGS)); run scripts/install-deps)
 endif
-DEP_CFLAGS	:= $(shell $(PKG_CONFIG) --cflags libpcre2-8 openssl libseccomp libsystemd)
-DEP_LIBS	:= $(shell $(PKG_CONFIG) --libs libpcre2-8 openssl libseccomp libsystemd) -lpthread
+# The Xen libraries are linked by every binary: backend.c names both
+# backends, and the xen one must build everywhere libxen-dev installs.
+XEN_PKGS	:= xencontrol xenguest xenstore xenlight xentoollog
+DEP_CFLAGS	:= $(shell $(PKG_CONFIG) --cflags libpcre2-8 openssl libseccomp libsystemd $(XEN_PKGS))
+DEP_LIBS	:= $(shell $(PKG_CONFIG) --libs libpcre2-8 openssl libseccomp libsystemd $(XEN_PKGS)) -lpthread
 
 ALL_CFLAGS	= -std=gnu11 -D_GNU_SOURCE $(WARNINGS) $(HARDENING) $(SANFLAGS) $(CFLAGS) \
 		  $(DEP_CFLAGS) -Irelocd -MMD -MP

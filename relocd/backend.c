@@ -14,6 +14,7 @@
 
 #include "backend.h"
 #include "conf.h"
+#include "xen.h"
 
 /* Defined in backend_sim.c; the xen backend is not built yet. */
 extern const struct backend_ops	backend_sim_ops;
@@ -25,8 +26,7 @@ backend_get(int which)
 	case CONF_BACKEND_SIM:
 		return &backend_sim_ops;
 	case CONF_BACKEND_XEN:
-		/* XXX backend_xen.c arrives with the xen work. */
-		return NULL;
+		return &backend_xen_ops;
 	default:
 		return NULL;
 	}

@@ -54,12 +54,21 @@ struct guest_info {
  * own description (sim: workload sxp; xen: libxl's JSON domain config),
  * at most BACKEND_CONFIG_MAX bytes, NUL-terminated.
  */
+/* The source host's facts a destination checks (xen: xen_preflight.h). */
+#define BACKEND_FACTS_MAX	512
+
 struct guest_desc {
 	struct guest_info info;
 	const char	*config;
+	/*
+	 * The source host's facts for the destination's pre-flight ("" if
+	 * none: sim, or a save file, whose clock is rightly old).
+	 */
+	char		 facts[BACKEND_FACTS_MAX + 1];
 };
 
 #define BACKEND_CONFIG_MAX	(60 * 1024)
+#define BACKEND_NOTE_MAX	1024
 
 /* Why an operation failed; code maps onto the protocol's error codes. */
 enum backend_errcode {
@@ -141,7 +150,10 @@ struct backend_restore_result {
 
 struct backend_ops {
 	const char	*name;
-	/* state_dir: backend-private state (sim: its "hypervisor"). */
+	/*
+	 * The argument: sim, the directory of its "hypervisor"
+	 * (relocd-sim-dir); xen, the xl program (relocd-xl-command).
+	 */
 	int	(*open)(const char *, void **, struct backend_error *);
 	void	(*close)(void *);
 	/* Caller frees *guests_r with free(). */
@@ -173,6 +185,20 @@ struct backend_ops {
 	 * The caller sets 100 again when a migration fails or aborts.
 	 */
 	int	(*set_throttle)(void *, const char *, unsigned int,
+		    struct backend_error *);
+	/*
+	 * A short note (at most BACKEND_NOTE_MAX bytes) that lives with a
+	 * guest and goes with it when it is destroyed: relocd records in it
+	 * a migration that is past its commit, or half-received, so that
+	 * the record outlives relocd itself but never the guest.  A NULL
+	 * note clears it; get_note() fails with BE_NOT_FOUND if there is
+	 * none.  (xen: libxl_userdata_store(), as xl keeps its own.)
+	 * Without them a backend cannot migrate: the commit could not be
+	 * told from a failure after a crash.
+	 */
+	int	(*set_note)(void *, const char *, const char *,
+		    struct backend_error *);
+	int	(*get_note)(void *, const char *, char *, size_t,
 		    struct backend_error *);
 	/* Sim only (NULL elsewhere): create and start a guest. */
 	int	(*create)(void *, const struct guest_desc *,

@@ -511,6 +511,90 @@ out:
 	return rc;
 }
 
+/*
+ * <uuid>.note, replaced with rename() so that a reader never sees half
+ * a note, under the directory lock so that it cannot outlive a guest
+ * that destroy() is removing.
+ */
+static int
+sim_set_note(void *h, const char *key, const char *note,
+    struct backend_error *err)
+{
+	struct sim		*s = h;
+	struct sim_census	*c;
+	char			 path[sizeof(s->dir) + 64], tmp[sizeof(path)];
+	size_t			 len = note != NULL ? strlen(note) : 0;
+	int			 lockfd = -1, fd = -1, rc = -1;
+
+	if (len > BACKEND_NOTE_MAX)
+		return backend_fail(err, BE_INTERNAL, "note too long");
+	if ((c = malloc(sizeof(*c))) == NULL)
+		return backend_fail(err, BE_INTERNAL, "out of memory");
+	if (sim_find(s, key, c, &lockfd, err) == -1 ||
+	    sim_path(s, c->match.uuid, ".note", path, sizeof(path)) == -1 ||
+	    sim_path(s, c->match.uuid, ".note-new", tmp, sizeof(tmp)) == -1)
+		goto out;
+	if (note == NULL) {
+		if (unlink(path) == -1 && errno != ENOENT) {
+			backend_fail(err, BE_INTERNAL, "%s: %s", path,
+			    strerror(errno));
+			goto out;
+		}
+		rc = 0;
+		goto out;
+	}
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+	    0600)) == -1 || write(fd, note, len) != (ssize_t)len ||
+	    fsync(fd) == -1 || rename(tmp, path) == -1) {
+		backend_fail(err, BE_INTERNAL, "%s: %s", path,
+		    strerror(errno));
+		unlink(tmp);
+		goto out;
+	}
+	rc = 0;
+out:
+	if (fd != -1)
+		close(fd);
+	sim_dir_unlock(lockfd);
+	free(c);
+	return rc;
+}
+
+static int
+sim_get_note(void *h, const char *key, char *buf, size_t size,
+    struct backend_error *err)
+{
+	struct sim		*s = h;
+	struct sim_census	*c;
+	char			 path[sizeof(s->dir) + 64], *text = NULL;
+	size_t			 len;
+	int			 lockfd = -1, rc = -1;
+
+	if ((c = malloc(sizeof(*c))) == NULL)
+		return backend_fail(err, BE_INTERNAL, "out of memory");
+	if (sim_find(s, key, c, &lockfd, err) == -1 ||
+	    sim_path(s, c->match.uuid, ".note", path, sizeof(path)) == -1)
+		goto out;
+	if (util_read_file(path, BACKEND_NOTE_MAX, &text, &len) == -1) {
+		backend_fail(err, errno == ENOENT ? BE_NOT_FOUND : BE_INTERNAL,
+		    "guest %s: no note: %s", c->match.name, strerror(errno));
+		goto out;
+	}
+	if (len >= size || memchr(text, '\0', len) != NULL) {
+		backend_fail(err, BE_INTERNAL, "guest %s: bad note",
+		    c->match.name);
+		goto out;
+	}
+	memcpy(buf, text, len);
+	buf[len] = '\0';
+	rc = 0;
+out:
+	sim_dir_unlock(lockfd);
+	free(text);
+	free(c);
+	return rc;
+}
+
 const struct backend_ops backend_sim_ops = {
 	.name = "sim",
 	.open = sim_dir_open,
@@ -526,5 +610,7 @@ const struct backend_ops backend_sim_ops = {
 	.unpause = sim_unpause,
 	.destroy = sim_destroy,
 	.set_throttle = sim_set_throttle,
+	.set_note = sim_set_note,
+	.get_note = sim_get_note,
 	.create = sim_create
 };

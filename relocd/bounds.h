@@ -43,6 +43,8 @@
 /* Wire frames (proto.c): control frames carry one sxp message. */
 #define PROTO_CONTROL_MAX	(64 * 1024)
 #define PROTO_DATA_MAX		(1024 * 1024)
+/* Pipes carrying a migration's data (util_pipe_data): one data frame. */
+#define UTIL_PIPE_DATA_SIZE	PROTO_DATA_MAX
 /* A migration id: 32 lower-case hex digits (128 random bits). */
 #define MIG_ID_LEN		32
 /* Free text in errors and refusals sent to a peer or a user. */

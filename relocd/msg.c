@@ -42,6 +42,7 @@ static const struct {
 	[MSG_WORKER_STEP] = { "worker-step", sizeof(struct msg_step) },
 	[MSG_WORKER_GUEST] = { "worker-guest", sizeof(struct msg_guest) },
 	[MSG_WORKER_DESC] = { "worker-desc", sizeof(struct msg_reserve) },
+	[MSG_WORKER_NOTE] = { "worker-note", sizeof(struct msg_outgoing) },
 };
 
 _Static_assert(sizeof(struct msg_worker_start) <= MSG_PAYLOAD_MAX,

@@ -33,6 +33,7 @@ enum msg_type {
 	MSG_WORKER_STEP,		/* struct msg_step */
 	MSG_WORKER_GUEST,		/* struct msg_guest: one list entry */
 	MSG_WORKER_DESC,		/* struct msg_reserve: what to send */
+	MSG_WORKER_NOTE,		/* struct msg_outgoing: resolve */
 	MSG_TYPE_MAX
 };
 
@@ -54,6 +55,7 @@ struct msg_reserve {
 	char		 id[MIG_ID_LEN + 1];
 	struct guest_info guest;
 	uint32_t	 live;
+	char		 facts[BACKEND_FACTS_MAX + 1];
 	uint32_t	 config_len;
 	char		 config[BACKEND_CONFIG_MAX + 1];
 };
@@ -105,6 +107,18 @@ struct msg_step {
 	int32_t		 status;	/* xl-receive, PHASE_DONE: xl's exit */
 };
 
+/*
+ * An outgoing migration past its commit: where the guest went.  The
+ * source's worker keeps it with the guest (backend set_note) until the
+ * guest is destroyed or resumed, and reports it to relocctl resolve.
+ */
+struct msg_outgoing {
+	char		 id[MIG_ID_LEN + 1];	/* "": no record */
+	char		 peer[256];
+	int32_t		 port;
+	struct guest_info guest;
+};
+
 enum worker_op {
 	WORKER_OP_LIST,
 	WORKER_OP_RECEIVE,	/* reserve, restore from the pipe, activate */
@@ -113,8 +127,10 @@ enum worker_op {
 	WORKER_OP_RESTORE,	/* restore from a file */
 	WORKER_OP_CREATE,	/* sim-create */
 	WORKER_OP_DESTROY,	/* sim-destroy */
-	WORKER_OP_CLEANUP,	/* at start: what a crash left behind */
-	WORKER_OP_XL_RECEIVE	/* run xl migrate-receive on the stream */
+	WORKER_OP_CLEANUP,	/* what a crash left behind (guest: one) */
+	WORKER_OP_XL_RECEIVE,	/* run xl migrate-receive on the stream */
+	WORKER_OP_RESOLVE,	/* source after commit: free or resume */
+	WORKER_OP_ACTIVATE	/* destination after go: run the guest */
 };
 
 /* The pre-copy policy's settings for one migration. */
@@ -126,6 +142,7 @@ struct msg_policy {
 	uint32_t	 max_iterations;
 	uint32_t	 timeout_s;		/* 0: none */
 	int32_t		 nonconvergence;	/* enum conf_nonconvergence */
+	uint32_t	 check_only;		/* relocctl check: reserve, stop */
 };
 
 struct msg_worker_start {
@@ -136,6 +153,7 @@ struct msg_worker_start {
 	char		 path[256];	/* SAVE, RESTORE: the file */
 	struct msg_policy policy;
 	struct msg_reserve reserve;	/* RECEIVE, CREATE; XL_RECEIVE: id */
+	struct msg_outgoing out;	/* SEND: where to */
 	struct xl_flags	 xl;		/* XL_RECEIVE */
 	char		 xl_command[XL_COMMAND_MAX + 1];	/* XL_RECEIVE */
 };

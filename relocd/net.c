@@ -52,12 +52,32 @@ net_refuse(struct net_session *s, int code, const char *why)
 	log_peer_warnx("peer %s: refused (%s): %s", s->ip,
 	    proto_error_text(code), why);
 	if (s->conn != NULL)
-		net_send_error(s->conn, code, tls_now_ms() + NET_CLOSE_MS);
+		net_send_error(s->conn, code, NULL, tls_now_ms() + NET_CLOSE_MS);
+	net_exit(s, 1);
+}
+
+/*
+ * Refuses an authenticated, authorised peer with our reason on the wire
+ * too: a pool member asking for a guest is owed the sentence that says
+ * what to fix (a missing bridge, too little memory), not just a code.
+ */
+void
+net_refuse_explained(struct net_session *s, int code, const char *why)
+{
+	char	text[PROTO_TEXT_MAX + 1];
+
+	log_peer_warnx("peer %s: refused (%s): %s", s->ip,
+	    proto_error_text(code), why);
+	/* The category first, as every refusal has it, then the reason. */
+	snprintf(text, sizeof(text), "%s: %s", proto_error_text(code), why);
+	if (s->conn != NULL)
+		net_send_error(s->conn, code, text, tls_now_ms() + NET_CLOSE_MS);
 	net_exit(s, 1);
 }
 
 int
-net_send_error(struct tls_conn *conn, int code, uint64_t deadline)
+net_send_error(struct tls_conn *conn, int code, const char *why,
+    uint64_t deadline)
 {
 	struct proto_msg	*m;
 	int			 rc;
@@ -66,7 +86,8 @@ net_send_error(struct tls_conn *conn, int code, uint64_t deadline)
 		return -1;
 	m->type = PT_ERROR;
 	m->code = code;
-	strlcpy(m->text, proto_error_text(code), sizeof(m->text));
+	strlcpy(m->text, why != NULL ? why : proto_error_text(code),
+	    sizeof(m->text));
 	rc = net_send_msg(conn, m, deadline);
 	free(m);
 	return rc;

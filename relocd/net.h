@@ -48,6 +48,8 @@ void	net_serve(const struct net_args *) __attribute__((noreturn));
 void	net_exit(struct net_session *, int) __attribute__((noreturn));
 void	net_refuse(struct net_session *, int, const char *)
 	    __attribute__((noreturn));
+void	net_refuse_explained(struct net_session *, int, const char *)
+	    __attribute__((noreturn));
 void	net_check_hosts(struct net_session *);
 void	net_handshake(struct net_session *, uint64_t);
 void	net_authorize(struct net_session *);
@@ -62,7 +64,7 @@ int	net_connect(const char *, int, char *, size_t);
 int	net_read_frame(struct tls_conn *, uint64_t, int *, char *, size_t,
 	    size_t *, char *, size_t);
 int	net_send_msg(struct tls_conn *, const struct proto_msg *, uint64_t);
-int	net_send_error(struct tls_conn *, int, uint64_t);
+int	net_send_error(struct tls_conn *, int, const char *, uint64_t);
 
 #endif /* RELOCD_NET_H */
 

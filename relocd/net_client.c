@@ -175,6 +175,7 @@ client_reserve(struct client *c, uint64_t deadline)
 	m->guest = r->guest;
 	m->live = (int)r->live;
 	m->config_len = strlcpy(m->config, r->config, sizeof(m->config));
+	strlcpy(m->facts, r->facts, sizeof(m->facts));
 	client_send(c, m, deadline);
 	client_expect(c, PT_RESERVED, deadline + 120 * 1000);
 	client_tell_ok(c, PHASE_RESERVED, m);
@@ -309,6 +310,7 @@ net_client_run(const struct net_client_args *a)
 	c.s.data_fd = a->data_fd;
 	c.s.parent_fd = a->parent_fd;
 	strlcpy(c.s.id, a->reserve->id, sizeof(c.s.id));
+	fault_guest(a->reserve->guest.name);
 	strlcpy(c.s.ip, a->host, sizeof(c.s.ip));
 	if ((c.s.frame = malloc(PROTO_DATA_MAX)) == NULL)
 		_exit(1);

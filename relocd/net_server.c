@@ -103,9 +103,9 @@ net_expect_step(struct net_session *s, int phase, uint64_t wait_ms,
 	if (st->code != PE_NONE || st->phase != phase) {
 		if (fd_r != NULL && *fd_r != -1)
 			close(*fd_r);
-		net_refuse(s, st->code > PE_NONE && st->code < PE_MAX ?
-		    st->code : PE_INTERNAL, st->text[0] ? st->text :
-		    "the migration failed here");
+		net_refuse_explained(s, st->code > PE_NONE &&
+		    st->code < PE_MAX ? st->code : PE_INTERNAL, st->text[0] ?
+		    st->text : "the migration failed here");
 	}
 }
 
@@ -129,9 +129,11 @@ net_on_reserve(struct net_session *s, uint64_t deadline)
 	strlcpy(r->id, m->id, sizeof(r->id));
 	r->guest = m->guest;
 	r->live = (uint32_t)m->live;
+	strlcpy(r->facts, m->facts, sizeof(r->facts));
 	r->config_len = (uint32_t)m->config_len;
 	memcpy(r->config, m->config, m->config_len + 1);
 	strlcpy(s->id, m->id, sizeof(s->id));
+	fault_guest(m->guest.name);
 	if (msg_send(s->args->parent_fd, MSG_NET_RESERVE, r, sizeof(r[0]),
 	    -1) == -1)
 		net_exit(s, 1);
@@ -305,10 +307,13 @@ net_loop(struct net_session *s, uint64_t handshake_deadline)
 	for (;;) {
 		deadline = s->state == PS_HELLO ? handshake_deadline :
 		    tls_now_ms() + (uint64_t)conf->idle_timeout_s * 1000;
+		err[0] = '\0';
 		code = net_read_frame(s->conn, deadline, &kind, s->frame,
 		    PROTO_DATA_MAX, &len, err, sizeof(err));
+		/* A record that fails TLS's integrity check ends here too. */
 		if (code == PE_ABORTED)
-			net_peer_aborted(s, PE_ABORTED, "connection closed");
+			net_peer_aborted(s, PE_ABORTED, err[0] != '\0' ? err :
+			    "connection closed");
 		if (code == PE_TIMEOUT)
 			net_refuse(s, code, s->state == PS_HELLO ?
 			    "handshake deadline passed: no hello" :

@@ -68,6 +68,7 @@ struct job {
 	int		 data_wr;	/* destination: pipe end for net, or -1 */
 	int		 saved;		/* source: worker reported saved */
 	int		 prepared;	/* source: destination said prepared */
+	int		 checked;	/* source, check only: reserved fine */
 	int		 ctl;		/* control client watching, or -1 */
 	uint64_t	 started_ms;
 	uint64_t	 ended_ms;
@@ -77,12 +78,23 @@ struct job {
 	struct msg_reserve *desc;	/* source: what the worker described */
 	int		 aborting;	/* the worker was told to abort */
 	int		 queries;	/* in doubt: attempts so far */
+	int		 query_limit;	/* attempts allowed; 0: the default */
 	uint64_t	 next_query_ms;
+	int		 resolve;	/* enum resolve_mode: relocctl resolve */
+	int		 recoveries;	/* workers started after one died */
 	int		 ok;
 	int		 code;		/* enum proto_error of the outcome */
 	char		 result[PROTO_TEXT_MAX + 1];
 	char		 cert[PEER_NAME_MAX + 1];	/* JOB_XL: the peer's */
 	struct xl_flags	 xl;		/* JOB_XL */
+};
+
+/* relocctl resolve: ask the destination, or the administrator's word. */
+enum resolve_mode {
+	RESOLVE_NONE,
+	RESOLVE_ASK,
+	RESOLVE_FORCE_RESUME,
+	RESOLVE_FORCE_DESTROY
 };
 
 struct ctl_client {
@@ -141,6 +153,14 @@ void	parent_xl_request(struct parent *, struct child *,
 	    struct msg_xl_receive *);
 void	parent_xl_worker_step(struct parent *, struct job *,
 	    const struct msg_step *);
+/* A guest whose worker died, and relocctl resolve (parent_settle.c). */
+int	parent_settle_worker_gone(struct parent *, struct job *, int);
+void	parent_settle_note(struct parent *, struct job *,
+	    struct msg_outgoing *);
+int	parent_settle_step(struct parent *, struct job *,
+	    const struct msg_step *);
+int	parent_settle_resolve(struct parent *, struct job *, int, char *,
+	    size_t);
 
 /* ctl requests, served by the parent (parent_ctl.c). */
 void	parent_ctl_progress(struct parent *, struct job *);

@@ -36,6 +36,7 @@ static union {
 	struct msg_xl_receive	xl;
 	struct msg_step		step;
 	struct msg_guest	guest;
+	struct msg_outgoing	note;
 } job_buf;
 
 static const char *const job_state_names[] = {
@@ -139,7 +140,9 @@ parent_job_start_worker(struct parent *p, struct job *j,
 	int	wfd;
 
 	st->backend = p->conf->backend;
-	strlcpy(st->state_dir, p->conf->sim_dir, sizeof(st->state_dir));
+	/* The backend's one argument (backend.h, open). */
+	strlcpy(st->state_dir, p->conf->backend == CONF_BACKEND_XEN ?
+	    p->conf->xl_command : p->conf->sim_dir, sizeof(st->state_dir));
 	if (parent_spawn_worker(p, job_index(p, j), data_fd, &wfd,
 	    &j->worker_pid) == -1 ||
 	    msg_send(wfd, MSG_WORKER_START, st, sizeof(*st), -1) == -1) {
@@ -214,6 +217,7 @@ job_reserve_valid(struct msg_reserve *r)
 {
 	MSG_TERMINATE(r->id);
 	MSG_TERMINATE(r->config);
+	MSG_TERMINATE(r->facts);
 	msg_terminate_guest(&r->guest);
 	if (r->config_len > BACKEND_CONFIG_MAX)
 		return 0;
@@ -266,7 +270,7 @@ job_on_reserve(struct parent *p, struct child *c, struct msg_reserve *r)
 		return;
 	}
 	if ((j = parent_job_new(p, JOB_IN, "receive")) == NULL ||
-	    pipe2(pfd, O_CLOEXEC) == -1) {
+	    util_pipe_data(pfd) == -1) {
 		job_refuse(c, r->id, PE_BUSY, "job table full");
 		return;
 	}
@@ -473,6 +477,10 @@ parent_job_worker_message(struct parent *p, struct child *w)
 		parent_out_worker_desc(p, j, &job_buf.reserve);
 		return;
 	}
+	if (type == MSG_WORKER_NOTE && j != NULL && j->role == JOB_OUT) {
+		parent_settle_note(p, j, &job_buf.note);
+		return;
+	}
 	if (type != MSG_WORKER_STEP) {
 		parent_child_kill(w, "unexpected message");
 		return;
@@ -512,6 +520,8 @@ parent_job_child_exited(struct parent *p, struct child *c, int status)
 			    "connection lost", -1);
 	} else if (c->kind == CHILD_WORKER && c->pid == j->worker_pid) {
 		j->worker_pid = 0;
+		if (parent_settle_worker_gone(p, j, status))
+			return;
 		parent_job_to_net(p, j, PHASE_ABORTED, PE_INTERNAL,
 		    "the worker failed", -1);
 		parent_job_end(p, j, 0, PE_INTERNAL, WIFSIGNALED(status) ?

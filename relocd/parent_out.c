@@ -10,7 +10,8 @@
  * migration id, never by guessing: only "activated" frees the source's
  * copy and only "aborted" resumes it.  Anything else is asked again, and
  * after the last attempt the migration is reported in doubt with the
- * guest left suspended here, so it can never run twice.
+ * guest left suspended here, so it can never run twice; relocctl
+ * resolve asks again later (parent_settle.c).
  *
  * Runs in the parent.
  */
@@ -47,6 +48,10 @@ parent_out_start(struct parent *p, struct job *j)
 	st->op = WORKER_OP_SEND;
 	strlcpy(st->guest, j->guest.name, sizeof(st->guest));
 	strlcpy(st->reserve.id, j->id, sizeof(st->reserve.id));
+	/* Recorded with the guest at the commit (worker_settle.c). */
+	strlcpy(st->out.id, j->id, sizeof(st->out.id));
+	strlcpy(st->out.peer, j->peer, sizeof(st->out.peer));
+	st->out.port = j->port;
 	st->policy = j->policy;
 	if (parent_job_start_worker(p, j, st, -1) == -1)
 		parent_job_end(p, j, 0, PE_INTERNAL, "cannot start a worker");
@@ -63,6 +68,7 @@ parent_out_worker_desc(struct parent *p, struct job *j,
 	int	pfd[2];
 
 	MSG_TERMINATE(r->config);
+	MSG_TERMINATE(r->facts);
 	msg_terminate_guest(&r->guest);
 	if (j->state != JOB_STARTING || j->desc != NULL ||
 	    (j->desc = malloc(sizeof(*r))) == NULL)
@@ -71,7 +77,7 @@ parent_out_worker_desc(struct parent *p, struct job *j,
 	strlcpy(j->desc->id, j->id, sizeof(j->desc->id));
 	j->guest = r->guest;
 	j->stats.memory_bytes = r->guest.memory_bytes;
-	if (pipe2(pfd, O_CLOEXEC) == -1) {
+	if (util_pipe_data(pfd) == -1) {
 		parent_job_cmd(p, j, PHASE_ABORTED, PE_INTERNAL, "no pipe", -1);
 		return;
 	}
@@ -96,6 +102,8 @@ out_maybe_commit(struct parent *p, struct job *j)
 static void
 out_query_answer(struct parent *p, struct job *j, const char *phase)
 {
+	char	text[400];
+
 	log_info("migration %s: the destination says: %s", j->id, phase);
 	if (strcmp(phase, "activated") == 0 || strcmp(phase, "go") == 0) {
 		j->state = JOB_GO;
@@ -103,14 +111,32 @@ out_query_answer(struct parent *p, struct job *j, const char *phase)
 	} else if (strcmp(phase, "aborted") == 0)
 		parent_job_cmd(p, j, PHASE_ABORTED, PE_ABORTED, "the "
 		    "destination never took the guest over", -1);
+	else if (strcmp(phase, "unknown") == 0) {
+		snprintf(text, sizeof(text), "%s has no record of migration "
+		    "%s", j->peer, j->desc != NULL ? j->desc->id : j->id);
+		strlcpy(j->result, text, sizeof(j->result));
+	}
 	/* Anything else: not settled yet; parent_out_tick asks again. */
 }
 
 void
 parent_out_net_step(struct parent *p, struct job *j, const struct msg_step *st)
 {
+	/* The worker was told to abort (or died): nothing may go on. */
+	if (j->aborting && j->state < JOB_COMMITTED &&
+	    (st->phase == PHASE_RESERVED || st->phase == PHASE_PREPARED))
+		return;
 	switch (st->phase) {
 	case PHASE_RESERVED:
+		if (j->policy.check_only) {
+			/* The destination accepted; that was the question. */
+			j->checked = 1;
+			parent_job_to_net(p, j, PHASE_ABORTED, PE_ABORTED,
+			    "only a check", -1);
+			parent_job_cmd(p, j, PHASE_ABORTED, PE_ABORTED,
+			    "only a check", -1);
+			break;
+		}
 		j->state = JOB_STREAMING;
 		parent_job_cmd(p, j, PHASE_RESERVED, PE_NONE, "", j->data_wr);
 		close(j->data_wr);
@@ -141,8 +167,11 @@ parent_out_net_step(struct parent *p, struct job *j, const struct msg_step *st)
 		out_query_answer(p, j, st->text);
 		break;
 	case PHASE_ABORTED:
-		if (j->state >= JOB_COMMITTED)
-			break;		/* settled by asking, see net_gone */
+		/* Settled by asking (see net_gone); the reason, if in doubt. */
+		if (j->state >= JOB_COMMITTED) {
+			strlcpy(j->result, st->text, sizeof(j->result));
+			break;
+		}
 		snprintf(j->result, sizeof(j->result), "%s", st->text);
 		parent_job_cmd(p, j, PHASE_ABORTED, st->code, st->text, -1);
 		break;
@@ -156,6 +185,9 @@ parent_out_worker_step(struct parent *p, struct job *j,
 	uint64_t	downtime = j->stats.downtime_ms;
 	char		text[800];
 
+	if ((j->resolve != RESOLVE_NONE || j->recoveries > 0) &&
+	    parent_settle_step(p, j, st))
+		return;
 	switch (st->phase) {
 	case PHASE_PROGRESS:
 		j->stats = st->stats;
@@ -175,12 +207,16 @@ parent_out_worker_step(struct parent *p, struct job *j,
 		parent_job_end(p, j, 1, PE_NONE, "done");
 		break;
 	case PHASE_IN_DOUBT:
-		snprintf(text, sizeof(text), "in doubt: %s is suspended here "
-		    "and may be running on %s (%s); check there before "
-		    "resuming it here", j->guest.name, j->peer, st->text);
+		snprintf(text, sizeof(text), "in doubt: %s stays suspended "
+		    "here (%s); run relocctl resolve %s", j->guest.name,
+		    st->text, j->guest.name);
 		parent_job_end(p, j, 0, PE_INTERNAL, text);
 		break;
 	case PHASE_ABORTED:
+		if (j->checked) {
+			parent_job_end(p, j, 1, PE_NONE, "every check passed");
+			break;
+		}
 		parent_job_to_net(p, j, PHASE_ABORTED, st->code, st->text, -1);
 		/*
 		 * Our own reason (cancel, timeout, the destination's refusal)
@@ -243,8 +279,10 @@ parent_out_tick(struct parent *p)
 		if (j->state != JOB_IN_DOUBT || j->net_pid != 0 ||
 		    now < j->next_query_ms)
 			continue;
-		if (j->queries++ >= OUT_QUERY_ATTEMPTS) {
+		if (j->queries++ >= (j->query_limit ? j->query_limit :
+		    OUT_QUERY_ATTEMPTS)) {
 			parent_job_cmd(p, j, PHASE_IN_DOUBT, PE_INTERNAL,
+			    j->result[0] ? j->result :
 			    "the destination could not be asked", -1);
 			continue;
 		}

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: ISC
 /*
  * relocctl's requests that start work: migrate, save, restore,
- * sim-create, sim-destroy and cancel; and the progress and result
+ * sim-create, sim-destroy, cancel and resolve; and the progress and result
  * messages that a watching relocctl receives while the work runs.
  *
  * Runs in the parent.  Requests come from local administrators (checked
@@ -104,19 +104,22 @@ req_policy(struct parent *p, const struct sxp_node *m, struct msg_policy *mp,
 {
 	const struct conf	*c = p->conf;
 	const char		*s;
-	uint64_t		 v[5];
+	uint64_t		 v[6];
 
 	v[0] = c->max_downtime_ms;
 	v[1] = (uint64_t)c->max_bandwidth_mbit;
 	v[2] = (uint64_t)c->max_iterations;
 	v[3] = (uint64_t)c->migration_timeout_s;
 	v[4] = 1;
+	v[5] = 0;
 	if (req_number(m, "max-downtime", 1, 600000, &v[0], err, errlen) ||
 	    req_number(m, "max-bandwidth", 0, 1000000, &v[1], err, errlen) ||
 	    req_number(m, "max-iterations", 1, 1000, &v[2], err, errlen) ||
 	    req_number(m, "timeout", 0, 604800, &v[3], err, errlen) ||
-	    req_number(m, "live", 0, 1, &v[4], err, errlen))
+	    req_number(m, "live", 0, 1, &v[4], err, errlen) ||
+	    req_number(m, "check", 0, 1, &v[5], err, errlen))
 		return -1;
+	mp->check_only = (uint32_t)v[5];
 	mp->max_downtime_ms = (uint32_t)v[0];
 	mp->max_bandwidth_mbit = (uint32_t)v[1];
 	mp->max_iterations = (uint32_t)v[2];
@@ -176,11 +179,12 @@ req_migrate(struct parent *p, int i, const struct sxp_node *m)
 		return;
 	}
 	if (req_policy(p, m, &j->policy, err, sizeof(err)) == -1) {
-		j->state = JOB_FREE; {
+		j->state = JOB_FREE;
 		req_error(p, i, "migrate: %s", err);
 		return;
 	}
-	}
+	if (j->policy.check_only)
+		j->what = "check";
 	strlcpy(j->guest.name, guest, sizeof(j->guest.name));
 	strlcpy(j->peer, host, sizeof(j->peer));
 	j->port = (int)port;
@@ -345,6 +349,41 @@ req_cancel(struct parent *p, int i, const struct sxp_node *m)
 		parent_ctl_reply(p, i, "(cancelled)");
 }
 
+/* relocctl resolve: settle a guest left suspended in doubt. */
+static void
+req_resolve(struct parent *p, int i, const struct sxp_node *m)
+{
+	const char	*guest = req_field(m, "guest");
+	const char	*force = req_field(m, "force");
+	struct job	*j;
+	char		 err[256];
+	int		 mode = RESOLVE_ASK;
+
+	if (guest == NULL || !guest_name_valid(guest)) {
+		req_error(p, i, "resolve: give a valid guest name");
+		return;
+	}
+	if (force != NULL && strcmp(force, "resume") == 0)
+		mode = RESOLVE_FORCE_RESUME;
+	else if (force != NULL && strcmp(force, "destroy") == 0)
+		mode = RESOLVE_FORCE_DESTROY;
+	else if (force != NULL) {
+		req_error(p, i, "resolve: force is resume or destroy");
+		return;
+	}
+	if ((j = parent_job_new(p, JOB_OUT, "resolve")) == NULL) {
+		req_error(p, i, "job table full");
+		return;
+	}
+	strlcpy(j->guest.name, guest, sizeof(j->guest.name));
+	if (parent_settle_resolve(p, j, mode, err, sizeof(err)) == -1) {
+		j->state = JOB_FREE;
+		req_error(p, i, "resolve: %s", err);
+		return;
+	}
+	req_started(p, i, j);
+}
+
 /* Returns 1 if the request was one of ours. */
 int
 parent_req_handle(struct parent *p, int i, const struct sxp_node *m)
@@ -363,6 +402,8 @@ parent_req_handle(struct parent *p, int i, const struct sxp_node *m)
 		req_sim_destroy(p, i, m);
 	else if (strcmp(what, "cancel") == 0)
 		req_cancel(p, i, m);
+	else if (strcmp(what, "resolve") == 0)
+		req_resolve(p, i, m);
 	else
 		return 0;
 	return 1;

@@ -334,6 +334,8 @@ proto_decode_fields(const struct sxp_node *msg, struct proto_msg *m)
 			return -1;
 		memcpy(m->config, v->text, v->len + 1);
 		m->config_len = v->len;
+		/* Optional: older peers and the sim backend send none. */
+		proto_get_str(msg, "facts", m->facts, sizeof(m->facts));
 		return 0;
 	case PT_ABORT:
 	case PT_ERROR:
@@ -524,6 +526,9 @@ proto_encode_fields(const struct proto_msg *m, char *out, size_t size,
 		rc |= proto_put_num(out, size, off, "vcpus", m->guest.vcpus);
 		rc |= proto_put(out, size, off, "live", m->live ? "yes" : "no",
 		    m->live ? 3 : 2);
+		if (m->facts[0] != '\0')
+			rc |= proto_put(out, size, off, "facts", m->facts,
+			    strlen(m->facts));
 		rc |= proto_put(out, size, off, "config", m->config,
 		    m->config_len);
 		break;

@@ -66,6 +66,7 @@ struct proto_msg {
 	char		 host[256];		/* hello: sender's name */
 	struct guest_info guest;		/* reserve, reserved */
 	int		 live;			/* reserve */
+	char		 facts[BACKEND_FACTS_MAX + 1];	/* reserve */
 	size_t		 config_len;		/* reserve */
 	xlreq_word	 xl_args[XL_ARGS_MAX];	/* xl-receive */
 	uint32_t	 xl_nargs;

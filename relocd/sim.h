@@ -11,6 +11,7 @@
  *   <dir>/<uuid>.mem	a guest's RAM, mmap'd MAP_SHARED
  *   <dir>/<uuid>.ctl	a guest's control area: struct sim_ctl, then the
  *			log-dirty and written bitmaps (one bit per page)
+ *   <dir>/<uuid>.note	the toolstack's note on a guest (set_note()), if any
  *
  * A guest is alive while its process holds an OFD lock on byte 0 of its
  * .ctl file; a .ctl without that lock is stale (the process died) and is

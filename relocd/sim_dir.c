@@ -199,6 +199,8 @@ sim_dir_remove(const struct sim *s, const char *uuid)
 		unlink(path);
 	if (sim_path(s, uuid, ".mem", path, sizeof(path)) == 0)
 		unlink(path);
+	if (sim_path(s, uuid, ".note", path, sizeof(path)) == 0)
+		unlink(path);
 }
 
 /* Reads and checks a .ctl header: it may be from another build. */
@@ -291,6 +293,21 @@ sim_scan_one(const struct sim *s, const char *uuid, struct sim_census *c)
 	close(fd);
 }
 
+/*
+ * A guest's RAM or note without its .ctl: left by a create that died
+ * half-way, or by a destroy that did; removed.
+ */
+static void
+sim_scan_orphan(const struct sim *s, const char *uuid, const char *suffix)
+{
+	char	path[sizeof(s->dir) + 64];
+
+	if (sim_path(s, uuid, ".ctl", path, sizeof(path)) == 0 &&
+	    access(path, F_OK) == -1 && errno == ENOENT &&
+	    sim_path(s, uuid, suffix, path, sizeof(path)) == 0)
+		unlink(path);
+}
+
 /* The caller holds the directory lock. */
 static int
 sim_scan(const struct sim *s, struct sim_census *c, struct backend_error *err)
@@ -298,7 +315,6 @@ sim_scan(const struct sim *s, struct sim_census *c, struct backend_error *err)
 	struct dirent	*de;
 	DIR		*d;
 	char		 uuid[GUEST_UUID_LEN + 1];
-	char		 path[sizeof(s->dir) + 64];
 
 	if ((d = opendir(s->dir)) == NULL)
 		return backend_fail(err, BE_INTERNAL, "%s: %s", s->dir,
@@ -306,11 +322,10 @@ sim_scan(const struct sim *s, struct sim_census *c, struct backend_error *err)
 	while ((de = readdir(d)) != NULL) {
 		if (sim_entry_is(de->d_name, ".ctl", uuid))
 			sim_scan_one(s, uuid, c);
-		else if (sim_entry_is(de->d_name, ".mem", uuid) &&
-		    sim_path(s, uuid, ".ctl", path, sizeof(path)) == 0 &&
-		    access(path, F_OK) == -1 && errno == ENOENT &&
-		    sim_path(s, uuid, ".mem", path, sizeof(path)) == 0)
-			unlink(path);	/* a create that died half-way */
+		else if (sim_entry_is(de->d_name, ".mem", uuid))
+			sim_scan_orphan(s, uuid, ".mem");
+		else if (sim_entry_is(de->d_name, ".note", uuid))
+			sim_scan_orphan(s, uuid, ".note");
 	}
 	closedir(d);
 	return 0;

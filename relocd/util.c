@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bounds.h"
 #include "util.h"
 
 size_t
@@ -150,4 +151,19 @@ util_realtime_ms(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/*
+ * A pipe for a migration's data: close-on-exec, and grown to
+ * UTIL_PIPE_DATA_SIZE when the kernel allows, because every read and
+ * write is a system call, and in a PV dom0 under emulation each costs
+ * dearly; a default 64 KiB pipe quarters the size of every copy.
+ */
+int
+util_pipe_data(int fds[2])
+{
+	if (pipe2(fds, O_CLOEXEC) == -1)
+		return -1;
+	(void)fcntl(fds[1], F_SETPIPE_SZ, UTIL_PIPE_DATA_SIZE);
+	return 0;
 }

@@ -197,6 +197,12 @@ worker_main(void)
 	case WORKER_OP_CLEANUP:
 		rc = worker_cleanup(&w);
 		break;
+	case WORKER_OP_RESOLVE:
+		rc = worker_resolve(&w);
+		break;
+	case WORKER_OP_ACTIVATE:
+		rc = worker_activate(&w);
+		break;
 	default:
 		fatalx("unknown operation %d", w.start.op);
 	}

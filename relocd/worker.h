@@ -32,5 +32,23 @@ int	worker_create(struct worker *);
 int	worker_destroy(struct worker *);
 int	worker_cleanup(struct worker *);
 int	worker_xl_receive(struct worker *);
+int	worker_resolve(struct worker *);
+/* worker_settle.c: notes, and a guest past its commit. */
+enum worker_note {
+	NOTE_NONE,
+	NOTE_BAD,		/* there, but unreadable */
+	NOTE_INCOMING,		/* destination: being received */
+	NOTE_OUTGOING		/* source: migrated, past the commit */
+};
+int	worker_note_outgoing(struct worker *, const char *,
+	    struct backend_error *);
+int	worker_note_incoming(struct worker *, const char *,
+	    struct backend_error *);
+void	worker_note_clear(struct worker *, const char *);
+int	worker_note_read(struct worker *, const char *, struct msg_outgoing *);
+int	worker_resume(struct worker *, const char *, int, const char *);
+int	worker_settle(struct worker *, const struct guest_info *,
+	    struct msg_stats *);
+int	worker_activate(struct worker *);
 
 #endif /* RELOCD_WORKER_H */

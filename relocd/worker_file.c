@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "backend.h"
+#include "conf.h"
 #include "log.h"
 #include "msg.h"
 #include "proto.h"
@@ -57,6 +58,7 @@ save_write_header(struct worker *w, const char *guest, int fd,
 	size_t			 len;
 	int			 rc = -1;
 
+	memset(&desc, 0, sizeof(desc));
 	if (w->ops->describe(w->be, guest, &desc, &config, err) == -1)
 		return -1;
 	if ((m = calloc(1, sizeof(*m))) == NULL ||
@@ -249,37 +251,76 @@ worker_destroy(struct worker *w)
 }
 
 /*
- * At start no migration is running, so an empty or half-restored guest
- * was left by a relocd that died mid-migration: it can never complete,
- * and the source resumed its copy.  A suspended guest is the other side
- * of that: an outgoing migration stopped after its commit, so only the
- * administrator, after looking at the destination, may resume it.
+ * One guest that a crash may have left behind (worker_cleanup).  At
+ * start no migration is running, so a guest that is still being received
+ * - empty, half-restored, or restored but never run, which its
+ * incoming note tells from a guest stopped on purpose - can never
+ * complete: the source kept its own copy, and it is removed.  A
+ * suspended guest with no outgoing note was stopped by a save or a
+ * migration that never committed: it is resumed.  One with such a note
+ * is in doubt: only the destination knows, and relocctl resolve asks.
+ *
+ * On Xen, other tools suspend and pause guests too (an `xl save` or
+ * `xl migrate` in flight, an administrator's `xl pause`): a sweep at
+ * start (mine == 0) touches only guests that carry relocd's note.  The
+ * guest of a worker that died (mine == 1) was ours in any case.
+ */
+static void
+cleanup_one(struct worker *w, const struct guest_info *g, int mine)
+{
+	struct backend_error	err;
+	struct msg_outgoing	o;
+	int			note;
+
+	if (g->state == GUEST_STATE_RUNNING)
+		return;
+	note = worker_note_read(w, g->name, &o);
+	if (!mine && note == NOTE_NONE && w->start.backend == CONF_BACKEND_XEN)
+		return;
+	if (g->state == GUEST_STATE_RESERVED ||
+	    g->state == GUEST_STATE_INCOMING ||
+	    (g->state == GUEST_STATE_PAUSED && note == NOTE_INCOMING)) {
+		if (w->ops->destroy(w->be, g->name, &err) == -1)
+			log_warnx("cleanup: %s: %s", g->name, err.msg);
+		else
+			log_warnx("removed the half-built guest %s left by an "
+			    "interrupted incoming migration", g->name);
+	} else if (g->state == GUEST_STATE_SUSPENDED && note == NOTE_NONE) {
+		if (w->ops->resume(w->be, g->name, &err) == -1)
+			log_warnx("cleanup: resuming %s: %s", g->name,
+			    err.msg);
+		else
+			log_warnx("resumed %s: a save or an outgoing migration "
+			    "of it stopped before its commit", g->name);
+	} else if (g->state == GUEST_STATE_SUSPENDED)
+		log_warnx("guest %s is suspended: an outgoing migration of it "
+		    "was interrupted after its commit%s%s%s; run relocctl "
+		    "resolve %s", g->name, note == NOTE_OUTGOING ?
+		    " (migration " : "", note == NOTE_OUTGOING ? o.id : "",
+		    note == NOTE_OUTGOING ? ")" : "", g->name);
+}
+
+/*
+ * At start, every guest; when a worker died, the one it had
+ * (start.guest, a name or uuid).
  */
 int
 worker_cleanup(struct worker *w)
 {
 	struct backend_error	 err;
-	struct guest_info	*gs = NULL;
+	struct guest_info	*gs = NULL, one;
 	size_t			 n = 0, i;
 
+	MSG_TERMINATE(w->start.guest);
+	if (w->start.guest[0] != '\0') {
+		if (w->ops->lookup(w->be, w->start.guest, &one, &err) == 0)
+			cleanup_one(w, &one, 1);
+		return worker_step(w, PHASE_DONE, PE_NONE, "", NULL, NULL);
+	}
 	if (w->ops->list(w->be, &gs, &n, &err) == -1)
 		return worker_fail(w, PHASE_DONE, &err);
-	for (i = 0; i < n; i++) {
-		if (gs[i].state == GUEST_STATE_RESERVED ||
-		    gs[i].state == GUEST_STATE_INCOMING) {
-			if (w->ops->destroy(w->be, gs[i].name, &err) == -1)
-				log_warnx("cleanup: %s: %s", gs[i].name,
-				    err.msg);
-			else
-				log_warnx("removed the half-built guest %s left "
-				    "by an interrupted incoming migration",
-				    gs[i].name);
-		} else if (gs[i].state == GUEST_STATE_SUSPENDED)
-			log_warnx("guest %s is suspended: an outgoing "
-			    "migration of it was interrupted after its commit; "
-			    "check whether it runs on the destination before "
-			    "resuming or destroying it here", gs[i].name);
-	}
+	for (i = 0; i < n; i++)
+		cleanup_one(w, &gs[i], 0);
 	free(gs);
 	return worker_step(w, PHASE_DONE, PE_NONE, "", NULL, NULL);
 }

@@ -10,9 +10,9 @@
  * Source (worker_send): describe the guest, save it live into the pipe
  * under relocd's pre-copy policy, report "saved" with the guest
  * suspended, mark the copy non-resumable on the parent's word, and
- * destroy it once the destination reports the guest running.  Any
- * failure before that resumes it: a guest never runs on both hosts, and
- * at every point exactly one copy can run.
+ * destroy it once the destination reports the guest running
+ * (worker_settle.c).  Any failure before that resumes it: a guest never
+ * runs on both hosts, and at every point exactly one copy can run.
  *
  * Runs in the worker, as root.
  */
@@ -57,17 +57,25 @@ worker_receive(struct worker *w)
 	struct msg_stats		 stats;
 	struct msg_step			 cmd;
 
+	fault_guest(r->guest.name);
 	memset(&desc, 0, sizeof(desc));
 	desc.info = r->guest;
 	desc.config = r->config;
+	strlcpy(desc.facts, r->facts, sizeof(desc.facts));
 	memset(&err, 0, sizeof(err));
 	if (w->ops->reserve(w->be, &desc, &got, &err) == -1) {
 		log_info("migration %s: reservation of %s refused: %s", w->id,
 		    r->guest.name, err.msg);
 		return worker_fail(w, PHASE_RESERVED, &err);
 	}
+	/* Marked as ours, so that a relocd after a crash removes it. */
+	if (worker_note_incoming(w, got.name, &err) == -1) {
+		worker_discard(w, &got);
+		return worker_fail(w, PHASE_RESERVED, &err);
+	}
 	log_info("migration %s: reserved %s (domid %u)", w->id, got.name,
 	    got.domid);
+	fault_point("destination-worker-after-reserve");
 	worker_step(w, PHASE_RESERVED, PE_NONE, "", &got, NULL);
 	memset(&res, 0, sizeof(res));
 	if (w->ops->restore(w->be, got.name, WORKER_DATA_FD, &res, &err)) {
@@ -90,8 +98,11 @@ worker_receive(struct worker *w)
 		    NULL, NULL);
 	}
 	/* From here the guest is ours, whatever happens to the peer. */
+	fault_point("destination-worker-after-go");
 	if (w->ops->unpause(w->be, got.name, &err) == -1)
 		return worker_fail(w, PHASE_ACTIVATED, &err);
+	worker_note_clear(w, got.name);
+	fault_point("destination-worker-after-unpause");
 	stats.downtime_ms = res.suspend_ms > 0 ?
 	    util_realtime_ms() - res.suspend_ms : 0;
 	log_info("migration %s: %s is running here (downtime %llu ms)",
@@ -137,6 +148,7 @@ send_suspended(uint64_t when_ms, void *data)
 	struct send_state	*ss = data;
 
 	ss->stats.suspend_ms = when_ms;
+	fault_point("source-worker-suspended");
 }
 
 /*
@@ -158,6 +170,13 @@ send_policy(const struct backend_precopy_stats *st, void *data)
 	struct send_state	*ss = data;
 	struct msg_step		 cmd;
 
+	/* Before round 0, after it, and a later round of a busy guest. */
+	if (st->iteration == 0)
+		fault_point("source-worker-precopy-start");
+	else if (st->iteration == 1)
+		fault_point("source-worker-precopy-early");
+	else if (st->iteration == 3)
+		fault_point("source-worker-precopy-late");
 	if (worker_poll_cmd(&cmd) && cmd.phase == PHASE_ABORTED) {
 		ss->cancelled = 1;
 		strlcpy(ss->cancel_text, cmd.text, sizeof(ss->cancel_text));
@@ -178,29 +197,6 @@ send_params(const struct msg_policy *mp, struct policy_params *pp)
 	pp->max_bandwidth = (uint64_t)mp->max_bandwidth_mbit * 1000000 / 8;
 }
 
-/* Source, before the destination owns it: the guest runs here again. */
-static int
-send_resume(struct worker *w, const char *guest, int code, const char *why)
-{
-	struct backend_error	err;
-	struct guest_info	g;
-	char			text[PROTO_TEXT_MAX + 1];
-
-	if (w->ops->lookup(w->be, guest, &g, &err) == 0 &&
-	    g.state != GUEST_STATE_RUNNING &&
-	    w->ops->resume(w->be, guest, &err) == -1) {
-		log_warnx("migration %s: resuming %s failed: %s", w->id, guest,
-		    err.msg);
-		return worker_step(w, PHASE_ABORTED, PE_INTERNAL,
-		    "the guest could not be resumed; see relocd's log", NULL,
-		    NULL);
-	}
-	snprintf(text, sizeof(text), "%s; %s is still running here", why,
-	    guest);
-	log_info("migration %s: %s", w->id, text);
-	return worker_step(w, PHASE_ABORTED, code, text, NULL, NULL);
-}
-
 /* Checks the guest and tells the parent what the destination needs. */
 static int
 send_describe(struct worker *w, struct guest_info *g)
@@ -216,6 +212,7 @@ send_describe(struct worker *w, struct guest_info *g)
 	if (g->state != GUEST_STATE_RUNNING)
 		return worker_step(w, PHASE_ABORTED, PE_BAD_GUEST,
 		    "the guest is not running", NULL, NULL);
+	memset(&desc, 0, sizeof(desc));
 	if (w->ops->describe(w->be, g->name, &desc, &config, &err) == -1)
 		return worker_fail(w, PHASE_ABORTED, &err);
 	if ((r = calloc(1, sizeof(*r))) == NULL) {
@@ -224,6 +221,7 @@ send_describe(struct worker *w, struct guest_info *g)
 	}
 	strlcpy(r->id, w->id, sizeof(r->id));
 	r->guest = desc.info;
+	strlcpy(r->facts, desc.facts, sizeof(r->facts));
 	r->live = w->start.policy.live;
 	r->config_len = (uint32_t)strlen(config);
 	strlcpy(r->config, config, sizeof(r->config));
@@ -271,7 +269,11 @@ send_stream(struct worker *w, struct send_state *ss, const char *guest,
 	return rc;
 }
 
-/* After "saved": wait for the commit, then for the destination's news. */
+/*
+ * After "saved": wait for the commit, record it with the guest, and
+ * only then let the parent send "go".  If the parent cannot hear that
+ * we committed, it cannot send "go" either: then we resume.
+ */
 static int
 send_commit(struct worker *w, const struct guest_info *g,
     struct send_state *ss)
@@ -280,29 +282,24 @@ send_commit(struct worker *w, const struct guest_info *g,
 	struct msg_step		cmd;
 
 	if (worker_wait_cmd(&cmd, NULL) == -1 || cmd.phase != PHASE_PREPARED)
-		return send_resume(w, g->name, cmd.code ? cmd.code :
+		return worker_resume(w, g->name, cmd.code ? cmd.code :
 		    PE_ABORTED, cmd.text[0] ? cmd.text : "aborted before go");
+	fault_point("source-worker-before-commit");
+	memset(&err, 0, sizeof(err));
+	if (worker_note_outgoing(w, g->name, &err) == -1) {
+		log_warnx("migration %s: recording the commit: %s", w->id,
+		    err.msg);
+		return worker_resume(w, g->name, PE_INTERNAL,
+		    "the commit could not be recorded");
+	}
 	/* From here only the destination's word may free or resume us. */
 	log_info("migration %s: %s committed; the destination takes over",
 	    w->id, g->name);
-	worker_step(w, PHASE_COMMITTED, PE_NONE, "", g, &ss->stats);
+	if (worker_step(w, PHASE_COMMITTED, PE_NONE, "", g, &ss->stats) == -1)
+		return worker_resume(w, g->name, PE_INTERNAL,
+		    "relocd went away before go");
 	fault_point("source-worker-after-commit");
-	if (worker_wait_cmd(&cmd, NULL) == -1 || cmd.phase == PHASE_IN_DOUBT) {
-		log_warnx("migration %s: in doubt: %s stays suspended here "
-		    "until the destination is asked (%s)", w->id, g->name,
-		    cmd.text);
-		return worker_step(w, PHASE_IN_DOUBT, PE_INTERNAL, cmd.text,
-		    g, &ss->stats);
-	}
-	if (cmd.phase == PHASE_ABORTED)
-		return send_resume(w, g->name, cmd.code, cmd.text);
-	if (w->ops->destroy(w->be, g->name, &err) == -1)
-		log_warnx("migration %s: destroying the source copy: %s",
-		    w->id, err.msg);
-	ss->stats.downtime_ms = cmd.stats.downtime_ms;
-	log_info("migration %s: %s now runs on the destination; source copy "
-	    "destroyed", w->id, g->name);
-	return worker_step(w, PHASE_DONE, PE_NONE, "", g, &ss->stats);
+	return worker_settle(w, g, &ss->stats);
 }
 
 int
@@ -314,6 +311,7 @@ worker_send(struct worker *w)
 	struct msg_step		 cmd;
 	int			 fd, rc;
 
+	fault_guest(w->start.guest);
 	if (send_describe(w, &g) == -1)
 		return -1;
 	if (worker_wait_cmd(&cmd, &fd) == -1 || cmd.phase != PHASE_RESERVED ||
@@ -330,12 +328,12 @@ worker_send(struct worker *w)
 	memset(&err, 0, sizeof(err));
 	if (send_stream(w, ss, g.name, fd, &err) == -1) {
 		if (ss->cancelled)
-			rc = send_resume(w, g.name, PE_ABORTED, ss->cancel_text);
+			rc = worker_resume(w, g.name, PE_ABORTED, ss->cancel_text);
 		else if (err.code == BE_ABORTED)
-			rc = send_resume(w, g.name, PE_ABORTED,
+			rc = worker_resume(w, g.name, PE_ABORTED,
 			    ss->run.last.reason);
 		else
-			rc = send_resume(w, g.name,
+			rc = worker_resume(w, g.name,
 			    proto_error_from_backend(err.code), err.msg);
 		free(ss);
 		return rc;

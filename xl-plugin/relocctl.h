@@ -26,10 +26,12 @@ int	relocctl_is_error(const struct sxp_node *);
 void	relocctl_usage(void) __attribute__((noreturn));
 
 int	cmd_migrate(struct relocctl *, int, char **);
+int	cmd_check(struct relocctl *, int, char **);
 int	cmd_save(struct relocctl *, int, char **);
 int	cmd_restore(struct relocctl *, int, char **);
 int	cmd_sim_create(struct relocctl *, int, char **);
 int	cmd_sim_destroy(struct relocctl *, int, char **);
 int	cmd_cancel(struct relocctl *, int, char **);
+int	cmd_resolve(struct relocctl *, int, char **);
 
 #endif /* RELOCCTL_H */

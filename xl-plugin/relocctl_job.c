@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: ISC
 /*
  * relocctl's commands that start work in the daemon and follow it:
- * migrate (with xm migrate's options), save, restore, cancel, and the
- * sim backend's sim-create and sim-destroy.  While a migration runs,
+ * migrate (with xm migrate's options), save, restore, cancel, resolve,
+ * and the sim backend's sim-create and sim-destroy.  While a migration runs,
  * relocctl shows one progress line on a terminal, or one JSON object per
  * update with --json, and ends with a report.
  *
@@ -116,6 +116,13 @@ print_result(struct follow *fw, const struct sxp_node *m)
 			printf("  up to %llu ms of it went to the sim backend's "
 			    "check of the memory digest\n", num(m, "digest-ms"));
 	}
+	else if (ok && strcmp(what, "check") == 0)
+		printf("%s: the destination would take it; every check passed "
+		    "(name and uuid free, memory, guest type, Xen version, CPU "
+		    "features, clocks, bridges and disks)\n",
+		    relocctl_field(m, "guest", "?"));
+	else if (ok && strcmp(what, "resolve") == 0)
+		printf("%s\n", text);
 	else if (ok)
 		printf("%s %s: done\n", what, relocctl_field(m, "guest", ""));
 	if (!ok)
@@ -299,6 +306,50 @@ cmd_migrate(struct relocctl *rc, int argc, char **argv)
 	return follow_job(rc, req, -1, json);
 }
 
+static void __attribute__((noreturn))
+check_usage(void)
+{
+	fprintf(stderr, "usage: relocctl check [-p port] [--json] GUEST "
+	    "HOST[:PORT]\n");
+	exit(EXIT_USAGE);
+}
+
+/*
+ * A migration that stops once the destination has accepted the guest:
+ * every pre-flight check of a reservation runs (DESIGN section 5, phase
+ * 0 and 1), and nothing is copied or suspended.
+ */
+int
+cmd_check(struct relocctl *rc, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "port", required_argument, NULL, 'p' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	char		 req[1024] = "(migrate (check 1) (live 1)";
+	const char	*port = NULL;
+	int		 ch, json = 0;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "p:h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'p': port = optarg; break;
+		case 'j': json = 1; break;
+		default: check_usage();
+		}
+	}
+	if (argc - optind != 2)
+		check_usage();
+	req_add(req, sizeof(req), "guest", argv[optind]);
+	migrate_target(req, sizeof(req), argv[optind + 1], port);
+	if (strlen(req) + 2 >= sizeof(req))
+		check_usage();
+	strncat(req, ")", sizeof(req) - strlen(req) - 1);
+	return follow_job(rc, req, -1, json);
+}
+
 static int
 finish_req(char *req, size_t size)
 {
@@ -465,4 +516,58 @@ cmd_cancel(struct relocctl *rc, int argc, char **argv)
 		printf("cancelled %s; the guest runs on here\n", argv[1]);
 	sxp_free(root);
 	return status;
+}
+
+static void __attribute__((noreturn))
+resolve_usage(void)
+{
+	fprintf(stderr, "usage: relocctl resolve [--force-resume | "
+	    "--force-destroy] GUEST\n");
+	exit(EXIT_USAGE);
+}
+
+static const struct option resolve_options[] = {
+	{ "force-resume", no_argument, NULL, 'R' },
+	{ "force-destroy", no_argument, NULL, 'D' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 }
+};
+
+/*
+ * A guest left suspended here in doubt: ask the destination again, by
+ * the migration id recorded with the guest, and free or resume it on
+ * the answer.  --force-resume and --force-destroy act without one, for
+ * a destination that is gone for good: the administrator has checked.
+ */
+int
+cmd_resolve(struct relocctl *rc, int argc, char **argv)
+{
+	char		 req[256] = "(resolve";
+	const char	*force = NULL;
+	int		 ch;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "h", resolve_options,
+	    NULL)) != -1) {
+		if (ch == 'R' && force == NULL)
+			force = "resume";
+		else if (ch == 'D' && force == NULL)
+			force = "destroy";
+		else
+			resolve_usage();
+	}
+	if (argc - optind != 1 ||
+	    req_add(req, sizeof(req), "guest", argv[optind]) == -1 ||
+	    (force != NULL && req_add(req, sizeof(req), "force", force) == -1) ||
+	    finish_req(req, sizeof(req)) == -1)
+		resolve_usage();
+	if (force != NULL)
+		fprintf(stderr, "relocctl: WARNING: --force-%s %s %s here "
+		    "without asking the destination; if it %s there, the "
+		    "guest %s\n", force, strcmp(force, "resume") == 0 ?
+		    "runs" : "destroys", argv[optind], strcmp(force,
+		    "resume") == 0 ? "runs" : "does not run",
+		    strcmp(force, "resume") == 0 ? "now runs twice and its "
+		    "disks will be corrupted" : "is lost");
+	return follow_job(rc, req, -1, 0);
 }

@@ -27,7 +27,8 @@ for o in $opts; do
 	    { echo "relocd(8) does not document -$o"; fail=1; }
 done
 
-# relocctl: every command in its usage, and every migrate option.
+# relocctl: every command in its usage, in relocctl(8) and the README,
+# and every option of migrate and resolve.
 RELOCCTL=$TOP/$O/relocctl
 cmds=$("$RELOCCTL" 2>&1 | sed -n 's/^  \([a-z-]*\) .*/\1/p')
 [ "$(echo "$cmds" | wc -w)" -ge 8 ] || { echo "too few commands: $cmds"; exit 1; }
@@ -35,9 +36,17 @@ for c in $cmds; do
 	grep -qE "^\.(It|Cm) .*\b$c\b|^\.Cm $c\$" man/relocctl.8 ||
 	    { echo "relocctl(8) does not document the command $c"; fail=1; }
 done
-for o in $("$RELOCCTL" migrate -h 2>&1 | grep -oE -- '--[a-z-]+' | sort -u); do
-	grep -qF -- "Fl \\${o#-}" man/relocctl.8 ||
-	    { echo "relocctl(8) does not document migrate $o"; fail=1; }
+for c in $cmds; do
+	grep -qE "relocctl $c\b" README.md ||
+	    { echo "README.md does not show relocctl $c"; fail=1; }
+done
+for c in migrate resolve; do
+	for o in $("$RELOCCTL" $c -h 2>&1 | grep -oE -- '--[a-z-]+' | sort -u); do
+		grep -qF -- "Fl \\${o#-}" man/relocctl.8 ||
+		    { echo "relocctl(8) does not document $c $o"; fail=1; }
+		[ $c = migrate ] || grep -qF -- "$o" README.md ||
+		    { echo "README.md does not mention $c $o"; fail=1; }
+	done
 done
 
 # relocd-xl: every option and xl flag of its usage is in relocd-xl(8),

@@ -69,7 +69,7 @@ host_open(struct host *host)
 	return 0;
 }
 
-/* Guest files (.ctl, .mem) left in a host's directory. */
+/* Guest files (.ctl, .mem, .note) left in a host's directory. */
 static inline int
 host_guest_files(const struct host *host)
 {
@@ -82,8 +82,9 @@ host_guest_files(const struct host *host)
 		return -1;
 	while ((de = readdir(d)) != NULL) {
 		len = strlen(de->d_name);
-		if (len > 4 && (strcmp(de->d_name + len - 4, ".ctl") == 0 ||
-		    strcmp(de->d_name + len - 4, ".mem") == 0))
+		if ((len > 4 && (strcmp(de->d_name + len - 4, ".ctl") == 0 ||
+		    strcmp(de->d_name + len - 4, ".mem") == 0)) ||
+		    (len > 5 && strcmp(de->d_name + len - 5, ".note") == 0))
 			n++;
 	}
 	closedir(d);

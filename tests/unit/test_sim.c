@@ -37,7 +37,8 @@ test_names_and_validators(void)
 	CHECK_STR(backend_errcode_name(BE_DIGEST), "digest");
 	CHECK(backend_get(CONF_BACKEND_SIM) != NULL);
 	CHECK_STR(backend_get(CONF_BACKEND_SIM)->name, "sim");
-	CHECK(backend_get(CONF_BACKEND_XEN) == NULL);
+	CHECK(backend_get(CONF_BACKEND_XEN) != NULL);
+	CHECK_STR(backend_get(CONF_BACKEND_XEN)->name, "xen");
 }
 
 static void
@@ -320,6 +321,60 @@ test_dead_and_orphaned_guests(void)
 	host_close(&a);
 }
 
+/*
+ * A note lives with its guest: replaced whole, cleared, and gone with
+ * the guest, and a note left without a guest is removed by the next
+ * scan.
+ */
+static void
+test_notes(void)
+{
+	struct host		 a;
+	struct guest_desc	 desc;
+	struct guest_info	 info, *list = NULL;
+	struct backend_error	 err;
+	char			 buf[BACKEND_NOTE_MAX + 1], big[2000];
+	char			 path[128];
+	size_t			 n;
+	int			 fd;
+
+	if (host_open(&a) == -1) {
+		CHECK(0);
+		return;
+	}
+	desc_init(&desc, "noted", UUID_A, 4 * MIB, NULL);
+	CHECK(a.ops->create(a.h, &desc, &info, &err) == 0);
+	CHECK(a.ops->get_note(a.h, "noted", buf, sizeof(buf), &err) == -1 &&
+	    err.code == BE_NOT_FOUND);
+	CHECK(a.ops->set_note(a.h, "noted", "(first)", &err) == 0);
+	CHECK(a.ops->set_note(a.h, UUID_A, "(second (id 1))", &err) == 0);
+	CHECK(a.ops->get_note(a.h, "noted", buf, sizeof(buf), &err) == 0);
+	CHECK_STR(buf, "(second (id 1))");
+	CHECK(a.ops->get_note(a.h, "noted", buf, 5, &err) == -1);
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	CHECK(a.ops->set_note(a.h, "noted", big, &err) == -1);
+	CHECK(a.ops->set_note(a.h, "nobody", "(x)", &err) == -1 &&
+	    err.code == BE_NOT_FOUND);
+	CHECK(a.ops->set_note(a.h, "noted", NULL, &err) == 0);
+	CHECK(a.ops->set_note(a.h, "noted", NULL, &err) == 0);
+	CHECK(a.ops->get_note(a.h, "noted", buf, sizeof(buf), &err) == -1 &&
+	    err.code == BE_NOT_FOUND);
+	CHECK(a.ops->set_note(a.h, "noted", "(third)", &err) == 0);
+	destroy_checked(&a, UUID_A);
+	CHECK_INT(host_guest_files(&a), 0);
+	/* A note whose guest is gone (a crash mid-destroy) is swept. */
+	snprintf(path, sizeof(path), "%s/%s.note", a.dir, UUID_B);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	CHECK(fd != -1);
+	if (fd != -1)
+		close(fd);
+	CHECK(a.ops->list(a.h, &list, &n, &err) == 0 && n == 0);
+	free(list);
+	CHECK(access(path, F_OK) == -1 && errno == ENOENT);
+	host_close(&a);
+}
+
 int
 main(void)
 {
@@ -330,6 +385,7 @@ main(void)
 		UNIT_TEST(test_reserve_refusals),
 		UNIT_TEST(test_throttle),
 		UNIT_TEST(test_dead_and_orphaned_guests),
+		UNIT_TEST(test_notes),
 	};
 
 	/* Stale-guest notices and the like are expected here. */

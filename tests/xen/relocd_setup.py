@@ -31,10 +31,9 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
 PKI = os.path.join(REPO, "scripts", "relocd-pki")
 PORT = 8002
-# XXX relocd's xen backend is not in this build (issue 6): relocd starts
-# with the sim backend, which xl plugin requests never touch (xl is the
-# toolstack there).  Pass backend="xen" once it lands.
-DEFAULT_BACKEND = "sim"
+# The xen backend: relocctl migrations need it, and xl plugin requests
+# run xl whichever backend relocd has.
+DEFAULT_BACKEND = "xen"
 
 CONFIG = """\
 (xend-relocation-server yes)
@@ -107,8 +106,17 @@ def start(vm):
            "exit 1; fi; sleep 0.1; done", 90)
 
 
+# The pairs of dom0s already set up: every relocd transport of a session
+# registers this as its setup, and relocd must start once.
+_ready = []
+
+
 def setup_relocd(a, b, rundir, backend=DEFAULT_BACKEND, extra=""):
-    """Certificates, configs and a running relocd on both dom0s."""
+    """Certificates, configs and a running relocd on both dom0s (once per
+    pair)."""
+    if any(a is x and b is y for x, y in _ready):
+        return
+    _ready.append((a, b))
     d = make_pki(rundir, (a, b))
     for vm in (a, b):
         write_configs(d, vm, backend, extra)

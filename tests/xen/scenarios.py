@@ -19,9 +19,11 @@ migrate(ctx) raises (VMError from a failed ctx.*.run, or MigrationError) on
 failure.  It may return a dict: "bytes" replaces the harness's count of
 bytes on the wire with the transport's own, "note" is printed.
 prepare(ctx), if given, runs before each migration outside the timed
-window (e.g. start a one-shot listener); verify(ctx) after it, also
-untimed (e.g. check the destination's log).  setup(a, b, run) runs once
-after both dom0s are up.  guest_types limits the guest types.
+window (e.g. start a one-shot listener); verify(ctx) after a migration
+that the harness judged a success, also untimed, for the transport's own
+checks: it raises to fail the leg, or returns a note to print.
+setup(a, b, run) runs once after both dom0s are up.  guest_types limits
+the guest types.
 """
 
 import shlex

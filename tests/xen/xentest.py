@@ -36,6 +36,7 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from xenvm import VM, VMError, tcp_listening          # noqa: E402
 import scenarios                                      # noqa: E402
+import relocd_dom0                                    # noqa: E402,F401
 from scenarios import Ctx, MigrationError             # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -122,7 +123,12 @@ def boot_pair(img, gtype, rundir, attempt):
     os.makedirs(logdir)
     hyp = os.path.join(img, HYPERVISOR[gtype])
     port = free_port()
-    shares = [("run", os.path.join(rundir, "share")), ("repo", REPO)]
+    # "out" is the one writable share: files a scenario hands back to
+    # the host (relocd's save files, checked by verify-stream-v2).
+    out = os.path.join(rundir, "out")
+    os.makedirs(out, exist_ok=True)
+    shares = [("run", os.path.join(rundir, "share")), ("repo", REPO),
+              ("out", out, "rw")]
     a = VM("A", img, hyp, logdir, IPS["A"],
            f"socket,listen=127.0.0.1:{port}", "52:54:00:99:00:01", shares)
     b = VM("B", img, hyp, logdir, IPS["B"],
@@ -287,8 +293,12 @@ def migrate_leg(tr, src, dst, guest, gtype, rundir):
         if locate(src, dst, guest) is not dst:
             raise MigrationError(f"xl list does not show {guest} on "
                                  f"{dst.name} only")
+        # The transport's own checks, outside the timed window.
         if tr.verify:
-            tr.verify(ctx)
+            extra = tr.verify(ctx)
+            if extra:
+                ret["note"] = "; ".join(n for n in (ret.get("note"), extra)
+                                        if n)
         res["ok"] = True
         log(f"{gtype} {tr.name} {res['dir']}: ok, {res['total']:.2f}s total, "
             f"{res['downtime'] * 1000:.0f} ms down (jitter "

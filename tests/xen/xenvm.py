@@ -113,9 +113,11 @@ class VM:
             "-kernel", hypervisor, "-append", xen_args,
             "-initrd", f"{img}/vmlinuz {k_args},{img}/dom0.cpio.gz",
         ]
-        for tag, path in shares:
+        # A share is (tag, path) and read-only, or (tag, path, "rw").
+        for tag, path, *mode in shares:
+            ro = "off" if mode == ["rw"] else "on"
             self.cmdline += ["-virtfs", f"local,path={path},mount_tag={tag},"
-                             f"security_model=none,readonly=on,id={tag}"]
+                             f"security_model=none,readonly={ro},id={tag}"]
         self.proc = None
         self.sock = None
         self.hbsock = None

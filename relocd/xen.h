@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The xen backend's private state, shared by backend_xen.c (guests,
+ * lifecycle, the receiving side) and xen_save.c (the sending side).
+ */
+#ifndef RELOCD_XEN_H
+#define RELOCD_XEN_H
+
+#include <stdint.h>
+
+#include <libxl.h>
+#include <libxl_utils.h>
+#include <xenctrl.h>
+#include <xenguest.h>
+#include <xenstore.h>
+
+#include "backend.h"
+#include "xen_xl.h"
+
+/* relocd-xl-command's default: xl, looked up on PATH. */
+#define XEN_XL_PATH_DEFAULT	"xl"
+/* How long a guest may take to honour control/shutdown=suspend. */
+#define XEN_SUSPEND_TIMEOUT_MS	(60 * 1000)
+/* How long xl may take to build the guest after the stream's end. */
+#define XEN_RESTORE_TIMEOUT_MS	(10 * 60 * 1000)
+#define XEN_GO_TIMEOUT_MS	(2 * 60 * 1000)
+
+struct xen {
+	xentoollog_logger_stdiostream	*logger;
+	libxl_ctx			*ctx;
+	xc_interface			*xch;
+	struct xs_handle		*xsh;
+	char				 xl_path[256];
+	/* Destination: the guest being received, and its xl. */
+	struct guest_info		 incoming;
+	char				*incoming_config;	/* JSON */
+	struct xen_xl			 xl;
+	/* The credit cap the guest had before we throttled it. */
+	int				 saved_cap;
+	int				 capped;
+};
+
+extern const struct backend_ops	backend_xen_ops;
+
+/* backend_xen.c */
+int	xen_find(struct xen *, const char *, uint32_t *, libxl_dominfo *,
+	    struct backend_error *);
+void	xen_info_from(struct xen *, const libxl_dominfo *,
+	    struct guest_info *);
+/* xen_save.c */
+int	xen_save(void *, const char *, int, unsigned int,
+	    const struct backend_save_callbacks *, struct backend_save_result *,
+	    struct backend_error *);
+
+#endif /* RELOCD_XEN_H */

@@ -39,7 +39,7 @@ write_conf outsider "$PORT"
 
 # xl_to NAME [PORT]: the relocd-xl command line xl would run, with NAME's config.
 xl_to() { echo "$RELOCD_XL -f $WORK/$1/xend-config.sxp 127.0.0.1:${2:-$PORT}"; }
-logged() { wait_log dest "$1" 5; }
+logged() { wait_log dest "$1" 15; }
 
 # --- the stream, both ways -------------------------------------------
 migrate() {
@@ -120,7 +120,7 @@ check "and logged" logged 'peer 127.0.0.2: refused \(not authorized\): address n
 # --- bounds and failures ----------------------------------------------
 PORT2=$(free_port)
 write_conf bounded "$PORT2" "(relocd-xl-command $FAKE)" "(relocd-max-migrations 1)" \
-    "(relocd-idle-timeout 8)"
+    "(relocd-idle-timeout 15)"
 start_relocd bounded
 mkfifo "$WORK/hold"
 # A receive that waits for its stream: fake-xl sits at the header.
@@ -129,7 +129,7 @@ HOLDER=$!
 $(xl_to client "$PORT2") xl migrate-receive <"$WORK/hold" >/dev/null 2>"$WORK/held.err" &
 HELD=$!
 busy() {
-	wait_log bounded 'xl-receive [0-9a-f]*: running' 5 || return 1
+	wait_log bounded 'xl-receive [0-9a-f]*: running' 15 || return 1
 	local err
 	err=$($(xl_to client "$PORT2") xl migrate-receive </dev/null 2>&1 >/dev/null)
 	[[ $err == *"refused: busy, try again later"* ]] || { echo "$err"; return 1; }
@@ -146,14 +146,14 @@ sandboxed() {
 }
 check "relocd-xl pumps as relocd-user, chrooted, under seccomp" sandboxed
 idle() {
-	# No byte either way: dropped at relocd-idle-timeout (8 s).
-	timeout 30 tail --pid=$HELD -f /dev/null
+	# No byte either way: dropped at relocd-idle-timeout (15 s).
+	timeout 60 tail --pid=$HELD -f /dev/null
 	wait $HELD
 	[ $? -eq 1 ] && grep -q 'relocd on 127.0.0.1 port .* refused: deadline passed' "$WORK/held.err" ||
 	    { cat "$WORK/held.err"; return 1; }
 }
 check "an idle receive is dropped at relocd-idle-timeout" idle
-check "and logged" wait_log bounded 'xl-receive: idle deadline passed' 5
+check "and logged" wait_log bounded 'xl-receive: idle deadline passed' 15
 kill $HOLDER 2>/dev/null
 
 PORT3=$(free_port)
@@ -166,7 +166,7 @@ noxl() {
 }
 check "an xl that cannot be run is reported to the plugin" noxl
 check "with the reason in relocd's log" wait_log noxl \
-    'cannot run /nonexistent/xl \(relocd-xl-command\): No such file or directory' 5
+    'cannot run /nonexistent/xl \(relocd-xl-command\): No such file or directory' 15
 
 # Listening on every address ('' as in xend's sample), an IPv4 peer
 # arrives as ::ffff:127.0.0.1 and must still match an IPv4 hosts-allow.
@@ -178,7 +178,7 @@ sed -i "s/^(xend-relocation-address 127.0.0.1)/(xend-relocation-address '')/" \
 start_relocd dual
 dual() {
 	$XLSEND --size 100000 -- $(xl_to client "$PORT4") xl migrate-receive >/dev/null &&
-	    wait_log dual 'xl-receive [0-9a-f]* from peer 127\.0\.0\.1 \(client\)' 5
+	    wait_log dual 'xl-receive [0-9a-f]* from peer 127\.0\.0\.1 \(client\)' 15
 }
 check "a listener on every address sees an IPv4 peer as IPv4 (hosts-allow)" dual
 

@@ -467,8 +467,9 @@ xen_restore(void *h, const char *name, int fd,
 {
 	static const char *const args[] = { "migrate-receive", NULL };
 	struct xen	*x = h;
-	uint8_t		*hdr = NULL;
+	uint8_t		*hdr = NULL, head[4096];
 	size_t		 hdr_len;
+	ssize_t		 first;
 	char		 why[XEN_XL_WHY_MAX];
 	int		 rc = -1;
 
@@ -480,9 +481,20 @@ xen_restore(void *h, const char *name, int fd,
 		backend_fail(err, BE_INTERNAL, "out of memory");
 		goto out;
 	}
+	/*
+	 * Wait for the stream before starting xl: a source that stops
+	 * after the reservation (relocctl check, an abort) then costs
+	 * nothing, not an xl started and failed.
+	 */
+	if ((first = read(fd, head, sizeof(head))) <= 0) {
+		backend_fail(err, BE_STREAM, "the source sent no stream");
+		goto out;
+	}
+	res->bytes = (uint64_t)first;
 	x->incoming.state = GUEST_STATE_INCOMING;
 	if (xen_xl_start(&x->xl, x->xl_path, args, 0, why, sizeof(why)) ||
 	    xen_xl_write(&x->xl, hdr, hdr_len, why, sizeof(why)) ||
+	    xen_xl_write(&x->xl, head, (size_t)first, why, sizeof(why)) ||
 	    xen_xl_copy(&x->xl, fd, &res->bytes, why, sizeof(why)) ||
 	    xen_xl_await_ready(&x->xl, XEN_RESTORE_TIMEOUT_MS, why,
 	    sizeof(why))) {
@@ -643,9 +655,19 @@ xen_set_note(void *h, const char *name, const char *note,
 	if (xen_find(x, name, &domid, &info, err) == -1)
 		return -1;
 	libxl_dominfo_dispose(&info);
-	if (note == NULL)
+	if (note == NULL) {
+		uint8_t	*old = NULL;
+		int	 len = 0;
+
+		/* Clearing what is not there is not an error. */
+		if (libxl_userdata_retrieve(x->ctx, domid, XEN_NOTE_USERID,
+		    &old, &len) != 0 || old == NULL || len <= 0) {
+			free(old);
+			return 0;
+		}
+		free(old);
 		r = libxl_userdata_unlink(x->ctx, domid, XEN_NOTE_USERID);
-	else
+	} else
 		r = libxl_userdata_store(x->ctx, domid, XEN_NOTE_USERID,
 		    (const uint8_t *)note, (int)strlen(note) + 1);
 	if (r != 0)

@@ -157,12 +157,25 @@ def _check_save_restore(ctx):
 def _check_preflight(ctx):
     """relocctl check from where the guest is now back to where it came
     from: every pre-flight check passes, and nothing moves."""
-    rc, out = ctx.dst.run(f"relocctl check {ctx.guest} "
+    rc, out = ctx.dst.run(f"relocctl check --json {ctx.guest} "
                           f"{ctx.src.ip}:{RELOCD_PORT}", 300, check=False)
     if rc != 0 or "every check passed" not in out:
         raise MigrationError(f"relocctl check exited {rc}:\n{out[-800:]}")
     if not _running_on(ctx.dst, ctx.guest) or _running_on(ctx.src, ctx.guest):
         raise MigrationError(f"relocctl check moved {ctx.guest}")
+    # The checked host releases its reservation when its worker ends; a
+    # migration of the same guest before that would be refused as a
+    # clash.  Wait for the job's last line (bounded).
+    jid = ""
+    for line in out.splitlines():
+        if line.startswith("{") and '"id":"' in line:
+            jid = line.split('"id":"', 1)[1].split('"', 1)[0]
+    rc, _ = ctx.src.run(
+        f"i=0; until grep -q 'receive {jid} of ' {LOG}; do i=$((i+1)); "
+        f"[ $i -lt 120 ] || exit 1; sleep 0.5; done", 120, check=False)
+    if rc != 0:
+        raise MigrationError(f"{ctx.src.name} did not end the checked "
+                             f"reservation {jid}")
     return "relocctl check passed"
 
 

@@ -75,12 +75,14 @@ flood_refused() {
 }
 check "the flood is refused and logged" flood_refused
 
-# Without the rate limit, 1000 connections would log ~1000 lines.
+# Without the rate limit, 1000 connections would log ~1000 lines.  With
+# it, a burst and then one a second: a flood slowed down by a loaded
+# machine (or ASan) lasts longer and logs more, so the bound is loose.
 rate_limited() {
 	local n
 	n=$(grep -c 'peer 127.0.0.2' "$WORK/b/log")
 	echo "lines about 127.0.0.2: $n"
-	[ "$n" -lt 300 ] && grep -q 'peer messages suppressed (rate limit)' "$WORK/b/log"
+	[ "$n" -lt 500 ] && grep -q 'peer messages suppressed (rate limit)' "$WORK/b/log"
 }
 check "the flood's log lines are rate limited" rate_limited
 

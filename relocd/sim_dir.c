@@ -281,8 +281,14 @@ sim_scan_one(const struct sim *s, const char *uuid, struct sim_census *c)
 	    (fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
 		return;
 	if (!sim_lock_held(fd, SIM_LOCK_ALIVE)) {
-		log_info("sim: guest %s is no longer running; removing it",
-		    uuid);
+		/* The name, when the header is readable, is what users know. */
+		if (sim_header_read(fd, &hdr) == 0 &&
+		    strcmp(hdr.uuid, uuid) == 0)
+			log_info("sim: guest %s (%s) is no longer running; "
+			    "removing it", hdr.name, uuid);
+		else
+			log_info("sim: guest %s is no longer running; "
+			    "removing it", uuid);
 		sim_dir_remove(s, uuid);
 	} else if (sim_header_read(fd, &hdr) == -1 ||
 	    strcmp(hdr.uuid, uuid) != 0)

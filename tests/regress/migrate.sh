@@ -118,11 +118,13 @@ kill_dest() {
 	[ "$(running_on slow1 a)" = a ] && cat "$WORK/out"
 }
 check "killing the destination's relocd mid-stream: the source runs on" kill_dest
-# A restarted b removes the half-built guest its death left behind.
+# A restarted b removes the half-built guest its death left behind: the
+# worker removes it if the guest process outlived relocd; the census
+# removes its files if the guest process died with it.
 rm -f "$WORK/b/relocd.sock"
 start_relocd b
 cleaned() {
-	wait_log b 'removed the half-built guest slow1' &&
+	wait_log b 'removed the half-built guest slow1|guest slow1 \(.*\) is no longer running; removing it' &&
 	    [ "$(guest_state b slow1)" = absent ]
 }
 check "a restarted destination removes the half-built guest" cleaned

@@ -124,6 +124,7 @@ bench: all
 # short smoke of each (tests/regress/fuzz-smoke.sh).
 FUZZ_CC		?= clang
 FUZZ_SECONDS	?= 60
+FUZZ_RUNS	?=
 FUZZ_O		:= build-fuzz
 FUZZ_SAN	:= address,undefined -fno-sanitize-recover=undefined
 # Without -Werror: clang warns inside OpenSSL's macros (a const cast in
@@ -144,7 +145,7 @@ $(FUZZ_O)/fuzz_%: $(FUZZ_O)/obj/tests/fuzz/fuzz_%.o $(FUZZ_OBJS)
 fuzz-build: $(FUZZ_BINS)
 
 fuzz: fuzz-build
-	tests/fuzz/run $(FUZZ_SECONDS) $(FUZZ_NAMES)
+	FUZZ_RUNS=$(FUZZ_RUNS) tests/fuzz/run $(FUZZ_SECONDS) $(FUZZ_NAMES)
 
 # The unit names SBINDIR's relocd; the example config never replaces a
 # real xend-config.sxp.

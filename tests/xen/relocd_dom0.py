@@ -17,7 +17,9 @@ each leg (untimed) it proves what issue 6 asks beyond "kept running":
     * `relocctl save` writes relocd's stream to a file, Xen's own
       verify-stream-v2 accepts it as a libxl v2 stream, and `relocctl
       restore` brings the guest back running with its memory intact
-      (the heartbeat counter goes on, same boot id).
+      (the heartbeat counter goes on, same boot id);
+    * an offline migration (no --live) to B and back leaves it running
+      on A.
 """
 
 import glob
@@ -165,25 +167,53 @@ def _check_preflight(ctx):
         raise MigrationError(f"relocctl check moved {ctx.guest}")
     # The checked host releases its reservation when its worker ends; a
     # migration of the same guest before that would be refused as a
-    # clash.  Wait for the job's last line (bounded).
-    jid = ""
-    for line in out.splitlines():
+    # clash.
+    _wait_receive_end(ctx.src, _job_id(out), "the checked reservation")
+    return "relocctl check passed"
+
+
+def _job_id(json_lines):
+    for line in json_lines.splitlines():
         if line.startswith("{") and '"id":"' in line:
-            jid = line.split('"id":"', 1)[1].split('"', 1)[0]
-    rc, _ = ctx.src.run(
+            return line.split('"id":"', 1)[1].split('"', 1)[0]
+    return ""
+
+
+def _wait_receive_end(vm, jid, what):
+    """Until vm's relocd logs the end of its receive job jid (bounded):
+    only then is the guest's name free there for the next migration."""
+    rc, _ = vm.run(
         f"i=0; until grep -q 'receive {jid} of ' {LOG}; do i=$((i+1)); "
         f"[ $i -lt 120 ] || exit 1; sleep 0.5; done", 120, check=False)
     if rc != 0:
-        raise MigrationError(f"{ctx.src.name} did not end the checked "
-                             f"reservation {jid}")
-    return "relocctl check passed"
+        raise MigrationError(f"{vm.name} did not end {what} {jid}")
+
+
+def _check_offline(ctx):
+    """Offline migration (relocctl migrate without --live: the guest is
+    suspended first, its memory sent once) there and back, the way to
+    move a PV guest where the hypervisor has no shadow paging."""
+    home, away, guest = ctx.dst, ctx.src, ctx.guest
+    for src, dst in ((home, away), (away, home)):
+        rc, out = src.run(f"relocctl migrate --json {guest} "
+                          f"{dst.ip}:{RELOCD_PORT}", 900, check=False)
+        if rc != 0:
+            raise MigrationError(f"offline relocctl migrate {src.name}->"
+                                 f"{dst.name} exited {rc}:\n{out[-1500:]}")
+        if not _running_on(dst, guest) or _running_on(src, guest):
+            raise MigrationError(f"after an offline migration {guest} is "
+                                 f"not on {dst.name} only")
+        _heartbeat_after(dst, guest, "after an offline migration")
+        _wait_receive_end(dst, _job_id(out), "the offline migration")
+    return "offline migration there and back ok"
 
 
 def relocctl_after(ctx):
     _check_managed(ctx)
     if ctx.dst.name != "A":
         return _check_preflight(ctx)
-    notes = [_check_fail_before_go(ctx), _check_save_restore(ctx)]
+    notes = [_check_fail_before_go(ctx), _check_save_restore(ctx),
+             _check_offline(ctx)]
     return "; ".join(notes)
 
 

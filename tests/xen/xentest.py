@@ -386,6 +386,31 @@ def table(results):
     return "\n".join(rows)
 
 
+def ratios(results, base="xl-tcp"):
+    """Each transport against xl over plain TCP in the same run: medians
+    over every leg, both directions (the machine's load drifts, so only
+    same-run ratios compare)."""
+    def med(legs, key):
+        vals = [l[key] for l in legs if l["ok"]]
+        return statistics.median(vals) if vals else None
+
+    rows = ["| guest | transport | legs | total s | vs " + base +
+            " | downtime ms | vs " + base + " |", "|---|---|---|---|---|---|---|"]
+    for (gtype, tname), legs in results["legs"].items():
+        ref = results["legs"].get((gtype, base), [])
+        t, d = med(legs, "total"), med(legs, "downtime")
+        rt, rd = med(ref, "total"), med(ref, "downtime")
+        if t is None:
+            continue
+        rows.append(
+            f"| {gtype} | {tname} | {len([l for l in legs if l['ok']])} | "
+            f"{t:.1f} | {t / rt:.2f} | {d * 1000:.0f} | "
+            f"{d / rd:.2f} |" if rt and rd else
+            f"| {gtype} | {tname} | {len(legs)} | {t:.1f} | - | "
+            f"{d * 1000:.0f} | - |")
+    return "\n".join(rows)
+
+
 def verdicts(results, types, transports, rounds):
     passed = failed = 0
     for gtype in types:
@@ -485,7 +510,8 @@ def main():
 
     md = (f"Xen 4.17 in QEMU, {time.strftime('%Y-%m-%d %H:%M %Z')}, "
           f"{machine()}; heartbeat every {HB_MS} ms, {args.rounds} "
-          f"round trip(s) per transport\n\n{table(results)}\n")
+          f"round trip(s) per transport\n\n{table(results)}\n\n"
+          f"Against xl over TCP in the same run:\n\n{ratios(results)}\n")
     print("\n" + md)
     with open(os.path.join(rundir, "table.md"), "w") as f:
         f.write(md)

@@ -94,7 +94,7 @@ def _check_managed(ctx):
 
 def _check_fail_before_go(ctx):
     rc, out = ctx.dst.run(
-        f"relocctl migrate --live --timeout 2 {ctx.guest} "
+        f"relocctl migrate --live --json --timeout 2 {ctx.guest} "
         f"{ctx.src.ip}:{RELOCD_PORT}", timeout=600, check=False)
     if rc == 0:
         raise MigrationError("a migration with a 2 s budget succeeded; "
@@ -103,6 +103,11 @@ def _check_fail_before_go(ctx):
         raise MigrationError(f"after a failed migration {ctx.guest} is not "
                              f"on {ctx.dst.name} only:\n{out[-800:]}")
     _heartbeat_after(ctx.dst, ctx.guest, "after a failed migration")
+    # The would-be destination is still destroying its half-built copy
+    # for a while; until then it refuses that guest ("a migration of that
+    # guest is already running here").
+    _wait_receive_end(ctx.src, _job_id(out), "the failed migration",
+                      if_seen=True)
     return f"failed migration (exit {rc}) left it running"
 
 
@@ -179,12 +184,16 @@ def _job_id(json_lines):
     return ""
 
 
-def _wait_receive_end(vm, jid, what):
+def _wait_receive_end(vm, jid, what, if_seen=False):
     """Until vm's relocd logs the end of its receive job jid (bounded):
-    only then is the guest's name free there for the next migration."""
+    only then is the guest's name free there for the next migration.
+    if_seen: not at all if vm never heard of jid (a migration that
+    failed before its reservation)."""
+    seen = f"grep -q '{jid}' {LOG} || exit 0; " if if_seen else ""
     rc, _ = vm.run(
-        f"i=0; until grep -q 'receive {jid} of ' {LOG}; do i=$((i+1)); "
-        f"[ $i -lt 120 ] || exit 1; sleep 0.5; done", 120, check=False)
+        f"{seen}i=0; until grep -q 'receive {jid} of ' {LOG}; do "
+        f"i=$((i+1)); [ $i -lt 120 ] || exit 1; sleep 0.5; done", 120,
+        check=False)
     if rc != 0:
         raise MigrationError(f"{vm.name} did not end {what} {jid}")
 

@@ -19,15 +19,19 @@ each leg (untimed) it proves what issue 6 asks beyond "kept running":
       restore` brings the guest back running with its memory intact
       (the heartbeat counter goes on, same boot id);
     * an offline migration (no --live) to B and back leaves it running
-      on A.
+      on A;
+    * after the last leg: `xl console` shows its heartbeat and `xl
+      destroy` removes it (relocctl is the last transport of a run).
 """
 
+import collections
 import glob
 import json
 import os
 import subprocess
 import time
 
+import scenarios
 from relocd_setup import PORT as RELOCD_PORT, setup_relocd
 from scenarios import MigrationError, register_transport
 
@@ -217,12 +221,44 @@ def _check_offline(ctx):
     return "offline migration there and back ok"
 
 
+def _check_xl_commands(ctx):
+    """The guest relocd brought home is xl's to handle: `xl console`
+    shows its heartbeat and `xl destroy` removes it.  Destructive, so
+    only after relocctl's last leg, and only when no transport comes
+    after relocctl in this run to need the guest."""
+    vm, guest = ctx.dst, ctx.guest
+    # xenconsole takes a lock in /var/lock, which Debian has and the
+    # harness's busybox dom0 does not.
+    rc, out = vm.run(f"mkdir -p /var/lock; "
+                     f"sleep 8 | timeout 5 xl console {guest} "
+                     f">/tmp/xlc.out 2>&1; grep -c '^HB ' /tmp/xlc.out",
+                     60, check=False)
+    lines = out.strip().splitlines()
+    n = int(lines[-1]) if lines and lines[-1].isdigit() else 0
+    if n < 2:
+        _, text = vm.run("tail -c 400 /tmp/xlc.out", 30, check=False)
+        raise MigrationError(f"xl console {guest} on {vm.name} showed {n} "
+                             f"heartbeat lines in 5 s:\n{text}")
+    rc, out = vm.run(f"xl destroy {guest}", 120, check=False)
+    if rc != 0 or _running_on(vm, guest):
+        raise MigrationError(f"xl destroy {guest} on {vm.name} exited "
+                             f"{rc}:\n{out[-800:]}")
+    return f"xl console showed {n} heartbeats, xl destroy removed it"
+
+
+_homecomings = collections.Counter()
+
+
 def relocctl_after(ctx):
     _check_managed(ctx)
     if ctx.dst.name != "A":
         return _check_preflight(ctx)
     notes = [_check_fail_before_go(ctx), _check_save_restore(ctx),
              _check_offline(ctx)]
+    _homecomings[ctx.gtype] += 1
+    if (_homecomings[ctx.gtype] == scenarios.ROUNDS and
+            scenarios.TRANSPORTS[-1].name == "relocctl"):
+        notes.append(_check_xl_commands(ctx))
     return "; ".join(notes)
 
 

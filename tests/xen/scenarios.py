@@ -59,6 +59,9 @@ class Ctx:
 
 
 TRANSPORTS = []
+# Round trips per transport in this run (xentest.py sets it), so that a
+# verify hook knows its transport's last leg.
+ROUNDS = 1
 
 
 def register_transport(name, migrate, prepare=None, setup=None,

@@ -476,6 +476,7 @@ def main():
     args = ap.parse_args()
     HB_MS = args.hb_ms
 
+    scenarios.ROUNDS = args.rounds
     types = [t for t in args.types.split(",") if t]
     names = [t for t in args.transports.split(",") if t]
     transports = [t for t in scenarios.TRANSPORTS

@@ -195,7 +195,8 @@ def _wait_receive_end(vm, jid, what, if_seen=False):
     failed before its reservation)."""
     seen = f"grep -q '{jid}' {LOG} || exit 0; " if if_seen else ""
     rc, _ = vm.run(
-        f"{seen}i=0; until grep -q 'receive {jid} of ' {LOG}; do "
+        # A job that ended before it knew the guest logs no " of NAME".
+        f"{seen}i=0; until grep -qE 'receive {jid}( of [^:]*)?: ' {LOG}; do "
         f"i=$((i+1)); [ $i -lt 120 ] || exit 1; sleep 0.5; done", 120,
         check=False)
     if rc != 0:

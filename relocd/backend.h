@@ -175,7 +175,13 @@ struct backend_ops {
 	int	(*save)(void *, const char *, int, unsigned int,
 		    const struct backend_save_callbacks *,
 		    struct backend_save_result *, struct backend_error *);
-	int	(*restore)(void *, const char *, int,
+	/*
+	 * Reads the stream from the first fd.  The second (-1: none) turns
+	 * readable when the caller wants to give up, say the source
+	 * aborted: a backend that may wait after the stream's last byte
+	 * (xen, for xl's "ready") must watch it.
+	 */
+	int	(*restore)(void *, const char *, int, int,
 		    struct backend_restore_result *, struct backend_error *);
 	int	(*resume)(void *, const char *, struct backend_error *);
 	int	(*unpause)(void *, const char *, struct backend_error *);

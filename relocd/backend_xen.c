@@ -462,7 +462,7 @@ xen_reserve(void *h, const struct guest_desc *desc, struct guest_info *got,
 }
 
 static int
-xen_restore(void *h, const char *name, int fd,
+xen_restore(void *h, const char *name, int fd, int cancel_fd,
     struct backend_restore_result *res, struct backend_error *err)
 {
 	static const char *const args[] = { "migrate-receive", NULL };
@@ -496,8 +496,8 @@ xen_restore(void *h, const char *name, int fd,
 	    xen_xl_write(&x->xl, hdr, hdr_len, why, sizeof(why)) ||
 	    xen_xl_write(&x->xl, head, (size_t)first, why, sizeof(why)) ||
 	    xen_xl_copy(&x->xl, fd, &res->bytes, why, sizeof(why)) ||
-	    xen_xl_await_ready(&x->xl, XEN_RESTORE_TIMEOUT_MS, why,
-	    sizeof(why))) {
+	    xen_xl_await_ready(&x->xl, XEN_RESTORE_TIMEOUT_MS, cancel_fd,
+	    why, sizeof(why))) {
 		backend_fail(err, BE_STREAM, "%s", why);
 		xen_xl_log_stderr(&x->xl, name, 50);
 		goto out;

@@ -201,7 +201,8 @@ worker_restore_file(struct worker *w)
 	if (rc == -1)
 		return worker_fail(w, PHASE_ABORTED, &err);
 	memset(&res, 0, sizeof(res));
-	if (w->ops->restore(w->be, g.name, WORKER_DATA_FD, &res, &err) == -1 ||
+	if (w->ops->restore(w->be, g.name, WORKER_DATA_FD, -1, &res,
+	    &err) == -1 ||
 	    w->ops->unpause(w->be, g.name, &err) == -1) {
 		struct backend_error	err2;
 

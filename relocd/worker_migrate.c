@@ -78,7 +78,8 @@ worker_receive(struct worker *w)
 	fault_point("destination-worker-after-reserve");
 	worker_step(w, PHASE_RESERVED, PE_NONE, "", &got, NULL);
 	memset(&res, 0, sizeof(res));
-	if (w->ops->restore(w->be, got.name, WORKER_DATA_FD, &res, &err)) {
+	if (w->ops->restore(w->be, got.name, WORKER_DATA_FD,
+	    WORKER_MSG_FD, &res, &err)) {
 		log_warnx("migration %s: restore failed: %s", w->id, err.msg);
 		worker_discard(w, &got);
 		return worker_fail(w, PHASE_PREPARED, &err);

@@ -140,11 +140,19 @@ mono_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-/* Reads exactly len bytes within ms; 0, or -1 on EOF/timeout/error. */
+/*
+ * Reads exactly len bytes within ms; 0, or -1 on EOF/timeout/error, or
+ * XL_CANCELLED as soon as cancel_fd (ignored when -1, as poll() does)
+ * has something to read.
+ */
+#define XL_CANCELLED	(-2)
 static int
-xl_read_exact(int fd, void *buf, size_t len, int ms)
+xl_read_exact(int fd, void *buf, size_t len, int ms, int cancel_fd)
 {
-	struct pollfd	 pfd = { .fd = fd, .events = POLLIN };
+	struct pollfd	 pfd[2] = {
+		{ .fd = fd, .events = POLLIN },
+		{ .fd = cancel_fd, .events = POLLIN },
+	};
 	uint64_t	 end = mono_ms() + (uint64_t)ms;
 	size_t		 got = 0;
 	ssize_t		 n;
@@ -154,10 +162,14 @@ xl_read_exact(int fd, void *buf, size_t len, int ms)
 		left = (int)(end - mono_ms());
 		if (left <= 0)
 			return -1;
-		if ((r = poll(&pfd, 1, left)) == -1 && errno == EINTR)
+		if ((r = poll(pfd, 2, left)) == -1 && errno == EINTR)
 			continue;
 		if (r <= 0)
 			return -1;
+		if (pfd[1].revents != 0)
+			return XL_CANCELLED;
+		if (pfd[0].revents == 0)
+			continue;
 		n = read(fd, (char *)buf + got, len - got);
 		if (n == -1 && errno == EINTR)
 			continue;
@@ -170,11 +182,20 @@ xl_read_exact(int fd, void *buf, size_t len, int ms)
 
 static int
 xl_expect(struct xen_xl *x, const char *msg, size_t len, int ms,
-    const char *what, char *why, size_t why_max)
+    int cancel_fd, const char *what, char *why, size_t why_max)
 {
 	char	buf[128];
+	int	r;
 
-	if (len > sizeof(buf) || xl_read_exact(x->from, buf, len, ms) == -1)
+	if (len > sizeof(buf))
+		return xl_failed(x, what, why, why_max);
+	if ((r = xl_read_exact(x->from, buf, len, ms, cancel_fd)) ==
+	    XL_CANCELLED) {
+		snprintf(why, why_max, "the migration was aborted before xl "
+		    "had the whole stream");
+		return -1;
+	}
+	if (r == -1)
 		return xl_failed(x, what, why, why_max);
 	if (memcmp(buf, msg, len) != 0) {
 		snprintf(why, why_max, "xl migrate-receive sent something "
@@ -194,7 +215,7 @@ xen_xl_start(struct xen_xl *x, const char *path, const char *const *args,
 		return -1;
 	}
 	return xl_expect(x, XL_MSG_BANNER, XL_MSG_BANNER_LEN,
-	    banner_ms > 0 ? banner_ms : XEN_XL_BANNER_MS,
+	    banner_ms > 0 ? banner_ms : XEN_XL_BANNER_MS, -1,
 	    "did not start", why, why_max);
 }
 
@@ -251,9 +272,10 @@ xen_xl_copy(struct xen_xl *x, int fd, uint64_t *bytes_r, char *why,
 }
 
 int
-xen_xl_await_ready(struct xen_xl *x, int ms, char *why, size_t why_max)
+xen_xl_await_ready(struct xen_xl *x, int ms, int cancel_fd, char *why,
+    size_t why_max)
 {
-	return xl_expect(x, XL_MSG_READY, XL_MSG_READY_LEN, ms,
+	return xl_expect(x, XL_MSG_READY, XL_MSG_READY_LEN, ms, cancel_fd,
 	    "did not restore the guest", why, why_max);
 }
 
@@ -263,10 +285,10 @@ xen_xl_go(struct xen_xl *x, int ms, char *why, size_t why_max)
 	signed char	status;
 
 	if (xen_xl_write(x, XL_MSG_GO, XL_MSG_GO_LEN, why, why_max) == -1 ||
-	    xl_expect(x, XL_MSG_REPORT, XL_MSG_REPORT_LEN, ms,
+	    xl_expect(x, XL_MSG_REPORT, XL_MSG_REPORT_LEN, ms, -1,
 	    "did not report", why, why_max) == -1)
 		return -1;
-	if (xl_read_exact(x->from, &status, 1, ms) == -1)
+	if (xl_read_exact(x->from, &status, 1, ms, -1) == -1)
 		return xl_failed(x, "did not report", why, why_max);
 	if (status != 0) {
 		snprintf(why, why_max, "xl could not start the guest (libxl "

@@ -33,8 +33,12 @@ int	xen_xl_start(struct xen_xl *, const char *, const char *const *,
 int	xen_xl_write(struct xen_xl *, const void *, size_t, char *, size_t);
 /* Copies fd to xl's stdin until EOF on fd; counts into *bytes_r. */
 int	xen_xl_copy(struct xen_xl *, int, uint64_t *, char *, size_t);
-/* Waits (timeout in ms) for "domain received, ready to unpause". */
-int	xen_xl_await_ready(struct xen_xl *, int, char *, size_t);
+/*
+ * Waits (timeout in ms) for "domain received, ready to unpause".  Gives
+ * up at once when cancel_fd (-1: none) turns readable: a stream that
+ * stopped short leaves xl waiting for the rest, never saying ready.
+ */
+int	xen_xl_await_ready(struct xen_xl *, int, int, char *, size_t);
 /*
  * Gives permission to unpause and reads the report; 0 only when xl
  * reports its copy started and then exits 0.

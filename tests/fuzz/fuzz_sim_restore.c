@@ -115,7 +115,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if ((size > 0 && pwrite(fd, data, size, 0) != (ssize_t)size) ||
 	    ftruncate(fd, (off_t)size) == -1 || lseek(fd, 0, SEEK_SET) != 0)
 		abort();
-	if (ops->restore(be, FUZZ_UUID, fd, &res, &err) == 0) {
+	if (ops->restore(be, FUZZ_UUID, fd, -1, &res, &err) == 0) {
 		ops->destroy(be, FUZZ_UUID, &err);
 		fuzz_reserve();
 	} else if (err.code != BE_STREAM && err.code != BE_DIGEST) {

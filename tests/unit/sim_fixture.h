@@ -328,7 +328,7 @@ migrate(struct host *src, struct host *dst, const char *guest,
 		close(fds[1]);
 		return -1;
 	}
-	rc = dst->ops->restore(dst->h, guest, fds[0], rres, rerr);
+	rc = dst->ops->restore(dst->h, guest, fds[0], -1, rres, rerr);
 	close(fds[0]);
 	pthread_join(t, NULL);
 	if (getenv("TEST_SIM_VERBOSE") != NULL)

@@ -246,7 +246,7 @@ test_offline_save_to_file(void)
 
 	CHECK(b.ops->reserve(b.h, &desc, &info, &err) == 0);
 	CHECK(lseek(fd, 0, SEEK_SET) == 0);
-	CHECK(b.ops->restore(b.h, UUID_A, fd, &rres, &err) == 0);
+	CHECK(b.ops->restore(b.h, UUID_A, fd, -1, &rres, &err) == 0);
 	CHECK(rres.bytes == res.bytes);
 	close(fd);
 	unlink(path);
@@ -470,7 +470,7 @@ restore_bytes(struct host *h, const uint8_t *buf, size_t len)
 	}
 	lseek(fd, 0, SEEK_SET);
 	err.code = BE_OK;
-	rc = h->ops->restore(h->h, UUID_A, fd, &res, &err);
+	rc = h->ops->restore(h->h, UUID_A, fd, -1, &res, &err);
 	close(fd);
 	return rc == 0 ? BE_OK : err.code;
 }

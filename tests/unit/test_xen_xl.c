@@ -84,7 +84,7 @@ test_receive_and_go(void)
 	long		 size;
 
 	CHECK_INT(feed(&x, "ok", why, sizeof(why)), 0);
-	CHECK_INT(xen_xl_await_ready(&x, 10000, why, sizeof(why)), 0);
+	CHECK_INT(xen_xl_await_ready(&x, 10000, -1, why, sizeof(why)), 0);
 	CHECK_INT(xen_xl_go(&x, 10000, why, sizeof(why)), 0);
 	CHECK_INT(x.pid, -1);		/* reaped */
 	CHECK(WIFEXITED(x.status) && WEXITSTATUS(x.status) == 0);
@@ -107,7 +107,7 @@ test_xl_fails_before_ready(void)
 	char		why[XEN_XL_WHY_MAX] = "";
 
 	CHECK_INT(feed(&x, "die", why, sizeof(why)), 0);
-	CHECK_INT(xen_xl_await_ready(&x, 10000, why, sizeof(why)), -1);
+	CHECK_INT(xen_xl_await_ready(&x, 10000, -1, why, sizeof(why)), -1);
 	/* The reason names xl's exit and quotes its last line. */
 	CHECK(strstr(why, "exited 3") != NULL);
 	CHECK(strstr(why, "fake restore failure") != NULL);
@@ -121,7 +121,7 @@ test_xl_refuses_after_go(void)
 	char		why[XEN_XL_WHY_MAX] = "";
 
 	CHECK_INT(feed(&x, "refuse", why, sizeof(why)), 0);
-	CHECK_INT(xen_xl_await_ready(&x, 10000, why, sizeof(why)), 0);
+	CHECK_INT(xen_xl_await_ready(&x, 10000, -1, why, sizeof(why)), 0);
 	CHECK_INT(xen_xl_go(&x, 10000, why, sizeof(why)), -1);
 	CHECK(strstr(why, "could not start the guest") != NULL);
 	xen_xl_close(&x);
@@ -134,13 +134,41 @@ test_no_go_abandons(void)
 	char		why[XEN_XL_WHY_MAX] = "", words[160];
 
 	CHECK_INT(feed(&x, "ok", why, sizeof(why)), 0);
-	CHECK_INT(xen_xl_await_ready(&x, 10000, why, sizeof(why)), 0);
+	CHECK_INT(xen_xl_await_ready(&x, 10000, -1, why, sizeof(why)), 0);
 	xen_xl_abandon(&x, 10000);
 	CHECK_INT(x.pid, -1);
 	CHECK(WIFEXITED(x.status) && WEXITSTATUS(x.status) == 1);
 	xen_xl_last_words(&x, words, sizeof(words));
 	CHECK(strstr(words, "no GO, destroying our copy") != NULL);
 	xen_xl_close(&x);
+}
+
+/*
+ * A source that aborts mid-stream leaves xl waiting for the rest: the
+ * worker's command socket turning readable must end the wait, well
+ * before the restore timeout, and closing xl's stdin then ends xl.
+ */
+static void
+test_abort_while_xl_waits(void)
+{
+	struct xen_xl	x;
+	char		why[XEN_XL_WHY_MAX] = "", words[160];
+	int		cancel[2];
+
+	CHECK_INT(pipe(cancel), 0);
+	CHECK_INT(feed(&x, "starve", why, sizeof(why)), 0);
+	CHECK_INT(write(cancel[1], "x", 1), 1);
+	CHECK_INT(xen_xl_await_ready(&x, 10 * 60 * 1000, cancel[0], why,
+	    sizeof(why)), -1);
+	CHECK(strstr(why, "aborted before xl had the whole stream") != NULL);
+	CHECK(x.pid != -1);		/* xl is still waiting for bytes */
+	xen_xl_abandon(&x, 10000);
+	CHECK_INT(x.pid, -1);
+	xen_xl_last_words(&x, words, sizeof(words));
+	CHECK(strstr(words, "stream ended early") != NULL);
+	xen_xl_close(&x);
+	close(cancel[0]);
+	close(cancel[1]);
 }
 
 static void
@@ -165,6 +193,7 @@ main(void)
 		UNIT_TEST(test_xl_fails_before_ready),
 		UNIT_TEST(test_xl_refuses_after_go),
 		UNIT_TEST(test_no_go_abandons),
+		UNIT_TEST(test_abort_while_xl_waits),
 		UNIT_TEST(test_missing_xl),
 	};
 	int	fd, rc;

@@ -56,15 +56,10 @@ def relocctl_migrate(ctx):
     if rc != 0:
         raise MigrationError(f"relocctl migrate exited {rc}:\n"
                              f"{out[-1500:]}\n{_logs(ctx)}")
-    note = ""
-    for line in out.splitlines():
-        try:
-            m = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(m, dict) and m.get("type") == "result":
-            note = (f"relocd: {m.get('rounds', '?')} rounds, "
-                    f"{m.get('downtime-ms', '?')} ms down by relocd's clock")
+    m = _result(out)
+    note = (f"relocd: {m.get('rounds', '?')} rounds, "
+            f"{m.get('downtime-ms', '?')} ms down by relocd's clock"
+            if m else "")
     return {"note": note}
 
 
@@ -97,21 +92,34 @@ def _check_managed(ctx):
 
 
 def _check_fail_before_go(ctx):
+    """A migration whose budget runs out mid-stream: at 1 Mbit/s the
+    guest's 100 MB would take minutes, so the 6 s budget always ends it
+    after the destination's xl has begun restoring, the hardest place
+    to stop.  The guest runs on at home, and the would-be destination
+    ends its side at once and keeps no half-built copy."""
+    guest = ctx.guest
     rc, out = ctx.dst.run(
-        f"relocctl migrate --live --json --timeout 2 {ctx.guest} "
-        f"{ctx.src.ip}:{RELOCD_PORT}", timeout=600, check=False)
+        f"relocctl migrate --live --json --bandwidth 1 --timeout 6 "
+        f"{guest} {ctx.src.ip}:{RELOCD_PORT}", timeout=600, check=False)
     if rc == 0:
-        raise MigrationError("a migration with a 2 s budget succeeded; "
-                             "the failure path was not exercised")
-    if not _running_on(ctx.dst, ctx.guest) or _running_on(ctx.src, ctx.guest):
-        raise MigrationError(f"after a failed migration {ctx.guest} is not "
+        raise MigrationError("a migration with a 6 s budget at 1 Mbit/s "
+                             "succeeded; the failure path was not "
+                             "exercised")
+    if _result(out).get("bytes", 0) == 0:
+        raise MigrationError(f"the failed migration sent no stream, so it "
+                             f"did not fail mid-stream:\n{out[-800:]}")
+    if not _running_on(ctx.dst, guest) or _running_on(ctx.src, guest):
+        raise MigrationError(f"after a failed migration {guest} is not "
                              f"on {ctx.dst.name} only:\n{out[-800:]}")
-    _heartbeat_after(ctx.dst, ctx.guest, "after a failed migration")
-    # The would-be destination is still destroying its half-built copy
-    # for a while; until then it refuses that guest ("a migration of that
-    # guest is already running here").
-    _wait_receive_end(ctx.src, _job_id(out), "the failed migration",
-                      if_seen=True)
+    _heartbeat_after(ctx.dst, guest, "after a failed migration")
+    # Until it has, it refuses that guest ("a migration of that guest is
+    # already running here").
+    _wait_receive_end(ctx.src, _job_id(out), "the failed migration")
+    found, left = ctx.src.run(f"xl list | grep '^{guest}'", 30,
+                              check=False)
+    if found == 0:
+        raise MigrationError(f"{ctx.src.name} kept a half-built copy after "
+                             f"the failed migration:\n{left.strip()}")
     return f"failed migration (exit {rc}) left it running"
 
 
@@ -181,6 +189,18 @@ def _check_preflight(ctx):
     return "relocctl check passed"
 
 
+def _result(json_lines):
+    """relocctl --json's result message, or {}."""
+    for line in json_lines.splitlines():
+        try:
+            m = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(m, dict) and m.get("type") == "result":
+            return m
+    return {}
+
+
 def _job_id(json_lines):
     for line in json_lines.splitlines():
         if line.startswith("{") and '"id":"' in line:
@@ -188,19 +208,20 @@ def _job_id(json_lines):
     return ""
 
 
-def _wait_receive_end(vm, jid, what, if_seen=False):
+def _wait_receive_end(vm, jid, what):
     """Until vm's relocd logs the end of its receive job jid (bounded):
-    only then is the guest's name free there for the next migration.
-    if_seen: not at all if vm never heard of jid (a migration that
-    failed before its reservation)."""
-    seen = f"grep -q '{jid}' {LOG} || exit 0; " if if_seen else ""
+    only then is the guest's name free there for the next migration."""
     rc, _ = vm.run(
         # A job that ended before it knew the guest logs no " of NAME".
-        f"{seen}i=0; until grep -qE 'receive {jid}( of [^:]*)?: ' {LOG}; do "
+        f"i=0; until grep -qE 'receive {jid}( of [^:]*)?: ' {LOG}; do "
         f"i=$((i+1)); [ $i -lt 120 ] || exit 1; sleep 0.5; done", 120,
         check=False)
     if rc != 0:
-        raise MigrationError(f"{vm.name} did not end {what} {jid}")
+        _, lines = vm.run(f"grep -F '{jid}' {LOG} | tail -n 20; "
+                          f"xl list", 30, check=False)
+        raise MigrationError(f"{vm.name} did not end {what} {jid} in 60 s; "
+                             f"its relocd log of it, and xl list:\n"
+                             f"{lines.strip()}")
 
 
 def _check_offline(ctx):

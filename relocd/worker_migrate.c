@@ -73,8 +73,12 @@ worker_receive(struct worker *w)
 		worker_discard(w, &got);
 		return worker_fail(w, PHASE_RESERVED, &err);
 	}
-	log_info("migration %s: reserved %s (domid %u)", w->id, got.name,
-	    got.domid);
+	/* The xen backend builds no domain until the stream comes: no id. */
+	if (got.domid != 0)
+		log_info("migration %s: reserved %s (domid %u)", w->id,
+		    got.name, got.domid);
+	else
+		log_info("migration %s: reserved %s", w->id, got.name);
 	fault_point("destination-worker-after-reserve");
 	worker_step(w, PHASE_RESERVED, PE_NONE, "", &got, NULL);
 	memset(&res, 0, sizeof(res));

@@ -226,12 +226,16 @@ job_reserve_valid(struct msg_reserve *r)
 	    guest_uuid_valid(r->guest.uuid);
 }
 
-/* Refuses a reservation before any job exists for it. */
+/*
+ * Refuses a reservation before any job exists for it, and logs that
+ * under the migration's id, so that grepping the id finds the refusal.
+ */
 static void
 job_refuse(struct child *c, const char *id, int code, const char *text)
 {
 	struct msg_step	st;
 
+	log_warnx("migration %s: refused: %s", id, text);
 	memset(&st, 0, sizeof(st));
 	strlcpy(st.id, id, sizeof(st.id));
 	st.phase = PHASE_RESERVED;
@@ -247,6 +251,7 @@ job_on_reserve(struct parent *p, struct child *c, struct msg_reserve *r)
 	static struct msg_worker_start	 start;
 	struct msg_worker_start		*st = &start;
 	struct job			*j;
+	char				 why[PROTO_TEXT_MAX + 1];
 	int				 pfd[2];
 
 	if (!c->authenticated || c->job != -1 || !job_reserve_valid(r)) {
@@ -259,9 +264,9 @@ job_on_reserve(struct parent *p, struct child *c, struct msg_reserve *r)
 	    (unsigned long long)(r->guest.memory_bytes >> 20),
 	    r->guest.vcpus, r->id);
 	if (parent_job_running(p) >= p->conf->max_migrations) {
-		log_warnx("migration %s: refused: %d migrations running "
-		    "(relocd-max-migrations)", r->id, p->conf->max_migrations);
-		job_refuse(c, r->id, PE_BUSY, "too many migrations");
+		snprintf(why, sizeof(why), "too many migrations: %d running "
+		    "(relocd-max-migrations)", p->conf->max_migrations);
+		job_refuse(c, r->id, PE_BUSY, why);
 		return;
 	}
 	if (job_clashes(p, r)) {

@@ -168,6 +168,29 @@ ask_after_go() {
 	    [ "$(running_on g3 b c)" = b ] && [ "$(guest_state c g3)" = absent ]
 }
 check "a source that loses its connection after go asks, and frees its copy" ask_after_go
+
+# While a streams slow1 to b, c asks b to take another guest of the same
+# name: b refuses at reserve, logs the refusal under c's migration id,
+# and neither migration is harmed.
+clash_in_flight() {
+	local id cid
+	ctl a migrate -l --bandwidth 40 slow1 "$B" >"$WORK/out" 2>&1 &
+	id=$(wait_job a streaming)
+	[ -n "$id" ] || { ctl a status; return 1; }
+	ctl c sim-create --memory 64M slow1 >/dev/null || return 1
+	! ctl c migrate -l --json slow1 "$B" >"$WORK/out2" 2>&1 || return 1
+	cid=$(sed -n 's/.*"type":"started","id":"\([0-9a-f]*\)".*/\1/p' \
+	    "$WORK/out2")
+	ctl a cancel "$id" >/dev/null
+	wait $!
+	grep -q 'already running here' "$WORK/out2" && [ -n "$cid" ] &&
+	    grep -q "migration $cid: refused: a migration of that guest is already running here" \
+	    "$WORK/b/log" &&
+	    [ "$(guest_state c slow1)" = running ] &&
+	    [ "$(running_on slow1 a b)" = a ] ||
+	    { cat "$WORK/out2"; grep slow1 "$WORK/b/log" | tail -5; false; }
+}
+check "a second migration of a guest being received is refused and logged by id" clash_in_flight
 check "no stray relocd processes" no_stray_children
 
 exit $CASES_FAILED

@@ -140,12 +140,14 @@ mono_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+/* xl_read_exact's answer when the caller's cancel fd turned readable. */
+#define XL_CANCELLED	(-2)
+
 /*
  * Reads exactly len bytes within ms; 0, or -1 on EOF/timeout/error, or
  * XL_CANCELLED as soon as cancel_fd (ignored when -1, as poll() does)
  * has something to read.
  */
-#define XL_CANCELLED	(-2)
 static int
 xl_read_exact(int fd, void *buf, size_t len, int ms, int cancel_fd)
 {

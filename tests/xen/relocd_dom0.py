@@ -112,8 +112,8 @@ def _check_fail_before_go(ctx):
         raise MigrationError(f"after a failed migration {guest} is not "
                              f"on {ctx.dst.name} only:\n{out[-800:]}")
     _heartbeat_after(ctx.dst, guest, "after a failed migration")
-    # Until it has, it refuses that guest ("a migration of that guest is
-    # already running here").
+    # Until the would-be destination ends its receive job, it refuses
+    # that guest ("a migration of that guest is already running here").
     _wait_receive_end(ctx.src, _job_id(out), "the failed migration")
     found, left = ctx.src.run(f"xl list | grep '^{guest}'", 30,
                               check=False)
@@ -189,23 +189,27 @@ def _check_preflight(ctx):
     return "relocctl check passed"
 
 
-def _result(json_lines):
-    """relocctl --json's result message, or {}."""
+def _messages(json_lines):
+    """The JSON objects among relocctl --json's output lines."""
     for line in json_lines.splitlines():
         try:
             m = json.loads(line)
         except ValueError:
             continue
-        if isinstance(m, dict) and m.get("type") == "result":
-            return m
-    return {}
+        if isinstance(m, dict):
+            yield m
+
+
+def _result(json_lines):
+    """relocctl --json's result message, or {}."""
+    return next((m for m in _messages(json_lines)
+                 if m.get("type") == "result"), {})
 
 
 def _job_id(json_lines):
-    for line in json_lines.splitlines():
-        if line.startswith("{") and '"id":"' in line:
-            return line.split('"id":"', 1)[1].split('"', 1)[0]
-    return ""
+    """The migration id relocctl --json reported, or ""."""
+    return next((m["id"] for m in _messages(json_lines)
+                 if isinstance(m.get("id"), str)), "")
 
 
 def _wait_receive_end(vm, jid, what):

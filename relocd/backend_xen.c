@@ -16,9 +16,10 @@
  *    after which xl destroys its own copy.  So the guest arrives built by
  *    the toolstack exactly as `xl migrate` would leave it.
  *
- * HVM guests also need their QEMU's state (QMP xen-save-devices-state)
- * and emulator records; that is not written yet, so they are refused
- * with a sentence that says so.
+ * An HVM guest's QEMU is saved by xen_save.c (QMP, xen_qmp.c) into the
+ * stream's emulator records; on the destination xl starts the new QEMU
+ * from them, so receiving needs nothing HVM-specific beyond checking
+ * that this host has the device model.
  *
  * Runs in the worker, as root.  reserve() checks a description that came
  * from a peer: the config must parse and must name the guest reserved.
@@ -222,12 +223,8 @@ xen_free_memory(void *h, uint64_t *bytes_r, struct backend_error *err)
 static int
 xen_type_supported(int type, struct backend_error *err)
 {
-	if (type == GUEST_TYPE_HVM)
-		return backend_fail(err, BE_UNSUPPORTED, "HVM guests are not "
-		    "supported by relocd's xen backend yet (their QEMU state "
-		    "is not carried); use xl migrate for them, or run the "
-		    "guest as PVH");
-	if (type != GUEST_TYPE_PV && type != GUEST_TYPE_PVH)
+	if (type != GUEST_TYPE_PV && type != GUEST_TYPE_PVH &&
+	    type != GUEST_TYPE_HVM)
 		return backend_fail(err, BE_UNSUPPORTED, "not a Xen guest");
 	return 0;
 }
@@ -378,7 +375,7 @@ xen_config_check(struct xen *x, const struct guest_desc *desc,
     struct backend_error *err)
 {
 	libxl_domain_config	d;
-	char			uuid[GUEST_UUID_LEN + 1];
+	char			uuid[GUEST_UUID_LEN + 1], why[256];
 	int			rc = -1;
 
 	libxl_domain_config_init(&d);
@@ -399,6 +396,12 @@ xen_config_check(struct xen *x, const struct guest_desc *desc,
 	}
 	if (xen_config_devices(&d, desc->info.name, err) == -1)
 		goto out;
+	if (d.c_info.type == LIBXL_DOMAIN_TYPE_HVM &&
+	    xen_preflight_device_model("", desc->info.name,
+	    d.b_info.device_model, why, sizeof(why)) == -1) {
+		backend_fail(err, BE_UNSUPPORTED, "%s", why);
+		goto out;
+	}
 	rc = 0;
 out:
 	libxl_domain_config_dispose(&d);

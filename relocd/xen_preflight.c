@@ -71,6 +71,20 @@ xen_preflight_devices(const char *root, const char *guest,
 }
 
 int
+xen_preflight_device_model(const char *root, const char *guest,
+    const char *dm, char *why, size_t why_max)
+{
+	if (dm == NULL || dm[0] == '\0')
+		dm = XEN_QEMU_XEN_PATH;
+	if (dm[0] == '/' && exists(root, dm, "", ""))
+		return 0;
+	snprintf(why, why_max, "%s is an HVM guest and needs QEMU's device "
+	    "model %s, which this host does not have; install the "
+	    "qemu-system-xen package here", guest, dm);
+	return -1;
+}
+
+int
 xen_facts_format(const struct xen_facts *f, char *buf, size_t max)
 {
 	size_t		 off;

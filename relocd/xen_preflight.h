@@ -51,4 +51,17 @@ int	xen_facts_compare(const struct xen_facts *, const struct xen_facts *,
 int	xen_preflight_devices(const char *, const char *, const char *const *,
 	    size_t, const char *const *, size_t, char *, size_t);
 
+/*
+ * libxenlight's default device model for HVM guests, as Debian builds it
+ * (package qemu-system-xen).  A guest's device_model_override wins.
+ */
+#define XEN_QEMU_XEN_PATH	"/usr/libexec/xen-qemu-system-i386"
+
+/*
+ * An HVM guest needs its QEMU here: dm is the config's override (NULL or
+ * empty for the default).  0, or -1 with one sentence in why.
+ */
+int	xen_preflight_device_model(const char *, const char *, const char *,
+	    char *, size_t);
+
 #endif /* RELOCD_XEN_PREFLIGHT_H */

@@ -4,7 +4,8 @@
  * relocd's pre-copy policy as its precopy_policy callback, which is the
  * control `xl migrate` does not offer (xl always uses libxenguest's
  * "5 rounds or 50 pages").  The stream is framed as libxl's v2 stream
- * (xen_stream.c): header, LIBXC_CONTEXT, libxenguest's records, END.
+ * (xen_stream.c): header, LIBXC_CONTEXT, libxenguest's records, for an
+ * HVM guest its QEMU's two emulator records, END.
  *
  * libxenguest writes into a pipe; a relay thread copies it to the
  * caller's fd, counting bytes (the policy's bandwidth estimate) and
@@ -18,6 +19,8 @@
  *
  * Runs in the source worker, as root.
  */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -31,10 +34,15 @@
 #include "log.h"
 #include "util.h"
 #include "xen.h"
+#include "xen_qmp.h"
 #include "xen_stream.h"
 
 #define XEN_RELAY_BUF		(256 * 1024)
 #define XEN_SUSPEND_POLL_US	(5 * 1000)
+/* libxl's name for the file QEMU saves into; removed once read. */
+#define XEN_DM_SAVEFILE_FMT	"/var/lib/xen/qemu-save.%u"
+/* QEMU's device state is kilobytes: guest RAM (VRAM too) is Xen's. */
+#define XEN_DM_STATE_MAX	(64 * 1024 * 1024)
 
 struct xen_save_run {
 	struct xen				*x;
@@ -51,6 +59,14 @@ struct xen_save_run {
 	int					 aborted;
 	int					 suspend_failed;
 	uint64_t				 suspend_ms;
+	const char				*name;
+	/* HVM: the device model, and what it saved. */
+	int					 hvm;
+	int					 live;
+	char					 qmp_path[64];
+	char					 dm_why[256];
+	uint8_t					*dm_state;
+	size_t					 dm_state_len;
 };
 
 static void
@@ -136,6 +152,98 @@ xen_suspended(struct xen_save_run *s)
 	    info.shutdown_reason == SHUTDOWN_suspend;
 }
 
+/*
+ * QEMU's device state, once the guest is suspended: QEMU writes it into
+ * a file only it and we can open, which is removed before anything else
+ * can find it, and read back whole into s->dm_state.
+ */
+static int
+xen_save_device_model(struct xen_save_run *s)
+{
+	char		path[64];
+	struct stat	st;
+	int		wfd = -1, rfd = -1, rc = -1;
+	ssize_t		n;
+	size_t		off;
+
+	snprintf(path, sizeof(path), XEN_DM_SAVEFILE_FMT, s->domid);
+	(void)unlink(path);
+	if ((wfd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, 0600)) == -1 ||
+	    (rfd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1) {
+		snprintf(s->dm_why, sizeof(s->dm_why), "%s: %s", path,
+		    strerror(errno));
+		goto out;
+	}
+	(void)unlink(path);
+	if (xen_qmp_save_devices(s->qmp_path, wfd, s->live, s->dm_why,
+	    sizeof(s->dm_why)) == -1)
+		goto out;
+	if (fstat(rfd, &st) == -1 || st.st_size <= 0 ||
+	    st.st_size > XEN_DM_STATE_MAX) {
+		snprintf(s->dm_why, sizeof(s->dm_why), "QEMU saved %lld bytes "
+		    "of device state, not 1 to %d", (long long)st.st_size,
+		    XEN_DM_STATE_MAX);
+		goto out;
+	}
+	if ((s->dm_state = malloc((size_t)st.st_size)) == NULL) {
+		snprintf(s->dm_why, sizeof(s->dm_why), "out of memory");
+		goto out;
+	}
+	for (off = 0; off < (size_t)st.st_size; off += (size_t)n)
+		if ((n = read(rfd, s->dm_state + off,
+		    (size_t)st.st_size - off)) <= 0) {
+			if (n == -1 && errno == EINTR) {
+				n = 0;
+				continue;
+			}
+			snprintf(s->dm_why, sizeof(s->dm_why), "reading QEMU's "
+			    "state: %s", n == 0 ? "short" : strerror(errno));
+			goto out;
+		}
+	s->dm_state_len = (size_t)st.st_size;
+	log_info("domain %u: QEMU saved %zu bytes of device state", s->domid,
+	    s->dm_state_len);
+	rc = 0;
+out:
+	if (wfd != -1)
+		close(wfd);
+	if (rfd != -1)
+		close(rfd);
+	return rc;
+}
+
+/* The guest just stopped running: tell the caller, save its QEMU. */
+static int
+xen_suspend_done(struct xen_save_run *s)
+{
+	s->suspend_ms = util_realtime_ms();
+	if (s->cb->suspended != NULL)
+		s->cb->suspended(s->suspend_ms, s->cb->data);
+	if (s->hvm && xen_save_device_model(s) == -1)
+		return 0;
+	return 1;
+}
+
+/*
+ * An HVM guest whose kernel never set up Xen's callback (no PV drivers)
+ * does not watch control/shutdown; Xen suspends it without asking.
+ */
+static int
+xen_hvm_without_pv_drivers(struct xen_save_run *s)
+{
+	uint64_t	callback = 0, s_state = 0;
+
+	/* Unreadable parameters: ask through xenstore, the gentler way. */
+	if (!s->hvm ||
+	    xc_hvm_param_get(s->x->xch, s->domid, HVM_PARAM_CALLBACK_IRQ,
+	    &callback) != 0 ||
+	    xc_hvm_param_get(s->x->xch, s->domid, HVM_PARAM_ACPI_S_STATE,
+	    &s_state) != 0)
+		return 0;
+	return callback == 0 || s_state != 0;
+}
+
 /* libxenguest's suspend callback: 1 when suspended, 0 on failure. */
 static int
 xen_suspend(void *data)
@@ -143,46 +251,61 @@ xen_suspend(void *data)
 	struct xen_save_run	*s = data;
 	char			 path[128], *dompath, *now;
 	unsigned int		 len, i;
+	int			 direct = xen_hvm_without_pv_drivers(s);
 
-	if ((dompath = xs_get_domain_path(s->x->xsh, s->domid)) == NULL)
-		goto fail;
-	snprintf(path, sizeof(path), "%s/control/shutdown", dompath);
-	free(dompath);
-	if (!xs_write(s->x->xsh, XBT_NULL, path, "suspend", strlen("suspend")))
-		goto fail;
+	if (direct) {
+		if (xc_domain_shutdown(s->x->xch, s->domid,
+		    SHUTDOWN_suspend) == -1)
+			goto fail;
+	} else {
+		if ((dompath = xs_get_domain_path(s->x->xsh, s->domid)) ==
+		    NULL)
+			goto fail;
+		snprintf(path, sizeof(path), "%s/control/shutdown", dompath);
+		free(dompath);
+		if (!xs_write(s->x->xsh, XBT_NULL, path, "suspend",
+		    strlen("suspend")))
+			goto fail;
+	}
 	for (i = 0; i < XEN_SUSPEND_TIMEOUT_MS * 1000 / XEN_SUSPEND_POLL_US;
 	    i++) {
-		if (xen_suspended(s)) {
-			s->suspend_ms = util_realtime_ms();
-			if (s->cb->suspended != NULL)
-				s->cb->suspended(s->suspend_ms, s->cb->data);
-			return 1;
-		}
+		if (xen_suspended(s))
+			return xen_suspend_done(s);
 		sleep_us(XEN_SUSPEND_POLL_US);
 	}
 	/* Withdraw the request, unless the guest took it meanwhile. */
-	now = xs_read(s->x->xsh, XBT_NULL, path, &len);
-	if (now != NULL && strcmp(now, "suspend") == 0)
-		xs_rm(s->x->xsh, XBT_NULL, path);
-	free(now);
-	if (xen_suspended(s)) {
-		s->suspend_ms = util_realtime_ms();
-		if (s->cb->suspended != NULL)
-			s->cb->suspended(s->suspend_ms, s->cb->data);
-		return 1;
+	if (!direct) {
+		now = xs_read(s->x->xsh, XBT_NULL, path, &len);
+		if (now != NULL && strcmp(now, "suspend") == 0)
+			xs_rm(s->x->xsh, XBT_NULL, path);
+		free(now);
 	}
+	if (xen_suspended(s))
+		return xen_suspend_done(s);
 fail:
 	s->suspend_failed = 1;
 	return 0;
 }
 
-/* PV and PVH guests have no device model whose log-dirty to switch. */
+/*
+ * libxenguest calls this for every HVM container: an HVM guest's QEMU
+ * must mark what it writes (DMA, the VGA buffer) in Xen's log-dirty
+ * bitmap, or those pages would be sent stale.  PVH has no QEMU.
+ */
 static int
 xen_switch_logdirty(uint32_t domid, unsigned int enable, void *data)
 {
+	struct xen_save_run	*s = data;
+
 	(void)domid;
-	(void)enable;
-	(void)data;
+	if (!s->hvm)
+		return 0;
+	if (xen_qmp_set_dirty_log(s->qmp_path, (int)enable, s->dm_why,
+	    sizeof(s->dm_why)) == -1) {
+		log_warnx("domain %u: QEMU log-dirty %s: %s", s->domid,
+		    enable ? "on" : "off", s->dm_why);
+		return -1;
+	}
 	return 0;
 }
 
@@ -203,17 +326,125 @@ xen_write_framing(int fd, const uint8_t *buf, size_t len)
 	return 0;
 }
 
+/* One emulator record: header, sub-header, body, padding. */
+static int
+xen_write_emulator_record(struct xen_save_run *s, uint32_t type,
+    const void *body, size_t len)
+{
+	static const uint8_t	zeros[8];
+	uint8_t			hdr[LIBXL_REC_HDR_LEN + LIBXL_EMU_HDR_LEN];
+
+	if (xen_stream_emulator_record(hdr, type, len) == -1 ||
+	    xen_write_framing(s->in, hdr, sizeof(hdr)) == -1 ||
+	    xen_write_framing(s->in, body, len) == -1 ||
+	    xen_write_framing(s->in, zeros, LIBXL_REC_PAD(len)) == -1)
+		return -1;
+	return 0;
+}
+
+/*
+ * The physmap QEMU keeps in xenstore (where it mapped the VGA buffer
+ * and option ROMs), as libxl collects it: physmap/ID/{start_addr,size,
+ * name} pairs.  QEMU on the destination finds its mappings there again.
+ * No physmap is no record; a partial one is an error, as for libxl.
+ */
+static int
+xen_dm_xenstore_data(struct xen_save_run *s, char **buf_r, size_t *len_r)
+{
+	static const char *const subkeys[] = { "start_addr", "size", "name" };
+	char		  root[96], key[192], path[320], **ids, *val;
+	unsigned int	  n, i, j, len;
+	int		  rc = 0;
+
+	*buf_r = NULL;
+	*len_r = 0;
+	snprintf(root, sizeof(root), "/local/domain/0/device-model/%u",
+	    s->domid);
+	snprintf(path, sizeof(path), "%s/physmap", root);
+	if ((ids = xs_directory(s->x->xsh, XBT_NULL, path, &n)) == NULL)
+		return 0;
+	for (i = 0; i < n && rc == 0; i++)
+		for (j = 0; j < 3 && rc == 0; j++) {
+			snprintf(key, sizeof(key), "physmap/%s/%s", ids[i],
+			    subkeys[j]);
+			snprintf(path, sizeof(path), "%s/%s", root, key);
+			if ((val = xs_read(s->x->xsh, XBT_NULL, path, &len)) ==
+			    NULL) {
+				snprintf(s->dm_why, sizeof(s->dm_why), "xenstore "
+				    "%.200s is missing", path);
+				rc = -1;
+			} else if (xen_stream_xenstore_pair(buf_r, len_r, key,
+			    val) == -1) {
+				snprintf(s->dm_why, sizeof(s->dm_why), "out of "
+				    "memory");
+				rc = -1;
+			}
+			free(val);
+		}
+	free(ids);
+	return rc;
+}
+
+/* HVM: QEMU's records, in libxl's order, between Xen's stream and END. */
+static int
+xen_write_emulator_records(struct xen_save_run *s)
+{
+	char	*xsdata;
+	size_t	 xslen;
+	int	 rc = -1;
+
+	if (xen_dm_xenstore_data(s, &xsdata, &xslen) == -1)
+		return -1;
+	if (xslen > 0 && xen_write_emulator_record(s,
+	    LIBXL_REC_EMULATOR_XENSTORE_DATA, xsdata, xslen) == -1)
+		goto out;
+	if (xen_write_emulator_record(s, LIBXL_REC_EMULATOR_CONTEXT,
+	    s->dm_state, s->dm_state_len) == -1)
+		goto out;
+	rc = 0;
+out:
+	free(xsdata);
+	return rc;
+}
+
+/*
+ * An HVM guest's device model must be one relocd can drive: qemu-xen
+ * (what libxl records as "qemu_xen"), in dom0.
+ */
+static int
+xen_save_check_hvm(struct xen *x, uint32_t domid, const char *name,
+    struct backend_error *err)
+{
+	char		 path[64], *version;
+	unsigned int	 len;
+	int		 ok;
+
+	if (libxl_get_stubdom_id(x->ctx, domid) != 0)
+		return backend_fail(err, BE_UNSUPPORTED, "%s's QEMU runs in a "
+		    "stub domain, which relocd cannot drive; use xl migrate",
+		    name);
+	snprintf(path, sizeof(path), "/libxl/%u/dm-version", domid);
+	version = xs_read(x->xsh, XBT_NULL, path, &len);
+	ok = version != NULL && strcmp(version, "qemu_xen") == 0;
+	free(version);
+	if (!ok)
+		return backend_fail(err, BE_UNSUPPORTED, "%s's device model "
+		    "is not qemu-xen (xenstore %s), the only one relocd can "
+		    "drive; use xl migrate", name, path);
+	return 0;
+}
+
 /* The hypervisor must be able to track dirty pages of this guest. */
 static int
-xen_save_check(struct xen *x, const struct guest_info *g, unsigned int flags,
-    struct backend_error *err)
+xen_save_check(struct xen *x, uint32_t domid, const struct guest_info *g,
+    unsigned int flags, struct backend_error *err)
 {
 	libxl_physinfo	pi;
 	int		shadow;
 
-	if (g->type == GUEST_TYPE_HVM)
-		return backend_fail(err, BE_UNSUPPORTED, "HVM guests are not "
-		    "supported by relocd's xen backend yet; use xl migrate");
+	if (g->type == GUEST_TYPE_HVM &&
+	    xen_save_check_hvm(x, domid, g->name, err) == -1)
+		return -1;
 	if (g->state != GUEST_STATE_RUNNING && g->state != GUEST_STATE_PAUSED)
 		return backend_fail(err, BE_BAD_STATE, "%s is %s, not running",
 		    g->name, guest_state_name(g->state));
@@ -245,6 +476,10 @@ xen_save_fail(struct xen_save_run *s, int saved_errno,
 	if (s->relay_errno != 0)
 		return backend_fail(err, BE_IO, "writing the stream: %s",
 		    strerror(s->relay_errno));
+	if (s->dm_why[0] != '\0')
+		return backend_fail(err, BE_INTERNAL, "the guest's QEMU: %s "
+		    "(its log is /var/log/xen/qemu-dm-%s.log)", s->dm_why,
+		    s->name);
 	if (s->suspend_failed)
 		return backend_fail(err, BE_INTERNAL, "the guest did not "
 		    "suspend within %d s (does its kernel support suspend?)",
@@ -273,10 +508,14 @@ xen_save(void *h, const char *name, int fd, unsigned int flags,
 		return -1;
 	xen_info_from(x, &info, &g);
 	libxl_dominfo_dispose(&info);
-	if (xen_save_check(x, &g, flags, err) == -1)
+	if (xen_save_check(x, s.domid, &g, flags, err) == -1)
 		return -1;
 	s.x = x;
+	s.name = name;
 	s.cb = cb;
+	s.hvm = g.type == GUEST_TYPE_HVM;
+	s.live = (flags & BACKEND_SAVE_LIVE) != 0;
+	(void)xen_qmp_path(s.domid, s.qmp_path, sizeof(s.qmp_path));
 	s.out = fd;
 	s.memory_pages = g.memory_bytes / XC_PAGE_SIZE;
 	if (util_pipe_data(p) == -1)
@@ -303,6 +542,8 @@ xen_save(void *h, const char *name, int fd, unsigned int flags,
 		    (flags & BACKEND_SAVE_LIVE) ? XCFLAGS_LIVE : 0, &xcb,
 		    XC_STREAM_PLAIN, -1);
 		saved_errno = errno;
+		if (r == 0 && s.hvm && xen_write_emulator_records(&s) == -1)
+			r = -1;
 		if (r == 0) {
 			xen_stream_libxl_record(framing, LIBXL_REC_END);
 			if (xen_write_framing(s.in, framing,
@@ -316,6 +557,7 @@ xen_save(void *h, const char *name, int fd, unsigned int flags,
 		close(s.relay_from);
 	if (rc == 0 && s.relay_errno != 0)
 		rc = -1;
+	free(s.dm_state);
 	res->bytes = atomic_load(&s.bytes);
 	res->rounds = s.rounds;
 	res->suspend_ms = s.suspend_ms;

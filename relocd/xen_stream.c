@@ -7,8 +7,11 @@
  *
  * into the migration; the destination worker puts xl's header (with the
  * JSON domain config that came with the reservation) in front before
- * handing the whole to `xl migrate-receive`.  PV and PVH guests have no
- * emulator records; HVM guests would add them, and are refused earlier.
+ * handing the whole to `xl migrate-receive`.  An HVM guest's stream has
+ * two more records before END, both for its QEMU: EMULATOR_XENSTORE_DATA
+ * (the physmap keys QEMU keeps in xenstore, as key/value string pairs)
+ * and EMULATOR_CONTEXT (QEMU's device state).  PV and PVH guests have no
+ * emulator.
  *
  * Runs in the worker.  xen_stream_xl_header_parse() reads untrusted
  * bytes (a save file) and checks every length against what it was given.
@@ -128,6 +131,35 @@ xen_stream_libxl_record(uint8_t *buf, uint32_t type)
 {
 	put_u32(buf, type);
 	put_u32(buf + 4, 0);
+}
+
+int
+xen_stream_emulator_record(uint8_t *buf, uint32_t type, size_t len)
+{
+	if (len > UINT32_MAX - LIBXL_EMU_HDR_LEN - 7)
+		return -1;
+	put_u32(buf, type);
+	put_u32(buf + 4, (uint32_t)(len + LIBXL_EMU_HDR_LEN));
+	put_u32(buf + 8, LIBXL_EMULATOR_QEMU_XEN);
+	put_u32(buf + 12, 0);		/* index: the only emulator */
+	return 0;
+}
+
+int
+xen_stream_xenstore_pair(char **buf, size_t *len, const char *key,
+    const char *val)
+{
+	size_t	 klen = strlen(key) + 1, vlen = strlen(val) + 1;
+	char	*n;
+
+	if (*len > UINT32_MAX - klen - vlen ||
+	    (n = realloc(*buf, *len + klen + vlen)) == NULL)
+		return -1;
+	memcpy(n + *len, key, klen);
+	memcpy(n + *len + klen, val, vlen);
+	*buf = n;
+	*len += klen + vlen;
+	return 0;
 }
 
 int

@@ -27,6 +27,13 @@
 #define LIBXL_REC_HDR_LEN	8
 #define LIBXL_REC_END		0u
 #define LIBXL_REC_LIBXC_CONTEXT	1u
+#define LIBXL_REC_EMULATOR_XENSTORE_DATA	2u
+#define LIBXL_REC_EMULATOR_CONTEXT		3u
+/* Emulator records start with an id and an index after the header. */
+#define LIBXL_EMU_HDR_LEN	8
+#define LIBXL_EMULATOR_QEMU_XEN	2u	/* "QEMU upstream" in libxl */
+/* libxl pads every record body to 8 bytes. */
+#define LIBXL_REC_PAD(len)	((8 - ((len) & 7)) & 7)
 
 /* xl's handshake (the trailing NULs are part of the message). */
 #define XL_MSG_BANNER	"xl migration receiver ready, send binary domain data.\n"
@@ -56,6 +63,19 @@ int	xen_stream_xl_header_parse(const uint8_t *, size_t, size_t *,
 void	xen_stream_libxl_header(uint8_t *);
 /* A body-less record (END, LIBXC_CONTEXT) into buf (8 bytes). */
 void	xen_stream_libxl_record(uint8_t *, uint32_t);
+/*
+ * Header and emulator sub-header of an HVM guest's emulator record
+ * (LIBXL_REC_HDR_LEN + LIBXL_EMU_HDR_LEN bytes) into buf, for a
+ * body of len bytes that follows them, then LIBXL_REC_PAD(len) zeros.
+ * -1 if len does not fit the record's 32-bit length.
+ */
+int	xen_stream_emulator_record(uint8_t *, uint32_t, size_t);
+/*
+ * Appends key and value, each with its NUL, to the body of an
+ * EMULATOR_XENSTORE_DATA record (*buf of *len bytes, realloc'd).
+ */
+int	xen_stream_xenstore_pair(char **, size_t *, const char *,
+	    const char *);
 /* Checks a libxl stream header; -1 if it is not one. */
 int	xen_stream_libxl_header_check(const uint8_t *, size_t);
 

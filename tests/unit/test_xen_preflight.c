@@ -171,6 +171,31 @@ test_facts_compare(void)
 	CHECK(strstr(why, "differ by 61 s") != NULL);
 }
 
+/* An HVM guest's QEMU: the default path, or the config's override. */
+static void
+test_device_model(void)
+{
+	char	why[256] = "";
+
+	CHECK_INT(xen_preflight_device_model(root, "w", NULL, why,
+	    sizeof(why)), -1);
+	CHECK_STR(why, "w is an HVM guest and needs QEMU's device model "
+	    "/usr/libexec/xen-qemu-system-i386, which this host does not "
+	    "have; install the qemu-system-xen package here");
+	make("/usr", 1);
+	make("/usr/libexec", 1);
+	make("/usr/libexec/xen-qemu-system-i386", 0);
+	why[0] = '\0';
+	CHECK_INT(xen_preflight_device_model(root, "w", "", why, sizeof(why)),
+	    0);
+	CHECK_STR(why, "");
+	CHECK_INT(xen_preflight_device_model(root, "w", "/opt/qemu", why,
+	    sizeof(why)), -1);
+	CHECK(strstr(why, "device model /opt/qemu,") != NULL);
+	CHECK_INT(xen_preflight_device_model(root, "w", "usr/libexec/"
+	    "xen-qemu-system-i386", why, sizeof(why)), -1);
+}
+
 int
 main(void)
 {
@@ -183,6 +208,7 @@ main(void)
 		UNIT_TEST(test_facts_round_trip),
 		UNIT_TEST(test_facts_malformed),
 		UNIT_TEST(test_facts_compare),
+		UNIT_TEST(test_device_model),
 	};
 	int	rc;
 

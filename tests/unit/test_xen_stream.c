@@ -133,6 +133,54 @@ test_libxl_framing(void)
 	CHECK(memcmp(rec, libxc, 8) == 0);
 }
 
+/*
+ * An HVM guest's emulator records as libxl writes them
+ * (libxl_stream_write.c): type, length counting the 8-byte emulator
+ * sub-header, id 2 (qemu-xen), index 0; bodies padded to 8.
+ */
+static void
+test_emulator_records(void)
+{
+	static const uint8_t want[16] = {
+		3, 0, 0, 0,		/* EMULATOR_CONTEXT */
+		13, 0, 0, 0,		/* 8 + 5 bytes of body */
+		2, 0, 0, 0,		/* EMULATOR_QEMU_UPSTREAM */
+		0, 0, 0, 0		/* index */
+	};
+	uint8_t	rec[LIBXL_REC_HDR_LEN + LIBXL_EMU_HDR_LEN];
+
+	CHECK_INT(xen_stream_emulator_record(rec, LIBXL_REC_EMULATOR_CONTEXT,
+	    5), 0);
+	CHECK(memcmp(rec, want, sizeof(want)) == 0);
+	CHECK_INT(LIBXL_REC_PAD(5), 3);
+	CHECK_INT(LIBXL_REC_PAD(16), 0);
+	CHECK_INT(LIBXL_REC_PAD(17), 7);
+	CHECK_INT(xen_stream_emulator_record(rec,
+	    LIBXL_REC_EMULATOR_XENSTORE_DATA, 0), 0);
+	CHECK_INT(rec[0], 2);
+	CHECK_INT(rec[4], 8);
+	CHECK_INT(xen_stream_emulator_record(rec, LIBXL_REC_EMULATOR_CONTEXT,
+	    (size_t)UINT32_MAX), -1);
+}
+
+/* Key and value, each with its NUL, appended in order. */
+static void
+test_xenstore_pairs(void)
+{
+	static const char want[] = "physmap/f0000/start_addr\0f0000\0"
+	    "physmap/f0000/name\0vga.vram";	/* and the last NUL */
+	char	*buf = NULL;
+	size_t	 len = 0;
+
+	CHECK_INT(xen_stream_xenstore_pair(&buf, &len,
+	    "physmap/f0000/start_addr", "f0000"), 0);
+	CHECK_INT(xen_stream_xenstore_pair(&buf, &len, "physmap/f0000/name",
+	    "vga.vram"), 0);
+	CHECK_INT(len, sizeof(want));
+	CHECK(buf != NULL && memcmp(buf, want, sizeof(want)) == 0);
+	free(buf);
+}
+
 int
 main(void)
 {
@@ -142,6 +190,8 @@ main(void)
 		UNIT_TEST(test_xl_header_refusals),
 		UNIT_TEST(test_xl_header_too_large),
 		UNIT_TEST(test_libxl_framing),
+		UNIT_TEST(test_emulator_records),
+		UNIT_TEST(test_xenstore_pairs),
 	};
 
 	return unit_run("xen_stream", tests, sizeof(tests) / sizeof(tests[0]));

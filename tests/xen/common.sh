@@ -18,11 +18,15 @@ XEN_CACHE=${XEN_CACHE:-/var/tmp/relocd-xen}
 # installed, so the host gets no grub entry, init script or sshd.
 # The Xen libraries come along so that dom0's libxenlight is exactly the
 # version its xl was built with, whatever the host has installed.
+# qemu-system-xen (/usr/libexec/xen-qemu-system-i386, the device model
+# path libxenlight expects) and seabios (bios-256k.bin, which libxl hands
+# to hvmloader) are for HVM guests.
 IMAGE_DEBS="xen-hypervisor-4.17-amd64 xen-utils-4.17 xenstore-utils
 	libxenmisc4.17 libxenstore4 libxencall1 libxendevicemodel1
 	libxenevtchn1 libxenforeignmemory1 libxengnttab1 libxenhypfs1
 	libxentoolcore1 libxentoollog1
-	busybox-static openssh-server openssh-client"
+	busybox-static openssh-server openssh-client
+	qemu-system-xen seabios"
 
 msg() { echo "${0##*/}: $*" >&2; }
 die() { msg "$*"; exit 1; }

@@ -23,7 +23,8 @@ window (e.g. start a one-shot listener); verify(ctx) after a migration
 that the harness judged a success, also untimed, for the transport's own
 checks: it raises to fail the leg, or returns a note to print.
 setup(a, b, run) runs once after both dom0s are up.  guest_types limits
-the guest types.
+the guest types: ("pvh", "pv") unless a transport says it handles "hvm"
+too, so a transport is tried on HVM guests only once it claims to.
 """
 
 import shlex
@@ -54,7 +55,7 @@ class Ctx:
     src: VM
     dst: VM
     guest: str          # the xl domain name
-    gtype: str          # "pv" or "pvh"
+    gtype: str          # "pv", "pvh" or "hvm"
     rundir: str         # host directory of this run (shared as /host/run)
 
 
@@ -116,8 +117,13 @@ def xl_ssh_migrate(ctx):
                              f"{out[-1500:]}")
 
 
-register_transport("xl-tcp", xl_tcp_migrate, prepare=xl_tcp_prepare)
-register_transport("xl-ssh", xl_ssh_migrate, setup=xl_ssh_setup)
+# Plain xl moves HVM guests too: libxl saves the device model's state
+# through QMP and the receiver starts QEMU with it.
+XL_TYPES = ("pvh", "pv", "hvm")
+register_transport("xl-tcp", xl_tcp_migrate, prepare=xl_tcp_prepare,
+                   guest_types=XL_TYPES)
+register_transport("xl-ssh", xl_ssh_migrate, setup=xl_ssh_setup,
+                   guest_types=XL_TYPES)
 
 
 # ----------------------------------------------------------- xl over relocd

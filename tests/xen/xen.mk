@@ -5,13 +5,14 @@
 #   make -f tests/xen/xen.mk check-xen
 #
 #   check-xen   boot two Xen 4.17 hosts in QEMU and migrate a PVH and a PV
-#               guest A->B->A with every transport; "N passed, N failed"
+#               guest (XEN_TYPES=...,hvm: also an HVM one) A->B->A with
+#               every transport; "N passed, N failed"
 #   bench-xen   the same with XEN_BENCH_ROUNDS round trips per transport,
 #               and the baseline table
 #   clean-xen   drop the cache (/var/tmp/relocd-xen)
 #
 # Knobs: XEN_CACHE (cache directory), XEN_EXTRA_BINS (host binaries for
-# dom0, relative to the repository root), XEN_TYPES (pvh,pv),
+# dom0, relative to the repository root), XEN_TYPES (pvh,pv; or hvm),
 # XEN_TRANSPORTS (default: all registered), XEN_BENCH_ROUNDS (3),
 # XEN_HB_MS (guest heartbeat period, 20 ms).
 # Minutes each, and about 2.5 GB of RAM: not part of `make check`.

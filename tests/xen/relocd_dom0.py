@@ -288,5 +288,6 @@ def relocctl_after(ctx):
     return "; ".join(notes)
 
 
+# HVM too: relocd drives the guest's QEMU over QMP (xen_qmp.c).
 register_transport("relocctl", relocctl_migrate, setup=setup_relocd,
-                   verify=relocctl_after)
+                   verify=relocctl_after, guest_types=("pvh", "pv", "hvm"))

@@ -222,4 +222,4 @@ def relocd_xl_verify(ctx):
 
 register_transport("relocd-xl", relocd_xl_migrate, prepare=relocd_xl_refusals,
                    setup=lambda a, b, run: setup_relocd(a, b, run),
-                   verify=relocd_xl_verify)
+                   verify=relocd_xl_verify, guest_types=XL_TYPES)

@@ -4,15 +4,15 @@
 # (-include tests/xen/xen.mk) or run alone from the repository root:
 #   make -f tests/xen/xen.mk check-xen
 #
-#   check-xen   boot two Xen 4.17 hosts in QEMU and migrate a PVH and a PV
-#               guest (XEN_TYPES=...,hvm: also an HVM one) A->B->A with
-#               every transport; "N passed, N failed"
+#   check-xen   boot two Xen 4.17 hosts in QEMU and migrate a PVH, a PV
+#               and an HVM guest A->B->A with every transport; "N passed,
+#               N failed"
 #   bench-xen   the same with XEN_BENCH_ROUNDS round trips per transport,
 #               and the baseline table
 #   clean-xen   drop the cache (/var/tmp/relocd-xen)
 #
 # Knobs: XEN_CACHE (cache directory), XEN_EXTRA_BINS (host binaries for
-# dom0, relative to the repository root), XEN_TYPES (pvh,pv; or hvm),
+# dom0, relative to the repository root), XEN_TYPES (pvh,pv,hvm, or some),
 # XEN_TRANSPORTS (default: all registered), XEN_BENCH_ROUNDS (3),
 # XEN_HB_MS (guest heartbeat period, 20 ms).
 # Minutes each, and about 2.5 GB of RAM: not part of `make check`.
@@ -22,7 +22,7 @@ XEN_CACHE	?= /var/tmp/relocd-xen
 # The top Makefile builds into $(O) (build, or build-san).
 XEN_EXTRA_BINS	?= $(or $(O),build)/relocd $(or $(O),build)/relocctl \
 		   $(or $(O),build)/relocd-xl
-XEN_TYPES	?= pvh,pv
+XEN_TYPES	?= pvh,pv,hvm
 XEN_TRANSPORTS	?=
 XEN_BENCH_ROUNDS ?= 3
 XEN_HB_MS	?= 20

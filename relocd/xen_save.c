@@ -154,8 +154,9 @@ xen_suspended(struct xen_save_run *s)
 
 /*
  * QEMU's device state, once the guest is suspended: QEMU writes it into
- * a file only it and we can open, which is removed before anything else
- * can find it, and read back whole into s->dm_state.
+ * a new root-only file (libxl's name for it), which is unlinked as soon
+ * as both ends are open, so none is left behind whatever happens; it is
+ * read back whole into s->dm_state.
  */
 static int
 xen_save_device_model(struct xen_save_run *s)
@@ -179,8 +180,12 @@ xen_save_device_model(struct xen_save_run *s)
 	if (xen_qmp_save_devices(s->qmp_path, wfd, s->live, s->dm_why,
 	    sizeof(s->dm_why)) == -1)
 		goto out;
-	if (fstat(rfd, &st) == -1 || st.st_size <= 0 ||
-	    st.st_size > XEN_DM_STATE_MAX) {
+	if (fstat(rfd, &st) == -1) {
+		snprintf(s->dm_why, sizeof(s->dm_why), "%s: %s", path,
+		    strerror(errno));
+		goto out;
+	}
+	if (st.st_size <= 0 || st.st_size > XEN_DM_STATE_MAX) {
 		snprintf(s->dm_why, sizeof(s->dm_why), "QEMU saved %lld bytes "
 		    "of device state, not 1 to %d", (long long)st.st_size,
 		    XEN_DM_STATE_MAX);

@@ -20,10 +20,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "util.h"	/* strlcpy */
+#include "util.h"
 #include "xen_qmp.h"
 
 #define QMP_LINE_MAX	(64 * 1024)
@@ -41,15 +40,6 @@ xen_qmp_path(uint32_t domid, char *buf, size_t max)
 	int	n = snprintf(buf, max, XEN_QMP_PATH_FMT, domid);
 
 	return n < 0 || (size_t)n >= max ? -1 : 0;
-}
-
-static uint64_t
-qmp_now_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 /* p at an opening quote: the closing one, or NULL if there is none. */
@@ -175,7 +165,7 @@ qmp_read_line(struct qmp *q, uint64_t deadline, char *why, size_t max)
 			    QMP_LINE_MAX);
 			return -1;
 		}
-		if ((now = qmp_now_ms()) >= deadline) {
+		if ((now = util_monotonic_ms()) >= deadline) {
 			snprintf(why, max, "QEMU did not answer within %d s",
 			    XEN_QMP_REPLY_MS / 1000);
 			return -1;
@@ -239,7 +229,7 @@ qmp_run(struct qmp *q, const char *cmd, int pass_fd, char *ret,
 		    n == -1 ? strerror(errno) : "short write");
 		return -1;
 	}
-	deadline = qmp_now_ms() + XEN_QMP_REPLY_MS;
+	deadline = util_monotonic_ms() + XEN_QMP_REPLY_MS;
 	for (;;) {
 		if (qmp_read_line(q, deadline, why, max) == -1)
 			return -1;
@@ -289,7 +279,7 @@ qmp_open(const char *path, char *why, size_t max)
 		qmp_close(q);
 		return NULL;
 	}
-	n = qmp_read_line(q, qmp_now_ms() + XEN_QMP_REPLY_MS, why, max);
+	n = qmp_read_line(q, util_monotonic_ms() + XEN_QMP_REPLY_MS, why, max);
 	if (n == -1 || qmp_member(q->buf, "QMP") == NULL) {
 		if (n != -1)
 			snprintf(why, max, "%s does not speak QMP", path);

@@ -19,7 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -131,15 +130,6 @@ xl_failed(struct xen_xl *x, const char *what, char *why, size_t why_max)
 	return -1;
 }
 
-static uint64_t
-mono_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* xl_read_exact's answer when the caller's cancel fd turned readable. */
 #define XL_CANCELLED	(-2)
 
@@ -155,13 +145,13 @@ xl_read_exact(int fd, void *buf, size_t len, int ms, int cancel_fd)
 		{ .fd = fd, .events = POLLIN },
 		{ .fd = cancel_fd, .events = POLLIN },
 	};
-	uint64_t	 end = mono_ms() + (uint64_t)ms;
+	uint64_t	 end = util_monotonic_ms() + (uint64_t)ms;
 	size_t		 got = 0;
 	ssize_t		 n;
 	int		 left, r;
 
 	while (got < len) {
-		left = (int)(end - mono_ms());
+		left = (int)(end - util_monotonic_ms());
 		if (left <= 0)
 			return -1;
 		if ((r = poll(pfd, 2, left)) == -1 && errno == EINTR)

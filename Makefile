@@ -44,27 +44,39 @@ PKG_MISSING	:= $(shell $(PKG_CONFIG) --exists $(PKGS) 2>/dev/null || echo yes)
 ifeq ($(PKG_MISSING),yes)
 $(error missing build dependencies ($(PKGS)); run scripts/install-deps)
 endif
-# The Xen libraries are linked by every binary: backend.c names both
-# backends, and the xen one must build everywhere libxen-dev installs.
 XEN_PKGS	:= xencontrol xenguest xenstore xenlight xentoollog
-DEP_CFLAGS	:= $(shell $(PKG_CONFIG) --cflags libpcre2-8 openssl libseccomp libsystemd $(XEN_PKGS))
-DEP_LIBS	:= $(shell $(PKG_CONFIG) --libs libpcre2-8 openssl libseccomp libsystemd $(XEN_PKGS)) -lpthread
+pkg_cflags	= $(shell $(PKG_CONFIG) --cflags $(1))
+pkg_libs	= $(shell $(PKG_CONFIG) --libs $(1))
+DEP_CFLAGS	:= $(call pkg_cflags,libpcre2-8 openssl libseccomp libsystemd $(XEN_PKGS))
 
 ALL_CFLAGS	= -std=gnu11 -D_GNU_SOURCE $(WARNINGS) $(HARDENING) $(SANFLAGS) $(CFLAGS) \
 		  $(DEP_CFLAGS) -Irelocd -MMD -MP
 ALL_LDFLAGS	= $(LDHARDENING) $(SANFLAGS) $(LDFLAGS)
 
-# Every module but the program's main is shared by relocd, relocctl and
-# the tests; a new relocd/*.c is picked up without editing this file.
-RELOCD_MAIN	:= relocd/relocd.c
-CORE_SRCS	:= $(sort $(filter-out $(RELOCD_MAIN),$(wildcard relocd/*.c)))
-CORE_OBJS	:= $(CORE_SRCS:%.c=$(O)/obj/%.o)
-CORE_LIBS	:= $(DEP_LIBS)
+# One source list per program, as relayctl borrows only the relayd files
+# it needs: relocctl and relocd-xl take a few of relocd/'s modules and
+# link none of the daemon's backends, so neither links a Xen library
+# (tests/regress/docs.sh checks with ldd).  The daemon is every file in
+# relocd/; a new one is picked up without editing this file.
+RELOCD_SRCS	:= $(sort $(wildcard relocd/*.c))
+# What the daemon's modules are, without its main: the unit tests link it.
+DAEMON_SRCS	:= $(filter-out relocd/relocd.c,$(RELOCD_SRCS))
+RELOCD_LIBS	:= $(call pkg_libs,libpcre2-8 openssl libseccomp libsystemd $(XEN_PKGS)) -lpthread
 
-RELOCD_OBJS	:= $(RELOCD_MAIN:%.c=$(O)/obj/%.o) $(CORE_OBJS)
-RELOCCTL_OBJS	:= $(O)/obj/xl-plugin/relocctl.o \
-		   $(O)/obj/xl-plugin/relocctl_job.o $(CORE_OBJS)
-RELOCD_XL_OBJS	:= $(O)/obj/xl-plugin/relocd-xl.o $(CORE_OBJS)
+# relocctl reads the config (conf, acl, sxp) to find the control socket
+# and speaks the control protocol (ctl, proto).
+CTL_BORROWS	:= acl conf ctl guest log proto sxp util
+RELOCCTL_SRCS	:= $(wildcard relocctl/*.c) $(CTL_BORROWS:%=relocd/%.c)
+RELOCCTL_LIBS	:= $(call pkg_libs,libpcre2-8)
+
+# relocd-xl is a network child of its own: TLS, the peer protocol and the
+# sandbox (net, proc), but no worker and no backend.
+XL_BORROWS	:= acl conf guest log msg net proc proto sxp tls tls_conn util xlreq
+RELOCD_XL_SRCS	:= xl-plugin/relocd-xl.c $(XL_BORROWS:%=relocd/%.c)
+RELOCD_XL_LIBS	:= $(call pkg_libs,libpcre2-8 openssl libseccomp)
+
+objs		= $(1:%.c=$(O)/obj/%.o)
+DAEMON_OBJS	:= $(call objs,$(DAEMON_SRCS))
 
 UNIT_TESTS	:= $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_*.c))
 UNIT_BINS	:= $(UNIT_TESTS:%=$(O)/tests/test_%)
@@ -74,23 +86,25 @@ UNIT_BINS	:= $(UNIT_TESTS:%=$(O)/tests/test_%)
 
 all: $(O)/relocd $(O)/relocctl $(O)/relocd-xl
 
-$(O)/relocd: $(RELOCD_OBJS)
-	$(CC) $(ALL_LDFLAGS) -o $@ $(RELOCD_OBJS) $(CORE_LIBS)
+$(O)/relocd: $(call objs,$(RELOCD_SRCS))
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(RELOCD_LIBS)
 
-$(O)/relocctl: $(RELOCCTL_OBJS)
-	$(CC) $(ALL_LDFLAGS) -o $@ $(RELOCCTL_OBJS) $(CORE_LIBS)
+$(O)/relocctl: $(call objs,$(RELOCCTL_SRCS))
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(RELOCCTL_LIBS)
 
 # The xl plugin: xl migrate -s relocd-xl GUEST HOST.
-$(O)/relocd-xl: $(RELOCD_XL_OBJS)
-	$(CC) $(ALL_LDFLAGS) -o $@ $(RELOCD_XL_OBJS) $(CORE_LIBS)
+$(O)/relocd-xl: $(call objs,$(RELOCD_XL_SRCS))
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(RELOCD_XL_LIBS)
 
 $(O)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Ixl-plugin -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-$(O)/tests/test_%: $(O)/obj/tests/unit/test_%.o $(CORE_OBJS)
+# A unit test links the daemon's modules; the linker takes only what the
+# test uses.
+$(O)/tests/test_%: $(O)/obj/tests/unit/test_%.o $(DAEMON_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_LDFLAGS) -o $@ $< $(CORE_OBJS) $(CORE_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(DAEMON_OBJS) $(RELOCD_LIBS)
 
 $(O)/obj/tests/unit/%.o: tests/unit/%.c
 	@mkdir -p $(dir $@)
@@ -133,14 +147,14 @@ FUZZ_CFLAGS	= -std=gnu11 -D_GNU_SOURCE $(filter-out -Werror,$(WARNINGS)) -g -O1 
 		  -fno-omit-frame-pointer $(DEP_CFLAGS) -Irelocd -MMD -MP
 FUZZ_NAMES	:= $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS	:= $(FUZZ_NAMES:%=$(FUZZ_O)/fuzz_%)
-FUZZ_OBJS	:= $(CORE_SRCS:%.c=$(FUZZ_O)/obj/%.o)
+FUZZ_OBJS	:= $(DAEMON_SRCS:%.c=$(FUZZ_O)/obj/%.o)
 
 $(FUZZ_O)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,$(FUZZ_SAN) -c -o $@ $<
 
 $(FUZZ_O)/fuzz_%: $(FUZZ_O)/obj/tests/fuzz/fuzz_%.o $(FUZZ_OBJS)
-	$(FUZZ_CC) -fsanitize=fuzzer,$(FUZZ_SAN) -o $@ $< $(FUZZ_OBJS) $(CORE_LIBS)
+	$(FUZZ_CC) -fsanitize=fuzzer,$(FUZZ_SAN) -o $@ $< $(FUZZ_OBJS) $(RELOCD_LIBS)
 
 fuzz-build: $(FUZZ_BINS)
 

@@ -21,33 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define GUEST_NAME_MAX		64
-#define GUEST_UUID_LEN		36	/* 8-4-4-4-12 hex, lower case */
-
-enum guest_type {
-	GUEST_TYPE_PV,
-	GUEST_TYPE_PVH,
-	GUEST_TYPE_HVM,
-	GUEST_TYPE_SIM
-};
-
-enum guest_state {
-	GUEST_STATE_RUNNING,
-	GUEST_STATE_PAUSED,
-	GUEST_STATE_SUSPENDED,	/* saved or being saved; resumable */
-	GUEST_STATE_RESERVED,	/* empty, paused, waiting for a stream */
-	GUEST_STATE_INCOMING	/* restore in progress */
-};
-
-struct guest_info {
-	char		 name[GUEST_NAME_MAX + 1];
-	char		 uuid[GUEST_UUID_LEN + 1];
-	uint32_t	 domid;
-	int		 type;		/* enum guest_type */
-	int		 state;		/* enum guest_state */
-	uint64_t	 memory_bytes;
-	uint32_t	 vcpus;
-};
+#include "guest.h"
 
 /*
  * What a destination is asked to make room for.  config is the backend's
@@ -214,12 +188,6 @@ struct backend_ops {
 /* The ops for enum conf_backend, or NULL if not built in. */
 const struct backend_ops *backend_get(int);
 const char	*backend_errcode_name(int);
-const char	*guest_type_name(int);
-int		 guest_type_parse(const char *, int *);
-const char	*guest_state_name(int);
-/* Validators for names and uuids that arrive from peers or users. */
-int		 guest_name_valid(const char *);
-int		 guest_uuid_valid(const char *);
 /*
  * Fills err (if not NULL) with code and a printf-style message, and
  * returns -1 so that a failure path reads "return backend_fail(...)".

@@ -126,19 +126,13 @@ out:
 	return status;
 }
 
-/* The value of (name value) inside list, or def. */
+/* For display: the field's value (sxp_field's rules), or def. */
 const char *
 relocctl_field(const struct sxp_node *list, const char *name, const char *def)
 {
-	const struct sxp_node	*f;
+	const char	*v = sxp_field(list, name);
 
-	for (f = list->first; f != NULL; f = f->next)
-		if (f->type == SXP_LIST && f->first != NULL &&
-		    f->first->type == SXP_ATOM &&
-		    strcmp(f->first->text, name) == 0 && f->first->next != NULL &&
-		    f->first->next->type != SXP_LIST)
-			return f->first->next->text;
-	return def;
+	return v != NULL ? v : def;
 }
 
 /* A reply (error (text ...)) becomes one sentence on stderr. */

@@ -29,29 +29,12 @@
 /* Progress messages to a watching relocctl: at most this often. */
 #define REQ_PROGRESS_MS		200
 
-/* The value of (name value) in request m, or NULL. */
-static const char *
-req_field(const struct sxp_node *m, const char *name)
-{
-	const struct sxp_node	*f;
-
-	for (f = m->first->next; f != NULL; f = f->next)
-		if (f->type == SXP_LIST && f->first != NULL &&
-		    f->first->type == SXP_ATOM &&
-		    strcmp(f->first->text, name) == 0 &&
-		    f->first->next != NULL &&
-		    f->first->next->type != SXP_LIST &&
-		    strlen(f->first->next->text) == f->first->next->len)
-			return f->first->next->text;
-	return NULL;
-}
-
 /* An optional number in [min, max]; *v keeps its default if absent. */
 static int
 req_number(const struct sxp_node *m, const char *name, long long min,
     long long max, uint64_t *v, char *err, size_t errlen)
 {
-	const char	*s = req_field(m, name), *errstr;
+	const char	*s = sxp_field(m, name), *errstr;
 	long long	 n;
 
 	if (s == NULL)
@@ -126,7 +109,7 @@ req_policy(struct parent *p, const struct sxp_node *m, struct msg_policy *mp,
 	mp->timeout_s = (uint32_t)v[3];
 	mp->live = (uint32_t)v[4];
 	mp->nonconvergence = c->nonconvergence;
-	if ((s = req_field(m, "on-nonconvergence")) != NULL) {
+	if ((s = sxp_field(m, "on-nonconvergence")) != NULL) {
 		if (strcmp(s, "stop-and-copy") == 0)
 			mp->nonconvergence = CONF_NONCONV_STOP_AND_COPY;
 		else if (strcmp(s, "throttle") == 0)
@@ -139,7 +122,7 @@ req_policy(struct parent *p, const struct sxp_node *m, struct msg_policy *mp,
 			return -1;
 		}
 	}
-	s = req_field(m, "policy");
+	s = sxp_field(m, "policy");
 	mp->xen_default = s != NULL && strcmp(s, "xen-default") == 0;
 	return 0;
 }
@@ -147,8 +130,8 @@ req_policy(struct parent *p, const struct sxp_node *m, struct msg_policy *mp,
 static void
 req_migrate(struct parent *p, int i, const struct sxp_node *m)
 {
-	const char	*guest = req_field(m, "guest");
-	const char	*host = req_field(m, "host");
+	const char	*guest = sxp_field(m, "guest");
+	const char	*host = sxp_field(m, "host");
 	struct job	*j;
 	uint64_t	 port = (uint64_t)p->conf->relocation_port;
 	char		 err[256];
@@ -215,7 +198,7 @@ static void
 req_save_restore(struct parent *p, int i, const struct sxp_node *m, int op)
 {
 	struct msg_worker_start	*st;
-	const char		*guest = req_field(m, "guest");
+	const char		*guest = sxp_field(m, "guest");
 	int			 fd = p->ctl[i].passed_fd;
 
 	if (fd == -1) {
@@ -253,7 +236,7 @@ static int
 req_sim_config(const struct sxp_node *m, char *out, size_t size, char *err,
     size_t errlen)
 {
-	const char	*pattern = req_field(m, "pattern");
+	const char	*pattern = sxp_field(m, "pattern");
 	uint64_t	 rate = 0, ws = 0;
 	size_t		 k, len;
 
@@ -286,8 +269,8 @@ req_sim_create(struct parent *p, int i, const struct sxp_node *m)
 {
 	struct msg_worker_start	*st;
 	struct guest_info	*g;
-	const char		*name = req_field(m, "name");
-	const char		*uuid = req_field(m, "uuid");
+	const char		*name = sxp_field(m, "name");
+	const char		*uuid = sxp_field(m, "uuid");
 	uint64_t		 mem = 256ULL << 20, vcpus = 1;
 	char			 err[256];
 
@@ -322,7 +305,7 @@ static void
 req_sim_destroy(struct parent *p, int i, const struct sxp_node *m)
 {
 	struct msg_worker_start	*st;
-	const char		*guest = req_field(m, "guest");
+	const char		*guest = sxp_field(m, "guest");
 
 	if (guest == NULL || !guest_name_valid(guest)) {
 		req_error(p, i, "sim-destroy: give a valid guest name");
@@ -338,7 +321,7 @@ req_sim_destroy(struct parent *p, int i, const struct sxp_node *m)
 static void
 req_cancel(struct parent *p, int i, const struct sxp_node *m)
 {
-	const char	*id = req_field(m, "id");
+	const char	*id = sxp_field(m, "id");
 	char		 err[256];
 
 	if (id == NULL || !proto_id_valid(id))
@@ -353,8 +336,8 @@ req_cancel(struct parent *p, int i, const struct sxp_node *m)
 static void
 req_resolve(struct parent *p, int i, const struct sxp_node *m)
 {
-	const char	*guest = req_field(m, "guest");
-	const char	*force = req_field(m, "force");
+	const char	*guest = sxp_field(m, "guest");
+	const char	*force = sxp_field(m, "force");
 	struct job	*j;
 	char		 err[256];
 	int		 mode = RESOLVE_ASK;

@@ -218,34 +218,16 @@ proto_frame_parse(const uint8_t *hdr, int *kind_r, size_t *len_r)
 	return PE_PROTOCOL;
 }
 
-/* The value of field (name value) in list msg, or NULL. */
-static const struct sxp_node *
-proto_field(const struct sxp_node *msg, const char *name)
-{
-	const struct sxp_node	*f;
-
-	for (f = msg->first->next; f != NULL; f = f->next)
-		if (f->type == SXP_LIST && f->first != NULL &&
-		    f->first->type == SXP_ATOM &&
-		    strcmp(f->first->text, name) == 0) {
-			f = f->first->next;
-			if (f == NULL || f->type == SXP_LIST ||
-			    strlen(f->text) != f->len)
-				return NULL;
-			return f;
-		}
-	return NULL;
-}
-
 static int
 proto_get_str(const struct sxp_node *msg, const char *name, char *out,
     size_t size)
 {
-	const struct sxp_node	*v = proto_field(msg, name);
+	const char	*v = sxp_field(msg, name);
+	size_t		 len;
 
-	if (v == NULL || v->len >= size)
+	if (v == NULL || (len = strlen(v)) >= size)
 		return -1;
-	memcpy(out, v->text, v->len + 1);
+	memcpy(out, v, len + 1);
 	return 0;
 }
 
@@ -253,12 +235,11 @@ static int
 proto_get_num(const struct sxp_node *msg, const char *name, long long min,
     long long max, long long *out)
 {
-	const struct sxp_node	*v = proto_field(msg, name);
-	const char		*errstr;
+	const char	*v = sxp_field(msg, name), *errstr;
 
 	if (v == NULL)
 		return -1;
-	*out = util_strtonum(v->text, min, max, &errstr);
+	*out = util_strtonum(v, min, max, &errstr);
 	return errstr == NULL ? 0 : -1;
 }
 
@@ -316,7 +297,8 @@ proto_decode_guest(const struct sxp_node *msg, struct proto_msg *m)
 static int
 proto_decode_fields(const struct sxp_node *msg, struct proto_msg *m)
 {
-	const struct sxp_node	*v;
+	const char		*v;
+	size_t			 len;
 	long long		 n;
 
 	switch (m->type) {
@@ -329,11 +311,11 @@ proto_decode_fields(const struct sxp_node *msg, struct proto_msg *m)
 	case PT_RESERVE:
 		if (proto_decode_guest(msg, m) == -1)
 			return -1;
-		if ((v = proto_field(msg, "config")) == NULL ||
-		    v->len > BACKEND_CONFIG_MAX)
+		if ((v = sxp_field(msg, "config")) == NULL ||
+		    (len = strlen(v)) > BACKEND_CONFIG_MAX)
 			return -1;
-		memcpy(m->config, v->text, v->len + 1);
-		m->config_len = v->len;
+		memcpy(m->config, v, len + 1);
+		m->config_len = len;
 		/* Optional: older peers and the sim backend send none. */
 		proto_get_str(msg, "facts", m->facts, sizeof(m->facts));
 		return 0;

@@ -144,6 +144,16 @@ send_progress(const struct policy_decision *d,
 	s->throttle = ss->run.policy.throttle ? ss->run.policy.throttle : 100;
 	s->elapsed_ms = (policy_now_us() - ss->start_us) / 1000;
 	strlcpy(s->decision, d->reason, sizeof(s->decision));
+	/*
+	 * libxenguest asks twice per iteration (xg_sr_save.c,
+	 * send_memory_live): first with dirty_count -1, before it reads
+	 * the dirty bitmap, then again with the count.  Each call used to
+	 * become a progress report, so relocctl showed a round twice.  The
+	 * first call is reported only when it ends the pre-copy, as then
+	 * no second one comes; the stats above are kept either way.
+	 */
+	if (st->dirty_count < 0 && d->action == BACKEND_POLICY_CONTINUE)
+		return;
 	worker_step(ss->w, PHASE_PROGRESS, PE_NONE, "", NULL, s);
 }
 

@@ -33,23 +33,6 @@
 #include "util.h"
 #include "worker.h"
 
-/* The value of (name value) in list l, or NULL. */
-static const char *
-note_field(const struct sxp_node *l, const char *name)
-{
-	const struct sxp_node	*f;
-
-	for (f = l->first->next; f != NULL; f = f->next)
-		if (f->type == SXP_LIST && f->first != NULL &&
-		    f->first->type == SXP_ATOM &&
-		    strcmp(f->first->text, name) == 0 &&
-		    f->first->next != NULL &&
-		    f->first->next->type != SXP_LIST &&
-		    strlen(f->first->next->text) == f->first->next->len)
-			return f->first->next->text;
-	return NULL;
-}
-
 /* Parses a note; o->id stays "" unless it records an outgoing migration. */
 static int
 note_parse(const char *text, struct msg_outgoing *o, int *incoming_r)
@@ -65,7 +48,7 @@ note_parse(const char *text, struct msg_outgoing *o, int *incoming_r)
 		return -1;
 	l = root->first;
 	if (l == NULL || l->type != SXP_LIST || l->first == NULL ||
-	    l->first->type != SXP_ATOM || (id = note_field(l, "id")) == NULL ||
+	    l->first->type != SXP_ATOM || (id = sxp_field(l, "id")) == NULL ||
 	    !proto_id_valid(id))
 		goto out;
 	if (strcmp(l->first->text, "relocd-incoming") == 0) {
@@ -74,9 +57,9 @@ note_parse(const char *text, struct msg_outgoing *o, int *incoming_r)
 		goto out;
 	}
 	if (strcmp(l->first->text, "relocd-outgoing") != 0 ||
-	    (peer = note_field(l, "peer")) == NULL || *peer == '\0' ||
+	    (peer = sxp_field(l, "peer")) == NULL || *peer == '\0' ||
 	    strlen(peer) >= sizeof(o->peer) ||
-	    (port = note_field(l, "port")) == NULL)
+	    (port = sxp_field(l, "port")) == NULL)
 		goto out;
 	o->port = (int32_t)util_strtonum(port, 1, 65535, &errstr);
 	if (errstr != NULL)

@@ -96,7 +96,7 @@ net_expect_step(struct net_session *s, int phase, uint64_t wait_ms,
     struct msg_step *st, int *fd_r)
 {
 	if (net_wait_parent(s, MSG_STEP, st, sizeof(*st), fd_r,
-	    tls_now_ms() + wait_ms) == -1)
+	    util_now_ms() + wait_ms) == -1)
 		net_refuse(s, PE_INTERNAL, "no answer from the parent");
 	MSG_TERMINATE(st->text);
 	msg_terminate_guest(&st->guest);
@@ -173,7 +173,7 @@ net_on_data(struct net_session *s, size_t len, uint64_t deadline)
 	uint64_t	now;
 
 	while (off < len) {
-		if ((now = tls_now_ms()) >= deadline)
+		if ((now = util_now_ms()) >= deadline)
 			net_refuse(s, PE_TIMEOUT, "the worker stopped reading");
 		if (poll(&pfd, 1, (int)(deadline - now)) <= 0)
 			continue;
@@ -241,7 +241,7 @@ net_on_query(struct net_session *s, uint64_t deadline)
 	strlcpy(s->id, s->msg.id, sizeof(s->id));
 	net_tell_parent(s, MSG_NET_QUERY, PHASE_PROGRESS, PE_NONE, "", NULL);
 	if (net_wait_parent(s, MSG_STEP, &st, sizeof(st), NULL,
-	    tls_now_ms() + 10000) == -1)
+	    util_now_ms() + 10000) == -1)
 		net_refuse(s, PE_INTERNAL, "no answer from the parent");
 	MSG_TERMINATE(st.text);
 	memset(&s->msg, 0, offsetof(struct proto_msg, config));
@@ -306,7 +306,7 @@ net_loop(struct net_session *s, uint64_t handshake_deadline)
 
 	for (;;) {
 		deadline = s->state == PS_HELLO ? handshake_deadline :
-		    tls_now_ms() + (uint64_t)conf->idle_timeout_s * 1000;
+		    util_now_ms() + (uint64_t)conf->idle_timeout_s * 1000;
 		err[0] = '\0';
 		code = net_read_frame(s->conn, deadline, &kind, s->frame,
 		    PROTO_DATA_MAX, &len, err, sizeof(err));
@@ -348,7 +348,8 @@ net_serve(const struct net_args *a)
 	s->parent_fd = a->parent_fd;
 	s->data_fd = -1;
 	s->state = PS_HELLO;
-	deadline = tls_now_ms() + (uint64_t)a->conf->handshake_timeout_s * 1000;
+	deadline = util_now_ms() +
+	    (uint64_t)a->conf->handshake_timeout_s * 1000;
 	if (acl_peer_ip((const struct sockaddr *)&a->peer, a->peerlen, s->ip,
 	    sizeof(s->ip)) == -1)
 		strlcpy(s->ip, "?", sizeof(s->ip));

@@ -415,7 +415,7 @@ parent_ctl_progress(struct parent *p, struct job *j)
 {
 	const struct msg_stats	*s = &j->stats;
 	char			 msg[512], q[4 * 64 + 3];
-	uint64_t		 now = parent_now_ms();
+	uint64_t		 now = util_now_ms();
 
 	if (j->ctl == -1 || now - j->progress_ms < REQ_PROGRESS_MS)
 		return;

@@ -160,7 +160,7 @@ parent_settle_note(struct parent *p, struct job *j, struct msg_outgoing *o)
 	j->state = JOB_IN_DOUBT;
 	j->queries = 0;
 	j->query_limit = SETTLE_RESOLVE_QUERIES;
-	j->next_query_ms = parent_now_ms();
+	j->next_query_ms = util_now_ms();
 	log_info("resolve %s: asking %s port %d where migration %s of %s "
 	    "stands", j->id, j->peer, j->port, o->id, j->guest.name);
 }

@@ -224,7 +224,6 @@ int	 sim_lock_try(int, int);
 int	 sim_lock_held(int, int);
 void	 sim_futex_wait(uint32_t *, uint32_t, uint64_t);
 void	 sim_futex_wake(uint32_t *);
-uint64_t sim_now_us(void);
 void	 sim_vcpu_seed(struct sim_vcpu *, const char *);
 void	 sim_memory_fill(uint8_t *, uint64_t, const char *);
 

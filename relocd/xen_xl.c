@@ -145,13 +145,13 @@ xl_read_exact(int fd, void *buf, size_t len, int ms, int cancel_fd)
 		{ .fd = fd, .events = POLLIN },
 		{ .fd = cancel_fd, .events = POLLIN },
 	};
-	uint64_t	 end = util_monotonic_ms() + (uint64_t)ms;
+	uint64_t	 end = util_now_ms() + (uint64_t)ms;
 	size_t		 got = 0;
 	ssize_t		 n;
 	int		 left, r;
 
 	while (got < len) {
-		left = (int)(end - util_monotonic_ms());
+		left = (int)(end - util_now_ms());
 		if (left <= 0)
 			return -1;
 		if ((r = poll(pfd, 2, left)) == -1 && errno == EINTR)

@@ -215,7 +215,7 @@ xlc_connect(struct xlc *c)
 			xlc_fail("out of memory");
 		return;
 	}
-	if (tls_connect(c->tls, fd, c->host, tls_now_ms() +
+	if (tls_connect(c->tls, fd, c->host, util_now_ms() +
 	    (uint64_t)c->conf->handshake_timeout_s * 1000, &c->conn, &c->peer,
 	    err, sizeof(err)) == -1)
 		xlc_fail("TLS with relocd on %s port %d failed: %s; both hosts "
@@ -236,7 +236,7 @@ xlc_send(struct xlc *c, int type)
 
 	c->msg.type = type;
 	strlcpy(c->msg.id, type == PT_HELLO ? "" : c->id, sizeof(c->msg.id));
-	if (net_send_msg(c->conn, &c->msg, tls_now_ms() + c->idle_ms) == -1) {
+	if (net_send_msg(c->conn, &c->msg, util_now_ms() + c->idle_ms) == -1) {
 		snprintf(err, sizeof(err), "the connection broke");
 		xlc_fail("lost the connection to relocd on %s port %d: %s; see "
 		    "relocd's log on %s", c->host, c->port, err, c->host);
@@ -280,7 +280,7 @@ xlc_expect(struct xlc *c, int type, const char *during)
 	size_t	len;
 	int	kind, code;
 
-	code = net_read_frame(c->conn, tls_now_ms() + c->idle_ms, &kind,
+	code = net_read_frame(c->conn, util_now_ms() + c->idle_ms, &kind,
 	    c->frame, PROTO_DATA_MAX, &len, err, sizeof(err));
 	if (code == PE_NONE && kind != PROTO_FRAME_CONTROL)
 		code = PE_UNEXPECTED;
@@ -359,7 +359,7 @@ xlc_from_remote(struct xlc *c)
 	size_t	len;
 	int	kind, code;
 
-	code = net_read_frame(c->conn, tls_now_ms() + c->idle_ms, &kind,
+	code = net_read_frame(c->conn, util_now_ms() + c->idle_ms, &kind,
 	    c->frame, PROTO_DATA_MAX, &len, err, sizeof(err));
 	if (code != PE_NONE)
 		xlc_fail("lost the connection to relocd on %s port %d before "
@@ -410,7 +410,7 @@ xlc_from_stdin(struct xlc *c)
 	}
 	proto_frame_header(c->out, PROTO_FRAME_DATA, (size_t)r);
 	if (tls_write_full(c->conn, c->out, PROTO_FRAME_HDR + (size_t)r,
-	    tls_now_ms() + c->idle_ms, err, sizeof(err)) == -1)
+	    util_now_ms() + c->idle_ms, err, sizeof(err)) == -1)
 		xlc_fail("lost the connection to relocd on %s port %d: %s; see "
 		    "relocd's log on %s", c->host, c->port, err, c->host);
 }
@@ -477,6 +477,6 @@ main(int argc, char *argv[])
 	xlc_connect(&c);
 	xlc_request(&c);
 	status = xlc_pump(&c);
-	tls_close(c.conn, tls_now_ms() + 2000);
+	tls_close(c.conn, util_now_ms() + 2000);
 	_exit(status);
 }

@@ -549,7 +549,7 @@ sim_set_note(void *h, const char *key, const char *note,
 		goto out;
 	}
 	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-	    0600)) == -1 || write(fd, note, len) != (ssize_t)len ||
+	    0600)) == -1 || util_write_all(fd, note, len) == -1 ||
 	    fsync(fd) == -1 || rename(tmp, path) == -1) {
 		backend_fail(err, BE_INTERNAL, "%s: %s", path,
 		    strerror(errno));

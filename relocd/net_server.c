@@ -8,7 +8,6 @@
  * Runs sandboxed (net.c); every byte here came from the peer.
  */
 #include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -162,30 +161,24 @@ net_peer_aborted(struct net_session *s, int code, const char *why)
 	net_exit(s, 0);
 }
 
-/* Writes one data frame into the worker's pipe, within the deadline. */
+/*
+ * Writes one data frame into the worker's pipe.  The worker may pause
+ * for what is left of the peer's idle deadline, and no longer: a worker
+ * that stops reading must not hold the peer's connection open forever.
+ */
 static void
 net_on_data(struct net_session *s, size_t len, uint64_t deadline)
 {
-	struct pollfd	pfd = { s->data_fd, POLLOUT, 0 };
 	struct msg_step	st;
-	size_t		off = 0;
-	ssize_t		r;
-	uint64_t	now;
+	uint64_t	now = util_now_ms();
 
-	while (off < len) {
-		if ((now = util_now_ms()) >= deadline)
+	if (util_write_all_idle(s->data_fd, s->frame, len,
+	    now < deadline ? (int)(deadline - now) : 0) == -1) {
+		if (errno == ETIMEDOUT)
 			net_refuse(s, PE_TIMEOUT, "the worker stopped reading");
-		if (poll(&pfd, 1, (int)(deadline - now)) <= 0)
-			continue;
-		r = write(s->data_fd, s->frame + off, len - off);
-		if (r == -1 && (errno == EINTR || errno == EAGAIN))
-			continue;
-		if (r <= 0) {
-			/* The worker failed; the parent knows why. */
-			net_expect_step(s, PHASE_PREPARED, 5000, &st, NULL);
-			net_refuse(s, PE_INTERNAL, "the worker stopped reading");
-		}
-		off += (size_t)r;
+		/* The worker failed; the parent knows why. */
+		net_expect_step(s, PHASE_PREPARED, 5000, &st, NULL);
+		net_refuse(s, PE_INTERNAL, "the worker stopped reading");
 	}
 	s->received += len;
 	fault_point("destination-net-data");

@@ -212,34 +212,19 @@ sim_sleep_us(uint64_t us)
 		ts = rem;
 }
 
-/* Writes all of iov, through short writes and EINTR; then paces. */
+/* Writes all of iov (util_writev_all consumes it); then paces. */
 static int
 sim_emit(struct sim_writer *w, struct iovec *iov, int iovcnt,
     struct backend_error *err)
 {
 	size_t	 total = 0;
-	ssize_t	 r;
 	int	 i;
 
 	for (i = 0; i < iovcnt; i++)
 		total += iov[i].iov_len;
-	while (iovcnt > 0) {
-		if ((r = writev(w->fd, iov, iovcnt)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return backend_fail(err, BE_IO,
-			    "writing the stream failed: %s", strerror(errno));
-		}
-		while (iovcnt > 0 && (size_t)r >= iov->iov_len) {
-			r -= (ssize_t)iov->iov_len;
-			iov++;
-			iovcnt--;
-		}
-		if (iovcnt > 0) {
-			iov->iov_base = (uint8_t *)iov->iov_base + r;
-			iov->iov_len -= (size_t)r;
-		}
-	}
+	if (util_writev_all(w->fd, iov, iovcnt) == -1)
+		return backend_fail(err, BE_IO,
+		    "writing the stream failed: %s", strerror(errno));
 	w->bytes += total;
 	if (w->cb != NULL && w->cb->pace != NULL)
 		sim_sleep_us(w->cb->pace(total, w->cb->data));

@@ -2,6 +2,8 @@
 #ifndef RELOCD_UTIL_H
 #define RELOCD_UTIL_H
 
+#include <sys/uio.h>
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -16,6 +18,11 @@ uint64_t util_realtime_ms(void);
 /* The monotonic clock, for deadlines and durations (see util.c). */
 uint64_t util_now_us(void);
 uint64_t util_now_ms(void);
+/* The one write-all loop (util.c says how it waits). */
+int	 util_write_all(int, const void *, size_t);
+int	 util_write_all_idle(int, const void *, size_t, int);
+int	 util_writev_all(int, struct iovec *, int);
+int	 util_writev_all_idle(int, struct iovec *, int, int);
 int	 util_pipe_data(int [2]);
 
 #endif /* RELOCD_UTIL_H */

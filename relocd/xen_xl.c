@@ -215,19 +215,9 @@ int
 xen_xl_write(struct xen_xl *x, const void *buf, size_t len, char *why,
     size_t why_max)
 {
-	const char	*p = buf;
-	ssize_t		 n;
-
-	while (len > 0) {
-		if ((n = write(x->to, p, len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return xl_failed(x, "stopped reading the stream", why,
-			    why_max);
-		}
-		p += n;
-		len -= (size_t)n;
-	}
+	if (util_write_all(x->to, buf, len) == -1)
+		return xl_failed(x, "stopped reading the stream", why,
+		    why_max);
 	return 0;
 }
 

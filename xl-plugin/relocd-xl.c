@@ -321,31 +321,23 @@ xlc_request(struct xlc *c)
 	xlc_expect(c, PT_XL_STARTED, "after our xl-receive request");
 }
 
-/* xl's stdout may be a pipe it reads slowly: never block on it blindly. */
+/*
+ * xl's stdout may be a pipe it reads slowly (non-blocking, xlc_pipes):
+ * never block on it blindly, but give up only after xl took nothing for
+ * relocd-idle-timeout.
+ */
 static void
 xlc_write_stdout(struct xlc *c, const char *buf, size_t len)
 {
-	struct pollfd	pfd = { STDOUT_FILENO, POLLOUT, 0 };
-	size_t		off = 0;
-	ssize_t		r;
-
-	while (off < len && !c->stdout_gone) {
-		if ((r = write(STDOUT_FILENO, buf + off, len - off)) > 0) {
-			off += (size_t)r;
-			continue;
-		}
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r == -1 && errno == EAGAIN) {
-			if (poll(&pfd, 1, (int)c->idle_ms) == 0)
-				xlc_fail("xl stopped reading from us for %llu s "
-				    "(relocd-idle-timeout); giving up",
-				    (unsigned long long)c->idle_ms / 1000);
-			continue;
-		}
-		/* xl closed our stdout: it has what it wanted, or failed. */
-		c->stdout_gone = 1;
-	}
+	if (c->stdout_gone ||
+	    util_write_all_idle(STDOUT_FILENO, buf, len, (int)c->idle_ms) == 0)
+		return;
+	if (errno == ETIMEDOUT)
+		xlc_fail("xl stopped reading from us for %llu s "
+		    "(relocd-idle-timeout); giving up",
+		    (unsigned long long)c->idle_ms / 1000);
+	/* xl closed our stdout: it has what it wanted, or failed. */
+	c->stdout_gone = 1;
 }
 
 /*

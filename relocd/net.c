@@ -29,13 +29,6 @@
 #include "tls.h"
 #include "util.h"
 
-/* How long the parent and worker may take to decide on a reservation. */
-#define NET_RESERVE_WAIT_MS	(120 * 1000)
-/* Bounded close: the peer gets this long to take our last frame. */
-#define NET_CLOSE_MS		2000
-/* Connecting out, per address of the peer. */
-#define NET_CONNECT_MS		(10 * 1000)
-
 
 void
 net_exit(struct net_session *s, int code)

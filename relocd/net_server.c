@@ -24,12 +24,6 @@
 #include "acl.h"
 #include "proc.h"
 
-/* How long the parent and worker may take to decide on a reservation. */
-#define NET_RESERVE_WAIT_MS	(120 * 1000)
-/* Checking the image (sim: hashing all of memory) and activating it. */
-#define NET_VERIFY_WAIT_MS	(600 * 1000)
-#define NET_ACTIVATE_WAIT_MS	(120 * 1000)
-
 /* Messages a source may send to a destination; the rest are ours. */
 static int
 net_client_may_send(int type)
@@ -177,7 +171,8 @@ net_on_data(struct net_session *s, size_t len, uint64_t deadline)
 		if (errno == ETIMEDOUT)
 			net_refuse(s, PE_TIMEOUT, "the worker stopped reading");
 		/* The worker failed; the parent knows why. */
-		net_expect_step(s, PHASE_PREPARED, 5000, &st, NULL);
+		net_expect_step(s, PHASE_PREPARED, NET_FAILURE_WAIT_MS, &st,
+		    NULL);
 		net_refuse(s, PE_INTERNAL, "the worker stopped reading");
 	}
 	s->received += len;
@@ -234,7 +229,7 @@ net_on_query(struct net_session *s, uint64_t deadline)
 	strlcpy(s->id, s->msg.id, sizeof(s->id));
 	net_tell_parent(s, MSG_NET_QUERY, PHASE_PROGRESS, PE_NONE, "", NULL);
 	if (net_wait_parent(s, MSG_STEP, &st, sizeof(st), NULL,
-	    util_now_ms() + 10000) == -1)
+	    util_now_ms() + NET_REPLY_MS) == -1)
 		net_refuse(s, PE_INTERNAL, "no answer from the parent");
 	MSG_TERMINATE(st.text);
 	memset(&s->msg, 0, offsetof(struct proto_msg, config));

@@ -157,7 +157,7 @@ req_migrate(struct parent *p, int i, const struct sxp_node *m)
 		req_error(p, i, "migrate: give a valid guest name");
 		return;
 	}
-	if (host == NULL || *host == '\0' || strlen(host) > 253 ||
+	if (host == NULL || *host == '\0' || strlen(host) > HOST_NAME_LEN_MAX ||
 	    strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 	    "0123456789.-:_") != strlen(host)) {
 		req_error(p, i, "migrate: give a valid host name or "
@@ -299,8 +299,8 @@ req_sim_create(struct parent *p, int i, const struct sxp_node *m)
 	else if (uuid != NULL && !guest_uuid_valid(uuid))
 		req_error(p, i, "sim-create: '%s' is not a uuid", uuid);
 	else if (req_number(m, "memory", 1 << 20, 1LL << 40, &mem, err,
-	    sizeof(err)) || req_number(m, "vcpus", 1, 128, &vcpus, err,
-	    sizeof(err)) || req_sim_config(m, st->reserve.config,
+	    sizeof(err)) || req_number(m, "vcpus", 1, GUEST_VCPUS_MAX, &vcpus,
+	    err, sizeof(err)) || req_sim_config(m, st->reserve.config,
 	    sizeof(st->reserve.config), err, sizeof(err)))
 		req_error(p, i, "sim-create: %s", err);
 	else {

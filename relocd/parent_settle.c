@@ -113,7 +113,8 @@ settle_peer_valid(const char *peer)
 {
 	size_t	len = strlen(peer);
 
-	return len > 0 && len <= 253 && strspn(peer, "abcdefghijklmnopqrstuvwxyz"
+	return len > 0 && len <= HOST_NAME_LEN_MAX &&
+	    strspn(peer, "abcdefghijklmnopqrstuvwxyz"
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:_") == len;
 }
 

@@ -305,7 +305,7 @@ proto_decode_guest(const struct sxp_node *msg, struct proto_msg *m)
 	if (proto_get_num(msg, "memory", 1, INT64_MAX, &n) == -1)
 		return -1;
 	m->guest.memory_bytes = (uint64_t)n;
-	if (proto_get_num(msg, "vcpus", 1, 4096, &n) == -1)
+	if (proto_get_num(msg, "vcpus", 1, GUEST_VCPUS_MAX, &n) == -1)
 		return -1;
 	m->guest.vcpus = (uint32_t)n;
 	if (proto_get_str(msg, "live", live, sizeof(live)) == 0)

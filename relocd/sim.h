@@ -46,7 +46,6 @@
 #define SIM_HOST_MEMORY_DEFAULT	(64 * 1024 * SIM_MIB)
 #define SIM_HOST_MEMORY_MAX	(1ULL << 50)
 #define SIM_HOST_MEMORY_ENV	"RELOCD_SIM_HOST_MEMORY"
-#define SIM_VCPUS_MAX		128
 /* The workload's rate: 0 (idle) to 64 GiB/s. */
 #define SIM_DIRTY_RATE_MAX	(64 * 1024 * SIM_MIB)
 /* Xen's DOMID_FIRST_RESERVED is 0x7ff0; domid 0 is dom0. */

@@ -117,7 +117,7 @@ xlc_parse_host(struct xlc *c, const char *arg)
 		len = (size_t)(colon - arg);
 	else
 		colon = NULL;
-	if (len == 0 || len >= sizeof(c->host) || len > 253)
+	if (len == 0 || len >= sizeof(c->host) || len > HOST_NAME_LEN_MAX)
 		usage();
 	memcpy(c->host, arg, len);
 	c->host[len] = '\0';

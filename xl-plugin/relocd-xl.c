@@ -176,7 +176,8 @@ xlc_setup(struct xlc *c)
 	c->idle_ms = (uint64_t)c->conf->idle_timeout_s * 1000;
 	if (gethostname(c->local, sizeof(c->local)) == -1)
 		strlcpy(c->local, "localhost", sizeof(c->local));
-	proto_id_new(c->id, sizeof(c->id));
+	if (proto_id_new(c->id, sizeof(c->id)) == -1)
+		xlc_fail("cannot make a migration id: %s", strerror(errno));
 	if ((c->frame = malloc(PROTO_DATA_MAX)) == NULL ||
 	    (c->out = malloc(PROTO_FRAME_HDR + XL_CHUNK_MAX)) == NULL)
 		xlc_fail("out of memory");

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "backend.h"
+#include "bounds.h"
 #include "log.h"
 #include "sim.h"
 #include "util.h"
@@ -173,9 +174,9 @@ sim_desc_check(const struct guest_desc *desc, int create, char *uuid,
 		return backend_fail(err, BE_UNSUPPORTED, "guest memory must "
 		    "be whole pages between %llu MiB and %llu MiB",
 		    SIM_MEMORY_MIN / SIM_MIB, SIM_MEMORY_MAX / SIM_MIB);
-	if (info->vcpus < 1 || info->vcpus > SIM_VCPUS_MAX)
+	if (info->vcpus < 1 || info->vcpus > GUEST_VCPUS_MAX)
 		return backend_fail(err, BE_UNSUPPORTED,
-		    "vcpus must be 1 to %d", SIM_VCPUS_MAX);
+		    "vcpus must be 1 to %d", GUEST_VCPUS_MAX);
 	return sim_config_parse(desc->config, info->memory_bytes, params,
 	    err);
 }
@@ -549,7 +550,7 @@ sim_set_note(void *h, const char *key, const char *note,
 		goto out;
 	}
 	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-	    0600)) == -1 || write(fd, note, len) != (ssize_t)len ||
+	    0600)) == -1 || util_write_all(fd, note, len) == -1 ||
 	    fsync(fd) == -1 || rename(tmp, path) == -1) {
 		backend_fail(err, BE_INTERNAL, "%s: %s", path,
 		    strerror(errno));

@@ -335,7 +335,8 @@ conf_set_address(struct conf_ctx *ctx, struct conf *conf,
 
 	if (*v == '\0' || inet_pton(AF_INET, v, buf) == 1 ||
 	    inet_pton(AF_INET6, v, buf) == 1 ||
-	    (strlen(v) <= 253 && conf_is_name_chars(v, ".-_")))
+	    (strlen(v) <= HOST_NAME_LEN_MAX &&
+	    conf_is_name_chars(v, ".-_")))
 		return conf_store(ctx, conf, key, v, line);
 	conf_error(ctx, line, "%s: '%s' is not an IP address, host name or "
 	    "interface name", key->name, v);

@@ -29,19 +29,12 @@
 #include "tls.h"
 #include "util.h"
 
-/* How long the parent and worker may take to decide on a reservation. */
-#define NET_RESERVE_WAIT_MS	(120 * 1000)
-/* Bounded close: the peer gets this long to take our last frame. */
-#define NET_CLOSE_MS		2000
-/* Connecting out, per address of the peer. */
-#define NET_CONNECT_MS		(10 * 1000)
-
 
 void
 net_exit(struct net_session *s, int code)
 {
 	if (s->conn != NULL)
-		tls_close(s->conn, tls_now_ms() + NET_CLOSE_MS);
+		tls_close(s->conn, util_now_ms() + NET_CLOSE_MS);
 	_exit(code);
 }
 
@@ -52,7 +45,8 @@ net_refuse(struct net_session *s, int code, const char *why)
 	log_peer_warnx("peer %s: refused (%s): %s", s->ip,
 	    proto_error_text(code), why);
 	if (s->conn != NULL)
-		net_send_error(s->conn, code, NULL, tls_now_ms() + NET_CLOSE_MS);
+		net_send_error(s->conn, code, NULL,
+		    util_now_ms() + NET_CLOSE_MS);
 	net_exit(s, 1);
 }
 
@@ -71,7 +65,8 @@ net_refuse_explained(struct net_session *s, int code, const char *why)
 	/* The category first, as every refusal has it, then the reason. */
 	snprintf(text, sizeof(text), "%s: %s", proto_error_text(code), why);
 	if (s->conn != NULL)
-		net_send_error(s->conn, code, text, tls_now_ms() + NET_CLOSE_MS);
+		net_send_error(s->conn, code, text,
+		    util_now_ms() + NET_CLOSE_MS);
 	net_exit(s, 1);
 }
 
@@ -128,7 +123,7 @@ net_read_frame(struct tls_conn *conn, uint64_t deadline, int *kind_r,
 	int	code;
 
 	if (tls_read_full(conn, hdr, sizeof(hdr), deadline, err, errlen))
-		return tls_now_ms() >= deadline ? PE_TIMEOUT : PE_ABORTED;
+		return util_now_ms() >= deadline ? PE_TIMEOUT : PE_ABORTED;
 	if ((code = proto_frame_parse(hdr, kind_r, len_r)) != PE_NONE) {
 		snprintf(err, errlen, "bad frame header %02x %02x %02x %02x",
 		    hdr[0], hdr[1], hdr[2], hdr[3]);
@@ -139,7 +134,7 @@ net_read_frame(struct tls_conn *conn, uint64_t deadline, int *kind_r,
 		return PE_TOO_LARGE;
 	}
 	if (tls_read_full(conn, buf, *len_r, deadline, err, errlen))
-		return tls_now_ms() >= deadline ? PE_TIMEOUT : PE_ABORTED;
+		return util_now_ms() >= deadline ? PE_TIMEOUT : PE_ABORTED;
 	return PE_NONE;
 }
 
@@ -223,7 +218,7 @@ net_wait_parent(struct net_session *s, uint32_t want, void *buf,
 	uint64_t	now;
 
 	for (;;) {
-		if ((now = tls_now_ms()) >= deadline)
+		if ((now = util_now_ms()) >= deadline)
 			return -1;
 		if (poll(&pfd, 1, (int)(deadline - now)) == -1) {
 			if (errno == EINTR)

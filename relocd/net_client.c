@@ -32,12 +32,6 @@
 #include "tls.h"
 #include "util.h"
 
-/* The destination may hash all of memory before saying "prepared". */
-#define CLIENT_PREPARED_MS	(600 * 1000)
-#define CLIENT_ACTIVATED_MS	(120 * 1000)
-/* Waiting for the parent's go: the source worker commits meanwhile. */
-#define CLIENT_GO_MS		(120 * 1000)
-
 struct client {
 	struct net_session		 s;
 	const struct net_client_args	*a;
@@ -177,7 +171,7 @@ client_reserve(struct client *c, uint64_t deadline)
 	m->config_len = strlcpy(m->config, r->config, sizeof(m->config));
 	strlcpy(m->facts, r->facts, sizeof(m->facts));
 	client_send(c, m, deadline);
-	client_expect(c, PT_RESERVED, deadline + 120 * 1000);
+	client_expect(c, PT_RESERVED, deadline + NET_RESERVE_WAIT_MS);
 	client_tell_ok(c, PHASE_RESERVED, m);
 }
 
@@ -189,7 +183,7 @@ client_wait_parent(struct client *c, int want, uint64_t wait_ms)
 	struct proto_msg	*m = &c->s.msg;
 
 	if (net_wait_parent(&c->s, MSG_STEP, &st, sizeof(st), NULL,
-	    tls_now_ms() + wait_ms) == -1)
+	    util_now_ms() + wait_ms) == -1)
 		memset(&st, 0, sizeof(st)), st.phase = PHASE_ABORTED;
 	MSG_TERMINATE(st.text);
 	if (st.phase == want)
@@ -199,7 +193,7 @@ client_wait_parent(struct client *c, int want, uint64_t wait_ms)
 	m->code = st.code > PE_NONE && st.code < PE_MAX ? st.code : PE_ABORTED;
 	strlcpy(m->text, st.text[0] ? st.text : "aborted by the source",
 	    sizeof(m->text));
-	net_send_msg(c->s.conn, m, tls_now_ms() + 2000);
+	net_send_msg(c->s.conn, m, util_now_ms() + NET_CLOSE_MS);
 	net_exit(&c->s, 0);
 }
 
@@ -250,11 +244,12 @@ client_stream(struct client *c)
 			client_tell(c, PHASE_ABORTED, PE_TIMEOUT, "the source "
 			    "worker stopped writing", 1);
 		if (pfd[2].revents != 0 || tls_pending(c->s.conn) > 0)
-			client_read(c, tls_now_ms() + 2000);
+			client_read(c, util_now_ms() + NET_PENDING_READ_MS);
 		if (pfd[1].revents != 0)
-			client_wait_parent(c, PHASE_PROGRESS, 1000);
+			client_wait_parent(c, PHASE_PROGRESS,
+			    NET_PARENT_READ_MS);
 		if (pfd[0].revents != 0 &&
-		    client_pump_once(c, tls_now_ms() + idle) == 0)
+		    client_pump_once(c, util_now_ms() + idle) == 0)
 			break;
 	}
 	close(c->s.data_fd);
@@ -269,17 +264,17 @@ client_commit(struct client *c)
 	memset(m, 0, offsetof(struct proto_msg, config));
 	m->type = PT_END;
 	m->bytes = c->sent;
-	client_send(c, m, tls_now_ms() + 10000);
-	client_expect(c, PT_PREPARED, tls_now_ms() + CLIENT_PREPARED_MS);
+	client_send(c, m, util_now_ms() + NET_REPLY_MS);
+	client_expect(c, PT_PREPARED, util_now_ms() + NET_VERIFY_WAIT_MS);
 	client_tell_ok(c, PHASE_PREPARED, NULL);
-	client_wait_parent(c, PHASE_GO, CLIENT_GO_MS);
+	client_wait_parent(c, PHASE_GO, NET_GO_WAIT_MS);
 	memset(m, 0, offsetof(struct proto_msg, config));
 	m->type = PT_GO;
 	/* A failure from here on leaves the parent in doubt: it will ask. */
-	if (net_send_msg(c->s.conn, m, tls_now_ms() + 10000) == -1)
+	if (net_send_msg(c->s.conn, m, util_now_ms() + NET_REPLY_MS) == -1)
 		net_exit(&c->s, 2);
 	fault_point("source-net-after-go");
-	client_expect(c, PT_ACTIVATED, tls_now_ms() + CLIENT_ACTIVATED_MS);
+	client_expect(c, PT_ACTIVATED, util_now_ms() + NET_ACTIVATE_WAIT_MS);
 	client_tell_ok(c, PHASE_ACTIVATED, m);
 }
 
@@ -290,8 +285,8 @@ client_query(struct client *c)
 
 	memset(m, 0, offsetof(struct proto_msg, config));
 	m->type = PT_QUERY;
-	client_send(c, m, tls_now_ms() + 10000);
-	client_expect(c, PT_STATE, tls_now_ms() + 10000);
+	client_send(c, m, util_now_ms() + NET_REPLY_MS);
+	client_expect(c, PT_STATE, util_now_ms() + NET_REPLY_MS);
 	client_tell_ok(c, PHASE_IN_DOUBT, m);
 	net_exit(&c->s, 0);
 }
@@ -320,11 +315,12 @@ net_client_run(const struct net_client_args *a)
 		log_warnx("sandbox: %s", err);
 		_exit(1);
 	}
-	deadline = tls_now_ms() + (uint64_t)a->conf->handshake_timeout_s * 1000;
+	deadline = util_now_ms() +
+	    (uint64_t)a->conf->handshake_timeout_s * 1000;
 	client_handshake(&c, fd, deadline);
 	if (a->query)
 		client_query(&c);
-	client_reserve(&c, tls_now_ms() + 10000);
+	client_reserve(&c, util_now_ms() + NET_REPLY_MS);
 	client_stream(&c);
 	client_commit(&c);
 	net_exit(&c.s, 0);

@@ -8,7 +8,6 @@
  * Runs sandboxed (net.c); every byte here came from the peer.
  */
 #include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,12 +23,6 @@
 #include "util.h"
 #include "acl.h"
 #include "proc.h"
-
-/* How long the parent and worker may take to decide on a reservation. */
-#define NET_RESERVE_WAIT_MS	(120 * 1000)
-/* Checking the image (sim: hashing all of memory) and activating it. */
-#define NET_VERIFY_WAIT_MS	(600 * 1000)
-#define NET_ACTIVATE_WAIT_MS	(120 * 1000)
 
 /* Messages a source may send to a destination; the rest are ours. */
 static int
@@ -96,7 +89,7 @@ net_expect_step(struct net_session *s, int phase, uint64_t wait_ms,
     struct msg_step *st, int *fd_r)
 {
 	if (net_wait_parent(s, MSG_STEP, st, sizeof(*st), fd_r,
-	    tls_now_ms() + wait_ms) == -1)
+	    util_now_ms() + wait_ms) == -1)
 		net_refuse(s, PE_INTERNAL, "no answer from the parent");
 	MSG_TERMINATE(st->text);
 	msg_terminate_guest(&st->guest);
@@ -162,30 +155,25 @@ net_peer_aborted(struct net_session *s, int code, const char *why)
 	net_exit(s, 0);
 }
 
-/* Writes one data frame into the worker's pipe, within the deadline. */
+/*
+ * Writes one data frame into the worker's pipe.  The worker may pause
+ * for what is left of the peer's idle deadline, and no longer: a worker
+ * that stops reading must not hold the peer's connection open forever.
+ */
 static void
 net_on_data(struct net_session *s, size_t len, uint64_t deadline)
 {
-	struct pollfd	pfd = { s->data_fd, POLLOUT, 0 };
 	struct msg_step	st;
-	size_t		off = 0;
-	ssize_t		r;
-	uint64_t	now;
+	uint64_t	now = util_now_ms();
 
-	while (off < len) {
-		if ((now = tls_now_ms()) >= deadline)
+	if (util_write_all_idle(s->data_fd, s->frame, len,
+	    now < deadline ? (int)(deadline - now) : 0) == -1) {
+		if (errno == ETIMEDOUT)
 			net_refuse(s, PE_TIMEOUT, "the worker stopped reading");
-		if (poll(&pfd, 1, (int)(deadline - now)) <= 0)
-			continue;
-		r = write(s->data_fd, s->frame + off, len - off);
-		if (r == -1 && (errno == EINTR || errno == EAGAIN))
-			continue;
-		if (r <= 0) {
-			/* The worker failed; the parent knows why. */
-			net_expect_step(s, PHASE_PREPARED, 5000, &st, NULL);
-			net_refuse(s, PE_INTERNAL, "the worker stopped reading");
-		}
-		off += (size_t)r;
+		/* The worker failed; the parent knows why. */
+		net_expect_step(s, PHASE_PREPARED, NET_FAILURE_WAIT_MS, &st,
+		    NULL);
+		net_refuse(s, PE_INTERNAL, "the worker stopped reading");
 	}
 	s->received += len;
 	fault_point("destination-net-data");
@@ -241,7 +229,7 @@ net_on_query(struct net_session *s, uint64_t deadline)
 	strlcpy(s->id, s->msg.id, sizeof(s->id));
 	net_tell_parent(s, MSG_NET_QUERY, PHASE_PROGRESS, PE_NONE, "", NULL);
 	if (net_wait_parent(s, MSG_STEP, &st, sizeof(st), NULL,
-	    tls_now_ms() + 10000) == -1)
+	    util_now_ms() + NET_REPLY_MS) == -1)
 		net_refuse(s, PE_INTERNAL, "no answer from the parent");
 	MSG_TERMINATE(st.text);
 	memset(&s->msg, 0, offsetof(struct proto_msg, config));
@@ -306,7 +294,7 @@ net_loop(struct net_session *s, uint64_t handshake_deadline)
 
 	for (;;) {
 		deadline = s->state == PS_HELLO ? handshake_deadline :
-		    tls_now_ms() + (uint64_t)conf->idle_timeout_s * 1000;
+		    util_now_ms() + (uint64_t)conf->idle_timeout_s * 1000;
 		err[0] = '\0';
 		code = net_read_frame(s->conn, deadline, &kind, s->frame,
 		    PROTO_DATA_MAX, &len, err, sizeof(err));
@@ -348,7 +336,8 @@ net_serve(const struct net_args *a)
 	s->parent_fd = a->parent_fd;
 	s->data_fd = -1;
 	s->state = PS_HELLO;
-	deadline = tls_now_ms() + (uint64_t)a->conf->handshake_timeout_s * 1000;
+	deadline = util_now_ms() +
+	    (uint64_t)a->conf->handshake_timeout_s * 1000;
 	if (acl_peer_ip((const struct sockaddr *)&a->peer, a->peerlen, s->ip,
 	    sizeof(s->ip)) == -1)
 		strlcpy(s->ip, "?", sizeof(s->ip));

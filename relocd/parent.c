@@ -48,12 +48,6 @@
 
 static int	parent_signal_fd = -1;
 
-uint64_t
-parent_now_ms(void)
-{
-	return tls_now_ms();
-}
-
 static void
 parent_on_signal(int sig)
 {
@@ -97,7 +91,7 @@ parent_child_new(struct parent *p, pid_t pid, int kind, int fd)
 			p->children[i].fd = fd;
 			p->children[i].job = -1;
 			p->children[i].ctl = -1;
-			p->children[i].started_ms = parent_now_ms();
+			p->children[i].started_ms = util_now_ms();
 			return &p->children[i];
 		}
 	return NULL;
@@ -404,7 +398,7 @@ parent_reap(struct parent *p)
 static void
 parent_enforce_deadlines(struct parent *p)
 {
-	uint64_t	limit, now = parent_now_ms();
+	uint64_t	limit, now = util_now_ms();
 	size_t		i;
 
 	limit = (uint64_t)p->conf->handshake_timeout_s * 1000 +
@@ -482,7 +476,7 @@ parent_stop(struct parent *p)
 	if (p->stopping)
 		return;
 	p->stopping = 1;
-	p->stop_deadline = parent_now_ms() + PARENT_STOP_GRACE_MS;
+	p->stop_deadline = util_now_ms() + PARENT_STOP_GRACE_MS;
 	sd_notify(0, "STOPPING=1");
 	log_info("stopping: %d migrations running", parent_job_running(p));
 	listen_close(p->listeners, p->nlisteners);
@@ -530,7 +524,7 @@ parent_maybe_exit(struct parent *p)
 
 	if (!p->stopping)
 		return;
-	if (parent_children_left(p) && parent_now_ms() < p->stop_deadline)
+	if (parent_children_left(p) && util_now_ms() < p->stop_deadline)
 		return;
 	for (i = 0; i < CHILDREN_MAX; i++)
 		if (p->children[i].pid != 0) {

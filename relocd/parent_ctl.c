@@ -172,7 +172,7 @@ static void
 parent_ctl_status(struct parent *p, int i)
 {
 	struct reply	 r = { NULL, 0, 0, 0 };
-	uint64_t	 now = parent_now_ms();
+	uint64_t	 now = util_now_ms();
 	size_t		 k;
 
 	reply_add(&r, "(status (version %s) (backend %s)", RELOCD_VERSION,

@@ -101,7 +101,7 @@ parent_job_new(struct parent *p, int role, const char *what)
 	j->what = what;
 	j->data_wr = -1;
 	j->ctl = -1;
-	j->started_ms = parent_now_ms();
+	j->started_ms = util_now_ms();
 	j->stats.throttle = 100;
 	return j;
 }
@@ -114,7 +114,7 @@ parent_job_end(struct parent *p, struct job *j, int ok, int code,
 	if (j->state == JOB_ENDED)
 		return;
 	j->state = JOB_ENDED;
-	j->ended_ms = parent_now_ms();
+	j->ended_ms = util_now_ms();
 	j->ok = ok;
 	j->code = code;
 	strlcpy(j->result, result, sizeof(j->result));

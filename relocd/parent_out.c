@@ -249,7 +249,7 @@ parent_out_net_gone(struct parent *p, struct job *j)
 		log_warnx("migration %s: lost the destination after go; "
 		    "asking it where %s is", j->id, j->guest.name);
 	j->state = JOB_IN_DOUBT;
-	j->next_query_ms = parent_now_ms() +
+	j->next_query_ms = util_now_ms() +
 	    (j->queries ? OUT_QUERY_INTERVAL_MS : 0);
 }
 
@@ -257,7 +257,7 @@ parent_out_net_gone(struct parent *p, struct job *j)
 void
 parent_out_tick(struct parent *p)
 {
-	uint64_t	 now = parent_now_ms();
+	uint64_t	 now = util_now_ms();
 	struct job	*j;
 	int		 i;
 

@@ -65,14 +65,34 @@ req_error(struct parent *p, int i, const char *fmt, ...)
 	parent_ctl_reply(p, i, msg);
 }
 
+/*
+ * A job for control client i's request, with its id made before anything
+ * (a worker, a peer) can see the job; or NULL once i was told why not.
+ */
+static struct job *
+req_job_new(struct parent *p, int i, int role, const char *what)
+{
+	struct job	*j;
+
+	if ((j = parent_job_new(p, role, what)) == NULL) {
+		req_error(p, i, "job table full");
+		return NULL;
+	}
+	if (proto_id_new(j->id, sizeof(j->id)) == -1) {
+		log_warn("%s: cannot make a migration id", what);
+		j->state = JOB_FREE;
+		req_error(p, i, "%s: cannot make a migration id", what);
+		return NULL;
+	}
+	return j;
+}
+
 /* Attaches control client i to job j and says which job it is. */
 static void
 req_started(struct parent *p, int i, struct job *j)
 {
 	char	msg[128];
 
-	if (j->id[0] == '\0')
-		proto_id_new(j->id, sizeof(j->id));
 	j->ctl = i;
 	snprintf(msg, sizeof(msg), "(started (id %s) (what %s))", j->id,
 	    j->what);
@@ -140,7 +160,7 @@ req_migrate(struct parent *p, int i, const struct sxp_node *m)
 		req_error(p, i, "migrate: give a valid guest name");
 		return;
 	}
-	if (host == NULL || *host == '\0' || strlen(host) > 253 ||
+	if (host == NULL || *host == '\0' || strlen(host) > HOST_NAME_LEN_MAX ||
 	    strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 	    "0123456789.-:_") != strlen(host)) {
 		req_error(p, i, "migrate: give a valid host name or "
@@ -157,10 +177,8 @@ req_migrate(struct parent *p, int i, const struct sxp_node *m)
 		    p->conf->max_migrations);
 		return;
 	}
-	if ((j = parent_job_new(p, JOB_OUT, "migrate")) == NULL) {
-		req_error(p, i, "job table full");
+	if ((j = req_job_new(p, i, JOB_OUT, "migrate")) == NULL)
 		return;
-	}
 	if (req_policy(p, m, &j->policy, err, sizeof(err)) == -1) {
 		j->state = JOB_FREE;
 		req_error(p, i, "migrate: %s", err);
@@ -182,10 +200,8 @@ req_local(struct parent *p, int i, const char *what, int op,
 {
 	struct job	*j;
 
-	if ((j = parent_job_new(p, JOB_LOCAL, what)) == NULL) {
-		req_error(p, i, "job table full");
+	if ((j = req_job_new(p, i, JOB_LOCAL, what)) == NULL)
 		return;
-	}
 	st->op = op;
 	strlcpy(j->guest.name, st->guest[0] ? st->guest :
 	    st->reserve.guest.name, sizeof(j->guest.name));
@@ -216,17 +232,6 @@ req_save_restore(struct parent *p, int i, const struct sxp_node *m, int op)
 		strlcpy(st->guest, guest, sizeof(st->guest));
 	req_local(p, i, op == WORKER_OP_SAVE ? "save" : "restore", op, st, fd);
 	free(st);
-}
-
-/* A random (version 4) uuid for a sim guest created without one. */
-static void
-req_uuid_new(char *out, size_t size)
-{
-	char	hex[MIG_ID_LEN + 1];
-
-	proto_id_new(hex, sizeof(hex));
-	snprintf(out, size, "%.8s-%.4s-4%.3s-%c%.3s-%.12s", hex, hex + 8,
-	    hex + 12, "89ab"[(hex[15] - '0') & 3], hex + 16, hex + 19);
 }
 
 static const char *const req_patterns[] = { "uniform", "hot", "sequential" };
@@ -282,16 +287,15 @@ req_sim_create(struct parent *p, int i, const struct sxp_node *m)
 	else if (uuid != NULL && !guest_uuid_valid(uuid))
 		req_error(p, i, "sim-create: '%s' is not a uuid", uuid);
 	else if (req_number(m, "memory", 1 << 20, 1LL << 40, &mem, err,
-	    sizeof(err)) || req_number(m, "vcpus", 1, 128, &vcpus, err,
-	    sizeof(err)) || req_sim_config(m, st->reserve.config,
+	    sizeof(err)) || req_number(m, "vcpus", 1, GUEST_VCPUS_MAX, &vcpus,
+	    err, sizeof(err)) || req_sim_config(m, st->reserve.config,
 	    sizeof(st->reserve.config), err, sizeof(err)))
 		req_error(p, i, "sim-create: %s", err);
 	else {
 		strlcpy(g->name, name, sizeof(g->name));
+		/* Without one, the sim backend makes a random uuid. */
 		if (uuid != NULL)
 			strlcpy(g->uuid, uuid, sizeof(g->uuid));
-		else
-			req_uuid_new(g->uuid, sizeof(g->uuid));
 		g->type = GUEST_TYPE_SIM;
 		g->memory_bytes = mem;
 		g->vcpus = (uint32_t)vcpus;
@@ -354,10 +358,8 @@ req_resolve(struct parent *p, int i, const struct sxp_node *m)
 		req_error(p, i, "resolve: force is resume or destroy");
 		return;
 	}
-	if ((j = parent_job_new(p, JOB_OUT, "resolve")) == NULL) {
-		req_error(p, i, "job table full");
+	if ((j = req_job_new(p, i, JOB_OUT, "resolve")) == NULL)
 		return;
-	}
 	strlcpy(j->guest.name, guest, sizeof(j->guest.name));
 	if (parent_settle_resolve(p, j, mode, err, sizeof(err)) == -1) {
 		j->state = JOB_FREE;
@@ -398,7 +400,7 @@ parent_ctl_progress(struct parent *p, struct job *j)
 {
 	const struct msg_stats	*s = &j->stats;
 	char			 msg[512], q[4 * 64 + 3];
-	uint64_t		 now = parent_now_ms();
+	uint64_t		 now = util_now_ms();
 
 	if (j->ctl == -1 || now - j->progress_ms < REQ_PROGRESS_MS)
 		return;

@@ -113,7 +113,8 @@ settle_peer_valid(const char *peer)
 {
 	size_t	len = strlen(peer);
 
-	return len > 0 && len <= 253 && strspn(peer, "abcdefghijklmnopqrstuvwxyz"
+	return len > 0 && len <= HOST_NAME_LEN_MAX &&
+	    strspn(peer, "abcdefghijklmnopqrstuvwxyz"
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:_") == len;
 }
 
@@ -160,7 +161,7 @@ parent_settle_note(struct parent *p, struct job *j, struct msg_outgoing *o)
 	j->state = JOB_IN_DOUBT;
 	j->queries = 0;
 	j->query_limit = SETTLE_RESOLVE_QUERIES;
-	j->next_query_ms = parent_now_ms();
+	j->next_query_ms = util_now_ms();
 	log_info("resolve %s: asking %s port %d where migration %s of %s "
 	    "stands", j->id, j->peer, j->port, o->id, j->guest.name);
 }

@@ -28,14 +28,14 @@
  * Runs in the network child (and relocctl), and decodes bytes from the
  * peer: everything here is hostile input, checked field by field.
  */
+#include <sys/random.h>
+
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "proto.h"
 #include "sxp.h"
@@ -174,22 +174,37 @@ proto_id_valid(const char *id)
 	return id[MIG_ID_LEN] == '\0';
 }
 
-/* A fresh random migration id (getrandom via arc4random-like read). */
-void
+/*
+ * A fresh random migration id: MIG_ID_LEN hex digits of getrandom(2),
+ * which needs no file (the network child runs chrooted, and its seccomp
+ * filter allows getrandom).  An id names a migration to both hosts, so
+ * one that is not random must never be used: without randomness this
+ * fails (-1, errno set) and leaves id empty.
+ */
+int
 proto_id_new(char *id, size_t size)
 {
 	unsigned char	rnd[MIG_ID_LEN / 2];
 	size_t		i;
-	int		fd;
+	ssize_t		r;
 
-	memset(rnd, 0, sizeof(rnd));
-	if ((fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC)) != -1) {
-		if (read(fd, rnd, sizeof(rnd)) != (ssize_t)sizeof(rnd))
-			memset(rnd, 0, sizeof(rnd));
-		close(fd);
+	if (size > 0)
+		id[0] = '\0';
+	if (size < MIG_ID_LEN + 1) {
+		errno = EINVAL;
+		return -1;
 	}
-	for (i = 0; i < sizeof(rnd) && 2 * i + 2 < size; i++)
+	/* Up to 256 bytes come whole; EINTR only before the pool is ready. */
+	while ((r = getrandom(rnd, sizeof(rnd), 0)) == -1 && errno == EINTR)
+		;
+	if (r != (ssize_t)sizeof(rnd)) {
+		if (r != -1)
+			errno = EIO;
+		return -1;
+	}
+	for (i = 0; i < sizeof(rnd); i++)
 		snprintf(id + 2 * i, 3, "%02x", rnd[i]);
+	return 0;
 }
 
 void
@@ -286,7 +301,7 @@ proto_decode_guest(const struct sxp_node *msg, struct proto_msg *m)
 	if (proto_get_num(msg, "memory", 1, INT64_MAX, &n) == -1)
 		return -1;
 	m->guest.memory_bytes = (uint64_t)n;
-	if (proto_get_num(msg, "vcpus", 1, 4096, &n) == -1)
+	if (proto_get_num(msg, "vcpus", 1, GUEST_VCPUS_MAX, &n) == -1)
 		return -1;
 	m->guest.vcpus = (uint32_t)n;
 	if (proto_get_str(msg, "live", live, sizeof(live)) == 0)

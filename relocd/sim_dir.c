@@ -90,7 +90,7 @@ sim_host_memory_write(const char *path, struct backend_error *err)
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (fd == -1 && errno == EEXIST)
 		return 0;	/* another process was first */
-	if (fd == -1 || write(fd, buf, (size_t)len) != len) {
+	if (fd == -1 || util_write_all(fd, buf, (size_t)len) == -1) {
 		if (fd != -1)
 			close(fd);
 		return backend_fail(err, BE_INTERNAL, "%s: %s", path,

@@ -75,7 +75,7 @@ tls_conn_wait(int fd, short events, uint64_t deadline, const char *what,
 	int		r, ms;
 
 	for (;;) {
-		now = tls_now_ms();
+		now = util_now_ms();
 		if (now >= deadline) {
 			tls_errf(err, errlen, "%s deadline passed", what);
 			return -1;

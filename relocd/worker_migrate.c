@@ -142,7 +142,7 @@ send_progress(const struct policy_decision *d,
 	s->predicted_downtime_ms = d->downtime_ms > 0 ?
 	    (uint64_t)d->downtime_ms : 0;
 	s->throttle = ss->run.policy.throttle ? ss->run.policy.throttle : 100;
-	s->elapsed_ms = (policy_now_us() - ss->start_us) / 1000;
+	s->elapsed_ms = (util_now_us() - ss->start_us) / 1000;
 	strlcpy(s->decision, d->reason, sizeof(s->decision));
 	/*
 	 * libxenguest asks twice per iteration (xg_sr_save.c,
@@ -175,7 +175,7 @@ send_pace(uint64_t bytes, void *data)
 {
 	struct send_state	*ss = data;
 
-	return policy_pace(&ss->run.policy, bytes, policy_now_us());
+	return policy_pace(&ss->run.policy, bytes, util_now_us());
 }
 
 /* The policy, unless the parent has cancelled (relocctl cancel, timeout). */
@@ -269,7 +269,7 @@ send_stream(struct worker *w, struct send_state *ss, const char *guest,
 	cb.suspended = send_suspended;
 	cb.pace = send_pace;
 	cb.data = ss;
-	ss->start_us = policy_now_us();
+	ss->start_us = util_now_us();
 	memset(&res, 0, sizeof(res));
 	rc = w->ops->save(w->be, guest, fd, w->start.policy.live ?
 	    BACKEND_SAVE_LIVE : 0, &cb, &res, err);
@@ -278,7 +278,7 @@ send_stream(struct worker *w, struct send_state *ss, const char *guest,
 	ss->stats.bytes = res.bytes;
 	ss->stats.round = res.rounds;
 	ss->stats.digest_ms = res.digest_ms;
-	ss->stats.elapsed_ms = (policy_now_us() - ss->start_us) / 1000;
+	ss->stats.elapsed_ms = (util_now_us() - ss->start_us) / 1000;
 	if (res.suspend_ms != 0)
 		ss->stats.suspend_ms = res.suspend_ms;
 	return rc;

@@ -165,7 +165,7 @@ qmp_read_line(struct qmp *q, uint64_t deadline, char *why, size_t max)
 			    QMP_LINE_MAX);
 			return -1;
 		}
-		if ((now = util_monotonic_ms()) >= deadline) {
+		if ((now = util_now_ms()) >= deadline) {
 			snprintf(why, max, "QEMU did not answer within %d s",
 			    XEN_QMP_REPLY_MS / 1000);
 			return -1;
@@ -229,7 +229,7 @@ qmp_run(struct qmp *q, const char *cmd, int pass_fd, char *ret,
 		    n == -1 ? strerror(errno) : "short write");
 		return -1;
 	}
-	deadline = util_monotonic_ms() + XEN_QMP_REPLY_MS;
+	deadline = util_now_ms() + XEN_QMP_REPLY_MS;
 	for (;;) {
 		if (qmp_read_line(q, deadline, why, max) == -1)
 			return -1;
@@ -279,7 +279,7 @@ qmp_open(const char *path, char *why, size_t max)
 		qmp_close(q);
 		return NULL;
 	}
-	n = qmp_read_line(q, util_monotonic_ms() + XEN_QMP_REPLY_MS, why, max);
+	n = qmp_read_line(q, util_now_ms() + XEN_QMP_REPLY_MS, why, max);
 	if (n == -1 || qmp_member(q->buf, "QMP") == NULL) {
 		if (n != -1)
 			snprintf(why, max, "%s does not speak QMP", path);

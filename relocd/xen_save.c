@@ -85,8 +85,7 @@ xen_relay(void *arg)
 {
 	struct xen_save_run	*s = arg;
 	char			*buf;
-	ssize_t			 n, w;
-	size_t			 off;
+	ssize_t			 n;
 
 	if ((buf = malloc(XEN_RELAY_BUF)) == NULL) {
 		s->relay_errno = ENOMEM;
@@ -99,16 +98,10 @@ xen_relay(void *arg)
 			s->relay_errno = errno;
 			break;
 		}
-		for (off = 0; off < (size_t)n; off += (size_t)w)
-			if ((w = write(s->out, buf + off, (size_t)n - off)) ==
-			    -1) {
-				if (errno == EINTR) {
-					w = 0;
-					continue;
-				}
-				s->relay_errno = errno;
-				goto out;
-			}
+		if (util_write_all(s->out, buf, (size_t)n) == -1) {
+			s->relay_errno = errno;
+			goto out;
+		}
 		atomic_fetch_add(&s->bytes, (uint64_t)n);
 		if (s->cb->pace != NULL)
 			sleep_us(s->cb->pace((uint64_t)n, s->cb->data));
@@ -314,23 +307,6 @@ xen_switch_logdirty(uint32_t domid, unsigned int enable, void *data)
 	return 0;
 }
 
-static int
-xen_write_framing(int fd, const uint8_t *buf, size_t len)
-{
-	ssize_t	n;
-
-	while (len > 0) {
-		if ((n = write(fd, buf, len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* One emulator record: header, sub-header, body, padding. */
 static int
 xen_write_emulator_record(struct xen_save_run *s, uint32_t type,
@@ -340,9 +316,9 @@ xen_write_emulator_record(struct xen_save_run *s, uint32_t type,
 	uint8_t			hdr[LIBXL_REC_HDR_LEN + LIBXL_EMU_HDR_LEN];
 
 	if (xen_stream_emulator_record(hdr, type, len) == -1 ||
-	    xen_write_framing(s->in, hdr, sizeof(hdr)) == -1 ||
-	    xen_write_framing(s->in, body, len) == -1 ||
-	    xen_write_framing(s->in, zeros, LIBXL_REC_PAD(len)) == -1)
+	    util_write_all(s->in, hdr, sizeof(hdr)) == -1 ||
+	    util_write_all(s->in, body, len) == -1 ||
+	    util_write_all(s->in, zeros, LIBXL_REC_PAD(len)) == -1)
 		return -1;
 	return 0;
 }
@@ -542,7 +518,7 @@ xen_save(void *h, const char *name, int fd, unsigned int flags,
 	xen_stream_libxl_header(framing);
 	xen_stream_libxl_record(framing + LIBXL_HEADER_LEN,
 	    LIBXL_REC_LIBXC_CONTEXT);
-	if (xen_write_framing(s.in, framing, sizeof(framing)) == 0) {
+	if (util_write_all(s.in, framing, sizeof(framing)) == 0) {
 		r = xc_domain_save(x->xch, s.in, s.domid,
 		    (flags & BACKEND_SAVE_LIVE) ? XCFLAGS_LIVE : 0, &xcb,
 		    XC_STREAM_PLAIN, -1);
@@ -551,7 +527,7 @@ xen_save(void *h, const char *name, int fd, unsigned int flags,
 			r = -1;
 		if (r == 0) {
 			xen_stream_libxl_record(framing, LIBXL_REC_END);
-			if (xen_write_framing(s.in, framing,
+			if (util_write_all(s.in, framing,
 			    LIBXL_REC_HDR_LEN) == 0)
 				rc = 0;
 		}

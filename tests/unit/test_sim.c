@@ -208,9 +208,9 @@ pages_in(struct sim_ctl *ctl, unsigned int ms, uint64_t *elapsed_us)
 	uint64_t	p0, t0;
 
 	p0 = __atomic_load_n(&ctl->progress, __ATOMIC_SEQ_CST);
-	t0 = sim_now_us();
+	t0 = util_now_us();
 	sleep_ms(ms);
-	*elapsed_us = sim_now_us() - t0;
+	*elapsed_us = util_now_us() - t0;
 	return __atomic_load_n(&ctl->progress, __ATOMIC_SEQ_CST) - p0;
 }
 

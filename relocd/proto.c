@@ -420,8 +420,14 @@ proto_decode_tree(const struct sxp_node *root, struct proto_msg *m,
 		return PE_UNKNOWN_TYPE;
 	}
 	m->type = t;
-	if (proto_get_str(msg, "id", m->id, sizeof(m->id)) == 0 &&
-	    !proto_id_valid(m->id)) {
+	/*
+	 * An id that is present but unreadable (too long, a NUL, a list) is
+	 * invalid, never absent: an absent id means the connection's own
+	 * migration, so "(go (id <33 digits>))" must not pass as a go.
+	 */
+	if (sxp_field_node(msg, "id") != NULL &&
+	    (proto_get_str(msg, "id", m->id, sizeof(m->id)) == -1 ||
+	    !proto_id_valid(m->id))) {
 		snprintf(err, errlen, "%s: invalid migration id", msg->first->text);
 		return PE_PROTOCOL;
 	}

@@ -50,5 +50,11 @@ int	 sxp_quote(const char *, size_t, char *, size_t);
  * for a list that is NULL, empty or not a list).
  */
 const char *sxp_field(const struct sxp_node *, const char *);
+/*
+ * The field (name ...) itself, by the same rules, or NULL: for a field
+ * whose value is a list, and to tell a field that is absent from one
+ * whose value sxp_field() refused.
+ */
+const struct sxp_node *sxp_field_node(const struct sxp_node *, const char *);
 
 #endif /* RELOCD_SXP_H */

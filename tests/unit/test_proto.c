@@ -506,10 +506,9 @@ test_missing_fields_refused(void)
 }
 
 /*
- * XXX An id field that is too long for m->id, or holds a NUL, decodes
- * today as no id at all, so "(go (id <33 hex digits>))" is accepted as a
- * go for the connection's migration: proto_decode_tree should tell an
- * absent id from an invalid one, and refuse the second.
+ * A present id that is invalid is refused, never read as absent: an
+ * absent id means the connection's own migration, so a too-long id, one
+ * with a NUL or a list must not pass as "(go)".
  */
 static void
 test_bad_ids_refused(void)
@@ -531,9 +530,13 @@ test_bad_ids_refused(void)
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		CHECK(!proto_id_valid(bad[i]));
 		snprintf(text, sizeof(text), "(go (id '%s'))", bad[i]);
-		if (i > 0)
-			CHECK_INT(decode(text, m), PE_PROTOCOL);
+		CHECK_INT(decode(text, m), PE_PROTOCOL);
 	}
+	CHECK_INT(decode("(go (id " ID "0))", m), PE_PROTOCOL);
+	CHECK_INT(decode("(go (id '0123456789abcdef\\x000123456789abcde'))",
+	    m), PE_PROTOCOL);
+	CHECK_INT(decode("(go (id (" ID ")))", m), PE_PROTOCOL);
+	CHECK_INT(decode("(go (id))", m), PE_PROTOCOL);
 	free(m);
 }
 

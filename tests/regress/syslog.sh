@@ -25,21 +25,7 @@ B=127.0.0.1:$PB
 SINK=$WORK/syslog
 
 # The sink: one line per datagram, as syslogd would receive it.
-python3 -c '
-import socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(sys.argv[1])
-with open(sys.argv[2], "ab", buffering=0) as f:
-    while True:
-        f.write(s.recv(65536).rstrip(b"\n") + b"\n")
-' "$WORK/syslog.sock" "$SINK" &
-PIDS+=($!)
-for i in $(seq 1 100); do
-	[ -S "$WORK/syslog.sock" ] && break
-	sleep 0.05
-done
-[ -S "$WORK/syslog.sock" ] || die "the syslog sink did not start"
-: >>"$SINK"
+dgram_sink "$WORK/syslog.sock" "$SINK"
 
 # A /dev of its own for relocd a: a tmpfs with the device nodes relocd
 # uses bound in from the real /dev, /dev/shm for the sim guests, and

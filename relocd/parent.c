@@ -715,8 +715,8 @@ parent_start(struct parent *p)
 	if (gethostname(p->hostname, sizeof(p->hostname)) == -1)
 		STRLCPY_ARRAY(p->hostname, "localhost");
 	if (backend_get(p->conf->backend) == NULL)
-		fatalx("not yet: the %s backend is not implemented in this "
-		    "build; run relocd -B sim", conf_backend_name(p->conf->backend));
+		fatalx("relocd-backend %d: no such backend (use xen or sim)",
+		    p->conf->backend);
 	if (proc_identity_setup(p->conf, &p->id, err, sizeof(err)) == -1 ||
 	    parent_load_tls(p->conf, &p->tls, err, sizeof(err)) == -1 ||
 	    listen_open(p->conf, p->listeners, LISTENERS_MAX, &p->nlisteners,

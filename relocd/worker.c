@@ -166,7 +166,7 @@ worker_main(void)
 		return rc == 0 ? 0 : 1;
 	}
 	if ((w.ops = backend_get(w.start.backend)) == NULL)
-		fatalx("backend %d is not built in", w.start.backend);
+		fatalx("backend %d: no such backend", w.start.backend);
 	memset(&err, 0, sizeof(err));
 	if (w.ops->open(w.start.state_dir, &w.be, &err) == -1) {
 		worker_fail(&w, PHASE_ABORTED, &err);

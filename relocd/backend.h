@@ -185,7 +185,7 @@ struct backend_ops {
 		    struct guest_info *, struct backend_error *);
 };
 
-/* The ops for enum conf_backend, or NULL if not built in. */
+/* The ops for enum conf_backend, or NULL for a value that names none. */
 const struct backend_ops *backend_get(int);
 const char	*backend_errcode_name(int);
 /*

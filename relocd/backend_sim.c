@@ -162,8 +162,9 @@ sim_desc_check(const struct guest_desc *desc, int create, char *uuid,
 	} else if (!guest_uuid_valid(info->uuid))
 		return backend_fail(err, BE_UNSUPPORTED,
 		    "invalid guest uuid");
-	else
-		strlcpy(uuid, info->uuid, GUEST_UUID_LEN + 1);
+	else if (strlcpy(uuid, info->uuid, GUEST_UUID_LEN + 1) > GUEST_UUID_LEN)
+		return backend_fail(err, BE_UNSUPPORTED,
+		    "guest uuid longer than %d characters", GUEST_UUID_LEN);
 	if (info->type != GUEST_TYPE_SIM)
 		return backend_fail(err, BE_UNSUPPORTED, "the sim backend "
 		    "runs sim guests only, not %s",
@@ -189,8 +190,9 @@ sim_ctl_init(struct sim_ctl *ctl, const struct guest_desc *desc,
 	ctl->magic = SIM_CTL_MAGIC;
 	ctl->version = SIM_CTL_VERSION;
 	ctl->header_size = sizeof(*ctl);
-	strlcpy(ctl->name, desc->info.name, sizeof(ctl->name));
-	strlcpy(ctl->uuid, uuid, sizeof(ctl->uuid));
+	STRLCPY_ARRAY(ctl->name, desc->info.name);
+	/* sim_desc_check() made uuid, GUEST_UUID_LEN characters. */
+	memcpy(ctl->uuid, uuid, sizeof(ctl->uuid));
 	ctl->domid = domid;
 	ctl->vcpus = desc->info.vcpus;
 	ctl->memory_bytes = desc->info.memory_bytes;

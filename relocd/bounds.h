@@ -32,6 +32,15 @@
 /* Errors collected while loading one config before giving up. */
 #define CONF_ERRORS_MAX		100
 
+/*
+ * The longest config strings, each no longer than the buffer it fills
+ * later (conf.c checks the buffers at compile time), so that relocd -n
+ * refuses a value rather than a process cutting it.
+ */
+#define CONF_PATH_MAX		4095	/* key, certificate and CA files */
+#define CONF_DIR_MAX		255	/* relocd-chroot, relocd-sim-dir */
+#define CTL_PATH_MAX		107	/* relocd-control-socket: sun_path */
+
 /* Log lines: longer messages are truncated, never split. */
 #define LOG_LINE_MAX		1024
 /* Peer-triggered messages: a burst of this many, then one per second. */

@@ -57,6 +57,13 @@ log_getverbose(void)
 	return log_verbose;
 }
 
+/* Where this process logs, for the processes it execs to log there too. */
+int
+log_getstderr(void)
+{
+	return log_stderr;
+}
+
 void
 log_set_sink(log_sink_fn sink)
 {

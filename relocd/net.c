@@ -81,7 +81,7 @@ net_send_error(struct tls_conn *conn, int code, const char *why,
 		return -1;
 	m->type = PT_ERROR;
 	m->code = code;
-	strlcpy(m->text, why != NULL ? why : proto_error_text(code),
+	util_text_copy(m->text, why != NULL ? why : proto_error_text(code),
 	    sizeof(m->text));
 	rc = net_send_msg(conn, m, deadline);
 	free(m);
@@ -195,13 +195,15 @@ net_authorize(struct net_session *s)
 		    "certificate name not in relocd-peers-allow" :
 		    "certificate has no usable name");
 	memset(&mp, 0, sizeof(mp));
-	strlcpy(mp.ip, s->ip, sizeof(mp.ip));
-	strlcpy(mp.host, s->host, sizeof(mp.host));
-	strlcpy(mp.tls_version, s->args->tls ? s->peer.version : "plain",
-	    sizeof(mp.tls_version));
+	STRLCPY_ARRAY(mp.ip, s->ip);
+	STRLCPY_ARRAY(mp.host, s->host);
+	if (s->args->tls)
+		STRLCPY_ARRAY(mp.tls_version, s->peer.version);
+	else
+		STRLCPY_ARRAY(mp.tls_version, "plain");
 	mp.ncert = (uint32_t)s->peer.nnames;
 	for (i = 0; i < s->peer.nnames; i++)
-		strlcpy(mp.cert[i], s->peer.names[i], sizeof(mp.cert[i]));
+		STRLCPY_ARRAY(mp.cert[i], s->peer.names[i]);
 	if (msg_send(s->args->parent_fd, MSG_NET_AUTHENTICATED, &mp,
 	    sizeof(mp), -1) == -1)
 		net_exit(s, 1);

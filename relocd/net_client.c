@@ -45,10 +45,10 @@ client_tell(struct client *c, int phase, int code, const char *text,
 	struct msg_step	st;
 
 	memset(&st, 0, sizeof(st));
-	strlcpy(st.id, c->s.id, sizeof(st.id));
+	STRLCPY_ARRAY(st.id, c->s.id);
 	st.phase = phase;
 	st.code = code;
-	strlcpy(st.text, text, sizeof(st.text));
+	util_text_copy(st.text, text, sizeof(st.text));
 	st.stats.bytes = c->sent;
 	msg_send(c->a->parent_fd, MSG_NET_STEP, &st, sizeof(st), -1);
 	net_exit(&c->s, exit_code);
@@ -60,12 +60,12 @@ client_tell_ok(struct client *c, int phase, const struct proto_msg *m)
 	struct msg_step	st;
 
 	memset(&st, 0, sizeof(st));
-	strlcpy(st.id, c->s.id, sizeof(st.id));
+	STRLCPY_ARRAY(st.id, c->s.id);
 	st.phase = phase;
 	st.stats.bytes = c->sent;
 	if (m != NULL) {
 		st.guest = m->guest;
-		strlcpy(st.text, m->phase, sizeof(st.text));
+		STRLCPY_ARRAY(st.text, m->phase);
 		st.stats.downtime_ms = m->downtime_ms;
 		st.stats.digest_ms = m->digest_ms;
 	}
@@ -108,7 +108,7 @@ client_read(struct client *c, uint64_t deadline)
 static void
 client_send(struct client *c, struct proto_msg *m, uint64_t deadline)
 {
-	strlcpy(m->id, c->s.id, sizeof(m->id));
+	STRLCPY_ARRAY(m->id, c->s.id);
 	if (net_send_msg(c->s.conn, m, deadline) == -1)
 		client_tell(c, PHASE_ABORTED, PE_PROTOCOL,
 		    "lost the connection to the destination", 1);
@@ -150,7 +150,9 @@ client_handshake(struct client *c, int fd, uint64_t deadline)
 	memset(m, 0, offsetof(struct proto_msg, config));
 	m->type = PT_HELLO;
 	m->version = PROTO_VERSION;
-	strlcpy(m->host, a->local_name, sizeof(m->host));
+	if (strlcpy(m->host, a->local_name, sizeof(m->host)) >= sizeof(m->host))
+		client_tell(c, PHASE_ABORTED, PE_INTERNAL, "this host's name "
+		    "is longer than 255 characters", 1);
 	client_send(c, m, deadline);
 	client_expect(c, PT_HELLO, deadline);
 	if (m->version != PROTO_VERSION)
@@ -168,8 +170,10 @@ client_reserve(struct client *c, uint64_t deadline)
 	m->type = PT_RESERVE;
 	m->guest = r->guest;
 	m->live = (int)r->live;
+	_Static_assert(sizeof(m->config) >= sizeof(r->config),
+	    "the config of a reservation fits a message");
 	m->config_len = strlcpy(m->config, r->config, sizeof(m->config));
-	strlcpy(m->facts, r->facts, sizeof(m->facts));
+	STRLCPY_ARRAY(m->facts, r->facts);
 	client_send(c, m, deadline);
 	client_expect(c, PT_RESERVED, deadline + NET_RESERVE_WAIT_MS);
 	client_tell_ok(c, PHASE_RESERVED, m);
@@ -191,7 +195,7 @@ client_wait_parent(struct client *c, int want, uint64_t wait_ms)
 	memset(m, 0, offsetof(struct proto_msg, config));
 	m->type = PT_ABORT;
 	m->code = st.code > PE_NONE && st.code < PE_MAX ? st.code : PE_ABORTED;
-	strlcpy(m->text, st.text[0] ? st.text : "aborted by the source",
+	util_text_copy(m->text, st.text[0] ? st.text : "aborted by the source",
 	    sizeof(m->text));
 	net_send_msg(c->s.conn, m, util_now_ms() + NET_CLOSE_MS);
 	net_exit(&c->s, 0);
@@ -304,9 +308,10 @@ net_client_run(const struct net_client_args *a)
 	c.a = a;
 	c.s.data_fd = a->data_fd;
 	c.s.parent_fd = a->parent_fd;
-	strlcpy(c.s.id, a->reserve->id, sizeof(c.s.id));
+	STRLCPY_ARRAY(c.s.id, a->reserve->id);
 	fault_guest(a->reserve->guest.name);
-	strlcpy(c.s.ip, a->host, sizeof(c.s.ip));
+	/* The destination's name, for log lines only: it may be cut. */
+	util_text_copy(c.s.ip, a->host, sizeof(c.s.ip));
 	if ((c.s.frame = malloc(PROTO_DATA_MAX)) == NULL)
 		_exit(1);
 	if ((fd = net_connect(a->host, a->port, err, sizeof(err))) == -1)

@@ -40,7 +40,7 @@ net_reply(struct net_session *s, int type, uint64_t deadline)
 
 	memset(m, 0, offsetof(struct proto_msg, config));
 	m->type = type;
-	strlcpy(m->id, s->id, sizeof(m->id));
+	STRLCPY_ARRAY(m->id, s->id);
 	if (net_send_msg(s->conn, m, deadline) == -1)
 		net_exit(s, 1);
 }
@@ -56,7 +56,10 @@ net_on_hello(struct net_session *s, uint64_t deadline)
 	memset(m, 0, offsetof(struct proto_msg, config));
 	m->type = PT_HELLO;
 	m->version = PROTO_VERSION;
-	strlcpy(m->host, s->args->local_name, sizeof(m->host));
+	if (strlcpy(m->host, s->args->local_name, sizeof(m->host)) >=
+	    sizeof(m->host))
+		net_refuse(s, PE_INTERNAL, "this host's name is longer than "
+		    "255 characters");
 	if (net_send_msg(s->conn, m, deadline) == -1)
 		net_exit(s, 1);
 }
@@ -69,10 +72,10 @@ net_tell_parent(struct net_session *s, uint32_t type, int phase, int code,
 	struct msg_step	st;
 
 	memset(&st, 0, sizeof(st));
-	strlcpy(st.id, s->id, sizeof(st.id));
+	STRLCPY_ARRAY(st.id, s->id);
 	st.phase = phase;
 	st.code = code;
-	strlcpy(st.text, text, sizeof(st.text));
+	util_text_copy(st.text, text, sizeof(st.text));
 	if (m != NULL) {
 		st.stats.bytes = m->bytes;
 		st.stats.round = m->round;
@@ -119,13 +122,13 @@ net_on_reserve(struct net_session *s, uint64_t deadline)
 		net_refuse(s, PE_PROTOCOL, "reserve without an id");
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		net_exit(s, 1);
-	strlcpy(r->id, m->id, sizeof(r->id));
+	STRLCPY_ARRAY(r->id, m->id);
 	r->guest = m->guest;
 	r->live = (uint32_t)m->live;
-	strlcpy(r->facts, m->facts, sizeof(r->facts));
+	STRLCPY_ARRAY(r->facts, m->facts);
 	r->config_len = (uint32_t)m->config_len;
 	memcpy(r->config, m->config, m->config_len + 1);
-	strlcpy(s->id, m->id, sizeof(s->id));
+	STRLCPY_ARRAY(s->id, m->id);
 	fault_guest(m->guest.name);
 	if (msg_send(s->args->parent_fd, MSG_NET_RESERVE, r, sizeof(r[0]),
 	    -1) == -1)
@@ -137,7 +140,7 @@ net_on_reserve(struct net_session *s, uint64_t deadline)
 	s->data_fd = fd;
 	memset(m, 0, offsetof(struct proto_msg, config));
 	m->type = PT_RESERVED;
-	strlcpy(m->id, s->id, sizeof(m->id));
+	STRLCPY_ARRAY(m->id, s->id);
 	m->guest = st.guest;
 	if (net_send_msg(s->conn, m, deadline) == -1)
 		net_exit(s, 1);
@@ -208,7 +211,7 @@ net_on_go(struct net_session *s, uint64_t deadline)
 	net_expect_step(s, PHASE_ACTIVATED, NET_ACTIVATE_WAIT_MS, &st, NULL);
 	memset(&s->msg, 0, offsetof(struct proto_msg, config));
 	s->msg.type = PT_ACTIVATED;
-	strlcpy(s->msg.id, s->id, sizeof(s->msg.id));
+	STRLCPY_ARRAY(s->msg.id, s->id);
 	s->msg.downtime_ms = st.stats.downtime_ms;
 	s->msg.digest_ms = st.stats.digest_ms;
 	if (net_send_msg(s->conn, &s->msg, deadline + NET_ACTIVATE_WAIT_MS))
@@ -226,7 +229,7 @@ net_on_query(struct net_session *s, uint64_t deadline)
 
 	if (s->msg.id[0] == '\0')
 		net_refuse(s, PE_PROTOCOL, "query without an id");
-	strlcpy(s->id, s->msg.id, sizeof(s->id));
+	STRLCPY_ARRAY(s->id, s->msg.id);
 	net_tell_parent(s, MSG_NET_QUERY, PHASE_PROGRESS, PE_NONE, "", NULL);
 	if (net_wait_parent(s, MSG_STEP, &st, sizeof(st), NULL,
 	    util_now_ms() + NET_REPLY_MS) == -1)
@@ -234,8 +237,11 @@ net_on_query(struct net_session *s, uint64_t deadline)
 	MSG_TERMINATE(st.text);
 	memset(&s->msg, 0, offsetof(struct proto_msg, config));
 	s->msg.type = PT_STATE;
-	strlcpy(s->msg.id, s->id, sizeof(s->msg.id));
-	strlcpy(s->msg.phase, st.text, sizeof(s->msg.phase));
+	STRLCPY_ARRAY(s->msg.id, s->id);
+	if (strlcpy(s->msg.phase, st.text, sizeof(s->msg.phase)) >=
+	    sizeof(s->msg.phase))
+		net_refuse(s, PE_INTERNAL, "the phase name is longer than "
+		    "31 characters");
 	net_send_msg(s->conn, &s->msg, deadline);
 	log_peer_info("peer %s: asked about migration %s: %s", s->ip, s->id,
 	    st.text);
@@ -340,7 +346,7 @@ net_serve(const struct net_args *a)
 	    (uint64_t)a->conf->handshake_timeout_s * 1000;
 	if (acl_peer_ip((const struct sockaddr *)&a->peer, a->peerlen, s->ip,
 	    sizeof(s->ip)) == -1)
-		strlcpy(s->ip, "?", sizeof(s->ip));
+		STRLCPY_ARRAY(s->ip, "?");
 	net_check_hosts(s);
 	if (proc_sandbox_net(a->id, err, sizeof(err)) == -1) {
 		log_warnx("peer %s: sandbox: %s", s->ip, err);

@@ -74,7 +74,7 @@ net_xl_send(struct xl_pump *p, int type, int status)
 	memset(m, 0, offsetof(struct proto_msg, config));
 	m->type = type;
 	m->status = status;
-	strlcpy(m->id, p->s->id, sizeof(m->id));
+	STRLCPY_ARRAY(m->id, p->s->id);
 	if (net_send_msg(p->s->conn, m, util_now_ms() + p->idle_ms) == -1) {
 		log_peer_info("peer %s: xl-receive %s: lost the connection",
 		    p->s->ip, p->s->id);
@@ -288,9 +288,9 @@ net_xl_serve(struct net_session *s, uint64_t deadline)
 
 	if (m->id[0] == '\0')
 		net_refuse(s, PE_PROTOCOL, "xl-receive without an id");
-	strlcpy(s->id, m->id, sizeof(s->id));
+	STRLCPY_ARRAY(s->id, m->id);
 	memset(&r, 0, sizeof(r));
-	strlcpy(r.id, m->id, sizeof(r.id));
+	STRLCPY_ARRAY(r.id, m->id);
 	if (xlreq_parse((const xlreq_word *)m->xl_args, m->xl_nargs,
 	    &r.flags, err, sizeof(err)) == -1) {
 		xlreq_words_format((const xlreq_word *)m->xl_args, m->xl_nargs,

@@ -236,7 +236,9 @@ parent_fork_net(struct parent *p, const struct listener *l, int fd,
 		close(sv[0]);
 		return;
 	}
-	strlcpy(c->ip, ip, sizeof(c->ip));
+	if (strlcpy(c->ip, ip, sizeof(c->ip)) >= sizeof(c->ip))
+		parent_child_kill(c, "its peer's address is longer than 63 "
+		    "characters");
 }
 
 /*
@@ -268,7 +270,7 @@ parent_fork_client(struct parent *p, struct job *j, int data_fd, int query)
 		a.tls = p->conf->insecure_plaintext ? NULL : p->tls;
 		a.id = &p->id;
 		a.local_name = p->hostname;
-		strlcpy(a.host, j->peer, sizeof(a.host));
+		STRLCPY_ARRAY(a.host, j->peer);
 		a.port = j->port;
 		a.query = query;
 		a.reserve = j->desc;
@@ -283,7 +285,8 @@ parent_fork_client(struct parent *p, struct job *j, int data_fd, int query)
 	/* It talks to a peer we chose and verify: not a pre-auth slot. */
 	c->authenticated = 1;
 	c->job = (int)(j - p->jobs);
-	strlcpy(c->ip, j->peer, sizeof(c->ip));
+	/* The destination's name, for log lines only: it may be cut. */
+	util_text_copy(c->ip, j->peer, sizeof(c->ip));
 	j->net_pid = pid;
 	return 0;
 }
@@ -304,7 +307,7 @@ parent_accept(struct parent *p, const struct listener *l)
 			return;
 		if (acl_peer_ip((struct sockaddr *)&ss, sslen, ip,
 		    sizeof(ip)) == -1)
-			strlcpy(ip, "?", sizeof(ip));
+			STRLCPY_ARRAY(ip, "?");
 		parent_count_preauth(p, ip, &total, &from_ip);
 		if (p->stopping || total >= p->conf->max_preauth ||
 		    from_ip >= p->conf->max_preauth_per_host) {
@@ -710,10 +713,10 @@ parent_start(struct parent *p)
 	for (i = 0; i < CTL_CLIENTS_MAX; i++)
 		p->ctl[i].fd = p->ctl[i].passed_fd = -1;
 	if (gethostname(p->hostname, sizeof(p->hostname)) == -1)
-		strlcpy(p->hostname, "localhost", sizeof(p->hostname));
+		STRLCPY_ARRAY(p->hostname, "localhost");
 	if (backend_get(p->conf->backend) == NULL)
-		fatalx("not yet: the %s backend is not implemented in this "
-		    "build; run relocd -B sim", conf_backend_name(p->conf->backend));
+		fatalx("relocd-backend %d: no such backend (use xen or sim)",
+		    p->conf->backend);
 	if (proc_identity_setup(p->conf, &p->id, err, sizeof(err)) == -1 ||
 	    parent_load_tls(p->conf, &p->tls, err, sizeof(err)) == -1 ||
 	    listen_open(p->conf, p->listeners, LISTENERS_MAX, &p->nlisteners,

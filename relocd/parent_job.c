@@ -117,7 +117,7 @@ parent_job_end(struct parent *p, struct job *j, int ok, int code,
 	j->ended_ms = util_now_ms();
 	j->ok = ok;
 	j->code = code;
-	strlcpy(j->result, result, sizeof(j->result));
+	util_text_copy(j->result, result, sizeof(j->result));
 	if (j->data_wr != -1) {
 		close(j->data_wr);
 		j->data_wr = -1;
@@ -159,10 +159,10 @@ job_send_step(int fd, uint32_t type, const struct job *j, int phase,
 	struct msg_step	st;
 
 	memset(&st, 0, sizeof(st));
-	strlcpy(st.id, j->id, sizeof(st.id));
+	STRLCPY_ARRAY(st.id, j->id);
 	st.phase = phase;
 	st.code = code;
-	strlcpy(st.text, text, sizeof(st.text));
+	util_text_copy(st.text, text, sizeof(st.text));
 	st.guest = j->guest;
 	st.stats = j->stats;
 	if (msg_send(fd, type, &st, sizeof(st), pass_fd) == -1)
@@ -237,10 +237,14 @@ job_refuse(struct child *c, const char *id, int code, const char *text)
 
 	log_warnx("migration %s: refused: %s", id, text);
 	memset(&st, 0, sizeof(st));
-	strlcpy(st.id, id, sizeof(st.id));
+	if (strlcpy(st.id, id, sizeof(st.id)) >= sizeof(st.id)) {
+		parent_child_kill(c, "a migration id longer than 32 "
+		    "characters");
+		return;
+	}
 	st.phase = PHASE_RESERVED;
 	st.code = code;
-	strlcpy(st.text, text, sizeof(st.text));
+	util_text_copy(st.text, text, sizeof(st.text));
 	msg_send(c->fd, MSG_STEP, &st, sizeof(st), -1);
 }
 
@@ -280,9 +284,9 @@ job_on_reserve(struct parent *p, struct child *c, struct msg_reserve *r)
 		return;
 	}
 	j->state = JOB_RESERVING;
-	strlcpy(j->id, r->id, sizeof(j->id));
+	STRLCPY_ARRAY(j->id, r->id);
 	j->guest = r->guest;
-	strlcpy(j->peer, c->ip, sizeof(j->peer));
+	STRLCPY_ARRAY(j->peer, c->ip);
 	j->net_pid = c->pid;
 	j->data_wr = pfd[1];
 	j->stats.memory_bytes = r->guest.memory_bytes;
@@ -322,8 +326,11 @@ job_on_query(struct parent *p, struct child *c, struct msg_step *q)
 	if (j != NULL && j->role != JOB_IN)
 		j = NULL;
 	memset(&st, 0, sizeof(st));
-	strlcpy(st.id, q->id, sizeof(st.id));
-	strlcpy(st.text, job_phase_for_query(j), sizeof(st.text));
+	STRLCPY_ARRAY(st.id, q->id);
+	if (strlcpy(st.text, job_phase_for_query(j), sizeof(st.text)) >=
+	    sizeof(st.text))
+		fatalx("phase name %s longer than %d characters",
+		    job_phase_for_query(j), PROTO_TEXT_MAX);
 	msg_send(c->fd, MSG_STEP, &st, sizeof(st), -1);
 }
 
@@ -420,7 +427,7 @@ parent_job_net_message(struct parent *p, struct child *c)
 		MSG_TERMINATE(job_buf.peer.tls_version);
 		c->authenticated = 1;
 		if (job_buf.peer.ncert > 0)
-			strlcpy(c->cert, job_buf.peer.cert[0], sizeof(c->cert));
+			STRLCPY_ARRAY(c->cert, job_buf.peer.cert[0]);
 		log_info("peer %s: authenticated as %s (%s)", c->ip,
 		    job_buf.peer.ncert > 0 ? job_buf.peer.cert[0] : "-",
 		    job_buf.peer.tls_version);
@@ -552,7 +559,7 @@ parent_job_cancel(struct parent *p, const char *id, char *err, size_t len)
 	}
 	log_info("migration %s: cancelled by relocctl", id);
 	/* The worker may first see its pipe close: keep the real reason. */
-	strlcpy(j->result, "cancelled by relocctl", sizeof(j->result));
+	STRLCPY_ARRAY(j->result, "cancelled by relocctl");
 	parent_job_cmd(p, j, PHASE_ABORTED, PE_ABORTED, "cancelled", -1);
 	parent_job_to_net(p, j, PHASE_ABORTED, PE_ABORTED, "cancelled", -1);
 	return 0;

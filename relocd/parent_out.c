@@ -74,7 +74,7 @@ parent_out_worker_desc(struct parent *p, struct job *j,
 	    (j->desc = malloc(sizeof(*r))) == NULL)
 		return;
 	memcpy(j->desc, r, sizeof(*r));
-	strlcpy(j->desc->id, j->id, sizeof(j->desc->id));
+	STRLCPY_ARRAY(j->desc->id, j->id);
 	j->guest = r->guest;
 	j->stats.memory_bytes = r->guest.memory_bytes;
 	if (util_pipe_data(pfd) == -1) {
@@ -114,7 +114,7 @@ out_query_answer(struct parent *p, struct job *j, const char *phase)
 	else if (strcmp(phase, "unknown") == 0) {
 		snprintf(text, sizeof(text), "%s has no record of migration "
 		    "%s", j->peer, j->desc != NULL ? j->desc->id : j->id);
-		strlcpy(j->result, text, sizeof(j->result));
+		util_text_copy(j->result, text, sizeof(j->result));
 	}
 	/* Anything else: not settled yet; parent_out_tick asks again. */
 }
@@ -169,10 +169,10 @@ parent_out_net_step(struct parent *p, struct job *j, const struct msg_step *st)
 	case PHASE_ABORTED:
 		/* Settled by asking (see net_gone); the reason, if in doubt. */
 		if (j->state >= JOB_COMMITTED) {
-			strlcpy(j->result, st->text, sizeof(j->result));
+			STRLCPY_ARRAY(j->result, st->text);
 			break;
 		}
-		snprintf(j->result, sizeof(j->result), "%s", st->text);
+		STRLCPY_ARRAY(j->result, st->text);
 		parent_job_cmd(p, j, PHASE_ABORTED, st->code, st->text, -1);
 		break;
 	}
@@ -228,7 +228,7 @@ parent_out_worker_step(struct parent *p, struct job *j,
 			snprintf(text, sizeof(text), "%s; %s is still running "
 			    "here", j->result, j->guest.name);
 		else
-			strlcpy(text, st->text, sizeof(text));
+			STRLCPY_ARRAY(text, st->text);
 		parent_job_end(p, j, 0, st->code ? st->code : PE_ABORTED,
 		    text);
 		break;
@@ -269,8 +269,8 @@ parent_out_tick(struct parent *p)
 		if (j->state < JOB_COMMITTED && j->policy.timeout_s != 0 &&
 		    now - j->started_ms > (uint64_t)j->policy.timeout_s * 1000 &&
 		    j->result[0] == '\0') {
-			strlcpy(j->result, "relocd-migration-timeout passed",
-			    sizeof(j->result));
+			STRLCPY_ARRAY(j->result,
+			    "relocd-migration-timeout passed");
 			parent_job_cmd(p, j, PHASE_ABORTED, PE_TIMEOUT,
 			    j->result, -1);
 			parent_job_to_net(p, j, PHASE_ABORTED, PE_TIMEOUT,

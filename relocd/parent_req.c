@@ -60,7 +60,9 @@ req_error(struct parent *p, int i, const char *fmt, ...)
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
 	if (sxp_quote(text, strlen(text), q, sizeof(q)) == -1)
-		strlcpy(q, "'error'", sizeof(q));
+		STRLCPY_ARRAY(q, "'error'");
+	_Static_assert(sizeof(msg) >= sizeof("(error (text ))") + sizeof(q) - 1,
+	    "an error reply holds any quoted text");
 	snprintf(msg, sizeof(msg), "(error (text %s))", q);
 	parent_ctl_reply(p, i, msg);
 }
@@ -94,8 +96,10 @@ req_started(struct parent *p, int i, struct job *j)
 	char	msg[128];
 
 	j->ctl = i;
-	snprintf(msg, sizeof(msg), "(started (id %s) (what %s))", j->id,
-	    j->what);
+	if (snprintf(msg, sizeof(msg), "(started (id %s) (what %s))", j->id,
+	    j->what) >= (int)sizeof(msg))
+		fatalx("job kind %s: its started reply is longer than %zu "
+		    "bytes", j->what, sizeof(msg) - 1);
 	parent_ctl_reply(p, i, msg);
 	if (p->ctl[i].fd != -1)
 		p->ctl[i].busy = 1;
@@ -186,8 +190,15 @@ req_migrate(struct parent *p, int i, const struct sxp_node *m)
 	}
 	if (j->policy.check_only)
 		j->what = "check";
-	strlcpy(j->guest.name, guest, sizeof(j->guest.name));
-	strlcpy(j->peer, host, sizeof(j->peer));
+	if (strlcpy(j->guest.name, guest, sizeof(j->guest.name)) >=
+	    sizeof(j->guest.name) ||
+	    strlcpy(j->peer, host, sizeof(j->peer)) >= sizeof(j->peer)) {
+		j->state = JOB_FREE;
+		req_error(p, i, "migrate: a guest name is at most %d "
+		    "characters long, a host name %zu", GUEST_NAME_MAX,
+		    sizeof(j->peer) - 1);
+		return;
+	}
 	j->port = (int)port;
 	req_started(p, i, j);
 	parent_out_start(p, j);
@@ -203,8 +214,10 @@ req_local(struct parent *p, int i, const char *what, int op,
 	if ((j = req_job_new(p, i, JOB_LOCAL, what)) == NULL)
 		return;
 	st->op = op;
-	strlcpy(j->guest.name, st->guest[0] ? st->guest :
-	    st->reserve.guest.name, sizeof(j->guest.name));
+	if (st->guest[0] != '\0')
+		STRLCPY_ARRAY(j->guest.name, st->guest);
+	else
+		STRLCPY_ARRAY(j->guest.name, st->reserve.guest.name);
 	req_started(p, i, j);
 	if (parent_job_start_worker(p, j, st, fd) == -1)
 		parent_job_end(p, j, 0, PE_INTERNAL, "cannot start a worker");
@@ -243,7 +256,8 @@ req_sim_config(const struct sxp_node *m, char *out, size_t size, char *err,
 {
 	const char	*pattern = sxp_field(m, "pattern");
 	uint64_t	 rate = 0, ws = 0;
-	size_t		 k, len;
+	size_t		 k;
+	int		 r;
 
 	if (req_number(m, "dirty-rate", 0, 64LL << 30, &rate, err, errlen) ||
 	    req_number(m, "working-set", 0, 1LL << 40, &ws, err, errlen))
@@ -257,15 +271,19 @@ req_sim_config(const struct sxp_node *m, char *out, size_t size, char *err,
 		    "sequential", pattern);
 		return -1;
 	}
-	snprintf(out, size, "(sim (dirty-rate %llu) (pattern %s)",
-	    (unsigned long long)rate, pattern);
 	/* No working set: the backend's default, all of memory. */
-	len = strlen(out);
 	if (ws != 0)
-		snprintf(out + len, size - len, " (working-set %llu)",
+		r = snprintf(out, size, "(sim (dirty-rate %llu) (pattern %s) "
+		    "(working-set %llu))", (unsigned long long)rate, pattern,
 		    (unsigned long long)ws);
-	len = strlen(out);
-	snprintf(out + len, size - len, ")");
+	else
+		r = snprintf(out, size, "(sim (dirty-rate %llu) (pattern %s))",
+		    (unsigned long long)rate, pattern);
+	if (r < 0 || (size_t)r >= size) {
+		snprintf(err, errlen, "the workload's config is longer than "
+		    "%zu characters", size - 1);
+		return -1;
+	}
 	return 0;
 }
 
@@ -360,7 +378,13 @@ req_resolve(struct parent *p, int i, const struct sxp_node *m)
 	}
 	if ((j = req_job_new(p, i, JOB_OUT, "resolve")) == NULL)
 		return;
-	strlcpy(j->guest.name, guest, sizeof(j->guest.name));
+	if (strlcpy(j->guest.name, guest, sizeof(j->guest.name)) >=
+	    sizeof(j->guest.name)) {
+		j->state = JOB_FREE;
+		req_error(p, i, "resolve: a guest name is at most %d "
+		    "characters long", GUEST_NAME_MAX);
+		return;
+	}
 	if (parent_settle_resolve(p, j, mode, err, sizeof(err)) == -1) {
 		j->state = JOB_FREE;
 		req_error(p, i, "resolve: %s", err);
@@ -406,8 +430,8 @@ parent_ctl_progress(struct parent *p, struct job *j)
 		return;
 	j->progress_ms = now;
 	if (sxp_quote(s->decision, strlen(s->decision), q, sizeof(q)) == -1)
-		strlcpy(q, "''", sizeof(q));
-	snprintf(msg, sizeof(msg), "(progress (id %s) (round %u) (bytes %llu) "
+		STRLCPY_ARRAY(q, "''");
+	if (snprintf(msg, sizeof(msg), "(progress (id %s) (round %u) (bytes %llu) "
 	    "(memory %llu) (dirty %lld) (bandwidth %llu) (dirty-rate %llu) "
 	    "(downtime-ms %llu) (elapsed-ms %llu) (throttle %u) "
 	    "(decision %s))", j->id, s->round, (unsigned long long)s->bytes,
@@ -415,7 +439,12 @@ parent_ctl_progress(struct parent *p, struct job *j)
 	    (unsigned long long)s->bandwidth,
 	    (unsigned long long)s->dirty_rate,
 	    (unsigned long long)s->predicted_downtime_ms,
-	    (unsigned long long)(now - j->started_ms), s->throttle, q);
+	    (unsigned long long)(now - j->started_ms), s->throttle, q) >=
+	    (int)sizeof(msg)) {
+		log_warnx("migration %s: progress report longer than %zu "
+		    "bytes; not sent", j->id, sizeof(msg) - 1);
+		return;
+	}
 	parent_ctl_reply(p, j->ctl, msg);
 	if (p->ctl[j->ctl].fd == -1)
 		j->ctl = -1;
@@ -438,8 +467,8 @@ parent_ctl_result(struct parent *p, struct job *j)
 	if (j->ctl == -1)
 		return;
 	if (sxp_quote(j->result, strlen(j->result), q, sizeof(q)) == -1)
-		strlcpy(q, "''", sizeof(q));
-	snprintf(msg, sizeof(msg), "(result (id %s) (what %s) (ok %s) "
+		STRLCPY_ARRAY(q, "''");
+	if (snprintf(msg, sizeof(msg), "(result (id %s) (what %s) (ok %s) "
 	    "(code %d) (text %s) (guest %s) (elapsed-ms %llu) "
 	    "(downtime-ms %llu) (predicted-downtime-ms %llu) "
 	    "(digest-ms %llu) (bytes %llu) (memory %llu) (rounds %u) "
@@ -450,7 +479,9 @@ parent_ctl_result(struct parent *p, struct job *j)
 	    (unsigned long long)s->predicted_downtime_ms,
 	    (unsigned long long)s->digest_ms, (unsigned long long)s->bytes,
 	    (unsigned long long)s->memory_bytes, s->round,
-	    s->throttle ? s->throttle : 100);
+	    s->throttle ? s->throttle : 100) >= (int)sizeof(msg))
+		fatalx("%s %s: result report longer than %zu bytes", j->what,
+		    j->id, sizeof(msg) - 1);
 	parent_ctl_reply(p, j->ctl, msg);
 	j->ctl = -1;
 }

@@ -95,10 +95,10 @@ parent_settle_worker_gone(struct parent *p, struct job *j, int status)
 		return 0;
 	j->aborting = 0;
 	if (j->state < JOB_COMMITTED) {
-		if (j->result[0] == '\0')
-			strlcpy(j->result, WIFSIGNALED(status) ? "the worker "
-			    "was killed" : "the worker failed",
-			    sizeof(j->result));
+		if (j->result[0] == '\0' && WIFSIGNALED(status))
+			STRLCPY_ARRAY(j->result, "the worker was killed");
+		else if (j->result[0] == '\0')
+			STRLCPY_ARRAY(j->result, "the worker failed");
 		parent_job_to_net(p, j, PHASE_ABORTED, PE_INTERNAL, j->result,
 		    -1);
 		parent_job_cmd(p, j, PHASE_ABORTED, PE_ABORTED, j->result, -1);
@@ -154,9 +154,9 @@ parent_settle_note(struct parent *p, struct job *j, struct msg_outgoing *o)
 		    "no record here of where it went", -1);
 		return;
 	}
-	strlcpy(j->desc->id, o->id, sizeof(j->desc->id));
+	STRLCPY_ARRAY(j->desc->id, o->id);
 	j->desc->guest = o->guest;
-	strlcpy(j->peer, o->peer, sizeof(j->peer));
+	STRLCPY_ARRAY(j->peer, o->peer);
 	j->port = o->port;
 	j->state = JOB_IN_DOUBT;
 	j->queries = 0;
@@ -197,7 +197,7 @@ parent_settle_step(struct parent *p, struct job *j, const struct msg_step *st)
 			    name, forced ? " on the administrator's word" :
 			    "; the destination never took it over");
 		else
-			strlcpy(text, st->text, sizeof(text));
+			STRLCPY_ARRAY(text, st->text);
 		parent_job_end(p, j, ok, ok ? PE_NONE : st->code, text);
 		return 1;
 	case PHASE_IN_DOUBT:

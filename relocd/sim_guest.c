@@ -512,6 +512,7 @@ sim_proc_main(int ctl_fd, int mem_fd, int fill)
 	if (sim_proc_map(&p, ctl_fd, mem_fd) == -1)
 		_exit(1);
 	close(mem_fd);
+	/* A label for ps: the kernel keeps 15 characters, so it may be cut. */
 	if (snprintf(comm, sizeof(comm), "sim:%s", p.ctl->name) < 0)
 		_exit(1);
 	prctl(PR_SET_NAME, comm, 0, 0, 0);

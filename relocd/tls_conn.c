@@ -330,9 +330,10 @@ peer_fill(SSL *ssl, struct tls_peer *peer)
 	if (peer == NULL)
 		return;
 	memset(peer, 0, sizeof(*peer));
-	(void)strlcpy(peer->version, SSL_get_version(ssl),
+	/* For log lines and relocctl status, not for decisions. */
+	util_text_copy(peer->version, SSL_get_version(ssl),
 	    sizeof(peer->version));
-	(void)strlcpy(peer->cipher, SSL_get_cipher_name(ssl),
+	util_text_copy(peer->cipher, SSL_get_cipher_name(ssl),
 	    sizeof(peer->cipher));
 	if ((x = SSL_get0_peer_certificate(ssl)) == NULL)
 		return;

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: ISC
 /*
- * Small helpers every process uses: bounded string copy, integer parsing
+ * Small helpers every process uses: bounded string copies, integer parsing
  * with explicit bounds, reading a whole file with a size cap, writing a
  * whole buffer, and the clocks.
  *
@@ -33,6 +33,25 @@ strlcpy(char *dst, const char *src, size_t dsize)
 		dst[n] = '\0';
 	}
 	return srclen;
+}
+
+/*
+ * Text for people into a fixed field (util.h): what does not fit is cut
+ * at a character boundary and ends in "...", so that nobody takes it for
+ * the whole sentence.
+ */
+void
+util_text_copy(char *dst, const char *src, size_t size)
+{
+	size_t	cut;
+
+	if (strlcpy(dst, src, size) < size || size < 4)
+		return;
+	/* Back to the first byte of a UTF-8 character, not into one. */
+	cut = size - 4;
+	while (cut > 0 && ((unsigned char)dst[cut] & 0xc0) == 0x80)
+		cut--;
+	memcpy(dst + cut, "...", 4);
 }
 
 /*

@@ -10,6 +10,35 @@
 /* glibc before 2.38 has no strlcpy; ours has OpenBSD's semantics. */
 size_t	strlcpy(char *, const char *, size_t);
 
+/*
+ * No copy into a fixed buffer is cut silently.  A name, id, address,
+ * path or message field either fits by construction, which
+ * STRLCPY_ARRAY makes the compiler prove, or its strlcpy/snprintf
+ * result is checked and the operation fails with a sentence naming what
+ * was too long and the limit.  Only text for people (a reason, a
+ * result, a log line) may be cut: util_text_copy marks the cut.
+ */
+
+/* True at compile time when a is an array, not a pointer. */
+#define UTIL_IS_ARRAY(a)						\
+	(!__builtin_types_compatible_p(__typeof__(a), __typeof__(&(a)[0])))
+
+/*
+ * Copies the string in array src (a field, or a literal) into array dst
+ * that is at least as large, so nothing can be cut: for the same field
+ * in two structs.  src must be terminated within its size, as received
+ * messages are (MSG_TERMINATE).
+ */
+#define STRLCPY_ARRAY(dst, src) do {					\
+	_Static_assert(UTIL_IS_ARRAY(dst) && UTIL_IS_ARRAY(src),	\
+	    "STRLCPY_ARRAY copies between arrays, not pointers");	\
+	_Static_assert(sizeof(dst) >= sizeof(src),			\
+	    "STRLCPY_ARRAY: " #dst " is smaller than " #src);		\
+	(void)strlcpy((dst), (src), sizeof(dst));			\
+} while (0)
+
+void	util_text_copy(char *, const char *, size_t);
+
 long long util_strtonum(const char *, long long, long long, const char **);
 int	util_read_file(const char *, size_t, char **, size_t *);
 char   *util_strndup_checked(const char *, size_t);

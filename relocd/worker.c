@@ -35,8 +35,8 @@ worker_step(struct worker *w, int phase, int code, const char *text,
 	memset(&st, 0, sizeof(st));
 	st.phase = phase;
 	st.code = code;
-	strlcpy(st.id, w->id, sizeof(st.id));
-	strlcpy(st.text, text, sizeof(st.text));
+	STRLCPY_ARRAY(st.id, w->start.reserve.id);	/* w->id */
+	util_text_copy(st.text, text, sizeof(st.text));
 	if (g != NULL)
 		st.guest = *g;
 	if (stats != NULL)
@@ -75,7 +75,7 @@ worker_wait_cmd(struct msg_step *cmd, int *fd_r)
 		memset(cmd, 0, sizeof(*cmd));
 		cmd->phase = PHASE_ABORTED;
 		cmd->code = PE_INTERNAL;
-		strlcpy(cmd->text, "relocd went away", sizeof(cmd->text));
+		STRLCPY_ARRAY(cmd->text, "relocd went away");
 		return -1;
 	}
 	MSG_TERMINATE(cmd->text);
@@ -166,7 +166,7 @@ worker_main(void)
 		return rc == 0 ? 0 : 1;
 	}
 	if ((w.ops = backend_get(w.start.backend)) == NULL)
-		fatalx("backend %d is not built in", w.start.backend);
+		fatalx("backend %d: no such backend", w.start.backend);
 	memset(&err, 0, sizeof(err));
 	if (w.ops->open(w.start.state_dir, &w.be, &err) == -1) {
 		worker_fail(&w, PHASE_ABORTED, &err);

@@ -61,7 +61,7 @@ worker_receive(struct worker *w)
 	memset(&desc, 0, sizeof(desc));
 	desc.info = r->guest;
 	desc.config = r->config;
-	strlcpy(desc.facts, r->facts, sizeof(desc.facts));
+	STRLCPY_ARRAY(desc.facts, r->facts);
 	memset(&err, 0, sizeof(err));
 	if (w->ops->reserve(w->be, &desc, &got, &err) == -1) {
 		log_info("migration %s: reservation of %s refused: %s", w->id,
@@ -143,7 +143,7 @@ send_progress(const struct policy_decision *d,
 	    (uint64_t)d->downtime_ms : 0;
 	s->throttle = ss->run.policy.throttle ? ss->run.policy.throttle : 100;
 	s->elapsed_ms = (util_now_us() - ss->start_us) / 1000;
-	strlcpy(s->decision, d->reason, sizeof(s->decision));
+	util_text_copy(s->decision, d->reason, sizeof(s->decision));
 	/*
 	 * libxenguest asks twice per iteration (xg_sr_save.c,
 	 * send_memory_live): first with dirty_count -1, before it reads
@@ -194,7 +194,7 @@ send_policy(const struct backend_precopy_stats *st, void *data)
 		fault_point("source-worker-precopy-late");
 	if (worker_poll_cmd(&cmd) && cmd.phase == PHASE_ABORTED) {
 		ss->cancelled = 1;
-		strlcpy(ss->cancel_text, cmd.text, sizeof(ss->cancel_text));
+		STRLCPY_ARRAY(ss->cancel_text, cmd.text);
 		return BACKEND_POLICY_ABORT;
 	}
 	return ss->policy_fn(st, &ss->run);
@@ -234,12 +234,19 @@ send_describe(struct worker *w, struct guest_info *g)
 		free(config);
 		return -1;
 	}
-	strlcpy(r->id, w->id, sizeof(r->id));
+	STRLCPY_ARRAY(r->id, w->start.reserve.id);	/* w->id */
 	r->guest = desc.info;
-	strlcpy(r->facts, desc.facts, sizeof(r->facts));
+	STRLCPY_ARRAY(r->facts, desc.facts);
 	r->live = w->start.policy.live;
 	r->config_len = (uint32_t)strlen(config);
-	strlcpy(r->config, config, sizeof(r->config));
+	if (strlcpy(r->config, config, sizeof(r->config)) >=
+	    sizeof(r->config)) {
+		free(r);
+		free(config);
+		backend_fail(&err, BE_UNSUPPORTED, "the guest's configuration "
+		    "is longer than %d bytes", BACKEND_CONFIG_MAX);
+		return worker_fail(w, PHASE_ABORTED, &err);
+	}
 	rc = msg_send(WORKER_MSG_FD, MSG_WORKER_DESC, r, sizeof(*r), -1);
 	free(r);
 	free(config);

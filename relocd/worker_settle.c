@@ -64,8 +64,9 @@ note_parse(const char *text, struct msg_outgoing *o, int *incoming_r)
 	o->port = (int32_t)util_strtonum(port, 1, 65535, &errstr);
 	if (errstr != NULL)
 		goto out;
-	strlcpy(o->id, id, sizeof(o->id));
-	strlcpy(o->peer, peer, sizeof(o->peer));
+	if (strlcpy(o->id, id, sizeof(o->id)) >= sizeof(o->id) ||
+	    strlcpy(o->peer, peer, sizeof(o->peer)) >= sizeof(o->peer))
+		goto out;
 	rc = 0;
 out:
 	sxp_free(root);
@@ -101,7 +102,10 @@ worker_note_incoming(struct worker *w, const char *guest,
 	if (w->ops->set_note == NULL)
 		return backend_fail(err, BE_UNSUPPORTED, "the %s backend "
 		    "cannot mark a guest", w->ops->name);
-	snprintf(note, sizeof(note), "(relocd-incoming (id %s))", w->id);
+	if (snprintf(note, sizeof(note), "(relocd-incoming (id %s))",
+	    w->id) >= (int)sizeof(note))
+		return backend_fail(err, BE_INTERNAL, "note longer than %zu "
+		    "bytes", sizeof(note) - 1);
 	return w->ops->set_note(w->be, guest, note, err);
 }
 
@@ -251,8 +255,7 @@ worker_resolve(struct worker *w)
 	o.guest = g;
 	/* Our log lines name the migration, once we know which. */
 	if (o.id[0] != '\0')
-		strlcpy(w->start.reserve.id, o.id,
-		    sizeof(w->start.reserve.id));
+		STRLCPY_ARRAY(w->start.reserve.id, o.id);
 	if (msg_send(WORKER_MSG_FD, MSG_WORKER_NOTE, &o, sizeof(o), -1) == -1)
 		return -1;
 	memset(&stats, 0, sizeof(stats));

@@ -323,7 +323,7 @@ xen_xl_last_words(struct xen_xl *x, char *buf, size_t max)
 		tail[--n] = '\0';
 	end = tail + n;
 	line = memrchr(tail, '\n', (size_t)(end - tail));
-	strlcpy(buf, line != NULL ? line + 1 : tail, max);
+	util_text_copy(buf, line != NULL ? line + 1 : tail, max);
 }
 
 void

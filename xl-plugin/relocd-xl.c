@@ -153,11 +153,11 @@ xlc_parse_args(struct xlc *c, int argc, char **argv)
 		usage();
 	xlc_parse_host(c, argv[0]);
 	for (argc--, argv++; argc > 0; argc--, argv++) {
-		if (c->nwords == XL_ARGS_MAX || strlen(argv[0]) > XL_ARG_MAX)
+		if (c->nwords == XL_ARGS_MAX || strlcpy(c->words[c->nwords++],
+		    argv[0], sizeof(c->words[0])) > XL_ARG_MAX)
 			xlc_fail("too many or too long arguments for an xl "
 			    "request (at most %d of %d characters)",
 			    XL_ARGS_MAX, XL_ARG_MAX);
-		strlcpy(c->words[c->nwords++], argv[0], sizeof(c->words[0]));
 	}
 }
 
@@ -175,7 +175,7 @@ xlc_setup(struct xlc *c)
 		c->port = c->conf->relocation_port;
 	c->idle_ms = (uint64_t)c->conf->idle_timeout_s * 1000;
 	if (gethostname(c->local, sizeof(c->local)) == -1)
-		strlcpy(c->local, "localhost", sizeof(c->local));
+		STRLCPY_ARRAY(c->local, "localhost");
 	if (proto_id_new(c->id, sizeof(c->id)) == -1)
 		xlc_fail("cannot make a migration id: %s", strerror(errno));
 	if ((c->frame = malloc(PROTO_DATA_MAX)) == NULL ||
@@ -236,7 +236,10 @@ xlc_send(struct xlc *c, int type)
 	char	err[256];
 
 	c->msg.type = type;
-	strlcpy(c->msg.id, type == PT_HELLO ? "" : c->id, sizeof(c->msg.id));
+	if (type == PT_HELLO)
+		c->msg.id[0] = '\0';
+	else
+		STRLCPY_ARRAY(c->msg.id, c->id);
 	if (net_send_msg(c->conn, &c->msg, util_now_ms() + c->idle_ms) == -1) {
 		snprintf(err, sizeof(err), "the connection broke");
 		xlc_fail("lost the connection to relocd on %s port %d: %s; see "
@@ -307,7 +310,7 @@ xlc_request(struct xlc *c)
 
 	memset(&c->msg, 0, offsetof(struct proto_msg, config));
 	c->msg.version = PROTO_VERSION;
-	strlcpy(c->msg.host, c->local, sizeof(c->msg.host));
+	STRLCPY_ARRAY(c->msg.host, c->local);
 	xlc_send(c, PT_HELLO);
 	xlc_expect(c, PT_HELLO, "after our hello");
 	if (c->msg.version != PROTO_VERSION)

@@ -3,7 +3,10 @@
  * Unit tests for util.c's write-all loop and monotonic clock: every
  * process writes its pipes and sockets through util_write_all, so a
  * short write, EINTR, EAGAIN or a vanished reader must each come out
- * right, and every deadline reads util_now_us.
+ * right, and every deadline reads util_now_us.  And for util.h's string
+ * copies: STRLCPY_ARRAY between arrays the compiler proves large
+ * enough, and util_text_copy, which cuts text for people visibly and
+ * never inside a UTF-8 character.
  */
 #include <sys/uio.h>
 
@@ -352,6 +355,69 @@ test_now_monotonic(void)
 		CHECK((now = util_now_us()) >= prev);
 }
 
+static void
+test_array_copy_whole(void)
+{
+	char	src[8] = "abcdefg", same[8], larger[32];
+
+	STRLCPY_ARRAY(same, src);
+	CHECK_STR(same, "abcdefg");
+	STRLCPY_ARRAY(larger, src);
+	CHECK_STR(larger, "abcdefg");
+	STRLCPY_ARRAY(larger, "a literal");
+	CHECK_STR(larger, "a literal");
+}
+
+static void
+test_text_that_fits_is_unchanged(void)
+{
+	char	buf[8];
+
+	util_text_copy(buf, "seven!!", sizeof(buf));
+	CHECK_STR(buf, "seven!!");
+	util_text_copy(buf, "", sizeof(buf));
+	CHECK_STR(buf, "");
+}
+
+static void
+test_cut_text_ends_in_dots(void)
+{
+	char	buf[8];
+
+	util_text_copy(buf, "eight!!!", sizeof(buf));
+	CHECK_STR(buf, "eigh...");
+	util_text_copy(buf, "a much longer sentence", sizeof(buf));
+	CHECK_STR(buf, "a mu...");
+}
+
+static void
+test_cut_keeps_utf8_whole(void)
+{
+	char	buf[8];
+
+	/* "ab" then e-acute (2 bytes) then "cdef": the cut falls inside é. */
+	util_text_copy(buf, "ab\xc3\xa9" "cdef", sizeof(buf));
+	CHECK_STR(buf, "ab\xc3\xa9...");
+	util_text_copy(buf, "abc\xc3\xa9" "def", sizeof(buf));
+	CHECK_STR(buf, "abc...");
+	/* A 4-byte character straddling the cut goes entirely. */
+	util_text_copy(buf, "a\xf0\x9f\x99\x82" "bcdef", sizeof(buf));
+	CHECK_STR(buf, "a...");
+}
+
+static void
+test_tiny_buffers(void)
+{
+	char	buf[4];
+
+	util_text_copy(buf, "abcd", sizeof(buf));
+	CHECK_STR(buf, "...");
+	util_text_copy(buf, "abcd", 3);
+	CHECK_STR(buf, "ab");
+	util_text_copy(buf, "abcd", 1);
+	CHECK_STR(buf, "");
+}
+
 UNIT_MAIN("util",
     UNIT_TEST(test_write_all_short_writes),
     UNIT_TEST(test_writev_all_short_writes),
@@ -360,4 +426,9 @@ UNIT_MAIN("util",
     UNIT_TEST(test_write_all_idle_times_out),
     UNIT_TEST(test_write_all_closed_reader),
     UNIT_TEST(test_write_all_zero_length),
-    UNIT_TEST(test_now_monotonic))
+    UNIT_TEST(test_now_monotonic),
+    UNIT_TEST(test_array_copy_whole),
+    UNIT_TEST(test_text_that_fits_is_unchanged),
+    UNIT_TEST(test_cut_text_ends_in_dots),
+    UNIT_TEST(test_cut_keeps_utf8_whole),
+    UNIT_TEST(test_tiny_buffers))

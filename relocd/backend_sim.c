@@ -274,7 +274,8 @@ sim_make(struct sim *s, const struct guest_desc *desc, int create,
 	uint32_t		 domid;
 	int			 lockfd = -1, rc = -1;
 
-	if (sim_desc_check(desc, create, uuid, &params, err) == -1)
+	if (backend_check_not_host(&desc->info, err) == -1 ||
+	    sim_desc_check(desc, create, uuid, &params, err) == -1)
 		return -1;
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return backend_fail(err, BE_INTERNAL, "out of memory");

@@ -418,6 +418,30 @@ out:
 	return rc;
 }
 
+/*
+ * The guest list leaves dom0 out, and guest_is_host() knows only xl's
+ * defaults; dom0's uuid here may differ, so it is asked for.
+ */
+static int
+xen_clash_dom0(struct xen *x, const struct guest_info *want,
+    struct backend_error *err)
+{
+	libxl_dominfo		 d0;
+	struct guest_info	 host;
+	int			 rc = 0;
+
+	libxl_dominfo_init(&d0);
+	if (libxl_domain_info(x->ctx, &d0, 0) == 0) {
+		xen_info_from(x, &d0, &host);
+		if (strcmp(host.uuid, want->uuid) == 0)
+			rc = backend_fail(err, BE_CLASH, "uuid %s is this "
+			    "host's dom0; dom0 is never a migration's target",
+			    want->uuid);
+	}
+	libxl_dominfo_dispose(&d0);
+	return rc;
+}
+
 static int
 xen_clash(struct xen *x, const struct guest_info *want,
     struct backend_error *err)
@@ -443,6 +467,8 @@ xen_clash(struct xen *x, const struct guest_info *want,
 			    "same uuid %s", gs[i].name, want->uuid);
 	}
 	free(gs);
+	if (rc == 0)
+		rc = xen_clash_dom0(x, want, err);
 	return rc;
 }
 
@@ -457,6 +483,7 @@ xen_reserve(void *h, const struct guest_desc *desc, struct guest_info *got,
 		return backend_fail(err, BE_BAD_STATE, "this worker already "
 		    "receives a guest");
 	if (xen_type_supported(desc->info.type, err) == -1 ||
+	    backend_check_not_host(&desc->info, err) == -1 ||
 	    xen_clash(x, &desc->info, err) == -1 ||
 	    xen_facts_check(x, desc, err) == -1 ||
 	    xen_config_check(x, desc, err) == -1 ||

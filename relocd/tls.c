@@ -360,6 +360,27 @@ cpu_has_aes(void)
 }
 
 /* Protocol settings shared by the server and the client side. */
+
+/*
+ * OpenSSL's chain checks accept a leaf that is itself a CA (CA:TRUE):
+ * any CA the pool's CA signed could then act as a host, and sign more
+ * hosts.  A peer's own certificate must be a host's, so the leaf's CA
+ * markings fail it with OpenSSL's own code for that.
+ */
+static int
+tls_verify_leaf(int preverify_ok, X509_STORE_CTX *xs)
+{
+	X509	*cert;
+
+	if (preverify_ok != 1 || X509_STORE_CTX_get_error_depth(xs) != 0)
+		return preverify_ok;
+	if ((cert = X509_STORE_CTX_get_current_cert(xs)) != NULL &&
+	    X509_check_ca(cert) != 0) {
+		X509_STORE_CTX_set_error(xs, X509_V_ERR_INVALID_NON_CA);
+		return 0;
+	}
+	return 1;
+}
 static int
 ctx_configure(SSL_CTX *ssl)
 {
@@ -391,7 +412,7 @@ ctx_configure(SSL_CTX *ssl)
 	 * (the flag means nothing to a client).
 	 */
 	SSL_CTX_set_verify(ssl, SSL_VERIFY_PEER |
-	    SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+	    SSL_VERIFY_FAIL_IF_NO_PEER_CERT, tls_verify_leaf);
 	SSL_CTX_set_verify_depth(ssl, TLS_CHAIN_DEPTH_MAX);
 	if (SSL_CTX_set_min_proto_version(ssl, TLS1_2_VERSION) != 1 ||
 	    SSL_CTX_set_cipher_list(ssl, aes ? TLS12_CIPHERS :

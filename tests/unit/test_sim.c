@@ -182,6 +182,18 @@ test_reserve_refusals(void)
 	desc_init(&desc, "two", UUID_B, 16 * MIB + 1, NULL);
 	CHECK(a.ops->reserve(a.h, &desc, &info, &err) == -1 &&
 	    err.code == BE_UNSUPPORTED);
+	/* dom0, by xl's name in any case or by Xen's uuid, is the host. */
+	desc_init(&desc, "Domain-0", UUID_B, 16 * MIB, NULL);
+	CHECK(a.ops->reserve(a.h, &desc, &info, &err) == -1 &&
+	    err.code == BE_CLASH);
+	CHECK(strstr(err.msg, "dom0 is never a migration's target") != NULL);
+	desc_init(&desc, "domain-0", UUID_B, 16 * MIB, NULL);
+	CHECK(a.ops->create(a.h, &desc, &info, &err) == -1 &&
+	    err.code == BE_CLASH);
+	desc_init(&desc, "two", "00000000-0000-0000-0000-000000000000",
+	    16 * MIB, NULL);
+	CHECK(a.ops->reserve(a.h, &desc, &info, &err) == -1 &&
+	    err.code == BE_CLASH);
 	desc_init(&desc, "two/..", UUID_B, 16 * MIB, NULL);
 	CHECK(a.ops->reserve(a.h, &desc, &info, &err) == -1);
 	desc_init(&desc, "two", UUID_B, 16 * MIB, "(sim (pattern x))");

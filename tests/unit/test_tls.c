@@ -115,6 +115,27 @@ setup(void)
 	return true;
 }
 
+/*
+ * A certificate the pool's CA signs but relocd-pki would never make:
+ * subject subj, extensions exts ("-addext ..." options), key mode 0600.
+ */
+static bool
+odd_cert(const char *name, const char *subj, const char *exts)
+{
+	char	cmd[4 * PATH_MAX];
+
+	(void)snprintf(cmd, sizeof(cmd), "cd '%s/pool' && umask 077 && "
+	    "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 "
+	    "-nodes -keyout %s.key -out %s.pem -subj '%s' %s -CA ca.pem "
+	    "-CAkey ca.key -days 30 2>/dev/null && chmod 644 %s.pem",
+	    tmpdir, name, name, subj, exts, name);
+	if (system(cmd) != 0) {
+		fprintf(stderr, "  failed: %s\n", cmd);
+		return false;
+	}
+	return true;
+}
+
 /* A context for host NAME of the CA in cadir ("pool" or "other"). */
 static struct tls_ctx *
 ctx_load(const char *keydir, const char *name, const char *cadir)
@@ -385,6 +406,57 @@ test_self_signed_client(void)
 {
 	refused_client("pool", "rogue", "self-signed certificate",
 	    "peer rejected our certificate: unknown CA");
+}
+
+/*
+ * A leaf that is itself a CA could sign more "hosts": refused, though
+ * the pool's CA signed it and its purposes are right.
+ */
+static void
+test_ca_leaf_client(void)
+{
+	CHECK(setup());
+	CHECK(odd_cert("caleaf", "/CN=caleaf", "-addext "
+	    "'basicConstraints=critical,CA:TRUE' -addext "
+	    "'extendedKeyUsage=serverAuth,clientAuth' -addext "
+	    "'subjectAltName=DNS:caleaf'"));
+	refused_client("pool", "caleaf",
+	    "certificate is a CA's (CA:TRUE), not a host's",
+	    "peer rejected our certificate (certificate unknown; its log "
+	    "says why)");
+}
+
+/*
+ * A certificate whose only SAN is a wildcard is nobody: not the
+ * wildcard (one identity is one host), and not its CN either, since a
+ * certificate with a DNS or IP SAN never names itself by CN (RFC 6125).
+ */
+static void
+test_wildcard_san_is_nobody(void)
+{
+	struct end	srv = { 0 }, cl = { 0 };
+
+	CHECK(setup());
+	CHECK(odd_cert("wild", "/CN=client", "-addext "
+	    "'basicConstraints=critical,CA:FALSE' -addext "
+	    "'extendedKeyUsage=serverAuth,clientAuth' -addext "
+	    "'subjectAltName=DNS:*.example.org'"));
+	srv.ctx = ctx_load("pool", "alpha", "pool");
+	cl.ctx = ctx_load("pool", "wild", "pool");
+	CHECK(srv.ctx != NULL && cl.ctx != NULL);
+	if (srv.ctx != NULL && cl.ctx != NULL) {
+		cl.expected = "alpha";
+		srv.then = srv_greet;
+		cl.then = cli_greet;
+		run_pair(&srv, &cl);
+		CHECK_INT(srv.rc, 0);
+		CHECK_INT(srv.peer.nnames, 0);
+		CHECK(!has_name(&srv.peer, "client"));
+		CHECK(!has_name(&srv.peer, "*.example.org"));
+		CHECK_STR(srv.peer.subject, "CN=client");
+	}
+	tls_ctx_free(srv.ctx);
+	tls_ctx_free(cl.ctx);
 }
 
 static void
@@ -978,6 +1050,8 @@ UNIT_MAIN("tls",
 	UNIT_TEST(test_client_refuses_unknown_server),
 	UNIT_TEST(test_self_signed_client),
 	UNIT_TEST(test_client_from_other_ca),
+	UNIT_TEST(test_ca_leaf_client),
+	UNIT_TEST(test_wildcard_san_is_nobody),
 	UNIT_TEST(test_expired_client),
 	UNIT_TEST(test_plain_client_to_tls_server),
 	UNIT_TEST(test_silent_peer_deadline),

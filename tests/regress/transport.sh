@@ -142,4 +142,17 @@ refuses_loose_key() {
 }
 check "relocd refuses to start with a world-readable key" refuses_loose_key
 
+# A config that group or others can write names programs root would run:
+# refused by relocd and by relocctl, with the fix in the sentence.
+chmod 600 "$WORK/pki/loose.key"
+chmod 664 "$WORK/loose/xend-config.sxp"
+refuses_writable_config() {
+	! timeout 10 "$RELOCD" -d -f "$WORK/loose/xend-config.sxp" >"$WORK/loose/log" 2>&1 &&
+	    grep -q 'xend-config.sxp: writable by group or others (mode 0664); .*chmod go-w' \
+	    "$WORK/loose/log" &&
+	    "$TOP/$O/relocctl" -f "$WORK/loose/xend-config.sxp" status 2>&1 |
+	    grep -q 'writable by group or others'
+}
+check "a group-writable config is refused" refuses_writable_config
+
 exit $CASES_FAILED

@@ -90,25 +90,6 @@ net_tell_parent(struct net_session *s, uint32_t type, int phase, int code,
 		net_exit(s, 1);
 }
 
-/* Waits for the parent's next step; a failure there refuses the peer. */
-void
-net_expect_step(struct net_session *s, int phase, uint64_t wait_ms,
-    struct msg_step *st, int *fd_r)
-{
-	if (net_wait_parent(s, MSG_STEP, st, sizeof(*st), fd_r,
-	    tls_now_ms() + wait_ms) == -1)
-		net_refuse(s, PE_INTERNAL, "no answer from the parent");
-	MSG_TERMINATE(st->text);
-	msg_terminate_guest(&st->guest);
-	if (st->code != PE_NONE || st->phase != phase) {
-		if (fd_r != NULL && *fd_r != -1)
-			close(*fd_r);
-		net_refuse_explained(s, st->code > PE_NONE &&
-		    st->code < PE_MAX ? st->code : PE_INTERNAL, st->text[0] ?
-		    st->text : "the migration failed here");
-	}
-}
-
 /*
  * The peer asks us to make room for a guest.  The request goes to the
  * parent as a typed message (it never sees the peer's bytes); the parent

@@ -145,17 +145,23 @@ struct msg_policy {
 	uint32_t	 check_only;		/* relocctl check: reserve, stop */
 };
 
+/*
+ * What a worker is to do; parent_worker_start_new fills in what every
+ * operation shares.  The backend's one argument (backend.h, open) has a
+ * field for each backend: the sim backend's directory in state_dir, the
+ * xen backend's xl program in xl_command.
+ */
 struct msg_worker_start {
 	int32_t		 op;		/* enum worker_op */
 	int32_t		 backend;	/* enum conf_backend */
-	char		 state_dir[256];
+	char		 state_dir[256];	/* sim: relocd-sim-dir */
 	char		 guest[GUEST_NAME_MAX + 1];	/* SEND, SAVE, DESTROY */
 	char		 path[256];	/* SAVE, RESTORE: the file */
 	struct msg_policy policy;
 	struct msg_reserve reserve;	/* RECEIVE, CREATE; XL_RECEIVE: id */
 	struct msg_outgoing out;	/* SEND: where to */
 	struct xl_flags	 xl;		/* XL_RECEIVE */
-	char		 xl_command[XL_COMMAND_MAX + 1];	/* XL_RECEIVE */
+	char		 xl_command[XL_COMMAND_MAX + 1];	/* xen, XL_RECEIVE */
 };
 
 struct msg_guest {

@@ -133,8 +133,10 @@ void	parent_run(struct parent *) __attribute__((noreturn));
  */
 struct job *parent_job_new(struct parent *, int, const char *);
 void	parent_job_end(struct parent *, struct job *, int, int, const char *);
+struct msg_worker_start *parent_worker_start_new(struct parent *, int,
+	    const char *);
 int	parent_job_start_worker(struct parent *, struct job *,
-	    struct msg_worker_start *, int);
+	    const struct msg_worker_start *, int, pid_t *);
 void	parent_job_cmd(struct parent *, struct job *, int, int, const char *,
 	    int);
 void	parent_job_to_net(struct parent *, struct job *, int, int,

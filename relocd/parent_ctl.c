@@ -271,22 +271,15 @@ parent_ctl_list(struct parent *p, int i)
 	struct msg_worker_start	*st;
 	struct child		*w;
 	pid_t			 pid;
-	int			 wfd;
+	int			 rc = -1;
 
-	if ((st = calloc(1, sizeof(*st))) == NULL) {
-		parent_ctl_error(p, i, "out of memory");
-		return;
-	}
-	st->op = WORKER_OP_LIST;
-	st->backend = p->conf->backend;
-	strlcpy(st->state_dir, p->conf->sim_dir, sizeof(st->state_dir));
-	if (parent_spawn_worker(p, -1, -1, &wfd, &pid) == -1 ||
-	    msg_send(wfd, MSG_WORKER_START, st, sizeof(*st), -1) == -1) {
-		parent_ctl_error(p, i, "cannot start a worker");
-		free(st);
-		return;
-	}
+	if ((st = parent_worker_start_new(p, WORKER_OP_LIST, NULL)) != NULL)
+		rc = parent_job_start_worker(p, NULL, st, -1, &pid);
 	free(st);
+	if (rc == -1) {
+		parent_ctl_error(p, i, "cannot start a worker; see relocd's log");
+		return;
+	}
 	if ((w = parent_child_find(p, pid)) != NULL) {
 		w->ctl = i;
 		p->ctl[i].busy = 1;

@@ -17,6 +17,7 @@
  * re-validated here before a worker sees it.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -78,8 +79,7 @@ in_refuse(struct child *c, const char *id, int code, const char *text)
 void
 parent_in_reserve(struct parent *p, struct child *c, struct msg_reserve *r)
 {
-	static struct msg_worker_start	 start;
-	struct msg_worker_start		*st = &start;
+	struct msg_worker_start		*st;
 	struct job			*j;
 	char				 why[PROTO_TEXT_MAX + 1];
 	int				 pfd[2];
@@ -117,14 +117,15 @@ parent_in_reserve(struct parent *p, struct child *c, struct msg_reserve *r)
 	j->data_wr = pfd[1];
 	j->stats.memory_bytes = r->guest.memory_bytes;
 	c->job = parent_job_index(p, j);
-	/* r lives in parent_job.c's job_buf: copy it before anything reuses that. */
-	memset(st, 0, sizeof(*st));
-	st->op = WORKER_OP_RECEIVE;
-	st->reserve = *r;
-	if (parent_job_start_worker(p, j, st, pfd[0]) == -1) {
+	/* r is parent_job.c's job_buf: copied before anything reuses it. */
+	if ((st = parent_worker_start_new(p, WORKER_OP_RECEIVE, r->id)) != NULL)
+		st->reserve = *r;
+	if (st == NULL ||
+	    parent_job_start_worker(p, j, st, pfd[0], NULL) == -1) {
 		in_refuse(c, r->id, PE_INTERNAL, "no worker");
 		parent_job_end(p, j, 0, PE_INTERNAL, "worker failed to start");
 	}
+	free(st);
 	close(pfd[0]);
 }
 

@@ -133,23 +133,77 @@ parent_job_index(const struct parent *p, const struct job *j)
 	return (int)(j - p->jobs);
 }
 
+/* Copies a config value into a start message; a cut value is refused. */
+static int
+job_start_copy(const char *key, const char *value, char *dst, size_t size)
+{
+	if (value == NULL || strlcpy(dst, value, size) < size)
+		return 0;
+	log_warnx("%s is %zu bytes long, and a worker takes at most %zu: "
+	    "no worker can start", key, strlen(value), size - 1);
+	return -1;
+}
+
+/*
+ * The one builder of a worker's start message: the fields every
+ * operation shares come from the config here, once.  Each backend's one
+ * argument (backend.h, open) has a field of its own: the sim backend's
+ * directory (relocd-sim-dir) goes in state_dir, the xl program
+ * (relocd-xl-command: the xen backend's, and xl-receive's) in
+ * xl_command.  A value too long for its field is an error, never cut: a
+ * cut path names another directory or program.  id, if not NULL, is the
+ * job's migration id, which the worker's log lines name.  Returns the
+ * message, for the caller to fill in and free, or NULL (logged).
+ */
+struct msg_worker_start *
+parent_worker_start_new(struct parent *p, int op, const char *id)
+{
+	const struct conf	*c = p->conf;
+	struct msg_worker_start	*st;
+
+	if ((st = calloc(1, sizeof(*st))) == NULL) {
+		log_warn("a worker's start message");
+		return NULL;
+	}
+	st->op = op;
+	st->backend = c->backend;
+	if (job_start_copy("migration id", id, st->reserve.id,
+	    sizeof(st->reserve.id)) == -1 ||
+	    job_start_copy("relocd-sim-dir", c->backend == CONF_BACKEND_SIM ?
+	    c->sim_dir : NULL, st->state_dir, sizeof(st->state_dir)) == -1 ||
+	    job_start_copy("relocd-xl-command", c->xl_command,
+	    st->xl_command, sizeof(st->xl_command)) == -1) {
+		free(st);
+		return NULL;
+	}
+	return st;
+}
+
+/*
+ * Starts a worker on st (from parent_worker_start_new), for job j, or
+ * for no job if j is NULL (a guest list, a cleanup).  data_fd, or -1, is
+ * the stream's end the worker gets; pid_r, if not NULL, its pid.
+ */
 int
 parent_job_start_worker(struct parent *p, struct job *j,
-    struct msg_worker_start *st, int data_fd)
+    const struct msg_worker_start *st, int data_fd, pid_t *pid_r)
 {
-	int	wfd;
+	pid_t	pid = 0;
+	int	wfd = -1, rc = -1;
 
-	st->backend = p->conf->backend;
-	/* The backend's one argument (backend.h, open). */
-	strlcpy(st->state_dir, p->conf->backend == CONF_BACKEND_XEN ?
-	    p->conf->xl_command : p->conf->sim_dir, sizeof(st->state_dir));
-	if (parent_spawn_worker(p, parent_job_index(p, j), data_fd, &wfd,
-	    &j->worker_pid) == -1 ||
-	    msg_send(wfd, MSG_WORKER_START, st, sizeof(*st), -1) == -1) {
-		log_warn("%s %s: starting the worker", j->what, j->id);
-		return -1;
+	if (parent_spawn_worker(p, j != NULL ? parent_job_index(p, j) : -1,
+	    data_fd, &wfd, &pid) == 0) {
+		if (j != NULL)
+			j->worker_pid = pid;
+		rc = msg_send(wfd, MSG_WORKER_START, st, sizeof(*st), -1);
 	}
-	return 0;
+	if (rc == -1 && j != NULL)
+		log_warn("%s %s: starting the worker", j->what, j->id);
+	else if (rc == -1)
+		log_warn("starting a worker");
+	if (pid_r != NULL)
+		*pid_r = pid;
+	return rc;
 }
 
 static void

@@ -41,19 +41,18 @@ parent_out_start(struct parent *p, struct job *j)
 {
 	struct msg_worker_start	*st;
 
-	if ((st = calloc(1, sizeof(*st))) == NULL) {
-		parent_job_end(p, j, 0, PE_INTERNAL, "out of memory");
+	if ((st = parent_worker_start_new(p, WORKER_OP_SEND, j->id)) == NULL) {
+		parent_job_end(p, j, 0, PE_INTERNAL, "cannot start a worker; "
+		    "see relocd's log");
 		return;
 	}
-	st->op = WORKER_OP_SEND;
 	strlcpy(st->guest, j->guest.name, sizeof(st->guest));
-	strlcpy(st->reserve.id, j->id, sizeof(st->reserve.id));
 	/* Recorded with the guest at the commit (worker_settle.c). */
 	strlcpy(st->out.id, j->id, sizeof(st->out.id));
 	strlcpy(st->out.peer, j->peer, sizeof(st->out.peer));
 	st->out.port = j->port;
 	st->policy = j->policy;
-	if (parent_job_start_worker(p, j, st, -1) == -1)
+	if (parent_job_start_worker(p, j, st, -1, NULL) == -1)
 		parent_job_end(p, j, 0, PE_INTERNAL, "cannot start a worker");
 	free(st);
 	log_info("migration %s: %s to %s port %d (%s)", j->id, j->guest.name,

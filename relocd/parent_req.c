@@ -189,10 +189,21 @@ req_migrate(struct parent *p, int i, const struct sxp_node *m)
 	parent_out_start(p, j);
 }
 
+/* A worker's start message for op, or NULL after telling the client. */
+static struct msg_worker_start *
+req_start_new(struct parent *p, int i, int op)
+{
+	struct msg_worker_start	*st;
+
+	if ((st = parent_worker_start_new(p, op, NULL)) == NULL)
+		req_error(p, i, "cannot start a worker; see relocd's log");
+	return st;
+}
+
 /* save, restore, sim-create, sim-destroy: a local job with one worker. */
 static void
-req_local(struct parent *p, int i, const char *what, int op,
-    struct msg_worker_start *st, int fd)
+req_local(struct parent *p, int i, const char *what,
+    const struct msg_worker_start *st, int fd)
 {
 	struct job	*j;
 
@@ -200,11 +211,10 @@ req_local(struct parent *p, int i, const char *what, int op,
 		req_error(p, i, "job table full");
 		return;
 	}
-	st->op = op;
 	strlcpy(j->guest.name, st->guest[0] ? st->guest :
 	    st->reserve.guest.name, sizeof(j->guest.name));
 	req_started(p, i, j);
-	if (parent_job_start_worker(p, j, st, fd) == -1)
+	if (parent_job_start_worker(p, j, st, fd, NULL) == -1)
 		parent_job_end(p, j, 0, PE_INTERNAL, "cannot start a worker");
 }
 
@@ -224,11 +234,11 @@ req_save_restore(struct parent *p, int i, const struct sxp_node *m, int op)
 		req_error(p, i, "save: give a valid guest name");
 		return;
 	}
-	if ((st = calloc(1, sizeof(*st))) == NULL)
+	if ((st = req_start_new(p, i, op)) == NULL)
 		return;
 	if (guest != NULL)
 		strlcpy(st->guest, guest, sizeof(st->guest));
-	req_local(p, i, op == WORKER_OP_SAVE ? "save" : "restore", op, st, fd);
+	req_local(p, i, op == WORKER_OP_SAVE ? "save" : "restore", st, fd);
 	free(st);
 }
 
@@ -288,7 +298,7 @@ req_sim_create(struct parent *p, int i, const struct sxp_node *m)
 	uint64_t		 mem = 256ULL << 20, vcpus = 1;
 	char			 err[256];
 
-	if ((st = calloc(1, sizeof(*st))) == NULL)
+	if ((st = req_start_new(p, i, WORKER_OP_CREATE)) == NULL)
 		return;
 	g = &st->reserve.guest;
 	if (name == NULL || !guest_name_valid(name))
@@ -310,7 +320,7 @@ req_sim_create(struct parent *p, int i, const struct sxp_node *m)
 		g->memory_bytes = mem;
 		g->vcpus = (uint32_t)vcpus;
 		st->reserve.config_len = (uint32_t)strlen(st->reserve.config);
-		req_local(p, i, "sim-create", WORKER_OP_CREATE, st, -1);
+		req_local(p, i, "sim-create", st, -1);
 	}
 	free(st);
 }
@@ -325,10 +335,10 @@ req_sim_destroy(struct parent *p, int i, const struct sxp_node *m)
 		req_error(p, i, "sim-destroy: give a valid guest name");
 		return;
 	}
-	if ((st = calloc(1, sizeof(*st))) == NULL)
+	if ((st = req_start_new(p, i, WORKER_OP_DESTROY)) == NULL)
 		return;
 	strlcpy(st->guest, guest, sizeof(st->guest));
-	req_local(p, i, "sim-destroy", WORKER_OP_DESTROY, st, -1);
+	req_local(p, i, "sim-destroy", st, -1);
 	free(st);
 }
 

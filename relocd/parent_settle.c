@@ -47,21 +47,13 @@ static int
 settle_spawn(struct parent *p, struct job *j, int op, const char *key)
 {
 	struct msg_worker_start	*st;
-	pid_t			 pid;
-	int			 wfd, rc = -1;
+	int			 rc = -1;
 
-	if ((st = calloc(1, sizeof(*st))) == NULL)
-		return -1;
-	st->op = op;
-	st->backend = p->conf->backend;
-	strlcpy(st->state_dir, p->conf->sim_dir, sizeof(st->state_dir));
-	strlcpy(st->guest, key, sizeof(st->guest));
-	if (j != NULL) {
-		strlcpy(st->reserve.id, j->id, sizeof(st->reserve.id));
-		rc = parent_job_start_worker(p, j, st, -1);
-	} else if (parent_spawn_worker(p, -1, -1, &wfd, &pid) == 0 &&
-	    msg_send(wfd, MSG_WORKER_START, st, sizeof(*st), -1) == 0)
-		rc = 0;
+	if ((st = parent_worker_start_new(p, op, j != NULL ? j->id : NULL)) !=
+	    NULL) {
+		strlcpy(st->guest, key, sizeof(st->guest));
+		rc = parent_job_start_worker(p, j, st, -1, NULL);
+	}
 	if (rc == -1)
 		log_warn("settling %s: starting a worker", key);
 	free(st);

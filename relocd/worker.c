@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "backend.h"
+#include "conf.h"
 #include "log.h"
 #include "msg.h"
 #include "proc.h"
@@ -141,6 +142,7 @@ worker_read_start(struct worker *w)
 	    NULL) != 0 || type != MSG_WORKER_START)
 		fatalx("no start message from the parent");
 	MSG_TERMINATE(w->start.state_dir);
+	MSG_TERMINATE(w->start.xl_command);
 	MSG_TERMINATE(w->start.guest);
 	MSG_TERMINATE(w->start.path);
 	MSG_TERMINATE(w->start.reserve.id);
@@ -168,7 +170,9 @@ worker_main(void)
 	if ((w.ops = backend_get(w.start.backend)) == NULL)
 		fatalx("backend %d is not built in", w.start.backend);
 	memset(&err, 0, sizeof(err));
-	if (w.ops->open(w.start.state_dir, &w.be, &err) == -1) {
+	/* The backend's one argument has a field of its own (msg.h). */
+	if (w.ops->open(w.start.backend == CONF_BACKEND_XEN ?
+	    w.start.xl_command : w.start.state_dir, &w.be, &err) == -1) {
 		worker_fail(&w, PHASE_ABORTED, &err);
 		fatalx("backend %s: %s", w.ops->name, err.msg);
 	}

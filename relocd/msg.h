@@ -97,10 +97,24 @@ struct msg_stats {
 	char		 decision[64];		/* the policy's last reason */
 };
 
+/*
+ * Where the guest runs after a step, as its worker saw it.  Decisions
+ * read this, never the text, which is for people and may be a peer's.
+ * Only a worker of ours sets it: the parent ignores it in anything a
+ * network child relays.
+ */
+enum msg_guest_where {
+	GUEST_WHERE_UNKNOWN,	/* the step does not say */
+	GUEST_WHERE_HERE,	/* runs on this host */
+	GUEST_WHERE_PEER,	/* runs on the other host; our copy is gone */
+	GUEST_WHERE_GONE	/* our copy was destroyed; none runs here */
+};
+
 struct msg_step {
 	char		 id[MIG_ID_LEN + 1];
 	int32_t		 phase;		/* enum msg_phase */
 	int32_t		 code;		/* enum proto_error; 0: success */
+	int32_t		 where;		/* enum msg_guest_where */
 	char		 text[PROTO_TEXT_MAX + 1];
 	struct guest_info guest;
 	struct msg_stats stats;

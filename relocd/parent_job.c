@@ -300,6 +300,12 @@ parent_job_net_message(struct parent *p, struct child *c)
 	case MSG_NET_STEP:
 		MSG_TERMINATE(job_buf.step.text);
 		msg_terminate_guest(&job_buf.step.guest);
+		/*
+		 * Where a guest runs is our workers' word only: a network
+		 * child relays what a peer says, and the peer's outcome is
+		 * not ours (msg.h).
+		 */
+		job_buf.step.where = GUEST_WHERE_UNKNOWN;
 		if (j == NULL || !parent_job_active(j))
 			break;
 		if (j->role == JOB_IN)

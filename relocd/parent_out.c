@@ -220,10 +220,10 @@ parent_out_worker_step(struct parent *p, struct job *j,
 		/*
 		 * Our own reason (cancel, timeout, the destination's refusal)
 		 * says more than the broken pipe the worker may have seen;
-		 * the worker's text says whether the guest runs on here.
+		 * the worker's typed report says whether the guest runs on
+		 * here.
 		 */
-		if (j->result[0] != '\0' &&
-		    strstr(st->text, "still running here") != NULL)
+		if (j->result[0] != '\0' && st->where == GUEST_WHERE_HERE)
 			snprintf(text, sizeof(text), "%s; %s is still running "
 			    "here", j->result, j->guest.name);
 		else

@@ -182,7 +182,7 @@ parent_settle_step(struct parent *p, struct job *j, const struct msg_step *st)
 		return 1;
 	case PHASE_ABORTED:
 		ok = st->code != PE_BAD_GUEST && st->code != PE_INTERNAL &&
-		    strstr(st->text, "still running here") != NULL;
+		    st->where == GUEST_WHERE_HERE;
 		if (ok)
 			snprintf(text, sizeof(text), "%s was resumed here%s",
 			    name, forced ? " on the administrator's word" :

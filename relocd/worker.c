@@ -26,16 +26,21 @@
 #include "util.h"
 #include "worker.h"
 
-/* Reports one step to the parent. */
+/*
+ * Reports one step to the parent, and where the guest runs after it
+ * (enum msg_guest_where): the parent decides on that, never on text.
+ */
 int
-worker_step(struct worker *w, int phase, int code, const char *text,
-    const struct guest_info *g, const struct msg_stats *stats)
+worker_step_where(struct worker *w, int phase, int code, int where,
+    const char *text, const struct guest_info *g,
+    const struct msg_stats *stats)
 {
 	struct msg_step	st;
 
 	memset(&st, 0, sizeof(st));
 	st.phase = phase;
 	st.code = code;
+	st.where = where;
 	strlcpy(st.id, w->id, sizeof(st.id));
 	strlcpy(st.text, text, sizeof(st.text));
 	if (g != NULL)
@@ -48,6 +53,15 @@ worker_step(struct worker *w, int phase, int code, const char *text,
 		return -1;
 	}
 	return 0;
+}
+
+/* Reports one step that does not say where the guest runs. */
+int
+worker_step(struct worker *w, int phase, int code, const char *text,
+    const struct guest_info *g, const struct msg_stats *stats)
+{
+	return worker_step_where(w, phase, code, GUEST_WHERE_UNKNOWN, text, g,
+	    stats);
 }
 
 /* Reports a backend failure as the end of this operation. */

@@ -163,10 +163,6 @@ void
 parent_in_net_step(struct parent *p, struct job *j, const struct msg_step *st)
 {
 	switch (st->phase) {
-	case PHASE_PROGRESS:
-		j->stats.bytes = st->stats.bytes;
-		j->stats.round = st->stats.round;
-		break;
 	case PHASE_GO:
 		if (j->state != JOB_PREPARED)
 			break;

@@ -172,7 +172,7 @@ parent_in_net_step(struct parent *p, struct job *j, const struct msg_step *st)
 		parent_job_cmd(p, j, PHASE_GO, PE_NONE, "", -1);
 		break;
 	case PHASE_ABORTED:
-		if (j->state >= JOB_GO)
+		if (!parent_job_abortable(j))
 			break;
 		log_info("migration %s: peer %s aborted: %s", j->id, j->peer,
 		    st->text);

@@ -56,6 +56,24 @@ parent_job_active(const struct job *j)
 	return j->state != JOB_FREE && j->state != JOB_ENDED;
 }
 
+/*
+ * The invariant of DESIGN section 5, in one place: may job j still end
+ * with the source's copy running?  A source's copy is no longer
+ * resumable once committed; a destination owns the guest from "go" (an
+ * xl-receive and a local job likewise, once past their go).  After
+ * that no abort, cancel or lost connection may resume the source: only
+ * the peer's word settles where the guest runs.  Pure, so that the unit
+ * tests hold every role and state against it.
+ */
+bool
+parent_job_abortable(const struct job *j)
+{
+	if (!parent_job_active(j))
+		return false;
+	return j->role == JOB_OUT ? j->state < JOB_COMMITTED :
+	    j->state < JOB_GO;
+}
+
 int
 parent_job_running(const struct parent *p)
 {
@@ -389,7 +407,7 @@ parent_job_child_exited(struct parent *p, struct child *c, int status)
 		j->net_pid = 0;
 		if (j->role == JOB_OUT)
 			parent_out_net_gone(p, j);
-		else if (j->state < JOB_GO)
+		else if (parent_job_abortable(j))
 			parent_job_cmd(p, j, PHASE_ABORTED, PE_ABORTED,
 			    "connection lost", -1);
 	} else if (c->kind == CHILD_WORKER && c->pid == j->worker_pid) {
@@ -414,7 +432,7 @@ parent_job_cancel(struct parent *p, const char *id, char *err, size_t len)
 		snprintf(err, len, "no running outgoing migration %s", id);
 		return -1;
 	}
-	if (j->state >= JOB_COMMITTED) {
+	if (!parent_job_abortable(j)) {
 		snprintf(err, len, "too late: migration %s is committed and "
 		    "the destination owns the guest", id);
 		return -1;

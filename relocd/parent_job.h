@@ -14,6 +14,7 @@ void	parent_job_child_exited(struct parent *, struct child *, int);
 int	parent_job_running(const struct parent *);
 struct job *parent_job_find(struct parent *, const char *);
 bool	parent_job_active(const struct job *);
+bool	parent_job_abortable(const struct job *);
 int	parent_job_index(const struct parent *, const struct job *);
 const char *parent_job_state_name(int);
 

@@ -122,7 +122,7 @@ void
 parent_out_net_step(struct parent *p, struct job *j, const struct msg_step *st)
 {
 	/* The worker was told to abort (or died): nothing may go on. */
-	if (j->aborting && j->state < JOB_COMMITTED &&
+	if (j->aborting && parent_job_abortable(j) &&
 	    (st->phase == PHASE_RESERVED || st->phase == PHASE_PREPARED))
 		return;
 	switch (st->phase) {
@@ -167,7 +167,7 @@ parent_out_net_step(struct parent *p, struct job *j, const struct msg_step *st)
 		break;
 	case PHASE_ABORTED:
 		/* Settled by asking (see net_gone); the reason, if in doubt. */
-		if (j->state >= JOB_COMMITTED) {
+		if (!parent_job_abortable(j)) {
 			strlcpy(j->result, st->text, sizeof(j->result));
 			break;
 		}
@@ -237,7 +237,7 @@ parent_out_worker_step(struct parent *p, struct job *j,
 void
 parent_out_net_gone(struct parent *p, struct job *j)
 {
-	if (j->state < JOB_COMMITTED) {
+	if (parent_job_abortable(j)) {
 		parent_job_cmd(p, j, PHASE_ABORTED, PE_ABORTED, j->result[0] ?
 		    j->result : "lost the connection to the destination", -1);
 		return;
@@ -265,7 +265,7 @@ parent_out_tick(struct parent *p)
 		if (j->role != JOB_OUT || j->state == JOB_FREE ||
 		    j->state == JOB_ENDED)
 			continue;
-		if (j->state < JOB_COMMITTED && j->policy.timeout_s != 0 &&
+		if (parent_job_abortable(j) && j->policy.timeout_s != 0 &&
 		    now - j->started_ms > (uint64_t)j->policy.timeout_s * 1000 &&
 		    j->result[0] == '\0') {
 			strlcpy(j->result, "relocd-migration-timeout passed",

@@ -76,7 +76,8 @@ parent_settle_worker_gone(struct parent *p, struct job *j, int status)
 		return 0;
 	log_warnx("%s %s: the worker %s; settling %s", j->what, j->id,
 	    WIFSIGNALED(status) ? "was killed" : "failed", j->guest.name);
-	if (j->role == JOB_LOCAL || (j->role == JOB_IN && j->state < JOB_GO)) {
+	if (j->role == JOB_LOCAL || (j->role == JOB_IN &&
+	    parent_job_abortable(j))) {
 		/* Not ours to run: a half-built guest goes, a saved one runs. */
 		settle_spawn(p, NULL, WORKER_OP_CLEANUP, key);
 		return 0;
@@ -86,7 +87,7 @@ parent_settle_worker_gone(struct parent *p, struct job *j, int status)
 	if (settle_spawn(p, j, WORKER_OP_RESOLVE, j->guest.name) == -1)
 		return 0;
 	j->aborting = 0;
-	if (j->state < JOB_COMMITTED) {
+	if (parent_job_abortable(j)) {
 		if (j->result[0] == '\0')
 			strlcpy(j->result, WIFSIGNALED(status) ? "the worker "
 			    "was killed" : "the worker failed",

@@ -175,7 +175,8 @@ struct msg_worker_start {
 	struct msg_reserve reserve;	/* RECEIVE, CREATE; XL_RECEIVE: id */
 	struct msg_outgoing out;	/* SEND: where to */
 	struct xl_flags	 xl;		/* XL_RECEIVE */
-	char		 xl_command[XL_COMMAND_MAX + 1];	/* xen, XL_RECEIVE */
+	/* The xen backend's, and XL_RECEIVE's: relocd-xl-command. */
+	char		 xl_command[XL_COMMAND_MAX + 1];
 };
 
 struct msg_guest {

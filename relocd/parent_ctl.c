@@ -277,7 +277,8 @@ parent_ctl_list(struct parent *p, int i)
 		rc = parent_job_start_worker(p, NULL, st, -1, &pid);
 	free(st);
 	if (rc == -1) {
-		parent_ctl_error(p, i, "cannot start a worker; see relocd's log");
+		parent_ctl_error(p, i, "cannot start a worker; see relocd's "
+		    "log");
 		return;
 	}
 	if ((w = parent_child_find(p, pid)) != NULL) {

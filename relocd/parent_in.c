@@ -183,7 +183,8 @@ parent_in_net_step(struct parent *p, struct job *j, const struct msg_step *st)
 
 /* Destination: the worker's steps, relayed to the network child. */
 void
-parent_in_worker_step(struct parent *p, struct job *j, const struct msg_step *st)
+parent_in_worker_step(struct parent *p, struct job *j,
+    const struct msg_step *st)
 {
 	if (st->code != PE_NONE) {
 		parent_job_to_net(p, j, st->phase, st->code, st->text, -1);

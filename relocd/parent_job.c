@@ -80,7 +80,8 @@ parent_job_running(const struct parent *p)
 	int	i, n = 0;
 
 	for (i = 0; i < JOBS_MAX; i++)
-		n += parent_job_active(&p->jobs[i]) && p->jobs[i].role != JOB_LOCAL;
+		n += parent_job_active(&p->jobs[i]) &&
+		    p->jobs[i].role != JOB_LOCAL;
 	return n;
 }
 

@@ -107,10 +107,12 @@ parent_job_new(struct parent *p, int role, const char *what)
 	for (i = 0; i < JOBS_MAX && j == NULL; i++)
 		if (p->jobs[i].state == JOB_FREE)
 			j = &p->jobs[i];
-	for (i = 0; i < JOBS_MAX && j == NULL; i++)
-		if (p->jobs[i].state == JOB_ENDED && (j == NULL ||
-		    p->jobs[i].ended_ms < j->ended_ms))
-			j = &p->jobs[i];
+	/* The whole table: the first ended job need not be the oldest. */
+	if (j == NULL)
+		for (i = 0; i < JOBS_MAX; i++)
+			if (p->jobs[i].state == JOB_ENDED && (j == NULL ||
+			    p->jobs[i].ended_ms < j->ended_ms))
+				j = &p->jobs[i];
 	if (j == NULL)
 		return NULL;
 	free(j->desc);

@@ -33,6 +33,20 @@
 #define FAKE_WORKER_PID	((pid_t)0x7ffffff0)
 #define FAKE_NET_PID	((pid_t)0x7ffffff1)
 
+/*
+ * parent_job_start_worker execs the running binary as "relocd -W": in
+ * this test, the test itself.  Were a start message built where none
+ * should be, that child must not run every test again, and spawn in
+ * turn: a worker started by mistake exits at once, and the test that
+ * caused it fails on its checks.  (glibc hands constructors argv.)
+ */
+__attribute__((constructor)) static void
+not_a_worker(int argc, char **argv)
+{
+	if (argc > 1 && strcmp(argv[1], "-W") == 0)
+		_exit(127);
+}
+
 static struct parent	 P;
 static struct conf	 C;
 static char		 last_log[LOG_LINE_MAX];

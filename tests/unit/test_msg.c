@@ -52,6 +52,17 @@ recv_one(int fd, uint32_t *type, size_t *len, int *fd_r)
 	return msg_recv(fd, type, &buf, sizeof(buf), len, fd_r);
 }
 
+/* Whether the next message on fd is refused as malformed. */
+static int
+refused(int fd)
+{
+	uint32_t	type;
+	size_t		len;
+
+	errno = 0;
+	return recv_one(fd, &type, &len, NULL) == -1 && errno == EBADMSG;
+}
+
 static int
 open_fds(void)
 {
@@ -131,26 +142,21 @@ test_recv_exact_size(void)
 		{ size - 1, size },		/* header claims less */
 		{ 0, 0 },			/* no payload at all */
 	};
-	uint32_t	 type;
-	size_t		 len, i;
+	size_t		 i;
 	int		 sv[2];
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		CHECK_INT(msg_socketpair(sv), 0);
 		CHECK_INT(send_raw(sv[0], MSG_NET_STEP, bad[i].len,
 		    bad[i].n), 0);
-		errno = 0;
-		CHECK_INT(recv_one(sv[1], &type, &len, NULL), -1);
-		CHECK_INT(errno, EBADMSG);
+		CHECK(refused(sv[1]));
 		close(sv[0]);
 		close(sv[1]);
 	}
 	/* Shorter than a header. */
 	CHECK_INT(msg_socketpair(sv), 0);
 	CHECK_INT(send(sv[0], "abc", 3, 0), 3);
-	errno = 0;
-	CHECK_INT(recv_one(sv[1], &type, &len, NULL), -1);
-	CHECK_INT(errno, EBADMSG);
+	CHECK(refused(sv[1]));
 	close(sv[0]);
 	close(sv[1]);
 }
@@ -178,23 +184,15 @@ test_recv_truncated(void)
 static void
 test_unknown_type(void)
 {
-	uint32_t	type;
-	size_t		len;
-	int		sv[2];
+	int	sv[2];
 
 	CHECK_INT(msg_socketpair(sv), 0);
 	CHECK_INT(send_raw(sv[0], MSG_TYPE_MAX, 0, 0), 0);
 	CHECK_INT(send_raw(sv[0], 0xffffffffu, 16, 16), 0);
 	CHECK_INT(send_raw(sv[0], MSG_NONE, 0, 0), 0);
-	errno = 0;
-	CHECK_INT(recv_one(sv[1], &type, &len, NULL), -1);
-	CHECK_INT(errno, EBADMSG);
-	errno = 0;
-	CHECK_INT(recv_one(sv[1], &type, &len, NULL), -1);
-	CHECK_INT(errno, EBADMSG);
-	errno = 0;
-	CHECK_INT(recv_one(sv[1], &type, &len, NULL), -1);
-	CHECK_INT(errno, EBADMSG);
+	CHECK(refused(sv[1]));
+	CHECK(refused(sv[1]));
+	CHECK(refused(sv[1]));
 	close(sv[0]);
 	close(sv[1]);
 }

@@ -20,7 +20,7 @@ CC		?= cc
 PKG_CONFIG	?= pkg-config
 # Every library relocd may link; checked up front for a clear message.
 PKGS		:= xencontrol xenguest xenstore xenlight xentoollog openssl libpcre2-8 libseccomp \
-		   libsystemd
+		   libsystemd jansson
 
 WARNINGS	:= -Wall -Wextra -Wshadow -Wstrict-prototypes \
 		   -Wmissing-prototypes -Wpointer-arith -Wcast-qual
@@ -47,7 +47,7 @@ endif
 XEN_PKGS	:= xencontrol xenguest xenstore xenlight xentoollog
 pkg_cflags	= $(shell $(PKG_CONFIG) --cflags $(1))
 pkg_libs	= $(shell $(PKG_CONFIG) --libs $(1))
-DEP_CFLAGS	:= $(call pkg_cflags,libpcre2-8 openssl libseccomp libsystemd $(XEN_PKGS))
+DEP_CFLAGS	:= $(call pkg_cflags,libpcre2-8 openssl libseccomp libsystemd jansson $(XEN_PKGS))
 
 ALL_CFLAGS	= -std=gnu11 -D_GNU_SOURCE $(WARNINGS) $(HARDENING) $(SANFLAGS) $(CFLAGS) \
 		  $(DEP_CFLAGS) -Irelocd -MMD -MP
@@ -64,10 +64,11 @@ DAEMON_SRCS	:= $(filter-out relocd/relocd.c,$(RELOCD_SRCS))
 RELOCD_LIBS	:= $(call pkg_libs,libpcre2-8 openssl libseccomp libsystemd $(XEN_PKGS)) -lpthread
 
 # relocctl reads the config (conf, acl, sxp) to find the control socket
-# and speaks the control protocol (ctl, proto).
+# and speaks the control protocol (ctl, proto); only it links jansson,
+# for --json (tests/regress/layout.sh checks).
 CTL_BORROWS	:= acl conf ctl guest log proto sxp util
 RELOCCTL_SRCS	:= $(wildcard relocctl/*.c) $(CTL_BORROWS:%=relocd/%.c)
-RELOCCTL_LIBS	:= $(call pkg_libs,libpcre2-8)
+RELOCCTL_LIBS	:= $(call pkg_libs,libpcre2-8 jansson)
 
 # relocd-xl is a network child of its own: TLS, the peer protocol and the
 # sandbox (net, proc), but no worker and no backend.

@@ -283,8 +283,9 @@ def parse_migrate(out, rc, wall):
         elif obj.get("type") == "result":
             result = obj
     if result is None:
-        result = {"ok": "no", "text": "no result (exit %d)" % rc}
-    result["ok"] = result.get("ok") == "yes"
+        result = {"ok": False, "text": "no result (exit %d)" % rc}
+    # relocctl(8): ok is a JSON boolean (null if relocd sent neither).
+    result["ok"] = result.get("ok") is True
     result["exit"] = rc
     result["wall_s"] = wall
     result["progress"] = progress

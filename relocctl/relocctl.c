@@ -9,6 +9,7 @@
  * replies from the daemon are parsed with the project's bounded reader.
  */
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,7 +115,7 @@ relocctl_request(struct relocctl *rc, const char *req,
 		goto out;
 	}
 	if (sxp_parse(buf, (size_t)len, root_r, &serr) == -1 ||
-	    (*root_r)->first == NULL || (*root_r)->first->type != SXP_LIST) {
+	    !relocctl_is_reply(*root_r)) {
 		fprintf(stderr, "relocctl: unreadable answer from relocd\n");
 		goto out;
 	}
@@ -126,19 +127,23 @@ out:
 	return status;
 }
 
-/* The value of (name value) inside list, or def. */
-const char *
-relocctl_field(const struct sxp_node *list, const char *name, const char *def)
+/* Whether a parsed reply is one message with a head, (type ...). */
+int
+relocctl_is_reply(const struct sxp_node *root)
 {
-	const struct sxp_node	*f;
+	const struct sxp_node	*m = root->first;
 
-	for (f = list->first; f != NULL; f = f->next)
-		if (f->type == SXP_LIST && f->first != NULL &&
-		    f->first->type == SXP_ATOM &&
-		    strcmp(f->first->text, name) == 0 && f->first->next != NULL &&
-		    f->first->next->type != SXP_LIST)
-			return f->first->next->text;
-	return def;
+	return m != NULL && m->type == SXP_LIST && m->first != NULL &&
+	    m->first->type == SXP_ATOM;
+}
+
+/* For display: the field's value (sxp_field's rules), or def. */
+static const char *
+show(const struct sxp_node *list, const char *name, const char *def)
+{
+	const char	*v = sxp_field(list, name);
+
+	return v != NULL ? v : def;
 }
 
 /* A reply (error (text ...)) becomes one sentence on stderr. */
@@ -147,7 +152,7 @@ relocctl_is_error(const struct sxp_node *reply)
 {
 	if (strcmp(reply->first->text, "error") != 0)
 		return 0;
-	fprintf(stderr, "relocctl: relocd: %s\n", relocctl_field(reply, "text",
+	fprintf(stderr, "relocctl: relocd: %s\n", show(reply, "text",
 	    "unknown error"));
 	return 1;
 }
@@ -169,8 +174,8 @@ cmd_status(struct relocctl *rc, int argc, char **argv)
 		sxp_free(root);
 		return EXIT_FAILED;
 	}
-	printf("relocd %s on %s, backend %s\n", relocctl_field(st, "version", "?"),
-	    relocctl_field(st, "host", "?"), relocctl_field(st, "backend", "?"));
+	printf("relocd %s on %s, backend %s\n", show(st, "version", "?"),
+	    show(st, "host", "?"), show(st, "backend", "?"));
 	for (f = st->first; f != NULL; f = f->next)
 		if (f->type == SXP_LIST && f->first != NULL &&
 		    f->first->next != NULL &&
@@ -187,9 +192,9 @@ cmd_status(struct relocctl *rc, int argc, char **argv)
 				printf("%-32s  %-10s  %-16s  %-15s  %s\n", "ID",
 				    "STATE", "GUEST", "PEER", "RESULT");
 			printf("%-32s  %-10s  %-16s  %-15s  %s\n",
-			    relocctl_field(job, "id", "?"), relocctl_field(job, "state", "?"),
-			    relocctl_field(job, "guest", "?"), relocctl_field(job, "peer", "?"),
-			    relocctl_field(job, "result", ""));
+			    show(job, "id", "?"), show(job, "state", "?"),
+			    show(job, "guest", "?"), show(job, "peer", "?"),
+			    show(job, "result", ""));
 		}
 	}
 	if (njobs == 0)
@@ -203,6 +208,7 @@ cmd_list(struct relocctl *rc, int argc, char **argv)
 {
 	struct sxp_node		*root;
 	const struct sxp_node	*g;
+	const char		*errstr;
 	int			 status;
 
 	(void)argv;
@@ -217,12 +223,12 @@ cmd_list(struct relocctl *rc, int argc, char **argv)
 	printf("%-20s %6s  %-36s  %-4s  %-9s %8s %5s\n", "NAME", "DOMID",
 	    "UUID", "TYPE", "STATE", "MEM(MiB)", "VCPUS");
 	for (g = root->first->first->next; g != NULL; g = g->next)
-		printf("%-20s %6s  %-36s  %-4s  %-9s %8llu %5s\n",
-		    relocctl_field(g, "name", "?"), relocctl_field(g, "domid", "?"),
-		    relocctl_field(g, "uuid", "?"), relocctl_field(g, "type", "?"),
-		    relocctl_field(g, "state", "?"),
-		    strtoull(relocctl_field(g, "memory", "0"), NULL, 10) >> 20,
-		    relocctl_field(g, "vcpus", "?"));
+		printf("%-20s %6s  %-36s  %-4s  %-9s %8lld %5s\n",
+		    show(g, "name", "?"), show(g, "domid", "?"),
+		    show(g, "uuid", "?"), show(g, "type", "?"),
+		    show(g, "state", "?"),
+		    util_strtonum(show(g, "memory", ""), 0, INT64_MAX,
+		    &errstr) >> 20, show(g, "vcpus", "?"));
 	sxp_free(root);
 	return EXIT_OK;
 }

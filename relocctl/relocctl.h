@@ -2,6 +2,7 @@
 #ifndef RELOCCTL_H
 #define RELOCCTL_H
 
+struct json_t;
 struct sxp_node;
 
 /* Exit codes, documented in relocctl(8). */
@@ -20,10 +21,12 @@ struct relocctl {
 int	relocctl_open(struct relocctl *);
 int	relocctl_request(struct relocctl *, const char *,
 	    struct sxp_node **);
-const char *relocctl_field(const struct sxp_node *, const char *,
-	    const char *);
+int	relocctl_is_reply(const struct sxp_node *);
 int	relocctl_is_error(const struct sxp_node *);
 void	relocctl_usage(void) __attribute__((noreturn));
+
+struct json_t *relocctl_json_msg(const struct sxp_node *);
+int	relocctl_json_print(const struct json_t *);
 
 int	cmd_migrate(struct relocctl *, int, char **);
 int	cmd_check(struct relocctl *, int, char **);

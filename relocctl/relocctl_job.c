@@ -3,8 +3,9 @@
  * relocctl's commands that start work in the daemon and follow it:
  * migrate (with xm migrate's options), save, restore, cancel, resolve,
  * and the sim backend's sim-create and sim-destroy.  While a migration runs,
- * relocctl shows one progress line on a terminal, or one JSON object per
- * update with --json, and ends with a report.
+ * relocctl shows one progress line on a terminal, or with --json one JSON
+ * object per reply from the daemon (relocctl_json.c), and ends with a
+ * report.
  *
  * Runs as the invoking user; save and restore open the file here, with
  * that user's rights, and pass the descriptor to the daemon.
@@ -16,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <jansson.h>
 
 #include "ctl.h"
 #include "proto.h"
@@ -32,121 +35,127 @@ struct follow {
 	int	shown;		/* a progress line is on the terminal */
 };
 
-static unsigned long long
-num(const struct sxp_node *m, const char *name)
+/* An integer member of a reply's object; 0 if absent or null. */
+static long long
+num(const json_t *o, const char *name)
 {
-	return strtoull(relocctl_field(m, name, "0"), NULL, 10);
+	return json_integer_value(json_object_get(o, name));
 }
 
-/* One JSON object from the fields of an sxp message. */
-static void
-print_json(const struct sxp_node *m)
+/* A string member of a reply's object, or def. */
+static const char *
+str(const json_t *o, const char *name, const char *def)
 {
-	const struct sxp_node	*f;
-	const char		*v, *c;
-	int			 first = 1;
+	const char	*v = json_string_value(json_object_get(o, name));
 
-	printf("{\"type\":\"%s\"", m->first->text);
-	for (f = m->first->next; f != NULL; f = f->next) {
-		if (f->type != SXP_LIST || f->first == NULL ||
-		    f->first->next == NULL || f->first->next->type == SXP_LIST)
-			continue;
-		v = f->first->next->text;
-		printf(",\"%s\":", f->first->text);
-		if (*v != '\0' && strspn(v, "0123456789") == strlen(v))
-			printf("%s", v);
-		else {
-			putchar('"');
-			for (c = v; *c != '\0'; c++)
-				if (*c == '"' || *c == '\\')
-					printf("\\%c", *c);
-				else if ((unsigned char)*c < 0x20)
-					printf("\\u%04x", *c);
-				else
-					putchar(*c);
-			putchar('"');
-		}
-		first = 0;
-	}
-	(void)first;
-	printf("}\n");
-	fflush(stdout);
+	return v != NULL ? v : def;
 }
 
+/* One progress line on a terminal, redrawn in place. */
 static void
-print_progress(struct follow *fw, const struct sxp_node *m)
+print_progress(struct follow *fw, const json_t *m)
 {
-	unsigned long long	bytes = num(m, "bytes"), mem = num(m, "memory");
-	unsigned long long	bw = num(m, "bandwidth"), rate = num(m, "dirty-rate");
-	unsigned long long	pct = mem ? bytes * 100 / mem : 0;
+	long long	bytes = num(m, "bytes"), mem = num(m, "memory");
 
-	if (fw->json) {
-		print_json(m);
+	if (fw->json || !fw->tty)
 		return;
-	}
-	if (!fw->tty)
-		return;
-	printf("\r  round %-3llu %4llu MiB sent (%llu%% of memory)  %5llu MiB/s"
-	    "  dirtying %5llu MiB/s  downtime ~%llu ms  %.1fs   ",
-	    num(m, "round"), bytes >> 20, pct, bw >> 20, rate >> 20,
+	printf("\r  round %-3lld %4lld MiB sent (%lld%% of memory)  %5lld MiB/s"
+	    "  dirtying %5lld MiB/s  downtime ~%lld ms  %.1fs   ",
+	    num(m, "round"), bytes >> 20, mem ? bytes * 100 / mem : 0,
+	    num(m, "bandwidth") >> 20, num(m, "dirty-rate") >> 20,
 	    num(m, "downtime-ms"), num(m, "elapsed-ms") / 1000.0);
 	fflush(stdout);
 	fw->shown = 1;
 }
 
-/* The final report; returns the exit status it implies. */
-static int
-print_result(struct follow *fw, const struct sxp_node *m)
+/* The report of a job that succeeded, on stdout. */
+static void
+print_done(const json_t *m, const char *what, const char *guest,
+    const char *text)
 {
-	const char	*text = relocctl_field(m, "text", "");
-	const char	*what = relocctl_field(m, "what", "job");
-	int		 ok = strcmp(relocctl_field(m, "ok", "no"), "yes") == 0;
-
-	if (fw->shown)
-		printf("\n");
-	if (fw->json)
-		print_json(m);
-	else if (ok && strcmp(what, "migrate") == 0) {
-		printf("%s: migrated in %.2f s, downtime %llu ms (predicted "
-		    "%llu ms), %llu MiB sent in %llu rounds\n",
-		    relocctl_field(m, "guest", "?"),
+	if (strcmp(what, "migrate") == 0) {
+		printf("%s: migrated in %.2f s, downtime %lld ms (predicted "
+		    "%lld ms), %lld MiB sent in %lld rounds\n", guest,
 		    num(m, "elapsed-ms") / 1000.0, num(m, "downtime-ms"),
 		    num(m, "predicted-downtime-ms"), num(m, "bytes") >> 20,
 		    num(m, "rounds"));
 		if (num(m, "throttle") != 0 && num(m, "throttle") < 100)
-			printf("  the guest was throttled to %llu%% to converge\n",
-			    num(m, "throttle"));
+			printf("  the guest was throttled to %lld%% to "
+			    "converge\n", num(m, "throttle"));
 		/* Only the sim backend hashes memory; Xen has no such step. */
 		if (num(m, "digest-ms") > 0)
-			printf("  up to %llu ms of it went to the sim backend's "
+			printf("  up to %lld ms of it went to the sim backend's "
 			    "check of the memory digest\n", num(m, "digest-ms"));
-	}
-	else if (ok && strcmp(what, "check") == 0)
+	} else if (strcmp(what, "check") == 0)
 		printf("%s: the destination would take it; every check passed "
 		    "(name and uuid free, memory, guest type, Xen version, CPU "
-		    "features, clocks, bridges and disks)\n",
-		    relocctl_field(m, "guest", "?"));
-	else if (ok && strcmp(what, "resolve") == 0)
+		    "features, clocks, bridges and disks)\n", guest);
+	else if (strcmp(what, "resolve") == 0)
 		printf("%s\n", text);
-	else if (ok)
-		printf("%s %s: done\n", what, relocctl_field(m, "guest", ""));
-	if (!ok)
-		fprintf(stderr, "relocctl: %s %s failed: %s\n", what,
-		    relocctl_field(m, "guest", ""), text);
-	if (ok)
+	else
+		printf("%s %s: done\n", what, guest);
+}
+
+/* The final report; returns the exit status it implies. */
+static int
+print_result(struct follow *fw, const json_t *m)
+{
+	const char	*text = str(m, "text", "");
+	const char	*what = str(m, "what", "job");
+	const char	*guest = str(m, "guest", "");
+
+	if (fw->shown)
+		printf("\n");
+	if (json_is_true(json_object_get(m, "ok"))) {
+		if (!fw->json)
+			print_done(m, what, guest, text);
 		return EXIT_OK;
+	}
+	fprintf(stderr, "relocctl: %s %s failed: %s\n", what, guest, text);
 	return strncmp(text, "in doubt", 8) == 0 ? EXIT_IN_DOUBT : EXIT_FAILED;
 }
 
-/* Sends a request (with fd, or -1) and follows the job to its result. */
+/*
+ * Reads the next reply of a job into *root_r and its typed object into
+ * *o_r; -1 having said why.
+ */
+static int
+follow_read(int fd, char *buf, struct sxp_node **root_r, json_t **o_r)
+{
+	struct sxp_error	serr;
+	ssize_t			len;
+
+	sxp_free(*root_r);
+	*root_r = NULL;
+	json_decref(*o_r);
+	*o_r = NULL;
+	if ((len = ctl_read_frame(fd, buf, CTL_MSG_MAX + 1,
+	    JOB_READ_TIMEOUT_MS)) == -1 ||
+	    sxp_parse(buf, (size_t)len, root_r, &serr) == -1 ||
+	    !relocctl_is_reply(*root_r)) {
+		fprintf(stderr, "relocctl: lost relocd; see relocctl status\n");
+		return -1;
+	}
+	if ((*o_r = relocctl_json_msg((*root_r)->first)) == NULL) {
+		fprintf(stderr, "relocctl: out of memory\n");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Sends a request (with fd, or -1) and follows the job to its result.
+ * With --json every reply, an error too, is one line on stdout, and only
+ * a failure is also told in words, on stderr.
+ */
 static int
 follow_job(struct relocctl *rc, const char *req, int pass_fd, int json)
 {
 	struct follow	 fw = { json, isatty(STDOUT_FILENO), 0 };
 	struct sxp_node	*root = NULL;
-	struct sxp_error serr;
+	json_t		*o = NULL;
+	const char	*type;
 	char		*buf;
-	ssize_t		 len;
 	int		 fd, status = EXIT_FAILED;
 
 	if ((fd = relocctl_open(rc)) == -1)
@@ -157,28 +166,25 @@ follow_job(struct relocctl *rc, const char *req, int pass_fd, int json)
 	    ctl_write_frame_fd(fd, req, strlen(req), pass_fd)) == -1)
 		goto out;
 	for (;;) {
-		sxp_free(root);
-		root = NULL;
-		if ((len = ctl_read_frame(fd, buf, CTL_MSG_MAX + 1,
-		    JOB_READ_TIMEOUT_MS)) == -1 ||
-		    sxp_parse(buf, (size_t)len, &root, &serr) == -1 ||
-		    root->first == NULL || root->first->type != SXP_LIST) {
-			fprintf(stderr, "relocctl: lost relocd; see relocctl "
-			    "status\n");
+		if (follow_read(fd, buf, &root, &o) == -1)
+			goto out;
+		if (json && relocctl_json_print(o) == -1) {
+			fprintf(stderr, "relocctl: cannot write the JSON "
+			    "output\n");
 			goto out;
 		}
 		if (relocctl_is_error(root->first))
 			goto out;
-		if (strcmp(root->first->first->text, "started") == 0 && json)
-			print_json(root->first);
-		else if (strcmp(root->first->first->text, "progress") == 0)
-			print_progress(&fw, root->first);
-		else if (strcmp(root->first->first->text, "result") == 0) {
-			status = print_result(&fw, root->first);
+		type = root->first->first->text;
+		if (strcmp(type, "progress") == 0)
+			print_progress(&fw, o);
+		else if (strcmp(type, "result") == 0) {
+			status = print_result(&fw, o);
 			goto out;
 		}
 	}
 out:
+	json_decref(o);
 	sxp_free(root);
 	free(buf);
 	close(fd);

@@ -69,3 +69,13 @@ backend_fail(struct backend_error *err, int code, const char *fmt, ...)
 	}
 	return -1;
 }
+
+int
+backend_check_not_host(const struct guest_info *g, struct backend_error *err)
+{
+	if (guest_is_host(g->name, g->uuid))
+		return backend_fail(err, BE_CLASH, "%s (%s) would be this "
+		    "host's dom0; dom0 is never a migration's target",
+		    g->name, g->uuid);
+	return 0;
+}

@@ -185,9 +185,12 @@ struct backend_ops {
 		    struct guest_info *, struct backend_error *);
 };
 
-/* The ops for enum conf_backend, or NULL if not built in. */
+/* The ops for enum conf_backend, or NULL for a value that names none. */
 const struct backend_ops *backend_get(int);
 const char	*backend_errcode_name(int);
+/* Refuses (BE_CLASH) a guest that would take dom0's name or uuid. */
+int		 backend_check_not_host(const struct guest_info *,
+		    struct backend_error *);
 /*
  * Fills err (if not NULL) with code and a printf-style message, and
  * returns -1 so that a failure path reads "return backend_fail(...)".

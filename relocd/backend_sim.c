@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "backend.h"
+#include "bounds.h"
 #include "log.h"
 #include "sim.h"
 #include "util.h"
@@ -161,8 +162,9 @@ sim_desc_check(const struct guest_desc *desc, int create, char *uuid,
 	} else if (!guest_uuid_valid(info->uuid))
 		return backend_fail(err, BE_UNSUPPORTED,
 		    "invalid guest uuid");
-	else
-		strlcpy(uuid, info->uuid, GUEST_UUID_LEN + 1);
+	else if (strlcpy(uuid, info->uuid, GUEST_UUID_LEN + 1) > GUEST_UUID_LEN)
+		return backend_fail(err, BE_UNSUPPORTED,
+		    "guest uuid longer than %d characters", GUEST_UUID_LEN);
 	if (info->type != GUEST_TYPE_SIM)
 		return backend_fail(err, BE_UNSUPPORTED, "the sim backend "
 		    "runs sim guests only, not %s",
@@ -173,9 +175,9 @@ sim_desc_check(const struct guest_desc *desc, int create, char *uuid,
 		return backend_fail(err, BE_UNSUPPORTED, "guest memory must "
 		    "be whole pages between %llu MiB and %llu MiB",
 		    SIM_MEMORY_MIN / SIM_MIB, SIM_MEMORY_MAX / SIM_MIB);
-	if (info->vcpus < 1 || info->vcpus > SIM_VCPUS_MAX)
+	if (info->vcpus < 1 || info->vcpus > GUEST_VCPUS_MAX)
 		return backend_fail(err, BE_UNSUPPORTED,
-		    "vcpus must be 1 to %d", SIM_VCPUS_MAX);
+		    "vcpus must be 1 to %d", GUEST_VCPUS_MAX);
 	return sim_config_parse(desc->config, info->memory_bytes, params,
 	    err);
 }
@@ -188,8 +190,9 @@ sim_ctl_init(struct sim_ctl *ctl, const struct guest_desc *desc,
 	ctl->magic = SIM_CTL_MAGIC;
 	ctl->version = SIM_CTL_VERSION;
 	ctl->header_size = sizeof(*ctl);
-	strlcpy(ctl->name, desc->info.name, sizeof(ctl->name));
-	strlcpy(ctl->uuid, uuid, sizeof(ctl->uuid));
+	STRLCPY_ARRAY(ctl->name, desc->info.name);
+	/* sim_desc_check() made uuid, GUEST_UUID_LEN characters. */
+	memcpy(ctl->uuid, uuid, sizeof(ctl->uuid));
 	ctl->domid = domid;
 	ctl->vcpus = desc->info.vcpus;
 	ctl->memory_bytes = desc->info.memory_bytes;
@@ -271,7 +274,8 @@ sim_make(struct sim *s, const struct guest_desc *desc, int create,
 	uint32_t		 domid;
 	int			 lockfd = -1, rc = -1;
 
-	if (sim_desc_check(desc, create, uuid, &params, err) == -1)
+	if (backend_check_not_host(&desc->info, err) == -1 ||
+	    sim_desc_check(desc, create, uuid, &params, err) == -1)
 		return -1;
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return backend_fail(err, BE_INTERNAL, "out of memory");
@@ -549,7 +553,7 @@ sim_set_note(void *h, const char *key, const char *note,
 		goto out;
 	}
 	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-	    0600)) == -1 || write(fd, note, len) != (ssize_t)len ||
+	    0600)) == -1 || util_write_all(fd, note, len) == -1 ||
 	    fsync(fd) == -1 || rename(tmp, path) == -1) {
 		backend_fail(err, BE_INTERNAL, "%s: %s", path,
 		    strerror(errno));

@@ -51,8 +51,13 @@ xen_open(const char *xl_command, void **h_r, struct backend_error *err)
 		return backend_fail(err, BE_INTERNAL, "out of memory");
 	xen_xl_init(&x->xl);
 	/* The argument is relocd-xl-command: xl, found on PATH, by default. */
-	strlcpy(x->xl_path, xl_command != NULL && xl_command[0] != '\0' ?
-	    xl_command : XEN_XL_PATH_DEFAULT, sizeof(x->xl_path));
+	if (strlcpy(x->xl_path, xl_command != NULL && xl_command[0] != '\0' ?
+	    xl_command : XEN_XL_PATH_DEFAULT, sizeof(x->xl_path)) >=
+	    sizeof(x->xl_path)) {
+		free(x);
+		return backend_fail(err, BE_UNSUPPORTED, "relocd-xl-command "
+		    "is longer than %zu characters", sizeof(x->xl_path) - 1);
+	}
 	x->logger = xtl_createlogger_stdiostream(stderr, XTL_ERROR, 0);
 	if (x->logger == NULL ||
 	    libxl_ctx_alloc(&x->ctx, LIBXL_VERSION, 0,
@@ -117,8 +122,13 @@ xen_info_from(struct xen *x, const libxl_dominfo *d, struct guest_info *g)
 	char	*name;
 
 	memset(g, 0, sizeof(*g));
-	if ((name = libxl_domid_to_name(x->ctx, d->domid)) != NULL)
-		strlcpy(g->name, name, sizeof(g->name));
+	/* A name too long for relocd stays empty, never cut into another. */
+	if ((name = libxl_domid_to_name(x->ctx, d->domid)) != NULL &&
+	    strlcpy(g->name, name, sizeof(g->name)) >= sizeof(g->name)) {
+		log_warnx("domain %u: its name is longer than %d characters; "
+		    "relocd lists it without one", d->domid, GUEST_NAME_MAX);
+		g->name[0] = '\0';
+	}
 	free(name);
 	snprintf(g->uuid, sizeof(g->uuid), LIBXL_UUID_FMT,
 	    LIBXL_UUID_BYTES(d->uuid));
@@ -408,6 +418,30 @@ out:
 	return rc;
 }
 
+/*
+ * The guest list leaves dom0 out, and guest_is_host() knows only xl's
+ * defaults; dom0's uuid here may differ, so it is asked for.
+ */
+static int
+xen_clash_dom0(struct xen *x, const struct guest_info *want,
+    struct backend_error *err)
+{
+	libxl_dominfo		 d0;
+	struct guest_info	 host;
+	int			 rc = 0;
+
+	libxl_dominfo_init(&d0);
+	if (libxl_domain_info(x->ctx, &d0, 0) == 0) {
+		xen_info_from(x, &d0, &host);
+		if (strcmp(host.uuid, want->uuid) == 0)
+			rc = backend_fail(err, BE_CLASH, "uuid %s is this "
+			    "host's dom0; dom0 is never a migration's target",
+			    want->uuid);
+	}
+	libxl_dominfo_dispose(&d0);
+	return rc;
+}
+
 static int
 xen_clash(struct xen *x, const struct guest_info *want,
     struct backend_error *err)
@@ -417,6 +451,8 @@ xen_clash(struct xen *x, const struct guest_info *want,
 	size_t			 n, i;
 	int			 rc = 0;
 
+	_Static_assert(sizeof(incoming) >= sizeof(want->name) +
+	    sizeof("--incoming") - 1, "incoming holds any guest name");
 	snprintf(incoming, sizeof(incoming), "%s--incoming", want->name);
 	if (xen_list(x, &gs, &n, err) == -1)
 		return -1;
@@ -431,6 +467,8 @@ xen_clash(struct xen *x, const struct guest_info *want,
 			    "same uuid %s", gs[i].name, want->uuid);
 	}
 	free(gs);
+	if (rc == 0)
+		rc = xen_clash_dom0(x, want, err);
 	return rc;
 }
 
@@ -445,6 +483,7 @@ xen_reserve(void *h, const struct guest_desc *desc, struct guest_info *got,
 		return backend_fail(err, BE_BAD_STATE, "this worker already "
 		    "receives a guest");
 	if (xen_type_supported(desc->info.type, err) == -1 ||
+	    backend_check_not_host(&desc->info, err) == -1 ||
 	    xen_clash(x, &desc->info, err) == -1 ||
 	    xen_facts_check(x, desc, err) == -1 ||
 	    xen_config_check(x, desc, err) == -1 ||
@@ -570,7 +609,10 @@ xen_destroy(void *h, const char *name, struct backend_error *err)
 		xen_xl_log_stderr(&x->xl, name, 50);
 		free(x->incoming_config);
 		x->incoming_config = NULL;
-		snprintf(incoming, sizeof(incoming), "%s--incoming", name);
+		_Static_assert(sizeof(incoming) >= sizeof(x->incoming.name) +
+		    sizeof("--incoming") - 1, "incoming holds any name");
+		snprintf(incoming, sizeof(incoming), "%s--incoming",
+		    x->incoming.name);
 		(void)xen_destroy_domain(x, incoming, &ignored);
 		return 0;
 	}
@@ -698,6 +740,11 @@ xen_get_note(void *h, const char *name, char *buf, size_t max,
 		return backend_fail(err, BE_NOT_FOUND, "%s has no note", name);
 	}
 	/* Ours, but read back from disk: bounded and terminated. */
+	if ((size_t)len >= max) {
+		free(data);
+		return backend_fail(err, BE_INTERNAL, "%s's note is longer "
+		    "than %zu bytes", name, max - 1);
+	}
 	snprintf(buf, max, "%.*s", len, (const char *)data);
 	free(data);
 	return 0;

@@ -32,6 +32,15 @@
 /* Errors collected while loading one config before giving up. */
 #define CONF_ERRORS_MAX		100
 
+/*
+ * The longest config strings, each no longer than the buffer it fills
+ * later (conf.c checks the buffers at compile time), so that relocd -n
+ * refuses a value rather than a process cutting it.
+ */
+#define CONF_PATH_MAX		4095	/* key, certificate and CA files */
+#define CONF_DIR_MAX		255	/* relocd-chroot, relocd-sim-dir */
+#define CTL_PATH_MAX		107	/* relocd-control-socket: sun_path */
+
 /* Log lines: longer messages are truncated, never split. */
 #define LOG_LINE_MAX		1024
 /* Peer-triggered messages: a burst of this many, then one per second. */
@@ -49,6 +58,20 @@
 #define MIG_ID_LEN		32
 /* Free text in errors and refusals sent to a peer or a user. */
 #define PROTO_TEXT_MAX		200
+
+/*
+ * A guest's vCPUs, from a peer, a save file or sim-create: Xen's
+ * HVM_MAX_VCPUS (public/hvm/hvm_info_table.h), the limit of the HVM and
+ * PVH guests relocd migrates (Debian's hypervisor, built without shadow
+ * paging, cannot live-migrate PV ones); the sim backend takes the same.
+ */
+#define GUEST_VCPUS_MAX		128
+/*
+ * A peer's host name or address, as a user, a config or a peer gives
+ * it: DNS's longest name in text (RFC 1035: 255 octets on the wire, 253
+ * characters written out); every address literal is shorter.
+ */
+#define HOST_NAME_LEN_MAX	253
 
 /*
  * xl plugin requests (xl-receive): the words of "xl [-t] [-T] [-v...]
@@ -71,6 +94,53 @@
 #define CTL_CLIENTS_MAX		16
 /* Listening sockets: both families of every address of an interface. */
 #define LISTENERS_MAX		16
+
+/*
+ * The network child's deadlines (net*.c), in milliseconds of util_now_ms.
+ * relocd-handshake-timeout and relocd-idle-timeout bound the peer; these
+ * bound the steps in between, each long enough for the slowest honest
+ * party and no longer, since a connection holds a child and a job slot.
+ *
+ * Connecting out, per address of the peer: a dom0 on the same network
+ * answers at once, and Linux sends a lost SYN again 1, 3 and 7 s after
+ * the first, so 10 s gives three more tries before the next address.
+ */
+#define NET_CONNECT_MS		(10 * 1000)
+/* Bounded close: a peer that cannot take our last small frame is gone. */
+#define NET_CLOSE_MS		2000
+/*
+ * A control message that needs no work on the other side: sending one,
+ * or waiting for the answer to a query.  A live peer or parent answers
+ * in milliseconds; 10 s rides out a busy dom0 and a lost packet.
+ */
+#define NET_REPLY_MS		(10 * 1000)
+/* The rest of a frame the destination began to send mid-stream. */
+#define NET_PENDING_READ_MS	2000
+/* A message the parent has already written (poll said so): local. */
+#define NET_PARENT_READ_MS	1000
+/*
+ * How long the parent and a fresh worker may take to decide on a
+ * reservation: the worker starts, checks the description, the config
+ * and the host's free memory through the toolstack (the sim backend
+ * also makes the empty guest), calls that take seconds on a busy dom0.
+ */
+#define NET_RESERVE_WAIT_MS	(120 * 1000)
+/*
+ * Checking the image before "prepared": the sim backend hashes all of
+ * the guest's memory, minutes for a large guest on a slow host.  Both
+ * sides wait this long: the destination for its worker, the source for
+ * the destination's answer.
+ */
+#define NET_VERIFY_WAIT_MS	(600 * 1000)
+/* Activating the guest after go, on the destination; both sides wait. */
+#define NET_ACTIVATE_WAIT_MS	(120 * 1000)
+/*
+ * The source's parent says go once its worker committed (suspended the
+ * guest, sent the last round); the network child waits that long.
+ */
+#define NET_GO_WAIT_MS		(120 * 1000)
+/* The worker stopped reading: the parent's word on why, which it has. */
+#define NET_FAILURE_WAIT_MS	5000
 
 /* Children of the parent: network children and workers. */
 #define CHILDREN_MAX		1200

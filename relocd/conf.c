@@ -12,6 +12,8 @@
  * Runs in the parent (at start-up and on SIGHUP) and in relocctl.  The
  * file is root-owned but is still parsed with every bound in bounds.h.
  */
+#include <sys/un.h>
+
 #include <arpa/inet.h>
 #include <net/if.h>
 
@@ -27,6 +29,8 @@
 #include "bounds.h"
 #include "conf.h"
 #include "log.h"
+#include "msg.h"
+#include "proc.h"
 #include "sxp.h"
 #include "util.h"
 
@@ -46,7 +50,7 @@ struct conf_key {
 	const char		*name;
 	enum conf_type		 type;
 	size_t			 offset;
-	long long		 min, max;	/* CT_INT */
+	long long		 min, max;	/* CT_INT; a string's length */
 	const char *const	*choices;	/* CT_ENUM, index = value */
 	const char		*def;		/* default, as written in sxp */
 };
@@ -57,6 +61,20 @@ static const char *const nonconv_choices[] = {
 };
 
 #define O(field)	offsetof(struct conf, field)
+#define MEMBER_SIZE(type, m)	sizeof(((type *)0)->m)
+
+/*
+ * A string key's max is the longest value that fits the buffer the key
+ * fills later; the buffers must keep up with the limits.
+ */
+_Static_assert(MEMBER_SIZE(struct sockaddr_un, sun_path) > CTL_PATH_MAX,
+    "relocd-control-socket fits a unix socket address");
+_Static_assert(MEMBER_SIZE(struct proc_identity, chroot_dir) > CONF_DIR_MAX,
+    "relocd-chroot fits the network child's chroot_dir");
+_Static_assert(MEMBER_SIZE(struct msg_worker_start, state_dir) > CONF_DIR_MAX,
+    "relocd-sim-dir fits a worker's state_dir");
+_Static_assert(MEMBER_SIZE(struct msg_worker_start, xl_command) >
+    XL_COMMAND_MAX, "relocd-xl-command fits a worker's xl_command");
 
 /* The order here is the order relocd -nv prints in. */
 static const struct conf_key conf_keys[] = {
@@ -73,13 +91,13 @@ static const struct conf_key conf_keys[] = {
 	{ "xend-relocation-ssl-port", CT_INT, O(ssl_port),
 	    1, 65535, NULL, "8003" },
 	{ "xend-relocation-server-ssl-key-file", CT_PATH, O(ssl_key_file),
-	    0, 0, NULL, "/etc/xen/relocd/host.key" },
+	    0, CONF_PATH_MAX, NULL, "/etc/xen/relocd/host.key" },
 	{ "xend-relocation-server-ssl-cert-file", CT_PATH, O(ssl_cert_file),
-	    0, 0, NULL, "/etc/xen/relocd/host.pem" },
+	    0, CONF_PATH_MAX, NULL, "/etc/xen/relocd/host.pem" },
 	{ "xend-relocation-ssl", CT_BOOL, O(ssl_client),
 	    0, 0, NULL, "no" },
 	{ "relocd-ca-file", CT_PATH, O(ca_file),
-	    0, 0, NULL, "/etc/xen/relocd/ca.pem" },
+	    0, CONF_PATH_MAX, NULL, "/etc/xen/relocd/ca.pem" },
 	{ "relocd-peers-allow", CT_NAMES, O(peers_allow),
 	    0, 0, NULL, "" },
 	{ "relocd-insecure-plaintext", CT_BOOL, O(insecure_plaintext),
@@ -95,7 +113,7 @@ static const struct conf_key conf_keys[] = {
 	{ "relocd-max-migrations", CT_INT, O(max_migrations),
 	    1, 64, NULL, "8" },
 	{ "relocd-control-socket", CT_PATH, O(control_socket),
-	    0, 0, NULL, "/run/relocd/relocd.sock" },
+	    0, CTL_PATH_MAX, NULL, "/run/relocd/relocd.sock" },
 	{ "relocd-control-group", CT_WORD, O(control_group),
 	    0, 0, NULL, "" },
 	{ "relocd-backend", CT_ENUM, O(backend),
@@ -105,7 +123,7 @@ static const struct conf_key conf_keys[] = {
 	{ "relocd-user", CT_WORD, O(user),
 	    0, 0, NULL, "relocd" },
 	{ "relocd-chroot", CT_PATH, O(chroot_dir),
-	    0, 0, NULL, "/run/relocd/empty" },
+	    0, CONF_DIR_MAX, NULL, "/run/relocd/empty" },
 	{ "relocd-handshake-timeout", CT_INT, O(handshake_timeout_s),
 	    1, 300, NULL, "10" },
 	{ "relocd-idle-timeout", CT_INT, O(idle_timeout_s),
@@ -115,9 +133,9 @@ static const struct conf_key conf_keys[] = {
 	{ "relocd-max-preauth-per-host", CT_INT, O(max_preauth_per_host),
 	    1, 1000, NULL, "8" },
 	{ "relocd-sim-dir", CT_PATH, O(sim_dir),
-	    0, 0, NULL, "/run/relocd/sim" },
+	    0, CONF_DIR_MAX, NULL, "/run/relocd/sim" },
 	{ "relocd-xl-command", CT_COMMAND, O(xl_command),
-	    0, 0, NULL, "xl" },
+	    0, XL_COMMAND_MAX, NULL, "xl" },
 };
 
 #define CONF_NKEYS	(sizeof(conf_keys) / sizeof(conf_keys[0]))
@@ -281,6 +299,11 @@ conf_store(struct conf_ctx *ctx, struct conf *conf,
 	char	**field = conf_str_field(conf, key);
 	char	 *copy;
 
+	if (key->max > 0 && strlen(v) > (size_t)key->max) {
+		conf_error(ctx, line, "%s: longer than %lld characters",
+		    key->name, key->max);
+		return -1;
+	}
 	if ((copy = strdup(v)) == NULL) {
 		conf_error(ctx, line, "%s: out of memory", key->name);
 		return -1;
@@ -294,7 +317,7 @@ static int
 conf_set_path(struct conf_ctx *ctx, struct conf *conf,
     const struct conf_key *key, const char *v, int line)
 {
-	char	path[4096];
+	char	path[CONF_PATH_MAX + 1];
 	int	r;
 
 	if (*v == '\0' || *v == '/')
@@ -307,7 +330,8 @@ conf_set_path(struct conf_ctx *ctx, struct conf *conf,
 	}
 	r = snprintf(path, sizeof(path), "%s/%s", CONF_XEN_DIR, v);
 	if (r < 0 || (size_t)r >= sizeof(path)) {
-		conf_error(ctx, line, "%s: path too long", key->name);
+		conf_error(ctx, line, "%s: longer than %d characters",
+		    key->name, CONF_PATH_MAX);
 		return -1;
 	}
 	return conf_store(ctx, conf, key, path, line);
@@ -335,7 +359,8 @@ conf_set_address(struct conf_ctx *ctx, struct conf *conf,
 
 	if (*v == '\0' || inet_pton(AF_INET, v, buf) == 1 ||
 	    inet_pton(AF_INET6, v, buf) == 1 ||
-	    (strlen(v) <= 253 && conf_is_name_chars(v, ".-_")))
+	    (strlen(v) <= HOST_NAME_LEN_MAX &&
+	    conf_is_name_chars(v, ".-_")))
 		return conf_store(ctx, conf, key, v, line);
 	conf_error(ctx, line, "%s: '%s' is not an IP address, host name or "
 	    "interface name", key->name, v);
@@ -356,7 +381,7 @@ conf_set_command(struct conf_ctx *ctx, struct conf *conf,
 	for (c = v; *c != '\0'; c++)
 		if ((unsigned char)*c < 0x20 || *c == 0x7f)
 			break;
-	if (*v == '\0' || *c != '\0' || strlen(v) > XL_COMMAND_MAX) {
+	if (*v == '\0' || *c != '\0') {
 		conf_error(ctx, line, "%s: '%s' is not a program name or path",
 		    key->name, v);
 		return -1;

@@ -154,23 +154,6 @@ ctl_connect(const char *path, char *err, size_t errlen)
 	return fd;
 }
 
-static int
-ctl_write_body(int fd, const char *msg, size_t len)
-{
-	size_t	off = 0;
-	ssize_t	r;
-
-	while (off < len) {
-		r = write(fd, msg + off, len - off);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return -1;
-		off += (size_t)r;
-	}
-	return 0;
-}
-
 int
 ctl_write_frame(int fd, const char *msg, size_t len)
 {
@@ -179,9 +162,9 @@ ctl_write_frame(int fd, const char *msg, size_t len)
 	if (len == 0 || len > CTL_MSG_MAX)
 		return -1;
 	proto_frame_header(hdr, PROTO_FRAME_CONTROL, len);
-	if (write(fd, hdr, sizeof(hdr)) != (ssize_t)sizeof(hdr))
+	if (util_write_all(fd, hdr, sizeof(hdr)) == -1)
 		return -1;
-	return ctl_write_body(fd, msg, len);
+	return util_write_all(fd, msg, len);
 }
 
 static int
@@ -282,5 +265,5 @@ ctl_write_frame_fd(int fd, const char *msg, size_t len, int pass_fd)
 	memcpy(CMSG_DATA(&cm.hdr), &pass_fd, sizeof(int));
 	if (sendmsg(fd, &mh, 0) != (ssize_t)sizeof(hdr))
 		return -1;
-	return ctl_write_body(fd, msg, len);
+	return util_write_all(fd, msg, len);
 }

@@ -29,7 +29,12 @@ static char	fault_guest_name[GUEST_NAME_MAX + 1];
 void
 fault_guest(const char *name)
 {
-	strlcpy(fault_guest_name, name, sizeof(fault_guest_name));
+	if (strlcpy(fault_guest_name, name, sizeof(fault_guest_name)) >=
+	    sizeof(fault_guest_name)) {
+		log_warnx("fault: guest name longer than %d characters; "
+		    "no fault point names it", GUEST_NAME_MAX);
+		fault_guest_name[0] = '\0';
+	}
 }
 
 /* Whether entry p ("point[@guest]=ms") names point name for us. */

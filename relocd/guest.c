@@ -7,6 +7,7 @@
  */
 #include <stddef.h>
 #include <string.h>
+#include <strings.h>
 
 #include "guest.h"
 
@@ -111,4 +112,19 @@ guest_uuid_valid(const char *s)
 			return 0;
 	}
 	return 1;
+}
+
+/*
+ * Whether a name or uuid is dom0's.  dom0 is the host itself: a peer that
+ * asks to reserve it, or to create a guest under its name or uuid, is
+ * refused before any backend looks for a clash (the xen backend's guest
+ * list leaves dom0 out, so its clash check alone would never see it).
+ * Case is ignored for the name, as a second spelling would still confuse
+ * xl and every administrator.
+ */
+bool
+guest_is_host(const char *name, const char *uuid)
+{
+	return (name != NULL && strcasecmp(name, GUEST_HOST_NAME) == 0) ||
+	    (uuid != NULL && strcmp(uuid, GUEST_HOST_UUID) == 0);
 }

@@ -7,6 +7,7 @@
 #ifndef RELOCD_GUEST_H
 #define RELOCD_GUEST_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #define GUEST_NAME_MAX		64
@@ -43,5 +44,9 @@ const char	*guest_state_name(int);
 /* Validators for names and uuids that arrive from peers or users. */
 int		 guest_name_valid(const char *);
 int		 guest_uuid_valid(const char *);
+/* xl's name and Xen's uuid for dom0: the host, never a guest. */
+#define GUEST_HOST_NAME		"Domain-0"
+#define GUEST_HOST_UUID		"00000000-0000-0000-0000-000000000000"
+bool		 guest_is_host(const char *, const char *);
 
 #endif /* RELOCD_GUEST_H */

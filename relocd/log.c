@@ -16,6 +16,7 @@
 
 #include "bounds.h"
 #include "log.h"
+#include "util.h"
 
 static int		 log_stderr = LOG_TO_STDERR;
 static int		 log_verbose;
@@ -54,6 +55,13 @@ int
 log_getverbose(void)
 {
 	return log_verbose;
+}
+
+/* Where this process logs, for the processes it execs to log there too. */
+int
+log_getstderr(void)
+{
+	return log_stderr;
 }
 
 void
@@ -170,12 +178,9 @@ fatalx(const char *fmt, ...)
 static double
 log_now(void)
 {
-	struct timespec	ts;
-
 	if (log_clock != NULL)
 		return log_clock();
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
+	return util_now_us() / 1e6;
 }
 
 /* Takes a token if one is left; refills one per elapsed second. */

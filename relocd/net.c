@@ -29,19 +29,12 @@
 #include "tls.h"
 #include "util.h"
 
-/* How long the parent and worker may take to decide on a reservation. */
-#define NET_RESERVE_WAIT_MS	(120 * 1000)
-/* Bounded close: the peer gets this long to take our last frame. */
-#define NET_CLOSE_MS		2000
-/* Connecting out, per address of the peer. */
-#define NET_CONNECT_MS		(10 * 1000)
-
 
 void
 net_exit(struct net_session *s, int code)
 {
 	if (s->conn != NULL)
-		tls_close(s->conn, tls_now_ms() + NET_CLOSE_MS);
+		tls_close(s->conn, util_now_ms() + NET_CLOSE_MS);
 	_exit(code);
 }
 
@@ -52,7 +45,8 @@ net_refuse(struct net_session *s, int code, const char *why)
 	log_peer_warnx("peer %s: refused (%s): %s", s->ip,
 	    proto_error_text(code), why);
 	if (s->conn != NULL)
-		net_send_error(s->conn, code, NULL, tls_now_ms() + NET_CLOSE_MS);
+		net_send_error(s->conn, code, NULL,
+		    util_now_ms() + NET_CLOSE_MS);
 	net_exit(s, 1);
 }
 
@@ -71,7 +65,8 @@ net_refuse_explained(struct net_session *s, int code, const char *why)
 	/* The category first, as every refusal has it, then the reason. */
 	snprintf(text, sizeof(text), "%s: %s", proto_error_text(code), why);
 	if (s->conn != NULL)
-		net_send_error(s->conn, code, text, tls_now_ms() + NET_CLOSE_MS);
+		net_send_error(s->conn, code, text,
+		    util_now_ms() + NET_CLOSE_MS);
 	net_exit(s, 1);
 }
 
@@ -86,7 +81,7 @@ net_send_error(struct tls_conn *conn, int code, const char *why,
 		return -1;
 	m->type = PT_ERROR;
 	m->code = code;
-	strlcpy(m->text, why != NULL ? why : proto_error_text(code),
+	util_text_copy(m->text, why != NULL ? why : proto_error_text(code),
 	    sizeof(m->text));
 	rc = net_send_msg(conn, m, deadline);
 	free(m);
@@ -128,7 +123,7 @@ net_read_frame(struct tls_conn *conn, uint64_t deadline, int *kind_r,
 	int	code;
 
 	if (tls_read_full(conn, hdr, sizeof(hdr), deadline, err, errlen))
-		return tls_now_ms() >= deadline ? PE_TIMEOUT : PE_ABORTED;
+		return util_now_ms() >= deadline ? PE_TIMEOUT : PE_ABORTED;
 	if ((code = proto_frame_parse(hdr, kind_r, len_r)) != PE_NONE) {
 		snprintf(err, errlen, "bad frame header %02x %02x %02x %02x",
 		    hdr[0], hdr[1], hdr[2], hdr[3]);
@@ -139,7 +134,7 @@ net_read_frame(struct tls_conn *conn, uint64_t deadline, int *kind_r,
 		return PE_TOO_LARGE;
 	}
 	if (tls_read_full(conn, buf, *len_r, deadline, err, errlen))
-		return tls_now_ms() >= deadline ? PE_TIMEOUT : PE_ABORTED;
+		return util_now_ms() >= deadline ? PE_TIMEOUT : PE_ABORTED;
 	return PE_NONE;
 }
 
@@ -200,13 +195,15 @@ net_authorize(struct net_session *s)
 		    "certificate name not in relocd-peers-allow" :
 		    "certificate has no usable name");
 	memset(&mp, 0, sizeof(mp));
-	strlcpy(mp.ip, s->ip, sizeof(mp.ip));
-	strlcpy(mp.host, s->host, sizeof(mp.host));
-	strlcpy(mp.tls_version, s->args->tls ? s->peer.version : "plain",
-	    sizeof(mp.tls_version));
+	STRLCPY_ARRAY(mp.ip, s->ip);
+	STRLCPY_ARRAY(mp.host, s->host);
+	if (s->args->tls)
+		STRLCPY_ARRAY(mp.tls_version, s->peer.version);
+	else
+		STRLCPY_ARRAY(mp.tls_version, "plain");
 	mp.ncert = (uint32_t)s->peer.nnames;
 	for (i = 0; i < s->peer.nnames; i++)
-		strlcpy(mp.cert[i], s->peer.names[i], sizeof(mp.cert[i]));
+		STRLCPY_ARRAY(mp.cert[i], s->peer.names[i]);
 	if (msg_send(s->args->parent_fd, MSG_NET_AUTHENTICATED, &mp,
 	    sizeof(mp), -1) == -1)
 		net_exit(s, 1);
@@ -223,7 +220,7 @@ net_wait_parent(struct net_session *s, uint32_t want, void *buf,
 	uint64_t	now;
 
 	for (;;) {
-		if ((now = tls_now_ms()) >= deadline)
+		if ((now = util_now_ms()) >= deadline)
 			return -1;
 		if (poll(&pfd, 1, (int)(deadline - now)) == -1) {
 			if (errno == EINTR)
@@ -251,7 +248,7 @@ net_expect_step(struct net_session *s, int phase, uint64_t wait_ms,
     struct msg_step *st, int *fd_r)
 {
 	if (net_wait_parent(s, MSG_STEP, st, sizeof(*st), fd_r,
-	    tls_now_ms() + wait_ms) == -1)
+	    util_now_ms() + wait_ms) == -1)
 		net_refuse(s, PE_INTERNAL, "no answer from the parent");
 	MSG_TERMINATE(st->text);
 	msg_terminate_guest(&st->guest);

@@ -32,12 +32,6 @@
 #include "tls.h"
 #include "util.h"
 
-/* The destination may hash all of memory before saying "prepared". */
-#define CLIENT_PREPARED_MS	(600 * 1000)
-#define CLIENT_ACTIVATED_MS	(120 * 1000)
-/* Waiting for the parent's go: the source worker commits meanwhile. */
-#define CLIENT_GO_MS		(120 * 1000)
-
 struct client {
 	struct net_session		 s;
 	const struct net_client_args	*a;
@@ -51,10 +45,10 @@ client_tell(struct client *c, int phase, int code, const char *text,
 	struct msg_step	st;
 
 	memset(&st, 0, sizeof(st));
-	strlcpy(st.id, c->s.id, sizeof(st.id));
+	STRLCPY_ARRAY(st.id, c->s.id);
 	st.phase = phase;
 	st.code = code;
-	strlcpy(st.text, text, sizeof(st.text));
+	util_text_copy(st.text, text, sizeof(st.text));
 	st.stats.bytes = c->sent;
 	msg_send(c->a->parent_fd, MSG_NET_STEP, &st, sizeof(st), -1);
 	net_exit(&c->s, exit_code);
@@ -66,12 +60,12 @@ client_tell_ok(struct client *c, int phase, const struct proto_msg *m)
 	struct msg_step	st;
 
 	memset(&st, 0, sizeof(st));
-	strlcpy(st.id, c->s.id, sizeof(st.id));
+	STRLCPY_ARRAY(st.id, c->s.id);
 	st.phase = phase;
 	st.stats.bytes = c->sent;
 	if (m != NULL) {
 		st.guest = m->guest;
-		strlcpy(st.text, m->phase, sizeof(st.text));
+		STRLCPY_ARRAY(st.text, m->phase);
 		st.stats.downtime_ms = m->downtime_ms;
 		st.stats.digest_ms = m->digest_ms;
 	}
@@ -114,7 +108,7 @@ client_read(struct client *c, uint64_t deadline)
 static void
 client_send(struct client *c, struct proto_msg *m, uint64_t deadline)
 {
-	strlcpy(m->id, c->s.id, sizeof(m->id));
+	STRLCPY_ARRAY(m->id, c->s.id);
 	if (net_send_msg(c->s.conn, m, deadline) == -1)
 		client_tell(c, PHASE_ABORTED, PE_PROTOCOL,
 		    "lost the connection to the destination", 1);
@@ -156,7 +150,9 @@ client_handshake(struct client *c, int fd, uint64_t deadline)
 	memset(m, 0, offsetof(struct proto_msg, config));
 	m->type = PT_HELLO;
 	m->version = PROTO_VERSION;
-	strlcpy(m->host, a->local_name, sizeof(m->host));
+	if (strlcpy(m->host, a->local_name, sizeof(m->host)) >= sizeof(m->host))
+		client_tell(c, PHASE_ABORTED, PE_INTERNAL, "this host's name "
+		    "is longer than 255 characters", 1);
 	client_send(c, m, deadline);
 	client_expect(c, PT_HELLO, deadline);
 	if (m->version != PROTO_VERSION)
@@ -174,10 +170,12 @@ client_reserve(struct client *c, uint64_t deadline)
 	m->type = PT_RESERVE;
 	m->guest = r->guest;
 	m->live = (int)r->live;
+	_Static_assert(sizeof(m->config) >= sizeof(r->config),
+	    "the config of a reservation fits a message");
 	m->config_len = strlcpy(m->config, r->config, sizeof(m->config));
-	strlcpy(m->facts, r->facts, sizeof(m->facts));
+	STRLCPY_ARRAY(m->facts, r->facts);
 	client_send(c, m, deadline);
-	client_expect(c, PT_RESERVED, deadline + 120 * 1000);
+	client_expect(c, PT_RESERVED, deadline + NET_RESERVE_WAIT_MS);
 	client_tell_ok(c, PHASE_RESERVED, m);
 }
 
@@ -189,7 +187,7 @@ client_wait_parent(struct client *c, int want, uint64_t wait_ms)
 	struct proto_msg	*m = &c->s.msg;
 
 	if (net_wait_parent(&c->s, MSG_STEP, &st, sizeof(st), NULL,
-	    tls_now_ms() + wait_ms) == -1)
+	    util_now_ms() + wait_ms) == -1)
 		memset(&st, 0, sizeof(st)), st.phase = PHASE_ABORTED;
 	MSG_TERMINATE(st.text);
 	if (st.phase == want)
@@ -197,9 +195,9 @@ client_wait_parent(struct client *c, int want, uint64_t wait_ms)
 	memset(m, 0, offsetof(struct proto_msg, config));
 	m->type = PT_ABORT;
 	m->code = st.code > PE_NONE && st.code < PE_MAX ? st.code : PE_ABORTED;
-	strlcpy(m->text, st.text[0] ? st.text : "aborted by the source",
+	util_text_copy(m->text, st.text[0] ? st.text : "aborted by the source",
 	    sizeof(m->text));
-	net_send_msg(c->s.conn, m, tls_now_ms() + 2000);
+	net_send_msg(c->s.conn, m, util_now_ms() + NET_CLOSE_MS);
 	net_exit(&c->s, 0);
 }
 
@@ -250,11 +248,12 @@ client_stream(struct client *c)
 			client_tell(c, PHASE_ABORTED, PE_TIMEOUT, "the source "
 			    "worker stopped writing", 1);
 		if (pfd[2].revents != 0 || tls_pending(c->s.conn) > 0)
-			client_read(c, tls_now_ms() + 2000);
+			client_read(c, util_now_ms() + NET_PENDING_READ_MS);
 		if (pfd[1].revents != 0)
-			client_wait_parent(c, PHASE_PROGRESS, 1000);
+			client_wait_parent(c, PHASE_PROGRESS,
+			    NET_PARENT_READ_MS);
 		if (pfd[0].revents != 0 &&
-		    client_pump_once(c, tls_now_ms() + idle) == 0)
+		    client_pump_once(c, util_now_ms() + idle) == 0)
 			break;
 	}
 	close(c->s.data_fd);
@@ -269,17 +268,17 @@ client_commit(struct client *c)
 	memset(m, 0, offsetof(struct proto_msg, config));
 	m->type = PT_END;
 	m->bytes = c->sent;
-	client_send(c, m, tls_now_ms() + 10000);
-	client_expect(c, PT_PREPARED, tls_now_ms() + CLIENT_PREPARED_MS);
+	client_send(c, m, util_now_ms() + NET_REPLY_MS);
+	client_expect(c, PT_PREPARED, util_now_ms() + NET_VERIFY_WAIT_MS);
 	client_tell_ok(c, PHASE_PREPARED, NULL);
-	client_wait_parent(c, PHASE_GO, CLIENT_GO_MS);
+	client_wait_parent(c, PHASE_GO, NET_GO_WAIT_MS);
 	memset(m, 0, offsetof(struct proto_msg, config));
 	m->type = PT_GO;
 	/* A failure from here on leaves the parent in doubt: it will ask. */
-	if (net_send_msg(c->s.conn, m, tls_now_ms() + 10000) == -1)
+	if (net_send_msg(c->s.conn, m, util_now_ms() + NET_REPLY_MS) == -1)
 		net_exit(&c->s, 2);
 	fault_point("source-net-after-go");
-	client_expect(c, PT_ACTIVATED, tls_now_ms() + CLIENT_ACTIVATED_MS);
+	client_expect(c, PT_ACTIVATED, util_now_ms() + NET_ACTIVATE_WAIT_MS);
 	client_tell_ok(c, PHASE_ACTIVATED, m);
 }
 
@@ -290,8 +289,8 @@ client_query(struct client *c)
 
 	memset(m, 0, offsetof(struct proto_msg, config));
 	m->type = PT_QUERY;
-	client_send(c, m, tls_now_ms() + 10000);
-	client_expect(c, PT_STATE, tls_now_ms() + 10000);
+	client_send(c, m, util_now_ms() + NET_REPLY_MS);
+	client_expect(c, PT_STATE, util_now_ms() + NET_REPLY_MS);
 	client_tell_ok(c, PHASE_IN_DOUBT, m);
 	net_exit(&c->s, 0);
 }
@@ -309,9 +308,10 @@ net_client_run(const struct net_client_args *a)
 	c.a = a;
 	c.s.data_fd = a->data_fd;
 	c.s.parent_fd = a->parent_fd;
-	strlcpy(c.s.id, a->reserve->id, sizeof(c.s.id));
+	STRLCPY_ARRAY(c.s.id, a->reserve->id);
 	fault_guest(a->reserve->guest.name);
-	strlcpy(c.s.ip, a->host, sizeof(c.s.ip));
+	/* The destination's name, for log lines only: it may be cut. */
+	util_text_copy(c.s.ip, a->host, sizeof(c.s.ip));
 	if ((c.s.frame = malloc(PROTO_DATA_MAX)) == NULL)
 		_exit(1);
 	if ((fd = net_connect(a->host, a->port, err, sizeof(err))) == -1)
@@ -320,11 +320,12 @@ net_client_run(const struct net_client_args *a)
 		log_warnx("sandbox: %s", err);
 		_exit(1);
 	}
-	deadline = tls_now_ms() + (uint64_t)a->conf->handshake_timeout_s * 1000;
+	deadline = util_now_ms() +
+	    (uint64_t)a->conf->handshake_timeout_s * 1000;
 	client_handshake(&c, fd, deadline);
 	if (a->query)
 		client_query(&c);
-	client_reserve(&c, tls_now_ms() + 10000);
+	client_reserve(&c, util_now_ms() + NET_REPLY_MS);
 	client_stream(&c);
 	client_commit(&c);
 	net_exit(&c.s, 0);

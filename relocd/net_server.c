@@ -8,7 +8,6 @@
  * Runs sandboxed (net.c); every byte here came from the peer.
  */
 #include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,12 +23,6 @@
 #include "util.h"
 #include "acl.h"
 #include "proc.h"
-
-/* How long the parent and worker may take to decide on a reservation. */
-#define NET_RESERVE_WAIT_MS	(120 * 1000)
-/* Checking the image (sim: hashing all of memory) and activating it. */
-#define NET_VERIFY_WAIT_MS	(600 * 1000)
-#define NET_ACTIVATE_WAIT_MS	(120 * 1000)
 
 /* Messages a source may send to a destination; the rest are ours. */
 static int
@@ -47,7 +40,7 @@ net_reply(struct net_session *s, int type, uint64_t deadline)
 
 	memset(m, 0, offsetof(struct proto_msg, config));
 	m->type = type;
-	strlcpy(m->id, s->id, sizeof(m->id));
+	STRLCPY_ARRAY(m->id, s->id);
 	if (net_send_msg(s->conn, m, deadline) == -1)
 		net_exit(s, 1);
 }
@@ -63,7 +56,10 @@ net_on_hello(struct net_session *s, uint64_t deadline)
 	memset(m, 0, offsetof(struct proto_msg, config));
 	m->type = PT_HELLO;
 	m->version = PROTO_VERSION;
-	strlcpy(m->host, s->args->local_name, sizeof(m->host));
+	if (strlcpy(m->host, s->args->local_name, sizeof(m->host)) >=
+	    sizeof(m->host))
+		net_refuse(s, PE_INTERNAL, "this host's name is longer than "
+		    "255 characters");
 	if (net_send_msg(s->conn, m, deadline) == -1)
 		net_exit(s, 1);
 }
@@ -80,10 +76,10 @@ net_tell_parent(struct net_session *s, uint32_t type, int phase, int code,
 	struct msg_step	st;
 
 	memset(&st, 0, sizeof(st));
-	strlcpy(st.id, s->id, sizeof(st.id));
+	STRLCPY_ARRAY(st.id, s->id);
 	st.phase = phase;
 	st.code = code;
-	strlcpy(st.text, text, sizeof(st.text));
+	util_text_copy(st.text, text, sizeof(st.text));
 	if (msg_send(s->args->parent_fd, type, &st, sizeof(st), -1) == -1)
 		net_exit(s, 1);
 }
@@ -105,13 +101,13 @@ net_on_reserve(struct net_session *s, uint64_t deadline)
 		net_refuse(s, PE_PROTOCOL, "reserve without an id");
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		net_exit(s, 1);
-	strlcpy(r->id, m->id, sizeof(r->id));
+	STRLCPY_ARRAY(r->id, m->id);
 	r->guest = m->guest;
 	r->live = (uint32_t)m->live;
-	strlcpy(r->facts, m->facts, sizeof(r->facts));
+	STRLCPY_ARRAY(r->facts, m->facts);
 	r->config_len = (uint32_t)m->config_len;
 	memcpy(r->config, m->config, m->config_len + 1);
-	strlcpy(s->id, m->id, sizeof(s->id));
+	STRLCPY_ARRAY(s->id, m->id);
 	fault_guest(m->guest.name);
 	if (msg_send(s->args->parent_fd, MSG_NET_RESERVE, r, sizeof(r[0]),
 	    -1) == -1)
@@ -123,7 +119,7 @@ net_on_reserve(struct net_session *s, uint64_t deadline)
 	s->data_fd = fd;
 	memset(m, 0, offsetof(struct proto_msg, config));
 	m->type = PT_RESERVED;
-	strlcpy(m->id, s->id, sizeof(m->id));
+	STRLCPY_ARRAY(m->id, s->id);
 	m->guest = st.guest;
 	if (net_send_msg(s->conn, m, deadline) == -1)
 		net_exit(s, 1);
@@ -141,30 +137,25 @@ net_peer_aborted(struct net_session *s, int code, const char *why)
 	net_exit(s, 0);
 }
 
-/* Writes one data frame into the worker's pipe, within the deadline. */
+/*
+ * Writes one data frame into the worker's pipe.  The worker may pause
+ * for what is left of the peer's idle deadline, and no longer: a worker
+ * that stops reading must not hold the peer's connection open forever.
+ */
 static void
 net_on_data(struct net_session *s, size_t len, uint64_t deadline)
 {
-	struct pollfd	pfd = { s->data_fd, POLLOUT, 0 };
 	struct msg_step	st;
-	size_t		off = 0;
-	ssize_t		r;
-	uint64_t	now;
+	uint64_t	now = util_now_ms();
 
-	while (off < len) {
-		if ((now = tls_now_ms()) >= deadline)
+	if (util_write_all_idle(s->data_fd, s->frame, len,
+	    now < deadline ? (int)(deadline - now) : 0) == -1) {
+		if (errno == ETIMEDOUT)
 			net_refuse(s, PE_TIMEOUT, "the worker stopped reading");
-		if (poll(&pfd, 1, (int)(deadline - now)) <= 0)
-			continue;
-		r = write(s->data_fd, s->frame + off, len - off);
-		if (r == -1 && (errno == EINTR || errno == EAGAIN))
-			continue;
-		if (r <= 0) {
-			/* The worker failed; the parent knows why. */
-			net_expect_step(s, PHASE_PREPARED, 5000, &st, NULL);
-			net_refuse(s, PE_INTERNAL, "the worker stopped reading");
-		}
-		off += (size_t)r;
+		/* The worker failed; the parent knows why. */
+		net_expect_step(s, PHASE_PREPARED, NET_FAILURE_WAIT_MS, &st,
+		    NULL);
+		net_refuse(s, PE_INTERNAL, "the worker stopped reading");
 	}
 	s->received += len;
 	fault_point("destination-net-data");
@@ -199,7 +190,7 @@ net_on_go(struct net_session *s, uint64_t deadline)
 	net_expect_step(s, PHASE_ACTIVATED, NET_ACTIVATE_WAIT_MS, &st, NULL);
 	memset(&s->msg, 0, offsetof(struct proto_msg, config));
 	s->msg.type = PT_ACTIVATED;
-	strlcpy(s->msg.id, s->id, sizeof(s->msg.id));
+	STRLCPY_ARRAY(s->msg.id, s->id);
 	s->msg.downtime_ms = st.stats.downtime_ms;
 	s->msg.digest_ms = st.stats.digest_ms;
 	if (net_send_msg(s->conn, &s->msg, deadline + NET_ACTIVATE_WAIT_MS))
@@ -217,16 +208,19 @@ net_on_query(struct net_session *s, uint64_t deadline)
 
 	if (s->msg.id[0] == '\0')
 		net_refuse(s, PE_PROTOCOL, "query without an id");
-	strlcpy(s->id, s->msg.id, sizeof(s->id));
+	STRLCPY_ARRAY(s->id, s->msg.id);
 	net_tell_parent(s, MSG_NET_QUERY, PHASE_PROGRESS, PE_NONE, "");
 	if (net_wait_parent(s, MSG_STEP, &st, sizeof(st), NULL,
-	    tls_now_ms() + 10000) == -1)
+	    util_now_ms() + NET_REPLY_MS) == -1)
 		net_refuse(s, PE_INTERNAL, "no answer from the parent");
 	MSG_TERMINATE(st.text);
 	memset(&s->msg, 0, offsetof(struct proto_msg, config));
 	s->msg.type = PT_STATE;
-	strlcpy(s->msg.id, s->id, sizeof(s->msg.id));
-	strlcpy(s->msg.phase, st.text, sizeof(s->msg.phase));
+	STRLCPY_ARRAY(s->msg.id, s->id);
+	if (strlcpy(s->msg.phase, st.text, sizeof(s->msg.phase)) >=
+	    sizeof(s->msg.phase))
+		net_refuse(s, PE_INTERNAL, "the phase name is longer than "
+		    "31 characters");
 	net_send_msg(s->conn, &s->msg, deadline);
 	log_peer_info("peer %s: asked about migration %s: %s", s->ip, s->id,
 	    st.text);
@@ -281,7 +275,7 @@ net_loop(struct net_session *s, uint64_t handshake_deadline)
 
 	for (;;) {
 		deadline = s->state == PS_HELLO ? handshake_deadline :
-		    tls_now_ms() + (uint64_t)conf->idle_timeout_s * 1000;
+		    util_now_ms() + (uint64_t)conf->idle_timeout_s * 1000;
 		err[0] = '\0';
 		code = net_read_frame(s->conn, deadline, &kind, s->frame,
 		    PROTO_DATA_MAX, &len, err, sizeof(err));
@@ -323,10 +317,11 @@ net_serve(const struct net_args *a)
 	s->parent_fd = a->parent_fd;
 	s->data_fd = -1;
 	s->state = PS_HELLO;
-	deadline = tls_now_ms() + (uint64_t)a->conf->handshake_timeout_s * 1000;
+	deadline = util_now_ms() +
+	    (uint64_t)a->conf->handshake_timeout_s * 1000;
 	if (acl_peer_ip((const struct sockaddr *)&a->peer, a->peerlen, s->ip,
 	    sizeof(s->ip)) == -1)
-		strlcpy(s->ip, "?", sizeof(s->ip));
+		STRLCPY_ARRAY(s->ip, "?");
 	net_check_hosts(s);
 	if (proc_sandbox_net(a->id, err, sizeof(err)) == -1) {
 		log_warnx("peer %s: sandbox: %s", s->ip, err);

@@ -74,8 +74,8 @@ net_xl_send(struct xl_pump *p, int type, int status)
 	memset(m, 0, offsetof(struct proto_msg, config));
 	m->type = type;
 	m->status = status;
-	strlcpy(m->id, p->s->id, sizeof(m->id));
-	if (net_send_msg(p->s->conn, m, tls_now_ms() + p->idle_ms) == -1) {
+	STRLCPY_ARRAY(m->id, p->s->id);
+	if (net_send_msg(p->s->conn, m, util_now_ms() + p->idle_ms) == -1) {
 		log_peer_info("peer %s: xl-receive %s: lost the connection",
 		    p->s->ip, p->s->id);
 		net_exit(p->s, 1);
@@ -102,7 +102,7 @@ net_xl_from_peer(struct xl_pump *p)
 	size_t			 len;
 	int			 kind, code;
 
-	code = net_read_frame(s->conn, tls_now_ms() + p->idle_ms, &kind,
+	code = net_read_frame(s->conn, util_now_ms() + p->idle_ms, &kind,
 	    s->frame, PROTO_DATA_MAX, &len, err, sizeof(err));
 	if (code == PE_ABORTED) {
 		/* xl sees the end of its stdin and decides, as over ssh. */
@@ -181,7 +181,7 @@ net_xl_from_xl(struct xl_pump *p)
 	}
 	proto_frame_header(p->out, PROTO_FRAME_DATA, (size_t)r);
 	if (tls_write_full(p->s->conn, p->out, PROTO_FRAME_HDR + (size_t)r,
-	    tls_now_ms() + p->idle_ms, err, sizeof(err)) == -1) {
+	    util_now_ms() + p->idle_ms, err, sizeof(err)) == -1) {
 		log_peer_info("peer %s: xl-receive %s: lost the connection: %s",
 		    p->s->ip, p->s->id, err);
 		net_exit(p->s, 1);
@@ -207,7 +207,7 @@ net_xl_from_parent(struct xl_pump *p)
 		    "xl-receive failed here");
 	p->exited = 1;
 	p->status = st.status >= 0 && st.status <= 255 ? st.status : 255;
-	p->exit_ms = tls_now_ms();
+	p->exit_ms = util_now_ms();
 }
 
 /* Sets up one poll round; returns the timeout in milliseconds. */
@@ -243,9 +243,9 @@ net_xl_pump(struct xl_pump *p)
 	uint64_t	now;
 	int		timeout;
 
-	p->last_ms = tls_now_ms();
+	p->last_ms = util_now_ms();
 	for (;;) {
-		now = tls_now_ms();
+		now = util_now_ms();
 		if (p->exited && (p->xl_eof ||
 		    now >= p->exit_ms + NET_XL_EOF_WAIT_MS))
 			net_xl_finish(p);
@@ -267,7 +267,7 @@ net_xl_pump(struct xl_pump *p)
 		    tls_pending(p->s->conn) > 0))
 			net_xl_from_peer(p);
 		if (p->moved)
-			p->last_ms = tls_now_ms();
+			p->last_ms = util_now_ms();
 	}
 }
 
@@ -288,9 +288,9 @@ net_xl_serve(struct net_session *s, uint64_t deadline)
 
 	if (m->id[0] == '\0')
 		net_refuse(s, PE_PROTOCOL, "xl-receive without an id");
-	strlcpy(s->id, m->id, sizeof(s->id));
+	STRLCPY_ARRAY(s->id, m->id);
 	memset(&r, 0, sizeof(r));
-	strlcpy(r.id, m->id, sizeof(r.id));
+	STRLCPY_ARRAY(r.id, m->id);
 	if (xlreq_parse((const xlreq_word *)m->xl_args, m->xl_nargs,
 	    &r.flags, err, sizeof(err)) == -1) {
 		xlreq_words_format((const xlreq_word *)m->xl_args, m->xl_nargs,

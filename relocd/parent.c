@@ -48,12 +48,6 @@
 
 static int	parent_signal_fd = -1;
 
-uint64_t
-parent_now_ms(void)
-{
-	return tls_now_ms();
-}
-
 static void
 parent_on_signal(int sig)
 {
@@ -97,7 +91,7 @@ parent_child_new(struct parent *p, pid_t pid, int kind, int fd)
 			p->children[i].fd = fd;
 			p->children[i].job = -1;
 			p->children[i].ctl = -1;
-			p->children[i].started_ms = parent_now_ms();
+			p->children[i].started_ms = util_now_ms();
 			return &p->children[i];
 		}
 	return NULL;
@@ -242,7 +236,9 @@ parent_fork_net(struct parent *p, const struct listener *l, int fd,
 		close(sv[0]);
 		return;
 	}
-	strlcpy(c->ip, ip, sizeof(c->ip));
+	if (strlcpy(c->ip, ip, sizeof(c->ip)) >= sizeof(c->ip))
+		parent_child_kill(c, "its peer's address is longer than 63 "
+		    "characters");
 }
 
 /*
@@ -274,7 +270,7 @@ parent_fork_client(struct parent *p, struct job *j, int data_fd, int query)
 		a.tls = p->conf->insecure_plaintext ? NULL : p->tls;
 		a.id = &p->id;
 		a.local_name = p->hostname;
-		strlcpy(a.host, j->peer, sizeof(a.host));
+		STRLCPY_ARRAY(a.host, j->peer);
 		a.port = j->port;
 		a.query = query;
 		a.reserve = j->desc;
@@ -289,7 +285,8 @@ parent_fork_client(struct parent *p, struct job *j, int data_fd, int query)
 	/* It talks to a peer we chose and verify: not a pre-auth slot. */
 	c->authenticated = 1;
 	c->job = (int)(j - p->jobs);
-	strlcpy(c->ip, j->peer, sizeof(c->ip));
+	/* The destination's name, for log lines only: it may be cut. */
+	util_text_copy(c->ip, j->peer, sizeof(c->ip));
 	j->net_pid = pid;
 	return 0;
 }
@@ -310,7 +307,7 @@ parent_accept(struct parent *p, const struct listener *l)
 			return;
 		if (acl_peer_ip((struct sockaddr *)&ss, sslen, ip,
 		    sizeof(ip)) == -1)
-			strlcpy(ip, "?", sizeof(ip));
+			STRLCPY_ARRAY(ip, "?");
 		parent_count_preauth(p, ip, &total, &from_ip);
 		if (p->stopping || total >= p->conf->max_preauth ||
 		    from_ip >= p->conf->max_preauth_per_host) {
@@ -404,7 +401,7 @@ parent_reap(struct parent *p)
 static void
 parent_enforce_deadlines(struct parent *p)
 {
-	uint64_t	limit, now = parent_now_ms();
+	uint64_t	limit, now = util_now_ms();
 	size_t		i;
 
 	limit = (uint64_t)p->conf->handshake_timeout_s * 1000 +
@@ -482,7 +479,7 @@ parent_stop(struct parent *p)
 	if (p->stopping)
 		return;
 	p->stopping = 1;
-	p->stop_deadline = parent_now_ms() + PARENT_STOP_GRACE_MS;
+	p->stop_deadline = util_now_ms() + PARENT_STOP_GRACE_MS;
 	sd_notify(0, "STOPPING=1");
 	log_info("stopping: %d migrations running", parent_job_running(p));
 	listen_close(p->listeners, p->nlisteners);
@@ -530,7 +527,7 @@ parent_maybe_exit(struct parent *p)
 
 	if (!p->stopping)
 		return;
-	if (parent_children_left(p) && parent_now_ms() < p->stop_deadline)
+	if (parent_children_left(p) && util_now_ms() < p->stop_deadline)
 		return;
 	for (i = 0; i < CHILDREN_MAX; i++)
 		if (p->children[i].pid != 0) {
@@ -709,10 +706,10 @@ parent_start(struct parent *p)
 	for (i = 0; i < CTL_CLIENTS_MAX; i++)
 		p->ctl[i].fd = p->ctl[i].passed_fd = -1;
 	if (gethostname(p->hostname, sizeof(p->hostname)) == -1)
-		strlcpy(p->hostname, "localhost", sizeof(p->hostname));
+		STRLCPY_ARRAY(p->hostname, "localhost");
 	if (backend_get(p->conf->backend) == NULL)
-		fatalx("not yet: the %s backend is not implemented in this "
-		    "build; run relocd -B sim", conf_backend_name(p->conf->backend));
+		fatalx("relocd-backend %d: no such backend (use xen or sim)",
+		    p->conf->backend);
 	if (proc_identity_setup(p->conf, &p->id, err, sizeof(err)) == -1 ||
 	    parent_load_tls(p->conf, &p->tls, err, sizeof(err)) == -1 ||
 	    listen_open(p->conf, p->listeners, LISTENERS_MAX, &p->nlisteners,

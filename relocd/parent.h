@@ -194,7 +194,6 @@ struct child *parent_child_find(struct parent *, pid_t);
 int	parent_spawn_worker(struct parent *, int, int, int *, pid_t *);
 void	parent_child_kill(struct child *, const char *);
 int	parent_fork_client(struct parent *, struct job *, int, int);
-uint64_t parent_now_ms(void);
 int	parent_load_tls(const struct conf *, struct tls_ctx **, char *, size_t);
 
 #endif /* RELOCD_PARENT_H */

@@ -176,7 +176,7 @@ static void
 parent_ctl_status(struct parent *p, int i)
 {
 	struct reply	 r = { NULL, 0, 0, 0 };
-	uint64_t	 now = parent_now_ms();
+	uint64_t	 now = util_now_ms();
 	size_t		 k;
 
 	reply_add(&r, "(status (version %s) (backend %s)", RELOCD_VERSION,
@@ -210,14 +210,14 @@ parent_ctl_progress(struct parent *p, struct job *j)
 {
 	const struct msg_stats	*s = &j->stats;
 	char			 msg[512], q[4 * 64 + 3];
-	uint64_t		 now = parent_now_ms();
+	uint64_t		 now = util_now_ms();
 
 	if (j->ctl == -1 || now - j->progress_ms < CTL_PROGRESS_MS)
 		return;
 	j->progress_ms = now;
 	if (sxp_quote(s->decision, strlen(s->decision), q, sizeof(q)) == -1)
-		strlcpy(q, "''", sizeof(q));
-	snprintf(msg, sizeof(msg), "(progress (id %s) (round %u) (bytes %llu) "
+		STRLCPY_ARRAY(q, "''");
+	if (snprintf(msg, sizeof(msg), "(progress (id %s) (round %u) (bytes %llu) "
 	    "(memory %llu) (dirty %lld) (bandwidth %llu) (dirty-rate %llu) "
 	    "(downtime-ms %llu) (elapsed-ms %llu) (throttle %u) "
 	    "(decision %s))", j->id, s->round, (unsigned long long)s->bytes,
@@ -225,7 +225,12 @@ parent_ctl_progress(struct parent *p, struct job *j)
 	    (unsigned long long)s->bandwidth,
 	    (unsigned long long)s->dirty_rate,
 	    (unsigned long long)s->predicted_downtime_ms,
-	    (unsigned long long)(now - j->started_ms), s->throttle, q);
+	    (unsigned long long)(now - j->started_ms), s->throttle, q) >=
+	    (int)sizeof(msg)) {
+		log_warnx("migration %s: progress report longer than %zu "
+		    "bytes; not sent", j->id, sizeof(msg) - 1);
+		return;
+	}
 	parent_ctl_reply(p, j->ctl, msg);
 	if (p->ctl[j->ctl].fd == -1)
 		j->ctl = -1;
@@ -248,8 +253,8 @@ parent_ctl_result(struct parent *p, struct job *j)
 	if (j->ctl == -1)
 		return;
 	if (sxp_quote(j->result, strlen(j->result), q, sizeof(q)) == -1)
-		strlcpy(q, "''", sizeof(q));
-	snprintf(msg, sizeof(msg), "(result (id %s) (what %s) (ok %s) "
+		STRLCPY_ARRAY(q, "''");
+	if (snprintf(msg, sizeof(msg), "(result (id %s) (what %s) (ok %s) "
 	    "(code %d) (text %s) (guest %s) (elapsed-ms %llu) "
 	    "(downtime-ms %llu) (predicted-downtime-ms %llu) "
 	    "(digest-ms %llu) (bytes %llu) (memory %llu) (rounds %u) "
@@ -260,7 +265,9 @@ parent_ctl_result(struct parent *p, struct job *j)
 	    (unsigned long long)s->predicted_downtime_ms,
 	    (unsigned long long)s->digest_ms, (unsigned long long)s->bytes,
 	    (unsigned long long)s->memory_bytes, s->round,
-	    s->throttle ? s->throttle : 100);
+	    s->throttle ? s->throttle : 100) >= (int)sizeof(msg))
+		fatalx("%s %s: result report longer than %zu bytes", j->what,
+		    j->id, sizeof(msg) - 1);
 	parent_ctl_reply(p, j->ctl, msg);
 	j->ctl = -1;
 }

@@ -68,10 +68,14 @@ in_refuse(struct child *c, const char *id, int code, const char *text)
 
 	log_warnx("migration %s: refused: %s", id, text);
 	memset(&st, 0, sizeof(st));
-	strlcpy(st.id, id, sizeof(st.id));
+	if (strlcpy(st.id, id, sizeof(st.id)) >= sizeof(st.id)) {
+		parent_child_kill(c, "a migration id longer than 32 "
+		    "characters");
+		return;
+	}
 	st.phase = PHASE_RESERVED;
 	st.code = code;
-	strlcpy(st.text, text, sizeof(st.text));
+	util_text_copy(st.text, text, sizeof(st.text));
 	msg_send(c->fd, MSG_STEP, &st, sizeof(st), -1);
 }
 
@@ -110,9 +114,9 @@ parent_in_reserve(struct parent *p, struct child *c, struct msg_reserve *r)
 		return;
 	}
 	j->state = JOB_RESERVING;
-	strlcpy(j->id, r->id, sizeof(j->id));
+	STRLCPY_ARRAY(j->id, r->id);
 	j->guest = r->guest;
-	strlcpy(j->peer, c->ip, sizeof(j->peer));
+	STRLCPY_ARRAY(j->peer, c->ip);
 	j->net_pid = c->pid;
 	j->data_wr = pfd[1];
 	j->stats.memory_bytes = r->guest.memory_bytes;
@@ -153,8 +157,11 @@ parent_in_query(struct parent *p, struct child *c, struct msg_step *q)
 	if (j != NULL && j->role != JOB_IN)
 		j = NULL;
 	memset(&st, 0, sizeof(st));
-	strlcpy(st.id, q->id, sizeof(st.id));
-	strlcpy(st.text, in_phase_for_query(j), sizeof(st.text));
+	STRLCPY_ARRAY(st.id, q->id);
+	if (strlcpy(st.text, in_phase_for_query(j), sizeof(st.text)) >=
+	    sizeof(st.text))
+		fatalx("phase name %s longer than %d characters",
+		    in_phase_for_query(j), PROTO_TEXT_MAX);
 	msg_send(c->fd, MSG_STEP, &st, sizeof(st), -1);
 }
 

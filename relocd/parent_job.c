@@ -122,7 +122,7 @@ parent_job_new(struct parent *p, int role, const char *what)
 	j->what = what;
 	j->data_wr = -1;
 	j->ctl = -1;
-	j->started_ms = parent_now_ms();
+	j->started_ms = util_now_ms();
 	j->stats.throttle = 100;
 	return j;
 }
@@ -135,10 +135,10 @@ parent_job_end(struct parent *p, struct job *j, int ok, int code,
 	if (j->state == JOB_ENDED)
 		return;
 	j->state = JOB_ENDED;
-	j->ended_ms = parent_now_ms();
+	j->ended_ms = util_now_ms();
 	j->ok = ok;
 	j->code = code;
-	strlcpy(j->result, result, sizeof(j->result));
+	util_text_copy(j->result, result, sizeof(j->result));
 	if (j->data_wr != -1) {
 		close(j->data_wr);
 		j->data_wr = -1;
@@ -234,10 +234,10 @@ job_send_step(int fd, uint32_t type, const struct job *j, int phase,
 	struct msg_step	st;
 
 	memset(&st, 0, sizeof(st));
-	strlcpy(st.id, j->id, sizeof(st.id));
+	STRLCPY_ARRAY(st.id, j->id);
 	st.phase = phase;
 	st.code = code;
-	strlcpy(st.text, text, sizeof(st.text));
+	util_text_copy(st.text, text, sizeof(st.text));
 	st.guest = j->guest;
 	st.stats = j->stats;
 	if (msg_send(fd, type, &st, sizeof(st), pass_fd) == -1)
@@ -304,7 +304,7 @@ parent_job_net_message(struct parent *p, struct child *c)
 		MSG_TERMINATE(job_buf.peer.tls_version);
 		c->authenticated = 1;
 		if (job_buf.peer.ncert > 0)
-			strlcpy(c->cert, job_buf.peer.cert[0], sizeof(c->cert));
+			STRLCPY_ARRAY(c->cert, job_buf.peer.cert[0]);
 		log_info("peer %s: authenticated as %s (%s)", c->ip,
 		    job_buf.peer.ncert > 0 ? job_buf.peer.cert[0] : "-",
 		    job_buf.peer.tls_version);
@@ -442,7 +442,7 @@ parent_job_cancel(struct parent *p, const char *id, char *err, size_t len)
 	}
 	log_info("migration %s: cancelled by relocctl", id);
 	/* The worker may first see its pipe close: keep the real reason. */
-	strlcpy(j->result, "cancelled by relocctl", sizeof(j->result));
+	STRLCPY_ARRAY(j->result, "cancelled by relocctl");
 	parent_job_cmd(p, j, PHASE_ABORTED, PE_ABORTED, "cancelled", -1);
 	parent_job_to_net(p, j, PHASE_ABORTED, PE_ABORTED, "cancelled", -1);
 	return 0;

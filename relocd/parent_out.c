@@ -46,10 +46,10 @@ parent_out_start(struct parent *p, struct job *j)
 		    "see relocd's log");
 		return;
 	}
-	strlcpy(st->guest, j->guest.name, sizeof(st->guest));
+	STRLCPY_ARRAY(st->guest, j->guest.name);
 	/* Recorded with the guest at the commit (worker_settle.c). */
-	strlcpy(st->out.id, j->id, sizeof(st->out.id));
-	strlcpy(st->out.peer, j->peer, sizeof(st->out.peer));
+	STRLCPY_ARRAY(st->out.id, j->id);
+	STRLCPY_ARRAY(st->out.peer, j->peer);
 	st->out.port = j->port;
 	st->policy = j->policy;
 	if (parent_job_start_worker(p, j, st, -1, NULL) == -1)
@@ -73,7 +73,7 @@ parent_out_worker_desc(struct parent *p, struct job *j,
 	    (j->desc = malloc(sizeof(*r))) == NULL)
 		return;
 	memcpy(j->desc, r, sizeof(*r));
-	strlcpy(j->desc->id, j->id, sizeof(j->desc->id));
+	STRLCPY_ARRAY(j->desc->id, j->id);
 	j->guest = r->guest;
 	j->stats.memory_bytes = r->guest.memory_bytes;
 	if (util_pipe_data(pfd) == -1) {
@@ -113,7 +113,7 @@ out_query_answer(struct parent *p, struct job *j, const char *phase)
 	else if (strcmp(phase, "unknown") == 0) {
 		snprintf(text, sizeof(text), "%s has no record of migration "
 		    "%s", j->peer, j->desc != NULL ? j->desc->id : j->id);
-		strlcpy(j->result, text, sizeof(j->result));
+		util_text_copy(j->result, text, sizeof(j->result));
 	}
 	/* Anything else: not settled yet; parent_out_tick asks again. */
 }
@@ -168,10 +168,10 @@ parent_out_net_step(struct parent *p, struct job *j, const struct msg_step *st)
 	case PHASE_ABORTED:
 		/* Settled by asking (see net_gone); the reason, if in doubt. */
 		if (!parent_job_abortable(j)) {
-			strlcpy(j->result, st->text, sizeof(j->result));
+			STRLCPY_ARRAY(j->result, st->text);
 			break;
 		}
-		snprintf(j->result, sizeof(j->result), "%s", st->text);
+		STRLCPY_ARRAY(j->result, st->text);
 		parent_job_cmd(p, j, PHASE_ABORTED, st->code, st->text, -1);
 		break;
 	}
@@ -227,7 +227,7 @@ parent_out_worker_step(struct parent *p, struct job *j,
 			snprintf(text, sizeof(text), "%s; %s is still running "
 			    "here", j->result, j->guest.name);
 		else
-			strlcpy(text, st->text, sizeof(text));
+			STRLCPY_ARRAY(text, st->text);
 		parent_job_end(p, j, 0, st->code ? st->code : PE_ABORTED,
 		    text);
 		break;
@@ -248,7 +248,7 @@ parent_out_net_gone(struct parent *p, struct job *j)
 		log_warnx("migration %s: lost the destination after go; "
 		    "asking it where %s is", j->id, j->guest.name);
 	j->state = JOB_IN_DOUBT;
-	j->next_query_ms = parent_now_ms() +
+	j->next_query_ms = util_now_ms() +
 	    (j->queries ? OUT_QUERY_INTERVAL_MS : 0);
 }
 
@@ -256,7 +256,7 @@ parent_out_net_gone(struct parent *p, struct job *j)
 void
 parent_out_tick(struct parent *p)
 {
-	uint64_t	 now = parent_now_ms();
+	uint64_t	 now = util_now_ms();
 	struct job	*j;
 	int		 i;
 
@@ -268,8 +268,8 @@ parent_out_tick(struct parent *p)
 		if (parent_job_abortable(j) && j->policy.timeout_s != 0 &&
 		    now - j->started_ms > (uint64_t)j->policy.timeout_s * 1000 &&
 		    j->result[0] == '\0') {
-			strlcpy(j->result, "relocd-migration-timeout passed",
-			    sizeof(j->result));
+			STRLCPY_ARRAY(j->result,
+			    "relocd-migration-timeout passed");
 			parent_job_cmd(p, j, PHASE_ABORTED, PE_TIMEOUT,
 			    j->result, -1);
 			parent_job_to_net(p, j, PHASE_ABORTED, PE_TIMEOUT,

@@ -26,29 +26,12 @@
 #include "util.h"
 #include "worker.h"
 
-/* The value of (name value) in request m, or NULL. */
-static const char *
-req_field(const struct sxp_node *m, const char *name)
-{
-	const struct sxp_node	*f;
-
-	for (f = m->first->next; f != NULL; f = f->next)
-		if (f->type == SXP_LIST && f->first != NULL &&
-		    f->first->type == SXP_ATOM &&
-		    strcmp(f->first->text, name) == 0 &&
-		    f->first->next != NULL &&
-		    f->first->next->type != SXP_LIST &&
-		    strlen(f->first->next->text) == f->first->next->len)
-			return f->first->next->text;
-	return NULL;
-}
-
 /* An optional number in [min, max]; *v keeps its default if absent. */
 static int
 req_number(const struct sxp_node *m, const char *name, long long min,
     long long max, uint64_t *v, char *err, size_t errlen)
 {
-	const char	*s = req_field(m, name), *errstr;
+	const char	*s = sxp_field(m, name), *errstr;
 	long long	 n;
 
 	if (s == NULL)
@@ -74,9 +57,33 @@ req_error(struct parent *p, int i, const char *fmt, ...)
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
 	if (sxp_quote(text, strlen(text), q, sizeof(q)) == -1)
-		strlcpy(q, "'error'", sizeof(q));
+		STRLCPY_ARRAY(q, "'error'");
+	_Static_assert(sizeof(msg) >= sizeof("(error (text ))") + sizeof(q) - 1,
+	    "an error reply holds any quoted text");
 	snprintf(msg, sizeof(msg), "(error (text %s))", q);
 	parent_ctl_reply(p, i, msg);
+}
+
+/*
+ * A job for control client i's request, with its id made before anything
+ * (a worker, a peer) can see the job; or NULL once i was told why not.
+ */
+static struct job *
+req_job_new(struct parent *p, int i, int role, const char *what)
+{
+	struct job	*j;
+
+	if ((j = parent_job_new(p, role, what)) == NULL) {
+		req_error(p, i, "job table full");
+		return NULL;
+	}
+	if (proto_id_new(j->id, sizeof(j->id)) == -1) {
+		log_warn("%s: cannot make a migration id", what);
+		j->state = JOB_FREE;
+		req_error(p, i, "%s: cannot make a migration id", what);
+		return NULL;
+	}
+	return j;
 }
 
 /* Attaches control client i to job j and says which job it is. */
@@ -85,11 +92,11 @@ req_started(struct parent *p, int i, struct job *j)
 {
 	char	msg[128];
 
-	if (j->id[0] == '\0')
-		proto_id_new(j->id, sizeof(j->id));
 	j->ctl = i;
-	snprintf(msg, sizeof(msg), "(started (id %s) (what %s))", j->id,
-	    j->what);
+	if (snprintf(msg, sizeof(msg), "(started (id %s) (what %s))", j->id,
+	    j->what) >= (int)sizeof(msg))
+		fatalx("job kind %s: its started reply is longer than %zu "
+		    "bytes", j->what, sizeof(msg) - 1);
 	parent_ctl_reply(p, i, msg);
 	if (p->ctl[i].fd != -1)
 		p->ctl[i].busy = 1;
@@ -123,7 +130,7 @@ req_policy(struct parent *p, const struct sxp_node *m, struct msg_policy *mp,
 	mp->timeout_s = (uint32_t)v[3];
 	mp->live = (uint32_t)v[4];
 	mp->nonconvergence = c->nonconvergence;
-	if ((s = req_field(m, "on-nonconvergence")) != NULL) {
+	if ((s = sxp_field(m, "on-nonconvergence")) != NULL) {
 		if (strcmp(s, "stop-and-copy") == 0)
 			mp->nonconvergence = CONF_NONCONV_STOP_AND_COPY;
 		else if (strcmp(s, "throttle") == 0)
@@ -136,7 +143,7 @@ req_policy(struct parent *p, const struct sxp_node *m, struct msg_policy *mp,
 			return -1;
 		}
 	}
-	s = req_field(m, "policy");
+	s = sxp_field(m, "policy");
 	mp->xen_default = s != NULL && strcmp(s, "xen-default") == 0;
 	return 0;
 }
@@ -144,8 +151,8 @@ req_policy(struct parent *p, const struct sxp_node *m, struct msg_policy *mp,
 static void
 req_migrate(struct parent *p, int i, const struct sxp_node *m)
 {
-	const char	*guest = req_field(m, "guest");
-	const char	*host = req_field(m, "host");
+	const char	*guest = sxp_field(m, "guest");
+	const char	*host = sxp_field(m, "host");
 	struct job	*j;
 	uint64_t	 port = (uint64_t)p->conf->relocation_port;
 	char		 err[256];
@@ -154,7 +161,7 @@ req_migrate(struct parent *p, int i, const struct sxp_node *m)
 		req_error(p, i, "migrate: give a valid guest name");
 		return;
 	}
-	if (host == NULL || *host == '\0' || strlen(host) > 253 ||
+	if (host == NULL || *host == '\0' || strlen(host) > HOST_NAME_LEN_MAX ||
 	    strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 	    "0123456789.-:_") != strlen(host)) {
 		req_error(p, i, "migrate: give a valid host name or "
@@ -171,10 +178,8 @@ req_migrate(struct parent *p, int i, const struct sxp_node *m)
 		    p->conf->max_migrations);
 		return;
 	}
-	if ((j = parent_job_new(p, JOB_OUT, "migrate")) == NULL) {
-		req_error(p, i, "job table full");
+	if ((j = req_job_new(p, i, JOB_OUT, "migrate")) == NULL)
 		return;
-	}
 	if (req_policy(p, m, &j->policy, err, sizeof(err)) == -1) {
 		j->state = JOB_FREE;
 		req_error(p, i, "migrate: %s", err);
@@ -182,11 +187,29 @@ req_migrate(struct parent *p, int i, const struct sxp_node *m)
 	}
 	if (j->policy.check_only)
 		j->what = "check";
-	strlcpy(j->guest.name, guest, sizeof(j->guest.name));
-	strlcpy(j->peer, host, sizeof(j->peer));
+	if (strlcpy(j->guest.name, guest, sizeof(j->guest.name)) >=
+	    sizeof(j->guest.name) ||
+	    strlcpy(j->peer, host, sizeof(j->peer)) >= sizeof(j->peer)) {
+		j->state = JOB_FREE;
+		req_error(p, i, "migrate: a guest name is at most %d "
+		    "characters long, a host name %zu", GUEST_NAME_MAX,
+		    sizeof(j->peer) - 1);
+		return;
+	}
 	j->port = (int)port;
 	req_started(p, i, j);
 	parent_out_start(p, j);
+}
+
+/* A checked copy of a request's field; the client hears if it is long. */
+static int
+req_copy(struct parent *p, int i, const char *field, char *dst, size_t size,
+    const char *src)
+{
+	if (strlcpy(dst, src, size) < size)
+		return 0;
+	req_error(p, i, "%s is at most %zu characters long", field, size - 1);
+	return -1;
 }
 
 /* A worker's start message for op, or NULL after telling the client. */
@@ -207,12 +230,12 @@ req_local(struct parent *p, int i, const char *what,
 {
 	struct job	*j;
 
-	if ((j = parent_job_new(p, JOB_LOCAL, what)) == NULL) {
-		req_error(p, i, "job table full");
+	if ((j = req_job_new(p, i, JOB_LOCAL, what)) == NULL)
 		return;
-	}
-	strlcpy(j->guest.name, st->guest[0] ? st->guest :
-	    st->reserve.guest.name, sizeof(j->guest.name));
+	if (st->guest[0] != '\0')
+		STRLCPY_ARRAY(j->guest.name, st->guest);
+	else
+		STRLCPY_ARRAY(j->guest.name, st->reserve.guest.name);
 	req_started(p, i, j);
 	if (parent_job_start_worker(p, j, st, fd, NULL) == -1)
 		parent_job_end(p, j, 0, PE_INTERNAL, "cannot start a worker");
@@ -222,7 +245,7 @@ static void
 req_save_restore(struct parent *p, int i, const struct sxp_node *m, int op)
 {
 	struct msg_worker_start	*st;
-	const char		*guest = req_field(m, "guest");
+	const char		*guest = sxp_field(m, "guest");
 	int			 fd = p->ctl[i].passed_fd;
 
 	if (fd == -1) {
@@ -236,21 +259,11 @@ req_save_restore(struct parent *p, int i, const struct sxp_node *m, int op)
 	}
 	if ((st = req_start_new(p, i, op)) == NULL)
 		return;
-	if (guest != NULL)
-		strlcpy(st->guest, guest, sizeof(st->guest));
-	req_local(p, i, op == WORKER_OP_SAVE ? "save" : "restore", st, fd);
+	if (guest == NULL || req_copy(p, i, "guest", st->guest,
+	    sizeof(st->guest), guest) == 0)
+		req_local(p, i, op == WORKER_OP_SAVE ? "save" : "restore", st,
+		    fd);
 	free(st);
-}
-
-/* A random (version 4) uuid for a sim guest created without one. */
-static void
-req_uuid_new(char *out, size_t size)
-{
-	char	hex[MIG_ID_LEN + 1];
-
-	proto_id_new(hex, sizeof(hex));
-	snprintf(out, size, "%.8s-%.4s-4%.3s-%c%.3s-%.12s", hex, hex + 8,
-	    hex + 12, "89ab"[(hex[15] - '0') & 3], hex + 16, hex + 19);
 }
 
 static const char *const req_patterns[] = { "uniform", "hot", "sequential" };
@@ -260,9 +273,10 @@ static int
 req_sim_config(const struct sxp_node *m, char *out, size_t size, char *err,
     size_t errlen)
 {
-	const char	*pattern = req_field(m, "pattern");
+	const char	*pattern = sxp_field(m, "pattern");
 	uint64_t	 rate = 0, ws = 0;
-	size_t		 k, len;
+	size_t		 k;
+	int		 r;
 
 	if (req_number(m, "dirty-rate", 0, 64LL << 30, &rate, err, errlen) ||
 	    req_number(m, "working-set", 0, 1LL << 40, &ws, err, errlen))
@@ -276,15 +290,19 @@ req_sim_config(const struct sxp_node *m, char *out, size_t size, char *err,
 		    "sequential", pattern);
 		return -1;
 	}
-	snprintf(out, size, "(sim (dirty-rate %llu) (pattern %s)",
-	    (unsigned long long)rate, pattern);
 	/* No working set: the backend's default, all of memory. */
-	len = strlen(out);
 	if (ws != 0)
-		snprintf(out + len, size - len, " (working-set %llu)",
+		r = snprintf(out, size, "(sim (dirty-rate %llu) (pattern %s) "
+		    "(working-set %llu))", (unsigned long long)rate, pattern,
 		    (unsigned long long)ws);
-	len = strlen(out);
-	snprintf(out + len, size - len, ")");
+	else
+		r = snprintf(out, size, "(sim (dirty-rate %llu) (pattern %s))",
+		    (unsigned long long)rate, pattern);
+	if (r < 0 || (size_t)r >= size) {
+		snprintf(err, errlen, "the workload's config is longer than "
+		    "%zu characters", size - 1);
+		return -1;
+	}
 	return 0;
 }
 
@@ -293,8 +311,8 @@ req_sim_create(struct parent *p, int i, const struct sxp_node *m)
 {
 	struct msg_worker_start	*st;
 	struct guest_info	*g;
-	const char		*name = req_field(m, "name");
-	const char		*uuid = req_field(m, "uuid");
+	const char		*name = sxp_field(m, "name");
+	const char		*uuid = sxp_field(m, "uuid");
 	uint64_t		 mem = 256ULL << 20, vcpus = 1;
 	char			 err[256];
 
@@ -306,16 +324,14 @@ req_sim_create(struct parent *p, int i, const struct sxp_node *m)
 	else if (uuid != NULL && !guest_uuid_valid(uuid))
 		req_error(p, i, "sim-create: '%s' is not a uuid", uuid);
 	else if (req_number(m, "memory", 1 << 20, 1LL << 40, &mem, err,
-	    sizeof(err)) || req_number(m, "vcpus", 1, 128, &vcpus, err,
-	    sizeof(err)) || req_sim_config(m, st->reserve.config,
+	    sizeof(err)) || req_number(m, "vcpus", 1, GUEST_VCPUS_MAX, &vcpus,
+	    err, sizeof(err)) || req_sim_config(m, st->reserve.config,
 	    sizeof(st->reserve.config), err, sizeof(err)))
 		req_error(p, i, "sim-create: %s", err);
-	else {
-		strlcpy(g->name, name, sizeof(g->name));
-		if (uuid != NULL)
-			strlcpy(g->uuid, uuid, sizeof(g->uuid));
-		else
-			req_uuid_new(g->uuid, sizeof(g->uuid));
+	/* Without a uuid, the sim backend makes a random one. */
+	else if (req_copy(p, i, "name", g->name, sizeof(g->name), name) == 0 &&
+	    (uuid == NULL || req_copy(p, i, "uuid", g->uuid, sizeof(g->uuid),
+	    uuid) == 0)) {
 		g->type = GUEST_TYPE_SIM;
 		g->memory_bytes = mem;
 		g->vcpus = (uint32_t)vcpus;
@@ -329,7 +345,7 @@ static void
 req_sim_destroy(struct parent *p, int i, const struct sxp_node *m)
 {
 	struct msg_worker_start	*st;
-	const char		*guest = req_field(m, "guest");
+	const char		*guest = sxp_field(m, "guest");
 
 	if (guest == NULL || !guest_name_valid(guest)) {
 		req_error(p, i, "sim-destroy: give a valid guest name");
@@ -337,15 +353,15 @@ req_sim_destroy(struct parent *p, int i, const struct sxp_node *m)
 	}
 	if ((st = req_start_new(p, i, WORKER_OP_DESTROY)) == NULL)
 		return;
-	strlcpy(st->guest, guest, sizeof(st->guest));
-	req_local(p, i, "sim-destroy", st, -1);
+	if (req_copy(p, i, "guest", st->guest, sizeof(st->guest), guest) == 0)
+		req_local(p, i, "sim-destroy", st, -1);
 	free(st);
 }
 
 static void
 req_cancel(struct parent *p, int i, const struct sxp_node *m)
 {
-	const char	*id = req_field(m, "id");
+	const char	*id = sxp_field(m, "id");
 	char		 err[256];
 
 	if (id == NULL || !proto_id_valid(id))
@@ -360,8 +376,8 @@ req_cancel(struct parent *p, int i, const struct sxp_node *m)
 static void
 req_resolve(struct parent *p, int i, const struct sxp_node *m)
 {
-	const char	*guest = req_field(m, "guest");
-	const char	*force = req_field(m, "force");
+	const char	*guest = sxp_field(m, "guest");
+	const char	*force = sxp_field(m, "force");
 	struct job	*j;
 	char		 err[256];
 	int		 mode = RESOLVE_ASK;
@@ -378,11 +394,15 @@ req_resolve(struct parent *p, int i, const struct sxp_node *m)
 		req_error(p, i, "resolve: force is resume or destroy");
 		return;
 	}
-	if ((j = parent_job_new(p, JOB_OUT, "resolve")) == NULL) {
-		req_error(p, i, "job table full");
+	if ((j = req_job_new(p, i, JOB_OUT, "resolve")) == NULL)
+		return;
+	if (strlcpy(j->guest.name, guest, sizeof(j->guest.name)) >=
+	    sizeof(j->guest.name)) {
+		j->state = JOB_FREE;
+		req_error(p, i, "resolve: a guest name is at most %d "
+		    "characters long", GUEST_NAME_MAX);
 		return;
 	}
-	strlcpy(j->guest.name, guest, sizeof(j->guest.name));
 	if (parent_settle_resolve(p, j, mode, err, sizeof(err)) == -1) {
 		j->state = JOB_FREE;
 		req_error(p, i, "resolve: %s", err);

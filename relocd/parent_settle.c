@@ -49,13 +49,15 @@ settle_spawn(struct parent *p, struct job *j, int op, const char *key)
 	struct msg_worker_start	*st;
 	int			 rc = -1;
 
-	if ((st = parent_worker_start_new(p, op, j != NULL ? j->id : NULL)) !=
-	    NULL) {
-		strlcpy(st->guest, key, sizeof(st->guest));
-		rc = parent_job_start_worker(p, j, st, -1, NULL);
-	}
-	if (rc == -1)
-		log_warn("settling %s: starting a worker", key);
+	if ((st = parent_worker_start_new(p, op, j != NULL ? j->id : NULL)) ==
+	    NULL)
+		log_warnx("settling %s: no worker", key);
+	else if (strlcpy(st->guest, key, sizeof(st->guest)) >=
+	    sizeof(st->guest))
+		log_warnx("settling %s: a guest name or uuid is at most %zu "
+		    "characters long", key, sizeof(st->guest) - 1);
+	else if ((rc = parent_job_start_worker(p, j, st, -1, NULL)) == -1)
+		log_warnx("settling %s: no worker", key);
 	free(st);
 	return rc;
 }
@@ -88,10 +90,10 @@ parent_settle_worker_gone(struct parent *p, struct job *j, int status)
 		return 0;
 	j->aborting = 0;
 	if (parent_job_abortable(j)) {
-		if (j->result[0] == '\0')
-			strlcpy(j->result, WIFSIGNALED(status) ? "the worker "
-			    "was killed" : "the worker failed",
-			    sizeof(j->result));
+		if (j->result[0] == '\0' && WIFSIGNALED(status))
+			STRLCPY_ARRAY(j->result, "the worker was killed");
+		else if (j->result[0] == '\0')
+			STRLCPY_ARRAY(j->result, "the worker failed");
 		parent_job_to_net(p, j, PHASE_ABORTED, PE_INTERNAL, j->result,
 		    -1);
 		parent_job_cmd(p, j, PHASE_ABORTED, PE_ABORTED, j->result, -1);
@@ -106,7 +108,8 @@ settle_peer_valid(const char *peer)
 {
 	size_t	len = strlen(peer);
 
-	return len > 0 && len <= 253 && strspn(peer, "abcdefghijklmnopqrstuvwxyz"
+	return len > 0 && len <= HOST_NAME_LEN_MAX &&
+	    strspn(peer, "abcdefghijklmnopqrstuvwxyz"
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:_") == len;
 }
 
@@ -146,14 +149,14 @@ parent_settle_note(struct parent *p, struct job *j, struct msg_outgoing *o)
 		    "no record here of where it went", -1);
 		return;
 	}
-	strlcpy(j->desc->id, o->id, sizeof(j->desc->id));
+	STRLCPY_ARRAY(j->desc->id, o->id);
 	j->desc->guest = o->guest;
-	strlcpy(j->peer, o->peer, sizeof(j->peer));
+	STRLCPY_ARRAY(j->peer, o->peer);
 	j->port = o->port;
 	j->state = JOB_IN_DOUBT;
 	j->queries = 0;
 	j->query_limit = SETTLE_RESOLVE_QUERIES;
-	j->next_query_ms = parent_now_ms();
+	j->next_query_ms = util_now_ms();
 	log_info("resolve %s: asking %s port %d where migration %s of %s "
 	    "stands", j->id, j->peer, j->port, o->id, j->guest.name);
 }
@@ -189,7 +192,7 @@ parent_settle_step(struct parent *p, struct job *j, const struct msg_step *st)
 			    name, forced ? " on the administrator's word" :
 			    "; the destination never took it over");
 		else
-			strlcpy(text, st->text, sizeof(text));
+			STRLCPY_ARRAY(text, st->text);
 		parent_job_end(p, j, ok, ok ? PE_NONE : st->code, text);
 		return 1;
 	case PHASE_IN_DOUBT:

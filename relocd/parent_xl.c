@@ -59,11 +59,15 @@ xl_to_net(struct parent *p, pid_t pid, const char *id, int phase, int code,
 	if (c == NULL || c->fd == -1)
 		return;
 	memset(&st, 0, sizeof(st));
-	strlcpy(st.id, id, sizeof(st.id));
+	if (strlcpy(st.id, id, sizeof(st.id)) >= sizeof(st.id)) {
+		log_warnx("xl-receive %s: an id longer than %d characters",
+		    id, MIG_ID_LEN);
+		return;
+	}
 	st.phase = phase;
 	st.code = code;
 	st.status = status;
-	strlcpy(st.text, text, sizeof(st.text));
+	util_text_copy(st.text, text, sizeof(st.text));
 	if (msg_send(c->fd, MSG_STEP, &st, sizeof(st), fd) == -1)
 		log_warn("xl-receive %s: telling the network child", id);
 }
@@ -130,9 +134,12 @@ parent_xl_request(struct parent *p, struct child *c, struct msg_xl_receive *r)
 	}
 	xl_socket_buffers(sv);
 	j->state = JOB_RESERVING;
-	strlcpy(j->id, r->id, sizeof(j->id));
-	strlcpy(j->peer, c->ip, sizeof(j->peer));
-	strlcpy(j->cert, c->cert[0] ? c->cert : "-", sizeof(j->cert));
+	STRLCPY_ARRAY(j->id, r->id);
+	STRLCPY_ARRAY(j->peer, c->ip);
+	if (c->cert[0] != '\0')
+		STRLCPY_ARRAY(j->cert, c->cert);
+	else
+		STRLCPY_ARRAY(j->cert, "-");
 	j->xl = r->flags;
 	j->net_pid = c->pid;
 	j->data_wr = sv[0];
@@ -167,8 +174,10 @@ parent_xl_worker_step(struct parent *p, struct job *j,
 		xl_to_net(p, j->net_pid, j->id, PHASE_DONE, PE_NONE, "",
 		    st->status, -1);
 	} else {
-		strlcpy(result, st->text[0] ? st->text : "xl did not run",
-		    sizeof(result));
+		if (st->text[0] != '\0')
+			STRLCPY_ARRAY(result, st->text);
+		else
+			STRLCPY_ARRAY(result, "xl did not run");
 		xl_to_net(p, j->net_pid, j->id, st->phase, st->code > PE_NONE &&
 		    st->code < PE_MAX ? st->code : PE_INTERNAL, result, 0, -1);
 	}

@@ -32,23 +32,14 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "backend.h"
 #include "conf.h"
 #include "log.h"
 #include "policy.h"
+#include "util.h"
 
 #define MIB	(1024.0 * 1024.0)
-
-uint64_t
-policy_now_us(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
 
 const char *
 policy_action_name(int action)
@@ -348,7 +339,7 @@ policy_run_precopy(const struct backend_precopy_stats *st, void *data)
 	struct backend_error	 err;
 	int			 action;
 
-	action = policy_decide(&run->policy, st, policy_now_us(), &run->last);
+	action = policy_decide(&run->policy, st, util_now_us(), &run->last);
 	if (run->last.throttle != 0 && run->ops != NULL &&
 	    run->ops->set_throttle != NULL) {
 		if (run->ops->set_throttle(run->backend, run->guest,
@@ -370,7 +361,7 @@ policy_run_pace(uint64_t bytes, void *data)
 {
 	struct policy_run	*run = data;
 
-	return policy_pace(&run->policy, bytes, policy_now_us());
+	return policy_pace(&run->policy, bytes, util_now_us());
 }
 
 static void
@@ -387,7 +378,7 @@ policy_run_init(struct policy_run *run, const struct policy_params *pp,
     const struct backend_ops *ops, void *backend, const char *guest)
 {
 	memset(run, 0, sizeof(*run));
-	policy_init(&run->policy, pp, policy_now_us());
+	policy_init(&run->policy, pp, util_now_us());
 	run->ops = ops;
 	run->backend = backend;
 	run->guest = guest;

@@ -94,13 +94,14 @@ int		 policy_decide(struct policy *,
 uint64_t	 policy_pace(struct policy *, uint64_t, uint64_t);
 int		 policy_xen_default(const struct backend_precopy_stats *);
 const char	*policy_action_name(int);
-uint64_t	 policy_now_us(void);
 
 /*
  * Glue for a worker: a struct policy_run as backend_save_callbacks.data
- * runs the policy on CLOCK_MONOTONIC, applies the throttle it asks for
- * through the backend, paces writes to the cap, and passes each decision
- * to progress() and the suspend time to suspended(), both optional.
+ * runs the policy on the monotonic clock (util_now_us), applies the
+ * throttle it asks for through the backend, paces writes to the cap, and
+ * passes each decision to progress() and the suspend time to
+ * suspended(), both optional.  Only this glue reads the clock: the
+ * policy itself takes the time as an argument, so tests can make it up.
  */
 struct policy_run {
 	struct policy		 policy;

@@ -202,11 +202,13 @@ proc_sandbox_net(const struct proc_identity *id, char *err, size_t errlen)
  * Starts a worker: fork, put msg_fd and data_fd (or -1) at fixed numbers,
  * and exec this same program in worker mode.  Exec (not just fork) gives
  * the root worker a clean address space with no parent state in it.
+ * It logs where we log: -d passes on our stderr, else it opens syslog.
  */
 pid_t
 proc_spawn_worker(int msg_fd, int data_fd, int verbose)
 {
-	char	*argv[] = { "relocd", "-W", verbose ? "-v" : NULL, NULL };
+	char	*argv[] = { "relocd", log_getstderr() ? "-Wd" : "-W",
+	    verbose ? "-v" : NULL, NULL };
 	pid_t	 pid;
 	int	 fd;
 

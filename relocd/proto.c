@@ -28,14 +28,14 @@
  * Runs in the network child (and relocctl), and decodes bytes from the
  * peer: everything here is hostile input, checked field by field.
  */
+#include <sys/random.h>
+
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "proto.h"
 #include "sxp.h"
@@ -173,22 +173,37 @@ proto_id_valid(const char *id)
 	return id[MIG_ID_LEN] == '\0';
 }
 
-/* A fresh random migration id (getrandom via arc4random-like read). */
-void
+/*
+ * A fresh random migration id: MIG_ID_LEN hex digits of getrandom(2),
+ * which needs no file (the network child runs chrooted, and its seccomp
+ * filter allows getrandom).  An id names a migration to both hosts, so
+ * one that is not random must never be used: without randomness this
+ * fails (-1, errno set) and leaves id empty.
+ */
+int
 proto_id_new(char *id, size_t size)
 {
 	unsigned char	rnd[MIG_ID_LEN / 2];
 	size_t		i;
-	int		fd;
+	ssize_t		r;
 
-	memset(rnd, 0, sizeof(rnd));
-	if ((fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC)) != -1) {
-		if (read(fd, rnd, sizeof(rnd)) != (ssize_t)sizeof(rnd))
-			memset(rnd, 0, sizeof(rnd));
-		close(fd);
+	if (size > 0)
+		id[0] = '\0';
+	if (size < MIG_ID_LEN + 1) {
+		errno = EINVAL;
+		return -1;
 	}
-	for (i = 0; i < sizeof(rnd) && 2 * i + 2 < size; i++)
+	/* Up to 256 bytes come whole; EINTR only before the pool is ready. */
+	while ((r = getrandom(rnd, sizeof(rnd), 0)) == -1 && errno == EINTR)
+		;
+	if (r != (ssize_t)sizeof(rnd)) {
+		if (r != -1)
+			errno = EIO;
+		return -1;
+	}
+	for (i = 0; i < sizeof(rnd); i++)
 		snprintf(id + 2 * i, 3, "%02x", rnd[i]);
+	return 0;
 }
 
 void
@@ -217,34 +232,16 @@ proto_frame_parse(const uint8_t *hdr, int *kind_r, size_t *len_r)
 	return PE_PROTOCOL;
 }
 
-/* The value of field (name value) in list msg, or NULL. */
-static const struct sxp_node *
-proto_field(const struct sxp_node *msg, const char *name)
-{
-	const struct sxp_node	*f;
-
-	for (f = msg->first->next; f != NULL; f = f->next)
-		if (f->type == SXP_LIST && f->first != NULL &&
-		    f->first->type == SXP_ATOM &&
-		    strcmp(f->first->text, name) == 0) {
-			f = f->first->next;
-			if (f == NULL || f->type == SXP_LIST ||
-			    strlen(f->text) != f->len)
-				return NULL;
-			return f;
-		}
-	return NULL;
-}
-
 static int
 proto_get_str(const struct sxp_node *msg, const char *name, char *out,
     size_t size)
 {
-	const struct sxp_node	*v = proto_field(msg, name);
+	const char	*v = sxp_field(msg, name);
+	size_t		 len;
 
-	if (v == NULL || v->len >= size)
+	if (v == NULL || (len = strlen(v)) >= size)
 		return -1;
-	memcpy(out, v->text, v->len + 1);
+	memcpy(out, v, len + 1);
 	return 0;
 }
 
@@ -252,12 +249,11 @@ static int
 proto_get_num(const struct sxp_node *msg, const char *name, long long min,
     long long max, long long *out)
 {
-	const struct sxp_node	*v = proto_field(msg, name);
-	const char		*errstr;
+	const char	*v = sxp_field(msg, name), *errstr;
 
 	if (v == NULL)
 		return -1;
-	*out = util_strtonum(v->text, min, max, &errstr);
+	*out = util_strtonum(v, min, max, &errstr);
 	return errstr == NULL ? 0 : -1;
 }
 
@@ -304,7 +300,7 @@ proto_decode_guest(const struct sxp_node *msg, struct proto_msg *m)
 	if (proto_get_num(msg, "memory", 1, INT64_MAX, &n) == -1)
 		return -1;
 	m->guest.memory_bytes = (uint64_t)n;
-	if (proto_get_num(msg, "vcpus", 1, 4096, &n) == -1)
+	if (proto_get_num(msg, "vcpus", 1, GUEST_VCPUS_MAX, &n) == -1)
 		return -1;
 	m->guest.vcpus = (uint32_t)n;
 	if (proto_get_str(msg, "live", live, sizeof(live)) == 0)
@@ -315,7 +311,8 @@ proto_decode_guest(const struct sxp_node *msg, struct proto_msg *m)
 static int
 proto_decode_fields(const struct sxp_node *msg, struct proto_msg *m)
 {
-	const struct sxp_node	*v;
+	const char		*v;
+	size_t			 len;
 	long long		 n;
 
 	switch (m->type) {
@@ -328,11 +325,11 @@ proto_decode_fields(const struct sxp_node *msg, struct proto_msg *m)
 	case PT_RESERVE:
 		if (proto_decode_guest(msg, m) == -1)
 			return -1;
-		if ((v = proto_field(msg, "config")) == NULL ||
-		    v->len > BACKEND_CONFIG_MAX)
+		if ((v = sxp_field(msg, "config")) == NULL ||
+		    (len = strlen(v)) > BACKEND_CONFIG_MAX)
 			return -1;
-		memcpy(m->config, v->text, v->len + 1);
-		m->config_len = v->len;
+		memcpy(m->config, v, len + 1);
+		m->config_len = len;
 		/* Optional: older peers and the sim backend send none. */
 		proto_get_str(msg, "facts", m->facts, sizeof(m->facts));
 		return 0;
@@ -422,8 +419,14 @@ proto_decode_tree(const struct sxp_node *root, struct proto_msg *m,
 		return PE_UNKNOWN_TYPE;
 	}
 	m->type = t;
-	if (proto_get_str(msg, "id", m->id, sizeof(m->id)) == 0 &&
-	    !proto_id_valid(m->id)) {
+	/*
+	 * An id that is present but unreadable (too long, a NUL, a list) is
+	 * invalid, never absent: an absent id means the connection's own
+	 * migration, so "(go (id <33 digits>))" must not pass as a go.
+	 */
+	if (sxp_field_node(msg, "id") != NULL &&
+	    (proto_get_str(msg, "id", m->id, sizeof(m->id)) == -1 ||
+	    !proto_id_valid(m->id))) {
 		snprintf(err, errlen, "%s: invalid migration id", msg->first->text);
 		return PE_PROTOCOL;
 	}

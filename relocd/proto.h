@@ -111,7 +111,7 @@ int		 proto_encode(const struct proto_msg *, char *, size_t,
 		    size_t *);
 int		 proto_next_state(int, int, int);
 int		 proto_id_valid(const char *);
-void		 proto_id_new(char *, size_t);
+int		 proto_id_new(char *, size_t);
 void		 proto_frame_header(uint8_t *, int, size_t);
 int		 proto_frame_parse(const uint8_t *, int *, size_t *);
 

@@ -95,8 +95,12 @@ main(int argc, char *argv[])
 
 	relocd_parse_args(argc, argv, &o);
 	if (o.worker) {
-		/* The parent's stderr is ours; it already chose the sink. */
-		log_init(LOG_TO_STDERR, LOG_DAEMON);
+		/*
+		 * Log where the parent does: its stderr (it passes -d) or
+		 * syslog, for daemon() pointed our stderr at /dev/null.
+		 */
+		log_init(o.foreground ? LOG_TO_STDERR : LOG_TO_SYSLOG,
+		    LOG_DAEMON);
 		log_setverbose(o.verbose > 0);
 		return worker_main();
 	}

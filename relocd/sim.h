@@ -46,7 +46,6 @@
 #define SIM_HOST_MEMORY_DEFAULT	(64 * 1024 * SIM_MIB)
 #define SIM_HOST_MEMORY_MAX	(1ULL << 50)
 #define SIM_HOST_MEMORY_ENV	"RELOCD_SIM_HOST_MEMORY"
-#define SIM_VCPUS_MAX		128
 /* The workload's rate: 0 (idle) to 64 GiB/s. */
 #define SIM_DIRTY_RATE_MAX	(64 * 1024 * SIM_MIB)
 /* Xen's DOMID_FIRST_RESERVED is 0x7ff0; domid 0 is dom0. */
@@ -224,7 +223,6 @@ int	 sim_lock_try(int, int);
 int	 sim_lock_held(int, int);
 void	 sim_futex_wait(uint32_t *, uint32_t, uint64_t);
 void	 sim_futex_wake(uint32_t *);
-uint64_t sim_now_us(void);
 void	 sim_vcpu_seed(struct sim_vcpu *, const char *);
 void	 sim_memory_fill(uint8_t *, uint64_t, const char *);
 

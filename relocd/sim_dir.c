@@ -90,7 +90,7 @@ sim_host_memory_write(const char *path, struct backend_error *err)
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (fd == -1 && errno == EEXIST)
 		return 0;	/* another process was first */
-	if (fd == -1 || write(fd, buf, (size_t)len) != len) {
+	if (fd == -1 || util_write_all(fd, buf, (size_t)len) == -1) {
 		if (fd != -1)
 			close(fd);
 		return backend_fail(err, BE_INTERNAL, "%s: %s", path,
@@ -108,6 +108,8 @@ sim_host_memory_init(struct sim *s, struct backend_error *err)
 	size_t	 len;
 	int	 rc = -1;
 
+	_Static_assert(sizeof(path) >= sizeof(s->dir) + sizeof("/host-memory"),
+	    "path holds the directory and the name");
 	snprintf(path, sizeof(path), "%s/host-memory", s->dir);
 	if (access(path, F_OK) == -1 &&
 	    sim_host_memory_write(path, err) == -1)
@@ -134,12 +136,16 @@ sim_dir_open(const char *dir, void **handle_r, struct backend_error *err)
 	struct stat	 st;
 
 	*handle_r = NULL;
-	if (dir == NULL || strlen(dir) >= SIM_DIR_MAX)
+	if (dir == NULL)
 		return backend_fail(err, BE_INTERNAL,
-		    "sim state directory name is missing or too long");
+		    "sim state directory name is missing");
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return backend_fail(err, BE_INTERNAL, "out of memory");
-	strlcpy(s->dir, dir, sizeof(s->dir));
+	if (strlcpy(s->dir, dir, SIM_DIR_MAX) >= SIM_DIR_MAX) {
+		free(s);
+		return backend_fail(err, BE_INTERNAL, "sim state directory "
+		    "name longer than %zu characters", SIM_DIR_MAX - 1);
+	}
 	if ((mkdir(dir, 0700) == -1 && errno != EEXIST) ||
 	    stat(dir, &st) == -1 || !S_ISDIR(st.st_mode)) {
 		backend_fail(err, BE_INTERNAL, "%s: cannot use as the sim "
@@ -169,6 +175,8 @@ sim_dir_lock(const struct sim *s, struct backend_error *err)
 	char	path[sizeof(s->dir) + 32];
 	int	fd;
 
+	_Static_assert(sizeof(path) >= sizeof(s->dir) + sizeof("/lock"),
+	    "path holds the directory and the name");
 	snprintf(path, sizeof(path), "%s/lock", s->dir);
 	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1)
 		return backend_fail(err, BE_INTERNAL, "%s: %s", path,
@@ -240,8 +248,8 @@ void
 sim_info_from(const struct sim_ctl *hdr, struct guest_info *info)
 {
 	memset(info, 0, sizeof(*info));
-	strlcpy(info->name, hdr->name, sizeof(info->name));
-	strlcpy(info->uuid, hdr->uuid, sizeof(info->uuid));
+	STRLCPY_ARRAY(info->name, hdr->name);
+	STRLCPY_ARRAY(info->uuid, hdr->uuid);
 	info->domid = hdr->domid;
 	info->type = GUEST_TYPE_SIM;
 	info->state = (int)__atomic_load_n(&hdr->state, __ATOMIC_RELAXED);
@@ -464,6 +472,8 @@ sim_domid_alloc(const struct sim *s, const struct sim_census *c,
 	uint32_t	 d = 1, i;
 	FILE		*f;
 
+	_Static_assert(sizeof(path) >= sizeof(s->dir) + sizeof("/next-domid"),
+	    "path holds the directory and the name");
 	snprintf(path, sizeof(path), "%s/next-domid", s->dir);
 	if (util_read_file(path, 16, &text, &len) == 0) {
 		text[strcspn(text, "\n")] = '\0';

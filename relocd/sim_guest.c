@@ -54,15 +54,6 @@ struct sim_proc {
 	int		 running;	/* what we last told ctl->running */
 };
 
-uint64_t
-sim_now_us(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
 /*
  * Futexes on the shared .ctl mapping (so not FUTEX_PRIVATE): the guest
  * and the toolstack are different processes.  A wait may return early;
@@ -416,11 +407,11 @@ sim_workload(void *arg)
 		if (!p->running ||
 		    __atomic_load_n(&ctl->run, __ATOMIC_SEQ_CST) == 0) {
 			sim_workload_park(p, &v);
-			last = sim_now_us();
+			last = util_now_us();
 			credit = 0;
 			continue;
 		}
-		now = sim_now_us();
+		now = util_now_us();
 		credit = sim_workload_credit(ctl, credit, now - last);
 		last = now;
 		for (n = 0; n < SIM_TICK_PAGES_MAX && credit >= SIM_PAGE_SIZE;
@@ -521,6 +512,7 @@ sim_proc_main(int ctl_fd, int mem_fd, int fill)
 	if (sim_proc_map(&p, ctl_fd, mem_fd) == -1)
 		_exit(1);
 	close(mem_fd);
+	/* A label for ps: the kernel keeps 15 characters, so it may be cut. */
 	if (snprintf(comm, sizeof(comm), "sim:%s", p.ctl->name) < 0)
 		_exit(1);
 	prctl(PR_SET_NAME, comm, 0, 0, 0);
@@ -581,13 +573,14 @@ sim_guest_spawn(int ctl_fd, int mem_fd, int fill, struct sim_ctl *ctl,
 int
 sim_guest_wait_boot(struct sim_guest *g, struct backend_error *err)
 {
-	uint64_t	deadline = sim_now_us() + SIM_BOOT_TIMEOUT_MS * 1000ULL;
+	uint64_t	deadline;
 
+	deadline = util_now_us() + SIM_BOOT_TIMEOUT_MS * 1000ULL;
 	while (__atomic_load_n(&g->ctl->booted, __ATOMIC_SEQ_CST) == 0) {
 		if (!sim_lock_held(g->ctl_fd, SIM_LOCK_ALIVE))
 			return backend_fail(err, BE_INTERNAL,
 			    "guest %s exited while starting", g->ctl->name);
-		if (sim_now_us() >= deadline)
+		if (util_now_us() >= deadline)
 			return backend_fail(err, BE_INTERNAL,
 			    "guest %s did not start within %d ms",
 			    g->ctl->name, SIM_BOOT_TIMEOUT_MS);
@@ -607,11 +600,11 @@ sim_guest_suspend(struct sim_guest *g, struct backend_error *err)
 	struct sim_ctl	*ctl = g->ctl;
 	uint64_t	 deadline;
 
-	deadline = sim_now_us() + SIM_SUSPEND_TIMEOUT_MS * 1000ULL;
+	deadline = util_now_us() + SIM_SUSPEND_TIMEOUT_MS * 1000ULL;
 	__atomic_store_n(&ctl->run, 0, __ATOMIC_SEQ_CST);
 	sim_futex_wake(&ctl->run);
 	while (__atomic_load_n(&ctl->running, __ATOMIC_SEQ_CST) != 0) {
-		if (sim_now_us() >= deadline ||
+		if (util_now_us() >= deadline ||
 		    !sim_lock_held(g->ctl_fd, SIM_LOCK_ALIVE)) {
 			sim_guest_run(g);
 			return backend_fail(err, BE_BAD_STATE,
@@ -649,9 +642,9 @@ sim_guest_kill(const struct sim_ctl *hdr, int fd, struct backend_error *err)
 	 */
 	if (pidfd != -1 && sim_lock_held(fd, SIM_LOCK_ALIVE))
 		syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
-	deadline = sim_now_us() + SIM_KILL_TIMEOUT_MS * 1000ULL;
+	deadline = util_now_us() + SIM_KILL_TIMEOUT_MS * 1000ULL;
 	while (sim_lock_held(fd, SIM_LOCK_ALIVE)) {
-		if (sim_now_us() >= deadline) {
+		if (util_now_us() >= deadline) {
 			backend_fail(err, BE_INTERNAL,
 			    "guest %s (pid %d) did not exit", hdr->name,
 			    (int)hdr->pid);

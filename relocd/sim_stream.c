@@ -212,34 +212,19 @@ sim_sleep_us(uint64_t us)
 		ts = rem;
 }
 
-/* Writes all of iov, through short writes and EINTR; then paces. */
+/* Writes all of iov (util_writev_all consumes it); then paces. */
 static int
 sim_emit(struct sim_writer *w, struct iovec *iov, int iovcnt,
     struct backend_error *err)
 {
 	size_t	 total = 0;
-	ssize_t	 r;
 	int	 i;
 
 	for (i = 0; i < iovcnt; i++)
 		total += iov[i].iov_len;
-	while (iovcnt > 0) {
-		if ((r = writev(w->fd, iov, iovcnt)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return backend_fail(err, BE_IO,
-			    "writing the stream failed: %s", strerror(errno));
-		}
-		while (iovcnt > 0 && (size_t)r >= iov->iov_len) {
-			r -= (ssize_t)iov->iov_len;
-			iov++;
-			iovcnt--;
-		}
-		if (iovcnt > 0) {
-			iov->iov_base = (uint8_t *)iov->iov_base + r;
-			iov->iov_len -= (size_t)r;
-		}
-	}
+	if (util_writev_all(w->fd, iov, iovcnt) == -1)
+		return backend_fail(err, BE_IO,
+		    "writing the stream failed: %s", strerror(errno));
 	w->bytes += total;
 	if (w->cb != NULL && w->cb->pace != NULL)
 		sim_sleep_us(w->cb->pace(total, w->cb->data));
@@ -463,11 +448,11 @@ sim_save_tail(struct sim_guest *g, struct sim_writer *w,
 	sim_put64(vcpu + 48, v->heartbeat);
 	if (sim_write_record(w, SIM_REC_VCPU, vcpu, sizeof(vcpu), err) == -1)
 		return -1;
-	t0 = sim_now_us();
+	t0 = util_now_us();
 	if (sim_rehash_written(g, &w->hs, err) == -1 ||
 	    sim_hashes_top(&w->hs, dig, err) == -1)
 		return -1;
-	res->digest_ms = (sim_now_us() - t0) / 1000;
+	res->digest_ms = (util_now_us() - t0) / 1000;
 	sim_put64(dig + SIM_DIGEST_LEN, res->suspend_ms);
 	if (sim_write_record(w, SIM_REC_DIGEST, dig, sizeof(dig), err) == -1)
 		return -1;
@@ -643,10 +628,10 @@ sim_read_vcpu(struct sim_reader *r, uint32_t len, struct backend_error *err)
 	if ((r->vcpu.prng[0] | r->vcpu.prng[1] | r->vcpu.prng[2] |
 	    r->vcpu.prng[3]) == 0 || r->vcpu.seq_pos >= r->g->ctl->pages)
 		return backend_fail(err, BE_STREAM, "bad VCPU record");
-	t0 = sim_now_us();
+	t0 = util_now_us();
 	if (sim_hashes_top(&r->hs, r->digest, err) == -1)
 		return -1;
-	r->digest_ms = (sim_now_us() - t0) / 1000;
+	r->digest_ms = (util_now_us() - t0) / 1000;
 	return 0;
 }
 

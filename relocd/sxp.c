@@ -15,6 +15,8 @@
  * error with the line instead.  The reader does no I/O: it takes a buffer,
  * so the config loader, the protocol and the fuzzer all drive it alike.
  * It trusts nothing in the buffer; every size is bounded (bounds.h).
+ * sxp_field is the one way to read a field of a parsed message, for the
+ * daemon's requests, the peer protocol, the workers' notes and relocctl.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -410,6 +412,39 @@ sxp_free(struct sxp_node *n)
 		free(n);
 		n = next;
 	}
+}
+
+/* sxp.h gives the rules: the first field of a name, or NULL. */
+const struct sxp_node *
+sxp_field_node(const struct sxp_node *list, const char *name)
+{
+	const struct sxp_node	*f;
+
+	if (list == NULL || list->type != SXP_LIST || list->first == NULL)
+		return NULL;
+	for (f = list->first->next; f != NULL; f = f->next)
+		if (f->type == SXP_LIST && f->first != NULL &&
+		    f->first->type == SXP_ATOM &&
+		    strcmp(f->first->text, name) == 0)
+			return f;
+	return NULL;
+}
+
+/*
+ * The first field of a name decides even when it is refused, so that no
+ * two readers of one message can disagree.
+ */
+const char *
+sxp_field(const struct sxp_node *list, const char *name)
+{
+	const struct sxp_node	*f, *v;
+
+	if ((f = sxp_field_node(list, name)) == NULL)
+		return NULL;
+	v = f->first->next;
+	if (v == NULL || v->type == SXP_LIST || strlen(v->text) != v->len)
+		return NULL;
+	return v->text;
 }
 
 /* xend's atomp(): text that can be written without quotes. */

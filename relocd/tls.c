@@ -38,7 +38,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <openssl/err.h>
@@ -79,16 +78,6 @@ tls_errf(char *err, size_t errlen, const char *fmt, ...)
 	va_start(ap, fmt);
 	(void)vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
-}
-
-uint64_t
-tls_now_ms(void)
-{
-	struct timespec	ts;
-
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
-		return 0;
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 /*
@@ -371,6 +360,27 @@ cpu_has_aes(void)
 }
 
 /* Protocol settings shared by the server and the client side. */
+
+/*
+ * OpenSSL's chain checks accept a leaf that is itself a CA (CA:TRUE):
+ * any CA the pool's CA signed could then act as a host, and sign more
+ * hosts.  A peer's own certificate must be a host's, so the leaf's CA
+ * markings fail it with OpenSSL's own code for that.
+ */
+static int
+tls_verify_leaf(int preverify_ok, X509_STORE_CTX *xs)
+{
+	X509	*cert;
+
+	if (preverify_ok != 1 || X509_STORE_CTX_get_error_depth(xs) != 0)
+		return preverify_ok;
+	if ((cert = X509_STORE_CTX_get_current_cert(xs)) != NULL &&
+	    X509_check_ca(cert) != 0) {
+		X509_STORE_CTX_set_error(xs, X509_V_ERR_INVALID_NON_CA);
+		return 0;
+	}
+	return 1;
+}
 static int
 ctx_configure(SSL_CTX *ssl)
 {
@@ -402,7 +412,7 @@ ctx_configure(SSL_CTX *ssl)
 	 * (the flag means nothing to a client).
 	 */
 	SSL_CTX_set_verify(ssl, SSL_VERIFY_PEER |
-	    SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+	    SSL_VERIFY_FAIL_IF_NO_PEER_CERT, tls_verify_leaf);
 	SSL_CTX_set_verify_depth(ssl, TLS_CHAIN_DEPTH_MAX);
 	if (SSL_CTX_set_min_proto_version(ssl, TLS1_2_VERSION) != 1 ||
 	    SSL_CTX_set_cipher_list(ssl, aes ? TLS12_CIPHERS :

@@ -10,8 +10,8 @@
  * protocol code never knows the difference.
  *
  * Every call that touches the network takes an absolute deadline
- * (CLOCK_MONOTONIC, milliseconds, see tls_now_ms) and never blocks past
- * it, so a slow or silent peer cannot stall us.
+ * (util_now_ms's monotonic milliseconds) and never blocks past it, so a
+ * slow or silent peer cannot stall us.
  */
 #ifndef RELOCD_TLS_H
 #define RELOCD_TLS_H
@@ -39,8 +39,6 @@ struct tls_peer {
 	char		 version[16];	/* "TLSv1.3" */
 	char		 cipher[64];
 };
-
-uint64_t	 tls_now_ms(void);
 
 /*
  * Loads key, certificate and CA.  The key file must be a regular file

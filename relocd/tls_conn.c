@@ -75,7 +75,7 @@ tls_conn_wait(int fd, short events, uint64_t deadline, const char *what,
 	int		r, ms;
 
 	for (;;) {
-		now = tls_now_ms();
+		now = util_now_ms();
 		if (now >= deadline) {
 			tls_errf(err, errlen, "%s deadline passed", what);
 			return -1;
@@ -119,6 +119,8 @@ static const struct why verify_whys[] = {
 	{ X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE, NOT_OUR_CA },
 	{ X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN, NOT_OUR_CA },
 	{ X509_V_ERR_CERT_SIGNATURE_FAILURE, NOT_OUR_CA },
+	{ X509_V_ERR_INVALID_NON_CA,
+	    "certificate is a CA's (CA:TRUE), not a host's" },
 	{ X509_V_ERR_INVALID_PURPOSE,
 	    "certificate not for TLS client and server use (extendedKeyUsage)" },
 };
@@ -150,6 +152,9 @@ static const struct why ssl_whys[] = {
 	    "peer rejected our certificate (bad certificate)" },
 	{ SSL_R_SSLV3_ALERT_UNSUPPORTED_CERTIFICATE,
 	    "peer rejected our certificate (unsupported certificate)" },
+	{ SSL_R_SSLV3_ALERT_CERTIFICATE_UNKNOWN,
+	    "peer rejected our certificate (certificate unknown; its log "
+	    "says why)" },
 	{ SSL_R_TLSV1_ALERT_PROTOCOL_VERSION,
 	    "peer does not speak TLS 1.2 or later" },
 	{ SSL_R_SSLV3_ALERT_HANDSHAKE_FAILURE, "peer refused the handshake" },
@@ -250,8 +255,14 @@ peer_add(struct tls_peer *peer, const char *s, size_t len)
 	peer->nnames++;
 }
 
-/* DNS and IP subjectAltNames; IPs as text, IPv6 compressed. */
-static void
+/*
+ * DNS and IP subjectAltNames; IPs as text, IPv6 compressed.  Returns
+ * whether the certificate has any DNS or IP SAN at all, usable or not:
+ * if it has, its CN is never its identity (RFC 6125, 6.4.4), so that a
+ * certificate for "*.example.org" with CN "client" is nobody, not
+ * "client".
+ */
+static bool
 peer_sans(X509 *x, struct tls_peer *peer)
 {
 	GENERAL_NAMES		*sans;
@@ -260,16 +271,23 @@ peer_sans(X509 *x, struct tls_peer *peer)
 	char			 ip[INET6_ADDRSTRLEN];
 	int			 i, n, len;
 
+	bool			 any = false;
+
 	if ((sans = X509_get_ext_d2i(x, NID_subject_alt_name, NULL,
 	    NULL)) == NULL)
-		return;
+		return false;
 	n = sk_GENERAL_NAME_num(sans);
 	for (i = 0; i < n; i++) {
 		gn = sk_GENERAL_NAME_value(sans, i);
+		if (gn->type == GEN_DNS || gn->type == GEN_IPADD)
+			any = true;
 		if (gn->type == GEN_DNS) {
 			d = ASN1_STRING_get0_data(gn->d.dNSName);
 			len = ASN1_STRING_length(gn->d.dNSName);
-			/* name_ok refuses "*": an identity is one host. */
+			/*
+			 * name_ok refuses "*": a wildcard names many hosts,
+			 * and an identity is one, so it is never matched.
+			 */
 			peer_add(peer, (const char *)d, (size_t)len);
 		} else if (gn->type == GEN_IPADD) {
 			d = ASN1_STRING_get0_data(gn->d.iPAddress);
@@ -281,9 +299,10 @@ peer_sans(X509 *x, struct tls_peer *peer)
 		}
 	}
 	GENERAL_NAMES_free(sans);
+	return any;
 }
 
-/* The subject's CN, used only when the certificate has no SAN names. */
+/* The subject's CN, used only when the certificate has no DNS or IP SAN. */
 static void
 peer_cn(X509 *x, struct tls_peer *peer)
 {
@@ -330,14 +349,14 @@ peer_fill(SSL *ssl, struct tls_peer *peer)
 	if (peer == NULL)
 		return;
 	memset(peer, 0, sizeof(*peer));
-	(void)strlcpy(peer->version, SSL_get_version(ssl),
+	/* For log lines and relocctl status, not for decisions. */
+	util_text_copy(peer->version, SSL_get_version(ssl),
 	    sizeof(peer->version));
-	(void)strlcpy(peer->cipher, SSL_get_cipher_name(ssl),
+	util_text_copy(peer->cipher, SSL_get_cipher_name(ssl),
 	    sizeof(peer->cipher));
 	if ((x = SSL_get0_peer_certificate(ssl)) == NULL)
 		return;
-	peer_sans(x, peer);
-	if (peer->nnames == 0)
+	if (!peer_sans(x, peer))
 		peer_cn(x, peer);
 	peer_subject(x, peer);
 }

@@ -1,15 +1,18 @@
 // SPDX-License-Identifier: ISC
 /*
- * Small helpers every process uses: bounded string copy, integer parsing
- * with explicit bounds, and reading a whole file with a size cap.
+ * Small helpers every process uses: bounded string copies, integer parsing
+ * with explicit bounds, reading a whole file with a size cap, writing a
+ * whole buffer, and the clocks.
  *
  * Runs in every process; trusts nothing it is given beyond the pointers.
  */
 #include <sys/stat.h>
+#include <sys/uio.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -30,6 +33,25 @@ strlcpy(char *dst, const char *src, size_t dsize)
 		dst[n] = '\0';
 	}
 	return srclen;
+}
+
+/*
+ * Text for people into a fixed field (util.h): what does not fit is cut
+ * at a character boundary and ends in "...", so that nobody takes it for
+ * the whole sentence.
+ */
+void
+util_text_copy(char *dst, const char *src, size_t size)
+{
+	size_t	cut;
+
+	if (strlcpy(dst, src, size) < size || size < 4)
+		return;
+	/* Back to the first byte of a UTF-8 character, not into one. */
+	cut = size - 4;
+	while (cut > 0 && ((unsigned char)dst[cut] & 0xc0) == 0x80)
+		cut--;
+	memcpy(dst + cut, "...", 4);
 }
 
 /*
@@ -153,13 +175,105 @@ util_realtime_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+/*
+ * The monotonic clock, in microseconds: deadlines, timeouts and
+ * durations, which must not jump when NTP or an operator sets the wall
+ * clock.  This is its only home in relocd (tests/lint-sources checks), so
+ * every process measures time the same way; its zero is arbitrary, so
+ * only differences and comparisons between two readings mean anything.
+ */
 uint64_t
-util_monotonic_ms(void)
+util_now_us(void)
 {
 	struct timespec	ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	/* Cannot fail: the clock exists on every Linux, ts is valid. */
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* The same clock in milliseconds, the unit of every network deadline. */
+uint64_t
+util_now_ms(void)
+{
+	return util_now_us() / 1000;
+}
+
+/*
+ * Writes all of iov to fd, after OpenSSH's atomicio: a short write goes
+ * on where it stopped, EINTR retries, and EAGAIN (a non-blocking fd that
+ * is full) waits in poll() until fd takes more, so the one loop serves
+ * blocking and non-blocking descriptors alike.  A write of nothing means
+ * the reader is gone (EPIPE).  Returns 0, or -1 with errno set.  iov is
+ * consumed: its entries are advanced past what was written.
+ *
+ * idle_ms bounds each wait for fd to take more, as relocd-idle-timeout
+ * bounds a silent peer: after idle_ms without room, ETIMEDOUT.  With a
+ * bound, every write waits in poll() first, because that wait is the
+ * only one a blocking fd lets us bound: its write then blocks until it
+ * took everything, so a caller that needs a hard bound passes a
+ * non-blocking fd.  -1 waits as long as it takes.
+ */
+int
+util_writev_all_idle(int fd, struct iovec *iov, int iovcnt, int idle_ms)
+{
+	struct pollfd	pfd = { .fd = fd, .events = POLLOUT };
+	ssize_t		w = 0;
+	int		r, need_poll = idle_ms >= 0;
+
+	for (;;) {
+		/* Drop what went out, and empty parts: no call for those. */
+		for (; iovcnt > 0 && (size_t)w >= iov->iov_len; iov++, iovcnt--)
+			w -= (ssize_t)iov->iov_len;
+		if (iovcnt == 0)
+			return 0;
+		iov->iov_base = (char *)iov->iov_base + w;
+		iov->iov_len -= (size_t)w;
+		w = 0;
+		if (need_poll) {
+			if ((r = poll(&pfd, 1, idle_ms)) == -1 &&
+			    errno == EINTR)
+				continue;
+			if (r == -1)
+				return -1;
+			if (r == 0) {
+				errno = ETIMEDOUT;
+				return -1;
+			}
+		}
+		need_poll = idle_ms >= 0;
+		if ((w = writev(fd, iov, iovcnt)) == -1) {
+			if (errno != EINTR && errno != EAGAIN)
+				return -1;
+			need_poll |= errno == EAGAIN;
+			w = 0;
+		} else if (w == 0) {
+			errno = EPIPE;
+			return -1;
+		}
+	}
+}
+
+int
+util_writev_all(int fd, struct iovec *iov, int iovcnt)
+{
+	return util_writev_all_idle(fd, iov, iovcnt, -1);
+}
+
+/* One buffer: the same loop (through a cast, since writev keeps it). */
+int
+util_write_all_idle(int fd, const void *buf, size_t len, int idle_ms)
+{
+	struct iovec	iov = { (void *)(uintptr_t)buf, len };
+
+	return util_writev_all_idle(fd, &iov, 1, idle_ms);
+}
+
+/* Blocking fds, and threads that may wait as long as the reader does. */
+int
+util_write_all(int fd, const void *buf, size_t len)
+{
+	return util_write_all_idle(fd, buf, len, -1);
 }
 
 /*

@@ -41,8 +41,8 @@ worker_step_where(struct worker *w, int phase, int code, int where,
 	st.phase = phase;
 	st.code = code;
 	st.where = where;
-	strlcpy(st.id, w->id, sizeof(st.id));
-	strlcpy(st.text, text, sizeof(st.text));
+	STRLCPY_ARRAY(st.id, w->start.reserve.id);	/* w->id */
+	util_text_copy(st.text, text, sizeof(st.text));
 	if (g != NULL)
 		st.guest = *g;
 	if (stats != NULL)
@@ -90,7 +90,7 @@ worker_wait_cmd(struct msg_step *cmd, int *fd_r)
 		memset(cmd, 0, sizeof(*cmd));
 		cmd->phase = PHASE_ABORTED;
 		cmd->code = PE_INTERNAL;
-		strlcpy(cmd->text, "relocd went away", sizeof(cmd->text));
+		STRLCPY_ARRAY(cmd->text, "relocd went away");
 		return -1;
 	}
 	MSG_TERMINATE(cmd->text);
@@ -182,7 +182,7 @@ worker_main(void)
 		return rc == 0 ? 0 : 1;
 	}
 	if ((w.ops = backend_get(w.start.backend)) == NULL)
-		fatalx("backend %d is not built in", w.start.backend);
+		fatalx("backend %d: no such backend", w.start.backend);
 	memset(&err, 0, sizeof(err));
 	/* The backend's one argument has a field of its own (msg.h). */
 	if (w.ops->open(w.start.backend == CONF_BACKEND_XEN ?

@@ -30,23 +30,6 @@
 #define SAVE_MAGIC		"relocd-save 1\n"
 #define SAVE_HEADER_MAX		(PROTO_CONTROL_MAX + 64)
 
-static int
-write_all(int fd, const char *buf, size_t len)
-{
-	ssize_t	r;
-
-	while (len > 0) {
-		r = write(fd, buf, len);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return -1;
-		buf += r;
-		len -= (size_t)r;
-	}
-	return 0;
-}
-
 /* The description line: a reserve message, which proto.c can read back. */
 static int
 save_write_header(struct worker *w, const char *guest, int fd,
@@ -73,8 +56,8 @@ save_write_header(struct worker *w, const char *guest, int fd,
 		goto out;
 	}
 	line[len++] = '\n';
-	if (write_all(fd, SAVE_MAGIC, strlen(SAVE_MAGIC)) == -1 ||
-	    write_all(fd, line, len) == -1) {
+	if (util_write_all(fd, SAVE_MAGIC, strlen(SAVE_MAGIC)) == -1 ||
+	    util_write_all(fd, line, len) == -1) {
 		backend_fail(err, BE_IO, "writing the file: %s",
 		    strerror(errno));
 		goto out;

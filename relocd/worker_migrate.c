@@ -62,7 +62,7 @@ worker_receive(struct worker *w)
 	memset(&desc, 0, sizeof(desc));
 	desc.info = r->guest;
 	desc.config = r->config;
-	strlcpy(desc.facts, r->facts, sizeof(desc.facts));
+	STRLCPY_ARRAY(desc.facts, r->facts);
 	memset(&err, 0, sizeof(err));
 	if (w->ops->reserve(w->be, &desc, &got, &err) == -1) {
 		log_info("migration %s: reservation of %s refused: %s", w->id,
@@ -144,8 +144,18 @@ send_progress(const struct policy_decision *d,
 	s->predicted_downtime_ms = d->downtime_ms > 0 ?
 	    (uint64_t)d->downtime_ms : 0;
 	s->throttle = ss->run.policy.throttle ? ss->run.policy.throttle : 100;
-	s->elapsed_ms = (policy_now_us() - ss->start_us) / 1000;
-	strlcpy(s->decision, d->reason, sizeof(s->decision));
+	s->elapsed_ms = (util_now_us() - ss->start_us) / 1000;
+	util_text_copy(s->decision, d->reason, sizeof(s->decision));
+	/*
+	 * libxenguest asks twice per iteration (xg_sr_save.c,
+	 * send_memory_live): first with dirty_count -1, before it reads
+	 * the dirty bitmap, then again with the count.  Each call used to
+	 * become a progress report, so relocctl showed a round twice.  The
+	 * first call is reported only when it ends the pre-copy, as then
+	 * no second one comes; the stats above are kept either way.
+	 */
+	if (st->dirty_count < 0 && d->action == BACKEND_POLICY_CONTINUE)
+		return;
 	worker_step(ss->w, PHASE_PROGRESS, PE_NONE, "", NULL, s);
 }
 
@@ -167,7 +177,7 @@ send_pace(uint64_t bytes, void *data)
 {
 	struct send_state	*ss = data;
 
-	return policy_pace(&ss->run.policy, bytes, policy_now_us());
+	return policy_pace(&ss->run.policy, bytes, util_now_us());
 }
 
 /* The policy, unless the parent has cancelled (relocctl cancel, timeout). */
@@ -186,7 +196,7 @@ send_policy(const struct backend_precopy_stats *st, void *data)
 		fault_point("source-worker-precopy-late");
 	if (worker_poll_cmd(&cmd) && cmd.phase == PHASE_ABORTED) {
 		ss->cancelled = 1;
-		strlcpy(ss->cancel_text, cmd.text, sizeof(ss->cancel_text));
+		STRLCPY_ARRAY(ss->cancel_text, cmd.text);
 		return BACKEND_POLICY_ABORT;
 	}
 	return ss->policy_fn(st, &ss->run);
@@ -226,12 +236,19 @@ send_describe(struct worker *w, struct guest_info *g)
 		free(config);
 		return -1;
 	}
-	strlcpy(r->id, w->id, sizeof(r->id));
+	STRLCPY_ARRAY(r->id, w->start.reserve.id);	/* w->id */
 	r->guest = desc.info;
-	strlcpy(r->facts, desc.facts, sizeof(r->facts));
+	STRLCPY_ARRAY(r->facts, desc.facts);
 	r->live = w->start.policy.live;
 	r->config_len = (uint32_t)strlen(config);
-	strlcpy(r->config, config, sizeof(r->config));
+	if (strlcpy(r->config, config, sizeof(r->config)) >=
+	    sizeof(r->config)) {
+		free(r);
+		free(config);
+		backend_fail(&err, BE_UNSUPPORTED, "the guest's configuration "
+		    "is longer than %d bytes", BACKEND_CONFIG_MAX);
+		return worker_fail(w, PHASE_ABORTED, &err);
+	}
 	rc = msg_send(WORKER_MSG_FD, MSG_WORKER_DESC, r, sizeof(*r), -1);
 	free(r);
 	free(config);
@@ -261,7 +278,7 @@ send_stream(struct worker *w, struct send_state *ss, const char *guest,
 	cb.suspended = send_suspended;
 	cb.pace = send_pace;
 	cb.data = ss;
-	ss->start_us = policy_now_us();
+	ss->start_us = util_now_us();
 	memset(&res, 0, sizeof(res));
 	rc = w->ops->save(w->be, guest, fd, w->start.policy.live ?
 	    BACKEND_SAVE_LIVE : 0, &cb, &res, err);
@@ -270,7 +287,7 @@ send_stream(struct worker *w, struct send_state *ss, const char *guest,
 	ss->stats.bytes = res.bytes;
 	ss->stats.round = res.rounds;
 	ss->stats.digest_ms = res.digest_ms;
-	ss->stats.elapsed_ms = (policy_now_us() - ss->start_us) / 1000;
+	ss->stats.elapsed_ms = (util_now_us() - ss->start_us) / 1000;
 	if (res.suspend_ms != 0)
 		ss->stats.suspend_ms = res.suspend_ms;
 	return rc;

@@ -33,23 +33,6 @@
 #include "util.h"
 #include "worker.h"
 
-/* The value of (name value) in list l, or NULL. */
-static const char *
-note_field(const struct sxp_node *l, const char *name)
-{
-	const struct sxp_node	*f;
-
-	for (f = l->first->next; f != NULL; f = f->next)
-		if (f->type == SXP_LIST && f->first != NULL &&
-		    f->first->type == SXP_ATOM &&
-		    strcmp(f->first->text, name) == 0 &&
-		    f->first->next != NULL &&
-		    f->first->next->type != SXP_LIST &&
-		    strlen(f->first->next->text) == f->first->next->len)
-			return f->first->next->text;
-	return NULL;
-}
-
 /* Parses a note; o->id stays "" unless it records an outgoing migration. */
 static int
 note_parse(const char *text, struct msg_outgoing *o, int *incoming_r)
@@ -65,7 +48,7 @@ note_parse(const char *text, struct msg_outgoing *o, int *incoming_r)
 		return -1;
 	l = root->first;
 	if (l == NULL || l->type != SXP_LIST || l->first == NULL ||
-	    l->first->type != SXP_ATOM || (id = note_field(l, "id")) == NULL ||
+	    l->first->type != SXP_ATOM || (id = sxp_field(l, "id")) == NULL ||
 	    !proto_id_valid(id))
 		goto out;
 	if (strcmp(l->first->text, "relocd-incoming") == 0) {
@@ -74,15 +57,16 @@ note_parse(const char *text, struct msg_outgoing *o, int *incoming_r)
 		goto out;
 	}
 	if (strcmp(l->first->text, "relocd-outgoing") != 0 ||
-	    (peer = note_field(l, "peer")) == NULL || *peer == '\0' ||
+	    (peer = sxp_field(l, "peer")) == NULL || *peer == '\0' ||
 	    strlen(peer) >= sizeof(o->peer) ||
-	    (port = note_field(l, "port")) == NULL)
+	    (port = sxp_field(l, "port")) == NULL)
 		goto out;
 	o->port = (int32_t)util_strtonum(port, 1, 65535, &errstr);
 	if (errstr != NULL)
 		goto out;
-	strlcpy(o->id, id, sizeof(o->id));
-	strlcpy(o->peer, peer, sizeof(o->peer));
+	if (strlcpy(o->id, id, sizeof(o->id)) >= sizeof(o->id) ||
+	    strlcpy(o->peer, peer, sizeof(o->peer)) >= sizeof(o->peer))
+		goto out;
 	rc = 0;
 out:
 	sxp_free(root);
@@ -118,7 +102,10 @@ worker_note_incoming(struct worker *w, const char *guest,
 	if (w->ops->set_note == NULL)
 		return backend_fail(err, BE_UNSUPPORTED, "the %s backend "
 		    "cannot mark a guest", w->ops->name);
-	snprintf(note, sizeof(note), "(relocd-incoming (id %s))", w->id);
+	if (snprintf(note, sizeof(note), "(relocd-incoming (id %s))",
+	    w->id) >= (int)sizeof(note))
+		return backend_fail(err, BE_INTERNAL, "note longer than %zu "
+		    "bytes", sizeof(note) - 1);
 	return w->ops->set_note(w->be, guest, note, err);
 }
 
@@ -271,8 +258,7 @@ worker_resolve(struct worker *w)
 	o.guest = g;
 	/* Our log lines name the migration, once we know which. */
 	if (o.id[0] != '\0')
-		strlcpy(w->start.reserve.id, o.id,
-		    sizeof(w->start.reserve.id));
+		STRLCPY_ARRAY(w->start.reserve.id, o.id);
 	if (msg_send(WORKER_MSG_FD, MSG_WORKER_NOTE, &o, sizeof(o), -1) == -1)
 		return -1;
 	memset(&stats, 0, sizeof(stats));

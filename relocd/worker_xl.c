@@ -55,11 +55,11 @@ worker_xl_report(struct worker *w, int phase, int code, int status,
 	struct msg_step	st;
 
 	memset(&st, 0, sizeof(st));
-	strlcpy(st.id, w->id, sizeof(st.id));
+	STRLCPY_ARRAY(st.id, w->start.reserve.id);	/* w->id */
 	st.phase = phase;
 	st.code = code;
 	st.status = status;
-	strlcpy(st.text, text, sizeof(st.text));
+	util_text_copy(st.text, text, sizeof(st.text));
 	if (msg_send(WORKER_MSG_FD, MSG_WORKER_STEP, &st, sizeof(st),
 	    -1) == -1) {
 		log_warn("xl-receive %s: reporting to the parent", w->id);

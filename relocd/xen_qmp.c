@@ -165,7 +165,7 @@ qmp_read_line(struct qmp *q, uint64_t deadline, char *why, size_t max)
 			    QMP_LINE_MAX);
 			return -1;
 		}
-		if ((now = util_monotonic_ms()) >= deadline) {
+		if ((now = util_now_ms()) >= deadline) {
 			snprintf(why, max, "QEMU did not answer within %d s",
 			    XEN_QMP_REPLY_MS / 1000);
 			return -1;
@@ -229,13 +229,17 @@ qmp_run(struct qmp *q, const char *cmd, int pass_fd, char *ret,
 		    n == -1 ? strerror(errno) : "short write");
 		return -1;
 	}
-	deadline = util_monotonic_ms() + XEN_QMP_REPLY_MS;
+	deadline = util_now_ms() + XEN_QMP_REPLY_MS;
 	for (;;) {
 		if (qmp_read_line(q, deadline, why, max) == -1)
 			return -1;
 		if ((v = qmp_member(q->buf, "return")) != NULL) {
-			if (ret != NULL)
-				strlcpy(ret, v, ret_max);
+			if (ret != NULL &&
+			    strlcpy(ret, v, ret_max) >= ret_max) {
+				snprintf(why, max, "QEMU's answer is longer "
+				    "than %zu bytes", ret_max - 1);
+				return -1;
+			}
 			return 0;
 		}
 		if (qmp_member(q->buf, "error") != NULL) {
@@ -279,7 +283,7 @@ qmp_open(const char *path, char *why, size_t max)
 		qmp_close(q);
 		return NULL;
 	}
-	n = qmp_read_line(q, util_monotonic_ms() + XEN_QMP_REPLY_MS, why, max);
+	n = qmp_read_line(q, util_now_ms() + XEN_QMP_REPLY_MS, why, max);
 	if (n == -1 || qmp_member(q->buf, "QMP") == NULL) {
 		if (n != -1)
 			snprintf(why, max, "%s does not speak QMP", path);
@@ -303,9 +307,14 @@ xen_qmp_set_dirty_log(const char *path, int enable, char *why, size_t max)
 
 	if ((q = qmp_open(path, why, max)) == NULL)
 		return -1;
-	snprintf(cmd, sizeof(cmd), "{\"execute\":\"xen-set-global-dirty-log\","
-	    "\"arguments\":{\"enable\":%s}}", enable ? "true" : "false");
-	rc = qmp_run(q, cmd, -1, NULL, 0, why, max);
+	if (snprintf(cmd, sizeof(cmd), "{\"execute\":\"xen-set-global-dirty-log\","
+	    "\"arguments\":{\"enable\":%s}}", enable ? "true" : "false") >=
+	    (int)sizeof(cmd)) {
+		snprintf(why, max, "a QMP command longer than %zu bytes",
+		    sizeof(cmd) - 1);
+		rc = -1;
+	} else
+		rc = qmp_run(q, cmd, -1, NULL, 0, why, max);
 	qmp_close(q);
 	return rc;
 }
@@ -330,14 +339,18 @@ xen_qmp_save_devices(const char *path, int fd, int live, char *why,
 		snprintf(why, max, "QEMU's add-fd gave no fd set id");
 		goto out;
 	}
-	snprintf(cmd, sizeof(cmd), "{\"execute\":\"xen-save-devices-state\","
+	if (snprintf(cmd, sizeof(cmd), "{\"execute\":\"xen-save-devices-state\","
 	    "\"arguments\":{\"filename\":\"/dev/fdset/%lld\",\"live\":%s}}",
-	    fdset, live ? "true" : "false");
+	    fdset, live ? "true" : "false") >= (int)sizeof(cmd)) {
+		snprintf(why, max, "a QMP command longer than %zu bytes",
+		    sizeof(cmd) - 1);
+		goto out;
+	}
 	rc = qmp_run(q, cmd, -1, NULL, 0, why, max);
 	/* QEMU keeps its copy of the fd until told; not worth a failure. */
-	snprintf(cmd, sizeof(cmd), "{\"execute\":\"remove-fd\","
-	    "\"arguments\":{\"fdset-id\":%lld}}", fdset);
-	(void)qmp_run(q, cmd, -1, NULL, 0, ignored, sizeof(ignored));
+	if (snprintf(cmd, sizeof(cmd), "{\"execute\":\"remove-fd\","
+	    "\"arguments\":{\"fdset-id\":%lld}}", fdset) < (int)sizeof(cmd))
+		(void)qmp_run(q, cmd, -1, NULL, 0, ignored, sizeof(ignored));
 out:
 	qmp_close(q);
 	return rc;

@@ -85,8 +85,7 @@ xen_relay(void *arg)
 {
 	struct xen_save_run	*s = arg;
 	char			*buf;
-	ssize_t			 n, w;
-	size_t			 off;
+	ssize_t			 n;
 
 	if ((buf = malloc(XEN_RELAY_BUF)) == NULL) {
 		s->relay_errno = ENOMEM;
@@ -99,16 +98,10 @@ xen_relay(void *arg)
 			s->relay_errno = errno;
 			break;
 		}
-		for (off = 0; off < (size_t)n; off += (size_t)w)
-			if ((w = write(s->out, buf + off, (size_t)n - off)) ==
-			    -1) {
-				if (errno == EINTR) {
-					w = 0;
-					continue;
-				}
-				s->relay_errno = errno;
-				goto out;
-			}
+		if (util_write_all(s->out, buf, (size_t)n) == -1) {
+			s->relay_errno = errno;
+			goto out;
+		}
 		atomic_fetch_add(&s->bytes, (uint64_t)n);
 		if (s->cb->pace != NULL)
 			sleep_us(s->cb->pace((uint64_t)n, s->cb->data));
@@ -167,6 +160,8 @@ xen_save_device_model(struct xen_save_run *s)
 	ssize_t		n;
 	size_t		off;
 
+	_Static_assert(sizeof(path) >= sizeof(XEN_DM_SAVEFILE_FMT) + 10,
+	    "path holds the save file's name for any domid");
 	snprintf(path, sizeof(path), XEN_DM_SAVEFILE_FMT, s->domid);
 	(void)unlink(path);
 	if ((wfd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
@@ -256,7 +251,7 @@ xen_suspend(void *data)
 	struct xen_save_run	*s = data;
 	char			 path[128], *dompath, *now;
 	unsigned int		 len, i;
-	int			 direct = xen_hvm_without_pv_drivers(s);
+	int			 n, direct = xen_hvm_without_pv_drivers(s);
 
 	if (direct) {
 		if (xc_domain_shutdown(s->x->xch, s->domid,
@@ -266,8 +261,14 @@ xen_suspend(void *data)
 		if ((dompath = xs_get_domain_path(s->x->xsh, s->domid)) ==
 		    NULL)
 			goto fail;
-		snprintf(path, sizeof(path), "%s/control/shutdown", dompath);
+		n = snprintf(path, sizeof(path), "%s/control/shutdown",
+		    dompath);
 		free(dompath);
+		if (n < 0 || (size_t)n >= sizeof(path)) {
+			log_warnx("domain %u: its xenstore path is longer than "
+			    "%zu bytes", s->domid, sizeof(path) - 1);
+			goto fail;
+		}
 		if (!xs_write(s->x->xsh, XBT_NULL, path, "suspend",
 		    strlen("suspend")))
 			goto fail;
@@ -314,23 +315,6 @@ xen_switch_logdirty(uint32_t domid, unsigned int enable, void *data)
 	return 0;
 }
 
-static int
-xen_write_framing(int fd, const uint8_t *buf, size_t len)
-{
-	ssize_t	n;
-
-	while (len > 0) {
-		if ((n = write(fd, buf, len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* One emulator record: header, sub-header, body, padding. */
 static int
 xen_write_emulator_record(struct xen_save_run *s, uint32_t type,
@@ -340,9 +324,9 @@ xen_write_emulator_record(struct xen_save_run *s, uint32_t type,
 	uint8_t			hdr[LIBXL_REC_HDR_LEN + LIBXL_EMU_HDR_LEN];
 
 	if (xen_stream_emulator_record(hdr, type, len) == -1 ||
-	    xen_write_framing(s->in, hdr, sizeof(hdr)) == -1 ||
-	    xen_write_framing(s->in, body, len) == -1 ||
-	    xen_write_framing(s->in, zeros, LIBXL_REC_PAD(len)) == -1)
+	    util_write_all(s->in, hdr, sizeof(hdr)) == -1 ||
+	    util_write_all(s->in, body, len) == -1 ||
+	    util_write_all(s->in, zeros, LIBXL_REC_PAD(len)) == -1)
 		return -1;
 	return 0;
 }
@@ -357,12 +341,15 @@ static int
 xen_dm_xenstore_data(struct xen_save_run *s, char **buf_r, size_t *len_r)
 {
 	static const char *const subkeys[] = { "start_addr", "size", "name" };
-	char		  root[96], key[192], path[320], **ids, *val;
+	char		  root[96], key[192], path[320], **ids, *val = NULL;
 	unsigned int	  n, i, j, len;
-	int		  rc = 0;
+	int		  rc = 0, r;
 
 	*buf_r = NULL;
 	*len_r = 0;
+	_Static_assert(sizeof(root) >= sizeof("/local/domain/0/device-model/") +
+	    10 && sizeof(path) >= sizeof(root) + sizeof("/physmap"),
+	    "root and path hold any domid's");
 	snprintf(root, sizeof(root), "/local/domain/0/device-model/%u",
 	    s->domid);
 	snprintf(path, sizeof(path), "%s/physmap", root);
@@ -370,11 +357,17 @@ xen_dm_xenstore_data(struct xen_save_run *s, char **buf_r, size_t *len_r)
 		return 0;
 	for (i = 0; i < n && rc == 0; i++)
 		for (j = 0; j < 3 && rc == 0; j++) {
-			snprintf(key, sizeof(key), "physmap/%s/%s", ids[i],
+			r = snprintf(key, sizeof(key), "physmap/%s/%s", ids[i],
 			    subkeys[j]);
-			snprintf(path, sizeof(path), "%s/%s", root, key);
-			if ((val = xs_read(s->x->xsh, XBT_NULL, path, &len)) ==
-			    NULL) {
+			if (r < 0 || (size_t)r >= sizeof(key) ||
+			    snprintf(path, sizeof(path), "%s/%s", root, key) >=
+			    (int)sizeof(path)) {
+				snprintf(s->dm_why, sizeof(s->dm_why), "xenstore "
+				    "key physmap/%.40s... is longer than %zu "
+				    "bytes", ids[i], sizeof(key) - 1);
+				rc = -1;
+			} else if ((val = xs_read(s->x->xsh, XBT_NULL, path,
+			    &len)) == NULL) {
 				snprintf(s->dm_why, sizeof(s->dm_why), "xenstore "
 				    "%.200s is missing", path);
 				rc = -1;
@@ -385,6 +378,7 @@ xen_dm_xenstore_data(struct xen_save_run *s, char **buf_r, size_t *len_r)
 				rc = -1;
 			}
 			free(val);
+			val = NULL;
 		}
 	free(ids);
 	return rc;
@@ -428,6 +422,8 @@ xen_save_check_hvm(struct xen *x, uint32_t domid, const char *name,
 		return backend_fail(err, BE_UNSUPPORTED, "%s's QEMU runs in a "
 		    "stub domain, which relocd cannot drive; use xl migrate",
 		    name);
+	_Static_assert(sizeof(path) >= sizeof("/libxl//dm-version") + 10,
+	    "path holds any domid's");
 	snprintf(path, sizeof(path), "/libxl/%u/dm-version", domid);
 	version = xs_read(x->xsh, XBT_NULL, path, &len);
 	ok = version != NULL && strcmp(version, "qemu_xen") == 0;
@@ -542,7 +538,7 @@ xen_save(void *h, const char *name, int fd, unsigned int flags,
 	xen_stream_libxl_header(framing);
 	xen_stream_libxl_record(framing + LIBXL_HEADER_LEN,
 	    LIBXL_REC_LIBXC_CONTEXT);
-	if (xen_write_framing(s.in, framing, sizeof(framing)) == 0) {
+	if (util_write_all(s.in, framing, sizeof(framing)) == 0) {
 		r = xc_domain_save(x->xch, s.in, s.domid,
 		    (flags & BACKEND_SAVE_LIVE) ? XCFLAGS_LIVE : 0, &xcb,
 		    XC_STREAM_PLAIN, -1);
@@ -551,7 +547,7 @@ xen_save(void *h, const char *name, int fd, unsigned int flags,
 			r = -1;
 		if (r == 0) {
 			xen_stream_libxl_record(framing, LIBXL_REC_END);
-			if (xen_write_framing(s.in, framing,
+			if (util_write_all(s.in, framing,
 			    LIBXL_REC_HDR_LEN) == 0)
 				rc = 0;
 		}

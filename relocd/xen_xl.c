@@ -145,13 +145,13 @@ xl_read_exact(int fd, void *buf, size_t len, int ms, int cancel_fd)
 		{ .fd = fd, .events = POLLIN },
 		{ .fd = cancel_fd, .events = POLLIN },
 	};
-	uint64_t	 end = util_monotonic_ms() + (uint64_t)ms;
+	uint64_t	 end = util_now_ms() + (uint64_t)ms;
 	size_t		 got = 0;
 	ssize_t		 n;
 	int		 left, r;
 
 	while (got < len) {
-		left = (int)(end - util_monotonic_ms());
+		left = (int)(end - util_now_ms());
 		if (left <= 0)
 			return -1;
 		if ((r = poll(pfd, 2, left)) == -1 && errno == EINTR)
@@ -215,19 +215,9 @@ int
 xen_xl_write(struct xen_xl *x, const void *buf, size_t len, char *why,
     size_t why_max)
 {
-	const char	*p = buf;
-	ssize_t		 n;
-
-	while (len > 0) {
-		if ((n = write(x->to, p, len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return xl_failed(x, "stopped reading the stream", why,
-			    why_max);
-		}
-		p += n;
-		len -= (size_t)n;
-	}
+	if (util_write_all(x->to, buf, len) == -1)
+		return xl_failed(x, "stopped reading the stream", why,
+		    why_max);
 	return 0;
 }
 
@@ -333,7 +323,7 @@ xen_xl_last_words(struct xen_xl *x, char *buf, size_t max)
 		tail[--n] = '\0';
 	end = tail + n;
 	line = memrchr(tail, '\n', (size_t)(end - tail));
-	strlcpy(buf, line != NULL ? line + 1 : tail, max);
+	util_text_copy(buf, line != NULL ? line + 1 : tail, max);
 }
 
 void

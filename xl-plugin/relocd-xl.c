@@ -117,7 +117,7 @@ xlc_parse_host(struct xlc *c, const char *arg)
 		len = (size_t)(colon - arg);
 	else
 		colon = NULL;
-	if (len == 0 || len >= sizeof(c->host) || len > 253)
+	if (len == 0 || len >= sizeof(c->host) || len > HOST_NAME_LEN_MAX)
 		usage();
 	memcpy(c->host, arg, len);
 	c->host[len] = '\0';
@@ -153,11 +153,11 @@ xlc_parse_args(struct xlc *c, int argc, char **argv)
 		usage();
 	xlc_parse_host(c, argv[0]);
 	for (argc--, argv++; argc > 0; argc--, argv++) {
-		if (c->nwords == XL_ARGS_MAX || strlen(argv[0]) > XL_ARG_MAX)
+		if (c->nwords == XL_ARGS_MAX || strlcpy(c->words[c->nwords++],
+		    argv[0], sizeof(c->words[0])) > XL_ARG_MAX)
 			xlc_fail("too many or too long arguments for an xl "
 			    "request (at most %d of %d characters)",
 			    XL_ARGS_MAX, XL_ARG_MAX);
-		strlcpy(c->words[c->nwords++], argv[0], sizeof(c->words[0]));
 	}
 }
 
@@ -175,8 +175,9 @@ xlc_setup(struct xlc *c)
 		c->port = c->conf->relocation_port;
 	c->idle_ms = (uint64_t)c->conf->idle_timeout_s * 1000;
 	if (gethostname(c->local, sizeof(c->local)) == -1)
-		strlcpy(c->local, "localhost", sizeof(c->local));
-	proto_id_new(c->id, sizeof(c->id));
+		STRLCPY_ARRAY(c->local, "localhost");
+	if (proto_id_new(c->id, sizeof(c->id)) == -1)
+		xlc_fail("cannot make a migration id: %s", strerror(errno));
 	if ((c->frame = malloc(PROTO_DATA_MAX)) == NULL ||
 	    (c->out = malloc(PROTO_FRAME_HDR + XL_CHUNK_MAX)) == NULL)
 		xlc_fail("out of memory");
@@ -215,7 +216,7 @@ xlc_connect(struct xlc *c)
 			xlc_fail("out of memory");
 		return;
 	}
-	if (tls_connect(c->tls, fd, c->host, tls_now_ms() +
+	if (tls_connect(c->tls, fd, c->host, util_now_ms() +
 	    (uint64_t)c->conf->handshake_timeout_s * 1000, &c->conn, &c->peer,
 	    err, sizeof(err)) == -1)
 		xlc_fail("TLS with relocd on %s port %d failed: %s; both hosts "
@@ -235,8 +236,11 @@ xlc_send(struct xlc *c, int type)
 	char	err[256];
 
 	c->msg.type = type;
-	strlcpy(c->msg.id, type == PT_HELLO ? "" : c->id, sizeof(c->msg.id));
-	if (net_send_msg(c->conn, &c->msg, tls_now_ms() + c->idle_ms) == -1) {
+	if (type == PT_HELLO)
+		c->msg.id[0] = '\0';
+	else
+		STRLCPY_ARRAY(c->msg.id, c->id);
+	if (net_send_msg(c->conn, &c->msg, util_now_ms() + c->idle_ms) == -1) {
 		snprintf(err, sizeof(err), "the connection broke");
 		xlc_fail("lost the connection to relocd on %s port %d: %s; see "
 		    "relocd's log on %s", c->host, c->port, err, c->host);
@@ -280,7 +284,7 @@ xlc_expect(struct xlc *c, int type, const char *during)
 	size_t	len;
 	int	kind, code;
 
-	code = net_read_frame(c->conn, tls_now_ms() + c->idle_ms, &kind,
+	code = net_read_frame(c->conn, util_now_ms() + c->idle_ms, &kind,
 	    c->frame, PROTO_DATA_MAX, &len, err, sizeof(err));
 	if (code == PE_NONE && kind != PROTO_FRAME_CONTROL)
 		code = PE_UNEXPECTED;
@@ -306,7 +310,7 @@ xlc_request(struct xlc *c)
 
 	memset(&c->msg, 0, offsetof(struct proto_msg, config));
 	c->msg.version = PROTO_VERSION;
-	strlcpy(c->msg.host, c->local, sizeof(c->msg.host));
+	STRLCPY_ARRAY(c->msg.host, c->local);
 	xlc_send(c, PT_HELLO);
 	xlc_expect(c, PT_HELLO, "after our hello");
 	if (c->msg.version != PROTO_VERSION)
@@ -321,31 +325,23 @@ xlc_request(struct xlc *c)
 	xlc_expect(c, PT_XL_STARTED, "after our xl-receive request");
 }
 
-/* xl's stdout may be a pipe it reads slowly: never block on it blindly. */
+/*
+ * xl's stdout may be a pipe it reads slowly (non-blocking, xlc_pipes):
+ * never block on it blindly, but give up only after xl took nothing for
+ * relocd-idle-timeout.
+ */
 static void
 xlc_write_stdout(struct xlc *c, const char *buf, size_t len)
 {
-	struct pollfd	pfd = { STDOUT_FILENO, POLLOUT, 0 };
-	size_t		off = 0;
-	ssize_t		r;
-
-	while (off < len && !c->stdout_gone) {
-		if ((r = write(STDOUT_FILENO, buf + off, len - off)) > 0) {
-			off += (size_t)r;
-			continue;
-		}
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r == -1 && errno == EAGAIN) {
-			if (poll(&pfd, 1, (int)c->idle_ms) == 0)
-				xlc_fail("xl stopped reading from us for %llu s "
-				    "(relocd-idle-timeout); giving up",
-				    (unsigned long long)c->idle_ms / 1000);
-			continue;
-		}
-		/* xl closed our stdout: it has what it wanted, or failed. */
-		c->stdout_gone = 1;
-	}
+	if (c->stdout_gone ||
+	    util_write_all_idle(STDOUT_FILENO, buf, len, (int)c->idle_ms) == 0)
+		return;
+	if (errno == ETIMEDOUT)
+		xlc_fail("xl stopped reading from us for %llu s "
+		    "(relocd-idle-timeout); giving up",
+		    (unsigned long long)c->idle_ms / 1000);
+	/* xl closed our stdout: it has what it wanted, or failed. */
+	c->stdout_gone = 1;
 }
 
 /*
@@ -359,7 +355,7 @@ xlc_from_remote(struct xlc *c)
 	size_t	len;
 	int	kind, code;
 
-	code = net_read_frame(c->conn, tls_now_ms() + c->idle_ms, &kind,
+	code = net_read_frame(c->conn, util_now_ms() + c->idle_ms, &kind,
 	    c->frame, PROTO_DATA_MAX, &len, err, sizeof(err));
 	if (code != PE_NONE)
 		xlc_fail("lost the connection to relocd on %s port %d before "
@@ -410,7 +406,7 @@ xlc_from_stdin(struct xlc *c)
 	}
 	proto_frame_header(c->out, PROTO_FRAME_DATA, (size_t)r);
 	if (tls_write_full(c->conn, c->out, PROTO_FRAME_HDR + (size_t)r,
-	    tls_now_ms() + c->idle_ms, err, sizeof(err)) == -1)
+	    util_now_ms() + c->idle_ms, err, sizeof(err)) == -1)
 		xlc_fail("lost the connection to relocd on %s port %d: %s; see "
 		    "relocd's log on %s", c->host, c->port, err, c->host);
 }
@@ -477,6 +473,6 @@ main(int argc, char *argv[])
 	xlc_connect(&c);
 	xlc_request(&c);
 	status = xlc_pump(&c);
-	tls_close(c.conn, tls_now_ms() + 2000);
+	tls_close(c.conn, util_now_ms() + 2000);
 	_exit(status);
 }

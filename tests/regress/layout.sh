@@ -3,7 +3,8 @@
 # Each program links only what it uses (STYLE.md, "Layout"): relocctl
 # and relocd-xl borrow a few of relocd/'s modules, so neither may link a
 # Xen library, and relocctl, which only reads the config and talks to
-# the control socket, links no TLS or sandbox library either.
+# the control socket, links no TLS or sandbox library either.  jansson
+# is relocctl's alone, for --json: the daemon and relocd-xl write none.
 set -u
 cd "${TOP:?}"
 fail=0
@@ -23,6 +24,14 @@ done
 
 bad=$(needed "$O/relocctl" | grep -E '^lib(ssl|crypto|seccomp|systemd)' || true)
 [ -z "$bad" ] || { echo "relocctl links daemon libraries:" $bad; fail=1; }
+
+needed "$O/relocctl" | grep -q '^libjansson' ||
+    { echo "relocctl does not link libjansson"; fail=1; }
+for prog in relocd relocd-xl; do
+	if needed "$O/$prog" | grep -q '^libjansson'; then
+		echo "$prog links libjansson"; fail=1
+	fi
+done
 
 # The daemon itself does link the xen backend's libraries.
 needed "$O/relocd" | grep -q '^libxenguest' ||

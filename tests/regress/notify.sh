@@ -10,20 +10,7 @@ make_pki a
 write_conf a "$(free_port)"
 
 # The stand-in for systemd: one line per notification datagram.
-python3 -c '
-import socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(sys.argv[1])
-with open(sys.argv[2], "a", buffering=1) as f:
-    while True:
-        f.write(s.recv(4096).decode().replace("\n", " ") + "\n")
-' "$WORK/notify.sock" "$WORK/notify.log" &
-PIDS+=($!)
-for i in $(seq 1 100); do
-	[ -S "$WORK/notify.sock" ] && break
-	sleep 0.05
-done
-: >>"$WORK/notify.log"
+dgram_sink "$WORK/notify.sock" "$WORK/notify.log"
 
 # wait_notify N: until the stand-in has N notifications (5 s).
 wait_notify() {

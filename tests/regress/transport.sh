@@ -34,6 +34,13 @@ legit() {
 }
 check "legitimate peer: hello and reserve, then released on abort" legit
 
+# dom0 is the host: never reserved, by xl's name or by Xen's uuid.
+check "reserve for Domain-0 is refused" as_client reserve --name Domain-0 \
+    --expect '^\(error \(code [0-9]+\) \(text .*dom0 is never'
+check "reserve with dom0's uuid is refused" as_client reserve --name guest1 \
+    --uuid 00000000-0000-0000-0000-000000000000 \
+    --expect '^\(error \(code [0-9]+\) \(text .*dom0 is never'
+
 check "no client certificate" bash -c "
 	$PEER hello --port $PORT --ca $P/ca.pem --expect 'exception' >/dev/null"
 check "no client certificate is logged" logged 'peer 127.0.0.1: refused: TLS handshake failed: no client certificate'

@@ -49,7 +49,7 @@ sleep_ms(unsigned int ms)
 static inline uint64_t
 now_ms(void)
 {
-	return sim_now_us() / 1000;
+	return util_now_us() / 1000;
 }
 
 static inline int

@@ -182,6 +182,18 @@ test_reserve_refusals(void)
 	desc_init(&desc, "two", UUID_B, 16 * MIB + 1, NULL);
 	CHECK(a.ops->reserve(a.h, &desc, &info, &err) == -1 &&
 	    err.code == BE_UNSUPPORTED);
+	/* dom0, by xl's name in any case or by Xen's uuid, is the host. */
+	desc_init(&desc, "Domain-0", UUID_B, 16 * MIB, NULL);
+	CHECK(a.ops->reserve(a.h, &desc, &info, &err) == -1 &&
+	    err.code == BE_CLASH);
+	CHECK(strstr(err.msg, "dom0 is never a migration's target") != NULL);
+	desc_init(&desc, "domain-0", UUID_B, 16 * MIB, NULL);
+	CHECK(a.ops->create(a.h, &desc, &info, &err) == -1 &&
+	    err.code == BE_CLASH);
+	desc_init(&desc, "two", "00000000-0000-0000-0000-000000000000",
+	    16 * MIB, NULL);
+	CHECK(a.ops->reserve(a.h, &desc, &info, &err) == -1 &&
+	    err.code == BE_CLASH);
 	desc_init(&desc, "two/..", UUID_B, 16 * MIB, NULL);
 	CHECK(a.ops->reserve(a.h, &desc, &info, &err) == -1);
 	desc_init(&desc, "two", UUID_B, 16 * MIB, "(sim (pattern x))");
@@ -208,9 +220,9 @@ pages_in(struct sim_ctl *ctl, unsigned int ms, uint64_t *elapsed_us)
 	uint64_t	p0, t0;
 
 	p0 = __atomic_load_n(&ctl->progress, __ATOMIC_SEQ_CST);
-	t0 = sim_now_us();
+	t0 = util_now_us();
 	sleep_ms(ms);
-	*elapsed_us = sim_now_us() - t0;
+	*elapsed_us = util_now_us() - t0;
 	return __atomic_load_n(&ctl->progress, __ATOMIC_SEQ_CST) - p0;
 }
 

@@ -182,10 +182,10 @@ test_throttle_mode_migration(void)
 	memset(&steps, 0, sizeof(steps));
 	run.progress = steps_progress;
 	run.user = &steps;
-	t0 = sim_now_us();
+	t0 = util_now_us();
 	CHECK(migrate(&a, &b, "hot", BACKEND_SAVE_LIVE, &cb, &job, &rres,
 	    &rerr) == 0);
-	us = sim_now_us() - t0;
+	us = util_now_us() - t0;
 	CHECK(job.rc == 0);
 	CHECK(steps.n >= 1 && steps.pct[0] == 80);
 	CHECK(run.throttled);

@@ -202,6 +202,99 @@ test_quote_round_trip(void)
 	CHECK(sxp_quote("needs quoting", 13, out, 8) == -1);
 }
 
+/* sxp_field on the one message parsed from s (freed by the caller). */
+static const char *
+field_of(const char *s, size_t len, const char *name, struct sxp_node **root)
+{
+	struct sxp_error	err;
+
+	*root = NULL;
+	if (sxp_parse(s, len, root, &err) == -1) {
+		fprintf(stderr, "  parse of %s failed: %s\n", s, err.msg);
+		return NULL;
+	}
+	return sxp_field((*root)->first, name);
+}
+
+/* Each case: message, field name, the value wanted (NULL: none). */
+static void
+test_field(void)
+{
+	static const struct {
+		const char	*msg;
+		const char	*name;
+		const char	*want;
+	} cases[] = {
+		/* Found, with the head and other fields around it. */
+		{ "(result (id 7) (ok yes))", "ok", "yes" },
+		{ "(result (id 7) (text 'two words'))", "text", "two words" },
+		/* An empty string is a value, not an absent one. */
+		{ "(result (text ''))", "text", "" },
+		/* Missing: no such field, or no fields at all. */
+		{ "(result (id 7))", "ok", NULL },
+		{ "(result)", "ok", NULL },
+		{ "()", "ok", NULL },
+		/* A field with no value, or a list for a value. */
+		{ "(result (ok))", "ok", NULL },
+		{ "(result (ok (yes)))", "ok", NULL },
+		/* The first field of a name decides, even if refused. */
+		{ "(result (ok yes) (ok no))", "ok", "yes" },
+		{ "(result (ok) (ok no))", "ok", NULL },
+		{ "(result (ok (x)) (ok no))", "ok", NULL },
+		/* The head is never a field: not as an atom ... */
+		{ "(ok (ok yes))", "ok", "yes" },
+		{ "(ok)", "ok", NULL },
+		/* ... and not when it is itself a list. */
+		{ "((ok yes) (ok no))", "ok", "no" },
+		/* Only an atom names a field, and the name is exact. */
+		{ "(result ('ok' yes))", "ok", NULL },
+		{ "(result (okay yes) (o yes))", "ok", NULL },
+		/* Anything after the value is ignored. */
+		{ "(result (ok yes no))", "ok", "yes" },
+		/* Bare lists and atoms inside the message are skipped. */
+		{ "(result stray () (ok yes))", "ok", "yes" },
+	};
+	struct sxp_node	*root;
+	const char	*got;
+	size_t		 i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		got = field_of(cases[i].msg, strlen(cases[i].msg),
+		    cases[i].name, &root);
+		if (cases[i].want == NULL && got != NULL)
+			fprintf(stderr, "  %s: %s is \"%s\", want none\n",
+			    cases[i].msg, cases[i].name, got);
+		CHECK(cases[i].want != NULL || got == NULL);
+		if (cases[i].want != NULL)
+			CHECK_STR(got, cases[i].want);
+		sxp_free(root);
+	}
+	/* Not a list, or no list at all. */
+	CHECK(sxp_field(NULL, "ok") == NULL);
+	CHECK(field_of("ok", 2, "ok", &root) == NULL);
+	sxp_free(root);
+}
+
+/*
+ * A value with a NUL in it (the reader makes one of \x00 or \000) is
+ * refused rather than read cut short, and a later field of the same
+ * name does not stand in for it.
+ */
+static void
+test_field_nul(void)
+{
+	static const char	 hex[] = "(save (guest 'g1\\x00rm') (guest g2))";
+	static const char	 oct[] = "(save (guest 'g1\\000'))";
+	struct sxp_node		*root;
+
+	CHECK(field_of(hex, sizeof(hex) - 1, "guest", &root) == NULL);
+	/* The reader did keep the NUL: the test is of sxp_field. */
+	CHECK_INT(root->first->first->next->first->next->len, 5);
+	sxp_free(root);
+	CHECK(field_of(oct, sizeof(oct) - 1, "guest", &root) == NULL);
+	sxp_free(root);
+}
+
 UNIT_MAIN("sxp",
     UNIT_TEST(test_list_and_atoms),
     UNIT_TEST(test_comment_ends_atom),
@@ -212,4 +305,6 @@ UNIT_MAIN("sxp",
     UNIT_TEST(test_errors_name_lines),
     UNIT_TEST(test_depth_bound),
     UNIT_TEST(test_token_bound),
-    UNIT_TEST(test_quote_round_trip))
+    UNIT_TEST(test_quote_round_trip),
+    UNIT_TEST(test_field),
+    UNIT_TEST(test_field_nul))

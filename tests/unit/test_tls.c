@@ -29,6 +29,7 @@
 #include "bounds.h"
 #include "tls.h"
 #include "unit.h"
+#include "util.h"
 
 /* Generous for a loaded 2-core machine; only the deadline tests are tight. */
 #define SLOW_MS		10000
@@ -114,6 +115,27 @@ setup(void)
 	return true;
 }
 
+/*
+ * A certificate the pool's CA signs but relocd-pki would never make:
+ * subject subj, extensions exts ("-addext ..." options), key mode 0600.
+ */
+static bool
+odd_cert(const char *name, const char *subj, const char *exts)
+{
+	char	cmd[4 * PATH_MAX];
+
+	(void)snprintf(cmd, sizeof(cmd), "cd '%s/pool' && umask 077 && "
+	    "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 "
+	    "-nodes -keyout %s.key -out %s.pem -subj '%s' %s -CA ca.pem "
+	    "-CAkey ca.key -days 30 2>/dev/null && chmod 644 %s.pem",
+	    tmpdir, name, name, subj, exts, name);
+	if (system(cmd) != 0) {
+		fprintf(stderr, "  failed: %s\n", cmd);
+		return false;
+	}
+	return true;
+}
+
 /* A context for host NAME of the CA in cadir ("pool" or "other"). */
 static struct tls_ctx *
 ctx_load(const char *keydir, const char *name, const char *cadir)
@@ -163,7 +185,7 @@ server_main(void *arg)
 	}
 	if (s->then != NULL)
 		s->then(s, c);
-	tls_close(c, tls_now_ms() + 1000);
+	tls_close(c, util_now_ms() + 1000);
 	return NULL;
 }
 
@@ -180,7 +202,7 @@ client_run(struct end *cl)
 	}
 	if (cl->then != NULL)
 		cl->then(cl, c);
-	tls_close(c, tls_now_ms() + 1000);
+	tls_close(c, util_now_ms() + 1000);
 }
 
 /* A refused client sees the server's alert when it next reads. */
@@ -189,7 +211,7 @@ read_refusal(struct end *e, struct tls_conn *c)
 {
 	char	b;
 
-	e->then_rc = (int)tls_read(c, &b, 1, tls_now_ms() + SLOW_MS,
+	e->then_rc = (int)tls_read(c, &b, 1, util_now_ms() + SLOW_MS,
 	    e->then_err, sizeof(e->then_err));
 }
 
@@ -203,7 +225,7 @@ run_pair(struct end *srv, struct end *cl)
 	CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
 	srv->fd = sv[0];
 	cl->fd = sv[1];
-	srv->deadline = cl->deadline = tls_now_ms() + SLOW_MS;
+	srv->deadline = cl->deadline = util_now_ms() + SLOW_MS;
 	CHECK(pthread_create(&t, NULL, server_main, srv) == 0);
 	client_run(cl);
 	pthread_join(t, NULL);
@@ -267,10 +289,10 @@ cli_greet(struct end *e, struct tls_conn *c)
 	    sizeof(e->then_err)) == -1 || memcmp(buf, "hello", 5) != 0)
 		return;
 	/* The server now waits for us: a short read deadline must pass. */
-	t0 = tls_now_ms();
+	t0 = util_now_ms();
 	CHECK(tls_read(c, buf, 1, t0 + 200, err, sizeof(err)) == -1);
 	CHECK_STR(err, "read deadline passed");
-	CHECK(tls_now_ms() - t0 >= 200);
+	CHECK(util_now_ms() - t0 >= 200);
 	if (tls_write_full(c, "bye", 3, e->deadline, e->then_err,
 	    sizeof(e->then_err)) == -1)
 		return;
@@ -386,6 +408,57 @@ test_self_signed_client(void)
 	    "peer rejected our certificate: unknown CA");
 }
 
+/*
+ * A leaf that is itself a CA could sign more "hosts": refused, though
+ * the pool's CA signed it and its purposes are right.
+ */
+static void
+test_ca_leaf_client(void)
+{
+	CHECK(setup());
+	CHECK(odd_cert("caleaf", "/CN=caleaf", "-addext "
+	    "'basicConstraints=critical,CA:TRUE' -addext "
+	    "'extendedKeyUsage=serverAuth,clientAuth' -addext "
+	    "'subjectAltName=DNS:caleaf'"));
+	refused_client("pool", "caleaf",
+	    "certificate is a CA's (CA:TRUE), not a host's",
+	    "peer rejected our certificate (certificate unknown; its log "
+	    "says why)");
+}
+
+/*
+ * A certificate whose only SAN is a wildcard is nobody: not the
+ * wildcard (one identity is one host), and not its CN either, since a
+ * certificate with a DNS or IP SAN never names itself by CN (RFC 6125).
+ */
+static void
+test_wildcard_san_is_nobody(void)
+{
+	struct end	srv = { 0 }, cl = { 0 };
+
+	CHECK(setup());
+	CHECK(odd_cert("wild", "/CN=client", "-addext "
+	    "'basicConstraints=critical,CA:FALSE' -addext "
+	    "'extendedKeyUsage=serverAuth,clientAuth' -addext "
+	    "'subjectAltName=DNS:*.example.org'"));
+	srv.ctx = ctx_load("pool", "alpha", "pool");
+	cl.ctx = ctx_load("pool", "wild", "pool");
+	CHECK(srv.ctx != NULL && cl.ctx != NULL);
+	if (srv.ctx != NULL && cl.ctx != NULL) {
+		cl.expected = "alpha";
+		srv.then = srv_greet;
+		cl.then = cli_greet;
+		run_pair(&srv, &cl);
+		CHECK_INT(srv.rc, 0);
+		CHECK_INT(srv.peer.nnames, 0);
+		CHECK(!has_name(&srv.peer, "client"));
+		CHECK(!has_name(&srv.peer, "*.example.org"));
+		CHECK_STR(srv.peer.subject, "CN=client");
+	}
+	tls_ctx_free(srv.ctx);
+	tls_ctx_free(cl.ctx);
+}
+
 static void
 test_client_from_other_ca(void)
 {
@@ -466,7 +539,7 @@ run_bare(struct end *srv, struct bare *b)
 	CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
 	srv->fd = sv[0];
 	b->fd = sv[1];
-	srv->deadline = tls_now_ms() + SLOW_MS;
+	srv->deadline = util_now_ms() + SLOW_MS;
 	CHECK(pthread_create(&t, NULL, bare_client, b) == 0);
 	server_main(srv);
 	pthread_join(t, NULL);
@@ -564,13 +637,13 @@ test_plain_client_to_tls_server(void)
 	}
 	CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
 	srv.fd = sv[0];
-	srv.deadline = tls_now_ms() + SLOW_MS;
+	srv.deadline = util_now_ms() + SLOW_MS;
 	CHECK(pthread_create(&t, NULL, server_main, &srv) == 0);
 	CHECK(tls_plain(sv[1], &c) == 0);
-	CHECK(tls_write_full(c, xend, sizeof(xend) - 1, tls_now_ms() + SLOW_MS,
+	CHECK(tls_write_full(c, xend, sizeof(xend) - 1, util_now_ms() + SLOW_MS,
 	    err, sizeof(err)) == 0);
 	pthread_join(t, NULL);
-	tls_close(c, tls_now_ms() + 100);
+	tls_close(c, util_now_ms() + 100);
 	CHECK_INT(srv.rc, -1);
 	CHECK_STR(srv.err, "wrong version number: peer is not speaking TLS");
 	tls_ctx_free(srv.ctx);
@@ -593,14 +666,14 @@ test_silent_peer_deadline(void)
 	}
 	for (server = 0; server < 2; server++) {
 		CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
-		t0 = tls_now_ms();
+		t0 = util_now_ms();
 		if (server)
 			CHECK(tls_accept(ctx, sv[0], t0 + 300, &c, NULL, err,
 			    sizeof(err)) == -1);
 		else
 			CHECK(tls_connect(ctx, sv[0], "alpha", t0 + 300, &c,
 			    NULL, err, sizeof(err)) == -1);
-		took = tls_now_ms() - t0;
+		took = util_now_ms() - t0;
 		CHECK_STR(err, "handshake deadline passed");
 		CHECK(took >= 300);
 		CHECK(took < 2000);
@@ -628,13 +701,13 @@ test_peer_hangs_up(void)
 	}
 	CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
 	close(sv[1]);
-	CHECK(tls_accept(ctx, sv[0], tls_now_ms() + SLOW_MS, &c, NULL, err,
+	CHECK(tls_accept(ctx, sv[0], util_now_ms() + SLOW_MS, &c, NULL, err,
 	    sizeof(err)) == -1);
 	CHECK_STR(err, "peer closed the connection");
 	close(sv[0]);
 	CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
 	CHECK(write(sv[1], get, sizeof(get) - 1) == sizeof(get) - 1);
-	CHECK(tls_accept(ctx, sv[0], tls_now_ms() + SLOW_MS, &c, NULL, err,
+	CHECK(tls_accept(ctx, sv[0], util_now_ms() + SLOW_MS, &c, NULL, err,
 	    sizeof(err)) == -1);
 	CHECK_STR(err, "HTTP request: peer is not speaking TLS");
 	close(sv[0]);
@@ -882,7 +955,7 @@ test_round_trip_tcp(void)
 	srv.fd = accept(lfd, NULL, NULL);
 	CHECK(srv.fd != -1 && srv.ctx != NULL && cl.ctx != NULL);
 	if (srv.fd != -1 && srv.ctx != NULL && cl.ctx != NULL) {
-		srv.deadline = cl.deadline = tls_now_ms() + SLOW_MS;
+		srv.deadline = cl.deadline = util_now_ms() + SLOW_MS;
 		cl.expected = "127.0.0.1";
 		srv.then = srv_bulk;
 		cl.then = cli_bulk;
@@ -917,7 +990,7 @@ plain_writer(void *arg)
 		/* Stay silent through the reader's deadline test. */
 		if (read(e->hold, buf, 1) != 1)
 			e->rc = -1;
-		tls_close(c, tls_now_ms() + 100);
+		tls_close(c, util_now_ms() + 100);
 	} else
 		close(e->fd);
 	free(buf);
@@ -940,7 +1013,7 @@ test_plain_round_trip(void)
 	CHECK(pipe(hold) == 0);
 	w.fd = sv[0];
 	w.hold = hold[0];
-	w.deadline = tls_now_ms() + SLOW_MS;
+	w.deadline = util_now_ms() + SLOW_MS;
 	CHECK(pthread_create(&t, NULL, plain_writer, &w) == 0);
 	CHECK(tls_plain(sv[1], &c) == 0);
 	CHECK_INT(tls_fd(c), sv[1]);
@@ -951,17 +1024,17 @@ test_plain_round_trip(void)
 		CHECK(memcmp(buf, want, UP_BYTES) == 0);
 	}
 	CHECK_INT(tls_pending(c), 0);
-	t0 = tls_now_ms();
+	t0 = util_now_ms();
 	CHECK(tls_read(c, buf, 1, t0 + 100, err, sizeof(err)) == -1);
 	CHECK_STR(err, "read deadline passed");
-	CHECK(tls_now_ms() - t0 >= 100);
+	CHECK(util_now_ms() - t0 >= 100);
 	/* Now the writer closes: end of stream. */
 	CHECK(write(hold[1], "", 1) == 1);
-	CHECK(tls_read(c, buf, 1, tls_now_ms() + SLOW_MS, err,
+	CHECK(tls_read(c, buf, 1, util_now_ms() + SLOW_MS, err,
 	    sizeof(err)) == 0);
 	pthread_join(t, NULL);
 	CHECK_INT(w.rc, 0);
-	tls_close(c, tls_now_ms() + 100);
+	tls_close(c, util_now_ms() + 100);
 	close(hold[0]);
 	close(hold[1]);
 	free(buf);
@@ -977,6 +1050,8 @@ UNIT_MAIN("tls",
 	UNIT_TEST(test_client_refuses_unknown_server),
 	UNIT_TEST(test_self_signed_client),
 	UNIT_TEST(test_client_from_other_ca),
+	UNIT_TEST(test_ca_leaf_client),
+	UNIT_TEST(test_wildcard_san_is_nobody),
 	UNIT_TEST(test_expired_client),
 	UNIT_TEST(test_plain_client_to_tls_server),
 	UNIT_TEST(test_silent_peer_deadline),

@@ -12,6 +12,7 @@
  * Runs in the parent (at start-up and on SIGHUP) and in relocctl.  The
  * file is root-owned but is still parsed with every bound in bounds.h.
  */
+#include <sys/stat.h>
 #include <sys/un.h>
 
 #include <arpa/inet.h>
@@ -24,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "acl.h"
 #include "bounds.h"
@@ -648,15 +650,42 @@ out:
 	return 0;
 }
 
+/*
+ * The config names programs root runs (relocd-xl-command) and the keys
+ * and CA it trusts, so whoever can write it is root: it must be owned by
+ * root (or by the user running us, for tests) and writable by nobody
+ * else, as key files are.  Checked on the descriptor that was read.
+ */
+static int
+conf_check_owner(const char *path, const struct stat *st)
+{
+	mode_t	mode = st->st_mode & 07777;
+
+	if (st->st_uid != 0 && st->st_uid != geteuid()) {
+		log_warnx("%s: owned by uid %u, not root; relocd runs programs "
+		    "it names, so run chown root on it", path,
+		    (unsigned)st->st_uid);
+		return -1;
+	}
+	if (mode & 022) {
+		log_warnx("%s: writable by group or others (mode 0%03o); relocd "
+		    "runs programs it names, so run chmod go-w on it", path,
+		    (unsigned)mode);
+		return -1;
+	}
+	return 0;
+}
+
 int
 conf_load(const char *path, struct conf **conf_r)
 {
-	char	*buf = NULL;
-	size_t	 len;
-	int	 rc;
+	struct stat	 st;
+	char		*buf = NULL;
+	size_t		 len;
+	int		 rc;
 
 	*conf_r = NULL;
-	if (util_read_file(path, CONF_FILE_MAX, &buf, &len) == -1) {
+	if (util_read_file_stat(path, CONF_FILE_MAX, &buf, &len, &st) == -1) {
 		if (errno == EFBIG)
 			log_warnx("%s: larger than %d bytes", path,
 			    CONF_FILE_MAX);
@@ -664,7 +693,10 @@ conf_load(const char *path, struct conf **conf_r)
 			log_warn("%s", path);
 		return -1;
 	}
-	rc = conf_load_buffer(path, buf, len, conf_r);
+	if (conf_check_owner(path, &st) == -1)
+		rc = -1;
+	else
+		rc = conf_load_buffer(path, buf, len, conf_r);
 	free(buf);
 	return rc;
 }

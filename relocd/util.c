@@ -95,7 +95,20 @@ util_strtonum(const char *s, long long minval, long long maxval,
 int
 util_read_file(const char *path, size_t max, char **buf_r, size_t *len_r)
 {
-	struct stat	 st;
+	struct stat	st;
+
+	return util_read_file_stat(path, max, buf_r, len_r, &st);
+}
+
+/*
+ * util_read_file(), and the file's stat as read from the descriptor that
+ * was read, so that a caller checking owner and mode checks the very file
+ * whose bytes it got, not whatever the path names a moment later.
+ */
+int
+util_read_file_stat(const char *path, size_t max, char **buf_r,
+    size_t *len_r, struct stat *st_r)
+{
 	char		*buf = NULL;
 	size_t		 len = 0;
 	ssize_t		 r;
@@ -103,13 +116,13 @@ util_read_file(const char *path, size_t max, char **buf_r, size_t *len_r)
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1)
 		goto out;
-	if (fstat(fd, &st) == -1)
+	if (fstat(fd, st_r) == -1)
 		goto out;
-	if (!S_ISREG(st.st_mode)) {
+	if (!S_ISREG(st_r->st_mode)) {
 		errno = EINVAL;
 		goto out;
 	}
-	if ((size_t)st.st_size > max) {
+	if ((size_t)st_r->st_size > max) {
 		errno = EFBIG;
 		goto out;
 	}

@@ -41,6 +41,9 @@ void	util_text_copy(char *, const char *, size_t);
 
 long long util_strtonum(const char *, long long, long long, const char **);
 int	util_read_file(const char *, size_t, char **, size_t *);
+struct stat;
+int	util_read_file_stat(const char *, size_t, char **, size_t *,
+	    struct stat *);
 char   *util_strndup_checked(const char *, size_t);
 /* The wall clock: only for times compared across processes or hosts. */
 uint64_t util_realtime_ms(void);

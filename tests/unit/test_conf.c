@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: ISC
 /* Unit tests for conf.c; the golden files in tests/config cover the rest. */
+#include <sys/stat.h>
+
 #include <stdlib.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include "acl.h"
 #include "bounds.h"
@@ -144,6 +147,65 @@ test_whitespace_only_hosts_allow_is_an_error(void)
 	CHECK(strstr(captured, "no patterns") != NULL);
 }
 
+/* Writes text to a fresh file of the given mode; returns its path. */
+static const char *
+conf_file(const char *text, mode_t mode)
+{
+	static char	path[64];
+	int		fd;
+
+	(void)snprintf(path, sizeof(path), "/tmp/relocd-test-conf.XXXXXX");
+	if ((fd = mkstemp(path)) == -1)
+		return NULL;
+	if (write(fd, text, strlen(text)) != (ssize_t)strlen(text) ||
+	    fchmod(fd, mode) == -1) {
+		close(fd);
+		unlink(path);
+		return NULL;
+	}
+	close(fd);
+	return path;
+}
+
+/*
+ * The config names programs root runs: a file that group or others can
+ * write is refused, with the fix in the sentence; 0644 and 0600 load.
+ */
+static void
+test_writable_config_refused(void)
+{
+	static const mode_t	ok_modes[] = { 0644, 0600, 0400 };
+	static const mode_t	bad_modes[] = { 0664, 0646, 0666 };
+	struct conf		*conf = NULL;
+	const char		*path;
+	size_t			 i;
+
+	log_set_sink(capture);
+	for (i = 0; i < sizeof(bad_modes) / sizeof(bad_modes[0]); i++) {
+		captured[0] = '\0';
+		CHECK((path = conf_file("(xend-relocation-port 8002)\n",
+		    bad_modes[i])) != NULL);
+		if (path == NULL)
+			continue;
+		CHECK_INT(conf_load(path, &conf), -1);
+		CHECK(conf == NULL);
+		CHECK(strstr(captured, "writable by group or others") != NULL);
+		CHECK(strstr(captured, "chmod go-w") != NULL);
+		unlink(path);
+	}
+	for (i = 0; i < sizeof(ok_modes) / sizeof(ok_modes[0]); i++) {
+		CHECK((path = conf_file("(xend-relocation-port 8002)\n",
+		    ok_modes[i])) != NULL);
+		if (path == NULL)
+			continue;
+		CHECK_INT(conf_load(path, &conf), 0);
+		CHECK(conf != NULL);
+		conf_free(conf);
+		conf = NULL;
+		unlink(path);
+	}
+}
+
 UNIT_MAIN("conf",
     UNIT_TEST(test_defaults_are_xends),
     UNIT_TEST(test_first_occurrence_wins),
@@ -151,4 +213,5 @@ UNIT_MAIN("conf",
     UNIT_TEST(test_all_errors_reported),
     UNIT_TEST(test_bare_key_file_resolves_under_etc_xen),
     UNIT_TEST(test_hosts_allow_compiled),
-    UNIT_TEST(test_whitespace_only_hosts_allow_is_an_error))
+    UNIT_TEST(test_whitespace_only_hosts_allow_is_an_error),
+    UNIT_TEST(test_writable_config_refused))

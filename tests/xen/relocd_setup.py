@@ -91,7 +91,10 @@ def install(vm):
            "chmod 600 /etc/xen/relocd/*.key && "
            "chown -R root:root /etc/xen/relocd && "
            f"cp {src}/{n}-host.sxp /etc/xen/xend-config.sxp && "
-           f"cp {src}/{n}-rogue.sxp /etc/xen/rogue.sxp", 60)
+           f"cp {src}/{n}-rogue.sxp /etc/xen/rogue.sxp && "
+           # relocd refuses a config group or others could write.
+           "chown root:root /etc/xen/xend-config.sxp /etc/xen/rogue.sxp && "
+           "chmod 644 /etc/xen/xend-config.sxp /etc/xen/rogue.sxp", 60)
     vm.run("grep -q '^relocd:' /etc/passwd || "
            "echo 'relocd:x:101:65534:relocd:/nonexistent:/bin/false' "
            ">> /etc/passwd", 30)

@@ -34,17 +34,21 @@
 #define FAKE_NET_PID	((pid_t)0x7ffffff1)
 
 /*
- * parent_job_start_worker execs the running binary as "relocd -W": in
- * this test, the test itself.  Were a start message built where none
- * should be, that child must not run every test again, and spawn in
- * turn: a worker started by mistake exits at once, and the test that
- * caused it fails on its checks.  (glibc hands constructors argv.)
+ * parent_job_start_worker execs the running binary as a worker: in this
+ * test, the test itself.  Were a start message built where none should
+ * be, that child must not run every test again and spawn in turn: the
+ * first run marks the environment, which a child inherits, and a child
+ * exits at once, before main; the test that caused it fails on its
+ * checks.  (The worker's own flags, -W or -Wd, are not relied on.)
  */
+#define TEST_RUNNING_ENV	"RELOCD_TEST_PARENT_JOB_RUNNING"
+
 __attribute__((constructor)) static void
-not_a_worker(int argc, char **argv)
+not_a_worker(void)
 {
-	if (argc > 1 && strcmp(argv[1], "-W") == 0)
+	if (getenv(TEST_RUNNING_ENV) != NULL)
 		_exit(127);
+	setenv(TEST_RUNNING_ENV, "1", 1);
 }
 
 static struct parent	 P;

@@ -79,7 +79,9 @@ msg_send(int sock, uint32_t type, const void *payload, size_t len, int fd)
 	} cm;
 	ssize_t		 r;
 
-	if (len > MSG_PAYLOAD_MAX || len != msg_size(type)) {
+	/* Nothing msg_recv would refuse: MSG_NONE is no message either. */
+	if (type == MSG_NONE || len > MSG_PAYLOAD_MAX ||
+	    len != msg_size(type)) {
 		errno = EINVAL;
 		return -1;
 	}

@@ -97,10 +97,24 @@ struct msg_stats {
 	char		 decision[64];		/* the policy's last reason */
 };
 
+/*
+ * Where the guest runs after a step, as its worker saw it.  Decisions
+ * read this, never the text, which is for people and may be a peer's.
+ * Only a worker of ours sets it: the parent ignores it in anything a
+ * network child relays.
+ */
+enum msg_guest_where {
+	GUEST_WHERE_UNKNOWN,	/* the step does not say */
+	GUEST_WHERE_HERE,	/* runs on this host */
+	GUEST_WHERE_PEER,	/* runs on the other host; our copy is gone */
+	GUEST_WHERE_GONE	/* our copy was destroyed; none runs here */
+};
+
 struct msg_step {
 	char		 id[MIG_ID_LEN + 1];
 	int32_t		 phase;		/* enum msg_phase */
 	int32_t		 code;		/* enum proto_error; 0: success */
+	int32_t		 where;		/* enum msg_guest_where */
 	char		 text[PROTO_TEXT_MAX + 1];
 	struct guest_info guest;
 	struct msg_stats stats;
@@ -145,17 +159,24 @@ struct msg_policy {
 	uint32_t	 check_only;		/* relocctl check: reserve, stop */
 };
 
+/*
+ * What a worker is to do; parent_worker_start_new fills in what every
+ * operation shares.  The backend's one argument (backend.h, open) has a
+ * field for each backend: the sim backend's directory in state_dir, the
+ * xen backend's xl program in xl_command.
+ */
 struct msg_worker_start {
 	int32_t		 op;		/* enum worker_op */
 	int32_t		 backend;	/* enum conf_backend */
-	char		 state_dir[256];
+	char		 state_dir[256];	/* sim: relocd-sim-dir */
 	char		 guest[GUEST_NAME_MAX + 1];	/* SEND, SAVE, DESTROY */
 	char		 path[256];	/* SAVE, RESTORE: the file */
 	struct msg_policy policy;
 	struct msg_reserve reserve;	/* RECEIVE, CREATE; XL_RECEIVE: id */
 	struct msg_outgoing out;	/* SEND: where to */
 	struct xl_flags	 xl;		/* XL_RECEIVE */
-	char		 xl_command[XL_COMMAND_MAX + 1];	/* XL_RECEIVE */
+	/* The xen backend's, and XL_RECEIVE's: relocd-xl-command. */
+	char		 xl_command[XL_COMMAND_MAX + 1];
 };
 
 struct msg_guest {

@@ -236,6 +236,32 @@ net_wait_parent(struct net_session *s, uint32_t want, void *buf,
 }
 
 /*
+ * Waits for the parent's next step; a failure there refuses the peer.
+ * It lives here, with the other waits on the parent, rather than in
+ * net_server.c: both the destination's protocol (net_server.c) and the
+ * xl transport it hands a connection to (net_xl.c) need it, and
+ * net_server.c already calls into net_xl.c, so a home in either would
+ * tie the two into a circle.
+ */
+void
+net_expect_step(struct net_session *s, int phase, uint64_t wait_ms,
+    struct msg_step *st, int *fd_r)
+{
+	if (net_wait_parent(s, MSG_STEP, st, sizeof(*st), fd_r,
+	    util_now_ms() + wait_ms) == -1)
+		net_refuse(s, PE_INTERNAL, "no answer from the parent");
+	MSG_TERMINATE(st->text);
+	msg_terminate_guest(&st->guest);
+	if (st->code != PE_NONE || st->phase != phase) {
+		if (fd_r != NULL && *fd_r != -1)
+			close(*fd_r);
+		net_refuse_explained(s, st->code > PE_NONE &&
+		    st->code < PE_MAX ? st->code : PE_INTERNAL, st->text[0] ?
+		    st->text : "the migration failed here");
+	}
+}
+
+/*
  * Connects to host:port, trying each address until one answers within
  * NET_CONNECT_MS.  The socket stays non-blocking.  Returns the fd, or -1
  * with err saying why.  Used by the source's network child and relocd-xl,

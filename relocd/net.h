@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 struct conf;
+struct msg_reserve;
 struct proc_identity;
 struct proto_msg;
 struct tls_conn;
@@ -44,6 +45,20 @@ struct net_session {
 	uint64_t		 received;	/* data bytes, for end */
 };
 
+/* What the parent hands a network child that connects out (the source). */
+struct net_client_args {
+	int			 parent_fd;
+	int			 data_fd;	/* the worker's stream, or -1 */
+	const struct conf	*conf;
+	struct tls_ctx		*tls;		/* NULL: plaintext */
+	const struct proc_identity *id;
+	const char		*local_name;
+	char			 host[256];
+	int			 port;
+	int			 query;		/* only ask where id stands */
+	const struct msg_reserve *reserve;	/* id, guest, config */
+};
+
 void	net_serve(const struct net_args *) __attribute__((noreturn));
 void	net_exit(struct net_session *, int) __attribute__((noreturn));
 void	net_refuse(struct net_session *, int, const char *)
@@ -59,6 +74,8 @@ struct msg_step;
 void	net_expect_step(struct net_session *, int, uint64_t, struct msg_step *,
 	    int *);
 void	net_xl_serve(struct net_session *, uint64_t) __attribute__((noreturn));
+void	net_client_run(const struct net_client_args *)
+	    __attribute__((noreturn));
 int	net_connect(const char *, int, char *, size_t);
 
 int	net_read_frame(struct tls_conn *, uint64_t, int *, char *, size_t,
@@ -67,20 +84,3 @@ int	net_send_msg(struct tls_conn *, const struct proto_msg *, uint64_t);
 int	net_send_error(struct tls_conn *, int, const char *, uint64_t);
 
 #endif /* RELOCD_NET_H */
-
-/* What the parent hands a network child that connects out (the source). */
-struct net_client_args {
-	int			 parent_fd;
-	int			 data_fd;	/* the worker's stream, or -1 */
-	const struct conf	*conf;
-	struct tls_ctx		*tls;		/* NULL: plaintext */
-	const struct proc_identity *id;
-	const char		*local_name;
-	char			 host[256];
-	int			 port;
-	int			 query;		/* only ask where id stands */
-	const struct msg_reserve *reserve;	/* id, guest, config */
-};
-
-void	net_client_run(const struct net_client_args *)
-	    __attribute__((noreturn));

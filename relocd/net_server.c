@@ -28,9 +28,9 @@
 static int
 net_client_may_send(int type)
 {
-	return type == PT_HELLO || type == PT_RESERVE || type == PT_PROGRESS ||
-	    type == PT_END || type == PT_GO || type == PT_ABORT ||
-	    type == PT_ERROR || type == PT_QUERY || type == PT_XL_RECEIVE;
+	return type == PT_HELLO || type == PT_RESERVE || type == PT_END ||
+	    type == PT_GO || type == PT_ABORT || type == PT_ERROR ||
+	    type == PT_QUERY || type == PT_XL_RECEIVE;
 }
 
 static void
@@ -64,10 +64,14 @@ net_on_hello(struct net_session *s, uint64_t deadline)
 		net_exit(s, 1);
 }
 
-/* Tells the parent about a step the peer took. */
+/*
+ * Tells the parent about a step the peer took.  Nothing else from the
+ * peer goes with it: no statistics, and no word on where the guest runs
+ * (msg_step.where stays unknown; the parent ignores it from us anyway).
+ */
 static void
 net_tell_parent(struct net_session *s, uint32_t type, int phase, int code,
-    const char *text, const struct proto_msg *m)
+    const char *text)
 {
 	struct msg_step	st;
 
@@ -76,33 +80,8 @@ net_tell_parent(struct net_session *s, uint32_t type, int phase, int code,
 	st.phase = phase;
 	st.code = code;
 	util_text_copy(st.text, text, sizeof(st.text));
-	if (m != NULL) {
-		st.stats.bytes = m->bytes;
-		st.stats.round = m->round;
-		st.stats.dirty_pages = m->dirty;
-		st.stats.predicted_downtime_ms = m->downtime_ms;
-	}
 	if (msg_send(s->args->parent_fd, type, &st, sizeof(st), -1) == -1)
 		net_exit(s, 1);
-}
-
-/* Waits for the parent's next step; a failure there refuses the peer. */
-void
-net_expect_step(struct net_session *s, int phase, uint64_t wait_ms,
-    struct msg_step *st, int *fd_r)
-{
-	if (net_wait_parent(s, MSG_STEP, st, sizeof(*st), fd_r,
-	    util_now_ms() + wait_ms) == -1)
-		net_refuse(s, PE_INTERNAL, "no answer from the parent");
-	MSG_TERMINATE(st->text);
-	msg_terminate_guest(&st->guest);
-	if (st->code != PE_NONE || st->phase != phase) {
-		if (fd_r != NULL && *fd_r != -1)
-			close(*fd_r);
-		net_refuse_explained(s, st->code > PE_NONE &&
-		    st->code < PE_MAX ? st->code : PE_INTERNAL, st->text[0] ?
-		    st->text : "the migration failed here");
-	}
 }
 
 /*
@@ -153,7 +132,7 @@ static void __attribute__((noreturn))
 net_peer_aborted(struct net_session *s, int code, const char *why)
 {
 	if (s->state >= PS_STREAMING && s->state <= PS_PREPARED)
-		net_tell_parent(s, MSG_NET_STEP, PHASE_ABORTED, code, why, NULL);
+		net_tell_parent(s, MSG_NET_STEP, PHASE_ABORTED, code, why);
 	log_peer_info("peer %s: %s", s->ip, why);
 	net_exit(s, 0);
 }
@@ -206,7 +185,7 @@ net_on_go(struct net_session *s, uint64_t deadline)
 {
 	struct msg_step	st;
 
-	net_tell_parent(s, MSG_NET_STEP, PHASE_GO, PE_NONE, "", NULL);
+	net_tell_parent(s, MSG_NET_STEP, PHASE_GO, PE_NONE, "");
 	fault_point("destination-net-after-go");
 	net_expect_step(s, PHASE_ACTIVATED, NET_ACTIVATE_WAIT_MS, &st, NULL);
 	memset(&s->msg, 0, offsetof(struct proto_msg, config));
@@ -230,7 +209,7 @@ net_on_query(struct net_session *s, uint64_t deadline)
 	if (s->msg.id[0] == '\0')
 		net_refuse(s, PE_PROTOCOL, "query without an id");
 	STRLCPY_ARRAY(s->id, s->msg.id);
-	net_tell_parent(s, MSG_NET_QUERY, PHASE_PROGRESS, PE_NONE, "", NULL);
+	net_tell_parent(s, MSG_NET_QUERY, PHASE_PROGRESS, PE_NONE, "");
 	if (net_wait_parent(s, MSG_STEP, &st, sizeof(st), NULL,
 	    util_now_ms() + NET_REPLY_MS) == -1)
 		net_refuse(s, PE_INTERNAL, "no answer from the parent");
@@ -267,10 +246,6 @@ net_dispatch(struct net_session *s, uint64_t deadline)
 	case PT_RESERVE:
 		net_on_reserve(s, deadline);
 		s->state = PS_STREAMING;
-		break;
-	case PT_PROGRESS:
-		net_tell_parent(s, MSG_NET_STEP, PHASE_PROGRESS, PE_NONE, "",
-		    m);
 		break;
 	case PT_END:
 		net_on_end(s, deadline);

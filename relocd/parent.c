@@ -688,17 +688,10 @@ static void
 parent_cleanup(struct parent *p)
 {
 	struct msg_worker_start	*st;
-	pid_t			 pid;
-	int			 wfd;
 
-	if ((st = calloc(1, sizeof(*st))) == NULL)
-		return;
-	st->op = WORKER_OP_CLEANUP;
-	st->backend = p->conf->backend;
-	strlcpy(st->state_dir, p->conf->sim_dir, sizeof(st->state_dir));
-	if (parent_spawn_worker(p, -1, -1, &wfd, &pid) == -1 ||
-	    msg_send(wfd, MSG_WORKER_START, st, sizeof(*st), -1) == -1)
-		log_warn("starting the cleanup worker");
+	if ((st = parent_worker_start_new(p, WORKER_OP_CLEANUP, NULL)) == NULL ||
+	    parent_job_start_worker(p, NULL, st, -1, NULL) == -1)
+		log_warnx("no cleanup worker: what a crash left stays");
 	free(st);
 }
 

@@ -127,15 +127,27 @@ struct parent {
 int	parent_start(struct parent *);
 void	parent_run(struct parent *) __attribute__((noreturn));
 
-/* Jobs (parent_job.c, parent_out.c). */
+/*
+ * Jobs: the table (parent_job.c), the destination's side (parent_in.c)
+ * and the source's (parent_out.c).
+ */
 struct job *parent_job_new(struct parent *, int, const char *);
 void	parent_job_end(struct parent *, struct job *, int, int, const char *);
+struct msg_worker_start *parent_worker_start_new(struct parent *, int,
+	    const char *);
 int	parent_job_start_worker(struct parent *, struct job *,
-	    struct msg_worker_start *, int);
+	    const struct msg_worker_start *, int, pid_t *);
 void	parent_job_cmd(struct parent *, struct job *, int, int, const char *,
 	    int);
 void	parent_job_to_net(struct parent *, struct job *, int, int,
 	    const char *, int);
+void	parent_in_reserve(struct parent *, struct child *,
+	    struct msg_reserve *);
+void	parent_in_query(struct parent *, struct child *, struct msg_step *);
+void	parent_in_net_step(struct parent *, struct job *,
+	    const struct msg_step *);
+void	parent_in_worker_step(struct parent *, struct job *,
+	    const struct msg_step *);
 void	parent_out_start(struct parent *, struct job *);
 void	parent_out_worker_step(struct parent *, struct job *,
 	    const struct msg_step *);

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: ISC
 /*
- * The parent's side of the control socket: relocctl's requests.
+ * The parent's side of the control socket: relocctl's requests, and
+ * every reply, including the progress and result reports of a job that
+ * a relocctl watches.
  *
  * Requests are single sxp messages such as (status) or (list).  Clients
  * are local and were checked with SO_PEERCRED on connect; their requests
@@ -30,6 +32,8 @@
 #include "worker.h"
 
 #define RELOCD_VERSION	"0.1"
+/* Progress messages to a watching relocctl: at most this often. */
+#define CTL_PROGRESS_MS		200
 
 /* A reply under construction; overflow turns into an error reply. */
 struct reply {
@@ -193,28 +197,97 @@ parent_ctl_status(struct parent *p, int i)
 	free(r.buf);
 }
 
+/*
+ * A job's reports to the relocctl that started it.  They live here, with
+ * every other reply on the control socket, not with the requests that
+ * start jobs (parent_req.c): the jobs' own code (parent_job.c,
+ * parent_out.c) calls them whenever there is news.
+ *
+ * "(progress ...)" for a watching relocctl, at most every 200 ms.
+ */
+void
+parent_ctl_progress(struct parent *p, struct job *j)
+{
+	const struct msg_stats	*s = &j->stats;
+	char			 msg[512], q[4 * 64 + 3];
+	uint64_t		 now = util_now_ms();
+
+	if (j->ctl == -1 || now - j->progress_ms < CTL_PROGRESS_MS)
+		return;
+	j->progress_ms = now;
+	if (sxp_quote(s->decision, strlen(s->decision), q, sizeof(q)) == -1)
+		STRLCPY_ARRAY(q, "''");
+	if (snprintf(msg, sizeof(msg), "(progress (id %s) (round %u) (bytes %llu) "
+	    "(memory %llu) (dirty %lld) (bandwidth %llu) (dirty-rate %llu) "
+	    "(downtime-ms %llu) (elapsed-ms %llu) (throttle %u) "
+	    "(decision %s))", j->id, s->round, (unsigned long long)s->bytes,
+	    (unsigned long long)s->memory_bytes, (long long)s->dirty_pages,
+	    (unsigned long long)s->bandwidth,
+	    (unsigned long long)s->dirty_rate,
+	    (unsigned long long)s->predicted_downtime_ms,
+	    (unsigned long long)(now - j->started_ms), s->throttle, q) >=
+	    (int)sizeof(msg)) {
+		log_warnx("migration %s: progress report longer than %zu "
+		    "bytes; not sent", j->id, sizeof(msg) - 1);
+		return;
+	}
+	parent_ctl_reply(p, j->ctl, msg);
+	if (p->ctl[j->ctl].fd == -1)
+		j->ctl = -1;
+	else
+		p->ctl[j->ctl].busy = 1;
+}
+
+/*
+ * "(result ...)": the final report; the client may then go.  The
+ * policy's last prediction and throttle are those of its final decision
+ * (progress is rate-limited and may not show it), so that the measured
+ * downtime can be held against what was predicted.
+ */
+void
+parent_ctl_result(struct parent *p, struct job *j)
+{
+	const struct msg_stats	*s = &j->stats;
+	char			 msg[1400], q[4 * PROTO_TEXT_MAX + 3];
+
+	if (j->ctl == -1)
+		return;
+	if (sxp_quote(j->result, strlen(j->result), q, sizeof(q)) == -1)
+		STRLCPY_ARRAY(q, "''");
+	if (snprintf(msg, sizeof(msg), "(result (id %s) (what %s) (ok %s) "
+	    "(code %d) (text %s) (guest %s) (elapsed-ms %llu) "
+	    "(downtime-ms %llu) (predicted-downtime-ms %llu) "
+	    "(digest-ms %llu) (bytes %llu) (memory %llu) (rounds %u) "
+	    "(throttle %u))", j->id, j->what, j->ok ? "yes" : "no", j->code,
+	    q, j->guest.name[0] ? j->guest.name : "-",
+	    (unsigned long long)(j->ended_ms - j->started_ms),
+	    (unsigned long long)s->downtime_ms,
+	    (unsigned long long)s->predicted_downtime_ms,
+	    (unsigned long long)s->digest_ms, (unsigned long long)s->bytes,
+	    (unsigned long long)s->memory_bytes, s->round,
+	    s->throttle ? s->throttle : 100) >= (int)sizeof(msg))
+		fatalx("%s %s: result report longer than %zu bytes", j->what,
+		    j->id, sizeof(msg) - 1);
+	parent_ctl_reply(p, j->ctl, msg);
+	j->ctl = -1;
+}
+
 static void
 parent_ctl_list(struct parent *p, int i)
 {
 	struct msg_worker_start	*st;
 	struct child		*w;
 	pid_t			 pid;
-	int			 wfd;
+	int			 rc = -1;
 
-	if ((st = calloc(1, sizeof(*st))) == NULL) {
-		parent_ctl_error(p, i, "out of memory");
-		return;
-	}
-	st->op = WORKER_OP_LIST;
-	st->backend = p->conf->backend;
-	strlcpy(st->state_dir, p->conf->sim_dir, sizeof(st->state_dir));
-	if (parent_spawn_worker(p, -1, -1, &wfd, &pid) == -1 ||
-	    msg_send(wfd, MSG_WORKER_START, st, sizeof(*st), -1) == -1) {
-		parent_ctl_error(p, i, "cannot start a worker");
-		free(st);
-		return;
-	}
+	if ((st = parent_worker_start_new(p, WORKER_OP_LIST, NULL)) != NULL)
+		rc = parent_job_start_worker(p, NULL, st, -1, &pid);
 	free(st);
+	if (rc == -1) {
+		parent_ctl_error(p, i, "cannot start a worker; see relocd's "
+		    "log");
+		return;
+	}
 	if ((w = parent_child_find(p, pid)) != NULL) {
 		w->ctl = i;
 		p->ctl[i].busy = 1;

@@ -5,8 +5,8 @@
  * The parent relays between them and records what happened; the stream
  * itself goes from one to the other through a pipe, never through here.
  *
- * This file holds the table, the relay primitives, and the destination's
- * side of a migration; parent_out.c holds the source's.
+ * This file holds the table and the relay primitives; parent_in.c holds
+ * the destination's side of a migration and parent_out.c the source's.
  *
  * Runs in the parent.  Messages from network children are untrusted in
  * the sense of msg.c: every string is re-terminated and re-validated.
@@ -50,10 +50,28 @@ parent_job_state_name(int state)
 	return state >= 0 && state <= JOB_ENDED ? job_state_names[state] : "?";
 }
 
-static int
-job_active(const struct job *j)
+bool
+parent_job_active(const struct job *j)
 {
 	return j->state != JOB_FREE && j->state != JOB_ENDED;
+}
+
+/*
+ * The invariant of DESIGN section 5, in one place: may job j still end
+ * with the source's copy running?  A source's copy is no longer
+ * resumable once committed; a destination owns the guest from "go" (an
+ * xl-receive and a local job likewise, once past their go).  After
+ * that no abort, cancel or lost connection may resume the source: only
+ * the peer's word settles where the guest runs.  Pure, so that the unit
+ * tests hold every role and state against it.
+ */
+bool
+parent_job_abortable(const struct job *j)
+{
+	if (!parent_job_active(j))
+		return false;
+	return j->role == JOB_OUT ? j->state < JOB_COMMITTED :
+	    j->state < JOB_GO;
 }
 
 int
@@ -62,7 +80,8 @@ parent_job_running(const struct parent *p)
 	int	i, n = 0;
 
 	for (i = 0; i < JOBS_MAX; i++)
-		n += job_active(&p->jobs[i]) && p->jobs[i].role != JOB_LOCAL;
+		n += parent_job_active(&p->jobs[i]) &&
+		    p->jobs[i].role != JOB_LOCAL;
 	return n;
 }
 
@@ -88,10 +107,12 @@ parent_job_new(struct parent *p, int role, const char *what)
 	for (i = 0; i < JOBS_MAX && j == NULL; i++)
 		if (p->jobs[i].state == JOB_FREE)
 			j = &p->jobs[i];
-	for (i = 0; i < JOBS_MAX && j == NULL; i++)
-		if (p->jobs[i].state == JOB_ENDED && (j == NULL ||
-		    p->jobs[i].ended_ms < j->ended_ms))
-			j = &p->jobs[i];
+	/* The whole table: the first ended job need not be the oldest. */
+	if (j == NULL)
+		for (i = 0; i < JOBS_MAX; i++)
+			if (p->jobs[i].state == JOB_ENDED && (j == NULL ||
+			    p->jobs[i].ended_ms < j->ended_ms))
+				j = &p->jobs[i];
 	if (j == NULL)
 		return NULL;
 	free(j->desc);
@@ -127,29 +148,83 @@ parent_job_end(struct parent *p, struct job *j, int ok, int code,
 	parent_ctl_result(p, j);
 }
 
-static int
-job_index(struct parent *p, const struct job *j)
+int
+parent_job_index(const struct parent *p, const struct job *j)
 {
 	return (int)(j - p->jobs);
 }
 
+/* Copies a config value into a start message; a cut value is refused. */
+static int
+job_start_copy(const char *key, const char *value, char *dst, size_t size)
+{
+	if (value == NULL || strlcpy(dst, value, size) < size)
+		return 0;
+	log_warnx("%s is %zu bytes long, and a worker takes at most %zu: "
+	    "no worker can start", key, strlen(value), size - 1);
+	return -1;
+}
+
+/*
+ * The one builder of a worker's start message: the fields every
+ * operation shares come from the config here, once.  Each backend's one
+ * argument (backend.h, open) has a field of its own: the sim backend's
+ * directory (relocd-sim-dir) goes in state_dir, the xl program
+ * (relocd-xl-command: the xen backend's, and xl-receive's) in
+ * xl_command.  A value too long for its field is an error, never cut: a
+ * cut path names another directory or program.  id, if not NULL, is the
+ * job's migration id, which the worker's log lines name.  Returns the
+ * message, for the caller to fill in and free, or NULL (logged).
+ */
+struct msg_worker_start *
+parent_worker_start_new(struct parent *p, int op, const char *id)
+{
+	const struct conf	*c = p->conf;
+	struct msg_worker_start	*st;
+
+	if ((st = calloc(1, sizeof(*st))) == NULL) {
+		log_warn("a worker's start message");
+		return NULL;
+	}
+	st->op = op;
+	st->backend = c->backend;
+	if (job_start_copy("migration id", id, st->reserve.id,
+	    sizeof(st->reserve.id)) == -1 ||
+	    job_start_copy("relocd-sim-dir", c->backend == CONF_BACKEND_SIM ?
+	    c->sim_dir : NULL, st->state_dir, sizeof(st->state_dir)) == -1 ||
+	    job_start_copy("relocd-xl-command", c->xl_command,
+	    st->xl_command, sizeof(st->xl_command)) == -1) {
+		free(st);
+		return NULL;
+	}
+	return st;
+}
+
+/*
+ * Starts a worker on st (from parent_worker_start_new), for job j, or
+ * for no job if j is NULL (a guest list, a cleanup).  data_fd, or -1, is
+ * the stream's end the worker gets; pid_r, if not NULL, its pid.
+ */
 int
 parent_job_start_worker(struct parent *p, struct job *j,
-    struct msg_worker_start *st, int data_fd)
+    const struct msg_worker_start *st, int data_fd, pid_t *pid_r)
 {
-	int	wfd;
+	pid_t	pid = 0;
+	int	wfd = -1, rc = -1;
 
-	st->backend = p->conf->backend;
-	/* The backend's one argument (backend.h, open). */
-	strlcpy(st->state_dir, p->conf->backend == CONF_BACKEND_XEN ?
-	    p->conf->xl_command : p->conf->sim_dir, sizeof(st->state_dir));
-	if (parent_spawn_worker(p, job_index(p, j), data_fd, &wfd,
-	    &j->worker_pid) == -1 ||
-	    msg_send(wfd, MSG_WORKER_START, st, sizeof(*st), -1) == -1) {
-		log_warn("%s %s: starting the worker", j->what, j->id);
-		return -1;
+	if (parent_spawn_worker(p, j != NULL ? parent_job_index(p, j) : -1,
+	    data_fd, &wfd, &pid) == 0) {
+		if (j != NULL)
+			j->worker_pid = pid;
+		rc = msg_send(wfd, MSG_WORKER_START, st, sizeof(*st), -1);
 	}
-	return 0;
+	if (rc == -1 && j != NULL)
+		log_warn("%s %s: starting the worker", j->what, j->id);
+	else if (rc == -1)
+		log_warn("starting a worker");
+	if (pid_r != NULL)
+		*pid_r = pid;
+	return rc;
 }
 
 static void
@@ -198,204 +273,6 @@ parent_job_to_net(struct parent *p, struct job *j, int phase, int code,
 		job_send_step(c->fd, MSG_STEP, j, phase, code, text, pass_fd);
 }
 
-static int
-job_clashes(struct parent *p, const struct msg_reserve *r)
-{
-	int	i;
-
-	for (i = 0; i < JOBS_MAX; i++)
-		if (job_active(&p->jobs[i]) &&
-		    (strcmp(p->jobs[i].id, r->id) == 0 ||
-		    strcmp(p->jobs[i].guest.name, r->guest.name) == 0 ||
-		    strcmp(p->jobs[i].guest.uuid, r->guest.uuid) == 0))
-			return 1;
-	return 0;
-}
-
-static int
-job_reserve_valid(struct msg_reserve *r)
-{
-	MSG_TERMINATE(r->id);
-	MSG_TERMINATE(r->config);
-	MSG_TERMINATE(r->facts);
-	msg_terminate_guest(&r->guest);
-	if (r->config_len > BACKEND_CONFIG_MAX)
-		return 0;
-	r->config[r->config_len] = '\0';
-	return proto_id_valid(r->id) && guest_name_valid(r->guest.name) &&
-	    guest_uuid_valid(r->guest.uuid);
-}
-
-/*
- * Refuses a reservation before any job exists for it, and logs that
- * under the migration's id, so that grepping the id finds the refusal.
- */
-static void
-job_refuse(struct child *c, const char *id, int code, const char *text)
-{
-	struct msg_step	st;
-
-	log_warnx("migration %s: refused: %s", id, text);
-	memset(&st, 0, sizeof(st));
-	if (strlcpy(st.id, id, sizeof(st.id)) >= sizeof(st.id)) {
-		parent_child_kill(c, "a migration id longer than 32 "
-		    "characters");
-		return;
-	}
-	st.phase = PHASE_RESERVED;
-	st.code = code;
-	util_text_copy(st.text, text, sizeof(st.text));
-	msg_send(c->fd, MSG_STEP, &st, sizeof(st), -1);
-}
-
-/* A peer asks to migrate a guest here: start the receiving worker. */
-static void
-job_on_reserve(struct parent *p, struct child *c, struct msg_reserve *r)
-{
-	static struct msg_worker_start	 start;
-	struct msg_worker_start		*st = &start;
-	struct job			*j;
-	char				 why[PROTO_TEXT_MAX + 1];
-	int				 pfd[2];
-
-	if (!c->authenticated || c->job != -1 || !job_reserve_valid(r)) {
-		parent_child_kill(c, "invalid reservation message");
-		return;
-	}
-	log_info("peer %s: asks to reserve %s (%s, %llu MiB, %u vcpus) for "
-	    "migration %s", c->ip, r->guest.name,
-	    guest_type_name(r->guest.type),
-	    (unsigned long long)(r->guest.memory_bytes >> 20),
-	    r->guest.vcpus, r->id);
-	if (parent_job_running(p) >= p->conf->max_migrations) {
-		snprintf(why, sizeof(why), "too many migrations: %d running "
-		    "(relocd-max-migrations)", p->conf->max_migrations);
-		job_refuse(c, r->id, PE_BUSY, why);
-		return;
-	}
-	if (job_clashes(p, r)) {
-		job_refuse(c, r->id, PE_CLASH,
-		    "a migration of that guest is already running here");
-		return;
-	}
-	if ((j = parent_job_new(p, JOB_IN, "receive")) == NULL ||
-	    util_pipe_data(pfd) == -1) {
-		job_refuse(c, r->id, PE_BUSY, "job table full");
-		return;
-	}
-	j->state = JOB_RESERVING;
-	STRLCPY_ARRAY(j->id, r->id);
-	j->guest = r->guest;
-	STRLCPY_ARRAY(j->peer, c->ip);
-	j->net_pid = c->pid;
-	j->data_wr = pfd[1];
-	j->stats.memory_bytes = r->guest.memory_bytes;
-	c->job = job_index(p, j);
-	/* r lives in job_buf: copy it before anything reuses that. */
-	memset(st, 0, sizeof(*st));
-	st->op = WORKER_OP_RECEIVE;
-	st->reserve = *r;
-	if (parent_job_start_worker(p, j, st, pfd[0]) == -1) {
-		job_refuse(c, r->id, PE_INTERNAL, "no worker");
-		parent_job_end(p, j, 0, PE_INTERNAL, "worker failed to start");
-	}
-	close(pfd[0]);
-}
-
-/* What a destination tells a source that asks after a lost connection. */
-static const char *
-job_phase_for_query(const struct job *j)
-{
-	if (j == NULL)
-		return "unknown";
-	if (j->state == JOB_ENDED)
-		return j->ok ? "activated" : "aborted";
-	if (j->state == JOB_GO)
-		return "go";
-	return parent_job_state_name(j->state);
-}
-
-static void
-job_on_query(struct parent *p, struct child *c, struct msg_step *q)
-{
-	struct job	*j;
-	struct msg_step	 st;
-
-	MSG_TERMINATE(q->id);
-	j = proto_id_valid(q->id) ? parent_job_find(p, q->id) : NULL;
-	if (j != NULL && j->role != JOB_IN)
-		j = NULL;
-	memset(&st, 0, sizeof(st));
-	STRLCPY_ARRAY(st.id, q->id);
-	if (strlcpy(st.text, job_phase_for_query(j), sizeof(st.text)) >=
-	    sizeof(st.text))
-		fatalx("phase name %s longer than %d characters",
-		    job_phase_for_query(j), PROTO_TEXT_MAX);
-	msg_send(c->fd, MSG_STEP, &st, sizeof(st), -1);
-}
-
-/* Destination: the source's news, relayed to the worker. */
-static void
-job_in_net_step(struct parent *p, struct job *j, const struct msg_step *st)
-{
-	switch (st->phase) {
-	case PHASE_PROGRESS:
-		j->stats.bytes = st->stats.bytes;
-		j->stats.round = st->stats.round;
-		break;
-	case PHASE_GO:
-		if (j->state != JOB_PREPARED)
-			break;
-		j->state = JOB_GO;
-		log_info("migration %s: go: %s is ours now", j->id,
-		    j->guest.name);
-		parent_job_cmd(p, j, PHASE_GO, PE_NONE, "", -1);
-		break;
-	case PHASE_ABORTED:
-		if (j->state >= JOB_GO)
-			break;
-		log_info("migration %s: peer %s aborted: %s", j->id, j->peer,
-		    st->text);
-		parent_job_cmd(p, j, PHASE_ABORTED, PE_ABORTED, st->text, -1);
-		break;
-	}
-}
-
-/* Destination: the worker's steps, relayed to the network child. */
-static void
-job_in_worker_step(struct parent *p, struct job *j, const struct msg_step *st)
-{
-	if (st->code != PE_NONE) {
-		parent_job_to_net(p, j, st->phase, st->code, st->text, -1);
-		parent_job_end(p, j, 0, st->code, st->text);
-		return;
-	}
-	switch (st->phase) {
-	case PHASE_RESERVED:
-		j->guest = st->guest;
-		j->state = JOB_STREAMING;
-		parent_job_to_net(p, j, PHASE_RESERVED, PE_NONE, "",
-		    j->data_wr);
-		close(j->data_wr);
-		j->data_wr = -1;
-		break;
-	case PHASE_PREPARED:
-		j->state = JOB_PREPARED;
-		j->stats.bytes = st->stats.bytes;
-		j->stats.digest_ms = st->stats.digest_ms;
-		parent_job_to_net(p, j, PHASE_PREPARED, PE_NONE, "", -1);
-		break;
-	case PHASE_ACTIVATED:
-		j->stats.downtime_ms = st->stats.downtime_ms;
-		parent_job_to_net(p, j, PHASE_ACTIVATED, PE_NONE, "", -1);
-		parent_job_end(p, j, 1, PE_NONE, "activated");
-		break;
-	case PHASE_ABORTED:
-		parent_job_end(p, j, 0, PE_ABORTED, st->text);
-		break;
-	}
-}
-
 static struct job *
 job_of(struct parent *p, const struct child *c)
 {
@@ -433,10 +310,10 @@ parent_job_net_message(struct parent *p, struct child *c)
 		    job_buf.peer.tls_version);
 		break;
 	case MSG_NET_RESERVE:
-		job_on_reserve(p, c, &job_buf.reserve);
+		parent_in_reserve(p, c, &job_buf.reserve);
 		break;
 	case MSG_NET_QUERY:
-		job_on_query(p, c, &job_buf.step);
+		parent_in_query(p, c, &job_buf.step);
 		break;
 	case MSG_NET_XL_RECEIVE:
 		parent_xl_request(p, c, &job_buf.xl);
@@ -444,10 +321,16 @@ parent_job_net_message(struct parent *p, struct child *c)
 	case MSG_NET_STEP:
 		MSG_TERMINATE(job_buf.step.text);
 		msg_terminate_guest(&job_buf.step.guest);
-		if (j == NULL || !job_active(j))
+		/*
+		 * Where a guest runs is our workers' word only: a network
+		 * child relays what a peer says, and the peer's outcome is
+		 * not ours (msg.h).
+		 */
+		job_buf.step.where = GUEST_WHERE_UNKNOWN;
+		if (j == NULL || !parent_job_active(j))
 			break;
 		if (j->role == JOB_IN)
-			job_in_net_step(p, j, &job_buf.step);
+			parent_in_net_step(p, j, &job_buf.step);
 		else if (j->role == JOB_OUT)
 			parent_out_net_step(p, j, &job_buf.step);
 		break;
@@ -501,10 +384,10 @@ parent_job_worker_message(struct parent *p, struct child *w)
 	msg_terminate_guest(&job_buf.step.guest);
 	if (w->ctl != -1)
 		parent_ctl_worker_done(p, w, &job_buf.step);
-	else if (j == NULL || !job_active(j))
+	else if (j == NULL || !parent_job_active(j))
 		return;
 	else if (j->role == JOB_IN)
-		job_in_worker_step(p, j, &job_buf.step);
+		parent_in_worker_step(p, j, &job_buf.step);
 	else if (j->role == JOB_OUT)
 		parent_out_worker_step(p, j, &job_buf.step);
 	else if (j->role == JOB_XL)
@@ -521,13 +404,13 @@ parent_job_child_exited(struct parent *p, struct child *c, int status)
 
 	if (c->kind == CHILD_WORKER && c->ctl != -1)
 		parent_ctl_worker_gone(p, c);
-	if (j == NULL || !job_active(j))
+	if (j == NULL || !parent_job_active(j))
 		return;
 	if (c->kind == CHILD_NET && c->pid == j->net_pid) {
 		j->net_pid = 0;
 		if (j->role == JOB_OUT)
 			parent_out_net_gone(p, j);
-		else if (j->state < JOB_GO)
+		else if (parent_job_abortable(j))
 			parent_job_cmd(p, j, PHASE_ABORTED, PE_ABORTED,
 			    "connection lost", -1);
 	} else if (c->kind == CHILD_WORKER && c->pid == j->worker_pid) {
@@ -548,11 +431,11 @@ parent_job_cancel(struct parent *p, const char *id, char *err, size_t len)
 {
 	struct job	*j = parent_job_find(p, id);
 
-	if (j == NULL || !job_active(j) || j->role != JOB_OUT) {
+	if (j == NULL || !parent_job_active(j) || j->role != JOB_OUT) {
 		snprintf(err, len, "no running outgoing migration %s", id);
 		return -1;
 	}
-	if (j->state >= JOB_COMMITTED) {
+	if (!parent_job_abortable(j)) {
 		snprintf(err, len, "too late: migration %s is committed and "
 		    "the destination owns the guest", id);
 		return -1;

@@ -41,19 +41,18 @@ parent_out_start(struct parent *p, struct job *j)
 {
 	struct msg_worker_start	*st;
 
-	if ((st = calloc(1, sizeof(*st))) == NULL) {
-		parent_job_end(p, j, 0, PE_INTERNAL, "out of memory");
+	if ((st = parent_worker_start_new(p, WORKER_OP_SEND, j->id)) == NULL) {
+		parent_job_end(p, j, 0, PE_INTERNAL, "cannot start a worker; "
+		    "see relocd's log");
 		return;
 	}
-	st->op = WORKER_OP_SEND;
-	strlcpy(st->guest, j->guest.name, sizeof(st->guest));
-	strlcpy(st->reserve.id, j->id, sizeof(st->reserve.id));
+	STRLCPY_ARRAY(st->guest, j->guest.name);
 	/* Recorded with the guest at the commit (worker_settle.c). */
-	strlcpy(st->out.id, j->id, sizeof(st->out.id));
-	strlcpy(st->out.peer, j->peer, sizeof(st->out.peer));
+	STRLCPY_ARRAY(st->out.id, j->id);
+	STRLCPY_ARRAY(st->out.peer, j->peer);
 	st->out.port = j->port;
 	st->policy = j->policy;
-	if (parent_job_start_worker(p, j, st, -1) == -1)
+	if (parent_job_start_worker(p, j, st, -1, NULL) == -1)
 		parent_job_end(p, j, 0, PE_INTERNAL, "cannot start a worker");
 	free(st);
 	log_info("migration %s: %s to %s port %d (%s)", j->id, j->guest.name,
@@ -123,7 +122,7 @@ void
 parent_out_net_step(struct parent *p, struct job *j, const struct msg_step *st)
 {
 	/* The worker was told to abort (or died): nothing may go on. */
-	if (j->aborting && j->state < JOB_COMMITTED &&
+	if (j->aborting && parent_job_abortable(j) &&
 	    (st->phase == PHASE_RESERVED || st->phase == PHASE_PREPARED))
 		return;
 	switch (st->phase) {
@@ -168,7 +167,7 @@ parent_out_net_step(struct parent *p, struct job *j, const struct msg_step *st)
 		break;
 	case PHASE_ABORTED:
 		/* Settled by asking (see net_gone); the reason, if in doubt. */
-		if (j->state >= JOB_COMMITTED) {
+		if (!parent_job_abortable(j)) {
 			STRLCPY_ARRAY(j->result, st->text);
 			break;
 		}
@@ -221,10 +220,10 @@ parent_out_worker_step(struct parent *p, struct job *j,
 		/*
 		 * Our own reason (cancel, timeout, the destination's refusal)
 		 * says more than the broken pipe the worker may have seen;
-		 * the worker's text says whether the guest runs on here.
+		 * the worker's typed report says whether the guest runs on
+		 * here.
 		 */
-		if (j->result[0] != '\0' &&
-		    strstr(st->text, "still running here") != NULL)
+		if (j->result[0] != '\0' && st->where == GUEST_WHERE_HERE)
 			snprintf(text, sizeof(text), "%s; %s is still running "
 			    "here", j->result, j->guest.name);
 		else
@@ -238,7 +237,7 @@ parent_out_worker_step(struct parent *p, struct job *j,
 void
 parent_out_net_gone(struct parent *p, struct job *j)
 {
-	if (j->state < JOB_COMMITTED) {
+	if (parent_job_abortable(j)) {
 		parent_job_cmd(p, j, PHASE_ABORTED, PE_ABORTED, j->result[0] ?
 		    j->result : "lost the connection to the destination", -1);
 		return;
@@ -266,7 +265,7 @@ parent_out_tick(struct parent *p)
 		if (j->role != JOB_OUT || j->state == JOB_FREE ||
 		    j->state == JOB_ENDED)
 			continue;
-		if (j->state < JOB_COMMITTED && j->policy.timeout_s != 0 &&
+		if (parent_job_abortable(j) && j->policy.timeout_s != 0 &&
 		    now - j->started_ms > (uint64_t)j->policy.timeout_s * 1000 &&
 		    j->result[0] == '\0') {
 			STRLCPY_ARRAY(j->result,

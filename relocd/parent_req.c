@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: ISC
 /*
  * relocctl's requests that start work: migrate, save, restore,
- * sim-create, sim-destroy, cancel and resolve; and the progress and result
- * messages that a watching relocctl receives while the work runs.
+ * sim-create, sim-destroy, cancel and resolve.  What a watching relocctl
+ * then receives (progress, result) is written by parent_ctl.c.
  *
  * Runs in the parent.  Requests come from local administrators (checked
  * with SO_PEERCRED); every field is still parsed with explicit bounds,
@@ -25,9 +25,6 @@
 #include "sxp.h"
 #include "util.h"
 #include "worker.h"
-
-/* Progress messages to a watching relocctl: at most this often. */
-#define REQ_PROGRESS_MS		200
 
 /* An optional number in [min, max]; *v keeps its default if absent. */
 static int
@@ -204,22 +201,43 @@ req_migrate(struct parent *p, int i, const struct sxp_node *m)
 	parent_out_start(p, j);
 }
 
+/* A checked copy of a request's field; the client hears if it is long. */
+static int
+req_copy(struct parent *p, int i, const char *field, char *dst, size_t size,
+    const char *src)
+{
+	if (strlcpy(dst, src, size) < size)
+		return 0;
+	req_error(p, i, "%s is at most %zu characters long", field, size - 1);
+	return -1;
+}
+
+/* A worker's start message for op, or NULL after telling the client. */
+static struct msg_worker_start *
+req_start_new(struct parent *p, int i, int op)
+{
+	struct msg_worker_start	*st;
+
+	if ((st = parent_worker_start_new(p, op, NULL)) == NULL)
+		req_error(p, i, "cannot start a worker; see relocd's log");
+	return st;
+}
+
 /* save, restore, sim-create, sim-destroy: a local job with one worker. */
 static void
-req_local(struct parent *p, int i, const char *what, int op,
-    struct msg_worker_start *st, int fd)
+req_local(struct parent *p, int i, const char *what,
+    const struct msg_worker_start *st, int fd)
 {
 	struct job	*j;
 
 	if ((j = req_job_new(p, i, JOB_LOCAL, what)) == NULL)
 		return;
-	st->op = op;
 	if (st->guest[0] != '\0')
 		STRLCPY_ARRAY(j->guest.name, st->guest);
 	else
 		STRLCPY_ARRAY(j->guest.name, st->reserve.guest.name);
 	req_started(p, i, j);
-	if (parent_job_start_worker(p, j, st, fd) == -1)
+	if (parent_job_start_worker(p, j, st, fd, NULL) == -1)
 		parent_job_end(p, j, 0, PE_INTERNAL, "cannot start a worker");
 }
 
@@ -239,11 +257,12 @@ req_save_restore(struct parent *p, int i, const struct sxp_node *m, int op)
 		req_error(p, i, "save: give a valid guest name");
 		return;
 	}
-	if ((st = calloc(1, sizeof(*st))) == NULL)
+	if ((st = req_start_new(p, i, op)) == NULL)
 		return;
-	if (guest != NULL)
-		strlcpy(st->guest, guest, sizeof(st->guest));
-	req_local(p, i, op == WORKER_OP_SAVE ? "save" : "restore", op, st, fd);
+	if (guest == NULL || req_copy(p, i, "guest", st->guest,
+	    sizeof(st->guest), guest) == 0)
+		req_local(p, i, op == WORKER_OP_SAVE ? "save" : "restore", st,
+		    fd);
 	free(st);
 }
 
@@ -297,7 +316,7 @@ req_sim_create(struct parent *p, int i, const struct sxp_node *m)
 	uint64_t		 mem = 256ULL << 20, vcpus = 1;
 	char			 err[256];
 
-	if ((st = calloc(1, sizeof(*st))) == NULL)
+	if ((st = req_start_new(p, i, WORKER_OP_CREATE)) == NULL)
 		return;
 	g = &st->reserve.guest;
 	if (name == NULL || !guest_name_valid(name))
@@ -309,16 +328,15 @@ req_sim_create(struct parent *p, int i, const struct sxp_node *m)
 	    err, sizeof(err)) || req_sim_config(m, st->reserve.config,
 	    sizeof(st->reserve.config), err, sizeof(err)))
 		req_error(p, i, "sim-create: %s", err);
-	else {
-		strlcpy(g->name, name, sizeof(g->name));
-		/* Without one, the sim backend makes a random uuid. */
-		if (uuid != NULL)
-			strlcpy(g->uuid, uuid, sizeof(g->uuid));
+	/* Without a uuid, the sim backend makes a random one. */
+	else if (req_copy(p, i, "name", g->name, sizeof(g->name), name) == 0 &&
+	    (uuid == NULL || req_copy(p, i, "uuid", g->uuid, sizeof(g->uuid),
+	    uuid) == 0)) {
 		g->type = GUEST_TYPE_SIM;
 		g->memory_bytes = mem;
 		g->vcpus = (uint32_t)vcpus;
 		st->reserve.config_len = (uint32_t)strlen(st->reserve.config);
-		req_local(p, i, "sim-create", WORKER_OP_CREATE, st, -1);
+		req_local(p, i, "sim-create", st, -1);
 	}
 	free(st);
 }
@@ -333,10 +351,10 @@ req_sim_destroy(struct parent *p, int i, const struct sxp_node *m)
 		req_error(p, i, "sim-destroy: give a valid guest name");
 		return;
 	}
-	if ((st = calloc(1, sizeof(*st))) == NULL)
+	if ((st = req_start_new(p, i, WORKER_OP_DESTROY)) == NULL)
 		return;
-	strlcpy(st->guest, guest, sizeof(st->guest));
-	req_local(p, i, "sim-destroy", WORKER_OP_DESTROY, st, -1);
+	if (req_copy(p, i, "guest", st->guest, sizeof(st->guest), guest) == 0)
+		req_local(p, i, "sim-destroy", st, -1);
 	free(st);
 }
 
@@ -416,72 +434,4 @@ parent_req_handle(struct parent *p, int i, const struct sxp_node *m)
 	else
 		return 0;
 	return 1;
-}
-
-/* "(progress ...)" for a watching relocctl, at most every 200 ms. */
-void
-parent_ctl_progress(struct parent *p, struct job *j)
-{
-	const struct msg_stats	*s = &j->stats;
-	char			 msg[512], q[4 * 64 + 3];
-	uint64_t		 now = util_now_ms();
-
-	if (j->ctl == -1 || now - j->progress_ms < REQ_PROGRESS_MS)
-		return;
-	j->progress_ms = now;
-	if (sxp_quote(s->decision, strlen(s->decision), q, sizeof(q)) == -1)
-		STRLCPY_ARRAY(q, "''");
-	if (snprintf(msg, sizeof(msg), "(progress (id %s) (round %u) (bytes %llu) "
-	    "(memory %llu) (dirty %lld) (bandwidth %llu) (dirty-rate %llu) "
-	    "(downtime-ms %llu) (elapsed-ms %llu) (throttle %u) "
-	    "(decision %s))", j->id, s->round, (unsigned long long)s->bytes,
-	    (unsigned long long)s->memory_bytes, (long long)s->dirty_pages,
-	    (unsigned long long)s->bandwidth,
-	    (unsigned long long)s->dirty_rate,
-	    (unsigned long long)s->predicted_downtime_ms,
-	    (unsigned long long)(now - j->started_ms), s->throttle, q) >=
-	    (int)sizeof(msg)) {
-		log_warnx("migration %s: progress report longer than %zu "
-		    "bytes; not sent", j->id, sizeof(msg) - 1);
-		return;
-	}
-	parent_ctl_reply(p, j->ctl, msg);
-	if (p->ctl[j->ctl].fd == -1)
-		j->ctl = -1;
-	else
-		p->ctl[j->ctl].busy = 1;
-}
-
-/*
- * "(result ...)": the final report; the client may then go.  The
- * policy's last prediction and throttle are those of its final decision
- * (progress is rate-limited and may not show it), so that the measured
- * downtime can be held against what was predicted.
- */
-void
-parent_ctl_result(struct parent *p, struct job *j)
-{
-	const struct msg_stats	*s = &j->stats;
-	char			 msg[1400], q[4 * PROTO_TEXT_MAX + 3];
-
-	if (j->ctl == -1)
-		return;
-	if (sxp_quote(j->result, strlen(j->result), q, sizeof(q)) == -1)
-		STRLCPY_ARRAY(q, "''");
-	if (snprintf(msg, sizeof(msg), "(result (id %s) (what %s) (ok %s) "
-	    "(code %d) (text %s) (guest %s) (elapsed-ms %llu) "
-	    "(downtime-ms %llu) (predicted-downtime-ms %llu) "
-	    "(digest-ms %llu) (bytes %llu) (memory %llu) (rounds %u) "
-	    "(throttle %u))", j->id, j->what, j->ok ? "yes" : "no", j->code,
-	    q, j->guest.name[0] ? j->guest.name : "-",
-	    (unsigned long long)(j->ended_ms - j->started_ms),
-	    (unsigned long long)s->downtime_ms,
-	    (unsigned long long)s->predicted_downtime_ms,
-	    (unsigned long long)s->digest_ms, (unsigned long long)s->bytes,
-	    (unsigned long long)s->memory_bytes, s->round,
-	    s->throttle ? s->throttle : 100) >= (int)sizeof(msg))
-		fatalx("%s %s: result report longer than %zu bytes", j->what,
-		    j->id, sizeof(msg) - 1);
-	parent_ctl_reply(p, j->ctl, msg);
-	j->ctl = -1;
 }

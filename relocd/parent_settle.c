@@ -47,23 +47,17 @@ static int
 settle_spawn(struct parent *p, struct job *j, int op, const char *key)
 {
 	struct msg_worker_start	*st;
-	pid_t			 pid;
-	int			 wfd, rc = -1;
+	int			 rc = -1;
 
-	if ((st = calloc(1, sizeof(*st))) == NULL)
-		return -1;
-	st->op = op;
-	st->backend = p->conf->backend;
-	strlcpy(st->state_dir, p->conf->sim_dir, sizeof(st->state_dir));
-	strlcpy(st->guest, key, sizeof(st->guest));
-	if (j != NULL) {
-		strlcpy(st->reserve.id, j->id, sizeof(st->reserve.id));
-		rc = parent_job_start_worker(p, j, st, -1);
-	} else if (parent_spawn_worker(p, -1, -1, &wfd, &pid) == 0 &&
-	    msg_send(wfd, MSG_WORKER_START, st, sizeof(*st), -1) == 0)
-		rc = 0;
-	if (rc == -1)
-		log_warn("settling %s: starting a worker", key);
+	if ((st = parent_worker_start_new(p, op, j != NULL ? j->id : NULL)) ==
+	    NULL)
+		log_warnx("settling %s: no worker", key);
+	else if (strlcpy(st->guest, key, sizeof(st->guest)) >=
+	    sizeof(st->guest))
+		log_warnx("settling %s: a guest name or uuid is at most %zu "
+		    "characters long", key, sizeof(st->guest) - 1);
+	else if ((rc = parent_job_start_worker(p, j, st, -1, NULL)) == -1)
+		log_warnx("settling %s: no worker", key);
 	free(st);
 	return rc;
 }
@@ -84,7 +78,8 @@ parent_settle_worker_gone(struct parent *p, struct job *j, int status)
 		return 0;
 	log_warnx("%s %s: the worker %s; settling %s", j->what, j->id,
 	    WIFSIGNALED(status) ? "was killed" : "failed", j->guest.name);
-	if (j->role == JOB_LOCAL || (j->role == JOB_IN && j->state < JOB_GO)) {
+	if (j->role == JOB_LOCAL || (j->role == JOB_IN &&
+	    parent_job_abortable(j))) {
 		/* Not ours to run: a half-built guest goes, a saved one runs. */
 		settle_spawn(p, NULL, WORKER_OP_CLEANUP, key);
 		return 0;
@@ -94,7 +89,7 @@ parent_settle_worker_gone(struct parent *p, struct job *j, int status)
 	if (settle_spawn(p, j, WORKER_OP_RESOLVE, j->guest.name) == -1)
 		return 0;
 	j->aborting = 0;
-	if (j->state < JOB_COMMITTED) {
+	if (parent_job_abortable(j)) {
 		if (j->result[0] == '\0' && WIFSIGNALED(status))
 			STRLCPY_ARRAY(j->result, "the worker was killed");
 		else if (j->result[0] == '\0')
@@ -191,7 +186,7 @@ parent_settle_step(struct parent *p, struct job *j, const struct msg_step *st)
 		return 1;
 	case PHASE_ABORTED:
 		ok = st->code != PE_BAD_GUEST && st->code != PE_INTERNAL &&
-		    strstr(st->text, "still running here") != NULL;
+		    st->where == GUEST_WHERE_HERE;
 		if (ok)
 			snprintf(text, sizeof(text), "%s was resumed here%s",
 			    name, forced ? " on the administrator's word" :

@@ -88,13 +88,11 @@ xl_start_worker(struct parent *p, struct job *j, int fd)
 	struct msg_worker_start	*st;
 	int			 rc;
 
-	if ((st = calloc(1, sizeof(*st))) == NULL)
+	if ((st = parent_worker_start_new(p, WORKER_OP_XL_RECEIVE,
+	    j->id)) == NULL)
 		return -1;
-	st->op = WORKER_OP_XL_RECEIVE;
-	strlcpy(st->reserve.id, j->id, sizeof(st->reserve.id));
 	st->xl = j->xl;
-	strlcpy(st->xl_command, p->conf->xl_command, sizeof(st->xl_command));
-	rc = parent_job_start_worker(p, j, st, fd);
+	rc = parent_job_start_worker(p, j, st, fd, NULL);
 	free(st);
 	return rc;
 }

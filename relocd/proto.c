@@ -68,7 +68,7 @@ static const char *const proto_type_names[PT_MAX] = {
 	[PT_HELLO] = "hello",
 	[PT_RESERVE] = "reserve",
 	[PT_RESERVED] = "reserved",
-	[PT_PROGRESS] = "progress",
+	/* PT_UNUSED_3: no name, so no message decodes to it. */
 	[PT_END] = "end",
 	[PT_PREPARED] = "prepared",
 	[PT_GO] = "go",
@@ -93,7 +93,8 @@ proto_error_text(int code)
 const char *
 proto_type_name(int type)
 {
-	return type >= 0 && type < PT_MAX ? proto_type_names[type] : "?";
+	return type >= 0 && type < PT_MAX && proto_type_names[type] != NULL ?
+	    proto_type_names[type] : "?";
 }
 
 int
@@ -140,8 +141,6 @@ proto_next_state(int state, int type, int is_data)
 	case PS_RESERVING:
 		return type == PT_RESERVED ? PS_STREAMING : -1;
 	case PS_STREAMING:
-		if (type == PT_PROGRESS)
-			return PS_STREAMING;
 		return type == PT_END ? PS_VERIFYING : -1;
 	case PS_VERIFYING:
 		return type == PT_PREPARED ? PS_PREPARED : -1;
@@ -341,7 +340,6 @@ proto_decode_fields(const struct sxp_node *msg, struct proto_msg *m)
 		m->code = (int)n;
 		proto_get_str(msg, "text", m->text, sizeof(m->text));
 		return 0;
-	case PT_PROGRESS:
 	case PT_END:
 		if (proto_get_num(msg, "bytes", 0, INT64_MAX, &n) == -1)
 			return -1;
@@ -413,7 +411,8 @@ proto_decode_tree(const struct sxp_node *root, struct proto_msg *m,
 		return PE_PROTOCOL;
 	}
 	for (t = 0; t < PT_MAX; t++)
-		if (strcmp(msg->first->text, proto_type_names[t]) == 0)
+		if (proto_type_names[t] != NULL &&
+		    strcmp(msg->first->text, proto_type_names[t]) == 0)
 			break;
 	if (t == PT_MAX) {
 		snprintf(err, errlen, "unknown message type");
@@ -541,7 +540,6 @@ proto_encode_fields(const struct proto_msg *m, char *out, size_t size,
 		rc |= proto_put(out, size, off, "text", m->text,
 		    strlen(m->text));
 		break;
-	case PT_PROGRESS:
 	case PT_END:
 		rc |= proto_put_num(out, size, off, "bytes", (long long)m->bytes);
 		rc |= proto_put_num(out, size, off, "round", m->round);
@@ -578,7 +576,8 @@ proto_encode(const struct proto_msg *m, char *out, size_t size,
 	size_t	off;
 	int	r;
 
-	if (m->type < 0 || m->type >= PT_MAX)
+	if (m->type < 0 || m->type >= PT_MAX ||
+	    proto_type_names[m->type] == NULL)
 		return -1;
 	r = snprintf(out, size, "(%s", proto_type_names[m->type]);
 	if (r < 0 || (size_t)r >= size)

@@ -42,7 +42,11 @@ enum proto_type {
 	PT_HELLO,
 	PT_RESERVE,
 	PT_RESERVED,
-	PT_PROGRESS,
+	/*
+	 * Type 3 was "progress", which no relocd ever sent: it is refused as
+	 * unknown now, and its number stays unused.
+	 */
+	PT_UNUSED_3,
 	PT_END,			/* source: the stream is complete */
 	PT_PREPARED,		/* destination: image complete, consistent */
 	PT_GO,
@@ -74,10 +78,10 @@ struct proto_msg {
 	char		 config[BACKEND_CONFIG_MAX + 1];
 	int		 code;			/* abort, error */
 	char		 text[PROTO_TEXT_MAX + 1];
-	uint64_t	 bytes;			/* progress, end */
-	uint32_t	 round;			/* progress */
-	int64_t		 dirty;			/* progress */
-	uint64_t	 downtime_ms;		/* progress: predicted;
+	uint64_t	 bytes;			/* end */
+	uint32_t	 round;			/* end */
+	int64_t		 dirty;			/* end */
+	uint64_t	 downtime_ms;		/* end: predicted;
 						   activated: measured */
 	uint64_t	 digest_ms;		/* activated: sim digest checks */
 	char		 phase[32];		/* state */
@@ -88,7 +92,7 @@ enum proto_state {
 	PS_HELLO,		/* waiting for the peer's hello */
 	PS_READY,		/* authenticated; a request may come */
 	PS_RESERVING,		/* reserve sent or being decided */
-	PS_STREAMING,		/* data and progress frames */
+	PS_STREAMING,		/* data frames */
 	PS_VERIFYING,		/* end seen; destination checks the image */
 	PS_PREPARED,		/* waiting for go */
 	PS_COMMITTED,		/* go sent/received; activation under way */

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "backend.h"
+#include "conf.h"
 #include "log.h"
 #include "msg.h"
 #include "proc.h"
@@ -25,16 +26,21 @@
 #include "util.h"
 #include "worker.h"
 
-/* Reports one step to the parent. */
+/*
+ * Reports one step to the parent, and where the guest runs after it
+ * (enum msg_guest_where): the parent decides on that, never on text.
+ */
 int
-worker_step(struct worker *w, int phase, int code, const char *text,
-    const struct guest_info *g, const struct msg_stats *stats)
+worker_step_where(struct worker *w, int phase, int code, int where,
+    const char *text, const struct guest_info *g,
+    const struct msg_stats *stats)
 {
 	struct msg_step	st;
 
 	memset(&st, 0, sizeof(st));
 	st.phase = phase;
 	st.code = code;
+	st.where = where;
 	STRLCPY_ARRAY(st.id, w->start.reserve.id);	/* w->id */
 	util_text_copy(st.text, text, sizeof(st.text));
 	if (g != NULL)
@@ -47,6 +53,15 @@ worker_step(struct worker *w, int phase, int code, const char *text,
 		return -1;
 	}
 	return 0;
+}
+
+/* Reports one step that does not say where the guest runs. */
+int
+worker_step(struct worker *w, int phase, int code, const char *text,
+    const struct guest_info *g, const struct msg_stats *stats)
+{
+	return worker_step_where(w, phase, code, GUEST_WHERE_UNKNOWN, text, g,
+	    stats);
 }
 
 /* Reports a backend failure as the end of this operation. */
@@ -141,6 +156,7 @@ worker_read_start(struct worker *w)
 	    NULL) != 0 || type != MSG_WORKER_START)
 		fatalx("no start message from the parent");
 	MSG_TERMINATE(w->start.state_dir);
+	MSG_TERMINATE(w->start.xl_command);
 	MSG_TERMINATE(w->start.guest);
 	MSG_TERMINATE(w->start.path);
 	MSG_TERMINATE(w->start.reserve.id);
@@ -168,7 +184,9 @@ worker_main(void)
 	if ((w.ops = backend_get(w.start.backend)) == NULL)
 		fatalx("backend %d: no such backend", w.start.backend);
 	memset(&err, 0, sizeof(err));
-	if (w.ops->open(w.start.state_dir, &w.be, &err) == -1) {
+	/* The backend's one argument has a field of its own (msg.h). */
+	if (w.ops->open(w.start.backend == CONF_BACKEND_XEN ?
+	    w.start.xl_command : w.start.state_dir, &w.be, &err) == -1) {
 		worker_fail(&w, PHASE_ABORTED, &err);
 		fatalx("backend %s: %s", w.ops->name, err.msg);
 	}

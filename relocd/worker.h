@@ -20,6 +20,8 @@ int	worker_main(void);
 /* Shared by worker*.c. */
 int	worker_step(struct worker *, int, int, const char *,
 	    const struct guest_info *, const struct msg_stats *);
+int	worker_step_where(struct worker *, int, int, int, const char *,
+	    const struct guest_info *, const struct msg_stats *);
 int	worker_fail(struct worker *, int, const struct backend_error *);
 int	worker_wait_cmd(struct msg_step *, int *);
 int	worker_poll_cmd(struct msg_step *);

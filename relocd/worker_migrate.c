@@ -33,17 +33,18 @@
 #include "worker.h"
 
 /* Destination, after a failure: the half-built guest must not remain. */
-static void
+static int
 worker_discard(struct worker *w, const struct guest_info *g)
 {
 	struct backend_error	err;
 
-	if (w->ops->destroy(w->be, g->name, &err) == -1)
+	if (w->ops->destroy(w->be, g->name, &err) == -1) {
 		log_warnx("migration %s: destroying %s: %s", w->id, g->name,
 		    err.msg);
-	else
-		log_info("migration %s: destroyed the half-built %s", w->id,
-		    g->name);
+		return -1;
+	}
+	log_info("migration %s: destroyed the half-built %s", w->id, g->name);
+	return 0;
 }
 
 int
@@ -98,9 +99,9 @@ worker_receive(struct worker *w)
 	worker_step(w, PHASE_PREPARED, PE_NONE, "", &got, &stats);
 	if (worker_wait_cmd(&cmd, NULL) == -1 || cmd.phase != PHASE_GO) {
 		log_info("migration %s: no go (%s)", w->id, cmd.text);
-		worker_discard(w, &got);
-		return worker_step(w, PHASE_ABORTED, PE_ABORTED, cmd.text,
-		    NULL, NULL);
+		return worker_step_where(w, PHASE_ABORTED, PE_ABORTED,
+		    worker_discard(w, &got) == 0 ? GUEST_WHERE_GONE :
+		    GUEST_WHERE_UNKNOWN, cmd.text, NULL, NULL);
 	}
 	/* From here the guest is ours, whatever happens to the peer. */
 	fault_point("destination-worker-after-go");
@@ -112,7 +113,8 @@ worker_receive(struct worker *w)
 	    util_realtime_ms() - res.suspend_ms : 0;
 	log_info("migration %s: %s is running here (downtime %llu ms)",
 	    w->id, got.name, (unsigned long long)stats.downtime_ms);
-	return worker_step(w, PHASE_ACTIVATED, PE_NONE, "", &got, &stats);
+	return worker_step_where(w, PHASE_ACTIVATED, PE_NONE, GUEST_WHERE_HERE,
+	    "", &got, &stats);
 }
 
 /* What the source worker keeps while saving. */

@@ -180,7 +180,8 @@ worker_resume(struct worker *w, const char *guest, int code, const char *why)
 	snprintf(text, sizeof(text), "%s; %s is still running here", why,
 	    guest);
 	log_info("migration %s: %s", w->id, text);
-	return worker_step(w, PHASE_ABORTED, code, text, NULL, NULL);
+	return worker_step_where(w, PHASE_ABORTED, code, GUEST_WHERE_HERE, text,
+	    NULL, NULL);
 }
 
 /*
@@ -219,7 +220,8 @@ worker_settle(struct worker *w, const struct guest_info *g,
 		stats->downtime_ms = util_realtime_ms() - stats->suspend_ms;
 	log_info("migration %s: %s now runs on the destination; source copy "
 	    "destroyed", w->id, g->name);
-	return worker_step(w, PHASE_DONE, PE_NONE, "", g, stats);
+	return worker_step_where(w, PHASE_DONE, PE_NONE, GUEST_WHERE_PEER, "",
+	    g, stats);
 }
 
 /*
@@ -247,8 +249,9 @@ worker_resolve(struct worker *w)
 		    "nothing to resolve%s", g.name, guest_state_name(g.state),
 		    g.state == GUEST_STATE_RUNNING ? "; it is still running "
 		    "here" : "");
-		return worker_step(w, PHASE_ABORTED, PE_BAD_GUEST, text, &g,
-		    NULL);
+		return worker_step_where(w, PHASE_ABORTED, PE_BAD_GUEST,
+		    g.state == GUEST_STATE_RUNNING ? GUEST_WHERE_HERE :
+		    GUEST_WHERE_UNKNOWN, text, &g, NULL);
 	}
 	if (worker_note_read(w, g.name, &o) != NOTE_OUTGOING)
 		memset(&o, 0, sizeof(o));
@@ -275,6 +278,7 @@ worker_activate(struct worker *w)
 	struct backend_error	 err;
 	struct guest_info	 g;
 	char			 text[PROTO_TEXT_MAX + 1];
+	int			 where = GUEST_WHERE_GONE;
 
 	MSG_TERMINATE(w->start.guest);
 	memset(&err, 0, sizeof(err));
@@ -290,14 +294,17 @@ worker_activate(struct worker *w)
 	if (g.state != GUEST_STATE_RUNNING) {
 		snprintf(text, sizeof(text), "%s was %s and could not be "
 		    "activated", g.name, guest_state_name(g.state));
-		if (w->ops->destroy(w->be, g.name, &err) == -1)
+		if (w->ops->destroy(w->be, g.name, &err) == -1) {
 			log_warnx("migration %s: destroying %s: %s", w->id,
 			    g.name, err.msg);
-		return worker_step(w, PHASE_ABORTED, PE_INTERNAL, text, NULL,
-		    NULL);
+			where = GUEST_WHERE_UNKNOWN;
+		}
+		return worker_step_where(w, PHASE_ABORTED, PE_INTERNAL, where,
+		    text, NULL, NULL);
 	}
 	worker_note_clear(w, g.name);
 	log_info("migration %s: %s is running here (activated after its "
 	    "worker died)", w->id, g.name);
-	return worker_step(w, PHASE_ACTIVATED, PE_NONE, "", &g, NULL);
+	return worker_step_where(w, PHASE_ACTIVATED, PE_NONE, GUEST_WHERE_HERE,
+	    "", &g, NULL);
 }

@@ -194,14 +194,14 @@ test_reserve_round_trip(void)
 static void
 test_stream_messages_round_trip(void)
 {
-	struct proto_msg	*m = msg_new(PT_PROGRESS), *b = msg_new(PT_MAX);
+	struct proto_msg	*m = msg_new(PT_END), *b = msg_new(PT_MAX);
 
 	m->bytes = 123456789;
 	m->round = 3;
 	m->dirty = 4096;
 	m->downtime_ms = 250;
 	CHECK_INT(round_trip(m, b), PE_NONE);
-	CHECK_INT(b->type, PT_PROGRESS);
+	CHECK_INT(b->type, PT_END);
 	CHECK(b->bytes == 123456789);
 	CHECK_INT(b->round, 3);
 	CHECK_INT(b->dirty, 4096);
@@ -373,7 +373,7 @@ test_fields_over_limit_refused(void)
 		{ "(xl-exit (status -1))", PE_PROTOCOL },
 		{ "(abort (code 0))", PE_PROTOCOL },
 		{ "(error (code 99))", PE_PROTOCOL },
-		{ "(progress (bytes -1))", PE_PROTOCOL },
+		{ "(end (bytes -1))", PE_PROTOCOL },
 		{ "(hello (protocol 4294967296))", PE_PROTOCOL },
 		/* A phase that does not fit is refused, never cut. */
 		{ "(state (phase pppppppppppppppppppppppppppppppppppppppp))",
@@ -459,6 +459,27 @@ test_unknown_or_malformed_refused(void)
 	check_refusals(bad, sizeof(bad) / sizeof(bad[0]));
 }
 
+/*
+ * "progress" was a type no relocd sent: it is unknown now, in both
+ * directions, and its number is not reused.
+ */
+static void
+test_progress_retired(void)
+{
+	struct proto_msg	*m = msg_new(PT_MAX);
+	size_t			 len;
+
+	CHECK_INT(decode("(progress (bytes 1) (round 1))", m), PE_UNKNOWN_TYPE);
+	CHECK_INT(m->type, -1);
+	CHECK_STR(proto_type_name(PT_UNUSED_3), "?");
+	CHECK_INT(PT_UNUSED_3, 3);
+	CHECK_INT(PT_END, 4);
+	m->type = PT_UNUSED_3;
+	CHECK_INT(proto_encode(m, wire, sizeof(wire), &len), -1);
+	CHECK_INT(proto_next_state(PS_STREAMING, PT_UNUSED_3, 0), -1);
+	free(m);
+}
+
 static void
 test_missing_fields_refused(void)
 {
@@ -482,7 +503,7 @@ test_missing_fields_refused(void)
 		    "(vcpus) (config x))",
 		"(abort)",
 		"(error (text 'no code'))",
-		"(progress (round 1))",
+		"(end (round 1))",
 		"(end)",
 		"(state)",
 		"(xl-receive)",
@@ -631,7 +652,7 @@ static void
 test_state_machine(void)
 {
 	static const int	path[] = { PT_HELLO, PT_RESERVE, PT_RESERVED,
-	    PT_PROGRESS, PT_END, PT_PREPARED, PT_GO, PT_ACTIVATED };
+	    PT_END, PT_PREPARED, PT_GO, PT_ACTIVATED };
 	int			s = PS_HELLO;
 	size_t			i;
 
@@ -676,6 +697,7 @@ UNIT_MAIN("proto",
     UNIT_TEST(test_fields_over_limit_refused),
     UNIT_TEST(test_oversized_text_dropped),
     UNIT_TEST(test_unknown_or_malformed_refused),
+    UNIT_TEST(test_progress_retired),
     UNIT_TEST(test_missing_fields_refused),
     UNIT_TEST(test_bad_ids_refused),
     UNIT_TEST(test_id_new_distinct_and_valid),

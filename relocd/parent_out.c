@@ -218,6 +218,15 @@ parent_out_worker_step(struct parent *p, struct job *j,
 		}
 		parent_job_to_net(p, j, PHASE_ABORTED, st->code, st->text, -1);
 		/*
+		 * The last progress report came at a round's end; a stream
+		 * cut inside a round (a timeout in round 0 of a capped
+		 * migration) sent more, and the worker's count says how much.
+		 */
+		if (st->stats.bytes > j->stats.bytes) {
+			j->stats.bytes = st->stats.bytes;
+			j->stats.round = st->stats.round;
+		}
+		/*
 		 * Our own reason (cancel, timeout, the destination's refusal)
 		 * says more than the broken pipe the worker may have seen;
 		 * the worker's typed report says whether the guest runs on

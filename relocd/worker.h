@@ -48,7 +48,13 @@ int	worker_note_incoming(struct worker *, const char *,
 	    struct backend_error *);
 void	worker_note_clear(struct worker *, const char *);
 int	worker_note_read(struct worker *, const char *, struct msg_outgoing *);
-int	worker_resume(struct worker *, const char *, int, const char *);
+/*
+ * Resumes the guest here after a failure before go and reports it; stats,
+ * if not NULL, are what the failed attempt sent, so that the result says
+ * how far the stream got.
+ */
+int	worker_resume(struct worker *, const char *, int, const char *,
+	    const struct msg_stats *);
 int	worker_settle(struct worker *, const struct guest_info *,
 	    struct msg_stats *);
 int	worker_activate(struct worker *);

@@ -307,21 +307,22 @@ send_commit(struct worker *w, const struct guest_info *g,
 
 	if (worker_wait_cmd(&cmd, NULL) == -1 || cmd.phase != PHASE_PREPARED)
 		return worker_resume(w, g->name, cmd.code ? cmd.code :
-		    PE_ABORTED, cmd.text[0] ? cmd.text : "aborted before go");
+		    PE_ABORTED, cmd.text[0] ? cmd.text : "aborted before go",
+		    &ss->stats);
 	fault_point("source-worker-before-commit");
 	memset(&err, 0, sizeof(err));
 	if (worker_note_outgoing(w, g->name, &err) == -1) {
 		log_warnx("migration %s: recording the commit: %s", w->id,
 		    err.msg);
 		return worker_resume(w, g->name, PE_INTERNAL,
-		    "the commit could not be recorded");
+		    "the commit could not be recorded", &ss->stats);
 	}
 	/* From here only the destination's word may free or resume us. */
 	log_info("migration %s: %s committed; the destination takes over",
 	    w->id, g->name);
 	if (worker_step(w, PHASE_COMMITTED, PE_NONE, "", g, &ss->stats) == -1)
 		return worker_resume(w, g->name, PE_INTERNAL,
-		    "relocd went away before go");
+		    "relocd went away before go", &ss->stats);
 	fault_point("source-worker-after-commit");
 	return worker_settle(w, g, &ss->stats);
 }
@@ -352,13 +353,15 @@ worker_send(struct worker *w)
 	memset(&err, 0, sizeof(err));
 	if (send_stream(w, ss, g.name, fd, &err) == -1) {
 		if (ss->cancelled)
-			rc = worker_resume(w, g.name, PE_ABORTED, ss->cancel_text);
+			rc = worker_resume(w, g.name, PE_ABORTED, ss->cancel_text,
+			    &ss->stats);
 		else if (err.code == BE_ABORTED)
 			rc = worker_resume(w, g.name, PE_ABORTED,
-			    ss->run.last.reason);
+			    ss->run.last.reason, &ss->stats);
 		else
 			rc = worker_resume(w, g.name,
-			    proto_error_from_backend(err.code), err.msg);
+			    proto_error_from_backend(err.code), err.msg,
+			    &ss->stats);
 		free(ss);
 		return rc;
 	}

@@ -159,7 +159,8 @@ worker_unthrottle(struct worker *w, const char *guest)
 
 /* Source, before the destination owns it: the guest runs here again. */
 int
-worker_resume(struct worker *w, const char *guest, int code, const char *why)
+worker_resume(struct worker *w, const char *guest, int code, const char *why,
+    const struct msg_stats *stats)
 {
 	struct backend_error	err;
 	struct guest_info	g;
@@ -181,7 +182,7 @@ worker_resume(struct worker *w, const char *guest, int code, const char *why)
 	    guest);
 	log_info("migration %s: %s", w->id, text);
 	return worker_step_where(w, PHASE_ABORTED, code, GUEST_WHERE_HERE, text,
-	    NULL, NULL);
+	    NULL, stats);
 }
 
 /*
@@ -205,7 +206,7 @@ worker_settle(struct worker *w, const struct guest_info *g,
 		    g, stats);
 	}
 	if (cmd.phase == PHASE_ABORTED)
-		return worker_resume(w, g->name, cmd.code, cmd.text);
+		return worker_resume(w, g->name, cmd.code, cmd.text, NULL);
 	fault_point("source-worker-before-destroy");
 	if (w->ops->destroy(w->be, g->name, &err) == -1)
 		log_warnx("migration %s: destroying the source copy: %s",

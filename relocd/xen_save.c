@@ -38,6 +38,8 @@
 #include "xen_stream.h"
 
 #define XEN_RELAY_BUF		(256 * 1024)
+/* What the relay writes, counts and paces at a time (a pipe's default). */
+#define XEN_RELAY_SLICE		(64 * 1024)
 #define XEN_SUSPEND_POLL_US	(5 * 1000)
 /* libxl's name for the file QEMU saves into; removed once read. */
 #define XEN_DM_SAVEFILE_FMT	"/var/lib/xen/qemu-save.%u"
@@ -80,6 +82,30 @@ sleep_us(uint64_t us)
 		;
 }
 
+/*
+ * Writes one chunk of libxenguest's stream in slices, counting and
+ * pacing each: a capped stream (1 Mbit/s is 2 s a chunk) then shows its
+ * bytes as they leave, so a migration stopped inside a round still says
+ * how far its stream got, and the pace is smooth rather than bursty.
+ */
+static int
+xen_relay_chunk(struct xen_save_run *s, const char *buf, size_t len)
+{
+	size_t	off, n;
+
+	for (off = 0; off < len; off += n) {
+		n = len - off < XEN_RELAY_SLICE ? len - off : XEN_RELAY_SLICE;
+		if (util_write_all(s->out, buf + off, n) == -1) {
+			s->relay_errno = errno;
+			return -1;
+		}
+		atomic_fetch_add(&s->bytes, (uint64_t)n);
+		if (s->cb->pace != NULL)
+			sleep_us(s->cb->pace((uint64_t)n, s->cb->data));
+	}
+	return 0;
+}
+
 static void *
 xen_relay(void *arg)
 {
@@ -98,13 +124,8 @@ xen_relay(void *arg)
 			s->relay_errno = errno;
 			break;
 		}
-		if (util_write_all(s->out, buf, (size_t)n) == -1) {
-			s->relay_errno = errno;
+		if (xen_relay_chunk(s, buf, (size_t)n) == -1)
 			goto out;
-		}
-		atomic_fetch_add(&s->bytes, (uint64_t)n);
-		if (s->cb->pace != NULL)
-			sleep_us(s->cb->pace((uint64_t)n, s->cb->data));
 	}
 out:
 	/* Unblocks libxenguest's writes if the reader has gone. */

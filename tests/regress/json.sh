@@ -113,6 +113,25 @@ failed() {
 }
 check "a failed migration: ok is false, the reason on stderr, exit 1" failed
 
+# A capped migration whose budget ends inside round 0: no progress report
+# came (a round's end does), yet the result says what the stream sent.
+cut() {
+	local rc=0
+	ctl a sim-create --memory 64M j2 >/dev/null || return 1
+	ctl a migrate -l --json --bandwidth 1 --timeout 3 j2 "$B" \
+	    >"$WORK/out" 2>"$WORK/err" || rc=$?
+	[ "$rc" -eq 1 ] && [ "$(running_on j2 a b)" = a ] &&
+	    python3 -c '
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+res, reported = lines[-1], [l["bytes"] for l in lines if l["type"] == "progress"]
+# More than round 0 had sent when it began: the stream ran for seconds.
+sys.exit(0 if res["type"] == "result" and res["ok"] is False and
+         reported and res["bytes"] > max(reported) else 1)' "$WORK/out" ||
+	    { echo "exit $rc"; cat "$WORK/out" "$WORK/err"; false; }
+}
+check "a migration cut inside a round reports the bytes it sent" cut
+
 checked() {
 	ctl b check --json j1 "127.0.0.1:$PA" >"$WORK/out" 2>&1 &&
 	    jsonl "$WORK/out" checked || { cat "$WORK/out"; false; }

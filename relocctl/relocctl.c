@@ -137,13 +137,30 @@ relocctl_is_reply(const struct sxp_node *root)
 	    m->first->type == SXP_ATOM;
 }
 
+/*
+ * Text from relocd for the terminal.  Much of it is a peer's (an abort
+ * reason, a destination's error, a guest list), so every byte that could
+ * drive the terminal comes out as \xNN.  The buffers are a small ring so
+ * that one printf may show several values.
+ */
+const char *
+relocctl_display(const char *s)
+{
+	static char	ring[RELOCCTL_DISPLAY_SLOTS][RELOCCTL_DISPLAY_MAX];
+	static size_t	next;
+	char		*buf = ring[next++ % RELOCCTL_DISPLAY_SLOTS];
+
+	util_text_escape(buf, RELOCCTL_DISPLAY_MAX, s);
+	return buf;
+}
+
 /* For display: the field's value (sxp_field's rules), or def. */
 static const char *
 show(const struct sxp_node *list, const char *name, const char *def)
 {
 	const char	*v = sxp_field(list, name);
 
-	return v != NULL ? v : def;
+	return relocctl_display(v != NULL ? v : def);
 }
 
 /* A reply (error (text ...)) becomes one sentence on stderr. */
@@ -180,7 +197,8 @@ cmd_status(struct relocctl *rc, int argc, char **argv)
 		if (f->type == SXP_LIST && f->first != NULL &&
 		    f->first->next != NULL &&
 		    strncmp(f->first->text, "listen-", 7) == 0)
-			printf("listening on %s (%s)\n", f->first->next->text,
+			printf("listening on %s (%s)\n",
+			    relocctl_display(f->first->next->text),
 			    strcmp(f->first->text, "listen-tls") == 0 ?
 			    "TLS" : "plaintext");
 	for (f = st->first; f != NULL; f = f->next) {

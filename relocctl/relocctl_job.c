@@ -42,13 +42,13 @@ num(const json_t *o, const char *name)
 	return json_integer_value(json_object_get(o, name));
 }
 
-/* A string member of a reply's object, or def. */
+/* A string member of a reply's object, or def, escaped for the terminal. */
 static const char *
 str(const json_t *o, const char *name, const char *def)
 {
 	const char	*v = json_string_value(json_object_get(o, name));
 
-	return v != NULL ? v : def;
+	return relocctl_display(v != NULL ? v : def);
 }
 
 /* One progress line on a terminal, redrawn in place. */

@@ -95,7 +95,7 @@ log_emit(int priority, const char *line)
 static void
 log_vformat(int priority, int with_errno, const char *fmt, va_list ap)
 {
-	char	 line[LOG_LINE_MAX];
+	char	 line[LOG_LINE_MAX], safe[LOG_LINE_MAX];
 	int	 saved_errno = errno;
 	int	 r;
 	size_t	 len;
@@ -107,7 +107,13 @@ log_vformat(int priority, int with_errno, const char *fmt, va_list ap)
 	if (with_errno && len < sizeof(line))
 		snprintf(line + len, sizeof(line) - len, ": %s",
 		    strerror(saved_errno));
-	log_emit(priority, line);
+	/*
+	 * Here rather than at each call: any %s may carry a peer's bytes
+	 * (an abort text, a hello field), and one forgotten call would let
+	 * a newline forge a line.
+	 */
+	util_text_escape(safe, sizeof(safe), line);
+	log_emit(priority, safe);
 	errno = saved_errno;
 }
 

@@ -303,3 +303,38 @@ util_pipe_data(int fds[2])
 	(void)fcntl(fds[1], F_SETPIPE_SZ, UTIL_PIPE_DATA_SIZE);
 	return 0;
 }
+
+/*
+ * Copies text for a log line or a terminal, with every byte that could
+ * act on either written as \xNN: control bytes (a newline forges a log
+ * line, ESC drives the administrator's terminal), DEL, and bytes from
+ * 0x80 (C1 controls to 8-bit terminals; what a peer may say is ASCII).
+ * A backslash stays as it is, so that a pattern quoted in a config error
+ * reads as written.  Too long for dst, the copy is cut before an escape,
+ * never inside one.
+ */
+void
+util_text_escape(char *dst, size_t size, const char *src)
+{
+	static const char	hex[] = "0123456789abcdef";
+	const unsigned char	*p = (const unsigned char *)src;
+	size_t			 off = 0;
+
+	if (size == 0)
+		return;
+	for (; *p != '\0'; p++) {
+		if (*p >= 0x20 && *p < 0x7f) {
+			if (off + 1 >= size)
+				break;
+			dst[off++] = (char)*p;
+			continue;
+		}
+		if (off + 4 >= size)
+			break;
+		dst[off++] = '\\';
+		dst[off++] = 'x';
+		dst[off++] = hex[*p >> 4];
+		dst[off++] = hex[*p & 0xf];
+	}
+	dst[off] = '\0';
+}

@@ -38,6 +38,8 @@ size_t	strlcpy(char *, const char *, size_t);
 } while (0)
 
 void	util_text_copy(char *, const char *, size_t);
+/* Text that may hold a peer's bytes, made safe for a log or a terminal. */
+void	util_text_escape(char *, size_t, const char *);
 
 long long util_strtonum(const char *, long long, long long, const char **);
 int	util_read_file(const char *, size_t, char **, size_t *);

@@ -167,6 +167,14 @@ SCENARIOS = {
         b"(text 'cut\\x00short') (guest g1))",
     ],
     "error": [b"(error (text 'no guest \\xff here'))"],
+    # A destination's reason that would clear the terminal and forge a
+    # line, as a peer can send it through relocd.
+    "hostile": [
+        b"(started (id " + ID + b") (what migrate))",
+        b"(result (id " + ID + b") (what migrate) (ok no) (code 5) "
+        b"(text 'refused\\x1b[2J\\nrelocctl: migrate g1: done') "
+        b"(guest g1))",
+    ],
 }
 srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 srv.bind(sys.argv[1])
@@ -251,6 +259,17 @@ error() {
 	    { echo "exit $FAKERC"; cat "$WORK/out" "$WORK/err"; false; }
 }
 check "an error reply is a JSON line too, and a sentence on stderr" error
+
+# The terminal gets a peer's bytes escaped: no ESC, no forged line.
+hostile() {
+	fake hostile migrate g1 host || return 1
+	[ "$FAKERC" -eq 1 ] && ! grep -q $'\x1b' "$WORK/err" &&
+	    [ "$(wc -l <"$WORK/err")" -eq 1 ] &&
+	    grep -qF 'failed: refused\x1b[2J\x0arelocctl: migrate g1: done' \
+	    "$WORK/err" ||
+	    { echo "exit $FAKERC"; cat -v "$WORK/out" "$WORK/err"; false; }
+}
+check "a peer's text reaches the terminal escaped" hostile
 check "no stray relocd processes" no_stray_children
 
 exit $CASES_FAILED

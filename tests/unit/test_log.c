@@ -38,6 +38,23 @@ test_warn_appends_errno(void)
 	CHECK_INT(last_priority, LOG_ERR);
 }
 
+/*
+ * A peer's text in any %s cannot forge a line or drive a terminal: a
+ * newline, ESC, DEL and bytes from 0x80 come out as \xNN; a backslash
+ * (a config pattern) stays as written.
+ */
+static void
+test_peer_bytes_escaped(void)
+{
+	log_set_sink(capture);
+	log_info("abort: %s", "x\nmigration 1: succeeded, digest verified");
+	CHECK_STR(last, "abort: x\\x0amigration 1: succeeded, digest verified");
+	log_warnx("hello from %s", "\x1b[2J\x7f\xc3\xa9\tend");
+	CHECK_STR(last, "hello from \\x1b[2J\\x7f\\xc3\\xa9\\x09end");
+	log_warnx("pattern %s", "^10\\.1\\.");
+	CHECK_STR(last, "pattern ^10\\.1\\.");
+}
+
 static void
 test_debug_only_when_verbose(void)
 {
@@ -87,6 +104,7 @@ test_peer_rate_limit(void)
 
 UNIT_MAIN("log",
     UNIT_TEST(test_warn_appends_errno),
+    UNIT_TEST(test_peer_bytes_escaped),
     UNIT_TEST(test_debug_only_when_verbose),
     UNIT_TEST(test_long_line_truncated),
     UNIT_TEST(test_peer_rate_limit))

@@ -9,15 +9,9 @@
 # the unit tests and make check-xen.)
 . "$TOP/tests/regress/lib"
 
-ensure_user
-make_pki a b
-PA=$(free_port)
-PB=$(free_port)
-write_conf a "$PA"
-write_conf b "$PB"
+two_hosts
 start_relocd a
 RELOCD_SIM_HOST_MEMORY=$((512 << 20)) start_relocd b
-B=127.0.0.1:$PB
 
 ctl a sim-create --memory 64M g1 >/dev/null || die "sim-create g1"
 ctl a sim-create --memory 1G big >/dev/null || die "sim-create big"

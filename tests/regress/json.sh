@@ -10,15 +10,9 @@
 # out of range, fields with no value or two values.
 . "$TOP/tests/regress/lib"
 
-ensure_user
-make_pki a b
-PA=$(free_port)
-PB=$(free_port)
-write_conf a "$PA"
-write_conf b "$PB"
+two_hosts
 start_relocd a
 start_relocd b
-B=127.0.0.1:$PB
 
 # jsonl FILE KIND: python3 checks FILE, relocctl's stdout, line by line
 # against the types relocctl(8) documents.  KIND says what else must

@@ -7,16 +7,10 @@
 # verified the memory digest whenever the guest moved.
 . "$TOP/tests/regress/lib"
 
-ensure_user
-make_pki a b
-PA=$(free_port)
-PB=$(free_port)
-write_conf a "$PA"
-# b has 512 MiB of simulated host memory, for the memory refusal.
-write_conf b "$PB"
+two_hosts
 start_relocd a
+# b has 512 MiB of simulated host memory, for the memory refusal.
 RELOCD_SIM_HOST_MEMORY=$((512 << 20)) start_relocd b
-B=127.0.0.1:$PB
 A=127.0.0.1:$PA
 digests() { grep -c 'digest verified' "$WORK/$1/log"; }
 

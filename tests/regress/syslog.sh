@@ -14,14 +14,8 @@
 unshare -m --propagation private true 2>/dev/null ||
     skip "unshare -m does not work here"
 
-ensure_user
-make_pki a b
-PA=$(free_port)
-PB=$(free_port)
-write_conf a "$PA"
-write_conf b "$PB"
+two_hosts
 start_relocd b
-B=127.0.0.1:$PB
 SINK=$WORK/syslog
 
 # The sink: one line per datagram, as syslogd would receive it.

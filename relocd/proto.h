@@ -9,7 +9,17 @@
 #include "bounds.h"
 #include "xlreq.h"
 
-#define PROTO_VERSION		1
+/*
+ * The protocol versions this relocd speaks, every one from MIN to MAX
+ * (version.c negotiates; its comment says what each version added).
+ * A hello names the sender's range: "protocol" its lowest version and
+ * "protocol-max" its highest.  relocd 0.1.0 sends "protocol" alone and
+ * accepts only 1, so MIN stays 1 for as long as 0.1.0 hosts may be in
+ * a pool being upgraded.
+ */
+#define PROTO_VERSION_MIN	1
+#define PROTO_VERSION_MAX	2
+#define PROTO_RELEASE_MAX	31	/* "0.2.0~dev": a release's length */
 
 /* Frame kinds: the first byte of every frame. */
 #define PROTO_FRAME_CONTROL	'C'
@@ -66,7 +76,13 @@ enum proto_type {
 struct proto_msg {
 	int		 type;			/* enum proto_type */
 	char		 id[MIG_ID_LEN + 1];
-	uint32_t	 version;		/* hello */
+	uint32_t	 version;		/* hello: lowest, or the chosen
+						   one in a reply; PE_VERSION
+						   error: the refuser's lowest */
+	uint32_t	 version_max;		/* hello, PE_VERSION error:
+						   highest; 0 if not sent */
+	char		 release[PROTO_RELEASE_MAX + 1]; /* hello, as
+						   version_max; "" if not sent */
 	char		 host[256];		/* hello: sender's name */
 	struct guest_info guest;		/* reserve, reserved */
 	int		 live;			/* reserve */

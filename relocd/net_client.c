@@ -182,7 +182,7 @@ client_handshake(struct client *c, int fd, uint64_t deadline)
 	client_send(c, m, deadline);
 	client_expect(c, PT_HELLO, deadline);
 	/* The destination's "protocol" is the version it chose. */
-	if (m->version < PROTO_VERSION_MIN || m->version > PROTO_VERSION_MAX)
+	if (!version_accept(m))
 		client_refuse_version(c);
 	c->s.version = m->version;
 	log_debug("destination %s: relocd %s, protocol %u", a->host,

@@ -74,6 +74,17 @@ version_choose(const struct proto_msg *m, uint32_t *version_r)
 	return 0;
 }
 
+/*
+ * Whether a destination's hello names a version this relocd speaks, as
+ * its "protocol": the version it chose for the connection.
+ */
+bool
+version_accept(const struct proto_msg *m)
+{
+	return m->version >= PROTO_VERSION_MIN &&
+	    m->version <= PROTO_VERSION_MAX;
+}
+
 /* "1", or "1-2". */
 static void
 version_range(char *out, size_t size, uint32_t lo, uint32_t hi)

@@ -2,6 +2,7 @@
 #ifndef RELOCD_VERSION_H
 #define RELOCD_VERSION_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -14,6 +15,7 @@ extern const char	relocd_version[];
 
 void	version_hello(struct proto_msg *);
 int	version_choose(const struct proto_msg *, uint32_t *);
+bool	version_accept(const struct proto_msg *);
 void	version_mismatch(char *, size_t, const char *,
 	    const struct proto_msg *, const char *);
 

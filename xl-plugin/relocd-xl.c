@@ -335,8 +335,7 @@ xlc_request(struct xlc *c)
 	xlc_send(c, PT_HELLO);
 	xlc_expect(c, PT_HELLO, "after our hello");
 	/* relocd's "protocol" is the version it chose. */
-	if (c->msg.version < PROTO_VERSION_MIN ||
-	    c->msg.version > PROTO_VERSION_MAX)
+	if (!version_accept(&c->msg))
 		xlc_refuse_version(c);
 	memset(&c->msg, 0, offsetof(struct proto_msg, config));
 	for (i = 0; i < c->nwords; i++)

@@ -222,14 +222,18 @@ uninstall:
 # The Debian package, built from a clean copy of the tree in $(O)/deb so
 # that neither this tree's build/ nor the directory above it is touched;
 # the .deb lands in $(O)/deb/.  It runs 'make check' itself unless
-# DEB_BUILD_OPTIONS has nocheck.
+# DEB_BUILD_OPTIONS has nocheck; the copy has no .git, so the previous
+# release that check runs against (tests/regress/upgrade.sh) is built
+# here, from this tree's history, and handed over in RELOCD_PREV.
 deb:
 	rm -rf $(O)/deb
 	mkdir -p $(O)/deb/relocd
 	tar -cf - --exclude=./build --exclude=./build-san --exclude=./.git \
 	    --exclude='./debian/relocd' --exclude='./debian/.debhelper' . | \
 	    tar -xf - -C $(O)/deb/relocd
-	cd $(O)/deb/relocd && dpkg-buildpackage -us -uc -b
+	case "$$DEB_BUILD_OPTIONS" in *nocheck*) prev= ;; \
+	*) prev=$$(tests/prev-release $(abspath $(O))) || exit 1 ;; esac; \
+	cd $(O)/deb/relocd && RELOCD_PREV=$$prev dpkg-buildpackage -us -uc -b
 	rm -rf $(O)/deb/relocd
 	ls -l $(O)/deb/*.deb
 

@@ -15,6 +15,7 @@
 #include "version.h"
 
 static char	wire[2 * PROTO_CONTROL_MAX];
+static char	ours[32];	/* our range as the sentence words it */
 
 static struct proto_msg *
 msg_new(void)
@@ -57,6 +58,16 @@ encode_hello(uint32_t v)
 	strlcpy(m->host, "b", sizeof(m->host));
 	encode(m);
 	free(m);
+}
+
+static void
+ours_set(void)
+{
+	if (PROTO_VERSION_MIN == PROTO_VERSION_MAX)
+		snprintf(ours, sizeof(ours), "%d", PROTO_VERSION_MAX);
+	else
+		snprintf(ours, sizeof(ours), "%d-%d", PROTO_VERSION_MIN,
+		    PROTO_VERSION_MAX);
 }
 
 /*
@@ -170,11 +181,11 @@ test_later_release_disjoint(void)
 	CHECK_INT(decode(hello, m), PE_NONE);
 	CHECK_INT(version_choose(m, &v), -1);
 	version_mismatch(got, sizeof(got), "source 192.0.2.7", m, "b");
+	ours_set();
 	snprintf(want, sizeof(want), "source 192.0.2.7 speaks relocd protocol "
-	    "%d-%d (relocd 0.9.0) and b speaks %d-%d (relocd %s), no version "
+	    "%d-%d (relocd 0.9.0) and b speaks %s (relocd %s), no version "
 	    "in common: upgrade b first", PROTO_VERSION_MAX + 1,
-	    PROTO_VERSION_MAX + 2, PROTO_VERSION_MIN, PROTO_VERSION_MAX,
-	    relocd_version);
+	    PROTO_VERSION_MAX + 2, ours, relocd_version);
 	CHECK_STR(got, want);
 	/* As a destination's reply: the version it chose is not ours. */
 	snprintf(hello, sizeof(hello), "(hello (protocol %d) (host later))",
@@ -200,10 +211,11 @@ test_older_peer_sentence(void)
 	CHECK_INT(version_choose(m, &v), -1);
 	CHECK(!version_accept(m));
 	version_mismatch(got, sizeof(got), "destination a", m, "source b");
+	ours_set();
 	snprintf(want, sizeof(want), "destination a speaks relocd protocol 0 "
-	    "(relocd " VERSION_RELEASE_V1 ") and source b speaks %d-%d "
-	    "(relocd %s), no version in common: upgrade destination a first",
-	    PROTO_VERSION_MIN, PROTO_VERSION_MAX, relocd_version);
+	    "(relocd " VERSION_RELEASE_V1 ") and source b speaks %s (relocd "
+	    "%s), no version in common: upgrade destination a first", ours,
+	    relocd_version);
 	CHECK_STR(got, want);
 	free(m);
 }

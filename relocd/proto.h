@@ -19,7 +19,6 @@
  */
 #define PROTO_VERSION_MIN	1
 #define PROTO_VERSION_MAX	2
-#define PROTO_RELEASE_MAX	31	/* "0.2.0~dev": a release's length */
 
 /* Frame kinds: the first byte of every frame. */
 #define PROTO_FRAME_CONTROL	'C'
@@ -78,11 +77,13 @@ struct proto_msg {
 	char		 id[MIG_ID_LEN + 1];
 	uint32_t	 version;		/* hello: lowest, or the chosen
 						   one in a reply; PE_VERSION
-						   error: the refuser's lowest */
+						   error: the refuser's lowest,
+						   0 if it sent none */
 	uint32_t	 version_max;		/* hello, PE_VERSION error:
-						   highest; 0 if not sent */
-	char		 release[PROTO_RELEASE_MAX + 1]; /* hello, as
-						   version_max; "" if not sent */
+						   highest (decode: version if
+						   not sent; encode: 0 omits) */
+	char		 release[PROTO_RELEASE_MAX + 1]; /* hello, PE_VERSION
+						   error; "" if not sent */
 	char		 host[256];		/* hello: sender's name */
 	struct guest_info guest;		/* reserve, reserved */
 	int		 live;			/* reserve */

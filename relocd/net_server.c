@@ -56,10 +56,12 @@ static void __attribute__((noreturn))
 net_refuse_version(struct net_session *s)
 {
 	struct proto_msg	*m = &s->msg;
-	char			 peer[96], text[PROTO_TEXT_MAX + 1];
+	char			 peer[96], here[300], text[600];
 
+	/* Whole in our log; cut (and marked so) to fit the error. */
 	snprintf(peer, sizeof(peer), "source %s", s->ip);
-	version_mismatch(text, sizeof(text), peer, m, s->args->local_name);
+	snprintf(here, sizeof(here), "destination %s", s->args->local_name);
+	version_mismatch(text, sizeof(text), peer, m, here);
 	log_peer_warnx("peer %s: refused (%s): %s", s->ip,
 	    proto_error_text(PE_VERSION), text);
 	memset(m, 0, offsetof(struct proto_msg, config));

@@ -69,7 +69,7 @@ later_source() {
 	$PEER hello --port "$PB" --ca "$WORK/pki/ca.pem" \
 	    --cert "$WORK/pki/a.pem" --key "$WORK/pki/a.key" --hello "$hello" \
 	    >"$WORK/out" 2>&1
-	grep -q "^(error (code 2) (text 'source 127.0.0.1 speaks relocd protocol 7-8 (relocd 3.0.0) and .* speaks 1-2 (relocd $RELEASE), no version in common: upgrade .* first') (protocol 1) (protocol-max 2) (release $RELEASE))$" \
+	grep -q "^(error (code 2) (text 'source 127.0.0.1 speaks relocd protocol 7-8 (relocd 3.0.0) and destination .* speaks 1-2 (relocd $RELEASE), no version in common: upgrade destination .* first') (protocol 1) (protocol-max 2) (release $RELEASE))$" \
 	    "$WORK/out" || { cat "$WORK/out"; return 1; }
 	wait_log b "refused \(unsupported protocol version\): source 127\.0\.0\.1 speaks relocd protocol 7-8 \(relocd 3\.0\.0\)" ||
 	    return 1

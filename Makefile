@@ -72,9 +72,19 @@ RELOCCTL_LIBS	:= $(call pkg_libs,libpcre2-8 jansson)
 
 # relocd-xl is a network child of its own: TLS, the peer protocol and the
 # sandbox (net, proc), but no worker and no backend.
-XL_BORROWS	:= acl conf guest log msg net proc proto sxp tls tls_conn util xlreq
+XL_BORROWS	:= acl conf guest log msg net proc proto sxp tls tls_conn util \
+		   version xlreq
 RELOCD_XL_SRCS	:= xl-plugin/relocd-xl.c $(XL_BORROWS:%=relocd/%.c)
 RELOCD_XL_LIBS	:= $(call pkg_libs,libpcre2-8 openssl libseccomp)
+
+# The release has one home, debian/changelog's first line ("relocd
+# (0.2.0~dev) unstable; ..."), so that the package and the programs
+# (relocd -V, relocctl status, the hello) never disagree; only
+# relocd/version.c is compiled with it.
+VERSION		:= $(shell awk -F '[()]' 'NR == 1 { print $$2 }' debian/changelog)
+ifeq ($(VERSION),)
+$(error cannot read the release from debian/changelog's first line)
+endif
 
 objs		= $(1:%.c=$(O)/obj/%.o)
 DAEMON_OBJS	:= $(call objs,$(DAEMON_SRCS))
@@ -100,6 +110,9 @@ $(O)/relocd-xl: $(call objs,$(RELOCD_XL_SRCS))
 $(O)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(O)/obj/relocd/version.o: debian/changelog
+$(O)/obj/relocd/version.o: ALL_CFLAGS += -DRELOCD_VERSION='"$(VERSION)"'
 
 # A unit test links the daemon's modules; the linker takes only what the
 # test uses.
@@ -154,6 +167,9 @@ $(FUZZ_O)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,$(FUZZ_SAN) -c -o $@ $<
 
+$(FUZZ_O)/obj/relocd/version.o: debian/changelog
+$(FUZZ_O)/obj/relocd/version.o: FUZZ_CFLAGS += -DRELOCD_VERSION='"$(VERSION)"'
+
 $(FUZZ_O)/fuzz_%: $(FUZZ_O)/obj/tests/fuzz/fuzz_%.o $(FUZZ_OBJS)
 	$(FUZZ_CC) -fsanitize=fuzzer,$(FUZZ_SAN) -o $@ $< $(FUZZ_OBJS) $(RELOCD_LIBS)
 
@@ -206,14 +222,18 @@ uninstall:
 # The Debian package, built from a clean copy of the tree in $(O)/deb so
 # that neither this tree's build/ nor the directory above it is touched;
 # the .deb lands in $(O)/deb/.  It runs 'make check' itself unless
-# DEB_BUILD_OPTIONS has nocheck.
+# DEB_BUILD_OPTIONS has nocheck; the copy has no .git, so the previous
+# release that check runs against (tests/regress/upgrade.sh) is built
+# here, from this tree's history, and handed over in RELOCD_PREV.
 deb:
 	rm -rf $(O)/deb
 	mkdir -p $(O)/deb/relocd
 	tar -cf - --exclude=./build --exclude=./build-san --exclude=./.git \
 	    --exclude='./debian/relocd' --exclude='./debian/.debhelper' . | \
 	    tar -xf - -C $(O)/deb/relocd
-	cd $(O)/deb/relocd && dpkg-buildpackage -us -uc -b
+	case "$$DEB_BUILD_OPTIONS" in *nocheck*) prev= ;; \
+	*) prev=$$(tests/prev-release $(abspath $(O))) || exit 1 ;; esac; \
+	cd $(O)/deb/relocd && RELOCD_PREV=$$prev dpkg-buildpackage -us -uc -b
 	rm -rf $(O)/deb/relocd
 	ls -l $(O)/deb/*.deb
 

@@ -58,6 +58,8 @@
 #define MIG_ID_LEN		32
 /* Free text in errors and refusals sent to a peer or a user. */
 #define PROTO_TEXT_MAX		200
+/* A relocd release in a hello, e.g. "0.2.0~dev" (version.c). */
+#define PROTO_RELEASE_MAX	31
 
 /*
  * A guest's vCPUs, from a peer, a save file or sim-create: Xen's

@@ -37,6 +37,7 @@ struct net_session {
 	char			 host[256];
 	int			 hosts_ok;
 	int			 state;		/* enum proto_state */
+	uint32_t		 version;	/* protocol, chosen at hello */
 	int			 data_fd;	/* pipe to the worker */
 	char			 id[MIG_ID_LEN + 1];
 	struct tls_peer		 peer;

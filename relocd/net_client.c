@@ -31,6 +31,7 @@
 #include "proto.h"
 #include "tls.h"
 #include "util.h"
+#include "version.h"
 
 struct client {
 	struct net_session		 s;
@@ -73,6 +74,29 @@ client_tell_ok(struct client *c, int phase, const struct proto_msg *m)
 		net_exit(&c->s, 1);
 }
 
+/*
+ * The destination speaks no protocol version we do (its hello named
+ * others, or it refused ours): one sentence names both sides' versions
+ * and releases, and says which host to upgrade first.  Nothing was
+ * reserved yet.  A refusal with no range in it comes from relocd 0.1.0,
+ * which speaks only version 1.
+ */
+static void __attribute__((noreturn))
+client_refuse_version(struct client *c)
+{
+	struct proto_msg	*m = &c->s.msg;
+	char			 peer[300], here[300], text[600];
+
+	if (m->version == 0) {
+		m->version = m->version_max = 1;
+		m->release[0] = '\0';
+	}
+	snprintf(peer, sizeof(peer), "destination %s", c->a->host);
+	snprintf(here, sizeof(here), "source %s", c->a->local_name);
+	version_mismatch(text, sizeof(text), peer, m, here);
+	client_tell(c, PHASE_ABORTED, PE_VERSION, text, 1);
+}
+
 /* Reads the next control message; a data frame here is a violation. */
 static void
 client_read(struct client *c, uint64_t deadline)
@@ -95,6 +119,8 @@ client_read(struct client *c, uint64_t deadline)
 		client_tell(c, PHASE_ABORTED, PE_PROTOCOL, code == PE_ABORTED ?
 		    "the destination closed the connection" :
 		    "the destination sent a malformed message", 1);
+	if (c->s.msg.type == PT_ERROR && c->s.msg.code == PE_VERSION)
+		client_refuse_version(c);
 	if (c->s.msg.type == PT_ERROR || c->s.msg.type == PT_ABORT) {
 		/* Say where: "here" in the peer's text means the peer. */
 		snprintf(err, sizeof(err), "destination %s: %s", c->a->host,
@@ -149,15 +175,19 @@ client_handshake(struct client *c, int fd, uint64_t deadline)
 		    "relocd-peers-allow", 1);
 	memset(m, 0, offsetof(struct proto_msg, config));
 	m->type = PT_HELLO;
-	m->version = PROTO_VERSION;
+	version_hello(m);
 	if (strlcpy(m->host, a->local_name, sizeof(m->host)) >= sizeof(m->host))
 		client_tell(c, PHASE_ABORTED, PE_INTERNAL, "this host's name "
 		    "is longer than 255 characters", 1);
 	client_send(c, m, deadline);
 	client_expect(c, PT_HELLO, deadline);
-	if (m->version != PROTO_VERSION)
-		client_tell(c, PHASE_ABORTED, PE_VERSION, "the destination "
-		    "speaks another protocol version", 1);
+	/* The destination's "protocol" is the version it chose. */
+	if (!version_accept(m))
+		client_refuse_version(c);
+	c->s.version = m->version;
+	log_debug("destination %s: relocd %s, protocol %u", a->host,
+	    m->release[0] != '\0' ? m->release : VERSION_RELEASE_V1,
+	    m->version);
 }
 
 static void

@@ -21,6 +21,7 @@
 #include "proto.h"
 #include "tls.h"
 #include "util.h"
+#include "version.h"
 #include "acl.h"
 #include "proc.h"
 
@@ -45,17 +46,50 @@ net_reply(struct net_session *s, int type, uint64_t deadline)
 		net_exit(s, 1);
 }
 
+/*
+ * No protocol version in common: the source is told, in one sentence
+ * naming both sides' versions and releases, before anything is
+ * reserved.  The error carries our range too, so a source of a later
+ * release can word the sentence its own way.
+ */
+static void __attribute__((noreturn))
+net_refuse_version(struct net_session *s)
+{
+	struct proto_msg	*m = &s->msg;
+	char			 peer[96], here[300], text[600];
+
+	/* Whole in our log; cut (and marked so) to fit the error. */
+	snprintf(peer, sizeof(peer), "source %s", s->ip);
+	snprintf(here, sizeof(here), "destination %s", s->args->local_name);
+	version_mismatch(text, sizeof(text), peer, m, here);
+	log_peer_warnx("peer %s: refused (%s): %s", s->ip,
+	    proto_error_text(PE_VERSION), text);
+	memset(m, 0, offsetof(struct proto_msg, config));
+	m->type = PT_ERROR;
+	m->code = PE_VERSION;
+	util_text_copy(m->text, text, sizeof(m->text));
+	version_hello(m);
+	net_send_msg(s->conn, m, util_now_ms() + NET_CLOSE_MS);
+	net_exit(s, 1);
+}
+
 static void
 net_on_hello(struct net_session *s, uint64_t deadline)
 {
 	struct proto_msg	*m = &s->msg;
+	uint32_t		 v;
 
-	if (m->version != PROTO_VERSION)
-		net_refuse(s, PE_VERSION, "peer speaks another protocol version");
-	log_debug("peer %s: hello from %s", s->ip, m->host);
+	if (version_choose(m, &v) == -1)
+		net_refuse_version(s);
+	s->version = v;
+	log_debug("peer %s: hello from %s, relocd %s, protocol %u", s->ip,
+	    m->host, m->release[0] != '\0' ? m->release : VERSION_RELEASE_V1,
+	    v);
 	memset(m, 0, offsetof(struct proto_msg, config));
 	m->type = PT_HELLO;
-	m->version = PROTO_VERSION;
+	/* Our choice is our lowest here; a 0.1.0 source reads only this. */
+	version_hello(m);
+	m->version = v;
 	if (strlcpy(m->host, s->args->local_name, sizeof(m->host)) >=
 	    sizeof(m->host))
 		net_refuse(s, PE_INTERNAL, "this host's name is longer than "

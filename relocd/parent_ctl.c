@@ -29,9 +29,9 @@
 #include "proto.h"
 #include "sxp.h"
 #include "util.h"
+#include "version.h"
 #include "worker.h"
 
-#define RELOCD_VERSION	"0.1"
 /* Progress messages to a watching relocctl: at most this often. */
 #define CTL_PROGRESS_MS		200
 
@@ -179,7 +179,7 @@ parent_ctl_status(struct parent *p, int i)
 	uint64_t	 now = util_now_ms();
 	size_t		 k;
 
-	reply_add(&r, "(status (version %s) (backend %s)", RELOCD_VERSION,
+	reply_add(&r, "(status (version %s) (backend %s)", relocd_version,
 	    conf_backend_name(p->conf->backend));
 	reply_quoted(&r, "host", p->hostname);
 	for (k = 0; k < p->nlisteners; k++)

@@ -20,6 +20,14 @@
  *
  * Which words are permitted is xlreq.c's decision (net_xl.c asks it).
  *
+ * Every connection opens with a hello each way, naming the protocol
+ * versions and the relocd release the sender speaks:
+ *
+ *   (hello (protocol 1) (protocol-max 2) (release 0.2.0) (host a))
+ *
+ * version.c picks the version a connection uses and words the refusal
+ * when there is none.
+ *
  * A connection walks one state machine per side (proto_next_state), so a
  * message out of order is refused with a fixed code rather than reaching
  * code that assumed an earlier step.  Frames are bounded before their
@@ -308,6 +316,49 @@ proto_decode_guest(const struct sxp_node *msg, struct proto_msg *m)
 	return 0;
 }
 
+/* A release as relocd's own look: "0.2.0", "0.2.0~dev", "1.0-rc1". */
+static int
+proto_release_valid(const char *r)
+{
+	size_t	len = strspn(r, "0123456789abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ.+~-");
+
+	return len > 0 && r[len] == '\0';
+}
+
+/*
+ * What a hello (or a version refusal) says its sender speaks.  relocd
+ * 0.1.0 sends "protocol" alone, and a field it does not send means what
+ * 0.1.0 did: no protocol-max, protocol is the only version spoken; no
+ * release, relocd 0.1.0 (version.c names it).  Fields that no version
+ * here knows are skipped, as everywhere in decode: a later release may
+ * add some, and a peer that needs us to understand one raises its
+ * lowest protocol version instead.
+ */
+static int
+proto_decode_speaks(const struct sxp_node *msg, struct proto_msg *m,
+    int required)
+{
+	long long	n;
+
+	if (proto_get_num(msg, "protocol", required ? 0 : 1, UINT32_MAX,
+	    &n) == -1)
+		return required || sxp_field_node(msg, "protocol") != NULL ?
+		    -1 : 0;
+	m->version = m->version_max = (uint32_t)n;
+	if (sxp_field_node(msg, "protocol-max") != NULL) {
+		if (proto_get_num(msg, "protocol-max", n, UINT32_MAX,
+		    &n) == -1)
+			return -1;
+		m->version_max = (uint32_t)n;
+	}
+	if (sxp_field_node(msg, "release") != NULL &&
+	    (proto_get_str(msg, "release", m->release,
+	    sizeof(m->release)) == -1 || !proto_release_valid(m->release)))
+		return -1;
+	return 0;
+}
+
 static int
 proto_decode_fields(const struct sxp_node *msg, struct proto_msg *m)
 {
@@ -317,9 +368,8 @@ proto_decode_fields(const struct sxp_node *msg, struct proto_msg *m)
 
 	switch (m->type) {
 	case PT_HELLO:
-		if (proto_get_num(msg, "protocol", 0, UINT32_MAX, &n) == -1)
+		if (proto_decode_speaks(msg, m, 1) == -1)
 			return -1;
-		m->version = (uint32_t)n;
 		proto_get_str(msg, "host", m->host, sizeof(m->host));
 		return 0;
 	case PT_RESERVE:
@@ -339,7 +389,9 @@ proto_decode_fields(const struct sxp_node *msg, struct proto_msg *m)
 			return -1;
 		m->code = (int)n;
 		proto_get_str(msg, "text", m->text, sizeof(m->text));
-		return 0;
+		/* A version refusal says what the refuser speaks, if new. */
+		return m->code == PE_VERSION ? proto_decode_speaks(msg, m, 0) :
+		    0;
 	case PT_END:
 		if (proto_get_num(msg, "bytes", 0, INT64_MAX, &n) == -1)
 			return -1;
@@ -503,6 +555,23 @@ proto_put_words(char *out, size_t size, size_t *off, const char *name,
 	return 0;
 }
 
+/* " (protocol N) (protocol-max N) (release R)", as far as m has them. */
+static int
+proto_put_speaks(const struct proto_msg *m, char *out, size_t size,
+    size_t *off)
+{
+	int	rc = 0;
+
+	rc |= proto_put_num(out, size, off, "protocol", m->version);
+	if (m->version_max != 0)
+		rc |= proto_put_num(out, size, off, "protocol-max",
+		    m->version_max);
+	if (m->release[0] != '\0')
+		rc |= proto_put(out, size, off, "release", m->release,
+		    strlen(m->release));
+	return rc;
+}
+
 static int
 proto_encode_fields(const struct proto_msg *m, char *out, size_t size,
     size_t *off)
@@ -511,7 +580,7 @@ proto_encode_fields(const struct proto_msg *m, char *out, size_t size,
 
 	switch (m->type) {
 	case PT_HELLO:
-		rc |= proto_put_num(out, size, off, "protocol", m->version);
+		rc |= proto_put_speaks(m, out, size, off);
 		rc |= proto_put(out, size, off, "host", m->host,
 		    strlen(m->host));
 		break;
@@ -539,6 +608,8 @@ proto_encode_fields(const struct proto_msg *m, char *out, size_t size,
 		rc |= proto_put_num(out, size, off, "code", m->code);
 		rc |= proto_put(out, size, off, "text", m->text,
 		    strlen(m->text));
+		if (m->code == PE_VERSION && m->version != 0)
+			rc |= proto_put_speaks(m, out, size, off);
 		break;
 	case PT_END:
 		rc |= proto_put_num(out, size, off, "bytes", (long long)m->bytes);

@@ -9,7 +9,16 @@
 #include "bounds.h"
 #include "xlreq.h"
 
-#define PROTO_VERSION		1
+/*
+ * The protocol versions this relocd speaks, every one from MIN to MAX
+ * (version.c negotiates; its comment says what each version added).
+ * A hello names the sender's range: "protocol" its lowest version and
+ * "protocol-max" its highest.  relocd 0.1.0 sends "protocol" alone and
+ * accepts only 1, so MIN stays 1 for as long as 0.1.0 hosts may be in
+ * a pool being upgraded.
+ */
+#define PROTO_VERSION_MIN	1
+#define PROTO_VERSION_MAX	2
 
 /* Frame kinds: the first byte of every frame. */
 #define PROTO_FRAME_CONTROL	'C'
@@ -66,7 +75,15 @@ enum proto_type {
 struct proto_msg {
 	int		 type;			/* enum proto_type */
 	char		 id[MIG_ID_LEN + 1];
-	uint32_t	 version;		/* hello */
+	uint32_t	 version;		/* hello: lowest, or the chosen
+						   one in a reply; PE_VERSION
+						   error: the refuser's lowest,
+						   0 if it sent none */
+	uint32_t	 version_max;		/* hello, PE_VERSION error:
+						   highest (decode: version if
+						   not sent; encode: 0 omits) */
+	char		 release[PROTO_RELEASE_MAX + 1]; /* hello, PE_VERSION
+						   error; "" if not sent */
 	char		 host[256];		/* hello: sender's name */
 	struct guest_info guest;		/* reserve, reserved */
 	int		 live;			/* reserve */

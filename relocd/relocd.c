@@ -14,6 +14,8 @@
 #include "conf.h"
 #include "log.h"
 #include "parent.h"
+#include "proto.h"
+#include "version.h"
 #include "worker.h"
 
 struct relocd_opts {
@@ -29,7 +31,7 @@ static void __attribute__((noreturn))
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: relocd [-dnv] [-B xen|sim] [-f config]\n");
+	    "usage: relocd [-dnvV] [-B xen|sim] [-f config]\n");
 	exit(1);
 }
 
@@ -40,7 +42,7 @@ relocd_parse_args(int argc, char *argv[], struct relocd_opts *o)
 
 	memset(o, 0, sizeof(*o));
 	o->config = conf_default_path();
-	while ((ch = getopt(argc, argv, "B:df:nvW")) != -1) {
+	while ((ch = getopt(argc, argv, "B:df:nvVW")) != -1) {
 		switch (ch) {
 		case 'W':
 			o->worker = 1;
@@ -60,6 +62,11 @@ relocd_parse_args(int argc, char *argv[], struct relocd_opts *o)
 		case 'v':
 			o->verbose++;
 			break;
+		case 'V':
+			/* What a rolling upgrade needs to know of a host. */
+			printf("relocd %s, protocol %d-%d\n", relocd_version,
+			    PROTO_VERSION_MIN, PROTO_VERSION_MAX);
+			exit(0);
 		default:
 			usage();
 		}

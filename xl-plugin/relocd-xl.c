@@ -45,6 +45,7 @@
 #include "proto.h"
 #include "tls.h"
 #include "util.h"
+#include "version.h"
 #include "xlreq.h"
 
 /* The size we ask for xl's stdin pipe (F_SETPIPE_SZ). */
@@ -273,6 +274,24 @@ xlc_refused(struct xlc *c, int code, const char *text)
 }
 
 /*
+ * No protocol version in common with relocd there (net_client.c's
+ * client_refuse_version says the same from relocd's own source side).
+ */
+static void __attribute__((noreturn))
+xlc_refuse_version(struct xlc *c)
+{
+	char	peer[300], text[600];
+
+	if (c->msg.version == 0) {
+		c->msg.version = c->msg.version_max = 1;
+		c->msg.release[0] = '\0';
+	}
+	snprintf(peer, sizeof(peer), "relocd on %s", c->host);
+	version_mismatch(text, sizeof(text), peer, &c->msg, "this relocd-xl");
+	xlc_fail("%s", text);
+}
+
+/*
  * The next control message from relocd.  An error or abort ends us; a
  * read that fails right after our hello is, with TLS 1.3, how a server
  * that rejects our certificate says so.
@@ -294,6 +313,8 @@ xlc_expect(struct xlc *c, int type, const char *during)
 		xlc_fail("relocd on %s port %d closed the connection %s: %s; "
 		    "check this host's certificate and see relocd's log on %s",
 		    c->host, c->port, during, err, c->host);
+	if (c->msg.type == PT_ERROR && c->msg.code == PE_VERSION)
+		xlc_refuse_version(c);
 	if (c->msg.type == PT_ERROR || c->msg.type == PT_ABORT)
 		xlc_refused(c, c->msg.code, c->msg.text);
 	if (c->msg.type != type)
@@ -309,14 +330,13 @@ xlc_request(struct xlc *c)
 	size_t	i;
 
 	memset(&c->msg, 0, offsetof(struct proto_msg, config));
-	c->msg.version = PROTO_VERSION;
+	version_hello(&c->msg);
 	STRLCPY_ARRAY(c->msg.host, c->local);
 	xlc_send(c, PT_HELLO);
 	xlc_expect(c, PT_HELLO, "after our hello");
-	if (c->msg.version != PROTO_VERSION)
-		xlc_fail("relocd on %s speaks protocol %u, we speak %d; "
-		    "install the same relocd on both hosts", c->host,
-		    c->msg.version, PROTO_VERSION);
+	/* relocd's "protocol" is the version it chose. */
+	if (!version_accept(&c->msg))
+		xlc_refuse_version(c);
 	memset(&c->msg, 0, offsetof(struct proto_msg, config));
 	for (i = 0; i < c->nwords; i++)
 		memcpy(c->msg.xl_args[i], c->words[i], sizeof(c->words[i]));

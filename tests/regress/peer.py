@@ -69,7 +69,7 @@ RESERVE = ("(reserve (id {id}) (name {name}) (uuid {uuid}) (type sim) "
 
 def scenario(a, s):
     """Runs a.action; returns the last control message received."""
-    hello = "(hello (protocol 1) (host peer.py))"
+    hello = a.hello
     if a.action == "hello":
         s.sendall(control(hello))
         return read_control(s)
@@ -115,6 +115,28 @@ def scenario(a, s):
     raise SystemExit("unknown action " + a.action)
 
 
+def serve_hello(a):
+    """A destination that answers one source's hello with a.reply (a later
+    release's hello or refusal) and returns what the source sent next:
+    a source must send nothing, no reserve above all, when they share no
+    protocol version."""
+    ls = socket.create_server((a.host, a.port))
+    ls.settimeout(a.timeout)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(a.cert, a.key)
+    raw, _ = ls.accept()
+    raw.settimeout(a.timeout)
+    s = ctx.wrap_socket(raw, server_side=True)
+    hello = read_control(s)
+    if not hello.startswith("(hello "):
+        return "no hello first: " + hello
+    s.sendall(control(a.reply))
+    try:
+        return "then: " + read_control(s)
+    except (EOFError, OSError, ssl.SSLError) as e:
+        return "then closed (%s)" % e
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("action")
@@ -133,11 +155,16 @@ def main():
     p.add_argument("--hold", type=float, default=0)
     p.add_argument("--args", default="xl migrate-receive",
                    help="xl-receive: the words, separated by spaces")
+    p.add_argument("--hello", default="(hello (protocol 1) (host peer.py))",
+                   help="the hello to send, e.g. a later release's")
+    p.add_argument("--reply", help="serve-hello: the answer to a hello")
     p.add_argument("--expect", help="regex the last message must match")
     a = p.parse_args()
     try:
-        s = connect(a)
-        reply = scenario(a, s)
+        if a.action == "serve-hello":
+            reply = serve_hello(a)
+        else:
+            reply = scenario(a, connect(a))
     except (OSError, EOFError, ValueError, ssl.SSLError) as e:
         reply = "exception: %s" % e
     print(reply)

@@ -121,12 +121,12 @@ test_hello_round_trip(void)
 	struct proto_msg	*m = msg_new(PT_HELLO), *b = msg_new(PT_MAX);
 
 	m->id[0] = '\0';
-	m->version = PROTO_VERSION;
+	m->version = PROTO_VERSION_MAX;
 	strlcpy(m->host, "dom0-a.example.org", sizeof(m->host));
 	CHECK_INT(round_trip(m, b), PE_NONE);
 	CHECK_INT(b->type, PT_HELLO);
 	CHECK_STR(b->id, "");
-	CHECK_INT(b->version, PROTO_VERSION);
+	CHECK_INT(b->version, PROTO_VERSION_MAX);
 	CHECK_STR(b->host, "dom0-a.example.org");
 	/* The longest host that fits, and the largest version number. */
 	memset(m->host, 'h', sizeof(m->host) - 1);

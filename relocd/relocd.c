@@ -14,6 +14,7 @@
 #include "conf.h"
 #include "log.h"
 #include "parent.h"
+#include "resolver.h"
 #include "worker.h"
 
 struct relocd_opts {
@@ -23,6 +24,7 @@ struct relocd_opts {
 	int		 verbose;
 	int		 check_only;
 	int		 worker;	/* -W: exec'd by the parent */
+	int		 resolver;	/* -R: exec'd by the parent */
 };
 
 static void __attribute__((noreturn))
@@ -40,10 +42,13 @@ relocd_parse_args(int argc, char *argv[], struct relocd_opts *o)
 
 	memset(o, 0, sizeof(*o));
 	o->config = conf_default_path();
-	while ((ch = getopt(argc, argv, "B:df:nvW")) != -1) {
+	while ((ch = getopt(argc, argv, "B:df:nRvW")) != -1) {
 		switch (ch) {
 		case 'W':
 			o->worker = 1;
+			break;
+		case 'R':
+			o->resolver = 1;
 			break;
 		case 'B':
 			o->backend = optarg;
@@ -94,7 +99,7 @@ main(int argc, char *argv[])
 	int			 backend;
 
 	relocd_parse_args(argc, argv, &o);
-	if (o.worker) {
+	if (o.worker || o.resolver) {
 		/*
 		 * Log where the parent does: its stderr (it passes -d) or
 		 * syslog, for daemon() pointed our stderr at /dev/null.
@@ -102,7 +107,7 @@ main(int argc, char *argv[])
 		log_init(o.foreground ? LOG_TO_STDERR : LOG_TO_SYSLOG,
 		    LOG_DAEMON);
 		log_setverbose(o.verbose > 0);
-		return worker_main();
+		return o.resolver ? resolver_main() : worker_main();
 	}
 	/* -n is interactive: errors go to the terminal, not to syslog. */
 	log_init(o.foreground || o.check_only ? LOG_TO_STDERR : LOG_TO_SYSLOG,

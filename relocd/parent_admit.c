@@ -107,11 +107,12 @@ parent_admit_init(struct parent *p)
 }
 
 /*
- * The resolver stopped (or we stop it): every lookup it had is lost, so
- * every connection waiting on one is refused.
+ * The resolver stopped, or (end) we stop it: every lookup it had is
+ * lost, so every connection waiting on one is refused.  One that ended
+ * by itself is news, logged with its status when reaped.
  */
 static void
-admit_resolver_lost(struct parent *p, const char *why)
+admit_resolver_lost(struct parent *p, const char *why, int end)
 {
 	struct admit	*a = p->admit;
 	size_t		 i;
@@ -120,7 +121,7 @@ admit_resolver_lost(struct parent *p, const char *why)
 		close(a->fd);
 		a->fd = -1;
 	}
-	if (a->pid != 0) {
+	if (end && a->pid != 0) {
 		a->killed = 1;
 		kill(a->pid, SIGKILL);
 	}
@@ -181,7 +182,7 @@ parent_admit_reload(struct parent *p)
 	if (p->nlisteners == 0 || !acl_hosts_names(p->conf->hosts_acl)) {
 		if (p->admit->fd != -1)
 			admit_resolver_lost(p, "hosts-allow has no name "
-			    "pattern any more");
+			    "pattern any more", 1);
 		return;
 	}
 	p->admit->started_ms = 0;
@@ -281,7 +282,7 @@ admit_wait_for_name(struct parent *p, struct admit_conn *c)
 		if (admit_query_send(p, c, free_q) == -1) {
 			admit_refuse_busy(c->fd, c->ip, "host-name lookup "
 			    "failed");
-			admit_resolver_lost(p, "host-name lookup failed");
+			admit_resolver_lost(p, "host-name lookup failed", 1);
 			return;
 		}
 		qi = free_q;
@@ -339,14 +340,16 @@ static void
 admit_decide(struct parent *p, int qi, const char *name)
 {
 	struct admit		*a = p->admit;
-	struct admit_conn	*c;
+	struct admit_conn	 one, *c = &one;
 	char			 why[HOST_NAME_LEN_MAX + 80];
 	size_t			 i;
 
 	for (i = 0; i < ADMIT_PENDING_MAX; i++) {
-		c = &a->conns[i];
-		if (c->fd == -1 || c->query != qi)
+		if (a->conns[i].fd == -1 || a->conns[i].query != qi)
 			continue;
+		/* Out of the table first: a forked child closes what is in it. */
+		one = a->conns[i];
+		admit_conn_free(&a->conns[i]);
 		if (name[0] != '\0' &&
 		    acl_hosts_match(p->conf->hosts_acl, c->ip, name)) {
 			log_debug("peer %s: host name %s is in hosts-allow",
@@ -363,7 +366,6 @@ admit_decide(struct parent *p, int qi, const char *name)
 				    "host name");
 			admit_refuse(c->fd, c->ip, why);
 		}
-		admit_conn_free(c);
 	}
 }
 
@@ -383,7 +385,7 @@ parent_admit_read(struct parent *p)
 	if (r != 0 || type != MSG_RESOLVE_ANSWER) {
 		admit_resolver_lost(p, r == 1 ? "host-name lookup failed: "
 		    "the resolver exited" : "host-name lookup failed: bad "
-		    "message from the resolver");
+		    "message from the resolver", r != 1);
 		return;
 	}
 	MSG_TERMINATE(m.name);
@@ -394,7 +396,7 @@ parent_admit_read(struct parent *p)
 			break;
 	if (i == ADMIT_LOOKUPS_MAX) {
 		admit_resolver_lost(p, "host-name lookup failed: the resolver "
-		    "answered a question it was not asked");
+		    "answered a question it was not asked", 1);
 		return;
 	}
 	a->queries[i].busy = 0;
@@ -424,7 +426,7 @@ parent_admit_tick(struct parent *p)
 			    "restarting it", (int)a->pid, a->queries[i].ip,
 			    ADMIT_RESOLVER_STUCK_MS / 1000);
 			admit_resolver_lost(p, "host-name lookup failed: the "
-			    "resolver was stuck");
+			    "resolver was stuck", 1);
 			break;
 		}
 }
@@ -437,7 +439,7 @@ parent_admit_reaped(struct parent *p, pid_t pid, int status)
 
 	if (pid != a->pid)
 		return 0;
-	if (!a->killed)
+	if (!a->killed && !p->stopping)
 		log_warnx("resolver %d ended with %s %d%s", (int)pid,
 		    WIFSIGNALED(status) ? "signal" : "status",
 		    WIFSIGNALED(status) ? WTERMSIG(status) :
@@ -448,7 +450,7 @@ parent_admit_reaped(struct parent *p, pid_t pid, int status)
 	a->pid = 0;
 	if (a->fd != -1)
 		admit_resolver_lost(p, "host-name lookup failed: the resolver "
-		    "exited");
+		    "exited", 0);
 	return 1;
 }
 
@@ -456,7 +458,7 @@ parent_admit_reaped(struct parent *p, pid_t pid, int status)
 void
 parent_admit_stop(struct parent *p)
 {
-	admit_resolver_lost(p, "shutting down");
+	admit_resolver_lost(p, "shutting down", 1);
 }
 
 /*

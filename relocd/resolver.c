@@ -204,6 +204,13 @@ resolver_lookup(struct msg_resolve *q)
 		q->confirmed = 1;
 }
 
+/*
+ * Every thread has made its start-up system calls (rseq, robust futex
+ * list, signal mask) before the filter goes on: it meets this barrier
+ * first.
+ */
+static pthread_barrier_t	resolver_started;
+
 /* One thread: a query in, its answer out, until the parent goes. */
 static void *
 resolver_serve(void *arg)
@@ -213,7 +220,8 @@ resolver_serve(void *arg)
 	size_t			len;
 	int			r;
 
-	(void)arg;
+	if (arg != NULL)
+		pthread_barrier_wait(&resolver_started);
 	for (;;) {
 		r = msg_recv(RESOLVER_FD, &type, &q, sizeof(q), &len, NULL);
 		if (r == 1)
@@ -244,10 +252,14 @@ resolver_main(void)
 		    "relocd-user");
 	if (setenv("RES_OPTIONS", RESOLVER_RES_OPTIONS, 1) == -1)
 		fatal("setenv");
+	if ((errno = pthread_barrier_init(&resolver_started, NULL,
+	    ADMIT_LOOKUPS_MAX)) != 0)
+		fatal("pthread_barrier_init");
 	for (i = 1; i < ADMIT_LOOKUPS_MAX; i++)
 		if ((errno = pthread_create(&t, NULL, resolver_serve,
-		    NULL)) != 0)
+		    &resolver_started)) != 0)
 			fatal("pthread_create");
+	pthread_barrier_wait(&resolver_started);
 	if (proc_under_valgrind())
 		log_warnx("resolver: running under valgrind: no seccomp filter");
 	else if (resolver_seccomp(err, sizeof(err)) == -1)

@@ -232,7 +232,8 @@ parent_fork_net(struct parent *p, const struct listener *l, int fd,
 		a.id = &p->id;
 		a.local_name = p->hostname;
 		/* At most HOST_NAME_LEN_MAX: parent_admit.c checked it. */
-		(void)strlcpy(a.host, host, sizeof(a.host));
+		if (strlcpy(a.host, host, sizeof(a.host)) >= sizeof(a.host))
+			_exit(1);
 		net_serve(&a);
 	}
 	close(fd);

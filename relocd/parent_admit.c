@@ -316,7 +316,9 @@ parent_admit(struct parent *p, const struct listener *l, int fd,
 	c.l = l;
 	memcpy(&c.ss, ss, sslen);
 	c.sslen = sslen;
-	(void)strlcpy(c.ip, ip, sizeof(c.ip));	/* both 64 bytes */
+	/* parent_accept's buffer is as large: a cut is a broken invariant. */
+	if (strlcpy(c.ip, ip, sizeof(c.ip)) >= sizeof(c.ip))
+		fatalx("parent_admit: address text too long");
 	admit_wait_for_name(p, &c);
 }
 

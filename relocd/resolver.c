@@ -227,7 +227,7 @@ resolver_serve(void *arg)
 		if (r == 1)
 			_exit(0);
 		if (r == -1 || type != MSG_RESOLVE_QUERY)
-			fatalx("resolver: bad message from the parent");
+			fatalx("bad message from the parent");
 		resolver_lookup(&q);
 		/* Failing here, the parent is gone: so are we. */
 		if (msg_send(RESOLVER_FD, MSG_RESOLVE_ANSWER, &q, sizeof(q),
@@ -248,7 +248,7 @@ resolver_main(void)
 	proc_no_dumps();
 	/* The parent drops root before our exec; never run as root. */
 	if (geteuid() == 0 || getuid() == 0)
-		fatalx("resolver: running as root; relocd starts it as "
+		fatalx("running as root; relocd starts it as "
 		    "relocd-user");
 	if (setenv("RES_OPTIONS", RESOLVER_RES_OPTIONS, 1) == -1)
 		fatal("setenv");
@@ -261,9 +261,9 @@ resolver_main(void)
 			fatal("pthread_create");
 	pthread_barrier_wait(&resolver_started);
 	if (proc_under_valgrind())
-		log_warnx("resolver: running under valgrind: no seccomp filter");
+		log_warnx("running under valgrind: no seccomp filter");
 	else if (resolver_seccomp(err, sizeof(err)) == -1)
-		fatalx("resolver: %s", err);
+		fatalx("%s", err);
 	resolver_serve(NULL);
 	return 1;
 }

@@ -10,8 +10,9 @@
 # The name cases need a host table of our own: relocd "n" runs in a
 # private mount namespace (unshare -m, root only) where /etc/hosts,
 # /etc/nsswitch.conf and /etc/resolv.conf are bind-mounted from $WORK;
-# its name server is admit.py's blackhole, which never answers, so a
-# lookup that reaches DNS is slow on purpose.
+# its name servers are admit.py's stand-in on loopback, which answers a
+# few records over real DNS and never answers other reverse queries, so
+# a lookup for any other address is slow on purpose.
 . "$TOP/tests/regress/lib"
 
 ADMIT="python3 $TOP/tests/regress/admit.py"
@@ -75,10 +76,13 @@ for i in $(seq 1 20); do
 	fi
 done
 [ -n "$NS" ] || die "no free loopback address for the stand-in name server"
-$ADMIT blackhole 120 "$NS" "$NS2" "$NS3" >"$WORK/ns.out" 2>&1 &
+# 127.0.0.6 is dnspeer.pool.test both ways; 127.0.0.7 claims to be
+# liar.pool.test, whose address is 127.0.0.8.
+$ADMIT dns 120 "ptr:127.0.0.6=dnspeer.pool.test,a:dnspeer.pool.test=127.0.0.6,ptr:127.0.0.7=liar.pool.test,a:liar.pool.test=127.0.0.8" \
+    "$NS" "$NS2" "$NS3" >"$WORK/ns.out" 2>&1 &
 PIDS+=($!)
 wait_log_file() { for i in $(seq 1 100); do grep -q "$2" "$1" && return 0; sleep 0.05; done; return 1; }
-wait_log_file "$WORK/ns.out" listening || die "blackhole name server did not start"
+wait_log_file "$WORK/ns.out" listening || die "the stand-in name server did not start"
 cat >"$WORK/hosts" <<EOH
 127.0.0.1 localhost
 127.0.0.3 peer3.pool.test
@@ -100,7 +104,7 @@ PN=$(free_port)
 make_host_cert client
 make_host_cert n
 write_conf n "$PN" \
-    "(xend-relocation-hosts-allow '^127\\\\.0\\\\.0\\\\.1\$ ^peer3\\\\.pool\\\\.test\$')"
+    "(xend-relocation-hosts-allow '^127\\\\.0\\\\.0\\\\.1\$ ^[a-z0-9]+\\\\.pool\\\\.test\$')"
 RELOCD=$WORK/relocd-ns start_relocd n
 peer() { $PEER "$1" --port "$PN" --ca "$P/ca.pem" --cert "$P/client.pem" \
     --key "$P/client.key" "${@:2}"; }
@@ -113,6 +117,15 @@ check "a confirmed name no pattern allows is refused before TLS" \
     $ADMIT probe "$PN" 127.0.0.4
 check "and logged with the name" wait_log n \
     'peer 127\.0\.0\.4: refused \(not authorized\): address and host name outsider\.test not in hosts-allow'
+
+check "a name confirmed over DNS (the resolver's sockets, under seccomp)" peer hello \
+    --source 127.0.0.6 --expect '^\(hello'
+check "and says which name" wait_log n \
+    'peer 127\.0\.0\.6: host name dnspeer\.pool\.test is in hosts-allow'
+check "a reverse name that does not resolve back is no name" \
+    $ADMIT probe "$PN" 127.0.0.7
+check "and is logged so" wait_log n \
+    'peer 127\.0\.0\.7: refused \(not authorized\): address not in hosts-allow, and no forward-confirmed host name'
 
 resolver_sandboxed() {
 	local pid st

@@ -11,15 +11,18 @@
 #       sends a TLS ClientHello from SOURCE and counts the bytes that
 #       come back before the server closes (5 s at most); prints
 #       "received N bytes, closed" or "... still open"
-#   admit.py blackhole SECONDS ADDRESS...
-#       a name server that never answers: a UDP socket on ADDRESS:53
-#       reads and drops every query, so lookups there wait for the
-#       resolver's timeouts
+#   admit.py dns SECONDS RECORDS ADDRESS...
+#       a stand-in name server on ADDRESS:53 (UDP) for SECONDS: RECORDS
+#       is a comma-separated list of "ptr:IP=NAME" and "a:NAME=IP"; it
+#       answers those, says "no such name" to other A and AAAA queries,
+#       and never answers any other PTR query, so such a lookup waits
+#       for the resolver's timeouts
 #   admit.py burst PORT SECONDS SOURCE...
 #       one connection from each SOURCE at once, held SECONDS
 import select
 import socket
 import ssl
+import struct
 import sys
 import time
 
@@ -92,7 +95,62 @@ def probe(port, source):
     return 0 if got == 0 and closed else 1
 
 
-def blackhole(seconds, addresses):
+def dns_name(data, off):
+    """The query's name, as text, and the offset after it."""
+    labels = []
+    for _ in range(128):
+        n = data[off]
+        off += 1
+        if n == 0:
+            return ".".join(labels).lower(), off
+        labels.append(data[off:off + n].decode("ascii", "replace"))
+        off += n
+    raise ValueError("name too long")
+
+
+def dns_encode(name):
+    out = b""
+    for label in name.split("."):
+        out += bytes([len(label)]) + label.encode()
+    return out + b"\0"
+
+
+def dns_answer(data, records):
+    """The reply to one query, or None to stay silent."""
+    qid, _, qd = struct.unpack(">HHH", data[:6])
+    if qd != 1:
+        return None
+    name, off = dns_name(data, 12)
+    qtype, _ = struct.unpack(">HH", data[off:off + 4])
+    question = data[12:off + 4]
+    rdata, rcode = None, 0
+    if qtype == 12:                         # PTR
+        if name not in records:
+            return None
+        rdata = dns_encode(records[name])
+    elif qtype in (1, 28):                  # A, AAAA
+        if qtype == 1 and name in records:
+            rdata = socket.inet_aton(records[name])
+        elif not any(k == name for k in records):
+            rcode = 3
+    else:
+        rcode = 4
+    hdr = struct.pack(">HHHHHH", qid, 0x8180 | rcode, 1,
+                      1 if rdata else 0, 0, 0)
+    ans = b""
+    if rdata:
+        ans = struct.pack(">HHHIH", 0xC00C, qtype, 1, 60, len(rdata)) + rdata
+    return hdr + question + ans
+
+
+def dns(seconds, spec, addresses):
+    records = {}
+    for item in spec.split(","):
+        kind, rest = item.split(":", 1)
+        key, value = rest.split("=", 1)
+        if kind == "ptr":
+            key = ".".join(reversed(key.split("."))) + ".in-addr.arpa"
+        records[key.lower()] = value
     socks = []
     for a in addresses:
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -103,7 +161,13 @@ def blackhole(seconds, addresses):
     while time.monotonic() < deadline:
         r, _, _ = select.select(socks, [], [], 0.5)
         for s in r:
-            s.recv(4096)
+            data, peer = s.recvfrom(4096)
+            try:
+                reply = dns_answer(data, records)
+            except (ValueError, IndexError, struct.error):
+                reply = None
+            if reply:
+                s.sendto(reply, peer)
 
 
 def burst(port, seconds, sources):
@@ -126,8 +190,8 @@ def main():
         hold(int(a[2]), float(a[3]), int(a[4]), a[5:])
     elif a[1] == "probe":
         return probe(int(a[2]), a[3])
-    elif a[1] == "blackhole":
-        blackhole(float(a[2]), a[3:])
+    elif a[1] == "dns":
+        dns(float(a[2]), a[3], a[4:])
     elif a[1] == "burst":
         burst(int(a[2]), float(a[3]), a[4:])
     else:

@@ -170,5 +170,23 @@ lookup_cap() {
 }
 check "lookups have their own cap (8 at once) and deadline; address peers do not wait" lookup_cap
 check "relocd n still serves" relocd_alive n
+# A reload follows the patterns: no name pattern, no resolver; and back.
+reload_follows() {
+	write_conf n "$PN" "(xend-relocation-hosts-allow '^127\\\\.0\\\\.0\\\\.1\$')"
+	kill -HUP "$(cat "$WORK/n/pid")"
+	wait_count n 'configuration reloaded' 1 || return 1
+	for i in $(seq 1 50); do [ -z "$(resolver_of n)" ] && break; sleep 0.1; done
+	[ -z "$(resolver_of n)" ] || { echo "resolver still running"; ps -o pid,stat,user,args --ppid "$(cat "$WORK/n/pid")"; tail -n 5 "$WORK/n/log"; return 1; }
+	write_conf n "$PN" "(xend-relocation-hosts-allow '^peer3\\\\.pool\\\\.test\$')"
+	kill -HUP "$(cat "$WORK/n/pid")"
+	wait_count n 'configuration reloaded' 2 || return 1
+	peer hello --source 127.0.0.3 --expect '^\(hello' >/dev/null &&
+	    [ -n "$(resolver_of n)" ]
+}
+check "a reload stops the resolver with the last name pattern, and starts it again" \
+    reload_follows
+# A system call its seccomp filter lacks would have killed it (SIGSYS).
+check "the resolver lived through every lookup" bash -c \
+    "! grep -E 'resolver [0-9]+ ended with' '$WORK/n/log'"
 
 [ $CASES_FAILED -eq 0 ]

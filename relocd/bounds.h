@@ -160,9 +160,10 @@
 #define ADMIT_PENDING_MAX	64
 #define ADMIT_PENDING_PER_HOST_MAX	8
 /*
- * how long a connection waits for its lookup before it is refused: the
- * resolver's own DNS timeouts (RESOLVER_RES_OPTIONS, resolver.c) make a
- * reverse and a forward query give up within about 4 s;
+ * how long a connection waits for its lookup before it is refused: with
+ * the resolver's own DNS timeouts (RESOLVER_RES_OPTIONS, resolver.c) a
+ * reverse and a forward query through one silent name server give up
+ * within about 4 s; with more servers this deadline decides;
  */
 #define ADMIT_LOOKUP_MS		(5 * 1000)
 /*

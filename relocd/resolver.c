@@ -55,8 +55,10 @@
  * glibc's resolver waits 5 s per try and tries twice per name server:
  * a reverse zone that never answers would hold a thread for tens of
  * seconds.  One second per try, two tries, bounds a reverse and a
- * forward query to about 4 s per server, inside ADMIT_LOOKUP_MS.
- * RES_OPTIONS applies on top of resolv.conf, and only in this process.
+ * forward query to about 4 s per silent server; the parent's deadline
+ * (ADMIT_LOOKUP_MS) decides for the connection either way, and the
+ * thread is free again a few seconds later.  RES_OPTIONS applies on top
+ * of resolv.conf, and only in this process.
  */
 #define RESOLVER_RES_OPTIONS	"timeout:1 attempts:2"
 

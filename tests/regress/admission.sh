@@ -151,7 +151,7 @@ lookup_cap() {
 	local src=() i t0 t1
 	for i in $(seq 10 21); do src+=(127.0.0.$i); done
 	t0=$(date +%s)
-	$ADMIT burst "$PN" 8 "${src[@]}" >"$WORK/burst.out" 2>&1 &
+	$ADMIT hold "$PN" 8 1 "${src[@]}" >"$WORK/burst.out" 2>&1 &
 	local bpid=$!
 	wait_count n 'refused: too many host-name lookups at once' 4 || {
 		grep -c 'too many host-name lookups' "$WORK/n/log"; kill $bpid; return 1; }

@@ -17,8 +17,6 @@
 #       answers those, says "no such name" to other A and AAAA queries,
 #       and never answers any other PTR query, so such a lookup waits
 #       for the resolver's timeouts
-#   admit.py burst PORT SECONDS SOURCE...
-#       one connection from each SOURCE at once, held SECONDS
 import select
 import socket
 import ssl
@@ -170,20 +168,6 @@ def dns(seconds, spec, addresses):
                 s.sendto(reply, peer)
 
 
-def burst(port, seconds, sources):
-    socks = []
-    for src in sources:
-        s = socket.socket()
-        s.settimeout(2)
-        s.bind((src, 0))
-        s.connect(("127.0.0.1", port))
-        socks.append(s)
-    print("connected %d" % len(socks), flush=True)
-    time.sleep(seconds)
-    for s in socks:
-        s.close()
-
-
 def main():
     a = sys.argv
     if a[1] == "hold":
@@ -192,8 +176,6 @@ def main():
         return probe(int(a[2]), a[3])
     elif a[1] == "dns":
         dns(float(a[2]), a[3], a[4:])
-    elif a[1] == "burst":
-        burst(int(a[2]), float(a[3]), a[4:])
     else:
         raise SystemExit("unknown action " + a[1])
     return 0

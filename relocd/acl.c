@@ -9,6 +9,14 @@
  * resolves back to the same address), because anyone who controls the
  * reverse zone of their own address can otherwise claim any name.
  *
+ * A pattern that starts like an address (after an optional '^': a decimal
+ * digit, a ':', or one to four hex digits and a ':') is an address
+ * pattern, tried against the address text only.  Two reasons: with one,
+ * no host-name lookup is needed (the parent decides at accept), and a
+ * peer that owns a reverse and a forward zone could otherwise make a
+ * confirmed name such as "192.168.1.evil.example" to match '^192\.168\.1\.'.
+ * Every other pattern is a name pattern, tried against both.
+ *
  * peers-allow lists certificate names: exact (case-insensitive) or a
  * "*.suffix" wildcard that stands for exactly one leftmost label.
  *
@@ -40,6 +48,7 @@ struct acl {
 	size_t			 count;
 	char			*text[ACL_PATTERNS_MAX];
 	pcre2_code		*code[ACL_PATTERNS_MAX];
+	bool			 address_only[ACL_PATTERNS_MAX];
 	pcre2_match_context	*mctx;
 };
 
@@ -62,6 +71,21 @@ acl_hosts_new(void)
 	pcre2_set_match_limit(acl->mctx, ACL_MATCH_LIMIT);
 	pcre2_set_depth_limit(acl->mctx, ACL_DEPTH_LIMIT);
 	return acl;
+}
+
+/* True if the pattern starts like an address: see the top of the file. */
+static bool
+acl_is_address_pattern(const char *pattern)
+{
+	const char	*p = pattern;
+	size_t		 n;
+
+	if (*p == '^')
+		p++;
+	if ((*p >= '0' && *p <= '9') || *p == ':')
+		return true;
+	n = strspn(p, "0123456789abcdefABCDEF");
+	return n >= 1 && n <= 4 && p[n] == ':';
 }
 
 /*
@@ -101,6 +125,7 @@ acl_hosts_add(struct acl *acl, const char *pattern, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
+	acl->address_only[acl->count] = acl_is_address_pattern(pattern);
 	acl->code[acl->count++] = code;
 	return 0;
 }
@@ -115,6 +140,21 @@ const char *
 acl_hosts_pattern(const struct acl *acl, size_t i)
 {
 	return i < acl_hosts_count(acl) ? acl->text[i] : NULL;
+}
+
+/*
+ * True if some pattern is a name pattern: only then is a peer's host
+ * name worth looking up.
+ */
+bool
+acl_hosts_names(const struct acl *acl)
+{
+	size_t	i;
+
+	for (i = 0; i < acl_hosts_count(acl); i++)
+		if (!acl->address_only[i])
+			return true;
+	return false;
 }
 
 static bool
@@ -134,8 +174,8 @@ acl_hosts_match_one(const struct acl *acl, size_t i, const char *subject)
 }
 
 /*
- * True if any pattern matches the IP text or the forward-confirmed name
- * (NULL when there is none).  An empty list means "allow all", xend's
+ * True if any pattern matches the IP text, or any name pattern the
+ * forward-confirmed name (NULL when there is none).  An empty list means "allow all", xend's
  * meaning of an empty option; the config loader warns about it.
  */
 bool
@@ -148,7 +188,8 @@ acl_hosts_match(const struct acl *acl, const char *ip, const char *name)
 	for (i = 0; i < acl->count; i++) {
 		if (ip != NULL && acl_hosts_match_one(acl, i, ip))
 			return true;
-		if (name != NULL && acl_hosts_match_one(acl, i, name))
+		if (name != NULL && !acl->address_only[i] &&
+		    acl_hosts_match_one(acl, i, name))
 			return true;
 	}
 	return false;
@@ -229,8 +270,9 @@ acl_same_address(const struct sockaddr *a, const struct sockaddr *b)
 
 /*
  * Reverse-resolves the peer, then resolves that name forward; the name is
- * returned only if one of its addresses is the peer's.  Blocking DNS: the
- * caller runs it in a per-connection process, never in the parent.
+ * returned only if one of its addresses is the peer's.  Blocking DNS on a
+ * reverse zone the peer may own: only the resolver process (resolver.c),
+ * unprivileged and holding nothing secret, calls it.
  */
 int
 acl_peer_confirmed_name(const struct sockaddr *sa, socklen_t salen,

@@ -14,6 +14,7 @@ struct acl	*acl_hosts_new(void);
 int		 acl_hosts_add(struct acl *, const char *, char *, size_t);
 size_t		 acl_hosts_count(const struct acl *);
 const char	*acl_hosts_pattern(const struct acl *, size_t);
+bool		 acl_hosts_names(const struct acl *);
 bool		 acl_hosts_match(const struct acl *, const char *,
 		    const char *);
 void		 acl_hosts_free(struct acl *);

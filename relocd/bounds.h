@@ -144,6 +144,38 @@
 /* The worker stopped reading: the parent's word on why, which it has. */
 #define NET_FAILURE_WAIT_MS	5000
 
+/*
+ * Admission (parent_admit.c, resolver.c).  hosts-allow is decided in the
+ * parent at accept, before a connection counts against any pre-auth cap
+ * and before any TLS byte.  A peer whose address no pattern allows, when
+ * some pattern names hosts, waits in the parent (its socket unread) for
+ * a forward-confirmed host name from the resolver.  A peer may own its
+ * reverse zone and make that lookup slow, so lookups have bounds of
+ * their own, apart from relocd-max-preauth:
+ *
+ * addresses looked up at once (one query per address, however many of
+ * its connections wait on it); also the resolver's threads, so no query
+ * waits behind another's slow zone;
+ */
+#define ADMIT_LOOKUPS_MAX	8
+/* connections waiting for a lookup, in all and from one address; */
+#define ADMIT_PENDING_MAX	64
+#define ADMIT_PENDING_PER_HOST_MAX	8
+/*
+ * how long a connection waits for its lookup before it is refused: with
+ * the resolver's own DNS timeouts (RESOLVER_RES_OPTIONS, resolver.c) a
+ * reverse and a forward query through one silent name server give up
+ * within about 4 s; with more servers this deadline decides;
+ */
+#define ADMIT_LOOKUP_MS		(5 * 1000)
+/*
+ * and a query the resolver has not answered this long after it was sent
+ * means a stuck resolver: it is killed and started again.
+ */
+#define ADMIT_RESOLVER_STUCK_MS	(30 * 1000)
+/* A resolver that died is started again at most once per this long. */
+#define ADMIT_RESOLVER_RESTART_MS	1000
+
 /* Children of the parent: network children and workers. */
 #define CHILDREN_MAX		1200
 /* Migrations the job table remembers, running and recently finished. */

@@ -43,6 +43,9 @@ static const struct {
 	[MSG_WORKER_GUEST] = { "worker-guest", sizeof(struct msg_guest) },
 	[MSG_WORKER_DESC] = { "worker-desc", sizeof(struct msg_reserve) },
 	[MSG_WORKER_NOTE] = { "worker-note", sizeof(struct msg_outgoing) },
+	[MSG_RESOLVE_QUERY] = { "resolve-query", sizeof(struct msg_resolve) },
+	[MSG_RESOLVE_ANSWER] = { "resolve-answer",
+	    sizeof(struct msg_resolve) },
 };
 
 _Static_assert(sizeof(struct msg_worker_start) <= MSG_PAYLOAD_MAX,

@@ -34,6 +34,9 @@ enum msg_type {
 	MSG_WORKER_GUEST,		/* struct msg_guest: one list entry */
 	MSG_WORKER_DESC,		/* struct msg_reserve: what to send */
 	MSG_WORKER_NOTE,		/* struct msg_outgoing: resolve */
+	/* parent <-> resolver (resolver.c) */
+	MSG_RESOLVE_QUERY,		/* struct msg_resolve: address */
+	MSG_RESOLVE_ANSWER,		/* struct msg_resolve: + name */
 	MSG_TYPE_MAX
 };
 
@@ -43,6 +46,20 @@ struct msg_peer {
 	char		 tls_version[16];
 	uint32_t	 ncert;
 	char		 cert[TLS_PEER_NAMES_MAX][PEER_NAME_MAX + 1];
+};
+
+/*
+ * A host-name lookup for hosts-allow: the parent sends the peer's
+ * address, the resolver sends it back with the forward-confirmed name,
+ * if any.  The name came from DNS: the parent re-terminates and checks
+ * it before it matches or logs it.
+ */
+struct msg_resolve {
+	uint32_t	 seq;		/* the parent's query number */
+	int32_t		 family;	/* AF_INET or AF_INET6 */
+	uint8_t		 addr[16];	/* in_addr or in6_addr */
+	int32_t		 confirmed;	/* answer: name resolves back */
+	char		 name[HOST_NAME_LEN_MAX + 1];
 };
 
 /* An xl plugin's request, already parsed by the network child. */

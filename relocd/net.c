@@ -138,21 +138,6 @@ net_read_frame(struct tls_conn *conn, uint64_t deadline, int *kind_r,
 	return PE_NONE;
 }
 
-/* hosts-allow, before the sandbox: the name lookup needs the resolver. */
-void
-net_check_hosts(struct net_session *s)
-{
-	const struct net_args	*a = s->args;
-	const struct acl	*acl = a->conf->hosts_acl;
-
-	s->hosts_ok = acl_hosts_match(acl, s->ip, NULL);
-	if (s->hosts_ok || acl_hosts_count(acl) == 0)
-		return;
-	if (acl_peer_confirmed_name((const struct sockaddr *)&a->peer,
-	    a->peerlen, s->host, sizeof(s->host)) == 0)
-		s->hosts_ok = acl_hosts_match(acl, s->ip, s->host);
-}
-
 void
 net_handshake(struct net_session *s, uint64_t deadline)
 {
@@ -174,7 +159,10 @@ net_handshake(struct net_session *s, uint64_t deadline)
 	}
 }
 
-/* All three checks of DESIGN section 3; the first failure refuses. */
+/*
+ * The certificate checks of DESIGN section 3; the first failure refuses.
+ * hosts-allow was decided by the parent before we were started.
+ */
 void
 net_authorize(struct net_session *s)
 {
@@ -184,10 +172,6 @@ net_authorize(struct net_session *s)
 
 	for (i = 0; i < s->peer.nnames; i++)
 		names[i] = s->peer.names[i];
-	if (!s->hosts_ok)
-		net_refuse(s, PE_UNAUTHORIZED, s->host[0] ?
-		    "address and host name not in hosts-allow" :
-		    "address not in hosts-allow");
 	if (s->args->tls != NULL &&
 	    !acl_names_match(s->args->conf->peers_names, names,
 	    s->peer.nnames))

@@ -23,6 +23,11 @@ struct net_args {
 	struct tls_ctx		*tls;		/* NULL: plaintext listener */
 	const struct proc_identity *id;
 	const char		*local_name;	/* our host name, for hello */
+	/*
+	 * hosts-allow admitted the peer in the parent (parent_admit.c):
+	 * by the forward-confirmed name here, or by address ("").
+	 */
+	char			 host[256];
 };
 
 /* One connection, in either role; shared by net*.c only. */
@@ -35,7 +40,6 @@ struct net_session {
 	struct tls_conn		*conn;
 	char			 ip[64];
 	char			 host[256];
-	int			 hosts_ok;
 	int			 state;		/* enum proto_state */
 	uint32_t		 version;	/* protocol, chosen at hello */
 	int			 data_fd;	/* pipe to the worker */
@@ -66,7 +70,6 @@ void	net_refuse(struct net_session *, int, const char *)
 	    __attribute__((noreturn));
 void	net_refuse_explained(struct net_session *, int, const char *)
 	    __attribute__((noreturn));
-void	net_check_hosts(struct net_session *);
 void	net_handshake(struct net_session *, uint64_t);
 void	net_authorize(struct net_session *);
 int	net_wait_parent(struct net_session *, uint32_t, void *, size_t, int *,

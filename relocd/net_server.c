@@ -356,7 +356,7 @@ net_serve(const struct net_args *a)
 	if (acl_peer_ip((const struct sockaddr *)&a->peer, a->peerlen, s->ip,
 	    sizeof(s->ip)) == -1)
 		STRLCPY_ARRAY(s->ip, "?");
-	net_check_hosts(s);
+	STRLCPY_ARRAY(s->host, a->host);
 	if (proc_sandbox_net(a->id, err, sizeof(err)) == -1) {
 		log_warnx("peer %s: sandbox: %s", s->ip, err);
 		_exit(1);

@@ -2,8 +2,10 @@
 /*
  * The parent process: root, long-lived, and deliberately dull.  It owns
  * the configuration, the listening sockets, the control socket and the
- * job table; it forks a network child for every connection and execs a
- * worker for every operation, and relays typed messages between them.
+ * job table; it decides hosts-allow on each connection's address before
+ * anything is read (parent_admit.c), forks a network child for every
+ * connection it admits and execs a worker for every operation, and
+ * relays typed messages between them.
  *
  * It never reads a byte a peer sent.  What it reads from network
  * children are fixed-size internal messages (msg.c), re-terminated and
@@ -167,6 +169,7 @@ parent_close_inherited(struct parent *p, int keep1, int keep2)
 	for (i = 0; i < JOBS_MAX; i++)
 		if (p->jobs[i].state != JOB_FREE && p->jobs[i].data_wr != -1)
 			close(p->jobs[i].data_wr);
+	parent_admit_close_inherited(p);
 	close(p->sigpipe[0]);
 	close(p->sigpipe[1]);
 	signal(SIGCHLD, SIG_DFL);
@@ -196,7 +199,8 @@ parent_count_preauth(struct parent *p, const char *ip, int *total,
 
 static void
 parent_fork_net(struct parent *p, const struct listener *l, int fd,
-    const struct sockaddr_storage *ss, socklen_t sslen, const char *ip)
+    const struct sockaddr_storage *ss, socklen_t sslen, const char *ip,
+    const char *host)
 {
 	struct net_args	 a;
 	struct child	*c;
@@ -227,6 +231,9 @@ parent_fork_net(struct parent *p, const struct listener *l, int fd,
 		a.tls = l->use_tls ? p->tls : NULL;
 		a.id = &p->id;
 		a.local_name = p->hostname;
+		/* At most HOST_NAME_LEN_MAX: parent_admit.c checked it. */
+		if (strlcpy(a.host, host, sizeof(a.host)) >= sizeof(a.host))
+			_exit(1);
 		net_serve(&a);
 	}
 	close(fd);
@@ -291,13 +298,40 @@ parent_fork_client(struct parent *p, struct job *j, int data_fd, int query)
 	return 0;
 }
 
+/*
+ * A connection hosts-allow admitted (parent_admit.c), by its address or
+ * by host, its forward-confirmed name: only now does it count against
+ * the pre-auth caps, so refused peers can never fill them.
+ */
+void
+parent_admitted(struct parent *p, const struct listener *l, int fd,
+    const struct sockaddr_storage *ss, socklen_t sslen, const char *ip,
+    const char *host)
+{
+	int	total, from_ip;
+
+	parent_count_preauth(p, ip, &total, &from_ip);
+	if (total >= p->conf->max_preauth ||
+	    from_ip >= p->conf->max_preauth_per_host) {
+		log_peer_warnx("peer %s: refused: %s", ip, from_ip >=
+		    p->conf->max_preauth_per_host ?
+		    "too many unauthenticated connections from this "
+		    "address (relocd-max-preauth-per-host)" :
+		    "too many unauthenticated connections "
+		    "(relocd-max-preauth)");
+		close(fd);
+		return;
+	}
+	parent_fork_net(p, l, fd, ss, sslen, ip, host);
+}
+
 static void
 parent_accept(struct parent *p, const struct listener *l)
 {
 	struct sockaddr_storage	ss;
 	socklen_t		sslen;
 	char			ip[64];
-	int			fd, n, total, from_ip;
+	int			fd, n;
 
 	for (n = 0; n < PARENT_ACCEPT_BURST; n++) {
 		sslen = sizeof(ss);
@@ -308,20 +342,12 @@ parent_accept(struct parent *p, const struct listener *l)
 		if (acl_peer_ip((struct sockaddr *)&ss, sslen, ip,
 		    sizeof(ip)) == -1)
 			STRLCPY_ARRAY(ip, "?");
-		parent_count_preauth(p, ip, &total, &from_ip);
-		if (p->stopping || total >= p->conf->max_preauth ||
-		    from_ip >= p->conf->max_preauth_per_host) {
-			log_peer_warnx("peer %s: refused: %s", ip, p->stopping ?
-			    "shutting down" : from_ip >=
-			    p->conf->max_preauth_per_host ?
-			    "too many unauthenticated connections from this "
-			    "address (relocd-max-preauth-per-host)" :
-			    "too many unauthenticated connections "
-			    "(relocd-max-preauth)");
+		if (p->stopping) {
+			log_peer_warnx("peer %s: refused: shutting down", ip);
 			close(fd);
 			continue;
 		}
-		parent_fork_net(p, l, fd, &ss, sslen, ip);
+		parent_admit(p, l, fd, &ss, sslen, ip);
 	}
 }
 
@@ -379,8 +405,10 @@ parent_reap(struct parent *p)
 	int		 status;
 
 	while ((pid = wait4(-1, &status, WNOHANG, &ru)) > 0) {
-		if ((c = parent_child_find(p, pid)) == NULL)
+		if ((c = parent_child_find(p, pid)) == NULL) {
+			parent_admit_reaped(p, pid, status);
 			continue;
+		}
 		parent_log_rusage(p, c, &ru);
 		parent_drain(p, c);
 		if (c->kind == CHILD_WORKER && (!WIFEXITED(status) ||
@@ -467,6 +495,7 @@ parent_reload(struct parent *p)
 	p->tls = tls;
 	conf_free(p->conf);
 	p->conf = conf;
+	parent_admit_reload(p);
 	log_info("configuration reloaded");
 	sd_notify(0, "READY=1");
 }
@@ -484,6 +513,7 @@ parent_stop(struct parent *p)
 	log_info("stopping: %d migrations running", parent_job_running(p));
 	listen_close(p->listeners, p->nlisteners);
 	p->nlisteners = 0;
+	parent_admit_stop(p);
 	for (i = 0; i < CHILDREN_MAX; i++)
 		if (p->children[i].pid != 0 &&
 		    p->children[i].kind == CHILD_NET &&
@@ -543,15 +573,17 @@ parent_maybe_exit(struct parent *p)
 	exit(0);
 }
 
-enum pollkind { PK_SIGNAL, PK_LISTENER, PK_CTL, PK_CTL_CLIENT, PK_CHILD };
+enum pollkind { PK_SIGNAL, PK_LISTENER, PK_CTL, PK_CTL_CLIENT, PK_CHILD,
+	PK_RESOLVER };
+
+/* Signals, listeners, control socket and clients, children, resolver. */
+#define POLLSET_MAX	(1 + LISTENERS_MAX + 1 + CTL_CLIENTS_MAX + \
+			    CHILDREN_MAX + 1)
 
 struct pollset {
-	struct pollfd	 fds[1 + LISTENERS_MAX + 1 + CTL_CLIENTS_MAX +
-			    CHILDREN_MAX];
-	int		 kind[1 + LISTENERS_MAX + 1 + CTL_CLIENTS_MAX +
-			    CHILDREN_MAX];
-	size_t		 index[1 + LISTENERS_MAX + 1 + CTL_CLIENTS_MAX +
-			    CHILDREN_MAX];
+	struct pollfd	 fds[POLLSET_MAX];
+	int		 kind[POLLSET_MAX];
+	size_t		 index[POLLSET_MAX];
 	nfds_t		 n;
 };
 
@@ -583,6 +615,8 @@ parent_build_pollset(struct parent *p, struct pollset *ps)
 	for (i = 0; i < CHILDREN_MAX; i++)
 		if (p->children[i].pid != 0 && p->children[i].fd != -1)
 			pollset_add(ps, p->children[i].fd, PK_CHILD, i);
+	if (parent_admit_fd(p) != -1)
+		pollset_add(ps, parent_admit_fd(p), PK_RESOLVER, 0);
 }
 
 static void
@@ -602,6 +636,10 @@ parent_dispatch(struct parent *p, const struct pollset *ps, nfds_t i)
 		break;
 	case PK_CTL_CLIENT:
 		parent_ctl_read(p, (int)ps->index[i]);
+		break;
+	case PK_RESOLVER:
+		if (parent_admit_fd(p) != -1)
+			parent_admit_read(p);
 		break;
 	case PK_CHILD:
 		c = &p->children[ps->index[i]];
@@ -633,6 +671,7 @@ parent_run(struct parent *p)
 		/* SIGCHLD may have arrived while we were busy above. */
 		parent_reap(p);
 		parent_enforce_deadlines(p);
+		parent_admit_tick(p);
 		parent_out_tick(p);
 		parent_maybe_exit(p);
 	}
@@ -718,6 +757,9 @@ parent_start(struct parent *p)
 	    &p->ctl_fd, err, sizeof(err)) == -1)
 		fatalx("%s", err);
 	parent_signals(p);
+	if (parent_admit_init(p) == -1)
+		fatal("parent_admit_init");
+	parent_admit_reload(p);
 	parent_warn_risks(p);
 	for (i = 0; i < p->nlisteners; i++)
 		log_info("listening on %s (%s)", p->listeners[i].where,

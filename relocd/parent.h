@@ -3,6 +3,7 @@
 #define RELOCD_PARENT_H
 
 #include <stdint.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #include "backend.h"
@@ -120,6 +121,7 @@ struct parent {
 	struct child		 children[CHILDREN_MAX];
 	struct job		 jobs[JOBS_MAX];
 	int			 sigpipe[2];
+	struct admit		*admit;		/* parent_admit.c */
 	int			 stopping;
 	uint64_t		 stop_deadline;
 };
@@ -188,6 +190,21 @@ void	parent_ctl_worker_done(struct parent *, struct child *,
 void	parent_ctl_worker_guest(struct parent *, struct child *,
 	    const struct msg_guest *);
 void	parent_ctl_worker_gone(struct parent *, struct child *);
+
+/* hosts-allow at accept, and the resolver (parent_admit.c). */
+int	parent_admit_init(struct parent *);
+void	parent_admit(struct parent *, const struct listener *, int,
+	    const struct sockaddr_storage *, socklen_t, const char *);
+void	parent_admitted(struct parent *, const struct listener *, int,
+	    const struct sockaddr_storage *, socklen_t, const char *,
+	    const char *);
+void	parent_admit_reload(struct parent *);
+int	parent_admit_fd(const struct parent *);
+void	parent_admit_read(struct parent *);
+void	parent_admit_tick(struct parent *);
+int	parent_admit_reaped(struct parent *, pid_t, int);
+void	parent_admit_stop(struct parent *);
+void	parent_admit_close_inherited(struct parent *);
 
 struct child *parent_child_new(struct parent *, pid_t, int, int);
 struct child *parent_child_find(struct parent *, pid_t);

@@ -102,17 +102,16 @@ proc_no_dumps(void)
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 }
 
-static int
-proc_drop_privileges(const struct proc_identity *id, char *err,
-    size_t errlen)
+/*
+ * Becomes relocd-user for good: its group only, and no way back to root.
+ * The network child calls it after its chroot; the resolver, which must
+ * read the host's name service files, before its exec (resolver.c).
+ */
+int
+proc_setuser(const struct proc_identity *id, char *err, size_t errlen)
 {
 	uid_t	ruid, euid, suid;
 
-	if (chroot(id->chroot_dir) == -1 || chdir("/") == -1) {
-		snprintf(err, errlen, "chroot %s: %s", id->chroot_dir,
-		    strerror(errno));
-		return -1;
-	}
 	if (setgroups(1, &id->gid) == -1 ||
 	    setresgid(id->gid, id->gid, id->gid) == -1 ||
 	    setresuid(id->uid, id->uid, id->uid) == -1) {
@@ -127,6 +126,18 @@ proc_drop_privileges(const struct proc_identity *id, char *err,
 		return -1;
 	}
 	return 0;
+}
+
+static int
+proc_drop_privileges(const struct proc_identity *id, char *err,
+    size_t errlen)
+{
+	if (chroot(id->chroot_dir) == -1 || chdir("/") == -1) {
+		snprintf(err, errlen, "chroot %s: %s", id->chroot_dir,
+		    strerror(errno));
+		return -1;
+	}
+	return proc_setuser(id, err, errlen);
 }
 
 /*
@@ -239,4 +250,11 @@ proc_set_nonblock(int fd)
 	if (flags == -1)
 		return -1;
 	return fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+}
+
+/* The resolver's seccomp filter steps aside for valgrind too (above). */
+int
+proc_under_valgrind(void)
+{
+	return PROC_UNDER_VALGRIND;
 }

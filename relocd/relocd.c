@@ -15,6 +15,7 @@
 #include "log.h"
 #include "parent.h"
 #include "proto.h"
+#include "resolver.h"
 #include "version.h"
 #include "worker.h"
 
@@ -25,6 +26,7 @@ struct relocd_opts {
 	int		 verbose;
 	int		 check_only;
 	int		 worker;	/* -W: exec'd by the parent */
+	int		 resolver;	/* -R: exec'd by the parent */
 };
 
 static void __attribute__((noreturn))
@@ -42,10 +44,13 @@ relocd_parse_args(int argc, char *argv[], struct relocd_opts *o)
 
 	memset(o, 0, sizeof(*o));
 	o->config = conf_default_path();
-	while ((ch = getopt(argc, argv, "B:df:nvVW")) != -1) {
+	while ((ch = getopt(argc, argv, "B:df:nRvVW")) != -1) {
 		switch (ch) {
 		case 'W':
 			o->worker = 1;
+			break;
+		case 'R':
+			o->resolver = 1;
 			break;
 		case 'B':
 			o->backend = optarg;
@@ -101,7 +106,7 @@ main(int argc, char *argv[])
 	int			 backend;
 
 	relocd_parse_args(argc, argv, &o);
-	if (o.worker) {
+	if (o.worker || o.resolver) {
 		/*
 		 * Log where the parent does: its stderr (it passes -d) or
 		 * syslog, for daemon() pointed our stderr at /dev/null.
@@ -109,7 +114,7 @@ main(int argc, char *argv[])
 		log_init(o.foreground ? LOG_TO_STDERR : LOG_TO_SYSLOG,
 		    LOG_DAEMON);
 		log_setverbose(o.verbose > 0);
-		return worker_main();
+		return o.resolver ? resolver_main() : worker_main();
 	}
 	/* -n is interactive: errors go to the terminal, not to syslog. */
 	log_init(o.foreground || o.check_only ? LOG_TO_STDERR : LOG_TO_SYSLOG,

@@ -38,6 +38,35 @@ test_anchored_at_start_only(void)
 	acl_hosts_free(acl);
 }
 
+/*
+ * A pattern that starts like an address is tried against the address
+ * only: a peer owning its reverse and forward zones cannot make a
+ * confirmed name that fits an address prefix.
+ */
+static void
+test_address_patterns_never_match_names(void)
+{
+	static const char *const addr[] = { "^192\\.168\\.1\\.", "10\\.",
+	    "^fe80:", "::1", "^2001:db8:" };
+	static const char *const name[] = { "^host\\.", "^.*\\.example$",
+	    "(3par\\.example)", "^fe80x" };
+	struct acl	*a = hosts(addr, 5), *n = hosts(name, 4);
+
+	CHECK(!acl_hosts_names(a));
+	CHECK(acl_hosts_names(n));
+	CHECK(acl_hosts_match(a, "192.168.1.9", NULL));
+	CHECK(!acl_hosts_match(a, "192.0.2.1", "192.168.1.evil.example"));
+	CHECK(!acl_hosts_match(a, "192.0.2.1", "10.evil.example"));
+	CHECK(acl_hosts_match(a, "fe80::1", NULL));
+	CHECK(acl_hosts_match(n, "192.0.2.1", "host.pool"));
+	CHECK(acl_hosts_match(n, "192.0.2.1", "3par.example"));
+	CHECK(acl_hosts_match(n, "192.0.2.1", "a.example"));
+	CHECK(!acl_hosts_match(n, "192.0.2.1", NULL));
+	CHECK(!acl_hosts_names(NULL));
+	acl_hosts_free(a);
+	acl_hosts_free(n);
+}
+
 static void
 test_empty_list_allows_all(void)
 {
@@ -147,6 +176,7 @@ test_peer_v4_mapped(void)
 
 UNIT_MAIN("acl",
     UNIT_TEST(test_anchored_at_start_only),
+    UNIT_TEST(test_address_patterns_never_match_names),
     UNIT_TEST(test_empty_list_allows_all),
     UNIT_TEST(test_bad_pattern_reports_offset),
     UNIT_TEST(test_catastrophic_pattern_is_bounded),

@@ -39,8 +39,6 @@
 #include "util.h"
 #include "worker.h"
 
-/* After SIGTERM, running migrations get this long before being killed. */
-#define PARENT_STOP_GRACE_MS	(30 * 1000)
 /* A child still unauthenticated this long after its deadline is killed. */
 #define PARENT_PREAUTH_SLACK_MS	2000
 /* Connections accepted per listener per wake-up, so none starves. */
@@ -472,26 +470,6 @@ parent_reload(struct parent *p)
 }
 
 static void
-parent_stop(struct parent *p)
-{
-	size_t	i;
-
-	if (p->stopping)
-		return;
-	p->stopping = 1;
-	p->stop_deadline = util_now_ms() + PARENT_STOP_GRACE_MS;
-	sd_notify(0, "STOPPING=1");
-	log_info("stopping: %d migrations running", parent_job_running(p));
-	listen_close(p->listeners, p->nlisteners);
-	p->nlisteners = 0;
-	for (i = 0; i < CHILDREN_MAX; i++)
-		if (p->children[i].pid != 0 &&
-		    p->children[i].kind == CHILD_NET &&
-		    !p->children[i].authenticated)
-			kill(p->children[i].pid, SIGTERM);
-}
-
-static void
 parent_on_signals(struct parent *p)
 {
 	unsigned char	sigs[64];
@@ -504,43 +482,8 @@ parent_on_signals(struct parent *p)
 			else if (sigs[i] == SIGHUP)
 				parent_reload(p);
 			else
-				parent_stop(p);
+				parent_stop_begin(p);
 		}
-}
-
-static int
-parent_children_left(const struct parent *p)
-{
-	size_t	i;
-
-	for (i = 0; i < CHILDREN_MAX; i++)
-		if (p->children[i].pid != 0)
-			return 1;
-	return 0;
-}
-
-/* The last stage of a stop: kill stragglers after the grace period. */
-static void
-parent_maybe_exit(struct parent *p)
-{
-	size_t	i;
-
-	if (!p->stopping)
-		return;
-	if (parent_children_left(p) && util_now_ms() < p->stop_deadline)
-		return;
-	for (i = 0; i < CHILDREN_MAX; i++)
-		if (p->children[i].pid != 0) {
-			log_warnx("stopping: killing %s %d",
-			    p->children[i].kind == CHILD_NET ?
-			    "network child" : "worker",
-			    (int)p->children[i].pid);
-			kill(p->children[i].pid, SIGKILL);
-		}
-	if (p->ctl_fd != -1)
-		unlink(p->conf->control_socket);
-	log_info("stopped");
-	exit(0);
 }
 
 enum pollkind { PK_SIGNAL, PK_LISTENER, PK_CTL, PK_CTL_CLIENT, PK_CHILD };
@@ -634,7 +577,7 @@ parent_run(struct parent *p)
 		parent_reap(p);
 		parent_enforce_deadlines(p);
 		parent_out_tick(p);
-		parent_maybe_exit(p);
+		parent_stop_maybe_exit(p);
 	}
 }
 

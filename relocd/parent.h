@@ -158,6 +158,11 @@ void	parent_out_net_step(struct parent *, struct job *,
 void	parent_out_net_gone(struct parent *, struct job *);
 void	parent_out_tick(struct parent *);
 int	parent_job_cancel(struct parent *, const char *, char *, size_t);
+void	parent_job_abort(struct parent *, struct job *, int, const char *);
+
+/* SIGTERM: cancel what may still resume the source (parent_stop.c). */
+void	parent_stop_begin(struct parent *);
+void	parent_stop_maybe_exit(struct parent *);
 
 /* xl plugin requests (parent_xl.c). */
 struct msg_xl_receive;

@@ -425,6 +425,21 @@ parent_job_child_exited(struct parent *p, struct child *c, int status)
 	}
 }
 
+/*
+ * Stops job j where the source's copy can still run on: its worker
+ * resumes the guest (source) or discards what it built, and the peer is
+ * told why.  Only for a job parent_job_abortable() allows.
+ */
+void
+parent_job_abort(struct parent *p, struct job *j, int code, const char *why)
+{
+	/* The worker may first see its pipe close: keep the real reason. */
+	if (j->result[0] == '\0')
+		util_text_copy(j->result, why, sizeof(j->result));
+	parent_job_cmd(p, j, PHASE_ABORTED, code, why, -1);
+	parent_job_to_net(p, j, PHASE_ABORTED, code, why, -1);
+}
+
 /* relocctl cancel: allowed until the source's copy is committed. */
 int
 parent_job_cancel(struct parent *p, const char *id, char *err, size_t len)
@@ -441,9 +456,7 @@ parent_job_cancel(struct parent *p, const char *id, char *err, size_t len)
 		return -1;
 	}
 	log_info("migration %s: cancelled by relocctl", id);
-	/* The worker may first see its pipe close: keep the real reason. */
 	STRLCPY_ARRAY(j->result, "cancelled by relocctl");
-	parent_job_cmd(p, j, PHASE_ABORTED, PE_ABORTED, "cancelled", -1);
-	parent_job_to_net(p, j, PHASE_ABORTED, PE_ABORTED, "cancelled", -1);
+	parent_job_abort(p, j, PE_ABORTED, "cancelled");
 	return 0;
 }

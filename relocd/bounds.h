@@ -162,6 +162,8 @@
  * worker's two: messages and stream.
  */
 #define HANDOFF_START_MS	(30 * 1000)
+/* systemd queues a start job in milliseconds; D-Bus may be slow at boot. */
+#define UNIT_START_CALL_MS	(10 * 1000)
 #define HANDOFF_READ_MS		2000
 #define HANDOFF_FDS_MAX		2
 #define HANDOFF_SLOTS_MAX	64

@@ -89,6 +89,7 @@ parent_child_new(struct parent *p, pid_t pid, int kind, int fd)
 			p->children[i].fd = fd;
 			p->children[i].job = -1;
 			p->children[i].ctl = -1;
+			p->children[i].pidfd = -1;
 			p->children[i].started_ms = util_now_ms();
 			return &p->children[i];
 		}
@@ -165,6 +166,7 @@ parent_close_inherited(struct parent *p, int keep1, int keep2)
 	for (i = 0; i < JOBS_MAX; i++)
 		if (p->jobs[i].state != JOB_FREE && p->jobs[i].data_wr != -1)
 			close(p->jobs[i].data_wr);
+	parent_unit_close_inherited(p);
 	close(p->sigpipe[0]);
 	close(p->sigpipe[1]);
 	signal(SIGCHLD, SIG_DFL);
@@ -368,30 +370,51 @@ parent_log_rusage(struct parent *p, const struct child *c,
 	    (long)ru->ru_stime.tv_usec / 1000);
 }
 
+/* A child is gone: its last words, then its job learns of it. */
+static void
+parent_child_gone(struct parent *p, struct child *c, int status)
+{
+	pid_t	pid = c->pid;
+
+	parent_drain(p, c);
+	if (c->kind == CHILD_WORKER && (!WIFEXITED(status) ||
+	    WEXITSTATUS(status) != 0))
+		log_warnx("worker %d ended with %s %d", (int)pid,
+		    WIFSIGNALED(status) ? "signal" : "status",
+		    WIFSIGNALED(status) ? WTERMSIG(status) :
+		    WEXITSTATUS(status));
+	parent_job_child_exited(p, c, status);
+	if (c->fd != -1)
+		close(c->fd);
+	if (c->pidfd != -1)
+		close(c->pidfd);
+	free(c->reply);
+	memset(c, 0, sizeof(*c));
+}
+
 static void
 parent_reap(struct parent *p)
 {
 	struct child	*c;
 	struct rusage	 ru;
 	pid_t		 pid;
+	size_t		 i;
 	int		 status;
 
 	while ((pid = wait4(-1, &status, WNOHANG, &ru)) > 0) {
 		if ((c = parent_child_find(p, pid)) == NULL)
 			continue;
 		parent_log_rusage(p, c, &ru);
-		parent_drain(p, c);
-		if (c->kind == CHILD_WORKER && (!WIFEXITED(status) ||
-		    WEXITSTATUS(status) != 0))
-			log_warnx("worker %d ended with %s %d", (int)pid,
-			    WIFSIGNALED(status) ? "signal" : "status",
-			    WIFSIGNALED(status) ? WTERMSIG(status) :
-			    WEXITSTATUS(status));
-		parent_job_child_exited(p, c, status);
-		if (c->fd != -1)
-			close(c->fd);
-		free(c->reply);
-		memset(c, 0, sizeof(*c));
+		parent_child_gone(p, c, status);
+	}
+	/* Workers in units are not our children: their pidfds tell. */
+	for (i = 0; p->unit_fd != -1 && i < CHILDREN_MAX; i++) {
+		c = &p->children[i];
+		if (c->pid != 0 && c->pidfd != -1 &&
+		    parent_unit_exited(c, &status)) {
+			log_debug("worker %d in its unit exited", (int)c->pid);
+			parent_child_gone(p, c, status);
+		}
 	}
 }
 
@@ -486,15 +509,16 @@ parent_on_signals(struct parent *p)
 		}
 }
 
-enum pollkind { PK_SIGNAL, PK_LISTENER, PK_CTL, PK_CTL_CLIENT, PK_CHILD };
+enum pollkind { PK_SIGNAL, PK_LISTENER, PK_CTL, PK_CTL_CLIENT, PK_CHILD,
+	PK_UNIT };
 
 struct pollset {
 	struct pollfd	 fds[1 + LISTENERS_MAX + 1 + CTL_CLIENTS_MAX +
-			    CHILDREN_MAX];
+			    2 * CHILDREN_MAX + 1];
 	int		 kind[1 + LISTENERS_MAX + 1 + CTL_CLIENTS_MAX +
-			    CHILDREN_MAX];
+			    2 * CHILDREN_MAX + 1];
 	size_t		 index[1 + LISTENERS_MAX + 1 + CTL_CLIENTS_MAX +
-			    CHILDREN_MAX];
+			    2 * CHILDREN_MAX + 1];
 	nfds_t		 n;
 };
 
@@ -523,9 +547,15 @@ parent_build_pollset(struct parent *p, struct pollset *ps)
 	for (i = 0; i < CTL_CLIENTS_MAX; i++)
 		if (p->ctl[i].fd != -1 && !p->ctl[i].busy)
 			pollset_add(ps, p->ctl[i].fd, PK_CTL_CLIENT, i);
-	for (i = 0; i < CHILDREN_MAX; i++)
+	for (i = 0; i < CHILDREN_MAX; i++) {
 		if (p->children[i].pid != 0 && p->children[i].fd != -1)
 			pollset_add(ps, p->children[i].fd, PK_CHILD, i);
+		/* A worker in a unit: its exit wakes us as SIGCHLD would. */
+		if (p->children[i].pid != 0 && p->children[i].pidfd != -1)
+			pollset_add(ps, p->children[i].pidfd, PK_SIGNAL, 0);
+	}
+	if (p->unit_fd != -1)
+		pollset_add(ps, p->unit_fd, PK_UNIT, 0);
 }
 
 static void
@@ -536,6 +566,9 @@ parent_dispatch(struct parent *p, const struct pollset *ps, nfds_t i)
 	switch (ps->kind[i]) {
 	case PK_SIGNAL:
 		parent_on_signals(p);
+		break;
+	case PK_UNIT:
+		parent_unit_accept(p);
 		break;
 	case PK_LISTENER:
 		parent_accept(p, &p->listeners[ps->index[i]]);
@@ -577,6 +610,7 @@ parent_run(struct parent *p)
 		parent_reap(p);
 		parent_enforce_deadlines(p);
 		parent_out_tick(p);
+		parent_unit_tick(p);
 		parent_stop_maybe_exit(p);
 	}
 }
@@ -646,6 +680,7 @@ parent_start(struct parent *p)
 	size_t	i;
 
 	p->ctl_fd = -1;
+	p->unit_fd = -1;
 	for (i = 0; i < CTL_CLIENTS_MAX; i++)
 		p->ctl[i].fd = p->ctl[i].passed_fd = -1;
 	if (gethostname(p->hostname, sizeof(p->hostname)) == -1)
@@ -669,6 +704,7 @@ parent_start(struct parent *p)
 		log_info("not accepting migrations (xend-relocation-server "
 		    "and xend-relocation-ssl-server are off)");
 	parent_cleanup(p);
+	parent_unit_init(p);
 	log_info("relocd started: backend %s, control socket %s",
 	    conf_backend_name(p->conf->backend), p->conf->control_socket);
 	/*

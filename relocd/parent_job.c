@@ -121,6 +121,7 @@ parent_job_new(struct parent *p, int role, const char *what)
 	j->role = role;
 	j->what = what;
 	j->data_wr = -1;
+	j->unit_fd = -1;
 	j->ctl = -1;
 	j->started_ms = util_now_ms();
 	j->stats.throttle = 100;
@@ -142,6 +143,11 @@ parent_job_end(struct parent *p, struct job *j, int ok, int code,
 	if (j->data_wr != -1) {
 		close(j->data_wr);
 		j->data_wr = -1;
+	}
+	/* A unit still to come finds its socket's other end closed. */
+	if (j->unit_fd != -1) {
+		close(j->unit_fd);
+		j->unit_fd = -1;
 	}
 	log_info("%s %s%s%s: %s", j->what, j->id, j->guest.name[0] ? " of " :
 	    "", j->guest.name, ok ? "succeeded" : result);
@@ -212,6 +218,12 @@ parent_job_start_worker(struct parent *p, struct job *j,
 	pid_t	pid = 0;
 	int	wfd = -1, rc = -1;
 
+	/* A guest coming here: its worker runs in a unit of its own. */
+	if (j != NULL && parent_unit_wanted(p, st->op)) {
+		if (pid_r != NULL)
+			*pid_r = 0;
+		return parent_unit_start_worker(p, j, st, data_fd);
+	}
 	if (parent_spawn_worker(p, j != NULL ? parent_job_index(p, j) : -1,
 	    data_fd, &wfd, &pid) == 0) {
 		if (j != NULL)
@@ -260,6 +272,10 @@ parent_job_cmd(struct parent *p, struct job *j, int phase, int code,
 	if (w != NULL && w->fd != -1)
 		job_send_step(w->fd, MSG_WORKER_CMD, j, phase, code, text,
 		    pass_fd);
+	/* Its unit has not connected yet: the command waits for it. */
+	else if (w == NULL && j->unit_fd != -1)
+		job_send_step(j->unit_fd, MSG_WORKER_CMD, j, phase, code,
+		    text, pass_fd);
 }
 
 /* Tells the job's network child something. */

@@ -23,13 +23,15 @@ struct relocd_opts {
 	int		 verbose;
 	int		 check_only;
 	int		 worker;	/* -W: exec'd by the parent */
+	const char	*receive_token;	/* -R: in relocd-receive@TOKEN */
 };
 
 static void __attribute__((noreturn))
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: relocd [-dnv] [-B xen|sim] [-f config]\n");
+	    "usage: relocd [-dnv] [-B xen|sim] [-f config]\n"
+	    "       relocd -R token [-v] [-f config]\n");
 	exit(1);
 }
 
@@ -40,8 +42,11 @@ relocd_parse_args(int argc, char *argv[], struct relocd_opts *o)
 
 	memset(o, 0, sizeof(*o));
 	o->config = conf_default_path();
-	while ((ch = getopt(argc, argv, "B:df:nvW")) != -1) {
+	while ((ch = getopt(argc, argv, "B:df:nR:vW")) != -1) {
 		switch (ch) {
+		case 'R':
+			o->receive_token = optarg;
+			break;
 		case 'W':
 			o->worker = 1;
 			break;
@@ -94,6 +99,8 @@ main(int argc, char *argv[])
 	int			 backend;
 
 	relocd_parse_args(argc, argv, &o);
+	if (o.receive_token != NULL)
+		return worker_unit_main(o.receive_token, o.config, o.verbose);
 	if (o.worker) {
 		/*
 		 * Log where the parent does: its stderr (it passes -d) or

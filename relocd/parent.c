@@ -410,7 +410,7 @@ parent_reap(struct parent *p)
 	/* Workers in units are not our children: their pidfds tell. */
 	for (i = 0; p->unit_fd != -1 && i < CHILDREN_MAX; i++) {
 		c = &p->children[i];
-		if (c->pid != 0 && c->pidfd != -1 &&
+		if (c->pid != 0 && c->in_unit &&
 		    parent_unit_exited(c, &status)) {
 			log_debug("worker %d in its unit exited", (int)c->pid);
 			parent_child_gone(p, c, status);

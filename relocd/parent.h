@@ -33,7 +33,8 @@ struct child {
 	uint64_t	 started_ms;
 	int		 job;		/* index into jobs, or -1 */
 	int		 ctl;		/* control client it answers, or -1 */
-	int		 pidfd;		/* a worker in a unit: its pidfd */
+	int		 in_unit;	/* a worker systemd started for us */
+	int		 pidfd;		/* its pidfd, or -1 */
 	char		*reply;		/* ctl answer being built */
 	size_t		 reply_len;
 	size_t		 reply_size;

@@ -211,12 +211,13 @@ parent_unit_accept(struct parent *p)
 			continue;
 		}
 		c->job = peer.cookie;
+		c->in_unit = 1;
 		c->pidfd = unit_pidfd(peer.pid);
 		j->unit_fd = -1;
 		j->worker_pid = peer.pid;
 		log_info("%s %s: worker %d runs in its unit", j->what, j->id,
 		    (int)peer.pid);
-		/* Gone already: the next reap finds out. */
+		/* Without one, parent_unit_exited asks kill(2) each turn. */
 		if (c->pidfd == -1)
 			log_warn("%s %s: pidfd of worker %d", j->what, j->id,
 			    (int)peer.pid);
@@ -259,6 +260,9 @@ parent_unit_exited(struct child *c, int *status_r)
 	struct pollfd	pfd = { .fd = c->pidfd, .events = POLLIN };
 
 	if (c->pidfd != -1 && poll(&pfd, 1, 0) != 1)
+		return false;
+	/* No pidfd (a kernel before 5.3): the pid, whose reuse is the risk. */
+	if (c->pidfd == -1 && (kill(c->pid, 0) == 0 || errno != ESRCH))
 		return false;
 	*status_r = W_EXITCODE(0, 0);
 	return true;

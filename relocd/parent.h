@@ -178,6 +178,7 @@ void	parent_unit_accept(struct parent *);
 void	parent_unit_tick(struct parent *);
 bool	parent_unit_exited(struct child *, int *);
 void	parent_unit_close_inherited(struct parent *);
+void	parent_unit_close(struct parent *);
 
 /* SIGTERM: cancel what may still resume the source (parent_stop.c). */
 void	parent_stop_begin(struct parent *);

@@ -140,6 +140,7 @@ parent_stop_maybe_exit(struct parent *p)
 		}
 	if (p->ctl_fd != -1)
 		unlink(p->conf->control_socket);
+	parent_unit_close(p);
 	log_info("stopped");
 	exit(0);
 }

@@ -268,6 +268,21 @@ parent_unit_exited(struct child *c, int *status_r)
 	return true;
 }
 
+/* At exit: no stale socket for the next relocd to find. */
+void
+parent_unit_close(struct parent *p)
+{
+	char	path[sizeof(((struct sockaddr_un *)NULL)->sun_path)];
+
+	if (p->unit_fd == -1)
+		return;
+	close(p->unit_fd);
+	p->unit_fd = -1;
+	if (handoff_socket_path(p->conf->control_socket, path,
+	    sizeof(path)) == 0)
+		unlink(path);
+}
+
 /* In a network child: what it must not keep of ours. */
 void
 parent_unit_close_inherited(struct parent *p)

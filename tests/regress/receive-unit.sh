@@ -88,5 +88,7 @@ stop_mid_stream() {
 	    grep -q 'destroyed the half-built u3' "$WORK/b/unit.log"
 }
 check "SIGTERM to b mid-stream: the unit's worker discards, u3 runs on a" stop_mid_stream
+gone() { [ ! -e "$WORK/b/receive.sock" ]; }
+check "a stopped relocd leaves no receive.sock" gone
 [ $CASES_FAILED -eq 0 ] || { sed "s/^/  b: /" "$WORK/b/log" | grep -E "parent: (relocd started|receiv)"; }
 exit $CASES_FAILED

@@ -51,6 +51,7 @@
 
 #define UNIT_TEMPLATE		"relocd-receive"
 #define UNIT_CMD_ENV		"RELOCD_RECEIVE_UNIT_CMD"
+#define UNIT_OFF_ENV		"RELOCD_RECEIVE_UNITS"
 
 /* Decides once, at start, where receiving workers run. */
 void
@@ -61,6 +62,17 @@ parent_unit_init(struct parent *p)
 	int	via_cmd = getenv(UNIT_CMD_ENV) != NULL;
 
 	p->unit_fd = -1;
+	/*
+	 * The administrator's way back to workers as our children (a unit
+	 * drop-in with Environment=RELOCD_RECEIVE_UNITS=no), should a host
+	 * need what relocd-receive@.service does not give.
+	 */
+	if (getenv(UNIT_OFF_ENV) != NULL &&
+	    strcmp(getenv(UNIT_OFF_ENV), "no") == 0) {
+		log_info("receiving workers stay in relocd's unit (%s=no)",
+		    UNIT_OFF_ENV);
+		return;
+	}
 	/* Only the xen backend runs a toolstack whose processes stay. */
 	if (!via_cmd && (getenv("INVOCATION_ID") == NULL || sd_booted() <= 0 ||
 	    p->conf->backend != CONF_BACKEND_XEN))

@@ -90,5 +90,22 @@ stop_mid_stream() {
 check "SIGTERM to b mid-stream: the unit's worker discards, u3 runs on a" stop_mid_stream
 gone() { [ ! -e "$WORK/b/receive.sock" ]; }
 check "a stopped relocd leaves no receive.sock" gone
+
+# RELOCD_RECEIVE_UNITS=no: the administrator's switch back to children.
+switched_off() {
+	local n
+	kill_relocd b
+	rm -f "$WORK/b/relocd.sock"
+	RELOCD_RECEIVE_UNITS=no RELOCD_RECEIVE_UNIT_CMD=$WORK/unit-start \
+	    start_relocd b
+	n=$(units)
+	ctl a sim-create --memory 32M u4 >/dev/null &&
+	    ctl a migrate -l u4 "$B" >/dev/null &&
+	    [ "$(running_on u4 a b)" = b ] && [ "$(units)" -eq "$n" ] &&
+	    [ ! -e "$WORK/b/receive.sock" ] &&
+	    grep -q 'receiving workers stay in relocd.s unit (RELOCD_RECEIVE_UNITS=no)' \
+	    "$WORK/b/log"
+}
+check "RELOCD_RECEIVE_UNITS=no keeps receiving workers as children" switched_off
 [ $CASES_FAILED -eq 0 ] || { sed "s/^/  b: /" "$WORK/b/log" | grep -E "parent: (relocd started|receiv)"; }
 exit $CASES_FAILED

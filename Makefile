@@ -199,6 +199,10 @@ install: all
 	sed 's|/usr/sbin/relocd|$(SBINDIR)/relocd|' etc/relocd.service \
 	    >$(DESTDIR)$(UNITDIR)/relocd.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/relocd.service
+	sed 's|/usr/sbin/relocd|$(SBINDIR)/relocd|' \
+	    'etc/relocd-receive@.service' \
+	    >'$(DESTDIR)$(UNITDIR)/relocd-receive@.service'
+	chmod 0644 '$(DESTDIR)$(UNITDIR)/relocd-receive@.service'
 	install -m 0644 etc/relocd.sysusers.conf \
 	    $(DESTDIR)$(SYSUSERSDIR)/relocd.conf
 	install -m 0644 etc/relocd.tmpfiles.conf \
@@ -215,6 +219,7 @@ uninstall:
 	    $(DESTDIR)$(MANDIR)/man5/xend-config.sxp.5 \
 	    $(DESTDIR)$(SYSCONFDIR)/xen/xend-config.sxp.relocd-example \
 	    $(DESTDIR)$(UNITDIR)/relocd.service \
+	    '$(DESTDIR)$(UNITDIR)/relocd-receive@.service' \
 	    $(DESTDIR)$(SYSUSERSDIR)/relocd.conf \
 	    $(DESTDIR)$(TMPFILESDIR)/relocd.conf \
 	    $(DESTDIR)$(COMPLETIONDIR)/relocctl

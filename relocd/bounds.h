@@ -176,6 +176,36 @@
 /* A resolver that died is started again at most once per this long. */
 #define ADMIT_RESOLVER_RESTART_MS	1000
 
+/*
+ * After SIGTERM: migrations not past "go" are cancelled at once (the
+ * source resumes its guest); those past it, and local jobs, get this
+ * long to finish or settle before what is left is killed.  It covers an
+ * activation and the source's questions to a destination it lost after
+ * go (15 tries 2 s apart, parent_out.c), and stays under the unit's
+ * TimeoutStopSec=90s, so that relocd, not systemd's SIGKILL, ends them
+ * and logs which.
+ */
+#define STOP_GRACE_MS		(60 * 1000)
+
+/*
+ * Handing a receiving worker's descriptors to relocd-receive@.service
+ * (handoff.c).  The instance must connect within HANDOFF_START_MS of
+ * the parent asking systemd to start it (systemd starts a unit in
+ * milliseconds; a busy dom0 at boot in seconds); a connected peer must
+ * name its token within HANDOFF_READ_MS.  The descriptors are a
+ * worker's two: messages and stream.
+ */
+#define HANDOFF_START_MS	(30 * 1000)
+/* systemd queues a start job in milliseconds; D-Bus may be slow at boot. */
+#define UNIT_START_CALL_MS	(10 * 1000)
+#define HANDOFF_READ_MS		2000
+#define HANDOFF_FDS_MAX		2
+#define HANDOFF_SLOTS_MAX	64
+#define HANDOFF_BACKLOG		16
+#define HANDOFF_UNIT_NAME_MAX	96
+/* /proc/PID/cgroup: one line on cgroup v2, a dozen on a hybrid host. */
+#define HANDOFF_CGROUP_FILE_MAX	(16 * 1024)
+
 /* Children of the parent: network children and workers. */
 #define CHILDREN_MAX		1200
 /* Migrations the job table remembers, running and recently finished. */

@@ -3,16 +3,24 @@
  * Logging in the style of OpenBSD's daemons: one set of calls for every
  * process, lines prefixed with the process role, to stderr in the
  * foreground (the journal captures it) or to syslog otherwise.
+ * When that stderr is the journal's stream (systemd names it in
+ * JOURNAL_STREAM), each line starts with sd-daemon(3)'s "<N>" so the
+ * journal files it at its syslog priority; on a terminal or a file it
+ * does not, for there "<6>" would be noise.
  *
  * Runs in every process.  Messages a peer can trigger are rate-limited by a
  * token bucket, so a hostile client cannot fill the disk through us.
  */
+#include <sys/stat.h>
+
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "bounds.h"
 #include "log.h"
@@ -20,6 +28,7 @@
 
 static int		 log_stderr = LOG_TO_STDERR;
 static int		 log_verbose;
+static int		 log_journal;
 static const char	*log_procname = "relocd";
 static log_sink_fn	 log_sink;
 static log_clock_fn	 log_clock;
@@ -29,10 +38,32 @@ static double		 bucket_tokens = LOG_PEER_BURST_MAX;
 static double		 bucket_stamp;
 static unsigned long	 bucket_dropped;
 
+/*
+ * Whether fd 2 is the stream systemd connected to the journal.  The
+ * variable alone is not enough: it is inherited by everything the unit
+ * starts, including a shell whose stderr is a terminal, so it counts only
+ * if its device and inode are those of our stderr (systemd.exec(5)).
+ */
+static int
+log_stderr_is_journal(void)
+{
+	const char	*env = getenv("JOURNAL_STREAM");
+	uintmax_t	 dev, ino;
+	struct stat	 st;
+	char		 end;
+
+	if (env == NULL ||
+	    sscanf(env, "%ju:%ju%c", &dev, &ino, &end) != 2 ||
+	    fstat(STDERR_FILENO, &st) == -1)
+		return 0;
+	return (uintmax_t)st.st_dev == dev && (uintmax_t)st.st_ino == ino;
+}
+
 void
 log_init(int to_stderr, int facility)
 {
 	log_stderr = to_stderr;
+	log_journal = to_stderr && log_stderr_is_journal();
 	if (!to_stderr)
 		openlog("relocd", LOG_PID | LOG_NDELAY, facility);
 	tzset();
@@ -85,7 +116,11 @@ log_emit(int priority, const char *line)
 	}
 	if (log_stderr) {
 		/* One fprintf per line, so lines from children do not mix. */
-		fprintf(stderr, "%s: %s\n", log_procname, line);
+		if (log_journal)
+			fprintf(stderr, "<%d>%s: %s\n", LOG_PRI(priority),
+			    log_procname, line);
+		else
+			fprintf(stderr, "%s: %s\n", log_procname, line);
 		fflush(stderr);
 	} else
 		syslog(priority, "%s: %s", log_procname, line);

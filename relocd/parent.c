@@ -41,8 +41,6 @@
 #include "util.h"
 #include "worker.h"
 
-/* After SIGTERM, running migrations get this long before being killed. */
-#define PARENT_STOP_GRACE_MS	(30 * 1000)
 /* A child still unauthenticated this long after its deadline is killed. */
 #define PARENT_PREAUTH_SLACK_MS	2000
 /* Connections accepted per listener per wake-up, so none starves. */
@@ -93,6 +91,7 @@ parent_child_new(struct parent *p, pid_t pid, int kind, int fd)
 			p->children[i].fd = fd;
 			p->children[i].job = -1;
 			p->children[i].ctl = -1;
+			p->children[i].pidfd = -1;
 			p->children[i].started_ms = util_now_ms();
 			return &p->children[i];
 		}
@@ -170,6 +169,7 @@ parent_close_inherited(struct parent *p, int keep1, int keep2)
 		if (p->jobs[i].state != JOB_FREE && p->jobs[i].data_wr != -1)
 			close(p->jobs[i].data_wr);
 	parent_admit_close_inherited(p);
+	parent_unit_close_inherited(p);
 	close(p->sigpipe[0]);
 	close(p->sigpipe[1]);
 	signal(SIGCHLD, SIG_DFL);
@@ -396,12 +396,35 @@ parent_log_rusage(struct parent *p, const struct child *c,
 	    (long)ru->ru_stime.tv_usec / 1000);
 }
 
+/* A child is gone: its last words, then its job learns of it. */
+static void
+parent_child_gone(struct parent *p, struct child *c, int status)
+{
+	pid_t	pid = c->pid;
+
+	parent_drain(p, c);
+	if (c->kind == CHILD_WORKER && (!WIFEXITED(status) ||
+	    WEXITSTATUS(status) != 0))
+		log_warnx("worker %d ended with %s %d", (int)pid,
+		    WIFSIGNALED(status) ? "signal" : "status",
+		    WIFSIGNALED(status) ? WTERMSIG(status) :
+		    WEXITSTATUS(status));
+	parent_job_child_exited(p, c, status);
+	if (c->fd != -1)
+		close(c->fd);
+	if (c->pidfd != -1)
+		close(c->pidfd);
+	free(c->reply);
+	memset(c, 0, sizeof(*c));
+}
+
 static void
 parent_reap(struct parent *p)
 {
 	struct child	*c;
 	struct rusage	 ru;
 	pid_t		 pid;
+	size_t		 i;
 	int		 status;
 
 	while ((pid = wait4(-1, &status, WNOHANG, &ru)) > 0) {
@@ -410,18 +433,16 @@ parent_reap(struct parent *p)
 			continue;
 		}
 		parent_log_rusage(p, c, &ru);
-		parent_drain(p, c);
-		if (c->kind == CHILD_WORKER && (!WIFEXITED(status) ||
-		    WEXITSTATUS(status) != 0))
-			log_warnx("worker %d ended with %s %d", (int)pid,
-			    WIFSIGNALED(status) ? "signal" : "status",
-			    WIFSIGNALED(status) ? WTERMSIG(status) :
-			    WEXITSTATUS(status));
-		parent_job_child_exited(p, c, status);
-		if (c->fd != -1)
-			close(c->fd);
-		free(c->reply);
-		memset(c, 0, sizeof(*c));
+		parent_child_gone(p, c, status);
+	}
+	/* Workers in units are not our children: their pidfds tell. */
+	for (i = 0; p->unit_fd != -1 && i < CHILDREN_MAX; i++) {
+		c = &p->children[i];
+		if (c->pid != 0 && c->in_unit &&
+		    parent_unit_exited(c, &status)) {
+			log_debug("worker %d in its unit exited", (int)c->pid);
+			parent_child_gone(p, c, status);
+		}
 	}
 }
 
@@ -501,27 +522,6 @@ parent_reload(struct parent *p)
 }
 
 static void
-parent_stop(struct parent *p)
-{
-	size_t	i;
-
-	if (p->stopping)
-		return;
-	p->stopping = 1;
-	p->stop_deadline = util_now_ms() + PARENT_STOP_GRACE_MS;
-	sd_notify(0, "STOPPING=1");
-	log_info("stopping: %d migrations running", parent_job_running(p));
-	listen_close(p->listeners, p->nlisteners);
-	p->nlisteners = 0;
-	parent_admit_stop(p);
-	for (i = 0; i < CHILDREN_MAX; i++)
-		if (p->children[i].pid != 0 &&
-		    p->children[i].kind == CHILD_NET &&
-		    !p->children[i].authenticated)
-			kill(p->children[i].pid, SIGTERM);
-}
-
-static void
 parent_on_signals(struct parent *p)
 {
 	unsigned char	sigs[64];
@@ -534,51 +534,19 @@ parent_on_signals(struct parent *p)
 			else if (sigs[i] == SIGHUP)
 				parent_reload(p);
 			else
-				parent_stop(p);
+				parent_stop_begin(p);
 		}
-}
-
-static int
-parent_children_left(const struct parent *p)
-{
-	size_t	i;
-
-	for (i = 0; i < CHILDREN_MAX; i++)
-		if (p->children[i].pid != 0)
-			return 1;
-	return 0;
-}
-
-/* The last stage of a stop: kill stragglers after the grace period. */
-static void
-parent_maybe_exit(struct parent *p)
-{
-	size_t	i;
-
-	if (!p->stopping)
-		return;
-	if (parent_children_left(p) && util_now_ms() < p->stop_deadline)
-		return;
-	for (i = 0; i < CHILDREN_MAX; i++)
-		if (p->children[i].pid != 0) {
-			log_warnx("stopping: killing %s %d",
-			    p->children[i].kind == CHILD_NET ?
-			    "network child" : "worker",
-			    (int)p->children[i].pid);
-			kill(p->children[i].pid, SIGKILL);
-		}
-	if (p->ctl_fd != -1)
-		unlink(p->conf->control_socket);
-	log_info("stopped");
-	exit(0);
 }
 
 enum pollkind { PK_SIGNAL, PK_LISTENER, PK_CTL, PK_CTL_CLIENT, PK_CHILD,
-	PK_RESOLVER };
+	PK_UNIT, PK_RESOLVER };
 
-/* Signals, listeners, control socket and clients, children, resolver. */
+/*
+ * Signals, listeners, control socket and clients, children (and the
+ * pidfd of each worker in a unit), the receive-unit socket, resolver.
+ */
 #define POLLSET_MAX	(1 + LISTENERS_MAX + 1 + CTL_CLIENTS_MAX + \
-			    CHILDREN_MAX + 1)
+			    2 * CHILDREN_MAX + 1 + 1)
 
 struct pollset {
 	struct pollfd	 fds[POLLSET_MAX];
@@ -612,9 +580,15 @@ parent_build_pollset(struct parent *p, struct pollset *ps)
 	for (i = 0; i < CTL_CLIENTS_MAX; i++)
 		if (p->ctl[i].fd != -1 && !p->ctl[i].busy)
 			pollset_add(ps, p->ctl[i].fd, PK_CTL_CLIENT, i);
-	for (i = 0; i < CHILDREN_MAX; i++)
+	for (i = 0; i < CHILDREN_MAX; i++) {
 		if (p->children[i].pid != 0 && p->children[i].fd != -1)
 			pollset_add(ps, p->children[i].fd, PK_CHILD, i);
+		/* A worker in a unit: its exit wakes us as SIGCHLD would. */
+		if (p->children[i].pid != 0 && p->children[i].pidfd != -1)
+			pollset_add(ps, p->children[i].pidfd, PK_SIGNAL, 0);
+	}
+	if (p->unit_fd != -1)
+		pollset_add(ps, p->unit_fd, PK_UNIT, 0);
 	if (parent_admit_fd(p) != -1)
 		pollset_add(ps, parent_admit_fd(p), PK_RESOLVER, 0);
 }
@@ -627,6 +601,9 @@ parent_dispatch(struct parent *p, const struct pollset *ps, nfds_t i)
 	switch (ps->kind[i]) {
 	case PK_SIGNAL:
 		parent_on_signals(p);
+		break;
+	case PK_UNIT:
+		parent_unit_accept(p);
 		break;
 	case PK_LISTENER:
 		parent_accept(p, &p->listeners[ps->index[i]]);
@@ -673,7 +650,8 @@ parent_run(struct parent *p)
 		parent_enforce_deadlines(p);
 		parent_admit_tick(p);
 		parent_out_tick(p);
-		parent_maybe_exit(p);
+		parent_unit_tick(p);
+		parent_stop_maybe_exit(p);
 	}
 }
 
@@ -742,6 +720,7 @@ parent_start(struct parent *p)
 	size_t	i;
 
 	p->ctl_fd = -1;
+	p->unit_fd = -1;
 	for (i = 0; i < CTL_CLIENTS_MAX; i++)
 		p->ctl[i].fd = p->ctl[i].passed_fd = -1;
 	if (gethostname(p->hostname, sizeof(p->hostname)) == -1)
@@ -768,6 +747,7 @@ parent_start(struct parent *p)
 		log_info("not accepting migrations (xend-relocation-server "
 		    "and xend-relocation-ssl-server are off)");
 	parent_cleanup(p);
+	parent_unit_init(p);
 	log_info("relocd started: backend %s, control socket %s",
 	    conf_backend_name(p->conf->backend), p->conf->control_socket);
 	/*

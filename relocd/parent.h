@@ -2,6 +2,7 @@
 #ifndef RELOCD_PARENT_H
 #define RELOCD_PARENT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -9,6 +10,7 @@
 #include "backend.h"
 #include "bounds.h"
 #include "ctl.h"
+#include "handoff.h"
 #include "listen.h"
 #include "msg.h"
 #include "proc.h"
@@ -32,6 +34,8 @@ struct child {
 	uint64_t	 started_ms;
 	int		 job;		/* index into jobs, or -1 */
 	int		 ctl;		/* control client it answers, or -1 */
+	int		 in_unit;	/* a worker systemd started for us */
+	int		 pidfd;		/* its pidfd, or -1 */
 	char		*reply;		/* ctl answer being built */
 	size_t		 reply_len;
 	size_t		 reply_size;
@@ -66,6 +70,7 @@ struct job {
 	int		 port;
 	pid_t		 net_pid;
 	pid_t		 worker_pid;
+	int		 unit_fd;	/* worker's socket until its unit runs */
 	int		 data_wr;	/* destination: pipe end for net, or -1 */
 	int		 saved;		/* source: worker reported saved */
 	int		 prepared;	/* source: destination said prepared */
@@ -124,6 +129,10 @@ struct parent {
 	struct admit		*admit;		/* parent_admit.c */
 	int			 stopping;
 	uint64_t		 stop_deadline;
+	/* Receiving workers in units (parent_unit.c); -1: not used. */
+	int			 unit_fd;
+	int			 unit_via_cmd;
+	struct handoff_slot	 handoffs[HANDOFF_SLOTS_MAX];
 };
 
 int	parent_start(struct parent *);
@@ -160,6 +169,22 @@ void	parent_out_net_step(struct parent *, struct job *,
 void	parent_out_net_gone(struct parent *, struct job *);
 void	parent_out_tick(struct parent *);
 int	parent_job_cancel(struct parent *, const char *, char *, size_t);
+void	parent_job_abort(struct parent *, struct job *, int, const char *);
+
+/* Receiving workers in relocd-receive@ units (parent_unit.c). */
+void	parent_unit_init(struct parent *);
+bool	parent_unit_wanted(const struct parent *, int);
+int	parent_unit_start_worker(struct parent *, struct job *,
+	    const struct msg_worker_start *, int);
+void	parent_unit_accept(struct parent *);
+void	parent_unit_tick(struct parent *);
+bool	parent_unit_exited(struct child *, int *);
+void	parent_unit_close_inherited(struct parent *);
+void	parent_unit_close(struct parent *);
+
+/* SIGTERM: cancel what may still resume the source (parent_stop.c). */
+void	parent_stop_begin(struct parent *);
+void	parent_stop_maybe_exit(struct parent *);
 
 /* xl plugin requests (parent_xl.c). */
 struct msg_xl_receive;

@@ -97,6 +97,11 @@ parent_in_reserve(struct parent *p, struct child *c, struct msg_reserve *r)
 	    guest_type_name(r->guest.type),
 	    (unsigned long long)(r->guest.memory_bytes >> 20),
 	    r->guest.vcpus, r->id);
+	/* A stopping relocd would cancel it at once (parent_stop.c). */
+	if (p->stopping) {
+		in_refuse(c, r->id, PE_BUSY, "relocd is stopping here");
+		return;
+	}
 	if (parent_job_running(p) >= p->conf->max_migrations) {
 		snprintf(why, sizeof(why), "too many migrations: %d running "
 		    "(relocd-max-migrations)", p->conf->max_migrations);

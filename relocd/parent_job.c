@@ -121,6 +121,7 @@ parent_job_new(struct parent *p, int role, const char *what)
 	j->role = role;
 	j->what = what;
 	j->data_wr = -1;
+	j->unit_fd = -1;
 	j->ctl = -1;
 	j->started_ms = util_now_ms();
 	j->stats.throttle = 100;
@@ -142,6 +143,11 @@ parent_job_end(struct parent *p, struct job *j, int ok, int code,
 	if (j->data_wr != -1) {
 		close(j->data_wr);
 		j->data_wr = -1;
+	}
+	/* A unit still to come finds its socket's other end closed. */
+	if (j->unit_fd != -1) {
+		close(j->unit_fd);
+		j->unit_fd = -1;
 	}
 	log_info("%s %s%s%s: %s", j->what, j->id, j->guest.name[0] ? " of " :
 	    "", j->guest.name, ok ? "succeeded" : result);
@@ -212,6 +218,12 @@ parent_job_start_worker(struct parent *p, struct job *j,
 	pid_t	pid = 0;
 	int	wfd = -1, rc = -1;
 
+	/* A guest coming here: its worker runs in a unit of its own. */
+	if (j != NULL && parent_unit_wanted(p, st->op)) {
+		if (pid_r != NULL)
+			*pid_r = 0;
+		return parent_unit_start_worker(p, j, st, data_fd);
+	}
 	if (parent_spawn_worker(p, j != NULL ? parent_job_index(p, j) : -1,
 	    data_fd, &wfd, &pid) == 0) {
 		if (j != NULL)
@@ -260,6 +272,10 @@ parent_job_cmd(struct parent *p, struct job *j, int phase, int code,
 	if (w != NULL && w->fd != -1)
 		job_send_step(w->fd, MSG_WORKER_CMD, j, phase, code, text,
 		    pass_fd);
+	/* Its unit has not connected yet: the command waits for it. */
+	else if (w == NULL && j->unit_fd != -1)
+		job_send_step(j->unit_fd, MSG_WORKER_CMD, j, phase, code,
+		    text, pass_fd);
 }
 
 /* Tells the job's network child something. */
@@ -425,6 +441,21 @@ parent_job_child_exited(struct parent *p, struct child *c, int status)
 	}
 }
 
+/*
+ * Stops job j where the source's copy can still run on: its worker
+ * resumes the guest (source) or discards what it built, and the peer is
+ * told why.  Only for a job parent_job_abortable() allows.
+ */
+void
+parent_job_abort(struct parent *p, struct job *j, int code, const char *why)
+{
+	/* The worker may first see its pipe close: keep the real reason. */
+	if (j->result[0] == '\0')
+		util_text_copy(j->result, why, sizeof(j->result));
+	parent_job_cmd(p, j, PHASE_ABORTED, code, why, -1);
+	parent_job_to_net(p, j, PHASE_ABORTED, code, why, -1);
+}
+
 /* relocctl cancel: allowed until the source's copy is committed. */
 int
 parent_job_cancel(struct parent *p, const char *id, char *err, size_t len)
@@ -441,9 +472,7 @@ parent_job_cancel(struct parent *p, const char *id, char *err, size_t len)
 		return -1;
 	}
 	log_info("migration %s: cancelled by relocctl", id);
-	/* The worker may first see its pipe close: keep the real reason. */
 	STRLCPY_ARRAY(j->result, "cancelled by relocctl");
-	parent_job_cmd(p, j, PHASE_ABORTED, PE_ABORTED, "cancelled", -1);
-	parent_job_to_net(p, j, PHASE_ABORTED, PE_ABORTED, "cancelled", -1);
+	parent_job_abort(p, j, PE_ABORTED, "cancelled");
 	return 0;
 }

@@ -69,7 +69,8 @@ parent_out_worker_desc(struct parent *p, struct job *j,
 	MSG_TERMINATE(r->config);
 	MSG_TERMINATE(r->facts);
 	msg_terminate_guest(&r->guest);
-	if (j->state != JOB_STARTING || j->desc != NULL ||
+	/* Cancelled while the worker looked (a stop): reach no one. */
+	if (j->state != JOB_STARTING || j->desc != NULL || j->aborting ||
 	    (j->desc = malloc(sizeof(*r))) == NULL)
 		return;
 	memcpy(j->desc, r, sizeof(*r));

@@ -73,6 +73,12 @@ req_job_new(struct parent *p, int i, int role, const char *what)
 {
 	struct job	*j;
 
+	/* Stopping cancels what it can; it starts nothing new. */
+	if (p->stopping) {
+		req_error(p, i, "%s: relocd is stopping; try again once it "
+		    "runs", what);
+		return NULL;
+	}
 	if ((j = parent_job_new(p, role, what)) == NULL) {
 		req_error(p, i, "job table full");
 		return NULL;

@@ -114,6 +114,10 @@ parent_xl_request(struct parent *p, struct child *c, struct msg_xl_receive *r)
 	xlreq_format(&r->flags, what, sizeof(what));
 	log_info("peer %s (%s): asks for xl-receive %s: %s", c->ip,
 	    c->cert[0] ? c->cert : "-", r->id, what);
+	if (p->stopping) {
+		xl_refuse(p, c, r->id, what, PE_BUSY, "relocd is stopping here");
+		return;
+	}
 	if (parent_job_running(p) >= p->conf->max_migrations) {
 		xl_refuse(p, c, r->id, what, PE_BUSY, "too many migrations "
 		    "(relocd-max-migrations)");

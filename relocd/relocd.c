@@ -26,14 +26,16 @@ struct relocd_opts {
 	int		 verbose;
 	int		 check_only;
 	int		 worker;	/* -W: exec'd by the parent */
-	int		 resolver;	/* -R: exec'd by the parent */
+	int		 resolver;	/* -H: exec'd by the parent */
+	const char	*receive_token;	/* -R: in relocd-receive@TOKEN */
 };
 
 static void __attribute__((noreturn))
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: relocd [-dnvV] [-B xen|sim] [-f config]\n");
+	    "usage: relocd [-dnvV] [-B xen|sim] [-f config]\n"
+	    "       relocd -R token [-v] [-f config]\n");
 	exit(1);
 }
 
@@ -44,12 +46,15 @@ relocd_parse_args(int argc, char *argv[], struct relocd_opts *o)
 
 	memset(o, 0, sizeof(*o));
 	o->config = conf_default_path();
-	while ((ch = getopt(argc, argv, "B:df:nRvVW")) != -1) {
+	while ((ch = getopt(argc, argv, "B:df:HnR:vVW")) != -1) {
 		switch (ch) {
+		case 'R':
+			o->receive_token = optarg;
+			break;
 		case 'W':
 			o->worker = 1;
 			break;
-		case 'R':
+		case 'H':
 			o->resolver = 1;
 			break;
 		case 'B':
@@ -106,6 +111,8 @@ main(int argc, char *argv[])
 	int			 backend;
 
 	relocd_parse_args(argc, argv, &o);
+	if (o.receive_token != NULL)
+		return worker_unit_main(o.receive_token, o.config, o.verbose);
 	if (o.worker || o.resolver) {
 		/*
 		 * Log where the parent does: its stderr (it passes -d) or

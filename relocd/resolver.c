@@ -71,7 +71,7 @@ pid_t
 resolver_spawn(const struct proc_identity *id, int msg_fd, int verbose,
     char *err, size_t errlen)
 {
-	char	*argv[] = { "relocd", log_getstderr() ? "-Rd" : "-R",
+	char	*argv[] = { "relocd", log_getstderr() ? "-Hd" : "-H",
 	    verbose ? "-v" : NULL, NULL };
 	char	 why[256];
 	pid_t	 pid;

@@ -16,6 +16,8 @@ struct worker {
 };
 
 int	worker_main(void);
+/* relocd -R: the worker in a relocd-receive@ unit (worker_unit.c). */
+int	worker_unit_main(const char *, const char *, int);
 
 /* Shared by worker*.c. */
 int	worker_step(struct worker *, int, int, const char *,

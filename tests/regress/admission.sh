@@ -58,7 +58,7 @@ check "no refused connection became a network child" bash -c \
     "! grep -q 'peer 127\.0\.0\.[2-9]: .*TLS' '$WORK/b/log'"
 
 # Only address patterns: nothing can match a name, so no resolver runs.
-resolver_of() { pgrep -P "$(cat "$WORK/$1/pid")" -f 'relocd -R' | head -n 1; }
+resolver_of() { pgrep -P "$(cat "$WORK/$1/pid")" -f 'relocd -H' | head -n 1; }
 check "with address patterns only, no resolver process runs" \
     test -z "$(resolver_of b)"
 

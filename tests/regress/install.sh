@@ -32,6 +32,7 @@ $P/share/man/man8/relocd-xl.8 644
 $P/share/man/man5/xend-config.sxp.5 644
 /etc/xen/xend-config.sxp.relocd-example 644
 /lib/systemd/system/relocd.service 644
+/lib/systemd/system/relocd-receive@.service 644
 /usr/lib/sysusers.d/relocd.conf 644
 /usr/lib/tmpfiles.d/relocd.conf 644
 $P/share/bash-completion/completions/relocctl 644"
@@ -68,6 +69,17 @@ if command -v systemd-analyze >/dev/null; then
 		ok unit-verify
 	else
 		bad unit-verify "$out"
+	fi
+	# The template, as an instance: what relocd asks systemd to start.
+	sed "s|^ExecStart=$P|ExecStart=$dest$P|" \
+	    "$dest/lib/systemd/system/relocd-receive@.service" \
+	    >"$tmp/relocd-receive@0123456789abcdef0123456789abcdef.service"
+	if out=$(systemd-analyze verify --man=no \
+	    "$tmp/relocd-receive@0123456789abcdef0123456789abcdef.service" 2>&1) &&
+	    [ -z "$out" ]; then
+		ok receive-unit-verify
+	else
+		bad receive-unit-verify "$out"
 	fi
 else
 	echo "skip unit-verify: systemd-analyze is not installed"

@@ -717,6 +717,9 @@ parent_start(struct parent *p)
 	    ctl_open(p->conf->control_socket, p->conf->control_group,
 	    &p->ctl_fd, err, sizeof(err)) == -1)
 		fatalx("%s", err);
+	/* One bucket for every network child's peer messages, not one each. */
+	if (log_peer_share() == -1)
+		fatal("shared log rate limit");
 	parent_signals(p);
 	parent_warn_risks(p);
 	for (i = 0; i < p->nlisteners; i++)

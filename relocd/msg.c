@@ -43,6 +43,9 @@ static const struct {
 	[MSG_WORKER_GUEST] = { "worker-guest", sizeof(struct msg_guest) },
 	[MSG_WORKER_DESC] = { "worker-desc", sizeof(struct msg_reserve) },
 	[MSG_WORKER_NOTE] = { "worker-note", sizeof(struct msg_outgoing) },
+	[MSG_KEY_LOAD] = { "key-load", sizeof(struct msg_key_load) },
+	[MSG_KEY_LOADED] = { "key-loaded", sizeof(struct msg_key_loaded) },
+	[MSG_KEY_CHANNEL] = { "key-channel", sizeof(struct msg_key_channel) },
 };
 
 _Static_assert(sizeof(struct msg_worker_start) <= MSG_PAYLOAD_MAX,

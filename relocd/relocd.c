@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "keyproc.h"
 #include "log.h"
 #include "parent.h"
 #include "worker.h"
@@ -23,6 +24,7 @@ struct relocd_opts {
 	int		 verbose;
 	int		 check_only;
 	int		 worker;	/* -W: exec'd by the parent */
+	int		 keyproc;	/* -K: the key process, likewise */
 };
 
 static void __attribute__((noreturn))
@@ -40,10 +42,13 @@ relocd_parse_args(int argc, char *argv[], struct relocd_opts *o)
 
 	memset(o, 0, sizeof(*o));
 	o->config = conf_default_path();
-	while ((ch = getopt(argc, argv, "B:df:nvW")) != -1) {
+	while ((ch = getopt(argc, argv, "B:df:KnvW")) != -1) {
 		switch (ch) {
 		case 'W':
 			o->worker = 1;
+			break;
+		case 'K':
+			o->keyproc = 1;
 			break;
 		case 'B':
 			o->backend = optarg;
@@ -94,7 +99,7 @@ main(int argc, char *argv[])
 	int			 backend;
 
 	relocd_parse_args(argc, argv, &o);
-	if (o.worker) {
+	if (o.worker || o.keyproc) {
 		/*
 		 * Log where the parent does: its stderr (it passes -d) or
 		 * syslog, for daemon() pointed our stderr at /dev/null.
@@ -102,6 +107,8 @@ main(int argc, char *argv[])
 		log_init(o.foreground ? LOG_TO_STDERR : LOG_TO_SYSLOG,
 		    LOG_DAEMON);
 		log_setverbose(o.verbose > 0);
+		if (o.keyproc)
+			keyproc_main(KEYPROC_CTL_FD);
 		return worker_main();
 	}
 	/* -n is interactive: errors go to the terminal, not to syslog. */

@@ -50,6 +50,7 @@
 #include "bounds.h"
 #include "tls.h"
 #include "tls_impl.h"
+#include "tls_key.h"
 #include "util.h"
 
 /* TLS 1.2 suites: forward secrecy and AEAD only.  1.3's are all fine. */
@@ -449,6 +450,11 @@ tls_ctx_load(const struct tls_files *files, struct tls_ctx **ctx_r,
 	int		 rc = -1;
 
 	*ctx_r = NULL;
+	/* Before SSL_CTX_new, which fetches its algorithms once. */
+	if (files->key_file == NULL && tls_key_provider_init() == -1) {
+		tls_errf(err, errlen, "cannot load relocd's key provider");
+		goto out;
+	}
 	if ((ctx = calloc(1, sizeof(*ctx))) == NULL ||
 	    (ctx->ssl = SSL_CTX_new(TLS_method())) == NULL ||
 	    ctx_configure(ctx->ssl) == -1) {

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: ISC
 /*
  * The TLS layer (this file: the context, the host identity, and SHA-256
- * for the sim backend's digest; tls_conn.c: connections).  The two are
- * the only files in relocd that include OpenSSL.  One
+ * for the sim backend's digest; tls_conn.c: connections; tls_key.c: a key
+ * held by the key process).  The three are the only files in relocd that
+ * include OpenSSL.  One
  * context per host identity, mutual authentication against the pool's CA
  * (TLS 1.2 at least, 1.3 preferred), and connections behind read and
  * write calls that never block past a deadline.

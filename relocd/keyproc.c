@@ -133,10 +133,10 @@ keyproc_serve_one(const struct tls_key *key, struct keyproc_chan *ch,
 	if ((size_t)r < offsetof(struct tls_key_req, tbs) ||
 	    (size_t)r > sizeof(*req) || req->len > sizeof(req->tbs) ||
 	    (size_t)r != offsetof(struct tls_key_req, tbs) + req->len)
-		log_warnx("key channel: malformed request of %zd bytes; "
+		log_peer_warnx("key channel: malformed request of %zd bytes; "
 		    "refused", r);
 	else if (!keyproc_tbs_ok(ch->role, req->tbs, req->len))
-		log_warnx("key channel: %u bytes that no TLS handshake in "
+		log_peer_warnx("key channel: %u bytes that no TLS handshake in "
 		    "the %s role signs; refused", req->len,
 		    ch->role == TLS_KEY_ROLE_SERVER ? "server" : "client");
 	else if (tls_key_sign(key, (int)req->md, req->tbs, req->len,

@@ -475,27 +475,36 @@ tls_key_provider_entry(const OSSL_CORE_HANDLE *handle,
 	return 1;
 }
 
+/*
+ * Loaded once, for the life of the process; kept here, where leak
+ * checkers see them still in use.
+ */
+static OSSL_PROVIDER	*tls_key_default_prov, *tls_key_own_prov;
+
 int
 tls_key_provider_init(void)
 {
-	static int	done;
-
-	if (done)
+	if (tls_key_own_prov != NULL)
 		return 0;
 	/*
 	 * Loading any provider by hand ends the default provider's
 	 * automatic loading, so it is loaded by hand too, and preferred:
 	 * ours is only for the keys made with TLS_KEY_PROPQ.
 	 */
-	if (OSSL_PROVIDER_add_builtin(NULL, TLS_KEY_PROVIDER,
+	if (tls_key_default_prov == NULL &&
+	    (OSSL_PROVIDER_add_builtin(NULL, TLS_KEY_PROVIDER,
 	    tls_key_provider_entry) != 1 ||
-	    OSSL_PROVIDER_load(NULL, "default") == NULL ||
-	    OSSL_PROVIDER_load(NULL, TLS_KEY_PROVIDER) == NULL ||
-	    EVP_set_default_properties(NULL, "?provider=default") != 1) {
+	    (tls_key_default_prov = OSSL_PROVIDER_load(NULL,
+	    "default")) == NULL)) {
 		ERR_clear_error();
 		return -1;
 	}
-	done = 1;
+	if (EVP_set_default_properties(NULL, "?provider=default") != 1 ||
+	    (tls_key_own_prov = OSSL_PROVIDER_load(NULL,
+	    TLS_KEY_PROVIDER)) == NULL) {
+		ERR_clear_error();
+		return -1;
+	}
 	return 0;
 }
 

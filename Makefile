@@ -72,8 +72,8 @@ RELOCCTL_LIBS	:= $(call pkg_libs,libpcre2-8 jansson)
 
 # relocd-xl is a network child of its own: TLS, the peer protocol and the
 # sandbox (net, proc), but no worker and no backend.
-XL_BORROWS	:= acl conf guest log msg net proc proto sxp tls tls_conn util \
-		   version xlreq
+XL_BORROWS	:= acl conf guest keyproc log msg net proc proto sxp tls tls_conn \
+		   tls_key util version xlreq
 RELOCD_XL_SRCS	:= xl-plugin/relocd-xl.c $(XL_BORROWS:%=relocd/%.c)
 RELOCD_XL_LIBS	:= $(call pkg_libs,libpcre2-8 openssl libseccomp)
 

@@ -46,6 +46,18 @@
 /* Peer-triggered messages: a burst of this many, then one per second. */
 #define LOG_PEER_BURST_MAX	20
 
+/*
+ * The key process (keyproc.c, tls_key.c): what a handshake may ask it to
+ * sign (a TLS 1.2 client signs its whole transcript, certificates and
+ * all), the longest signature and public key it returns, and how long a
+ * handshake waits for it.
+ */
+#define TLS_KEY_TBS_MAX		(32 * 1024)
+#define TLS_KEY_SIG_MAX		256
+#define TLS_KEY_PUB_MAX		256
+#define TLS_KEY_SIGN_MS		5000
+#define TLS_KEY_LOAD_MS		10000
+
 /* Internal messages between relocd's processes (msg.c). */
 #define MSG_PAYLOAD_MAX		(68 * 1024)
 
@@ -208,6 +220,8 @@
 
 /* Children of the parent: network children and workers. */
 #define CHILDREN_MAX		1200
+/* Key channels: one per child at most. */
+#define KEYPROC_CHANNELS_MAX	CHILDREN_MAX
 /* Migrations the job table remembers, running and recently finished. */
 #define JOBS_MAX		256
 

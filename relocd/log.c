@@ -9,12 +9,19 @@
  * does not, for there "<6>" would be noise.
  *
  * Runs in every process.  Messages a peer can trigger are rate-limited by a
- * token bucket, so a hostile client cannot fill the disk through us.
+ * token bucket, so a hostile client cannot fill the disk through us.  The
+ * parent puts the bucket in shared memory before it starts any child
+ * (log_peer_share), so that every network child draws from the one
+ * bucket: one connection each, a flood of connections would otherwise
+ * get a full bucket per connection.
  */
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,10 +40,24 @@ static const char	*log_procname = "relocd";
 static log_sink_fn	 log_sink;
 static log_clock_fn	 log_clock;
 
-/* Peer-message bucket: LOG_PEER_BURST_MAX tokens, one more per second. */
-static double		 bucket_tokens = LOG_PEER_BURST_MAX;
-static double		 bucket_stamp;
-static unsigned long	 bucket_dropped;
+/*
+ * Peer-message bucket: LOG_PEER_BURST_MAX tokens, one more per second,
+ * kept as one word (the generic cell rate algorithm): tat is when the
+ * bucket would be full again, in microseconds of the monotonic clock,
+ * which all processes share.  A message may pass while tat is at most a
+ * burst ahead of now, and moves it one interval on.  One word means one
+ * compare-and-swap and no lock, so a child killed mid-update (the parent
+ * kills slow ones) leaves no lock held for the others.
+ */
+#define LOG_PEER_INTERVAL_US	1000000ULL
+
+struct log_bucket {
+	_Atomic uint64_t	tat_us;
+	_Atomic unsigned long	dropped;
+};
+
+static struct log_bucket	 log_bucket_own;
+static struct log_bucket	*log_bucket = &log_bucket_own;
 
 /*
  * Whether fd 2 is the stream systemd connected to the journal.  The
@@ -224,28 +245,54 @@ log_now(void)
 	return util_now_us() / 1e6;
 }
 
+/*
+ * Moves the bucket into memory shared with every child forked after
+ * this, keeping its state.  The parent calls it once at start.
+ */
+int
+log_peer_share(void)
+{
+	struct log_bucket	*b;
+
+	if (log_bucket != &log_bucket_own)
+		return 0;
+	b = mmap(NULL, sizeof(*b), PROT_READ | PROT_WRITE,
+	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (b == MAP_FAILED)
+		return -1;
+	atomic_init(&b->tat_us, atomic_load(&log_bucket_own.tat_us));
+	atomic_init(&b->dropped, atomic_load(&log_bucket_own.dropped));
+	log_bucket = b;
+	return 0;
+}
+
 /* Takes a token if one is left; refills one per elapsed second. */
 static int
 log_peer_allowed(void)
 {
-	double	now = log_now();
+	const uint64_t	 limit = LOG_PEER_BURST_MAX * LOG_PEER_INTERVAL_US;
+	uint64_t	 now = (uint64_t)(log_now() * 1e6), old, next;
+	unsigned long	 dropped;
+	int		 tries;
 
-	bucket_tokens += now - bucket_stamp;
-	if (bucket_tokens > LOG_PEER_BURST_MAX)
-		bucket_tokens = LOG_PEER_BURST_MAX;
-	bucket_stamp = now;
-	if (bucket_tokens < 1.0) {
-		bucket_dropped++;
-		return 0;
+	old = atomic_load(&log_bucket->tat_us);
+	/* Bounded: each failed swap means another process took a token. */
+	for (tries = 0; tries < 64; tries++) {
+		next = (old > now ? old : now) + LOG_PEER_INTERVAL_US;
+		if (next - now > limit)
+			break;
+		if (atomic_compare_exchange_weak(&log_bucket->tat_us, &old,
+		    next))
+			goto allowed;
 	}
-	bucket_tokens -= 1.0;
-	if (bucket_dropped > 0) {
+	atomic_fetch_add(&log_bucket->dropped, 1);
+	return 0;
+allowed:
+	if ((dropped = atomic_exchange(&log_bucket->dropped, 0)) > 0) {
 		char	line[64];
 
 		snprintf(line, sizeof(line),
-		    "%lu peer messages suppressed (rate limit)",
-		    bucket_dropped);
-		bucket_dropped = 0;
+		    "%lu peer messages suppressed (rate limit)", dropped);
 		log_emit(LOG_WARNING, line);
 	}
 	return 1;

@@ -29,6 +29,8 @@ void	fatalx(const char *, ...)
  */
 void	log_peer_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_peer_info(const char *, ...) __attribute__((format(printf, 1, 2)));
+/* Shares the bucket with every child forked afterwards (the parent). */
+int	log_peer_share(void);
 
 /* Test hooks: capture lines instead of writing them, and fake the clock. */
 typedef void	(*log_sink_fn)(int priority, const char *line);

@@ -46,6 +46,9 @@ static const struct {
 	[MSG_RESOLVE_QUERY] = { "resolve-query", sizeof(struct msg_resolve) },
 	[MSG_RESOLVE_ANSWER] = { "resolve-answer",
 	    sizeof(struct msg_resolve) },
+	[MSG_KEY_LOAD] = { "key-load", sizeof(struct msg_key_load) },
+	[MSG_KEY_LOADED] = { "key-loaded", sizeof(struct msg_key_loaded) },
+	[MSG_KEY_CHANNEL] = { "key-channel", sizeof(struct msg_key_channel) },
 };
 
 _Static_assert(sizeof(struct msg_worker_start) <= MSG_PAYLOAD_MAX,

@@ -37,7 +37,27 @@ enum msg_type {
 	/* parent <-> resolver (resolver.c) */
 	MSG_RESOLVE_QUERY,		/* struct msg_resolve: address */
 	MSG_RESOLVE_ANSWER,		/* struct msg_resolve: + name */
+	/* parent (or relocd-xl) <-> key process */
+	MSG_KEY_LOAD,			/* struct msg_key_load */
+	MSG_KEY_LOADED,			/* struct msg_key_loaded */
+	MSG_KEY_CHANNEL,		/* struct msg_key_channel + fd */
 	MSG_TYPE_MAX
+};
+
+/* The key process loads one key, once, and says what became of it. */
+struct msg_key_load {
+	char		 key_file[CONF_PATH_MAX + 1];
+};
+
+struct msg_key_loaded {
+	char		 err[512];	/* "": loaded */
+	uint32_t	 publen;
+	uint8_t		 pub[TLS_KEY_PUB_MAX];	/* DER SubjectPublicKeyInfo */
+};
+
+/* A channel for one process's handshakes, for one role (tls_key.h). */
+struct msg_key_channel {
+	uint32_t	 role;
 };
 
 struct msg_peer {

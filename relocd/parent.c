@@ -38,6 +38,7 @@
 #include "parent_job.h"
 #include "proto.h"
 #include "tls.h"
+#include "tls_key.h"
 #include "util.h"
 #include "worker.h"
 
@@ -132,7 +133,7 @@ parent_spawn_worker(struct parent *p, int job, int data_fd, int *fd_r,
 
 	if (msg_socketpair(sv) == -1)
 		return -1;
-	if ((pid = proc_spawn_worker(sv[1], data_fd, p->verbose)) == -1) {
+	if ((pid = proc_spawn('W', sv[1], data_fd, p->verbose)) == -1) {
 		close(sv[0]);
 		close(sv[1]);
 		return -1;
@@ -158,6 +159,9 @@ parent_close_inherited(struct parent *p, int keep1, int keep2)
 	listen_close(p->listeners, p->nlisteners);
 	if (p->ctl_fd != -1)
 		close(p->ctl_fd);
+	/* The key process's control socket: only the parent may ask it. */
+	if (p->key_ctl != -1)
+		close(p->key_ctl);
 	for (i = 0; i < CTL_CLIENTS_MAX; i++)
 		if (p->ctl[i].fd != -1)
 			close(p->ctl[i].fd);
@@ -205,23 +209,28 @@ parent_fork_net(struct parent *p, const struct listener *l, int fd,
 	struct net_args	 a;
 	struct child	*c;
 	pid_t		 pid;
-	int		 sv[2];
+	int		 sv[2], key = -1;
 
 	if (msg_socketpair(sv) == -1) {
 		log_warn("socketpair");
 		close(fd);
 		return;
 	}
+	if (l->use_tls)
+		key = parent_key_channel(p, TLS_KEY_ROLE_SERVER);
 	if ((pid = fork()) == -1) {
 		log_warn("fork");
 		close(sv[0]);
 		close(sv[1]);
 		close(fd);
+		if (key != -1)
+			close(key);
 		return;
 	}
 	if (pid == 0) {
 		close(sv[0]);
 		parent_close_inherited(p, sv[1], fd);
+		tls_key_set_channel(key);
 		memset(&a, 0, sizeof(a));
 		a.fd = fd;
 		a.parent_fd = sv[1];
@@ -238,6 +247,8 @@ parent_fork_net(struct parent *p, const struct listener *l, int fd,
 	}
 	close(fd);
 	close(sv[1]);
+	if (key != -1)
+		close(key);
 	if ((c = parent_child_new(p, pid, CHILD_NET, sv[0])) == NULL) {
 		kill(pid, SIGKILL);
 		close(sv[0]);
@@ -258,18 +269,23 @@ parent_fork_client(struct parent *p, struct job *j, int data_fd, int query)
 	struct net_client_args	 a;
 	struct child		*c;
 	pid_t			 pid;
-	int			 sv[2];
+	int			 sv[2], key = -1;
 
 	if (msg_socketpair(sv) == -1)
 		return -1;
+	if (!p->conf->insecure_plaintext)
+		key = parent_key_channel(p, TLS_KEY_ROLE_CLIENT);
 	if ((pid = fork()) == -1) {
 		close(sv[0]);
 		close(sv[1]);
+		if (key != -1)
+			close(key);
 		return -1;
 	}
 	if (pid == 0) {
 		close(sv[0]);
 		parent_close_inherited(p, sv[1], data_fd);
+		tls_key_set_channel(key);
 		memset(&a, 0, sizeof(a));
 		a.parent_fd = sv[1];
 		a.data_fd = data_fd;
@@ -284,6 +300,8 @@ parent_fork_client(struct parent *p, struct job *j, int data_fd, int query)
 		net_client_run(&a);
 	}
 	close(sv[1]);
+	if (key != -1)
+		close(key);
 	if ((c = parent_child_new(p, pid, CHILD_NET, sv[0])) == NULL) {
 		kill(pid, SIGKILL);
 		close(sv[0]);
@@ -428,6 +446,8 @@ parent_reap(struct parent *p)
 	int		 status;
 
 	while ((pid = wait4(-1, &status, WNOHANG, &ru)) > 0) {
+		if (parent_key_exited(p, pid, status))
+			continue;
 		if ((c = parent_child_find(p, pid)) == NULL) {
 			parent_admit_reaped(p, pid, status);
 			continue;
@@ -488,7 +508,6 @@ static void
 parent_reload(struct parent *p)
 {
 	struct conf	*conf;
-	struct tls_ctx	*tls = NULL;
 	char		 err[512];
 
 	log_info("reloading %s", p->config_path);
@@ -502,7 +521,7 @@ parent_reload(struct parent *p)
 	}
 	if (p->backend_override != NULL)
 		conf_backend_parse(p->backend_override, &conf->backend);
-	if (parent_load_tls(conf, &tls, err, sizeof(err)) == -1) {
+	if (parent_load_tls(p, conf, err, sizeof(err)) == -1) {
 		log_warnx("reload failed: %s; keeping the running "
 		    "configuration", err);
 		conf_free(conf);
@@ -512,8 +531,6 @@ parent_reload(struct parent *p)
 	if (!parent_same_listeners(p->conf, conf))
 		log_warnx("listening addresses and ports changed: restart "
 		    "relocd to apply them");
-	tls_ctx_free(p->tls);
-	p->tls = tls;
 	conf_free(p->conf);
 	p->conf = conf;
 	parent_admit_reload(p);
@@ -655,32 +672,6 @@ parent_run(struct parent *p)
 	}
 }
 
-/*
- * TLS is needed for every listener except a plaintext 8002, and for every
- * outgoing migration unless plaintext is enabled; load it whenever the
- * config does not rule it out entirely.
- */
-int
-parent_load_tls(const struct conf *conf, struct tls_ctx **tls_r, char *err,
-    size_t errlen)
-{
-	struct tls_files	files;
-	char			why[400];
-
-	*tls_r = NULL;
-	if (conf->insecure_plaintext && !conf->ssl_server)
-		return 0;
-	files.key_file = conf->ssl_key_file;
-	files.cert_file = conf->ssl_cert_file;
-	files.ca_file = conf->ca_file;
-	if (tls_ctx_load(&files, tls_r, why, sizeof(why)) == -1) {
-		snprintf(err, errlen, "%s (create certificates with "
-		    "relocd-pki; see relocd(8))", why);
-		return -1;
-	}
-	return 0;
-}
-
 static void
 parent_warn_risks(const struct parent *p)
 {
@@ -728,13 +719,18 @@ parent_start(struct parent *p)
 	if (backend_get(p->conf->backend) == NULL)
 		fatalx("relocd-backend %d: no such backend (use xen or sim)",
 		    p->conf->backend);
+	p->key_ctl = -1;
+	p->key_pid = -1;
 	if (proc_identity_setup(p->conf, &p->id, err, sizeof(err)) == -1 ||
-	    parent_load_tls(p->conf, &p->tls, err, sizeof(err)) == -1 ||
+	    parent_load_tls(p, p->conf, err, sizeof(err)) == -1 ||
 	    listen_open(p->conf, p->listeners, LISTENERS_MAX, &p->nlisteners,
 	    err, sizeof(err)) == -1 ||
 	    ctl_open(p->conf->control_socket, p->conf->control_group,
 	    &p->ctl_fd, err, sizeof(err)) == -1)
 		fatalx("%s", err);
+	/* One bucket for every network child's peer messages, not one each. */
+	if (log_peer_share() == -1)
+		fatal("shared log rate limit");
 	parent_signals(p);
 	if (parent_admit_init(p) == -1)
 		fatal("parent_admit_init");

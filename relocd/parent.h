@@ -117,6 +117,8 @@ struct parent {
 	int			 verbose;
 	struct conf		*conf;
 	struct tls_ctx		*tls;
+	int			 key_ctl;	/* the key process, or -1 */
+	pid_t			 key_pid;
 	struct proc_identity	 id;
 	char			 hostname[256];
 	struct listener		 listeners[LISTENERS_MAX];
@@ -236,6 +238,9 @@ struct child *parent_child_find(struct parent *, pid_t);
 int	parent_spawn_worker(struct parent *, int, int, int *, pid_t *);
 void	parent_child_kill(struct child *, const char *);
 int	parent_fork_client(struct parent *, struct job *, int, int);
-int	parent_load_tls(const struct conf *, struct tls_ctx **, char *, size_t);
+/* The key process (parent_key.c). */
+int	parent_load_tls(struct parent *, const struct conf *, char *, size_t);
+int	parent_key_channel(struct parent *, int);
+int	parent_key_exited(struct parent *, pid_t, int);
 
 #endif /* RELOCD_PARENT_H */

@@ -7,8 +7,9 @@
  *    ptrace-ability, chroots into an empty directory, becomes the
  *    unprivileged relocd user, and enters a seccomp allow-list before it
  *    reads a single byte from the peer.
- *  - The worker (one per operation) is exec'd afresh as root, so it
- *    inherits nothing from the parent but the descriptors it is given.
+ *  - The worker (one per operation) and the key process (one per key)
+ *    are exec'd afresh as root, so they inherit nothing from the parent
+ *    but the descriptors they are given.
  *
  * Runs in the parent (setup, spawning) and in the network child (sandbox).
  */
@@ -210,16 +211,17 @@ proc_sandbox_net(const struct proc_identity *id, char *err, size_t errlen)
 }
 
 /*
- * Starts a worker: fork, put msg_fd and data_fd (or -1) at fixed numbers,
- * and exec this same program in worker mode.  Exec (not just fork) gives
- * the root worker a clean address space with no parent state in it.
- * It logs where we log: -d passes on our stderr, else it opens syslog.
+ * Starts a worker (mode 'W') or the key process ('K'): fork, put msg_fd
+ * and data_fd (or -1) at fixed numbers, and exec this same program in
+ * that mode.  Exec (not just fork) gives the process a clean address
+ * space with no parent state in it.  It logs where we log: -d passes on
+ * our stderr, else it opens syslog.
  */
 pid_t
-proc_spawn_worker(int msg_fd, int data_fd, int verbose)
+proc_spawn(char mode, int msg_fd, int data_fd, int verbose)
 {
-	char	*argv[] = { "relocd", log_getstderr() ? "-Wd" : "-W",
-	    verbose ? "-v" : NULL, NULL };
+	char	 flag[4] = { '-', mode, log_getstderr() ? 'd' : '\0', '\0' };
+	char	*argv[] = { "relocd", flag, verbose ? "-v" : NULL, NULL };
 	pid_t	 pid;
 	int	 fd;
 

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "keyproc.h"
 #include "log.h"
 #include "parent.h"
 #include "proto.h"
@@ -28,6 +29,7 @@ struct relocd_opts {
 	int		 worker;	/* -W: exec'd by the parent */
 	int		 resolver;	/* -H: exec'd by the parent */
 	const char	*receive_token;	/* -R: in relocd-receive@TOKEN */
+	int		 keyproc;	/* -K: the key process, likewise */
 };
 
 static void __attribute__((noreturn))
@@ -46,7 +48,7 @@ relocd_parse_args(int argc, char *argv[], struct relocd_opts *o)
 
 	memset(o, 0, sizeof(*o));
 	o->config = conf_default_path();
-	while ((ch = getopt(argc, argv, "B:df:HnR:vVW")) != -1) {
+	while ((ch = getopt(argc, argv, "B:df:HKnR:vVW")) != -1) {
 		switch (ch) {
 		case 'R':
 			o->receive_token = optarg;
@@ -56,6 +58,9 @@ relocd_parse_args(int argc, char *argv[], struct relocd_opts *o)
 			break;
 		case 'H':
 			o->resolver = 1;
+			break;
+		case 'K':
+			o->keyproc = 1;
 			break;
 		case 'B':
 			o->backend = optarg;
@@ -113,7 +118,7 @@ main(int argc, char *argv[])
 	relocd_parse_args(argc, argv, &o);
 	if (o.receive_token != NULL)
 		return worker_unit_main(o.receive_token, o.config, o.verbose);
-	if (o.worker || o.resolver) {
+	if (o.worker || o.resolver || o.keyproc) {
 		/*
 		 * Log where the parent does: its stderr (it passes -d) or
 		 * syslog, for daemon() pointed our stderr at /dev/null.
@@ -121,6 +126,8 @@ main(int argc, char *argv[])
 		log_init(o.foreground ? LOG_TO_STDERR : LOG_TO_SYSLOG,
 		    LOG_DAEMON);
 		log_setverbose(o.verbose > 0);
+		if (o.keyproc)
+			keyproc_main(KEYPROC_CTL_FD);
 		return o.resolver ? resolver_main() : worker_main();
 	}
 	/* -n is interactive: errors go to the terminal, not to syslog. */

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: ISC
 /*
  * The TLS layer (this file: the context, the host identity, and SHA-256
- * for the sim backend's digest; tls_conn.c: connections).  The two are
- * the only files in relocd that include OpenSSL.  One
+ * for the sim backend's digest; tls_conn.c: connections; tls_key.c: a key
+ * held by the key process).  The three are the only files in relocd that
+ * include OpenSSL.  One
  * context per host identity, mutual authentication against the pool's CA
  * (TLS 1.2 at least, 1.3 preferred), and connections behind read and
  * write calls that never block past a deadline.
@@ -50,6 +51,7 @@
 #include "bounds.h"
 #include "tls.h"
 #include "tls_impl.h"
+#include "tls_key.h"
 #include "util.h"
 
 /* TLS 1.2 suites: forward secrecy and AEAD only.  1.3's are all fine. */
@@ -185,8 +187,8 @@ key_parse(const char *path, const char *buf, size_t len, char *err,
  * Reads and parses the private key.  The bytes live only in our buffer,
  * which is wiped on every path.
  */
-static EVP_PKEY *
-key_load(const char *path, char *err, size_t errlen)
+EVP_PKEY *
+tls_pkey_load(const char *path, char *err, size_t errlen)
 {
 	EVP_PKEY	*pkey = NULL;
 	char		*buf = NULL;
@@ -424,6 +426,21 @@ ctx_configure(SSL_CTX *ssl)
 	return 0;
 }
 
+/* The key itself, or one that the key process holds for us. */
+static EVP_PKEY *
+ctx_key(const struct tls_files *files, char *err, size_t errlen)
+{
+	EVP_PKEY	*pkey;
+
+	if (files->key_file != NULL)
+		return tls_pkey_load(files->key_file, err, errlen);
+	if ((pkey = tls_key_remote(files->key_pub, files->key_publen)) == NULL)
+		tls_errf(err, errlen, "%s: not an EC key on P-256, P-384 or "
+		    "P-521, which are the keys relocd can keep in its key "
+		    "process; make one with relocd-pki", files->key_name);
+	return pkey;
+}
+
 int
 tls_ctx_load(const struct tls_files *files, struct tls_ctx **ctx_r,
     char *err, size_t errlen)
@@ -434,21 +451,26 @@ tls_ctx_load(const struct tls_files *files, struct tls_ctx **ctx_r,
 	int		 rc = -1;
 
 	*ctx_r = NULL;
+	/* Before SSL_CTX_new, which fetches its algorithms once. */
+	if (files->key_file == NULL && tls_key_provider_init() == -1) {
+		tls_errf(err, errlen, "cannot load relocd's key provider");
+		goto out;
+	}
 	if ((ctx = calloc(1, sizeof(*ctx))) == NULL ||
 	    (ctx->ssl = SSL_CTX_new(TLS_method())) == NULL ||
 	    ctx_configure(ctx->ssl) == -1) {
 		tls_errf(err, errlen, "cannot set up a TLS context");
 		goto out;
 	}
-	if ((pkey = key_load(files->key_file, err, errlen)) == NULL ||
+	if ((pkey = ctx_key(files, err, errlen)) == NULL ||
 	    (leaf = cert_load(ctx->ssl, files->cert_file, err,
 	    errlen)) == NULL ||
 	    ca_load(ctx->ssl, files->ca_file, err, errlen) == -1)
 		goto out;
 	if (X509_check_private_key(leaf, pkey) != 1) {
 		tls_errf(err, errlen, "%s does not match the certificate %s; use "
-		    "the key made with that certificate", files->key_file,
-		    files->cert_file);
+		    "the key made with that certificate", files->key_file != NULL ?
+		    files->key_file : files->key_name, files->cert_file);
 		goto out;
 	}
 	if (SSL_CTX_use_PrivateKey(ctx->ssl, pkey) != 1) {

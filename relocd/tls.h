@@ -29,6 +29,14 @@ struct tls_files {
 	const char	*key_file;	/* PEM private key; see tls_ctx_load */
 	const char	*cert_file;	/* PEM certificate (chain) */
 	const char	*ca_file;	/* PEM CA bundle that signs peers */
+	/*
+	 * Or, with key_file NULL, a key held by the key process: its public
+	 * key (DER SubjectPublicKeyInfo) and its file's name for errors.
+	 * Signatures then go over the channel of tls_key_set_channel.
+	 */
+	const uint8_t	*key_pub;
+	size_t		 key_publen;
+	const char	*key_name;
 };
 
 /* A peer's identity: its certificate's DNS and IP SANs, else its CN. */

@@ -19,10 +19,13 @@
  * The remote relocd checks the words; we pass them on as xl wrote them,
  * so that it alone decides what is permitted (and logs the refusals).
  *
- * Runs as root (xl does), but only until the key is loaded and the
- * connection is open: then it takes the network child's sandbox (chroot
- * to relocd-chroot, relocd-user, no_new_privs, seccomp; proc.c) before
- * reading a byte from the peer.
+ * Runs as root (xl does), but only until the connection is open: then
+ * it takes the network child's sandbox (chroot to relocd-chroot,
+ * relocd-user, no_new_privs, seccomp; proc.c) before reading a byte from
+ * the peer.  It never holds the private key: before the key is loaded it
+ * forks a key process (keyproc.c), which loads it and signs this
+ * handshake's CertificateVerify over a socket, and reads nothing the
+ * peer sent.
  */
 #include <sys/stat.h>
 
@@ -39,11 +42,14 @@
 
 #include "acl.h"
 #include "conf.h"
+#include "keyproc.h"
 #include "log.h"
+#include "msg.h"
 #include "net.h"
 #include "proc.h"
 #include "proto.h"
 #include "tls.h"
+#include "tls_key.h"
 #include "util.h"
 #include "version.h"
 #include "xlreq.h"
@@ -162,11 +168,49 @@ xlc_parse_args(struct xlc *c, int argc, char **argv)
 	}
 }
 
+/*
+ * Forks the key process, which alone loads the key, and keeps a channel
+ * to it for our handshake; returns the key's public key in pub.  The key
+ * process ends when we do (its channel closes).
+ */
+static void
+xlc_keyproc(const struct xlc *c, uint8_t *pub, size_t size, size_t *len_r)
+{
+	char	err[512];
+	pid_t	pid;
+	int	sv[2], ch, fd;
+
+	if (msg_socketpair(sv) == -1 || (pid = fork()) == -1)
+		xlc_fail("cannot start the key process: %s", strerror(errno));
+	if (pid == 0) {
+		/* xl's stream is none of its business. */
+		close(sv[0]);
+		if ((fd = open("/dev/null", O_RDWR)) != -1) {
+			dup2(fd, STDIN_FILENO);
+			dup2(fd, STDOUT_FILENO);
+			if (fd > STDERR_FILENO)
+				close(fd);
+		}
+		keyproc_main(sv[1]);
+	}
+	close(sv[1]);
+	if (keyproc_start_key(sv[0], c->conf->ssl_key_file, pub, size, len_r,
+	    err, sizeof(err)) == -1)
+		xlc_fail("%s; give this host its key (relocd-pki, see "
+		    "relocd-xl(8))", err);
+	if ((ch = keyproc_channel(sv[0], TLS_KEY_ROLE_CLIENT)) == -1)
+		xlc_fail("no channel to the key process: %s", strerror(errno));
+	close(sv[0]);
+	tls_key_set_channel(ch);
+}
+
 /* Config, certificates, and what the sandbox needs, while we can. */
 static void
 xlc_setup(struct xlc *c)
 {
 	struct tls_files	files;
+	uint8_t			pub[TLS_KEY_PUB_MAX];
+	size_t			publen;
 	char			err[512];
 
 	if (conf_load(c->config, &c->conf) == -1)
@@ -188,7 +232,11 @@ xlc_setup(struct xlc *c)
 		    c->host);
 		return;
 	}
-	files.key_file = c->conf->ssl_key_file;
+	xlc_keyproc(c, pub, sizeof(pub), &publen);
+	memset(&files, 0, sizeof(files));
+	files.key_pub = pub;
+	files.key_publen = publen;
+	files.key_name = c->conf->ssl_key_file;
 	files.cert_file = c->conf->ssl_cert_file;
 	files.ca_file = c->conf->ca_file;
 	if (tls_ctx_load(&files, &c->tls, err, sizeof(err)) == -1)

@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: ISC
 /* Unit tests for log.c: formatting and the peer-message rate limit. */
+#include <sys/wait.h>
+
 #include <errno.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include "bounds.h"
 #include "log.h"
@@ -102,9 +105,41 @@ test_peer_rate_limit(void)
 	CHECK_STR(last, "peer 192.0.2.1: refused again 2");
 }
 
+/*
+ * Once shared, the bucket is one for every process forked afterwards:
+ * what a child (one connection) spends, the next one no longer has.
+ */
+static void
+test_peer_rate_limit_shared(void)
+{
+	pid_t	pid;
+	int	i, status = -1;
+
+	log_set_sink(capture);
+	log_set_clock(fake_clock);
+	fake_now += 100;	/* a full bucket */
+	CHECK_INT(log_peer_share(), 0);
+	/* Any note about the tests before goes out with this one. */
+	log_peer_warnx("peer 192.0.2.1: refused");
+	if ((pid = fork()) == 0) {
+		lines = 0;
+		for (i = 0; i < LOG_PEER_BURST_MAX - 6; i++)
+			log_peer_warnx("peer 192.0.2.1: refused %d", i);
+		_exit(lines);
+	}
+	CHECK_INT(waitpid(pid, &status, 0), pid);
+	CHECK_INT(WIFEXITED(status) ? WEXITSTATUS(status) : -1,
+	    LOG_PEER_BURST_MAX - 6);
+	lines = 0;
+	for (i = 0; i < 10; i++)
+		log_peer_warnx("peer 192.0.2.2: refused %d", i);
+	CHECK_INT(lines, 5);
+}
+
 UNIT_MAIN("log",
     UNIT_TEST(test_warn_appends_errno),
     UNIT_TEST(test_peer_bytes_escaped),
     UNIT_TEST(test_debug_only_when_verbose),
     UNIT_TEST(test_long_line_truncated),
-    UNIT_TEST(test_peer_rate_limit))
+    UNIT_TEST(test_peer_rate_limit),
+    UNIT_TEST(test_peer_rate_limit_shared))

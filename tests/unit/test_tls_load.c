@@ -10,7 +10,7 @@ load_err(const char *key, const char *cert, const char *ca, char *err,
     size_t errlen)
 {
 	char		 k[PATH_MAX], c[PATH_MAX], a[PATH_MAX];
-	struct tls_files files = { k, c, a };
+	struct tls_files files = { k, c, a, NULL, 0, NULL };
 	struct tls_ctx	*ctx = NULL;
 	int		 rc;
 

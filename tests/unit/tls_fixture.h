@@ -141,7 +141,7 @@ ctx_load(const char *keydir, const char *name, const char *cadir)
 {
 	char		 key[PATH_MAX], cert[PATH_MAX], ca[PATH_MAX];
 	char		 err[512];
-	struct tls_files files = { key, cert, ca };
+	struct tls_files files = { key, cert, ca, NULL, 0, NULL };
 	struct tls_ctx	*ctx = NULL;
 
 	path(key, sizeof(key), "%s/%s.key", keydir, name);
@@ -278,6 +278,77 @@ cli_greet(struct end *e, struct tls_conn *c)
 	    sizeof(e->then_err)) == -1)
 		return;
 	e->then_rc = 0;
+}
+
+/*
+ * Clients written with OpenSSL directly, to do what tls_connect never
+ * does: offer no certificate, or an old protocol version.
+ */
+struct bare {
+	int		 fd;
+	const char	*name;		/* pool host to present, or NULL */
+	int		 max_version;
+	int		 rc;		/* SSL_connect == 1 ? 0 : -1 */
+	int		 read_rc;
+	char		 version[16];
+};
+
+static inline void *
+bare_client(void *arg)
+{
+	struct bare	*b = arg;
+	SSL_CTX		*ctx;
+	SSL		*ssl = NULL;
+	char		 p[PATH_MAX], q[PATH_MAX], c;
+	struct timeval	 tv = { SLOW_MS / 1000, 0 };
+
+	b->rc = -1;
+	(void)setsockopt(b->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL)
+		goto out;
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	/* Old versions need the security level lowered to be offered. */
+	if (SSL_CTX_set_max_proto_version(ctx, b->max_version) != 1 ||
+	    SSL_CTX_set_min_proto_version(ctx, 0) != 1 ||
+	    SSL_CTX_set_cipher_list(ctx, "DEFAULT:@SECLEVEL=0") != 1 ||
+	    SSL_CTX_load_verify_locations(ctx, path(p, sizeof(p),
+	    "pool/ca.pem"), NULL) != 1)
+		goto out;
+	if (b->name != NULL && (SSL_CTX_use_certificate_file(ctx,
+	    path(p, sizeof(p), "pool/%s.pem", b->name), SSL_FILETYPE_PEM) != 1 ||
+	    SSL_CTX_use_PrivateKey_file(ctx, path(q, sizeof(q),
+	    "pool/%s.key", b->name), SSL_FILETYPE_PEM) != 1))
+		goto out;
+	if ((ssl = SSL_new(ctx)) == NULL || SSL_set_fd(ssl, b->fd) != 1)
+		goto out;
+	/* TLS 1.3: the handshake completes; a refusal comes on read. */
+	if (SSL_connect(ssl) == 1) {
+		b->rc = 0;
+		(void)snprintf(b->version, sizeof(b->version), "%s",
+		    SSL_get_version(ssl));
+		b->read_rc = SSL_read(ssl, &c, 1);
+	}
+out:
+	SSL_free(ssl);
+	SSL_CTX_free(ctx);
+	close(b->fd);
+	return NULL;
+}
+
+/* Server alpha in this thread against a bare client in another. */
+static inline void
+run_bare(struct end *srv, struct bare *b)
+{
+	pthread_t	t;
+	int		sv[2];
+
+	CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+	srv->fd = sv[0];
+	b->fd = sv[1];
+	srv->deadline = util_now_ms() + SLOW_MS;
+	CHECK(pthread_create(&t, NULL, bare_client, b) == 0);
+	server_main(srv);
+	pthread_join(t, NULL);
 }
 
 #endif /* RELOCD_TLS_FIXTURE_H */

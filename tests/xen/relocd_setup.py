@@ -115,7 +115,7 @@ def install_systemd(vm):
     src = "/host/run/relocd"
     n = vm.name
     vm.run("cp /host/run/deb/relocd_*.deb /root/ && cd /root && "
-           "apt-get install -y -q --no-download ./relocd_*.deb "
+           "apt install -y -q ./relocd_*.deb "
            ">/tmp/apt-relocd.log 2>&1 || { tail -20 /tmp/apt-relocd.log; "
            "exit 1; }", 300)
     vm.run(f"relocd-pki install -d {src} {n} >/dev/null && "

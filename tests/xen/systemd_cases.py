@@ -279,7 +279,7 @@ def run(a, b, rundir, types):
              "systemctl stop relocd && systemctl start relocd", placement)
         case(f"restart by apt install --reinstall on {vm.name} "
              f"(systemctl state kept): guests unharmed", action_case, vm,
-             f"cd /root && apt-get install -y -q --no-download --reinstall "
+             f"cd /root && apt install -y -q --reinstall "
              f"./relocd_*.deb >/tmp/apt-re.log 2>&1 || "
              f"{{ tail -20 /tmp/apt-re.log; exit 1; }}", placement)
     src = placement[pvh][0]

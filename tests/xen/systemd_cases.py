@@ -270,6 +270,11 @@ def run(a, b, rundir, types):
         return [("systemctl cases", False, "no guest left running")]
     log("systemctl cases: guests " + ", ".join(
         f"{g} on {vm.name}" for g, (vm, _, _) in placement.items()))
+    # What a restart would kill: every process in relocd's cgroup.
+    for vm in (a, b):
+        _, cg = vm.run("systemd-cgls --no-pager -l -u relocd.service", 60,
+                       check=False)
+        log(f"relocd.service's cgroup on {vm.name}:\n{cg}")
     pvh = "hb-pvh" if "hb-pvh" in placement else next(iter(placement))
     for vm in (a, b):
         case(f"systemctl restart relocd on {vm.name}: guests unharmed",

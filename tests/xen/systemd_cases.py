@@ -127,8 +127,11 @@ def action_case(vm, cmd, placement):
     time.sleep(SETTLE_S)
     ok, state = relocd_active(vm)
     if not ok:
-        raise CaseError(f"relocd is {state} on {vm.name} after `{cmd}`:\n"
-                        f"{journal_tail(vm)}")
+        tail = journal_tail(vm)
+        # The next cases need relocd; this one has failed already.
+        vm.run("systemctl start relocd", 120, check=False)
+        raise CaseError(f"relocd is {state} on {vm.name} after `{cmd}` "
+                        f"(started again for the next case):\n{tail}")
     check_all(placement, t0)
     return took
 

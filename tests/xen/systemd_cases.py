@@ -126,13 +126,20 @@ def action_case(vm, cmd, placement):
                         f"{out[-800:]}")
     time.sleep(SETTLE_S)
     ok, state = relocd_active(vm)
+    try:
+        check_all(placement, t0)
+        guests = "every guest intact"
+    except CaseError as e:
+        if ok:
+            raise
+        guests = str(e)
     if not ok:
         tail = journal_tail(vm)
         # The next cases need relocd; this one has failed already.
         vm.run("systemctl start relocd", 120, check=False)
         raise CaseError(f"relocd is {state} on {vm.name} after `{cmd}` "
-                        f"(started again for the next case):\n{tail}")
-    check_all(placement, t0)
+                        f"(started again for the next case); {guests}:\n"
+                        f"{tail}")
     return took
 
 

@@ -14,6 +14,13 @@ demands), writes /etc/xen/xend-config.sxp, adds the relocd user, and
 starts `relocd -d` with its log in /var/log/relocd.log.  It returns once
 both daemons listen.  Every command is bounded.
 
+On the systemd dom0 (vm.dom0 == "systemd") it does what an administrator
+does instead: `apt install ./relocd_*.deb` (the package `make deb` built,
+shared as /host/run/deb), `relocd-pki install` of the host's key and
+certificate, the same xend-config.sxp, and `systemctl enable --now
+relocd`; the relocd user and /run/relocd come from the package.  The log
+is then the journal (log_cat(vm)).
+
 Each dom0 allows only the other and itself (hosts-allow on the wire's
 addresses, peers-allow on the certificate names A and B).  `extra` is
 appended to both configs, e.g. "(relocd-max-downtime 100)".
@@ -26,6 +33,8 @@ refusal is the peer's).
 
 import os
 import subprocess
+
+from xenvm import VMError
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
@@ -100,6 +109,47 @@ def install(vm):
            ">> /etc/passwd", 30)
 
 
+def install_systemd(vm):
+    """The package, certificates and config in a systemd dom0, as an
+    administrator installs them; relocd is not started."""
+    src = "/host/run/relocd"
+    n = vm.name
+    vm.run("cp /host/run/deb/relocd_*.deb /root/ && cd /root && "
+           "apt install -y -q ./relocd_*.deb "
+           ">/tmp/apt-relocd.log 2>&1 || { tail -20 /tmp/apt-relocd.log; "
+           "exit 1; }", 300)
+    vm.run(f"relocd-pki install -d {src} {n} >/dev/null && "
+           "mkdir -p /tmp/rogue && "
+           f"relocd-pki install -d {src}/rogue --dest /tmp/rogue {n} "
+           ">/dev/null && "
+           "install -m 600 /tmp/rogue/host.key /etc/xen/relocd/rogue.key && "
+           "install -m 644 /tmp/rogue/host.pem /etc/xen/relocd/rogue.pem && "
+           f"install -m 644 {src}/{n}-host.sxp /etc/xen/xend-config.sxp && "
+           f"install -m 644 {src}/{n}-rogue.sxp /etc/xen/rogue.sxp", 60)
+
+
+def start_systemd(vm):
+    """systemctl enable --now relocd: Type=notify, so it returns once
+    relocd says READY=1 (its listeners are bound)."""
+    rc, out = vm.run("systemctl enable --now relocd 2>&1 && "
+                     "systemctl is-active relocd", 120, check=False)
+    if rc != 0:
+        _, st = vm.run("systemctl status --no-pager -n 30 relocd", 60,
+                       check=False)
+        raise VMError(f"{vm.name}: systemctl enable --now relocd exited "
+                      f"{rc}:\n{out[-800:]}\n{st[-2000:]}")
+
+
+def log_cat(vm):
+    """A shell command printing vm's relocd log, oldest line first: the
+    file relocd -d writes, or on a systemd dom0 relocd's journal (the
+    receive units of relocd-receive@ included, once there are any)."""
+    if getattr(vm, "dom0", "busybox") == "systemd":
+        return ("journalctl -q --no-pager -o cat -u relocd.service "
+                "-u 'relocd-receive@*'")
+    return "cat /var/log/relocd.log"
+
+
 def start(vm):
     """relocd -d in the background; wait until it listens (bounded)."""
     vm.run("setsid relocd -d -v -f /etc/xen/xend-config.sxp "
@@ -123,11 +173,15 @@ def setup_relocd(a, b, rundir, backend=DEFAULT_BACKEND, extra=""):
     d = make_pki(rundir, (a, b))
     for vm in (a, b):
         write_configs(d, vm, backend, extra)
-        install(vm)
-        start(vm)
+        if getattr(vm, "dom0", "busybox") == "systemd":
+            install_systemd(vm)
+            start_systemd(vm)
+        else:
+            install(vm)
+            start(vm)
 
 
 def relocd_log(vm, lines=40):
     """The tail of vm's relocd log, for error messages."""
-    _, out = vm.run(f"tail -n {lines} /var/log/relocd.log", 30, check=False)
+    _, out = vm.run(f"{log_cat(vm)} | tail -n {lines}", 60, check=False)
     return out

@@ -40,6 +40,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from xenvm import VM, VMError, tcp_listening          # noqa: E402
 import scenarios                                      # noqa: E402
 import relocd_dom0                                    # noqa: E402,F401
+import systemd_cases                                  # noqa: E402
 from scenarios import Ctx, MigrationError             # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -127,11 +128,18 @@ def free_port():
 
 
 # ------------------------------------------------------------ hosts
-def boot_pair(img, gtype, rundir, attempt):
+# The dom0 both hosts boot: "busybox" (build-images' initramfs, relocd
+# copied in) or "systemd" (build-dom0-systemd: Debian 12 with systemd,
+# relocd installed from its package); main() sets these.
+DOM0 = "busybox"
+DOM0_DIR = None
+
+
+def boot_pair(img, gtype, rundir, attempt, hypervisor=None):
     """Start A and B on one socket wire and wait for both dom0s."""
     logdir = os.path.join(rundir, f"{gtype}-boot{attempt}")
     os.makedirs(logdir)
-    hyp = os.path.join(img, HYPERVISOR[gtype])
+    hyp = os.path.join(img, hypervisor or HYPERVISOR[gtype])
     port = free_port()
     # "out" is the one writable share: files a scenario hands back to
     # the host (relocd's save files, checked by verify-stream-v2).
@@ -140,9 +148,12 @@ def boot_pair(img, gtype, rundir, attempt):
     shares = [("run", os.path.join(rundir, "share")), ("repo", REPO),
               ("out", out, "rw")]
     a = VM("A", img, hyp, logdir, IPS["A"],
-           f"socket,listen=127.0.0.1:{port}", "52:54:00:99:00:01", shares)
+           f"socket,listen=127.0.0.1:{port}", "52:54:00:99:00:01", shares,
+           dom0_dir=DOM0_DIR)
     b = VM("B", img, hyp, logdir, IPS["B"],
-           f"socket,connect=127.0.0.1:{port}", "52:54:00:99:00:02", shares)
+           f"socket,connect=127.0.0.1:{port}", "52:54:00:99:00:02", shares,
+           dom0_dir=DOM0_DIR)
+    a.dom0 = b.dom0 = DOM0
     ALL_VMS.extend([a, b])
     t0 = time.monotonic()
     a.start()
@@ -156,14 +167,17 @@ def boot_pair(img, gtype, rundir, attempt):
     for vm in (a, b):
         left = max(30.0, BOOT_TIMEOUT - (time.monotonic() - t0))
         log(f"{gtype}: {vm.name} dom0 ready after "
-            f"{vm.wait_ready(left):.1f}s")
+            f"{vm.wait_ready(left):.1f}s{vm.ready_note}")
     a.run(f"ping -c 2 -W 10 {IPS['B']} >/dev/null", 60)
     return a, b, time.monotonic() - t0
 
 
 def check_extras(img, vm):
     """The extra host binaries (XEN_EXTRA_BINS) must load in dom0: the
-    dynamic loader lists their libraries and fails if one is missing."""
+    dynamic loader lists their libraries and fails if one is missing.
+    (The systemd dom0 has none: relocd comes from its package.)"""
+    if DOM0 == "systemd":
+        return
     with open(os.path.join(img, "manifest")) as f:
         names = [l.strip().rsplit("/", 1)[-1] for l in f
                  if l.startswith("extra=")]
@@ -174,11 +188,11 @@ def check_extras(img, vm):
         log(f"extra binaries load in dom0: {' '.join(names)}")
 
 
-def boot_with_retry(img, gtype, rundir):
+def boot_with_retry(img, gtype, rundir, hypervisor=None):
     """One retry: a TCG boot that stalls once is noise, twice is a bug."""
     for attempt in (1, 2):
         try:
-            return boot_pair(img, gtype, rundir, attempt)
+            return boot_pair(img, gtype, rundir, attempt, hypervisor)
         except VMError as e:
             log(f"{gtype}: boot attempt {attempt} failed: {e}")
             stop_all()
@@ -328,15 +342,20 @@ def migrate_leg(tr, src, dst, guest, gtype, rundir):
 
 
 # ------------------------------------------------------------ sessions
-def session(img, gtype, transports, rounds, rundir, results):
-    """Boot a pair, then run every transport's round trips on one guest."""
+def session(img, gtype, transports, rounds, rundir, results, pair=None):
+    """Boot a pair (or use the one given), then run every transport's
+    round trips on one guest.  The guest stays where its last migration
+    left it; a pair of our own is stopped at the end."""
     guest = f"hb-{gtype}"
     a = b = None
+    if pair:
+        a, b = pair
     t_session = time.monotonic()
     try:
-        a, b, boot_s = boot_with_retry(img, gtype, rundir)
-        results["boot"][gtype] = boot_s
-        check_extras(img, a)
+        if not pair:
+            a, b, boot_s = boot_with_retry(img, gtype, rundir)
+            results["boot"][gtype] = boot_s
+            check_extras(img, a)
         for tr in transports:
             if tr.setup:
                 tr.setup(a, b, rundir)
@@ -363,7 +382,8 @@ def session(img, gtype, transports, rounds, rundir, results):
                 except VMError:
                     pass
     finally:
-        stop_all()
+        if not pair:
+            stop_all()
         results["session_s"][gtype] = time.monotonic() - t_session
         log(f"{gtype}: session took {results['session_s'][gtype]:.0f}s")
 
@@ -493,14 +513,39 @@ def main():
     ap.add_argument("--table-md", help="also write the table here")
     ap.add_argument("--hb-ms", type=int, default=HB_MS,
                     help="guest heartbeat period (the downtime resolution)")
+    ap.add_argument("--dom0", choices=("busybox", "systemd"),
+                    default="busybox", help="which dom0 the hosts boot")
+    ap.add_argument("--dom0-dir", help="build-dom0-systemd output")
+    ap.add_argument("--deb", help="the relocd package (systemd dom0)")
+    ap.add_argument("--one-pair", action="store_true",
+                    help="one pair of hosts (shadow-paging Xen) for "
+                    "every guest type")
+    ap.add_argument("--cases", action="store_true",
+                    help="after the scenarios, the systemctl cases "
+                    "(systemd dom0, with --one-pair)")
     args = ap.parse_args()
     HB_MS = args.hb_ms
+    global DOM0, DOM0_DIR
+    DOM0, DOM0_DIR = args.dom0, args.dom0_dir
+    if DOM0 == "systemd" and not (args.dom0_dir and args.deb):
+        print("xentest: --dom0 systemd needs --dom0-dir and --deb",
+              file=sys.stderr)
+        print("0 passed, 1 failed")
+        return 1
+    if args.cases:
+        # The cases need the guests the scenarios leave running.
+        scenarios.KEEP_GUESTS = True
 
     scenarios.ROUNDS = args.rounds
     types = [t for t in args.types.split(",") if t]
     names = [t for t in args.transports.split(",") if t]
     transports = [t for t in scenarios.TRANSPORTS
                   if not names or t.name in names]
+    if args.dom0 == "systemd" and any(t.name == "xl-ssh" for t in transports):
+        # The systemd dom0 has no sshd: a real dom0 would, but it would
+        # cost boot time for a transport relocd does not use.
+        print("SKIP xl-ssh: the systemd dom0 has no sshd")
+        transports = [t for t in transports if t.name != "xl-ssh"]
     bad = [t for t in types if t not in HYPERVISOR]
     unknown = [n for n in names
                if n not in [t.name for t in scenarios.TRANSPORTS]]
@@ -522,11 +567,18 @@ def main():
 
     rundir = make_rundir()
     log(f"run directory {rundir}")
+    if args.deb:
+        # dom0 installs the package from /host/run/deb (relocd_setup).
+        os.makedirs(os.path.join(rundir, "share", "deb"))
+        shutil.copy(args.deb, os.path.join(rundir, "share", "deb"))
     make_ssh_keys(rundir)
     results = {"boot": {}, "guest_boot": {}, "session_s": {}, "legs": {},
                "session_error": {}}
     t_run = time.monotonic()
+    pair = None
+    cases = []
     try:
+        run_types = []
         for gtype in types:
             mine = [t for t in transports if gtype in t.guest_types]
             if not mine:
@@ -534,7 +586,33 @@ def main():
                 log(f"{gtype}: skipped, no selected transport supports it "
                     f"({', '.join(t.name for t in transports)})")
                 continue
-            session(args.img, gtype, mine, args.rounds, rundir, results)
+            run_types.append((gtype, mine))
+        if args.one_pair and run_types:
+            # One pair for every guest type: the shadow-paging build runs
+            # PVH and HVM guests as the stock one does (HAP), and PV too.
+            t = time.monotonic()
+            try:
+                a, b, boot_s = boot_with_retry(args.img, "pair", rundir,
+                                               HYPERVISOR["pv"])
+                results["boot"]["pair"] = boot_s
+                check_extras(args.img, a)
+                pair = (a, b)
+            except VMError as e:
+                log(f"boot failed: {e}")
+                for gtype, _ in run_types:
+                    results["session_error"][gtype] = f"boot failed: {e}"
+                run_types = []
+            log(f"phase boot: {time.monotonic() - t:.0f}s")
+        for gtype, mine in run_types:
+            t = time.monotonic()
+            session(args.img, gtype, mine, args.rounds, rundir, results,
+                    pair)
+            log(f"phase {gtype}: {time.monotonic() - t:.0f}s")
+        if args.cases and pair:
+            t = time.monotonic()
+            cases = systemd_cases.run(pair[0], pair[1], rundir,
+                                      [g for g, _ in run_types])
+            log(f"phase systemctl cases: {time.monotonic() - t:.0f}s")
     except (Abort, KeyboardInterrupt) as e:
         log(f"aborted: {e or 'interrupted'}")
         for gtype in types:
@@ -562,6 +640,12 @@ def main():
                    "legs": [l for v in results["legs"].values() for l in v]},
                   f, indent=1)
     passed, failed = verdicts(results, types, transports, args.rounds)
+    for name, ok, why in cases:
+        print(f"PASS {name}" if ok else f"FAIL {name}: {why}")
+        passed, failed = passed + ok, failed + (not ok)
+    if args.cases and pair is None:
+        failed += 1
+        print("FAIL systemctl cases: did not run (no pair of hosts)")
     if not no_qemu_left(rundir):
         failed += 1
         print("FAIL teardown: QEMU processes left behind")

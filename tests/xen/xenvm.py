@@ -82,7 +82,7 @@ def tcp_listening(port):
 
 class VM:
     def __init__(self, name, img, hypervisor, rundir, ip, netdev, mac,
-                 shares=(), mem_mib=1024):
+                 shares=(), mem_mib=1024, dom0_dir=None):
         self.name, self.ip = name, ip
         self.rundir = rundir
         self.serial_path = os.path.join(rundir, f"{name}.serial.sock")
@@ -113,11 +113,28 @@ class VM:
             "-kernel", hypervisor, "-append", xen_args,
             "-initrd", f"{img}/vmlinuz {k_args},{img}/dom0.cpio.gz",
         ]
+        if dom0_dir:
+            # The systemd dom0 (build-dom0-systemd): a small initrd mounts
+            # the root file system and starts systemd.  Both VMs boot the
+            # one cached image; snapshot=on keeps their writes in QEMU's
+            # temporary files.  quiet and show_status=0 keep the kernel
+            # and systemd off the console the command channel uses.
+            # net.ifnames=0: udev (xen-utils-common needs it) would
+            # rename eth0 after its PCI slot.
+            k_args += (f" quiet loglevel=1 systemd.show_status=0 "
+                       f"systemd.hostname={name} net.ifnames=0")
+            self.cmdline[self.cmdline.index("-initrd") + 1] = (
+                f"{img}/vmlinuz {k_args},{dom0_dir}/initrd.cpio.gz")
+            self.cmdline += ["-drive", f"file={dom0_dir}/root.img,if=virtio,"
+                             f"format=raw,snapshot=on"]
         # A share is (tag, path) and read-only, or (tag, path, "rw").
         for tag, path, *mode in shares:
             ro = "off" if mode == ["rw"] else "on"
             self.cmdline += ["-virtfs", f"local,path={path},mount_tag={tag},"
                              f"security_model=none,readonly={ro},id={tag}"]
+        self.dom0 = "busybox"
+        self.ready_note = ""
+        self.dom0_uptime = None
         self.proc = None
         self.sock = None
         self.hbsock = None
@@ -238,9 +255,22 @@ class VM:
         """Wait for dom0's init to report; seconds since QEMU started."""
         m = self.expect(rb"RELOCD-DOM0-(READY|FAIL)([^\r\n]*)\r*\n", 0,
                         timeout)
+        rest = m.group(2).decode(errors="replace")
         if m.group(1) == b"FAIL":
-            raise VMError(f"{self.name}: dom0 init failed:"
-                          f"{m.group(2).decode(errors='replace')}")
+            raise VMError(f"{self.name}: dom0 init failed:{rest}")
+        # "READY <dom0 uptime> [systemd=<state>]": the systemd dom0 says
+        # it once `systemctl is-system-running --wait` has returned.
+        words = rest.split()
+        self.dom0_uptime = float(words[0]) if words else None
+        self.ready_note = (f" (dom0 uptime {words[0]} s"
+                           + (f", {words[1]}" if len(words) > 1 else "")
+                           + ")") if words else ""
+        if len(words) > 1 and words[1] != "systemd=running":
+            # A failed unit is the image's bug; name it, but boot on.
+            self.ready_note += " " + " ".join(
+                re.findall(r"failed unit: (\S+)",
+                           bytes(self.buf[:m.start()]).decode(
+                               errors="replace")))
         return time.monotonic() - self.t_start
 
     def _send_line(self, line):

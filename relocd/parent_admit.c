@@ -463,21 +463,3 @@ parent_admit_stop(struct parent *p)
 	admit_resolver_lost(p, "shutting down", 1);
 }
 
-/*
- * In a freshly forked child: other peers' waiting sockets and the
- * resolver's are the parent's, never a network child's.
- */
-void
-parent_admit_close_inherited(struct parent *p)
-{
-	struct admit	*a = p->admit;
-	size_t		 i;
-
-	if (a == NULL)
-		return;
-	for (i = 0; i < ADMIT_PENDING_MAX; i++)
-		if (a->conns[i].fd != -1)
-			close(a->conns[i].fd);
-	if (a->fd != -1)
-		close(a->fd);
-}

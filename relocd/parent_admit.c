@@ -349,7 +349,7 @@ admit_decide(struct parent *p, int qi, const char *name)
 	for (i = 0; i < ADMIT_PENDING_MAX; i++) {
 		if (a->conns[i].fd == -1 || a->conns[i].query != qi)
 			continue;
-		/* Out of the table first: a forked child closes what is in it. */
+		/* Out of the table first: the socket is handed on below. */
 		one = a->conns[i];
 		admit_conn_free(&a->conns[i]);
 		if (name[0] != '\0' &&

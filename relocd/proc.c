@@ -3,7 +3,7 @@
  * Privilege separation: what each process gives up, and how the parent
  * starts the others.
  *
- *  - The network child (exec'd per connection, proc_spawn_fds) loses core dumps and
+ *  - The network child (one per connection) loses core dumps and
  *    ptrace-ability, chroots into an empty directory, becomes the
  *    unprivileged relocd user, and enters a seccomp allow-list before it
  *    reads a single byte from the peer.
@@ -27,11 +27,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bounds.h"
 #include "conf.h"
 #include "log.h"
 #include "proc.h"
 #include "util.h"
-#include "worker.h"
 
 /*
  * Under valgrind (tests/regress/lib's RELOCD_VALGRIND), whose own system

@@ -132,6 +132,8 @@
 #define NET_PENDING_READ_MS	2000
 /* A message the parent has already written (poll said so): local. */
 #define NET_PARENT_READ_MS	1000
+/* Descriptors proc_spawn_fds places: the network child's five. */
+#define PROC_SPAWN_FDS_MAX	5
 /*
  * How long the parent and a fresh worker may take to decide on a
  * reservation: the worker starts, checks the description, the config

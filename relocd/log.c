@@ -10,10 +10,11 @@
  *
  * Runs in every process.  Messages a peer can trigger are rate-limited by a
  * token bucket, so a hostile client cannot fill the disk through us.  The
- * parent puts the bucket in shared memory before it starts any child
- * (log_peer_share), so that every network child draws from the one
- * bucket: one connection each, a flood of connections would otherwise
- * get a full bucket per connection.
+ * parent puts the bucket in a shared memfd before it starts any child
+ * (log_peer_share) and each exec'd network child maps it
+ * (log_peer_attach), so that every one draws from the one bucket: with
+ * a bucket per connection, a flood of connections would get a full one
+ * each.
  */
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -245,23 +246,59 @@ log_now(void)
 	return util_now_us() / 1e6;
 }
 
+static int	log_peer_fd = -1;
+
 /*
- * Moves the bucket into memory shared with every child forked after
- * this, keeping its state.  The parent calls it once at start.
+ * Moves the bucket into memory shared with every network child, keeping
+ * its state.  The parent calls it once at start.  The memory is a memfd
+ * so that exec'd children, which inherit no mapping, can map it too
+ * (log_peer_attach): the parent passes log_peer_share_fd to each.
  */
 int
 log_peer_share(void)
 {
 	struct log_bucket	*b;
+	int			 fd;
 
 	if (log_bucket != &log_bucket_own)
 		return 0;
-	b = mmap(NULL, sizeof(*b), PROT_READ | PROT_WRITE,
-	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (b == MAP_FAILED)
+	if ((fd = memfd_create("relocd-peer-log", MFD_CLOEXEC)) == -1)
 		return -1;
+	if (ftruncate(fd, sizeof(*b)) == -1 ||
+	    (b = mmap(NULL, sizeof(*b), PROT_READ | PROT_WRITE, MAP_SHARED,
+	    fd, 0)) == MAP_FAILED) {
+		close(fd);
+		return -1;
+	}
 	atomic_init(&b->tat_us, atomic_load(&log_bucket_own.tat_us));
 	atomic_init(&b->dropped, atomic_load(&log_bucket_own.dropped));
+	log_bucket = b;
+	log_peer_fd = fd;
+	return 0;
+}
+
+/* The shared bucket's memfd, for a child to be spawned, or -1. */
+int
+log_peer_share_fd(void)
+{
+	return log_peer_fd;
+}
+
+/*
+ * In an exec'd network child: draws from the parent's bucket in fd
+ * from now on.  On failure the child keeps a bucket of its own.
+ */
+int
+log_peer_attach(int fd)
+{
+	struct log_bucket	*b;
+	struct stat		 st;
+
+	if (fstat(fd, &st) == -1 || st.st_size != (off_t)sizeof(*b))
+		return -1;
+	b = mmap(NULL, sizeof(*b), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (b == MAP_FAILED)
+		return -1;
 	log_bucket = b;
 	return 0;
 }

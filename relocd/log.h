@@ -29,8 +29,11 @@ void	fatalx(const char *, ...)
  */
 void	log_peer_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_peer_info(const char *, ...) __attribute__((format(printf, 1, 2)));
-/* Shares the bucket with every child forked afterwards (the parent). */
+/* Shares the bucket with every network child (the parent). */
 int	log_peer_share(void);
+int	log_peer_share_fd(void);
+/* An exec'd network child: the parent's bucket, from log_peer_share_fd. */
+int	log_peer_attach(int);
 
 /* Test hooks: capture lines instead of writing them, and fake the clock. */
 typedef void	(*log_sink_fn)(int priority, const char *line);

@@ -49,6 +49,8 @@ static const struct {
 	[MSG_KEY_LOAD] = { "key-load", sizeof(struct msg_key_load) },
 	[MSG_KEY_LOADED] = { "key-loaded", sizeof(struct msg_key_loaded) },
 	[MSG_KEY_CHANNEL] = { "key-channel", sizeof(struct msg_key_channel) },
+	[MSG_NET_START] = { "net-start", sizeof(struct msg_net_start) },
+	[MSG_NET_DESC] = { "net-desc", sizeof(struct msg_reserve) },
 };
 
 _Static_assert(sizeof(struct msg_worker_start) <= MSG_PAYLOAD_MAX,

@@ -2,6 +2,8 @@
 #ifndef RELOCD_MSG_H
 #define RELOCD_MSG_H
 
+#include <sys/socket.h>
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -41,6 +43,9 @@ enum msg_type {
 	MSG_KEY_LOAD,			/* struct msg_key_load */
 	MSG_KEY_LOADED,			/* struct msg_key_loaded */
 	MSG_KEY_CHANNEL,		/* struct msg_key_channel + fd */
+	/* parent -> a network child it has just exec'd (net_exec.c) */
+	MSG_NET_START,			/* struct msg_net_start */
+	MSG_NET_DESC,			/* struct msg_reserve: what to send */
 	MSG_TYPE_MAX
 };
 
@@ -58,6 +63,36 @@ struct msg_key_loaded {
 /* A channel for one process's handshakes, for one role (tls_key.h). */
 struct msg_key_channel {
 	uint32_t	 role;
+};
+
+/*
+ * What an exec'd network child gets from the parent beyond its config
+ * (net_exec.c): everything the forked child used to find in memory.
+ */
+enum msg_net_role {
+	NET_ROLE_SERVE = 1,		/* an accepted connection */
+	NET_ROLE_CLIENT			/* connecting out, for a job */
+};
+
+struct msg_net_start {
+	uint32_t		 role;		/* enum msg_net_role */
+	uint32_t		 tls;		/* 0: plaintext */
+	/* Who to become (proc_identity), resolved by the parent. */
+	uint32_t		 drop;
+	uint32_t		 uid;
+	uint32_t		 gid;
+	char			 chroot_dir[256];
+	char			 local_name[256];
+	/* serve: the peer and the name hosts-allow admitted it by */
+	struct sockaddr_storage	 peer;
+	uint32_t		 peerlen;
+	/* serve: as above; client: the destination to connect to */
+	char			 host[256];
+	uint32_t		 port;		/* client */
+	uint32_t		 query;		/* client: only ask */
+	/* The key process's public key, for the TLS context. */
+	uint32_t		 publen;
+	uint8_t			 pub[TLS_KEY_PUB_MAX];
 };
 
 struct msg_peer {

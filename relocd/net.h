@@ -13,7 +13,18 @@ struct proto_msg;
 struct tls_conn;
 struct tls_ctx;
 
-/* What the parent hands a network child for one accepted connection. */
+/*
+ * An exec'd network child's descriptors (relocd -N, net_exec.c), placed
+ * by proc_spawn_fds in this order.
+ */
+#define NET_MSG_FD	3	/* message socket to the parent */
+#define NET_CONN_FD	4	/* serve: the connection; client: the stream */
+#define NET_KEY_FD	5	/* channel to the key process (tls_key.h) */
+#define NET_PEERLOG_FD	6	/* the shared peer-log bucket (log.c) */
+#define NET_CONF_FD	7	/* the parent's configuration, as sxp */
+#define NET_FDS		5
+
+/* What a network child gets for one accepted connection. */
 struct net_args {
 	int			 fd;		/* the accepted socket */
 	int			 parent_fd;	/* msg socket to the parent */
@@ -50,7 +61,7 @@ struct net_session {
 	uint64_t		 received;	/* data bytes, for end */
 };
 
-/* What the parent hands a network child that connects out (the source). */
+/* What a network child that connects out (the source) gets. */
 struct net_client_args {
 	int			 parent_fd;
 	int			 data_fd;	/* the worker's stream, or -1 */
@@ -64,6 +75,7 @@ struct net_client_args {
 	const struct msg_reserve *reserve;	/* id, guest, config */
 };
 
+void	net_exec_main(void) __attribute__((noreturn));
 void	net_serve(const struct net_args *) __attribute__((noreturn));
 void	net_exit(struct net_session *, int) __attribute__((noreturn));
 void	net_refuse(struct net_session *, int, const char *)

@@ -3,8 +3,8 @@
  * The parent process: root, long-lived, and deliberately dull.  It owns
  * the configuration, the listening sockets, the control socket and the
  * job table; it decides hosts-allow on each connection's address before
- * anything is read (parent_admit.c), forks a network child for every
- * connection it admits and execs a worker for every operation, and
+ * anything is read (parent_admit.c), execs a network child for every
+ * connection it admits (parent_net.c) and a worker for every operation, and
  * relays typed messages between them.
  *
  * It never reads a byte a peer sent.  What it reads from network
@@ -150,38 +150,6 @@ parent_spawn_worker(struct parent *p, int job, int data_fd, int *fd_r,
 	return 0;
 }
 
-/* Closes, in a freshly forked network child, what belongs to the parent. */
-static void
-parent_close_inherited(struct parent *p, int keep1, int keep2)
-{
-	size_t	i;
-
-	listen_close(p->listeners, p->nlisteners);
-	if (p->ctl_fd != -1)
-		close(p->ctl_fd);
-	/* The key process's control socket: only the parent may ask it. */
-	if (p->key_ctl != -1)
-		close(p->key_ctl);
-	for (i = 0; i < CTL_CLIENTS_MAX; i++)
-		if (p->ctl[i].fd != -1)
-			close(p->ctl[i].fd);
-	for (i = 0; i < CHILDREN_MAX; i++)
-		if (p->children[i].pid != 0 && p->children[i].fd != -1 &&
-		    p->children[i].fd != keep1 && p->children[i].fd != keep2)
-			close(p->children[i].fd);
-	for (i = 0; i < JOBS_MAX; i++)
-		if (p->jobs[i].state != JOB_FREE && p->jobs[i].data_wr != -1)
-			close(p->jobs[i].data_wr);
-	parent_admit_close_inherited(p);
-	parent_unit_close_inherited(p);
-	close(p->sigpipe[0]);
-	close(p->sigpipe[1]);
-	signal(SIGCHLD, SIG_DFL);
-	signal(SIGHUP, SIG_DFL);
-	signal(SIGTERM, SIG_DFL);
-	signal(SIGINT, SIG_DFL);
-}
-
 /* Unauthenticated network children, in total and from ip. */
 static void
 parent_count_preauth(struct parent *p, const char *ip, int *total,
@@ -199,121 +167,6 @@ parent_count_preauth(struct parent *p, const char *ip, int *total,
 		if (strcmp(c->ip, ip) == 0)
 			(*from_ip)++;
 	}
-}
-
-static void
-parent_fork_net(struct parent *p, const struct listener *l, int fd,
-    const struct sockaddr_storage *ss, socklen_t sslen, const char *ip,
-    const char *host)
-{
-	struct net_args	 a;
-	struct child	*c;
-	pid_t		 pid;
-	int		 sv[2], key = -1;
-
-	if (msg_socketpair(sv) == -1) {
-		log_warn("socketpair");
-		close(fd);
-		return;
-	}
-	if (l->use_tls)
-		key = parent_key_channel(p, TLS_KEY_ROLE_SERVER);
-	if ((pid = fork()) == -1) {
-		log_warn("fork");
-		close(sv[0]);
-		close(sv[1]);
-		close(fd);
-		if (key != -1)
-			close(key);
-		return;
-	}
-	if (pid == 0) {
-		close(sv[0]);
-		parent_close_inherited(p, sv[1], fd);
-		tls_key_set_channel(key);
-		memset(&a, 0, sizeof(a));
-		a.fd = fd;
-		a.parent_fd = sv[1];
-		memcpy(&a.peer, ss, sslen);
-		a.peerlen = sslen;
-		a.conf = p->conf;
-		a.tls = l->use_tls ? p->tls : NULL;
-		a.id = &p->id;
-		a.local_name = p->hostname;
-		/* At most HOST_NAME_LEN_MAX: parent_admit.c checked it. */
-		if (strlcpy(a.host, host, sizeof(a.host)) >= sizeof(a.host))
-			_exit(1);
-		net_serve(&a);
-	}
-	close(fd);
-	close(sv[1]);
-	if (key != -1)
-		close(key);
-	if ((c = parent_child_new(p, pid, CHILD_NET, sv[0])) == NULL) {
-		kill(pid, SIGKILL);
-		close(sv[0]);
-		return;
-	}
-	if (strlcpy(c->ip, ip, sizeof(c->ip)) >= sizeof(c->ip))
-		parent_child_kill(c, "its peer's address is longer than 63 "
-		    "characters");
-}
-
-/*
- * A network child that connects out, for job j: with the stream's read
- * end to send a migration, or (query) only to ask where it stands.
- */
-int
-parent_fork_client(struct parent *p, struct job *j, int data_fd, int query)
-{
-	struct net_client_args	 a;
-	struct child		*c;
-	pid_t			 pid;
-	int			 sv[2], key = -1;
-
-	if (msg_socketpair(sv) == -1)
-		return -1;
-	if (!p->conf->insecure_plaintext)
-		key = parent_key_channel(p, TLS_KEY_ROLE_CLIENT);
-	if ((pid = fork()) == -1) {
-		close(sv[0]);
-		close(sv[1]);
-		if (key != -1)
-			close(key);
-		return -1;
-	}
-	if (pid == 0) {
-		close(sv[0]);
-		parent_close_inherited(p, sv[1], data_fd);
-		tls_key_set_channel(key);
-		memset(&a, 0, sizeof(a));
-		a.parent_fd = sv[1];
-		a.data_fd = data_fd;
-		a.conf = p->conf;
-		a.tls = p->conf->insecure_plaintext ? NULL : p->tls;
-		a.id = &p->id;
-		a.local_name = p->hostname;
-		STRLCPY_ARRAY(a.host, j->peer);
-		a.port = j->port;
-		a.query = query;
-		a.reserve = j->desc;
-		net_client_run(&a);
-	}
-	close(sv[1]);
-	if (key != -1)
-		close(key);
-	if ((c = parent_child_new(p, pid, CHILD_NET, sv[0])) == NULL) {
-		kill(pid, SIGKILL);
-		close(sv[0]);
-		return -1;
-	}
-	/* It talks to a peer we chose and verify: not a pre-auth slot. */
-	c->authenticated = 1;
-	c->job = (int)(j - p->jobs);
-	/* The destination's name, for log lines only: it may be cut. */
-	util_text_copy(c->ip, j->peer, sizeof(c->ip));
-	j->net_pid = pid;
-	return 0;
 }
 
 /*
@@ -340,7 +193,7 @@ parent_admitted(struct parent *p, const struct listener *l, int fd,
 		close(fd);
 		return;
 	}
-	parent_fork_net(p, l, fd, ss, sslen, ip, host);
+	parent_spawn_net(p, l, fd, ss, sslen, ip, host);
 }
 
 static void

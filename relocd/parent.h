@@ -119,6 +119,9 @@ struct parent {
 	struct tls_ctx		*tls;
 	int			 key_ctl;	/* the key process, or -1 */
 	pid_t			 key_pid;
+	/* Its public key, for the TLS context of each network child. */
+	uint8_t			 key_pub[TLS_KEY_PUB_MAX];
+	size_t			 key_publen;
 	struct proc_identity	 id;
 	char			 hostname[256];
 	struct listener		 listeners[LISTENERS_MAX];
@@ -181,7 +184,6 @@ int	parent_unit_start_worker(struct parent *, struct job *,
 void	parent_unit_accept(struct parent *);
 void	parent_unit_tick(struct parent *);
 bool	parent_unit_exited(struct child *, int *);
-void	parent_unit_close_inherited(struct parent *);
 void	parent_unit_close(struct parent *);
 
 /* SIGTERM: cancel what may still resume the source (parent_stop.c). */
@@ -231,13 +233,15 @@ void	parent_admit_read(struct parent *);
 void	parent_admit_tick(struct parent *);
 int	parent_admit_reaped(struct parent *, pid_t, int);
 void	parent_admit_stop(struct parent *);
-void	parent_admit_close_inherited(struct parent *);
 
 struct child *parent_child_new(struct parent *, pid_t, int, int);
 struct child *parent_child_find(struct parent *, pid_t);
 int	parent_spawn_worker(struct parent *, int, int, int *, pid_t *);
 void	parent_child_kill(struct child *, const char *);
-int	parent_fork_client(struct parent *, struct job *, int, int);
+int	parent_spawn_client(struct parent *, struct job *, int, int);
+void	parent_spawn_net(struct parent *, const struct listener *, int,
+	    const struct sockaddr_storage *, socklen_t, const char *,
+	    const char *);
 /* The key process (parent_key.c). */
 int	parent_load_tls(struct parent *, const struct conf *, char *, size_t);
 int	parent_key_channel(struct parent *, int);

@@ -349,7 +349,7 @@ admit_decide(struct parent *p, int qi, const char *name)
 	for (i = 0; i < ADMIT_PENDING_MAX; i++) {
 		if (a->conns[i].fd == -1 || a->conns[i].query != qi)
 			continue;
-		/* Out of the table first: a forked child closes what is in it. */
+		/* Out of the table first: the socket is handed on below. */
 		one = a->conns[i];
 		admit_conn_free(&a->conns[i]);
 		if (name[0] != '\0' &&
@@ -463,21 +463,3 @@ parent_admit_stop(struct parent *p)
 	admit_resolver_lost(p, "shutting down", 1);
 }
 
-/*
- * In a freshly forked child: other peers' waiting sockets and the
- * resolver's are the parent's, never a network child's.
- */
-void
-parent_admit_close_inherited(struct parent *p)
-{
-	struct admit	*a = p->admit;
-	size_t		 i;
-
-	if (a == NULL)
-		return;
-	for (i = 0; i < ADMIT_PENDING_MAX; i++)
-		if (a->conns[i].fd != -1)
-			close(a->conns[i].fd);
-	if (a->fd != -1)
-		close(a->fd);
-}

@@ -5,7 +5,7 @@
  * key it hands back, and give every network child a channel to it before
  * the child reads a peer's byte.
  *
- * The parent never reads the key file, so nothing it forks can hold the
+ * The parent never reads the key file, so no child it starts can hold the
  * key either.  What the key process says is trusted as far as the parent
  * trusts root: it is exec'd from our own binary and reads no peer bytes.
  */
@@ -93,6 +93,11 @@ parent_load_tls(struct parent *p, const struct conf *conf, char *err,
 		close(p->key_ctl);
 	tls_ctx_free(p->tls);
 	p->tls = tls;
+	p->key_publen = 0;
+	if (tls != NULL) {
+		memcpy(p->key_pub, pub, publen);
+		p->key_publen = publen;
+	}
 	p->key_ctl = ctl;
 	p->key_pid = pid;
 	return 0;
@@ -103,7 +108,7 @@ fail:
 }
 
 /*
- * A channel in role for a child about to be forked, or -1 if there is
+ * A channel in role for a child about to be spawned, or -1 if there is
  * no key (plaintext only) or it could not be made: the child's handshake
  * then fails, and only that connection with it.
  */

@@ -83,7 +83,7 @@ parent_out_worker_desc(struct parent *p, struct job *j,
 	}
 	j->data_wr = pfd[1];
 	j->state = JOB_RESERVING;
-	if (parent_fork_client(p, j, pfd[0], 0) == -1)
+	if (parent_spawn_client(p, j, pfd[0], 0) == -1)
 		parent_job_cmd(p, j, PHASE_ABORTED, PE_INTERNAL,
 		    "cannot start a network child", -1);
 	close(pfd[0]);
@@ -296,6 +296,6 @@ parent_out_tick(struct parent *p)
 			continue;
 		}
 		j->next_query_ms = now + OUT_QUERY_INTERVAL_MS;
-		parent_fork_client(p, j, -1, 1);
+		parent_spawn_client(p, j, -1, 1);
 	}
 }

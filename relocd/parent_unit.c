@@ -295,18 +295,3 @@ parent_unit_close(struct parent *p)
 		unlink(path);
 }
 
-/* In a network child: what it must not keep of ours. */
-void
-parent_unit_close_inherited(struct parent *p)
-{
-	int	i;
-
-	if (p->unit_fd != -1)
-		close(p->unit_fd);
-	for (i = 0; i < HANDOFF_SLOTS_MAX; i++)
-		if (p->handoffs[i].token[0] != '\0')
-			handoff_drop(&p->handoffs[i]);
-	for (i = 0; i < JOBS_MAX; i++)
-		if (p->jobs[i].state != JOB_FREE && p->jobs[i].unit_fd != -1)
-			close(p->jobs[i].unit_fd);
-}

@@ -3,13 +3,13 @@
  * Privilege separation: what each process gives up, and how the parent
  * starts the others.
  *
- *  - The network child (forked per connection) loses core dumps and
+ *  - The network child (one per connection) loses core dumps and
  *    ptrace-ability, chroots into an empty directory, becomes the
  *    unprivileged relocd user, and enters a seccomp allow-list before it
  *    reads a single byte from the peer.
- *  - The worker (one per operation) and the key process (one per key)
- *    are exec'd afresh as root, so they inherit nothing from the parent
- *    but the descriptors they are given.
+ *  - The worker (one per operation), the key process (one per key) and
+ *    the network child are exec'd afresh as root, so they inherit
+ *    nothing from the parent but the descriptors they are given.
  *
  * Runs in the parent (setup, spawning) and in the network child (sandbox).
  */
@@ -27,11 +27,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bounds.h"
 #include "conf.h"
 #include "log.h"
 #include "proc.h"
 #include "util.h"
-#include "worker.h"
 
 /*
  * Under valgrind (tests/regress/lib's RELOCD_VALGRIND), whose own system
@@ -211,29 +211,41 @@ proc_sandbox_net(const struct proc_identity *id, char *err, size_t errlen)
 }
 
 /*
- * Starts a worker (mode 'W') or the key process ('K'): fork, put msg_fd
- * and data_fd (or -1) at fixed numbers, and exec this same program in
- * that mode.  Exec (not just fork) gives the process a clean address
- * space with no parent state in it.  It logs where we log: -d passes on
- * our stderr, else it opens syslog.
+ * Starts this same program in mode (-W a worker, -K the key process, -N
+ * a network child) with fds[i] at descriptor 3 + i (-1: that number
+ * stays closed) and nothing else open.  Exec (not just fork) gives the
+ * process a clean address space with no parent state in it.  It logs
+ * where we log: -d passes on our stderr, else it opens syslog.
  */
 pid_t
-proc_spawn(char mode, int msg_fd, int data_fd, int verbose)
+proc_spawn_fds(char mode, const int *fds, int nfds, int verbose)
 {
 	char	 flag[4] = { '-', mode, log_getstderr() ? 'd' : '\0', '\0' };
 	char	*argv[] = { "relocd", flag, verbose ? "-v" : NULL, NULL };
+	int	 tmp[PROC_SPAWN_FDS_MAX];
 	pid_t	 pid;
-	int	 fd;
+	int	 fd, i;
 
+	if (nfds > PROC_SPAWN_FDS_MAX)
+		return -1;
 	if ((pid = fork()) != 0)
 		return pid;
-	if (dup2(msg_fd, WORKER_MSG_FD) == -1 ||
-	    (data_fd != -1 && dup2(data_fd, WORKER_DATA_FD) == -1))
-		_exit(127);
+	/*
+	 * Above every target number first, so that no dup2 below can
+	 * overwrite a descriptor still to be moved.
+	 */
+	for (i = 0; i < nfds; i++)
+		if (fds[i] != -1 &&
+		    (tmp[i] = fcntl(fds[i], F_DUPFD, 3 + nfds)) == -1)
+			_exit(127);
 	/* dup2 clears close-on-exec on the new numbers; close the rest. */
-	closefrom(data_fd != -1 ? WORKER_DATA_FD + 1 : WORKER_MSG_FD + 1);
-	if (data_fd == -1)
-		close(WORKER_DATA_FD);
+	for (i = 0; i < nfds; i++) {
+		if (fds[i] == -1)
+			close(3 + i);
+		else if (dup2(tmp[i], 3 + i) == -1)
+			_exit(127);
+	}
+	closefrom(3 + nfds);
 	/*
 	 * The running binary, even if a new one was installed meanwhile;
 	 * through a descriptor because valgrind, unlike the kernel, would
@@ -242,6 +254,15 @@ proc_spawn(char mode, int msg_fd, int data_fd, int verbose)
 	if ((fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC)) != -1)
 		fexecve(fd, argv, environ);
 	_exit(127);
+}
+
+/* A worker (mode 'W') or the key process ('K'): msg_fd, then data_fd. */
+pid_t
+proc_spawn(char mode, int msg_fd, int data_fd, int verbose)
+{
+	int	fds[2] = { msg_fd, data_fd };
+
+	return proc_spawn_fds(mode, fds, 2, verbose);
 }
 
 int

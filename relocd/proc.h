@@ -20,6 +20,7 @@ int	proc_setuser(const struct proc_identity *, char *, size_t);
 int	proc_sandbox_net(const struct proc_identity *, char *, size_t);
 void	proc_no_dumps(void);
 pid_t	proc_spawn(char, int, int, int);
+pid_t	proc_spawn_fds(char, const int *, int, int);
 int	proc_set_nonblock(int);
 int	proc_under_valgrind(void);
 

@@ -14,6 +14,7 @@
 #include "conf.h"
 #include "keyproc.h"
 #include "log.h"
+#include "net.h"
 #include "parent.h"
 #include "proto.h"
 #include "resolver.h"
@@ -30,6 +31,7 @@ struct relocd_opts {
 	int		 resolver;	/* -H: exec'd by the parent */
 	const char	*receive_token;	/* -R: in relocd-receive@TOKEN */
 	int		 keyproc;	/* -K: the key process, likewise */
+	int		 net;		/* -N: a network child, likewise */
 };
 
 static void __attribute__((noreturn))
@@ -48,7 +50,7 @@ relocd_parse_args(int argc, char *argv[], struct relocd_opts *o)
 
 	memset(o, 0, sizeof(*o));
 	o->config = conf_default_path();
-	while ((ch = getopt(argc, argv, "B:df:HKnR:vVW")) != -1) {
+	while ((ch = getopt(argc, argv, "B:df:HKnNR:vVW")) != -1) {
 		switch (ch) {
 		case 'R':
 			o->receive_token = optarg;
@@ -61,6 +63,9 @@ relocd_parse_args(int argc, char *argv[], struct relocd_opts *o)
 			break;
 		case 'K':
 			o->keyproc = 1;
+			break;
+		case 'N':
+			o->net = 1;
 			break;
 		case 'B':
 			o->backend = optarg;
@@ -118,7 +123,7 @@ main(int argc, char *argv[])
 	relocd_parse_args(argc, argv, &o);
 	if (o.receive_token != NULL)
 		return worker_unit_main(o.receive_token, o.config, o.verbose);
-	if (o.worker || o.resolver || o.keyproc) {
+	if (o.worker || o.resolver || o.keyproc || o.net) {
 		/*
 		 * Log where the parent does: its stderr (it passes -d) or
 		 * syslog, for daemon() pointed our stderr at /dev/null.
@@ -128,6 +133,8 @@ main(int argc, char *argv[])
 		log_setverbose(o.verbose > 0);
 		if (o.keyproc)
 			keyproc_main(KEYPROC_CTL_FD);
+		if (o.net)
+			net_exec_main();
 		return o.resolver ? resolver_main() : worker_main();
 	}
 	/* -n is interactive: errors go to the terminal, not to syslog. */

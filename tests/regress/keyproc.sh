@@ -7,7 +7,11 @@
 # migration, and while relocd-xl carries xl's stream, keyscan.py looks
 # for the key's private scalar (either byte order) in all of that
 # process's memory and must not find it; it must find it in the key
-# process, which shows the scan can.  Needs root (/proc/PID/mem of a
+# process, which shows the scan can.  And the network child is exec'd
+# with a fresh address space, not forked: a stranger's child on a host
+# with a migration under way runs "relocd -N" and does not hold the
+# migrating guest's name, which that host's parent holds in its job
+# table (the scan finds it there).  Needs root (/proc/PID/mem of a
 # process that is not dumpable).  Every wait is bounded.
 . "$TOP/tests/regress/lib"
 
@@ -28,7 +32,8 @@ role() {
 	case "$argv" in
 	*" -K"*) echo key ;;
 	*" -W"*) echo worker ;;
-	*) echo net ;;
+	*" -N"*) echo net ;;
+	*) echo forked ;;
 	esac
 }
 
@@ -87,20 +92,77 @@ kill "${HOLDERS[@]}" 2>/dev/null
 
 # --- the source: its network child, mid-migration ---------------------
 # 64 MiB at 40 Mbit/s: more than ten seconds of stream to look during.
+# The guest's name is the marker of the fresh-address-space check below.
+GUEST=kg-only-in-parents-7c1e9a40
+MPID=
 client_side() {
-	local pid rc i mpid
-	ctl a sim-create --memory 64M --dirty-rate 1M kg >/dev/null || return 1
+	local pid
+	ctl a sim-create --memory 64M --dirty-rate 1M "$GUEST" >/dev/null ||
+	    return 1
 	timeout 300 "$RELOCCTL" -f "$WORK/a/xend-config.sxp" migrate -l \
-	    -r 40 kg "$B" >"$WORK/kg.out" 2>&1 &
-	mpid=$!
-	wait_log b "peer 127\\.0\\.0\\.1: reserved kg" 20 || return 1
+	    -r 40 "$GUEST" "$B" >"$WORK/kg.out" 2>&1 &
+	MPID=$!
+	wait_log b "peer 127\\.0\\.0\\.1: reserved $GUEST" 20 || return 1
 	pid=$(child a net) || { echo "no network child on a"; return 1; }
 	lacks_key a "$pid" "a's network child, mid-migration"
-	rc=$?
-	wait "$mpid" || { cat "$WORK/kg.out"; rc=1; }
-	return $rc
 }
 check "a source's network child carrying a migration lacks the key" client_side
+
+# lacks_text TEXT PID WHAT / holds_text: PID's memory has no TEXT / has it.
+lacks_text() {
+	local out
+	out=$($KEYSCAN --text "$1" "$2")
+	echo "process $2 ($3): \"$1\" $out"
+	[ "$out" = absent ]
+}
+
+holds_text() {
+	local out
+	out=$($KEYSCAN --text "$1" "$2")
+	echo "process $2 ($3): \"$1\" $out"
+	[ "$out" = found ]
+}
+
+# While b's parent tracks the incoming guest, a stranger connects to b:
+# its network child is the one b did not have before.
+fresh_space() {
+	local before pid i c rc=0 stranger
+	before=" $(pgrep -P "$(cat "$WORK/b/pid")" | tr '\n' ' ') "
+	python3 -c '
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03")
+time.sleep(20)
+' "$PB" &
+	stranger=$!
+	HOLDERS+=($stranger)
+	pid=
+	for i in $(seq 1 100); do
+		for c in $(pgrep -P "$(cat "$WORK/b/pid")"); do
+			case "$before" in *" $c "*) continue ;; esac
+			pid=$c
+		done
+		[ -n "$pid" ] && break
+		sleep 0.05
+	done
+	[ -n "$pid" ] || { echo "no new child on b"; return 1; }
+	echo "process $pid: $(tr '\0' ' ' <"/proc/$pid/cmdline"), exe" \
+	    "$(readlink "/proc/$pid/exe")"
+	[ "$(role "$pid")" = net ] ||
+	    { echo "b's new child does not run relocd -N"; rc=1; }
+	holds_text "$GUEST" "$(cat "$WORK/b/pid")" "b's parent" || rc=1
+	lacks_text "$GUEST" "$pid" "b's network child, unauthenticated peer" ||
+	    rc=1
+	kill "$stranger" 2>/dev/null
+	return $rc
+}
+check "a stranger's network child is exec'd, without the parent's memory" \
+    fresh_space
+
+migration_done() {
+	[ -n "$MPID" ] && wait "$MPID" || { cat "$WORK/kg.out"; return 1; }
+}
+check "the migration completes" migration_done
 
 # --- relocd-xl: the process that does TLS, while it carries a stream --
 xl_side() {

@@ -4,10 +4,11 @@
 # keyscan.py KEYFILE PID: does process PID hold the private key of
 # KEYFILE?  Reads the key's private scalar (openssl pkey -text) and
 # searches every readable mapping of /proc/PID/mem (as root) for it, in
-# either byte order.  Prints "found" or "absent" and exits 0 or 1; 2 if
-# the scan itself failed.  Each mapping is read at most 1 GiB deep (a
+# either byte order.  keyscan.py --text STRING PID searches for STRING's
+# bytes instead (a marker only one process should hold).  Prints "found"
+# or "absent" and exits 0 or 1; 2 if the scan itself failed.  Each mapping is read at most 1 GiB deep (a
 # sanitizer's shadow is terabytes of reserved nothing), in 8 MiB pieces
-# that overlap by the key's length.
+# that overlap by the needle's length.
 import re
 import subprocess
 import sys
@@ -29,6 +30,7 @@ def scalar(keyfile):
 
 def holds(pid, needles):
     regions = 0
+    overlap = max(len(n) for n in needles) - 1
     with open("/proc/%d/maps" % pid) as maps, \
             open("/proc/%d/mem" % pid, "rb", 0) as mem:
         for line in maps:
@@ -51,7 +53,7 @@ def holds(pid, needles):
                 data = tail + buf
                 if any(n in data for n in needles):
                     return True
-                tail = data[-31:]
+                tail = data[-overlap:] if overlap else b""
                 off += len(buf)
     if regions == 0:
         raise SystemExit("keyscan: nothing readable in process %d" % pid)
@@ -59,9 +61,18 @@ def holds(pid, needles):
 
 
 def main():
-    key = scalar(sys.argv[1])
+    if len(sys.argv) == 4 and sys.argv[1] == "--text" and sys.argv[2]:
+        needles = (sys.argv[2].encode(),)
+        pid = sys.argv[3]
+    elif len(sys.argv) == 3:
+        key = scalar(sys.argv[1])
+        needles = (key, key[::-1])
+        pid = sys.argv[2]
+    else:
+        raise SystemExit("usage: keyscan.py KEYFILE PID | "
+                         "keyscan.py --text STRING PID")
     try:
-        found = holds(int(sys.argv[2]), (key, key[::-1]))
+        found = holds(int(pid), needles)
     except OSError as e:
         print("keyscan: %s" % e, file=sys.stderr)
         sys.exit(2)

@@ -157,7 +157,7 @@ ask_after_go() {
 	ctl c sim-create --memory 64M --dirty-rate 5M g3 >/dev/null || return 1
 	ctl c migrate -l g3 "$B" >"$WORK/out" 2>&1 &
 	wait_count c 'fault point source-net-after-go' 1 || sleep 10
-	net=$(pgrep -P "$(cat "$WORK/c/pid")" -f "relocd -d" | head -n 1)
+	net=$(pgrep -P "$(cat "$WORK/c/pid")" -f "relocd -N" | head -n 1)
 	[ -n "$net" ] && kill -KILL "$net"
 	wait $! || { cat "$WORK/out"; return 1; }
 	wait_log c 'the destination says: (activated|go)' &&

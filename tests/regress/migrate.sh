@@ -80,9 +80,12 @@ busy() {
 	! ctl a migrate -l --bandwidth 80 --abort-if-busy busy1 "$B" 2>"$WORK/err" &&
 	    { grep -qE 'not converging \(.+\): aborting, the guest stays on the source' \
 	    "$WORK/err" || { cat "$WORK/err"; false; }; } &&
-	    [ "$(running_on busy1 a b)" = a ]
+	    [ "$(running_on busy1 a b)" = a ] &&
+	    wait_log b 'destroyed the half-built busy1'
 }
-check "abort-if-busy, guest dirtying faster than the link: source runs on" busy
+# b removes its half-built copy after a has reported the abort: wait for
+# it, or the next case's reserve may meet the migration still ending there.
+check "abort-if-busy, guest dirtying faster than the link: source runs on, destination cleans up" busy
 
 throttle() {
 	ctl a migrate -l --bandwidth 400 --throttle --max-downtime 200 busy1 "$B" \

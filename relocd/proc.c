@@ -142,54 +142,98 @@ proc_drop_privileges(const struct proc_identity *id, char *err,
 }
 
 /*
- * The network child's system calls once the peer may talk to it: TLS
- * over an already open socket, messages to the parent and the data pipe,
- * memory, time, randomness, logging to an already open syslog socket.
- * Nothing that opens a file or a socket, and no exec.
+ * What every sandboxed process needs whatever it does: reading and
+ * writing descriptors it already holds, memory, time, randomness,
+ * signals and exit.  Nothing that opens a file or a socket, and no exec.
  */
-static const int proc_net_syscalls[] = {
+static const int proc_base_syscalls[] = {
 	SCMP_SYS(read), SCMP_SYS(write), SCMP_SYS(readv), SCMP_SYS(writev),
 	SCMP_SYS(recvmsg), SCMP_SYS(sendmsg), SCMP_SYS(sendto),
 	SCMP_SYS(recvfrom), SCMP_SYS(poll), SCMP_SYS(ppoll),
-	SCMP_SYS(close), SCMP_SYS(fcntl), SCMP_SYS(shutdown),
+	SCMP_SYS(close), SCMP_SYS(fcntl),
 	SCMP_SYS(brk), SCMP_SYS(mmap), SCMP_SYS(munmap), SCMP_SYS(mremap),
 	SCMP_SYS(madvise), SCMP_SYS(mprotect), SCMP_SYS(futex),
 	SCMP_SYS(clock_gettime), SCMP_SYS(gettimeofday), SCMP_SYS(time),
 	SCMP_SYS(clock_nanosleep), SCMP_SYS(nanosleep), SCMP_SYS(getrandom),
 	SCMP_SYS(getpid), SCMP_SYS(gettid), SCMP_SYS(rt_sigreturn),
-	SCMP_SYS(rt_sigprocmask), SCMP_SYS(rt_sigaction), SCMP_SYS(alarm),
+	SCMP_SYS(rt_sigprocmask), SCMP_SYS(rt_sigaction),
 	SCMP_SYS(newfstatat), SCMP_SYS(fstat), SCMP_SYS(lseek),
 	SCMP_SYS(exit), SCMP_SYS(exit_group),
 #ifdef __SANITIZE_ADDRESS__
 	/*
 	 * ASan tears down its alternate signal stack at exit; without this
-	 * every net child of "make SANITIZE=1" dies of SIGSYS on its way out.
+	 * every sandboxed process of "make SANITIZE=1" dies of SIGSYS on its
+	 * way out.
 	 */
 	SCMP_SYS(sigaltstack),
 #endif
 };
 
-static int
-proc_seccomp(char *err, size_t errlen)
+/*
+ * The network child's (and the key process's) few more, once the peer
+ * may talk to it: TLS over an already open socket ends with shutdown,
+ * and OpenSSL's and libc's timers use alarm.
+ */
+static const int proc_net_syscalls[] = {
+	SCMP_SYS(shutdown), SCMP_SYS(alarm),
+};
+
+/*
+ * The one way a sandbox's allow-list starts: a filter that kills the
+ * process on any call but the base ones and extra[], allowed whatever
+ * their arguments.  all_threads: the filter covers threads that already
+ * exist (TSYNC).  The caller adds rules with arguments, then calls
+ * proc_seccomp_load().  NULL on failure, with err set.
+ */
+scmp_filter_ctx
+proc_seccomp_begin(const int *extra, size_t nextra, int all_threads,
+    char *err, size_t errlen)
 {
 	scmp_filter_ctx	 ctx;
 	size_t		 i;
-	int		 r = -1;
+	int		 r = 0;
 
 	if ((ctx = seccomp_init(SCMP_ACT_KILL_PROCESS)) == NULL) {
 		snprintf(err, errlen, "seccomp_init failed");
-		return -1;
+		return NULL;
 	}
-	for (i = 0; i < sizeof(proc_net_syscalls) / sizeof(int); i++)
-		if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW,
-		    proc_net_syscalls[i], 0)) < 0)
-			goto out;
-	r = seccomp_load(ctx);
-out:
+	if (all_threads)
+		r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1);
+	for (i = 0; r >= 0 && i < sizeof(proc_base_syscalls) / sizeof(int);
+	    i++)
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW,
+		    proc_base_syscalls[i], 0);
+	for (i = 0; r >= 0 && i < nextra; i++)
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, extra[i], 0);
+	if (r < 0) {
+		snprintf(err, errlen, "seccomp: %s", strerror(-r));
+		seccomp_release(ctx);
+		return NULL;
+	}
+	return ctx;
+}
+
+/* Loads and frees what proc_seccomp_begin() started; r: an earlier error. */
+int
+proc_seccomp_load(scmp_filter_ctx ctx, int r, char *err, size_t errlen)
+{
+	if (r >= 0)
+		r = seccomp_load(ctx);
 	if (r < 0)
 		snprintf(err, errlen, "seccomp: %s", strerror(-r));
 	seccomp_release(ctx);
 	return r < 0 ? -1 : 0;
+}
+
+static int
+proc_seccomp(char *err, size_t errlen)
+{
+	scmp_filter_ctx	 ctx;
+
+	if ((ctx = proc_seccomp_begin(proc_net_syscalls,
+	    sizeof(proc_net_syscalls) / sizeof(int), 0, err, errlen)) == NULL)
+		return -1;
+	return proc_seccomp_load(ctx, 0, err, errlen);
 }
 
 /* Everything the network child gives up before talking to the peer. */

@@ -99,38 +99,17 @@ resolver_spawn(const struct proc_identity *id, int msg_fd, int verbose,
 	_exit(127);
 }
 
-static int
-resolver_allow(scmp_filter_ctx ctx, int call, unsigned int n,
-    const struct scmp_arg_cmp *cmp)
-{
-	return seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, call, n, cmp);
-}
-
 /*
- * What getnameinfo and getaddrinfo need, through the files, dns,
- * resolve and myhostname modules, plus our socket and logging.
+ * What getnameinfo and getaddrinfo need beyond every sandbox's base
+ * (proc.c), through the files, dns, resolve and myhostname modules.
  */
 static const int resolver_syscalls[] = {
-	SCMP_SYS(read), SCMP_SYS(write), SCMP_SYS(readv), SCMP_SYS(writev),
-	SCMP_SYS(pread64), SCMP_SYS(close), SCMP_SYS(fstat),
-	SCMP_SYS(newfstatat), SCMP_SYS(statx), SCMP_SYS(lseek),
-	SCMP_SYS(fcntl), SCMP_SYS(connect), SCMP_SYS(bind),
-	SCMP_SYS(getsockname), SCMP_SYS(getpeername), SCMP_SYS(setsockopt),
-	SCMP_SYS(getsockopt), SCMP_SYS(sendto), SCMP_SYS(sendmsg),
-	SCMP_SYS(sendmmsg), SCMP_SYS(recvfrom), SCMP_SYS(recvmsg),
-	SCMP_SYS(recvmmsg), SCMP_SYS(poll), SCMP_SYS(ppoll),
-	SCMP_SYS(brk), SCMP_SYS(mmap), SCMP_SYS(munmap), SCMP_SYS(mremap),
-	SCMP_SYS(mprotect), SCMP_SYS(madvise), SCMP_SYS(futex),
-	SCMP_SYS(clock_gettime), SCMP_SYS(gettimeofday), SCMP_SYS(time),
-	SCMP_SYS(clock_nanosleep), SCMP_SYS(nanosleep), SCMP_SYS(getrandom),
-	SCMP_SYS(getpid), SCMP_SYS(gettid), SCMP_SYS(getuid),
-	SCMP_SYS(geteuid), SCMP_SYS(getgid), SCMP_SYS(getegid),
-	SCMP_SYS(uname), SCMP_SYS(sched_yield), SCMP_SYS(rt_sigreturn),
-	SCMP_SYS(rt_sigprocmask), SCMP_SYS(rt_sigaction),
-	SCMP_SYS(exit), SCMP_SYS(exit_group),
-#ifdef __SANITIZE_ADDRESS__
-	SCMP_SYS(sigaltstack),
-#endif
+	SCMP_SYS(pread64), SCMP_SYS(statx), SCMP_SYS(connect),
+	SCMP_SYS(bind), SCMP_SYS(getsockname), SCMP_SYS(getpeername),
+	SCMP_SYS(setsockopt), SCMP_SYS(getsockopt), SCMP_SYS(sendmmsg),
+	SCMP_SYS(recvmmsg), SCMP_SYS(getuid), SCMP_SYS(geteuid),
+	SCMP_SYS(getgid), SCMP_SYS(getegid), SCMP_SYS(uname),
+	SCMP_SYS(sched_yield),
 };
 
 /* Socket families the name service uses; no raw or packet sockets. */
@@ -145,38 +124,28 @@ resolver_seccomp(char *err, size_t errlen)
 	struct scmp_arg_cmp	 cmp;
 	scmp_filter_ctx		 ctx;
 	size_t			 i;
-	int			 r = -1;
+	int			 r;
 
-	if ((ctx = seccomp_init(SCMP_ACT_KILL_PROCESS)) == NULL) {
-		snprintf(err, errlen, "seccomp_init failed");
+	if ((ctx = proc_seccomp_begin(resolver_syscalls,
+	    sizeof(resolver_syscalls) / sizeof(int), 1, err, errlen)) == NULL)
 		return -1;
-	}
-	if ((r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1)) < 0)
-		goto out;
-	for (i = 0; i < sizeof(resolver_syscalls) / sizeof(int); i++)
-		if ((r = resolver_allow(ctx, resolver_syscalls[i], 0,
-		    NULL)) < 0)
-			goto out;
 	/* Files: read-only, never created or truncated. */
 	cmp = SCMP_A2(SCMP_CMP_MASKED_EQ, O_ACCMODE | O_CREAT | O_TRUNC |
 	    O_APPEND, O_RDONLY);
-	if ((r = resolver_allow(ctx, SCMP_SYS(openat), 1, &cmp)) < 0)
-		goto out;
-	for (i = 0; i < sizeof(resolver_families) / sizeof(int); i++) {
+	r = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, SCMP_SYS(openat), 1,
+	    &cmp);
+	for (i = 0; r >= 0 && i < sizeof(resolver_families) / sizeof(int);
+	    i++) {
 		cmp = SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)resolver_families[i]);
-		if ((r = resolver_allow(ctx, SCMP_SYS(socket), 1, &cmp)) < 0)
-			goto out;
+		r = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW,
+		    SCMP_SYS(socket), 1, &cmp);
 	}
 	/* glibc's DNS code asks how much a datagram holds. */
 	cmp = SCMP_A1(SCMP_CMP_EQ, FIONREAD);
-	if ((r = resolver_allow(ctx, SCMP_SYS(ioctl), 1, &cmp)) < 0)
-		goto out;
-	r = seccomp_load(ctx);
-out:
-	if (r < 0)
-		snprintf(err, errlen, "seccomp: %s", strerror(-r));
-	seccomp_release(ctx);
-	return r < 0 ? -1 : 0;
+	if (r >= 0)
+		r = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW,
+		    SCMP_SYS(ioctl), 1, &cmp);
+	return proc_seccomp_load(ctx, r, err, errlen);
 }
 
 /* Fills q->name and q->confirmed for q's address. */

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "bounds.h"
 #include "guest.h"
 
 static const char *const type_names[] = {
@@ -127,4 +128,25 @@ guest_is_host(const char *name, const char *uuid)
 {
 	return (name != NULL && strcasecmp(name, GUEST_HOST_NAME) == 0) ||
 	    (uuid != NULL && strcmp(uuid, GUEST_HOST_UUID) == 0);
+}
+
+/*
+ * A host as a user or DNS writes one: letters, digits, '-', '_' and dots,
+ * at most HOST_NAME_LEN_MAX characters; address_ok lets ':' through too,
+ * for an IPv6 address where a host may be given by address.  It lives
+ * beside the guest validators because the same three programs check
+ * hosts that reach them from users, peers and the resolver.
+ */
+int
+host_name_valid(const char *s, int address_ok)
+{
+	size_t	len;
+
+	if (s == NULL || (len = strnlen(s, HOST_NAME_LEN_MAX + 1)) == 0 ||
+	    len > HOST_NAME_LEN_MAX)
+		return 0;
+	return strspn(s, address_ok ?
+	    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:" :
+	    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") ==
+	    len;
 }

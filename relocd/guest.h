@@ -48,5 +48,7 @@ int		 guest_uuid_valid(const char *);
 #define GUEST_HOST_NAME		"Domain-0"
 #define GUEST_HOST_UUID		"00000000-0000-0000-0000-000000000000"
 bool		 guest_is_host(const char *, const char *);
+/* A destination or peer: a host name, or with address_ok an address. */
+int		 host_name_valid(const char *, int address_ok);
 
 #endif /* RELOCD_GUEST_H */

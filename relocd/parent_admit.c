@@ -32,6 +32,7 @@
 
 #include "acl.h"
 #include "conf.h"
+#include "guest.h"
 #include "log.h"
 #include "msg.h"
 #include "parent.h"
@@ -322,21 +323,6 @@ parent_admit(struct parent *p, const struct listener *l, int fd,
 	admit_wait_for_name(p, &c);
 }
 
-/*
- * A host name as DNS may write one: letters, digits, '-', '_' and dots,
- * no longer than HOST_NAME_LEN_MAX.  Anything else from the resolver is
- * no name at all.
- */
-static int
-admit_name_valid(const char *name)
-{
-	size_t	len = strlen(name);
-
-	return len > 0 && len <= HOST_NAME_LEN_MAX &&
-	    strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "0123456789-_.") == len;
-}
-
 /* The name (or none) for query qi decides each connection waiting on it. */
 static void
 admit_decide(struct parent *p, int qi, const char *name)
@@ -391,7 +377,7 @@ parent_admit_read(struct parent *p)
 		return;
 	}
 	MSG_TERMINATE(m.name);
-	if (!m.confirmed || !admit_name_valid(m.name))
+	if (!m.confirmed || !host_name_valid(m.name, 0))
 		m.name[0] = '\0';
 	for (i = 0; i < ADMIT_LOOKUPS_MAX; i++)
 		if (a->queries[i].busy && a->queries[i].seq == m.seq)

@@ -167,9 +167,7 @@ req_migrate(struct parent *p, int i, const struct sxp_node *m)
 		req_error(p, i, "migrate: give a valid guest name");
 		return;
 	}
-	if (host == NULL || *host == '\0' || strlen(host) > HOST_NAME_LEN_MAX ||
-	    strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "0123456789.-:_") != strlen(host)) {
+	if (!host_name_valid(host, 1)) {
 		req_error(p, i, "migrate: give a valid host name or "
 		    "address");
 		return;

@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "conf.h"
+#include "guest.h"
 #include "log.h"
 #include "msg.h"
 #include "parent.h"
@@ -103,16 +104,6 @@ parent_settle_worker_gone(struct parent *p, struct job *j, int status)
 	return 1;
 }
 
-static int
-settle_peer_valid(const char *peer)
-{
-	size_t	len = strlen(peer);
-
-	return len > 0 && len <= HOST_NAME_LEN_MAX &&
-	    strspn(peer, "abcdefghijklmnopqrstuvwxyz"
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:_") == len;
-}
-
 /* relocctl resolve: the worker found the guest suspended, and its note. */
 void
 parent_settle_note(struct parent *p, struct job *j, struct msg_outgoing *o)
@@ -141,7 +132,7 @@ parent_settle_note(struct parent *p, struct job *j, struct msg_outgoing *o)
 		parent_job_cmd(p, j, PHASE_ACTIVATED, PE_NONE, "", -1);
 		return;
 	}
-	if (!proto_id_valid(o->id) || !settle_peer_valid(o->peer) ||
+	if (!proto_id_valid(o->id) || !host_name_valid(o->peer, 1) ||
 	    o->port < 1 || o->port > 65535 ||
 	    (j->desc = calloc(1, sizeof(*j->desc))) == NULL) {
 		j->state = JOB_IN_DOUBT;

@@ -5,6 +5,7 @@
  * dead or orphaned guests.  Fixtures are in sim_fixture.h; save and
  * restore are tested in test_sim_stream.c.
  */
+#include "bounds.h"
 #include "sim_fixture.h"
 
 static void
@@ -28,6 +29,24 @@ test_names_and_validators(void)
 	CHECK(!guest_uuid_valid("0b5d1a52-6e8e-4b1c-9a0f-2d1c3e4f5a611"));
 	CHECK(!guest_uuid_valid("0b5d1a526-e8e-4b1c-9a0f-2d1c3e4f5a61"));
 	CHECK(!guest_uuid_valid("0b5d1a52-6e8e-4b1c-9a0f-2d1c3e4f5a6g"));
+	/* Hosts: names always, addresses (IPv6's ':') only when asked. */
+	CHECK(host_name_valid("b.example_1-x", 0));
+	CHECK(host_name_valid("fe80::1", 1));
+	CHECK(!host_name_valid("fe80::1", 0));
+	CHECK(!host_name_valid("", 1));
+	CHECK(!host_name_valid(NULL, 1));
+	CHECK(!host_name_valid("a b", 1));
+	CHECK(!host_name_valid("a\nb", 1));
+	{
+		char	longest[HOST_NAME_LEN_MAX + 2];
+
+		memset(longest, 'a', sizeof(longest) - 1);
+		longest[HOST_NAME_LEN_MAX] = '\0';
+		CHECK(host_name_valid(longest, 0));
+		longest[HOST_NAME_LEN_MAX] = 'a';
+		longest[HOST_NAME_LEN_MAX + 1] = '\0';
+		CHECK(!host_name_valid(longest, 0));
+	}
 	CHECK(guest_type_parse("hvm", &type) == 0 && type == GUEST_TYPE_HVM);
 	CHECK(guest_type_parse("sim", &type) == 0 && type == GUEST_TYPE_SIM);
 	CHECK(guest_type_parse("HVM", &type) == -1);

@@ -21,6 +21,11 @@
  * measures downtime host-side instead (see xenvm.py), and these stamps
  * are kept only for post-mortems.
  *
+ * Run as /sbin/poweroff (a symlink to /init), it powers the guest off
+ * instead: that is the program Linux's orderly_poweroff() starts when the
+ * toolstack asks the guest to shut down (xl shutdown writes "poweroff" to
+ * control/shutdown), and without it the guest ignores the request.
+ *
  * Trust: none needed, it only reads /proc and writes the console.
  */
 #include <errno.h>
@@ -29,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/reboot.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -136,14 +142,29 @@ put_line(int fd, const char *buf, size_t len)
 	}
 }
 
+/* As /sbin/poweroff: flush nothing (there is no disk) and power off. */
+static int
+power_off(void)
+{
+	reboot(RB_POWER_OFF);
+	return 1;		/* only if the kernel refused */
+}
+
 int
-main(void)
+main(int argc, char **argv)
 {
 	char name[NAME_MAX_LEN], boot[64], line[160];
 	struct timespec next;
 	long long mono, due, period;
 	unsigned long long counter = 0;
+	const char *self;
 	int fd, n;
+
+	self = argc > 0 && argv[0] != NULL ? argv[0] : "";
+	if (strrchr(self, '/') != NULL)
+		self = strrchr(self, '/') + 1;
+	if (strcmp(self, "poweroff") == 0)
+		return power_off();
 
 	mkdir("/proc", 0555);
 	mount("proc", "/proc", "proc", 0, NULL);

@@ -21,10 +21,11 @@ a recent one), an HVM guest's device model is alive, and `xl list` and
   * the journal: `journalctl -u relocd -p warning` shows a warning relocd
     logged (a refused TLS handshake) and not an info line
     ("relocd started").
-Not yet: `xl shutdown` of every guest.  The heartbeat guest has no
-/sbin/poweroff, which Linux's orderly_poweroff() runs on a Xen shutdown
-request, so the guest ignores it on any dom0 (seen: still "-b" 90 s
-later), and the case could not pass; it needs that program first.
+Last, `xl shutdown -w` of every guest on the host where it ended: the
+toolstack still manages what relocd received and what survived the
+restarts, so each guest powers off (its /sbin/poweroff is the heartbeat
+program, which Linux's orderly_poweroff() runs on Xen's request), leaves
+`xl list`, and an HVM guest's device model exits with it.
 Every case prints its wall time; each is one PASS or FAIL line naming
 "systemctl" or "restart".
 """
@@ -38,6 +39,7 @@ from xenvm import VMError
 GAP_S = 3.0             # longest heartbeat gap that is still "unbroken"
 RECENT_S = 3.0          # the last heartbeat must be at most this old
 SETTLE_S = 5.0          # after an action, before judging the guests
+SHUTDOWN_S = 120        # xl shutdown -w: the guest powers off within this
 MID_BANDWIDTH = 8       # Mbit/s: the migration stays mid-stream for minutes
 DEB = "/root/relocd_*.deb"
 
@@ -221,6 +223,36 @@ def journal_case(a, b):
                         "info line 'relocd started'")
 
 
+def shutdown_case(placement):
+    """xl shutdown -w of every guest: each powers off within
+    SHUTDOWN_S, and an HVM guest's QEMU exits too."""
+    for guest, (vm, _, gtype) in placement.items():
+        _, domid = vm.run(f"xl domid {guest}", 60, check=False)
+        domid = domid.strip().splitlines()[-1] if domid.strip() else ""
+        if not domid.isdigit():
+            raise CaseError(f"{guest}: xl domid on {vm.name} said "
+                            f"{domid!r}")
+        t0 = time.monotonic()
+        rc, out = vm.run(f"timeout {SHUTDOWN_S} xl shutdown -w {guest}",
+                         SHUTDOWN_S + 30, check=False)
+        took = time.monotonic() - t0
+        if rc != 0:
+            raise CaseError(f"{guest}: xl shutdown -w on {vm.name} exited "
+                            f"{rc} after {took:.1f}s:\n{out[-500:]}")
+        if on_host(vm, guest):
+            raise CaseError(f"{guest}: still in xl list on {vm.name} "
+                            f"after xl shutdown -w")
+        if gtype == "hvm":
+            # QEMU exits once libxl has destroyed the domain (bounded).
+            rc, _ = vm.run(f"i=0; while pgrep -f -- \"-xen-domid {domid} \""
+                           f" >/dev/null; do i=$((i+1)); [ $i -lt 60 ] || "
+                           f"exit 1; sleep 0.5; done", 60, check=False)
+            if rc != 0:
+                raise CaseError(f"{guest}: its device model outlived the "
+                                f"shutdown on {vm.name}")
+        log(f"{guest}: powered off on {vm.name} in {took:.1f}s")
+
+
 def place(a, b, types):
     """Where each guest runs, with the HVM guest moved to B by relocd."""
     placement = {}
@@ -293,4 +325,7 @@ def run(a, b, rundir, types):
          mid_stream_case, src, dst, dst, pvh, placement)
     case("systemctl journal: journalctl -u relocd -p warning shows "
          "warnings, not info (after restart)", journal_case, a, b)
+    # Last: it ends the guests.
+    case("xl shutdown of every guest after the systemctl restart, stop "
+         "and reinstall cases: each powers off", shutdown_case, placement)
     return results

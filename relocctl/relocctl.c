@@ -20,6 +20,7 @@
 #include "log.h"
 #include "sxp.h"
 #include "util.h"
+#include "version.h"
 #include "relocctl.h"
 
 #define CTL_TIMEOUT_MS	(30 * 1000)
@@ -53,18 +54,24 @@ static const struct command commands[] = {
 
 #define NCOMMANDS	(sizeof(commands) / sizeof(commands[0]))
 
-void
-relocctl_usage(void)
+static void
+print_usage(FILE *out)
 {
 	size_t	i;
 
-	fprintf(stderr, "usage: relocctl [-f config] [-S socket] command "
-	    "[args]\n\ncommands:\n");
+	fprintf(out, "usage: relocctl [-f config] [-S socket] command "
+	    "[args]\n       relocctl --help | --version\n\ncommands:\n");
 	for (i = 0; i < NCOMMANDS; i++)
-		fprintf(stderr, "  %-11s %-22s %s\n", commands[i].name,
+		fprintf(out, "  %-11s %-22s %s\n", commands[i].name,
 		    commands[i].args, commands[i].help);
-	fprintf(stderr, "\nrelocctl COMMAND -h shows a command's options; "
+	fprintf(out, "\nrelocctl COMMAND -h shows a command's options; "
 	    "see relocctl(8).\n");
+}
+
+void
+relocctl_usage(void)
+{
+	print_usage(stderr);
 	exit(EXIT_USAGE);
 }
 
@@ -251,6 +258,12 @@ cmd_list(struct relocctl *rc, int argc, char **argv)
 	return EXIT_OK;
 }
 
+static const struct option main_options[] = {
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 }
+};
+
 int
 main(int argc, char *argv[])
 {
@@ -260,7 +273,8 @@ main(int argc, char *argv[])
 
 	log_init(LOG_TO_STDERR, 0);
 	log_procinit("relocctl");
-	while ((ch = getopt(argc, argv, "+f:S:h")) != -1) {
+	while ((ch = getopt_long(argc, argv, "+f:S:hV", main_options,
+	    NULL)) != -1) {
 		switch (ch) {
 		case 'f':
 			rc.config = optarg;
@@ -268,6 +282,12 @@ main(int argc, char *argv[])
 		case 'S':
 			rc.socket = optarg;
 			break;
+		case 'h':
+			print_usage(stdout);
+			return EXIT_OK;
+		case 'V':
+			version_print("relocctl");
+			return EXIT_OK;
 		default:
 			relocctl_usage();
 		}

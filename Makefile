@@ -202,6 +202,7 @@ install: all
 	install -m 0644 man/relocd.8 $(DESTDIR)$(MANDIR)/man8/relocd.8
 	install -m 0644 man/relocctl.8 $(DESTDIR)$(MANDIR)/man8/relocctl.8
 	install -m 0644 man/relocd-xl.8 $(DESTDIR)$(MANDIR)/man8/relocd-xl.8
+	install -m 0644 man/relocd-pki.8 $(DESTDIR)$(MANDIR)/man8/relocd-pki.8
 	install -m 0644 man/xend-config.sxp.5 \
 	    $(DESTDIR)$(MANDIR)/man5/xend-config.sxp.5
 	install -m 0644 etc/xend-config.sxp.example \
@@ -226,6 +227,7 @@ uninstall:
 	    $(DESTDIR)$(MANDIR)/man8/relocd.8 \
 	    $(DESTDIR)$(MANDIR)/man8/relocctl.8 \
 	    $(DESTDIR)$(MANDIR)/man8/relocd-xl.8 \
+	    $(DESTDIR)$(MANDIR)/man8/relocd-pki.8 \
 	    $(DESTDIR)$(MANDIR)/man5/xend-config.sxp.5 \
 	    $(DESTDIR)$(SYSCONFDIR)/xen/xend-config.sxp.relocd-example \
 	    $(DESTDIR)$(UNITDIR)/relocd.service \

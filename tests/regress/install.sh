@@ -29,6 +29,7 @@ $P/sbin/relocd-pki 755
 $P/share/man/man8/relocd.8 644
 $P/share/man/man8/relocctl.8 644
 $P/share/man/man8/relocd-xl.8 644
+$P/share/man/man8/relocd-pki.8 644
 $P/share/man/man5/xend-config.sxp.5 644
 /etc/xen/xend-config.sxp.relocd-example 644
 /lib/systemd/system/relocd.service 644
@@ -97,6 +98,14 @@ if "$dest$P/sbin/relocd" -n -f "$dest/etc/xen/xend-config.sxp.relocd-example" \
 	ok example-config
 else
 	bad example-config "relocd -n rejects the installed example"
+fi
+
+# The installed relocd-pki is the copy make stamped with the release.
+release=$(awk -F '[()]' 'NR == 1 { print $2 }' debian/changelog)
+if [ "$("$dest$P/sbin/relocd-pki" --version)" = "relocd-pki $release" ]; then
+	ok pki-version
+else
+	bad pki-version "$("$dest$P/sbin/relocd-pki" --version 2>&1)"
 fi
 
 if bash -n "$dest$P/share/bash-completion/completions/relocctl" &&

@@ -189,7 +189,9 @@ fuzz: fuzz-build
 	FUZZ_RUNS=$(FUZZ_RUNS) tests/fuzz/run $(FUZZ_SECONDS) $(FUZZ_NAMES)
 
 # The unit names SBINDIR's relocd; the example config never replaces a
-# real xend-config.sxp.
+# real xend-config.sxp.  bash-completion loads completions/NAME by the
+# command's name, so the one completion file, which completes all four
+# programs, is there under each name.
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 \
 	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(SYSCONFDIR)/xen \
@@ -220,6 +222,8 @@ install: all
 	    $(DESTDIR)$(TMPFILESDIR)/relocd.conf
 	install -m 0644 scripts/relocctl.bash-completion \
 	    $(DESTDIR)$(COMPLETIONDIR)/relocctl
+	for p in relocd relocd-xl relocd-pki; do \
+	    ln -sf relocctl $(DESTDIR)$(COMPLETIONDIR)/$$p || exit 1; done
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/relocd $(DESTDIR)$(SBINDIR)/relocctl \
@@ -234,7 +238,10 @@ uninstall:
 	    '$(DESTDIR)$(UNITDIR)/relocd-receive@.service' \
 	    $(DESTDIR)$(SYSUSERSDIR)/relocd.conf \
 	    $(DESTDIR)$(TMPFILESDIR)/relocd.conf \
-	    $(DESTDIR)$(COMPLETIONDIR)/relocctl
+	    $(DESTDIR)$(COMPLETIONDIR)/relocctl \
+	    $(DESTDIR)$(COMPLETIONDIR)/relocd \
+	    $(DESTDIR)$(COMPLETIONDIR)/relocd-xl \
+	    $(DESTDIR)$(COMPLETIONDIR)/relocd-pki
 
 # The Debian package, built from a clean copy of the tree in $(O)/deb so
 # that neither this tree's build/ nor the directory above it is touched;

@@ -97,7 +97,7 @@ static const struct command commands[] = {
 	    "                            where the workload writes\n"
 	    "  --uuid UUID               its uuid (default: a random one)\n"
 	    OPT_HELP },
-	{ "sim-destroy", cmd_sim_destroy, "NAME", "destroy a simulated guest",
+	{ "sim-destroy", cmd_sim_destroy, "GUEST", "destroy a simulated guest",
 	    OPT_HELP },
 };
 

@@ -108,12 +108,20 @@ else
 	bad pki-version "$("$dest$P/sbin/relocd-pki" --version 2>&1)"
 fi
 
-if bash -n "$dest$P/share/bash-completion/completions/relocctl" &&
-    grep -q 'complete -F _relocctl relocctl' \
-    "$dest$P/share/bash-completion/completions/relocctl"; then
+# One completion file, under each program's name (bash-completion loads
+# completions/NAME for the command NAME); it registers all four.
+comp=$dest$P/share/bash-completion/completions
+if bash -n "$comp/relocctl" &&
+    grep -q 'complete -F _relocctl relocctl' "$comp/relocctl" &&
+    grep -q 'complete -F _relocd relocd$' "$comp/relocctl" &&
+    grep -q 'complete -F _relocd_xl relocd-xl' "$comp/relocctl" &&
+    grep -q 'complete -F _relocd_pki relocd-pki' "$comp/relocctl" &&
+    [ "$(readlink "$comp/relocd")" = relocctl ] &&
+    [ "$(readlink "$comp/relocd-xl")" = relocctl ] &&
+    [ "$(readlink "$comp/relocd-pki")" = relocctl ]; then
 	ok completion
 else
-	bad completion "does not parse or register"
+	bad completion "does not parse, register all four, or have their names"
 fi
 
 # The snippets must name the user and directories relocd defaults to.
@@ -128,7 +136,7 @@ else
 fi
 
 make -s uninstall DESTDIR="$dest" PREFIX=$P >/dev/null 2>&1
-left=$(find "$dest" -type f)
+left=$(find "$dest" -type f -o -type l)
 if [ -z "$left" ]; then
 	ok uninstall
 else

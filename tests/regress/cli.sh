@@ -71,12 +71,14 @@ cmds=$("$RELOCCTL" --help | awk '/^commands:/ { c = 1; next } c && /^  [a-z]/ { 
 [ "$(echo "$cmds" | wc -w)" -ge 10 ] || case_fail "too few commands: $cmds"
 mkdir -p "$WORK/cwd"
 command_help() {
-	local c=$1 opt
-	for opt in -h --help; do
+	local c=$1 args
+	# Alone, and among other arguments (getopt_long finds it anywhere).
+	for args in "-h" "x --help y"; do
+		# shellcheck disable=SC2086
 		(cd "$WORK/cwd" && out_ok "$RELOCCTL" -f "$WORK/none.sxp" \
-		    -S "$WORK/none.sock" "$c" x "$opt" y) || return 1
+		    -S "$WORK/none.sock" "$c" $args) || return 1
 		head -n 1 "$WORK/out" | grep -q "^usage: relocctl $c\b" ||
-		    { echo "$c $opt: $(head -n 1 "$WORK/out")"; return 1; }
+		    { echo "$c $args: $(head -n 1 "$WORK/out")"; return 1; }
 	done
 	# restore and save would have opened or made a file named so.
 	[ -z "$(ls -A "$WORK/cwd")" ] || { echo "$c made $(ls -A "$WORK/cwd")"; return 1; }

@@ -36,13 +36,11 @@ struct command {
 	int		(*run)(struct relocctl *, int, char **);
 	const char	*args;		/* after the name in its usage line */
 	const char	*help;		/* one line, for relocctl --help */
-	const char	*options;	/* one line per option, or NULL */
+	const char	*options;	/* one line per option but -h, or NULL */
 };
 
 static int	cmd_status(struct relocctl *, int, char **);
 static int	cmd_list(struct relocctl *, int, char **);
-
-#define OPT_HELP	"  -h, --help                this help\n"
 
 static const struct command commands[] = {
 	{ "migrate", cmd_migrate, "[options] GUEST HOST[:PORT]",
@@ -64,29 +62,26 @@ static const struct command commands[] = {
 	    "  --timeout SECONDS         give up if not committed in time\n"
 	    "  --policy xen-default      libxenguest's rule instead of "
 	    "relocd's\n"
-	    "  --json                    one JSON object per reply\n"
-	    OPT_HELP },
+	    "  --json                    one JSON object per reply\n" },
 	{ "check", cmd_check, "[-p port] [--json] GUEST HOST[:PORT]",
 	    "ask HOST whether it would take GUEST; nothing moves",
 	    "  -p, --port PORT           the destination's port\n"
-	    "  --json                    one JSON object per reply\n"
-	    OPT_HELP },
-	{ "save", cmd_save, "GUEST FILE", "save a guest to FILE and stop it",
-	    OPT_HELP },
-	{ "restore", cmd_restore, "FILE", "start a guest saved in FILE",
-	    OPT_HELP },
-	{ "list", cmd_list, "", "list the guests on this host", OPT_HELP },
-	{ "status", cmd_status, "", "show the daemon and its migrations",
-	    OPT_HELP },
-	{ "cancel", cmd_cancel, "ID", "cancel a migration before it commits",
-	    OPT_HELP },
+	    "  --json                    one JSON object per reply\n" },
+	{ "save", cmd_save, "GUEST FILE",
+	    "save a guest to FILE and stop it", NULL },
+	{ "restore", cmd_restore, "FILE",
+	    "start a guest saved in FILE", NULL },
+	{ "list", cmd_list, "", "list the guests on this host", NULL },
+	{ "status", cmd_status, "",
+	    "show the daemon and its migrations", NULL },
+	{ "cancel", cmd_cancel, "ID",
+	    "cancel a migration before it commits", NULL },
 	{ "resolve", cmd_resolve, "[--force-resume | --force-destroy] GUEST",
 	    "settle a migration in doubt",
 	    "  --force-resume            resume the guest here without an "
 	    "answer\n"
 	    "  --force-destroy           destroy the copy here without an "
-	    "answer\n"
-	    OPT_HELP },
+	    "answer\n" },
 	{ "sim-create", cmd_sim_create, "[options] NAME",
 	    "create a simulated guest (sim backend)",
 	    "  --memory SIZE             the guest's memory (e.g. 512M, 1G)\n"
@@ -95,10 +90,9 @@ static const struct command commands[] = {
 	    "  --working-set SIZE        the memory the hot pattern dirties\n"
 	    "  --pattern uniform|hot|sequential\n"
 	    "                            where the workload writes\n"
-	    "  --uuid UUID               its uuid (default: a random one)\n"
-	    OPT_HELP },
-	{ "sim-destroy", cmd_sim_destroy, "GUEST", "destroy a simulated guest",
-	    OPT_HELP },
+	    "  --uuid UUID               its uuid (default: a random one)\n" },
+	{ "sim-destroy", cmd_sim_destroy, "GUEST",
+	    "destroy a simulated guest", NULL },
 };
 
 #define NCOMMANDS	(sizeof(commands) / sizeof(commands[0]))
@@ -140,8 +134,8 @@ print_command_usage(FILE *out, const struct command *cmd)
 {
 	fprintf(out, "usage: relocctl %s%s%s\n%s\n", cmd->name,
 	    cmd->args[0] != '\0' ? " " : "", cmd->args, cmd->help);
-	if (cmd->options != NULL)
-		fprintf(out, "\noptions:\n%s", cmd->options);
+	fprintf(out, "\noptions:\n%s  -h, --help                this help\n",
+	    cmd->options != NULL ? cmd->options : "");
 }
 
 /* A command's usage error: its own usage on stderr, exit 2. */

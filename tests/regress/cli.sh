@@ -91,14 +91,19 @@ done
 # with only references to pages this machine lacks let through:
 # - "outdated mandoc.db lacks NAME(N) entry": the page is there, the
 #   index (if any) is stale;
-# - "referenced manual not found: Xr xl 1": xl(1) is in xen-utils-common,
-#   which a build machine need not have.
+# - "referenced manual not found: Xr NAME N" for the pages below, and no
+#   others: xl(1) is in xen-utils-common, which a build machine need not
+#   have.  A new reference to a page not installed here goes in this list.
+NOT_INSTALLED=("xl 1")
 man_lint() {
-	local m out
+	local m out pat='outdated mandoc\.db lacks [^ ]+ entry'
+	for m in "${NOT_INSTALLED[@]}"; do
+		pat="$pat|referenced manual not found: Xr $m( |\$)"
+	done
 	mkdir -p "$WORK/man/man5" "$WORK/man/man8"
 	cp man/*.5 "$WORK/man/man5" && cp man/*.8 "$WORK/man/man8" || return 1
 	out=$(MANPATH=$WORK/man:/usr/share/man mandoc -Tlint -Wstyle man/*.[0-9] 2>&1 |
-	    grep -vE 'outdated mandoc\.db lacks [^ ]+ entry|referenced manual not found: Xr xl 1( |$)')
+	    grep -vE "$pat")
 	[ -z "$out" ] || { echo "$out"; return 1; }
 	for m in relocd relocctl relocd-xl relocd-pki; do
 		[ -f "man/$m.8" ] || { echo "no man/$m.8"; return 1; }

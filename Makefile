@@ -66,7 +66,7 @@ RELOCD_LIBS	:= $(call pkg_libs,libpcre2-8 openssl libseccomp libsystemd $(XEN_PK
 # relocctl reads the config (conf, acl, sxp) to find the control socket
 # and speaks the control protocol (ctl, proto); only it links jansson,
 # for --json (tests/regress/layout.sh checks).
-CTL_BORROWS	:= acl conf ctl guest log proto sxp util
+CTL_BORROWS	:= acl conf ctl guest log proto sxp util version
 RELOCCTL_SRCS	:= $(wildcard relocctl/*.c) $(CTL_BORROWS:%=relocd/%.c)
 RELOCCTL_LIBS	:= $(call pkg_libs,libpcre2-8 jansson)
 
@@ -95,7 +95,7 @@ UNIT_BINS	:= $(UNIT_TESTS:%=$(O)/tests/test_%)
 .SECONDARY:
 .PHONY: all install uninstall check unit bench fuzz fuzz-build lint demo deb clean
 
-all: $(O)/relocd $(O)/relocctl $(O)/relocd-xl
+all: $(O)/relocd $(O)/relocctl $(O)/relocd-xl $(O)/relocd-pki
 
 $(O)/relocd: $(call objs,$(RELOCD_SRCS))
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(RELOCD_LIBS)
@@ -106,6 +106,16 @@ $(O)/relocctl: $(call objs,$(RELOCCTL_SRCS))
 # The xl plugin: xl migrate -s relocd-xl GUEST HOST.
 $(O)/relocd-xl: $(call objs,$(RELOCD_XL_SRCS))
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(RELOCD_XL_LIBS)
+
+# relocd-pki is a shell script: the copy make builds and installs has
+# the release stamped in, so that its --version says what the others'
+# do.
+$(O)/relocd-pki: scripts/relocd-pki debian/changelog
+	@mkdir -p $(dir $@)
+	sed 's|^RELEASE=@RELEASE@$$|RELEASE=$(VERSION)|' scripts/relocd-pki >$@.tmp
+	grep -qx 'RELEASE=$(VERSION)' $@.tmp
+	chmod 0755 $@.tmp
+	mv -f $@.tmp $@
 
 $(O)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -179,7 +189,9 @@ fuzz: fuzz-build
 	FUZZ_RUNS=$(FUZZ_RUNS) tests/fuzz/run $(FUZZ_SECONDS) $(FUZZ_NAMES)
 
 # The unit names SBINDIR's relocd; the example config never replaces a
-# real xend-config.sxp.
+# real xend-config.sxp.  bash-completion loads completions/NAME by the
+# command's name, so the one completion file, which completes all four
+# programs, is there under each name.
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 \
 	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(SYSCONFDIR)/xen \
@@ -188,10 +200,11 @@ install: all
 	install -m 0755 $(O)/relocd $(DESTDIR)$(SBINDIR)/relocd
 	install -m 0755 $(O)/relocctl $(DESTDIR)$(SBINDIR)/relocctl
 	install -m 0755 $(O)/relocd-xl $(DESTDIR)$(SBINDIR)/relocd-xl
-	install -m 0755 scripts/relocd-pki $(DESTDIR)$(SBINDIR)/relocd-pki
+	install -m 0755 $(O)/relocd-pki $(DESTDIR)$(SBINDIR)/relocd-pki
 	install -m 0644 man/relocd.8 $(DESTDIR)$(MANDIR)/man8/relocd.8
 	install -m 0644 man/relocctl.8 $(DESTDIR)$(MANDIR)/man8/relocctl.8
 	install -m 0644 man/relocd-xl.8 $(DESTDIR)$(MANDIR)/man8/relocd-xl.8
+	install -m 0644 man/relocd-pki.8 $(DESTDIR)$(MANDIR)/man8/relocd-pki.8
 	install -m 0644 man/xend-config.sxp.5 \
 	    $(DESTDIR)$(MANDIR)/man5/xend-config.sxp.5
 	install -m 0644 etc/xend-config.sxp.example \
@@ -209,6 +222,8 @@ install: all
 	    $(DESTDIR)$(TMPFILESDIR)/relocd.conf
 	install -m 0644 scripts/relocctl.bash-completion \
 	    $(DESTDIR)$(COMPLETIONDIR)/relocctl
+	for p in relocd relocd-xl relocd-pki; do \
+	    ln -sf relocctl $(DESTDIR)$(COMPLETIONDIR)/$$p || exit 1; done
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/relocd $(DESTDIR)$(SBINDIR)/relocctl \
@@ -216,13 +231,17 @@ uninstall:
 	    $(DESTDIR)$(MANDIR)/man8/relocd.8 \
 	    $(DESTDIR)$(MANDIR)/man8/relocctl.8 \
 	    $(DESTDIR)$(MANDIR)/man8/relocd-xl.8 \
+	    $(DESTDIR)$(MANDIR)/man8/relocd-pki.8 \
 	    $(DESTDIR)$(MANDIR)/man5/xend-config.sxp.5 \
 	    $(DESTDIR)$(SYSCONFDIR)/xen/xend-config.sxp.relocd-example \
 	    $(DESTDIR)$(UNITDIR)/relocd.service \
 	    '$(DESTDIR)$(UNITDIR)/relocd-receive@.service' \
 	    $(DESTDIR)$(SYSUSERSDIR)/relocd.conf \
 	    $(DESTDIR)$(TMPFILESDIR)/relocd.conf \
-	    $(DESTDIR)$(COMPLETIONDIR)/relocctl
+	    $(DESTDIR)$(COMPLETIONDIR)/relocctl \
+	    $(DESTDIR)$(COMPLETIONDIR)/relocd \
+	    $(DESTDIR)$(COMPLETIONDIR)/relocd-xl \
+	    $(DESTDIR)$(COMPLETIONDIR)/relocd-pki
 
 # The Debian package, built from a clean copy of the tree in $(O)/deb so
 # that neither this tree's build/ nor the directory above it is touched;

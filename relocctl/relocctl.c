@@ -20,52 +20,152 @@
 #include "log.h"
 #include "sxp.h"
 #include "util.h"
+#include "version.h"
 #include "relocctl.h"
 
 #define CTL_TIMEOUT_MS	(30 * 1000)
 
+/*
+ * One entry per command: its name, what runs it, and its usage, which
+ * "relocctl --help", "relocctl COMMAND -h" and a usage error all print
+ * from here.  A new command, or a new option, is a change to its entry
+ * (and to its parsing).
+ */
 struct command {
 	const char	*name;
 	int		(*run)(struct relocctl *, int, char **);
-	const char	*args;
-	const char	*help;
+	const char	*args;		/* after the name in its usage line */
+	const char	*help;		/* one line, for relocctl --help */
+	const char	*options;	/* one line per option but -h, or NULL */
 };
 
 static int	cmd_status(struct relocctl *, int, char **);
 static int	cmd_list(struct relocctl *, int, char **);
 
 static const struct command commands[] = {
-	{ "migrate", cmd_migrate, "[options] GUEST HOST",
-	    "move a guest to HOST (-l: live)" },
-	{ "check", cmd_check, "[-p port] GUEST HOST",
-	    "ask HOST whether it would take GUEST; nothing moves" },
-	{ "save", cmd_save, "GUEST FILE", "save a guest to FILE and stop it" },
-	{ "restore", cmd_restore, "FILE", "start a guest saved in FILE" },
-	{ "list", cmd_list, "", "list the guests on this host" },
-	{ "status", cmd_status, "", "show the daemon and its migrations" },
-	{ "cancel", cmd_cancel, "ID", "cancel a migration before it commits" },
-	{ "resolve", cmd_resolve, "[--force-...] GUEST",
-	    "settle a migration in doubt" },
+	{ "migrate", cmd_migrate, "[options] GUEST HOST[:PORT]",
+	    "move a guest to HOST (-l: live)",
+	    "  -l, --live                copy memory while the guest runs\n"
+	    "  -p, --port PORT           the destination's port\n"
+	    "  -s, --ssl                 accepted for xm; TLS is always on\n"
+	    "  -n, --node N              accepted for xm and ignored\n"
+	    "  -c, --change_home_server  accepted for xm and ignored\n"
+	    "  -r, --bandwidth MBIT      cap the traffic at MBIT Mbit/s "
+	    "(also --resource)\n"
+	    "  --max-downtime MS         the longest pause the guest should "
+	    "see\n"
+	    "  --abort-if-busy           if it does not converge: give up, "
+	    "the guest runs on\n"
+	    "  --throttle                ... or slow the guest until it "
+	    "converges\n"
+	    "  --offline-fallback        ... or finish with a longer pause\n"
+	    "  --timeout SECONDS         give up if not committed in time\n"
+	    "  --policy xen-default      libxenguest's rule instead of "
+	    "relocd's\n"
+	    "  --json                    one JSON object per reply\n" },
+	{ "check", cmd_check, "[-p port] [--json] GUEST HOST[:PORT]",
+	    "ask HOST whether it would take GUEST; nothing moves",
+	    "  -p, --port PORT           the destination's port\n"
+	    "  --json                    one JSON object per reply\n" },
+	{ "save", cmd_save, "GUEST FILE",
+	    "save a guest to FILE and stop it", NULL },
+	{ "restore", cmd_restore, "FILE",
+	    "start a guest saved in FILE", NULL },
+	{ "list", cmd_list, "", "list the guests on this host", NULL },
+	{ "status", cmd_status, "",
+	    "show the daemon and its migrations", NULL },
+	{ "cancel", cmd_cancel, "ID",
+	    "cancel a migration before it commits", NULL },
+	{ "resolve", cmd_resolve, "[--force-resume | --force-destroy] GUEST",
+	    "settle a migration in doubt",
+	    "  --force-resume            resume the guest here without an "
+	    "answer\n"
+	    "  --force-destroy           destroy the copy here without an "
+	    "answer\n" },
 	{ "sim-create", cmd_sim_create, "[options] NAME",
-	    "create a simulated guest (sim backend)" },
-	{ "sim-destroy", cmd_sim_destroy, "NAME", "destroy a simulated guest" },
+	    "create a simulated guest (sim backend)",
+	    "  --memory SIZE             the guest's memory (e.g. 512M, 1G)\n"
+	    "  --vcpus N                 its vCPUs\n"
+	    "  --dirty-rate SIZE         bytes its workload dirties a second\n"
+	    "  --working-set SIZE        the memory the hot pattern dirties\n"
+	    "  --pattern uniform|hot|sequential\n"
+	    "                            where the workload writes\n"
+	    "  --uuid UUID               its uuid (default: a random one)\n" },
+	{ "sim-destroy", cmd_sim_destroy, "GUEST",
+	    "destroy a simulated guest", NULL },
 };
 
 #define NCOMMANDS	(sizeof(commands) / sizeof(commands[0]))
 
-void
-relocctl_usage(void)
+static void
+print_usage(FILE *out)
 {
 	size_t	i;
 
-	fprintf(stderr, "usage: relocctl [-f config] [-S socket] command "
-	    "[args]\n\ncommands:\n");
+	fprintf(out, "usage: relocctl [-f config] [-S socket] command "
+	    "[args]\n       relocctl --help | --version\n\ncommands:\n");
 	for (i = 0; i < NCOMMANDS; i++)
-		fprintf(stderr, "  %-11s %-22s %s\n", commands[i].name,
-		    commands[i].args, commands[i].help);
-	fprintf(stderr, "\nrelocctl COMMAND -h shows a command's options; "
-	    "see relocctl(8).\n");
+		fprintf(out, "  %-11s %s\n", commands[i].name,
+		    commands[i].help);
+	fprintf(out, "\nrelocctl COMMAND -h shows a command's usage and "
+	    "options; see relocctl(8).\n");
+}
+
+void
+relocctl_usage(void)
+{
+	print_usage(stderr);
 	exit(EXIT_USAGE);
+}
+
+static const struct command *
+command_find(const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < NCOMMANDS; i++)
+		if (strcmp(name, commands[i].name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+static void
+print_command_usage(FILE *out, const struct command *cmd)
+{
+	fprintf(out, "usage: relocctl %s%s%s\n%s\n", cmd->name,
+	    cmd->args[0] != '\0' ? " " : "", cmd->args, cmd->help);
+	fprintf(out, "\noptions:\n%s  -h, --help                this help\n",
+	    cmd->options != NULL ? cmd->options : "");
+}
+
+/* A command's usage error: its own usage on stderr, exit 2. */
+void
+relocctl_cmd_usage(const char *name)
+{
+	const struct command	*cmd = command_find(name);
+
+	if (cmd == NULL)
+		relocctl_usage();
+	print_command_usage(stderr, cmd);
+	exit(EXIT_USAGE);
+}
+
+/*
+ * Whether a command's arguments ask for its help: -h or --help before
+ * any "--", wherever it stands, as getopt_long would find it.  Checked
+ * before the command parses anything, so that help never reaches the
+ * daemon or a file.
+ */
+static int
+wants_help(int argc, char **argv)
+{
+	int	i;
+
+	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "-h") == 0 ||
+		    strcmp(argv[i], "--help") == 0)
+			return 1;
+	return 0;
 }
 
 /*
@@ -181,9 +281,8 @@ cmd_status(struct relocctl *rc, int argc, char **argv)
 	const struct sxp_node	*st, *f, *job;
 	int			 status, njobs = 0;
 
-	(void)argv;
 	if (argc != 1)
-		relocctl_usage();
+		relocctl_cmd_usage(argv[0]);
 	if ((status = relocctl_request(rc, "(status)", &root)) != EXIT_OK)
 		return status;
 	st = root->first;
@@ -229,9 +328,8 @@ cmd_list(struct relocctl *rc, int argc, char **argv)
 	const char		*errstr;
 	int			 status;
 
-	(void)argv;
 	if (argc != 1)
-		relocctl_usage();
+		relocctl_cmd_usage(argv[0]);
 	if ((status = relocctl_request(rc, "(list)", &root)) != EXIT_OK)
 		return status;
 	if (relocctl_is_error(root->first)) {
@@ -251,16 +349,23 @@ cmd_list(struct relocctl *rc, int argc, char **argv)
 	return EXIT_OK;
 }
 
+static const struct option main_options[] = {
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 }
+};
+
 int
 main(int argc, char *argv[])
 {
-	struct relocctl	rc = { conf_default_path(), NULL, 8002 };
-	size_t		i;
-	int		ch;
+	struct relocctl		 rc = { conf_default_path(), NULL, 8002 };
+	const struct command	*cmd;
+	int			 ch;
 
 	log_init(LOG_TO_STDERR, 0);
 	log_procinit("relocctl");
-	while ((ch = getopt(argc, argv, "+f:S:h")) != -1) {
+	while ((ch = getopt_long(argc, argv, "+f:S:hV", main_options,
+	    NULL)) != -1) {
 		switch (ch) {
 		case 'f':
 			rc.config = optarg;
@@ -268,6 +373,12 @@ main(int argc, char *argv[])
 		case 'S':
 			rc.socket = optarg;
 			break;
+		case 'h':
+			print_usage(stdout);
+			return EXIT_OK;
+		case 'V':
+			version_print("relocctl");
+			return EXIT_OK;
 		default:
 			relocctl_usage();
 		}
@@ -276,9 +387,14 @@ main(int argc, char *argv[])
 	argv += optind;
 	if (argc < 1)
 		relocctl_usage();
-	for (i = 0; i < NCOMMANDS; i++)
-		if (strcmp(argv[0], commands[i].name) == 0)
-			return commands[i].run(&rc, argc, argv);
-	fprintf(stderr, "relocctl: unknown command %s\n", argv[0]);
-	relocctl_usage();
+	if ((cmd = command_find(argv[0])) == NULL) {
+		fprintf(stderr, "relocctl: unknown command %s\n",
+		    relocctl_display(argv[0]));
+		relocctl_usage();
+	}
+	if (wants_help(argc, argv)) {
+		print_command_usage(stdout, cmd);
+		return EXIT_OK;
+	}
+	return cmd->run(&rc, argc, argv);
 }

@@ -24,6 +24,7 @@ int	relocctl_request(struct relocctl *, const char *,
 int	relocctl_is_reply(const struct sxp_node *);
 int	relocctl_is_error(const struct sxp_node *);
 void	relocctl_usage(void) __attribute__((noreturn));
+void	relocctl_cmd_usage(const char *) __attribute__((noreturn));
 /* A value for the terminal, escaped; valid for the next few calls. */
 #define RELOCCTL_DISPLAY_SLOTS	8
 #define RELOCCTL_DISPLAY_MAX	2048

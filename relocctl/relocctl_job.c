@@ -205,17 +205,6 @@ req_add(char *req, size_t size, const char *name, const char *value)
 	return r < 0 || (size_t)r >= size - len ? -1 : 0;
 }
 
-static void __attribute__((noreturn))
-migrate_usage(void)
-{
-	fprintf(stderr,
-	    "usage: relocctl migrate [-l] [-p port] [-s] [--max-downtime ms]\n"
-	    "         [-r|--bandwidth mbit/s] [--abort-if-busy | --throttle |\n"
-	    "         --offline-fallback] [--timeout s] [--policy xen-default]\n"
-	    "         [--json] GUEST HOST[:PORT]\n");
-	exit(EXIT_USAGE);
-}
-
 static const struct option migrate_options[] = {
 	{ "live", no_argument, NULL, 'l' },
 	{ "port", required_argument, NULL, 'p' },
@@ -303,26 +292,18 @@ cmd_migrate(struct relocctl *rc, int argc, char **argv)
 		    604800); break;
 		case 'P': req_add(req, sizeof(req), "policy", optarg); break;
 		case 'j': json = 1; break;
-		default: migrate_usage();
+		default: relocctl_cmd_usage(argv[0]);
 		}
 	}
 	if (argc - optind != 2)
-		migrate_usage();
+		relocctl_cmd_usage(argv[0]);
 	req_add(req, sizeof(req), "guest", argv[optind]);
 	migrate_target(req, sizeof(req), argv[optind + 1], port);
 	req_add(req, sizeof(req), "live", live ? "1" : "0");
 	if (strlen(req) + 2 >= sizeof(req))
-		migrate_usage();
+		relocctl_cmd_usage(argv[0]);
 	strncat(req, ")", sizeof(req) - strlen(req) - 1);
 	return follow_job(rc, req, -1, json);
-}
-
-static void __attribute__((noreturn))
-check_usage(void)
-{
-	fprintf(stderr, "usage: relocctl check [-p port] [--json] GUEST "
-	    "HOST[:PORT]\n");
-	exit(EXIT_USAGE);
 }
 
 /*
@@ -348,15 +329,15 @@ cmd_check(struct relocctl *rc, int argc, char **argv)
 		switch (ch) {
 		case 'p': port = optarg; break;
 		case 'j': json = 1; break;
-		default: check_usage();
+		default: relocctl_cmd_usage(argv[0]);
 		}
 	}
 	if (argc - optind != 2)
-		check_usage();
+		relocctl_cmd_usage(argv[0]);
 	req_add(req, sizeof(req), "guest", argv[optind]);
 	migrate_target(req, sizeof(req), argv[optind + 1], port);
 	if (strlen(req) + 2 >= sizeof(req))
-		check_usage();
+		relocctl_cmd_usage(argv[0]);
 	strncat(req, ")", sizeof(req) - strlen(req) - 1);
 	return follow_job(rc, req, -1, json);
 }
@@ -380,7 +361,7 @@ cmd_save(struct relocctl *rc, int argc, char **argv)
 	int	fd, status;
 
 	if (argc != 3)
-		relocctl_usage();
+		relocctl_cmd_usage(argv[0]);
 	/* Opened here, as the user, so the daemon never picks a path. */
 	if ((fd = open(argv[2], O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
 	    0600)) == -1) {
@@ -391,7 +372,7 @@ cmd_save(struct relocctl *rc, int argc, char **argv)
 	}
 	if (req_add(req, sizeof(req), "guest", argv[1]) == -1 ||
 	    finish_req(req, sizeof(req)) == -1)
-		relocctl_usage();
+		relocctl_cmd_usage(argv[0]);
 	status = follow_job(rc, req, fd, 0);
 	close(fd);
 	if (status != EXIT_OK)
@@ -405,7 +386,7 @@ cmd_restore(struct relocctl *rc, int argc, char **argv)
 	int	fd, status;
 
 	if (argc != 2)
-		relocctl_usage();
+		relocctl_cmd_usage(argv[0]);
 	if ((fd = open(argv[1], O_RDONLY | O_CLOEXEC)) == -1) {
 		fprintf(stderr, "relocctl: %s: %s\n", argv[1],
 		    strerror(errno));
@@ -454,16 +435,6 @@ static const struct option sim_options[] = {
 	{ NULL, 0, NULL, 0 }
 };
 
-static void __attribute__((noreturn))
-sim_usage(void)
-{
-	fprintf(stderr, "usage: relocctl sim-create [--memory SIZE] "
-	    "[--vcpus N] [--dirty-rate SIZE/s]\n"
-	    "         [--working-set SIZE] [--pattern uniform|hot|sequential] "
-	    "[--uuid UUID] NAME\n");
-	exit(EXIT_USAGE);
-}
-
 int
 cmd_sim_create(struct relocctl *rc, int argc, char **argv)
 {
@@ -489,13 +460,13 @@ cmd_sim_create(struct relocctl *rc, int argc, char **argv)
 		else if (ch == 'u')
 			req_add(req, sizeof(req), "uuid", optarg);
 		else
-			sim_usage();
+			relocctl_cmd_usage(argv[0]);
 	}
 	if (argc - optind != 1)
-		sim_usage();
+		relocctl_cmd_usage(argv[0]);
 	req_add(req, sizeof(req), "name", argv[optind]);
 	if (finish_req(req, sizeof(req)) == -1)
-		sim_usage();
+		relocctl_cmd_usage(argv[0]);
 	return follow_job(rc, req, -1, 0);
 }
 
@@ -506,7 +477,7 @@ cmd_sim_destroy(struct relocctl *rc, int argc, char **argv)
 
 	if (argc != 2 || req_add(req, sizeof(req), "guest", argv[1]) == -1 ||
 	    finish_req(req, sizeof(req)) == -1)
-		relocctl_usage();
+		relocctl_cmd_usage(argv[0]);
 	return follow_job(rc, req, -1, 0);
 }
 
@@ -519,7 +490,7 @@ cmd_cancel(struct relocctl *rc, int argc, char **argv)
 
 	if (argc != 2 || req_add(req, sizeof(req), "id", argv[1]) == -1 ||
 	    finish_req(req, sizeof(req)) == -1)
-		relocctl_usage();
+		relocctl_cmd_usage(argv[0]);
 	if ((status = relocctl_request(rc, req, &root)) != EXIT_OK)
 		return status;
 	status = relocctl_is_error(root->first) ? EXIT_FAILED : EXIT_OK;
@@ -527,14 +498,6 @@ cmd_cancel(struct relocctl *rc, int argc, char **argv)
 		printf("cancelled %s; the guest runs on here\n", argv[1]);
 	sxp_free(root);
 	return status;
-}
-
-static void __attribute__((noreturn))
-resolve_usage(void)
-{
-	fprintf(stderr, "usage: relocctl resolve [--force-resume | "
-	    "--force-destroy] GUEST\n");
-	exit(EXIT_USAGE);
 }
 
 static const struct option resolve_options[] = {
@@ -565,13 +528,13 @@ cmd_resolve(struct relocctl *rc, int argc, char **argv)
 		else if (ch == 'D' && force == NULL)
 			force = "destroy";
 		else
-			resolve_usage();
+			relocctl_cmd_usage(argv[0]);
 	}
 	if (argc - optind != 1 ||
 	    req_add(req, sizeof(req), "guest", argv[optind]) == -1 ||
 	    (force != NULL && req_add(req, sizeof(req), "force", force) == -1) ||
 	    finish_req(req, sizeof(req)) == -1)
-		resolve_usage();
+		relocctl_cmd_usage(argv[0]);
 	if (force != NULL)
 		fprintf(stderr, "relocctl: WARNING: --force-%s %s %s here "
 		    "without asking the destination; if it %s there, the "

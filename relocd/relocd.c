@@ -5,6 +5,7 @@
  * This file holds start-up only: options, the config check (-n), and the
  * hand-over to the parent process.  See README.md for the process model.
  */
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +17,6 @@
 #include "log.h"
 #include "net.h"
 #include "parent.h"
-#include "proto.h"
 #include "resolver.h"
 #include "version.h"
 #include "worker.h"
@@ -34,14 +34,22 @@ struct relocd_opts {
 	int		 net;		/* -N: a network child, likewise */
 };
 
+/* -h and --help print it on stdout and exit 0; a usage error, stderr and 1. */
 static void __attribute__((noreturn))
-usage(void)
+usage(FILE *out, int status)
 {
-	fprintf(stderr,
-	    "usage: relocd [-dnvV] [-B xen|sim] [-f config]\n"
-	    "       relocd -R token [-v] [-f config]\n");
-	exit(1);
+	fprintf(out,
+	    "usage: relocd [-dhnvV] [-B xen|sim] [-f config]\n"
+	    "       relocd -R token [-v] [-f config]\n"
+	    "       relocd --help | --version\n");
+	exit(status);
 }
+
+static const struct option relocd_long_options[] = {
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 }
+};
 
 static void
 relocd_parse_args(int argc, char *argv[], struct relocd_opts *o)
@@ -50,7 +58,8 @@ relocd_parse_args(int argc, char *argv[], struct relocd_opts *o)
 
 	memset(o, 0, sizeof(*o));
 	o->config = conf_default_path();
-	while ((ch = getopt(argc, argv, "B:df:HKnNR:vVW")) != -1) {
+	while ((ch = getopt_long(argc, argv, "B:df:hHKnNR:vVW",
+	    relocd_long_options, NULL)) != -1) {
 		switch (ch) {
 		case 'R':
 			o->receive_token = optarg;
@@ -82,17 +91,17 @@ relocd_parse_args(int argc, char *argv[], struct relocd_opts *o)
 		case 'v':
 			o->verbose++;
 			break;
+		case 'h':
+			usage(stdout, 0);
 		case 'V':
-			/* What a rolling upgrade needs to know of a host. */
-			printf("relocd %s, protocol %d-%d\n", relocd_version,
-			    PROTO_VERSION_MIN, PROTO_VERSION_MAX);
+			version_print("relocd");
 			exit(0);
 		default:
-			usage();
+			usage(stderr, 1);
 		}
 	}
 	if (optind != argc)
-		usage();
+		usage(stderr, 1);
 }
 
 /* Runs the parent with conf; never returns. */

@@ -3,8 +3,8 @@
  * Which relocd this is, and which protocol version a connection speaks.
  *
  * The release has one home, the first line of debian/changelog; the
- * Makefile passes it here as RELOCD_VERSION, so the package, relocd -V,
- * relocctl status and the hello all say the same.
+ * Makefile passes it here as RELOCD_VERSION, so the package, every
+ * program's --version, relocctl status and the hello all say the same.
  *
  * A pool is upgraded one host at a time, so two adjacent releases must
  * either migrate between them or refuse at hello, before anything is
@@ -27,7 +27,8 @@
  * range that starts at 1 passes it, and its reply, "protocol" alone,
  * reads as the range 1..1 (proto.c).
  *
- * Runs in network children and relocd-xl, on a hello from the peer.
+ * Runs in network children and relocd-xl, on a hello from the peer,
+ * and in relocd, relocctl and relocd-xl for --version.
  */
 #include <stdio.h>
 #include <string.h>
@@ -119,4 +120,18 @@ version_mismatch(char *out, size_t size, const char *peer,
 	    "speaks %s (relocd %s), no version in common: upgrade %s first",
 	    peer, theirs, release, here, ours, relocd_version,
 	    peer_max < PROTO_VERSION_MIN ? peer : here);
+}
+
+/*
+ * --version of every program: "relocd 0.2.0~dev (protocol 1-2)", the
+ * release and what a rolling upgrade needs to know of a host.
+ */
+void
+version_print(const char *prog)
+{
+	char	range[24];
+
+	version_range(range, sizeof(range), PROTO_VERSION_MIN,
+	    PROTO_VERSION_MAX);
+	printf("%s %s (protocol %s)\n", prog, relocd_version, range);
 }

@@ -18,5 +18,6 @@ int	version_choose(const struct proto_msg *, uint32_t *);
 bool	version_accept(const struct proto_msg *);
 void	version_mismatch(char *, size_t, const char *,
 	    const struct proto_msg *, const char *);
+void	version_print(const char *);
 
 #endif /* RELOCD_VERSION_H */

@@ -79,14 +79,25 @@ struct xlc {
 	struct proto_msg msg;
 };
 
+/*
+ * On stderr and exit 1 for a usage error; -h and --help print it on
+ * stdout (never when xl runs us: xl's first word is the host).
+ */
+static void __attribute__((noreturn))
+usage_to(FILE *out, int status)
+{
+	fprintf(out, "usage: relocd-xl [-f config] host[:port] xl [-t] "
+	    "[-T] [-v...] migrate-receive [-e] [-d] [-p]\n"
+	    "       relocd-xl -h | --help | -V | --version\n"
+	    "xl runs it: xl migrate -s relocd-xl GUEST HOST; see "
+	    "relocd-xl(8)\n");
+	exit(status);
+}
+
 static void __attribute__((noreturn))
 usage(void)
 {
-	fprintf(stderr, "usage: relocd-xl [-f config] host[:port] xl [-t] "
-	    "[-T] [-v...] migrate-receive [-e] [-d] [-p]\n"
-	    "xl runs it: xl migrate -s relocd-xl GUEST HOST; see "
-	    "relocd-xl(8)\n");
-	exit(1);
+	usage_to(stderr, 1);
 }
 
 /*
@@ -139,17 +150,29 @@ xlc_parse_host(struct xlc *c, const char *arg)
 	}
 }
 
+static const struct option xlc_options[] = {
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 }
+};
+
 static void
 xlc_parse_args(struct xlc *c, int argc, char **argv)
 {
 	int	ch;
 
 	c->config = conf_default_path();
-	while ((ch = getopt(argc, argv, "+f:h")) != -1) {
+	while ((ch = getopt_long(argc, argv, "+f:hV", xlc_options,
+	    NULL)) != -1) {
 		switch (ch) {
 		case 'f':
 			c->config = optarg;
 			break;
+		case 'h':
+			usage_to(stdout, 0);
+		case 'V':
+			version_print("relocd-xl");
+			exit(0);
 		default:
 			usage();
 		}

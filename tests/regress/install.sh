@@ -29,6 +29,7 @@ $P/sbin/relocd-pki 755
 $P/share/man/man8/relocd.8 644
 $P/share/man/man8/relocctl.8 644
 $P/share/man/man8/relocd-xl.8 644
+$P/share/man/man8/relocd-pki.8 644
 $P/share/man/man5/xend-config.sxp.5 644
 /etc/xen/xend-config.sxp.relocd-example 644
 /lib/systemd/system/relocd.service 644
@@ -99,12 +100,28 @@ else
 	bad example-config "relocd -n rejects the installed example"
 fi
 
-if bash -n "$dest$P/share/bash-completion/completions/relocctl" &&
-    grep -q 'complete -F _relocctl relocctl' \
-    "$dest$P/share/bash-completion/completions/relocctl"; then
+# The installed relocd-pki is the copy make stamped with the release.
+release=$(awk -F '[()]' 'NR == 1 { print $2 }' debian/changelog)
+if [ "$("$dest$P/sbin/relocd-pki" --version)" = "relocd-pki $release" ]; then
+	ok pki-version
+else
+	bad pki-version "$("$dest$P/sbin/relocd-pki" --version 2>&1)"
+fi
+
+# One completion file, under each program's name (bash-completion loads
+# completions/NAME for the command NAME); it registers all four.
+comp=$dest$P/share/bash-completion/completions
+if bash -n "$comp/relocctl" &&
+    grep -q 'complete -F _relocctl relocctl' "$comp/relocctl" &&
+    grep -q 'complete -F _relocd relocd$' "$comp/relocctl" &&
+    grep -q 'complete -F _relocd_xl relocd-xl' "$comp/relocctl" &&
+    grep -q 'complete -F _relocd_pki relocd-pki' "$comp/relocctl" &&
+    [ "$(readlink "$comp/relocd")" = relocctl ] &&
+    [ "$(readlink "$comp/relocd-xl")" = relocctl ] &&
+    [ "$(readlink "$comp/relocd-pki")" = relocctl ]; then
 	ok completion
 else
-	bad completion "does not parse or register"
+	bad completion "does not parse, register all four, or have their names"
 fi
 
 # The snippets must name the user and directories relocd defaults to.
@@ -119,7 +136,7 @@ else
 fi
 
 make -s uninstall DESTDIR="$dest" PREFIX=$P >/dev/null 2>&1
-left=$(find "$dest" -type f)
+left=$(find "$dest" -type f -o -type l)
 if [ -z "$left" ]; then
 	ok uninstall
 else

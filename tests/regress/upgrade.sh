@@ -23,7 +23,7 @@ old() { RELOCCTL=$PREV/relocctl ctl "$@"; }
 digests() { grep -c 'digest verified' "$WORK/$1/log"; }
 
 version() {
-	"$RELOCD" -V | grep -qxE "relocd $RELEASE, protocol [0-9]+-[0-9]+" &&
+	"$RELOCD" -V | grep -qxE "relocd $RELEASE \(protocol [0-9]+-[0-9]+\)" &&
 	    ctl b status | grep -q "^relocd $RELEASE on "
 }
 check "relocd -V and relocctl status name debian/changelog's release" version

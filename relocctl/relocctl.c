@@ -33,6 +33,7 @@ struct command {
 
 static int	cmd_status(struct relocctl *, int, char **);
 static int	cmd_list(struct relocctl *, int, char **);
+static int	cmd_metrics(struct relocctl *, int, char **);
 
 static const struct command commands[] = {
 	{ "migrate", cmd_migrate, "[options] GUEST HOST",
@@ -43,6 +44,7 @@ static const struct command commands[] = {
 	{ "restore", cmd_restore, "FILE", "start a guest saved in FILE" },
 	{ "list", cmd_list, "", "list the guests on this host" },
 	{ "status", cmd_status, "", "show the daemon and its migrations" },
+	{ "metrics", cmd_metrics, "", "print the metrics (Prometheus text)" },
 	{ "cancel", cmd_cancel, "ID", "cancel a migration before it commits" },
 	{ "resolve", cmd_resolve, "[--force-...] GUEST",
 	    "settle a migration in doubt" },
@@ -247,6 +249,38 @@ cmd_list(struct relocctl *rc, int argc, char **argv)
 		    show(g, "state", "?"),
 		    util_strtonum(show(g, "memory", ""), 0, INT64_MAX,
 		    &errstr) >> 20, show(g, "vcpus", "?"));
+	sxp_free(root);
+	return EXIT_OK;
+}
+
+/*
+ * The daemon's metrics as Prometheus text, as relocd-metrics-file holds
+ * them.  The text is relocd's own rendering of its counters, not a
+ * peer's, but it goes through the display escape all the same.
+ */
+static int
+cmd_metrics(struct relocctl *rc, int argc, char **argv)
+{
+	struct sxp_node		*root;
+	const struct sxp_node	*l;
+	int			 status;
+
+	(void)argv;
+	if (argc != 1)
+		relocctl_usage();
+	if ((status = relocctl_request(rc, "(metrics)", &root)) != EXIT_OK)
+		return status;
+	if (relocctl_is_error(root->first) ||
+	    strcmp(root->first->first->text, "metrics") != 0) {
+		if (strcmp(root->first->first->text, "error") != 0)
+			fprintf(stderr, "relocctl: relocd does not know the "
+			    "metrics request (an older relocd?)\n");
+		sxp_free(root);
+		return EXIT_FAILED;
+	}
+	for (l = root->first->first->next; l != NULL; l = l->next)
+		if (l->type != SXP_LIST)
+			printf("%s\n", relocctl_display(l->text));
 	sxp_free(root);
 	return EXIT_OK;
 }

@@ -391,7 +391,7 @@ parent_reload(struct parent *p)
 	conf_free(p->conf);
 	p->conf = conf;
 	parent_admit_reload(p);
-	parent_metrics_cert(p->conf);
+	parent_metrics_reload(p->conf);
 	log_info("configuration reloaded");
 	sd_notify(0, "READY=1");
 }

@@ -42,13 +42,15 @@ void
 parent_metrics_start(struct parent *p)
 {
 	pm.start_time = (int64_t)time(NULL);
-	parent_metrics_cert(p->conf);
-	next_write_ms = 0;		/* the first tick writes */
+	parent_metrics_reload(p->conf);
 }
 
-/* The certificate relocd serves with now: at start and at each reload. */
+/*
+ * At start and at each reload: the certificate relocd serves with now,
+ * and a write at the next tick, to relocd-metrics-file as it is now.
+ */
 void
-parent_metrics_cert(const struct conf *conf)
+parent_metrics_reload(const struct conf *conf)
 {
 	char	err[256];
 	int64_t	t = 0;
@@ -60,6 +62,7 @@ parent_metrics_cert(const struct conf *conf)
 		t = 0;
 	}
 	pm.cert_expiry = t;
+	next_write_ms = 0;
 }
 
 static int

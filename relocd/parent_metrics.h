@@ -12,7 +12,7 @@ void	 parent_metrics_job_started(struct parent *, struct job *);
 void	 parent_metrics_job_ended(struct parent *, struct job *);
 void	 parent_metrics_refused(int);
 void	 parent_metrics_refused_code(int);
-void	 parent_metrics_cert(const struct conf *);
+void	 parent_metrics_reload(const struct conf *);
 void	 parent_metrics_tick(struct parent *);
 char	*parent_metrics_text(struct parent *, size_t *);
 

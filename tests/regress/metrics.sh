@@ -220,7 +220,8 @@ write_error() {
 	    ctl a sim-destroy g3 >/dev/null &&
 	    ctl a migrate -l g2 "127.0.0.1:$PC" >/dev/null 2>&1
 	sleep 1.5
-	[ "$(grep -c 'metrics: cannot write' "$WORK/a/log")" = 1 ]
+	[ "$(grep -c 'metrics: cannot write' "$WORK/a/log")" = 1 ] ||
+	    { grep -e 'metrics:' -e reload "$WORK/a/log"; return 1; }
 }
 check "a write failure is logged once, with the path and what to do" write_error
 

@@ -5,8 +5,10 @@
 # relocctl metrics carry the same text, which python3-prometheus-client's
 # parser reads as valid exposition format, and whose values follow what
 # happened: a migration that succeeded, one that a third host refused by
-# hosts-allow, one cancelled, a TLS refusal and a hosts-allow refusal.
-# The file is replaced atomically with mode 0644 under umask 077.
+# hosts-allow, one cancelled, a TLS refusal and a hosts-allow refusal, a
+# name clash at the reserve, a peers-allow refusal, and a migration left
+# in doubt until relocctl resolve.  The file is replaced atomically with
+# mode 0644 under umask 077, and a write failure is logged once.
 . "$TOP/tests/regress/lib"
 
 # The parser: Debian's python3-prometheus-client (scripts/install-deps),
@@ -29,7 +31,8 @@ mkdir -p "$WORK/a/prom" "$WORK/b/prom"
 # As under systemd's UMask=0077: the file must still be 0644.
 umask 077
 start_relocd a
-start_relocd b
+# gd's receiving worker waits after go, for the in-doubt case at the end.
+RELOCD_FAULT="destination-worker-after-go@gd=20000" start_relocd b
 start_relocd c
 umask 022
 
@@ -224,5 +227,63 @@ write_error() {
 	    { grep -e 'metrics:' -e reload "$WORK/a/log"; return 1; }
 }
 check "a write failure is logged once, with the path and what to do" write_error
+
+# val NAME METRIC [LABELS]: one value from relocctl metrics now.
+val() {
+	ctl "$1" metrics >"$WORK/$1.val" && metric "$2" "$WORK/$1.val" "${3:-}"
+}
+
+# b already runs a g1 (the first case): the reserve finds the clash.
+clash() {
+	local before_b before_a
+	before_b=$(val b relocd_migrations_ended_total 'direction="in",result="failed"')
+	before_a=$(val a relocd_migrations_ended_total 'direction="out",result="failed"')
+	ctl a sim-create --memory 16M g1 >/dev/null || return 1
+	! ctl a migrate -l g1 "$B" >"$WORK/out" 2>&1 &&
+	    grep -q 'name or uuid exists' "$WORK/out" || { cat "$WORK/out"; return 1; }
+	ctl a sim-destroy g1 >/dev/null
+	[ "$(val b relocd_refusals_total 'reason="clash"')" = 1 ] &&
+	    [ "$(val b relocd_migrations_ended_total 'direction="in",result="failed"')" = $((before_b + 1)) ] &&
+	    [ "$(val a relocd_migrations_ended_total 'direction="out",result="failed"')" = $((before_a + 1)) ]
+}
+check "a name clash at b's reserve: a clash refusal on b, a failed migration on both" clash
+
+# c now takes loopback, but only peers named nobody.example.
+peers_allow() {
+	write_conf c "$PC" "(relocd-peers-allow 'nobody.example')"
+	kill -HUP "$(cat "$WORK/c/pid")"
+	wait_log c 'configuration reloaded' || return 1
+	! ctl a migrate -l g2 "127.0.0.1:$PC" >"$WORK/out" 2>&1 &&
+	    wait_log c 'certificate name not in relocd-peers-allow' &&
+	    [ "$(val c relocd_refusals_total 'reason="peers_allow"')" = 1 ] &&
+	    [ "$(val c relocd_refusals_total 'reason="tls"')" = 0 ]
+}
+check "a certificate name relocd-peers-allow refuses: a peers_allow refusal on c" peers_allow
+
+# b dies after go: a cannot learn where gd runs, and keeps it suspended
+# (15 questions, 2 s apart: parent_out.c), until relocctl resolve.
+in_doubt() {
+	local rc i g
+	ctl a sim-create --memory 16M gd >/dev/null || return 1
+	ctl a migrate -l gd "$B" >"$WORK/gd.out" 2>&1 &
+	local mpid=$!
+	wait_log b 'fault point destination-worker-after-go for gd' 20 ||
+	    { kill $mpid; return 1; }
+	kill_relocd b
+	for i in $(seq 1 100); do
+		g=$(val a relocd_migrations_in_doubt)
+		[ "$g" = 1 ] && break
+		sleep 0.1
+	done
+	[ "$g" = 1 ] || { echo "in doubt while asking: $g"; return 1; }
+	wait $mpid
+	rc=$?
+	[ "$rc" -eq 4 ] || { echo "migrate exited $rc"; cat "$WORK/gd.out"; return 1; }
+	[ "$(val a relocd_migrations_ended_total 'direction="out",result="in_doubt"')" = 1 ] &&
+	    [ "$(val a relocd_migrations_in_doubt)" = 1 ] || return 1
+	ctl a resolve --force-destroy gd >/dev/null 2>&1
+	[ "$(val a relocd_migrations_in_doubt)" = 0 ]
+}
+check "in doubt after go: counted while asking and after, until resolve settles it" in_doubt
 
 exit "$CASES_FAILED"

@@ -41,6 +41,7 @@ struct command {
 
 static int	cmd_status(struct relocctl *, int, char **);
 static int	cmd_list(struct relocctl *, int, char **);
+static int	cmd_metrics(struct relocctl *, int, char **);
 
 static const struct command commands[] = {
 	{ "migrate", cmd_migrate, "[options] GUEST HOST[:PORT]",
@@ -74,6 +75,8 @@ static const struct command commands[] = {
 	{ "list", cmd_list, "", "list the guests on this host", NULL },
 	{ "status", cmd_status, "",
 	    "show the daemon and its migrations", NULL },
+	{ "metrics", cmd_metrics, "",
+	    "print the metrics (Prometheus text)", NULL },
 	{ "cancel", cmd_cancel, "ID",
 	    "cancel a migration before it commits", NULL },
 	{ "resolve", cmd_resolve, "[--force-resume | --force-destroy] GUEST",
@@ -345,6 +348,37 @@ cmd_list(struct relocctl *rc, int argc, char **argv)
 		    show(g, "state", "?"),
 		    util_strtonum(show(g, "memory", ""), 0, INT64_MAX,
 		    &errstr) >> 20, show(g, "vcpus", "?"));
+	sxp_free(root);
+	return EXIT_OK;
+}
+
+/*
+ * The daemon's metrics as Prometheus text, as relocd-metrics-file holds
+ * them.  The text is relocd's own rendering of its counters, not a
+ * peer's, but it goes through the display escape all the same.
+ */
+static int
+cmd_metrics(struct relocctl *rc, int argc, char **argv)
+{
+	struct sxp_node		*root;
+	const struct sxp_node	*l;
+	int			 status;
+
+	if (argc != 1)
+		relocctl_cmd_usage(argv[0]);
+	if ((status = relocctl_request(rc, "(metrics)", &root)) != EXIT_OK)
+		return status;
+	if (relocctl_is_error(root->first) ||
+	    strcmp(root->first->first->text, "metrics") != 0) {
+		if (strcmp(root->first->first->text, "error") != 0)
+			fprintf(stderr, "relocctl: relocd does not know the "
+			    "metrics request (an older relocd?)\n");
+		sxp_free(root);
+		return EXIT_FAILED;
+	}
+	for (l = root->first->first->next; l != NULL; l = l->next)
+		if (l->type != SXP_LIST)
+			printf("%s\n", relocctl_display(l->text));
 	sxp_free(root);
 	return EXIT_OK;
 }

@@ -227,4 +227,11 @@
 /* Migrations the job table remembers, running and recently finished. */
 #define JOBS_MAX		256
 
+/*
+ * relocd-metrics-file is written when a migration ends and at least this
+ * often, so that its gauges stay fresh; node-exporter's scrape interval
+ * is typically 15 to 60 s.
+ */
+#define METRICS_WRITE_MS	(15 * 1000)
+
 #endif /* RELOCD_BOUNDS_H */

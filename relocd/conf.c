@@ -138,6 +138,8 @@ static const struct conf_key conf_keys[] = {
 	    0, CONF_DIR_MAX, NULL, "/run/relocd/sim" },
 	{ "relocd-xl-command", CT_COMMAND, O(xl_command),
 	    0, XL_COMMAND_MAX, NULL, "xl" },
+	{ "relocd-metrics-file", CT_PATH, O(metrics_file),
+	    0, CONF_PATH_MAX, NULL, "" },
 };
 
 #define CONF_NKEYS	(sizeof(conf_keys) / sizeof(conf_keys[0]))

@@ -59,6 +59,7 @@ struct conf {
 	int		 max_preauth_per_host;	/* ... from one address */
 	char		*sim_dir;		/* sim backend state */
 	char		*xl_command;		/* xl, for xl-receive */
+	char		*metrics_file;		/* "": none written */
 
 	/* Compiled forms of the two lists. */
 	struct acl	*hosts_acl;

@@ -51,6 +51,7 @@ static const struct {
 	[MSG_KEY_CHANNEL] = { "key-channel", sizeof(struct msg_key_channel) },
 	[MSG_NET_START] = { "net-start", sizeof(struct msg_net_start) },
 	[MSG_NET_DESC] = { "net-desc", sizeof(struct msg_reserve) },
+	[MSG_NET_REFUSED] = { "net-refused", sizeof(struct msg_refused) },
 };
 
 _Static_assert(sizeof(struct msg_worker_start) <= MSG_PAYLOAD_MAX,

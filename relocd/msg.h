@@ -46,6 +46,8 @@ enum msg_type {
 	/* parent -> a network child it has just exec'd (net_exec.c) */
 	MSG_NET_START,			/* struct msg_net_start */
 	MSG_NET_DESC,			/* struct msg_reserve: what to send */
+	/* network child -> parent, as it refuses a peer */
+	MSG_NET_REFUSED,		/* struct msg_refused */
 	MSG_TYPE_MAX
 };
 
@@ -115,6 +117,14 @@ struct msg_resolve {
 	uint8_t		 addr[16];	/* in_addr or in6_addr */
 	int32_t		 confirmed;	/* answer: name resolves back */
 	char		 name[HOST_NAME_LEN_MAX + 1];
+};
+
+/*
+ * A network child refuses its peer for a reason only it can see (the TLS
+ * handshake, relocd-peers-allow): the reason, typed, for the metrics.
+ */
+struct msg_refused {
+	int32_t		 reason;	/* enum metrics_refusal */
 };
 
 /* An xl plugin's request, already parsed by the network child. */

@@ -22,6 +22,7 @@
 #include "acl.h"
 #include "conf.h"
 #include "log.h"
+#include "metrics.h"
 #include "msg.h"
 #include "net.h"
 #include "proc.h"
@@ -138,6 +139,19 @@ net_read_frame(struct tls_conn *conn, uint64_t deadline, int *kind_r,
 	return PE_NONE;
 }
 
+/*
+ * Tells the parent why we refuse the peer, before we say so and exit: a
+ * typed reason for its metrics, never the log line's words.
+ */
+static void
+net_refused(struct net_session *s, int reason)
+{
+	struct msg_refused	mr = { reason };
+
+	(void)msg_send(s->args->parent_fd, MSG_NET_REFUSED, &mr, sizeof(mr),
+	    -1);
+}
+
 void
 net_handshake(struct net_session *s, uint64_t deadline)
 {
@@ -155,6 +169,7 @@ net_handshake(struct net_session *s, uint64_t deadline)
 	    sizeof(err)) == -1) {
 		log_peer_warnx("peer %s: refused: TLS handshake failed: %s",
 		    s->ip, err);
+		net_refused(s, METRICS_REFUSED_TLS);
 		net_exit(s, 1);
 	}
 }
@@ -174,10 +189,12 @@ net_authorize(struct net_session *s)
 		names[i] = s->peer.names[i];
 	if (s->args->tls != NULL &&
 	    !acl_names_match(s->args->conf->peers_names, names,
-	    s->peer.nnames))
+	    s->peer.nnames)) {
+		net_refused(s, METRICS_REFUSED_PEERS_ALLOW);
 		net_refuse(s, PE_UNAUTHORIZED, s->peer.nnames ?
 		    "certificate name not in relocd-peers-allow" :
 		    "certificate has no usable name");
+	}
 	memset(&mp, 0, sizeof(mp));
 	STRLCPY_ARRAY(mp.ip, s->ip);
 	STRLCPY_ARRAY(mp.host, s->host);

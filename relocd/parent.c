@@ -32,10 +32,12 @@
 #include "acl.h"
 #include "conf.h"
 #include "log.h"
+#include "metrics.h"
 #include "msg.h"
 #include "net.h"
 #include "parent.h"
 #include "parent_job.h"
+#include "parent_metrics.h"
 #include "proto.h"
 #include "tls.h"
 #include "tls_key.h"
@@ -151,7 +153,7 @@ parent_spawn_worker(struct parent *p, int job, int data_fd, int *fd_r,
 }
 
 /* Unauthenticated network children, in total and from ip. */
-static void
+void
 parent_count_preauth(struct parent *p, const char *ip, int *total,
     int *from_ip)
 {
@@ -190,6 +192,7 @@ parent_admitted(struct parent *p, const struct listener *l, int fd,
 		    "address (relocd-max-preauth-per-host)" :
 		    "too many unauthenticated connections "
 		    "(relocd-max-preauth)");
+		parent_metrics_refused(METRICS_REFUSED_LIMITS);
 		close(fd);
 		return;
 	}
@@ -336,6 +339,7 @@ parent_enforce_deadlines(struct parent *p)
 			kill(c->pid, SIGKILL);
 			log_peer_warnx("peer %s: handshake deadline passed; "
 			    "connection dropped", c->ip);
+			parent_metrics_refused(METRICS_REFUSED_LIMITS);
 			c->authenticated = 1;	/* counted once only */
 		}
 	}
@@ -387,6 +391,7 @@ parent_reload(struct parent *p)
 	conf_free(p->conf);
 	p->conf = conf;
 	parent_admit_reload(p);
+	parent_metrics_reload(p->conf);
 	log_info("configuration reloaded");
 	sd_notify(0, "READY=1");
 }
@@ -521,6 +526,7 @@ parent_run(struct parent *p)
 		parent_admit_tick(p);
 		parent_out_tick(p);
 		parent_unit_tick(p);
+		parent_metrics_tick(p);
 		parent_stop_maybe_exit(p);
 	}
 }
@@ -597,6 +603,7 @@ parent_start(struct parent *p)
 		    "and xend-relocation-ssl-server are off)");
 	parent_cleanup(p);
 	parent_unit_init(p);
+	parent_metrics_start(p);
 	log_info("relocd started: backend %s, control socket %s",
 	    conf_backend_name(p->conf->backend), p->conf->control_socket);
 	/*

@@ -93,6 +93,10 @@ struct job {
 	char		 result[PROTO_TEXT_MAX + 1];
 	char		 cert[PEER_NAME_MAX + 1];	/* JOB_XL: the peer's */
 	struct xl_flags	 xl;		/* JOB_XL */
+	/* For the metrics (parent_metrics.c): typed, never the text. */
+	int		 metered;	/* a migration: it counts */
+	int		 cancelled;	/* relocctl cancel */
+	int		 in_doubt;	/* ended in doubt, not yet resolved */
 };
 
 /* relocctl resolve: ask the destination, or the administrator's word. */
@@ -234,6 +238,7 @@ void	parent_admit_tick(struct parent *);
 int	parent_admit_reaped(struct parent *, pid_t, int);
 void	parent_admit_stop(struct parent *);
 
+void	parent_count_preauth(struct parent *, const char *, int *, int *);
 struct child *parent_child_new(struct parent *, pid_t, int, int);
 struct child *parent_child_find(struct parent *, pid_t);
 int	parent_spawn_worker(struct parent *, int, int, int *, pid_t *);

@@ -34,8 +34,10 @@
 #include "conf.h"
 #include "guest.h"
 #include "log.h"
+#include "metrics.h"
 #include "msg.h"
 #include "parent.h"
+#include "parent_metrics.h"
 #include "proto.h"
 #include "resolver.h"
 #include "util.h"
@@ -74,6 +76,7 @@ admit_refuse(int fd, const char *ip, const char *why)
 {
 	log_peer_warnx("peer %s: refused (%s): %s", ip,
 	    proto_error_text(PE_UNAUTHORIZED), why);
+	parent_metrics_refused(METRICS_REFUSED_HOSTS_ALLOW);
 	close(fd);
 }
 
@@ -82,6 +85,7 @@ static void
 admit_refuse_busy(int fd, const char *ip, const char *why)
 {
 	log_peer_warnx("peer %s: refused: %s", ip, why);
+	parent_metrics_refused(METRICS_REFUSED_LIMITS);
 	close(fd);
 }
 

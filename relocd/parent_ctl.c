@@ -25,6 +25,7 @@
 #include "msg.h"
 #include "parent.h"
 #include "parent_job.h"
+#include "parent_metrics.h"
 #include "parent_req.h"
 #include "proto.h"
 #include "sxp.h"
@@ -272,6 +273,38 @@ parent_ctl_result(struct parent *p, struct job *j)
 	j->ctl = -1;
 }
 
+/*
+ * "(metrics 'line' ...)": relocd-metrics-file's text, one atom per line,
+ * since one atom holds at most SXP_TOKEN_MAX bytes and the text more.
+ */
+static void
+parent_ctl_metrics(struct parent *p, int i)
+{
+	struct reply	 r = { NULL, 0, 0, 0 };
+	char		*text, *line, *nl, q[4 * SXP_TOKEN_MAX + 3];
+	size_t		 len;
+
+	if ((text = parent_metrics_text(p, &len)) == NULL) {
+		parent_ctl_error(p, i, "out of memory");
+		return;
+	}
+	reply_add(&r, "(metrics");
+	for (line = text; *line != '\0'; line = nl + 1) {
+		if ((nl = strchr(line, '\n')) == NULL)
+			break;
+		if (sxp_quote(line, (size_t)(nl - line), q, sizeof(q)) == -1)
+			r.failed = 1;
+		reply_add(&r, " %s", q);
+	}
+	reply_add(&r, ")");
+	if (r.failed)
+		parent_ctl_error(p, i, "metrics too large");
+	else
+		parent_ctl_reply(p, i, r.buf);
+	free(r.buf);
+	free(text);
+}
+
 static void
 parent_ctl_list(struct parent *p, int i)
 {
@@ -364,6 +397,8 @@ parent_ctl_handle(struct parent *p, int i, const char *req, size_t len)
 		parent_ctl_status(p, i);
 	else if (strcmp(m->first->text, "list") == 0)
 		parent_ctl_list(p, i);
+	else if (strcmp(m->first->text, "metrics") == 0)
+		parent_ctl_metrics(p, i);
 	else if (!parent_req_handle(p, i, m))
 		parent_ctl_error(p, i, "unknown request");
 out:

@@ -26,6 +26,7 @@
 #include "msg.h"
 #include "parent.h"
 #include "parent_job.h"
+#include "parent_metrics.h"
 #include "proto.h"
 #include "util.h"
 
@@ -67,6 +68,7 @@ in_refuse(struct child *c, const char *id, int code, const char *text)
 	struct msg_step	st;
 
 	log_warnx("migration %s: refused: %s", id, text);
+	parent_metrics_refused_code(code);
 	memset(&st, 0, sizeof(st));
 	if (strlcpy(st.id, id, sizeof(st.id)) >= sizeof(st.id)) {
 		parent_child_kill(c, "a migration id longer than 32 "
@@ -126,6 +128,7 @@ parent_in_reserve(struct parent *p, struct child *c, struct msg_reserve *r)
 	j->data_wr = pfd[1];
 	j->stats.memory_bytes = r->guest.memory_bytes;
 	c->job = parent_job_index(p, j);
+	parent_metrics_job_started(p, j);
 	/* r is parent_job.c's job_buf: copied before anything reuses it. */
 	if ((st = parent_worker_start_new(p, WORKER_OP_RECEIVE, r->id)) != NULL)
 		st->reserve = *r;

@@ -23,9 +23,11 @@
 
 #include "conf.h"
 #include "log.h"
+#include "metrics.h"
 #include "msg.h"
 #include "parent.h"
 #include "parent_job.h"
+#include "parent_metrics.h"
 #include "proto.h"
 #include "util.h"
 #include "worker.h"
@@ -37,6 +39,7 @@ static union {
 	struct msg_step		step;
 	struct msg_guest	guest;
 	struct msg_outgoing	note;
+	struct msg_refused	refused;
 } job_buf;
 
 static const char *const job_state_names[] = {
@@ -135,10 +138,12 @@ parent_job_end(struct parent *p, struct job *j, int ok, int code,
 {
 	if (j->state == JOB_ENDED)
 		return;
-	j->state = JOB_ENDED;
 	j->ended_ms = util_now_ms();
 	j->ok = ok;
 	j->code = code;
+	/* Before the state changes: it says where the job ended. */
+	parent_metrics_job_ended(p, j);
+	j->state = JOB_ENDED;
 	util_text_copy(j->result, result, sizeof(j->result));
 	if (j->data_wr != -1) {
 		close(j->data_wr);
@@ -334,6 +339,19 @@ parent_job_net_message(struct parent *p, struct child *c)
 	case MSG_NET_XL_RECEIVE:
 		parent_xl_request(p, c, &job_buf.xl);
 		break;
+	case MSG_NET_REFUSED:
+		/*
+		 * Counted once, before authentication only: a child that is
+		 * refusing its peer is about to exit, and sends nothing else.
+		 */
+		if (c->authenticated || c->job != -1) {
+			parent_child_kill(c, "unexpected message");
+			break;
+		}
+		parent_metrics_refused(job_buf.refused.reason);
+		close(c->fd);
+		c->fd = -1;
+		break;
 	case MSG_NET_STEP:
 		MSG_TERMINATE(job_buf.step.text);
 		msg_terminate_guest(&job_buf.step.guest);
@@ -473,6 +491,7 @@ parent_job_cancel(struct parent *p, const char *id, char *err, size_t len)
 	}
 	log_info("migration %s: cancelled by relocctl", id);
 	STRLCPY_ARRAY(j->result, "cancelled by relocctl");
+	j->cancelled = 1;
 	parent_job_abort(p, j, PE_ABORTED, "cancelled");
 	return 0;
 }

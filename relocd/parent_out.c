@@ -28,6 +28,7 @@
 #include "msg.h"
 #include "parent.h"
 #include "parent_job.h"
+#include "parent_metrics.h"
 #include "proto.h"
 #include "util.h"
 #include "worker.h"
@@ -41,6 +42,9 @@ parent_out_start(struct parent *p, struct job *j)
 {
 	struct msg_worker_start	*st;
 
+	/* relocctl check uses the same path, and moves nothing. */
+	if (!j->policy.check_only)
+		parent_metrics_job_started(p, j);
 	if ((st = parent_worker_start_new(p, WORKER_OP_SEND, j->id)) == NULL) {
 		parent_job_end(p, j, 0, PE_INTERNAL, "cannot start a worker; "
 		    "see relocd's log");
@@ -210,6 +214,7 @@ parent_out_worker_step(struct parent *p, struct job *j,
 		snprintf(text, sizeof(text), "in doubt: %s stays suspended "
 		    "here (%s); run relocctl resolve %s", j->guest.name,
 		    st->text, j->guest.name);
+		j->in_doubt = 1;
 		parent_job_end(p, j, 0, PE_INTERNAL, text);
 		break;
 	case PHASE_ABORTED:

@@ -34,6 +34,7 @@
 #include "msg.h"
 #include "parent.h"
 #include "parent_job.h"
+#include "parent_metrics.h"
 #include "proto.h"
 #include "util.h"
 #include "worker.h"
@@ -191,6 +192,7 @@ parent_settle_step(struct parent *p, struct job *j, const struct msg_step *st)
 		    "(%s); if it runs on %s, use resolve --force-destroy, "
 		    "else --force-resume", name, st->text, j->peer[0] ?
 		    j->peer : "the destination");
+		j->in_doubt = 1;
 		parent_job_end(p, j, 0, PE_INTERNAL, text);
 		return 1;
 	}

@@ -24,6 +24,7 @@
 #include "msg.h"
 #include "parent.h"
 #include "parent_job.h"
+#include "parent_metrics.h"
 #include "proto.h"
 #include "util.h"
 #include "worker.h"
@@ -79,6 +80,7 @@ xl_refuse(struct parent *p, struct child *c, const char *id,
 {
 	log_warnx("peer %s (%s): xl-receive %s (%s) refused: %s", c->ip,
 	    c->cert[0] ? c->cert : "-", id, what, why);
+	parent_metrics_refused_code(code);
 	xl_to_net(p, c->pid, id, PHASE_RESERVED, code, why, 0, -1);
 }
 
@@ -146,6 +148,7 @@ parent_xl_request(struct parent *p, struct child *c, struct msg_xl_receive *r)
 		STRLCPY_ARRAY(j->cert, "-");
 	j->xl = r->flags;
 	j->net_pid = c->pid;
+	parent_metrics_job_started(p, j);
 	j->data_wr = sv[0];
 	c->job = (int)(j - p->jobs);
 	if (xl_start_worker(p, j, sv[1]) == -1) {

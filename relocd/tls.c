@@ -39,6 +39,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/err.h>
@@ -272,6 +273,35 @@ pem_next(BIO *bio, bool *bad)
 	    ERR_GET_REASON(e) == PEM_R_NO_START_LINE);
 	ERR_clear_error();
 	return x;
+}
+
+/*
+ * When the first certificate in path (this host's) expires, as a Unix
+ * time, for relocd_certificate_expiry_timestamp_seconds: the parent
+ * reads only the public certificate, never the key.
+ */
+int
+tls_cert_expiry(const char *path, int64_t *t_r, char *err, size_t errlen)
+{
+	X509		*x;
+	BIO		*bio;
+	struct tm	 tm;
+	bool		 bad = false;
+	int		 rc = -1;
+
+	if ((bio = pem_open(path, err, errlen)) == NULL)
+		return -1;
+	if ((x = pem_next(bio, &bad)) == NULL)
+		tls_errf(err, errlen, "%s: no PEM certificate in it", path);
+	else if (ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm) != 1)
+		tls_errf(err, errlen, "%s: unreadable expiry time", path);
+	else {
+		*t_r = (int64_t)timegm(&tm);
+		rc = 0;
+	}
+	X509_free(x);
+	BIO_free(bio);
+	return rc;
 }
 
 /* Our certificate and any intermediates after it; returns the leaf. */

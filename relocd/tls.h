@@ -57,6 +57,8 @@ struct tls_peer {
 int		 tls_ctx_load(const struct tls_files *, struct tls_ctx **,
 		    char *, size_t);
 void		 tls_ctx_free(struct tls_ctx *);
+/* The expiry of path's first certificate, as a Unix time. */
+int		 tls_cert_expiry(const char *, int64_t *, char *, size_t);
 
 /*
  * Server side: TLS handshake on a connected socket, requiring a client

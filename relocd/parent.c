@@ -387,6 +387,7 @@ parent_reload(struct parent *p)
 	conf_free(p->conf);
 	p->conf = conf;
 	parent_admit_reload(p);
+	parent_report_init(p);
 	log_info("configuration reloaded");
 	sd_notify(0, "READY=1");
 }
@@ -597,6 +598,7 @@ parent_start(struct parent *p)
 		    "and xend-relocation-ssl-server are off)");
 	parent_cleanup(p);
 	parent_unit_init(p);
+	parent_report_init(p);
 	log_info("relocd started: backend %s, control socket %s",
 	    conf_backend_name(p->conf->backend), p->conf->control_socket);
 	/*

@@ -155,6 +155,35 @@ report_text() {
 }
 check "status ID: the report as text" report_text
 
+# complete WORDS...: what bash completion offers for the last word of
+# "relocctl -f a's config WORDS...", one per line, with this tree's
+# relocctl first in PATH.
+complete_words() {
+	PATH="$TOP/$O:$PATH" bash -c '
+. /usr/share/bash-completion/bash_completion
+. "$1/scripts/relocctl.bash-completion"
+shift
+COMP_WORDS=(relocctl "$@")
+COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+COMP_LINE="${COMP_WORDS[*]}"
+COMP_POINT=${#COMP_LINE}
+_relocctl relocctl "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"
+printf "%s\n" "${COMPREPLY[@]}"' - "$TOP" -f "$WORK/a/xend-config.sxp" "$@"
+}
+
+# status completes the ids of the jobs relocd has (status --json), and
+# --json.
+completion() {
+	[ -r /usr/share/bash-completion/bash_completion ] || {
+		echo "skipped: bash-completion is not installed"; return 0; }
+	complete_words status "" >"$WORK/out" 2>&1 &&
+	    grep -qx "$ID" "$WORK/out" &&
+	    [ "$(complete_words status --j)" = --json ] &&
+	    [ "$(complete_words list --)" = --json ] ||
+	    { cat "$WORK/out"; false; }
+}
+check "completion: status offers migration ids, list and status --json" completion
+
 kept() {
 	local f
 	for f in "$WORK/a/state/$ID.json" "$WORK/b/state/$ID.json"; do

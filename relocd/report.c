@@ -466,7 +466,8 @@ report_store_prune(const char *dir, int64_t now_ms, int64_t max_age_ms,
 		    de->d_name);
 		n++;
 	}
-	qsort(ents, n, sizeof(*ents), report_entry_cmp);
+	if (n > 0)	/* qsort takes no NULL, even for none */
+		qsort(ents, n, sizeof(*ents), report_entry_cmp);
 	for (i = 0; i < n; i++) {
 		if (now_ms - ents[i].mtime_ms <= max_age_ms &&
 		    kept < max_count) {

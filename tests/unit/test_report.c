@@ -346,8 +346,14 @@ test_store_check(void)
 {
 	char	err[1024], path[256];
 
+	size_t	removed = 99;
+
 	dir_new();
 	CHECK_INT(report_store_check(dir, err, sizeof(err)), 0);
+	/* A fresh directory, as at a first start: nothing to prune. */
+	CHECK_INT(report_store_prune(dir, (int64_t)util_realtime_ms(), DAY_MS,
+	    3, &removed), 0);
+	CHECK_INT(removed, 0);
 	touch("file");
 	path_of(path, sizeof(path), "file");
 	CHECK_INT(report_store_check(path, err, sizeof(err)), -1);

@@ -98,6 +98,18 @@ rf_int(struct report *r, const struct report_field *f)
 	return (int64_t *)(void *)((char *)r + f->off);
 }
 
+static const char *
+rf_cstr(const struct report *r, const struct report_field *f)
+{
+	return (const char *)r + f->off;
+}
+
+static int64_t
+rf_cint(const struct report *r, const struct report_field *f)
+{
+	return *(const int64_t *)(const void *)((const char *)r + f->off);
+}
+
 /*
  * A string as JSON: jansson takes only UTF-8, and a result may hold a
  * peer's bytes, so a string that is not UTF-8 is kept escaped (ASCII).
@@ -118,7 +130,6 @@ rf_json_string(const char *s)
 json_t *
 report_json(const struct report *r)
 {
-	struct report	*w = (struct report *)(uintptr_t)r;
 	const struct report_field *f;
 	json_t		*o, *j;
 	size_t		 i;
@@ -128,11 +139,11 @@ report_json(const struct report *r)
 	for (i = 0; i < REPORT_NFIELDS; i++) {
 		f = &report_fields[i];
 		if (f->type == RF_STR)
-			j = rf_json_string(rf_str(w, f));
+			j = rf_json_string(rf_cstr(r, f));
 		else if (f->type == RF_BOOL)
 			j = json_boolean(r->ok);
 		else
-			j = json_integer(*rf_int(w, f));
+			j = json_integer(rf_cint(r, f));
 		if (j == NULL || json_object_set_new(o, f->name, j) == -1) {
 			json_decref(o);
 			return NULL;
@@ -195,7 +206,6 @@ report_from_json(const json_t *o, struct report *r, char *err,
 int
 report_sxp(const struct report *r, char *buf, size_t size)
 {
-	struct report	*w = (struct report *)(uintptr_t)r;
 	const struct report_field *f;
 	char		 q[4 * 256 + 3];
 	size_t		 i, len;
@@ -207,7 +217,7 @@ report_sxp(const struct report *r, char *buf, size_t size)
 		f = &report_fields[i];
 		len = strlen(buf);
 		if (f->type == RF_STR) {
-			if (sxp_quote(rf_str(w, f), strlen(rf_str(w, f)), q,
+			if (sxp_quote(rf_cstr(r, f), strlen(rf_cstr(r, f)), q,
 			    sizeof(q)) == -1)
 				return -1;
 			n = snprintf(buf + len, size - len, " (%s %s)",
@@ -217,7 +227,7 @@ report_sxp(const struct report *r, char *buf, size_t size)
 			    r->ok ? "yes" : "no");
 		else
 			n = snprintf(buf + len, size - len, " (%s %lld)",
-			    f->name, (long long)*rf_int(w, f));
+			    f->name, (long long)rf_cint(r, f));
 		if (n < 0 || (size_t)n >= size - len)
 			return -1;
 	}

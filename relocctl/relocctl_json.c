@@ -235,6 +235,7 @@ static int
 rj_member(json_t *o, const struct sxp_node *list, const struct sxp_node *f)
 {
 	const struct rj_field	*rf;
+	const struct sxp_node	*n;
 	const char		*v;
 	json_t			*j, *a;
 	char			*key;
@@ -247,9 +248,10 @@ rj_member(json_t *o, const struct sxp_node *list, const struct sxp_node *f)
 	rf = rj_lookup(key);
 	a = json_object_get(o, key);
 	if (rf != NULL && rf->type == RJ_STRINGS) {
-		v = f->first->next != NULL && f->first->next->next == NULL &&
-		    f->first->next->type == SXP_ATOM ? f->first->next->text :
-		    NULL;
+		/* Each value by sxp_field's rule: an atom or a string. */
+		n = f->first->next;
+		v = n != NULL && n->type != SXP_LIST &&
+		    strlen(n->text) == n->len ? n->text : NULL;
 		if (a == NULL && json_object_set_new(o, key,
 		    a = json_array()) == -1)
 			a = NULL;

@@ -26,19 +26,19 @@ struct report {
 	int64_t		code;		/* enum proto_error */
 	int64_t		start_time_ms;
 	int64_t		end_time_ms;	/* 0 while it runs */
-	int64_t		setup_ms;	/* start to the stream's first byte */
+	int64_t		setup_ms;	/* to the stream's first byte */
 	int64_t		elapsed_ms;
 	int64_t		downtime_ms;
 	int64_t		predicted_downtime_ms;
-	int64_t		digest_ms;	/* sim: hashing, inside downtime */
+	int64_t		digest_ms;	/* sim: hashing, in downtime */
 	int64_t		suspend_time_ms;
 	int64_t		bytes;
 	int64_t		memory;
 	int64_t		rounds;
 	int64_t		bandwidth;	/* bytes/s */
 	int64_t		dirty_rate;	/* bytes/s */
-	int64_t		dirty;		/* pages dirty at the last count */
-	int64_t		throttle;	/* percent; 100: not throttled */
+	int64_t		dirty;		/* pages, at the last count */
+	int64_t		throttle;	/* percent; 100: none */
 };
 
 struct json_t;

@@ -184,6 +184,26 @@ completion() {
 }
 check "completion: status offers migration ids, list and status --json" completion
 
+# A migration still running has its report so far: its state, no end.
+running() {
+	local pid rc=0 rid
+	ctl a sim-create --memory 64M s2 >/dev/null || return 1
+	ctl a migrate -l --bandwidth 100 s2 "$B" >"$WORK/mig2" 2>&1 &
+	pid=$!
+	rid=$(wait_job a streaming) &&
+	    ctl a status --json "$rid" >"$WORK/out" 2>&1 &&
+	    typed "$WORK/out" "$REPORT_TYPES"'
+if o.get("state") != "streaming" or o.get("ok") is not False or \
+        o.get("end-time-ms") != 0 or o.get("elapsed-ms", 0) <= 0 or \
+        o.get("guest") != "s2":
+    bad.append("not a running migration of s2: %r" % o)' &&
+	    ctl a status "$rid" | grep -qx 'State: *streaming (running)' || rc=1
+	wait "$pid" || rc=1
+	[ $rc -eq 0 ] && [ "$(running_on s2 a b)" = b ] ||
+	    { cat "$WORK/out" "$WORK/mig2"; false; }
+}
+check "status ID of a running migration: its report so far" running
+
 kept() {
 	local f
 	for f in "$WORK/a/state/$ID.json" "$WORK/b/state/$ID.json"; do

@@ -114,9 +114,11 @@
  * each: kept a week, because "what happened to the guest moved on
  * Friday" is asked after a weekend and a maintenance window rarely
  * spans more; and at most 256, as many as the job table remembers
- * (JOBS_MAX), so that a report outlives its job entry yet a pool that
- * evacuates hosts daily (a few dozen migrations each) never holds more
- * than about 256 KiB of them.  A file past REPORT_FILE_MAX is not ours.
+ * (JOBS_MAX), so that a report outlives its job entry, and a week of a
+ * pool that evacuates hosts daily (a few dozen migrations each) fits.
+ * A report is about 0.5 KiB (under 2 KiB with every string at its
+ * longest), so the directory stays under 512 KiB.  A file past
+ * REPORT_FILE_MAX is not one relocd wrote.
  */
 #define REPORT_AGE_MAX_S	(7 * 24 * 3600)
 #define REPORTS_MAX		256

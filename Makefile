@@ -61,11 +61,14 @@ ALL_LDFLAGS	= $(LDHARDENING) $(SANFLAGS) $(LDFLAGS)
 RELOCD_SRCS	:= $(sort $(wildcard relocd/*.c))
 # What the daemon's modules are, without its main: the unit tests link it.
 DAEMON_SRCS	:= $(filter-out relocd/relocd.c,$(RELOCD_SRCS))
-RELOCD_LIBS	:= $(call pkg_libs,libpcre2-8 openssl libseccomp libsystemd $(XEN_PKGS)) -lpthread
+# jansson: the parent keeps migration reports as JSON (report.c).
+RELOCD_LIBS	:= $(call pkg_libs,libpcre2-8 openssl libseccomp libsystemd jansson \
+		   $(XEN_PKGS)) -lpthread
 
 # relocctl reads the config (conf, acl, sxp) to find the control socket
-# and speaks the control protocol (ctl, proto); only it links jansson,
-# for --json (tests/regress/layout.sh checks).
+# and speaks the control protocol (ctl, proto); it links jansson for
+# --json, as the daemon does for its reports, and relocd-xl does not
+# (tests/regress/layout.sh checks).
 CTL_BORROWS	:= acl conf ctl guest log proto sxp util version
 RELOCCTL_SRCS	:= $(wildcard relocctl/*.c) $(CTL_BORROWS:%=relocd/%.c)
 RELOCCTL_LIBS	:= $(call pkg_libs,libpcre2-8 jansson)

@@ -165,6 +165,7 @@ class Host:
     def write_conf(self):
         os.makedirs(self.dir, exist_ok=True)
         os.makedirs(self.sim, exist_ok=True)
+        os.makedirs(self.dir + "/state", mode=0o700, exist_ok=True)
         pki = self.bench.pki
         lines = [
             "(xend-relocation-server yes)",
@@ -178,6 +179,7 @@ class Host:
             "(relocd-control-socket %s/relocd.sock)" % self.dir,
             "(relocd-chroot %s/empty)" % self.dir,
             "(relocd-sim-dir %s)" % self.sim,
+            "(relocd-state-dir %s/state)" % self.dir,
             "(relocd-backend sim)",
         ] + self.extra
         with open(self.conf, "w") as f:

@@ -39,8 +39,6 @@ struct command {
 	const char	*options;	/* one line per option but -h, or NULL */
 };
 
-static int	cmd_status(struct relocctl *, int, char **);
-static int	cmd_list(struct relocctl *, int, char **);
 static int	cmd_metrics(struct relocctl *, int, char **);
 
 static const struct command commands[] = {
@@ -72,9 +70,11 @@ static const struct command commands[] = {
 	    "save a guest to FILE and stop it", NULL },
 	{ "restore", cmd_restore, "FILE",
 	    "start a guest saved in FILE", NULL },
-	{ "list", cmd_list, "", "list the guests on this host", NULL },
-	{ "status", cmd_status, "",
-	    "show the daemon and its migrations", NULL },
+	{ "list", cmd_list, "[--json]", "list the guests on this host",
+	    "  --json                    one JSON object\n" },
+	{ "status", cmd_status, "[--json] [ID]",
+	    "show the daemon and its migrations, or one's report",
+	    "  --json                    one JSON object\n" },
 	{ "metrics", cmd_metrics, "",
 	    "print the metrics (Prometheus text)", NULL },
 	{ "cancel", cmd_cancel, "ID",
@@ -275,81 +275,6 @@ relocctl_is_error(const struct sxp_node *reply)
 	fprintf(stderr, "relocctl: relocd: %s\n", show(reply, "text",
 	    "unknown error"));
 	return 1;
-}
-
-static int
-cmd_status(struct relocctl *rc, int argc, char **argv)
-{
-	struct sxp_node		*root;
-	const struct sxp_node	*st, *f, *job;
-	int			 status, njobs = 0;
-
-	if (argc != 1)
-		relocctl_cmd_usage(argv[0]);
-	if ((status = relocctl_request(rc, "(status)", &root)) != EXIT_OK)
-		return status;
-	st = root->first;
-	if (relocctl_is_error(st)) {
-		sxp_free(root);
-		return EXIT_FAILED;
-	}
-	printf("relocd %s on %s, backend %s\n", show(st, "version", "?"),
-	    show(st, "host", "?"), show(st, "backend", "?"));
-	for (f = st->first; f != NULL; f = f->next)
-		if (f->type == SXP_LIST && f->first != NULL &&
-		    f->first->next != NULL &&
-		    strncmp(f->first->text, "listen-", 7) == 0)
-			printf("listening on %s (%s)\n",
-			    relocctl_display(f->first->next->text),
-			    strcmp(f->first->text, "listen-tls") == 0 ?
-			    "TLS" : "plaintext");
-	for (f = st->first; f != NULL; f = f->next) {
-		if (f->type != SXP_LIST || f->first == NULL ||
-		    strcmp(f->first->text, "jobs") != 0)
-			continue;
-		for (job = f->first->next; job != NULL; job = job->next) {
-			if (njobs++ == 0)
-				printf("%-32s  %-10s  %-16s  %-15s  %s\n", "ID",
-				    "STATE", "GUEST", "PEER", "RESULT");
-			printf("%-32s  %-10s  %-16s  %-15s  %s\n",
-			    show(job, "id", "?"), show(job, "state", "?"),
-			    show(job, "guest", "?"), show(job, "peer", "?"),
-			    show(job, "result", ""));
-		}
-	}
-	if (njobs == 0)
-		printf("no migrations\n");
-	sxp_free(root);
-	return EXIT_OK;
-}
-
-static int
-cmd_list(struct relocctl *rc, int argc, char **argv)
-{
-	struct sxp_node		*root;
-	const struct sxp_node	*g;
-	const char		*errstr;
-	int			 status;
-
-	if (argc != 1)
-		relocctl_cmd_usage(argv[0]);
-	if ((status = relocctl_request(rc, "(list)", &root)) != EXIT_OK)
-		return status;
-	if (relocctl_is_error(root->first)) {
-		sxp_free(root);
-		return EXIT_FAILED;
-	}
-	printf("%-20s %6s  %-36s  %-4s  %-9s %8s %5s\n", "NAME", "DOMID",
-	    "UUID", "TYPE", "STATE", "MEM(MiB)", "VCPUS");
-	for (g = root->first->first->next; g != NULL; g = g->next)
-		printf("%-20s %6s  %-36s  %-4s  %-9s %8lld %5s\n",
-		    show(g, "name", "?"), show(g, "domid", "?"),
-		    show(g, "uuid", "?"), show(g, "type", "?"),
-		    show(g, "state", "?"),
-		    util_strtonum(show(g, "memory", ""), 0, INT64_MAX,
-		    &errstr) >> 20, show(g, "vcpus", "?"));
-	sxp_free(root);
-	return EXIT_OK;
 }
 
 /*

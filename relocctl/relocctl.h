@@ -41,5 +41,7 @@ int	cmd_sim_create(struct relocctl *, int, char **);
 int	cmd_sim_destroy(struct relocctl *, int, char **);
 int	cmd_cancel(struct relocctl *, int, char **);
 int	cmd_resolve(struct relocctl *, int, char **);
+int	cmd_list(struct relocctl *, int, char **);
+int	cmd_status(struct relocctl *, int, char **);
 
 #endif /* RELOCCTL_H */

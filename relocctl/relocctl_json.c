@@ -7,6 +7,9 @@
  * text output reads the same object, so the two cannot disagree.  A new
  * field gets its type here, and its line in relocctl(8).
  *
+ * Replies that are lists (status's jobs, the guest list) become arrays
+ * of objects typed by the same table.
+ *
  * Runs in relocctl.  Replies come from the local daemon, but some of
  * their text is a peer's (a destination's reason for refusing), so a
  * number is parsed within its bounds and a string is made valid UTF-8
@@ -30,7 +33,9 @@
 enum rj_type {
 	RJ_STRING,
 	RJ_INT,
-	RJ_BOOL
+	RJ_BOOL,
+	RJ_STRINGS,	/* a name that may repeat: an array of its values */
+	RJ_LIST		/* (name (item ...) ...): an array of objects */
 };
 
 struct rj_field {
@@ -40,11 +45,12 @@ struct rj_field {
 };
 
 /*
- * Every field of started, progress, result and error, with its type.
- * The bounds are those of the C types relocd prints them from (a round
- * is unsigned, a byte count uint64_t but never past INT64_MAX, dirty is
- * -1 while libxenguest has not counted).  A field not listed here is
- * passed on as a string.
+ * Every field of started, progress, result and error, of status and
+ * its jobs, of the guest list and of a report, with its type.  The
+ * bounds are those of the C types relocd prints them from (a round is
+ * unsigned, a byte count uint64_t but never past INT64_MAX, dirty is -1
+ * while libxenguest has not counted, a domid and a vCPU count are
+ * uint32_t).  A field not listed here is passed on as a string.
  */
 static const struct rj_field rj_fields[] = {
 	{ "id", RJ_STRING, 0, 0 },
@@ -66,6 +72,27 @@ static const struct rj_field rj_fields[] = {
 	{ "digest-ms", RJ_INT, 0, INT64_MAX },
 	{ "elapsed-ms", RJ_INT, 0, INT64_MAX },
 	{ "throttle", RJ_INT, 0, 100 },
+	/* status, and each of its jobs */
+	{ "version", RJ_STRING, 0, 0 },
+	{ "backend", RJ_STRING, 0, 0 },
+	{ "host", RJ_STRING, 0, 0 },
+	{ "listen-tls", RJ_STRINGS, 0, 0 },
+	{ "listen-plain", RJ_STRINGS, 0, 0 },
+	{ "jobs", RJ_LIST, 0, 0 },
+	{ "state", RJ_STRING, 0, 0 },
+	{ "peer", RJ_STRING, 0, 0 },
+	{ "result", RJ_STRING, 0, 0 },
+	/* the guest list, (guests (guest ...) ...) */
+	{ "guests", RJ_LIST, 0, 0 },
+	{ "name", RJ_STRING, 0, 0 },
+	{ "uuid", RJ_STRING, 0, 0 },
+	{ "domid", RJ_INT, 0, UINT32_MAX },
+	{ "vcpus", RJ_INT, 0, UINT32_MAX },
+	/* a report (relocctl status ID) */
+	{ "start-time-ms", RJ_INT, 0, INT64_MAX },
+	{ "end-time-ms", RJ_INT, 0, INT64_MAX },
+	{ "setup-ms", RJ_INT, 0, INT64_MAX },
+	{ "suspend-time-ms", RJ_INT, 0, INT64_MAX },
 };
 
 #define RJ_NFIELDS	(sizeof(rj_fields) / sizeof(rj_fields[0]))
@@ -195,47 +222,121 @@ rj_value(const struct rj_field *f, const char *v)
 	return json_null();
 }
 
+static json_t	*rj_items(const struct sxp_node *);
+
+/*
+ * Field f, (name value) or for an RJ_LIST (name (item ...) ...), of
+ * list as a member of o.  The first of a name decides, read with
+ * sxp_field as everywhere else; an RJ_STRINGS name collects every
+ * value, in order.  A field sxp_field refuses (no value, a list, a NUL)
+ * is null.  -1 if memory ran out.
+ */
+static int
+rj_member(json_t *o, const struct sxp_node *list, const struct sxp_node *f)
+{
+	const struct rj_field	*rf;
+	const struct sxp_node	*n;
+	const char		*v;
+	json_t			*j, *a;
+	char			*key;
+	size_t			 len;
+	int			 rc = -1;
+
+	/* A key, too, must be UTF-8 for jansson to take it. */
+	if ((key = rj_utf8(f->first->text, &len)) == NULL)
+		return -1;
+	rf = rj_lookup(key);
+	a = json_object_get(o, key);
+	if (rf != NULL && rf->type == RJ_STRINGS) {
+		/* Each value by sxp_field's rule: an atom or a string. */
+		n = f->first->next;
+		v = n != NULL && n->type != SXP_LIST &&
+		    strlen(n->text) == n->len ? n->text : NULL;
+		if (a == NULL && json_object_set_new(o, key,
+		    a = json_array()) == -1)
+			a = NULL;
+		/* json_array_append_new takes j, or frees it. */
+		if (a != NULL && json_array_append_new(a, v != NULL ?
+		    rj_string(v) : json_null()) == 0)
+			rc = 0;
+	} else if (a != NULL)
+		rc = 0;
+	else {
+		if (rf != NULL && rf->type == RJ_LIST)
+			j = rj_items(f->first->next);
+		else if ((v = sxp_field(list, f->first->text)) != NULL)
+			j = rj_value(rf, v);
+		else
+			j = json_null();
+		rc = j != NULL && json_object_set_new(o, key, j) == 0 ? 0 : -1;
+	}
+	free(key);
+	return rc;
+}
+
+/* The fields of list from f on into o; -1 if memory ran out. */
+static int
+rj_members(json_t *o, const struct sxp_node *list, const struct sxp_node *f)
+{
+	for (; f != NULL; f = f->next)
+		if (f->type == SXP_LIST && f->first != NULL &&
+		    f->first->type == SXP_ATOM && rj_member(o, list, f) == -1)
+			return -1;
+	return 0;
+}
+
+/*
+ * The items from item on, (kind (name value) ...) each, as an array of
+ * objects with their fields only: inside a status or a guest list the
+ * kind (job, guest) is the array's, and a guest's own "type" (its
+ * virtualisation mode) keeps its name.
+ */
+static json_t *
+rj_items(const struct sxp_node *item)
+{
+	json_t	*a, *o;
+
+	if ((a = json_array()) == NULL)
+		return NULL;
+	for (; item != NULL; item = item->next) {
+		if (item->type != SXP_LIST || item->first == NULL)
+			continue;
+		if ((o = json_object()) == NULL ||
+		    json_array_append_new(a, o) == -1 ||
+		    rj_members(o, item, item->first->next) == -1) {
+			json_decref(a);
+			return NULL;
+		}
+	}
+	return a;
+}
+
 /*
  * The object for message msg, (type (name value) ...): "type" first,
- * then its fields in the order relocd sent them, each read with
- * sxp_field so that the first of a name decides, as everywhere else.  A
- * field sxp_field refuses (no value, a list, a NUL) is null.  Returns
- * NULL if msg has no head or memory ran out.
+ * then its fields in the order relocd sent them.  A message whose kind
+ * is itself a list, (guests (guest ...) ...), has its items as an array
+ * under that name.  Returns NULL if msg has no head or memory ran out.
  */
 json_t *
 relocctl_json_msg(const struct sxp_node *msg)
 {
-	const struct sxp_node	*f;
-	const char		*v;
+	const struct rj_field	*rf;
 	json_t			*o = NULL, *j;
-	char			*key = NULL;
-	size_t			 len;
 
 	if (msg->type != SXP_LIST || msg->first == NULL ||
 	    msg->first->type != SXP_ATOM || (o = json_object()) == NULL ||
 	    (j = rj_string(msg->first->text)) == NULL ||
 	    json_object_set_new(o, "type", j) == -1)
 		goto fail;
-	for (f = msg->first->next; f != NULL; f = f->next) {
-		if (f->type != SXP_LIST || f->first == NULL ||
-		    f->first->type != SXP_ATOM)
-			continue;
-		/* A key, too, must be UTF-8 for jansson to take it. */
-		if ((key = rj_utf8(f->first->text, &len)) == NULL)
+	rf = rj_lookup(msg->first->text);
+	if (rf != NULL && rf->type == RJ_LIST) {
+		if ((j = rj_items(msg->first->next)) == NULL ||
+		    json_object_set_new(o, msg->first->text, j) == -1)
 			goto fail;
-		if (json_object_get(o, key) == NULL) {
-			v = sxp_field(msg, f->first->text);
-			j = v != NULL ? rj_value(rj_lookup(key), v) :
-			    json_null();
-			if (j == NULL || json_object_set_new(o, key, j) == -1)
-				goto fail;
-		}
-		free(key);
-		key = NULL;
-	}
+	} else if (rj_members(o, msg, msg->first->next) == -1)
+		goto fail;
 	return o;
 fail:
-	free(key);
 	json_decref(o);
 	return NULL;
 }

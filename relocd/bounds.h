@@ -110,6 +110,21 @@
 #define LISTENERS_MAX		16
 
 /*
+ * Finished migrations' reports in relocd-state-dir (report.c), one file
+ * each: kept a week, because "what happened to the guest moved on
+ * Friday" is asked after a weekend and a maintenance window rarely
+ * spans more; and at most 256, as many as the job table remembers
+ * (JOBS_MAX), so that a report outlives its job entry, and a week of a
+ * pool that evacuates hosts daily (a few dozen migrations each) fits.
+ * A report is about 0.5 KiB (under 2 KiB with every string at its
+ * longest), so the directory stays under 512 KiB.  A file past
+ * REPORT_FILE_MAX is not one relocd wrote.
+ */
+#define REPORT_AGE_MAX_S	(7 * 24 * 3600)
+#define REPORTS_MAX		256
+#define REPORT_FILE_MAX		(16 * 1024)
+
+/*
  * The network child's deadlines (net*.c), in milliseconds of util_now_ms.
  * relocd-handshake-timeout and relocd-idle-timeout bound the peer; these
  * bound the steps in between, each long enough for the slowest honest

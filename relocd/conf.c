@@ -118,6 +118,8 @@ static const struct conf_key conf_keys[] = {
 	    0, CTL_PATH_MAX, NULL, "/run/relocd/relocd.sock" },
 	{ "relocd-control-group", CT_WORD, O(control_group),
 	    0, 0, NULL, "" },
+	{ "relocd-state-dir", CT_PATH, O(state_dir),
+	    0, CONF_DIR_MAX, NULL, "/var/lib/relocd" },
 	{ "relocd-backend", CT_ENUM, O(backend),
 	    0, 0, backend_choices, "xen" },
 	{ "relocd-on-nonconvergence", CT_ENUM, O(nonconvergence),

@@ -49,6 +49,7 @@ struct conf {
 	int		 max_migrations;
 	char		*control_socket;
 	char		*control_group;		/* "": root only */
+	char		*state_dir;		/* finished reports */
 	int		 backend;		/* enum conf_backend */
 	int		 nonconvergence;	/* enum conf_nonconvergence */
 	char		*user;			/* network children run as */

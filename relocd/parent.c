@@ -392,6 +392,7 @@ parent_reload(struct parent *p)
 	p->conf = conf;
 	parent_admit_reload(p);
 	parent_metrics_reload(p->conf);
+	parent_report_init(p);
 	log_info("configuration reloaded");
 	sd_notify(0, "READY=1");
 }
@@ -604,6 +605,7 @@ parent_start(struct parent *p)
 	parent_cleanup(p);
 	parent_unit_init(p);
 	parent_metrics_start(p);
+	parent_report_init(p);
 	log_info("relocd started: backend %s, control socket %s",
 	    conf_backend_name(p->conf->backend), p->conf->control_socket);
 	/*

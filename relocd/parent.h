@@ -79,6 +79,8 @@ struct job {
 	uint64_t	 started_ms;
 	uint64_t	 ended_ms;
 	uint64_t	 progress_ms;	/* last progress sent to ctl */
+	uint64_t	 started_wall_ms;	/* its report's start time */
+	uint64_t	 streaming_ms;	/* the stream began: setup is over */
 	struct msg_stats stats;
 	struct msg_policy policy;
 	struct msg_reserve *desc;	/* source: what the worker described */
@@ -223,6 +225,12 @@ void	parent_ctl_worker_done(struct parent *, struct child *,
 void	parent_ctl_worker_guest(struct parent *, struct child *,
 	    const struct msg_guest *);
 void	parent_ctl_worker_gone(struct parent *, struct child *);
+
+/* Finished migrations' reports in relocd-state-dir (parent_report.c). */
+void	parent_report_init(struct parent *);
+void	parent_report_job_end(struct parent *, const struct job *);
+struct sxp_node;
+void	parent_report_request(struct parent *, int, const struct sxp_node *);
 
 /* hosts-allow at accept, and the resolver (parent_admit.c). */
 int	parent_admit_init(struct parent *);

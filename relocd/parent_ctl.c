@@ -399,6 +399,8 @@ parent_ctl_handle(struct parent *p, int i, const char *req, size_t len)
 		parent_ctl_list(p, i);
 	else if (strcmp(m->first->text, "metrics") == 0)
 		parent_ctl_metrics(p, i);
+	else if (strcmp(m->first->text, "report") == 0)
+		parent_report_request(p, i, m);
 	else if (!parent_req_handle(p, i, m))
 		parent_ctl_error(p, i, "unknown request");
 out:

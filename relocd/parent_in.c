@@ -210,6 +210,7 @@ parent_in_worker_step(struct parent *p, struct job *j,
 	case PHASE_RESERVED:
 		j->guest = st->guest;
 		j->state = JOB_STREAMING;
+		j->streaming_ms = util_now_ms();
 		parent_job_to_net(p, j, PHASE_RESERVED, PE_NONE, "",
 		    j->data_wr);
 		close(j->data_wr);

@@ -127,6 +127,7 @@ parent_job_new(struct parent *p, int role, const char *what)
 	j->unit_fd = -1;
 	j->ctl = -1;
 	j->started_ms = util_now_ms();
+	j->started_wall_ms = util_realtime_ms();
 	j->stats.throttle = 100;
 	return j;
 }
@@ -157,6 +158,7 @@ parent_job_end(struct parent *p, struct job *j, int ok, int code,
 	log_info("%s %s%s%s: %s", j->what, j->id, j->guest.name[0] ? " of " :
 	    "", j->guest.name, ok ? "succeeded" : result);
 	parent_ctl_result(p, j);
+	parent_report_job_end(p, j);
 }
 
 int

@@ -169,6 +169,7 @@ parent_xl_worker_step(struct parent *p, struct job *j,
 	xlreq_format(&j->xl, what, sizeof(what));
 	if (st->phase == PHASE_RESERVED && st->code == PE_NONE) {
 		j->state = JOB_STREAMING;
+		j->streaming_ms = util_now_ms();
 		xl_to_net(p, j->net_pid, j->id, PHASE_RESERVED, PE_NONE, "", 0,
 		    j->data_wr);
 		close(j->data_wr);

@@ -129,7 +129,11 @@ if grep -q '^u relocd ' "$dest/usr/lib/sysusers.d/relocd.conf" &&
     grep -q '^d /run/relocd/empty[[:space:]]*0755 root root' \
     "$dest/usr/lib/tmpfiles.d/relocd.conf" &&
     grep -q '^d /run/relocd/sim[[:space:]]*0700 root root' \
-    "$dest/usr/lib/tmpfiles.d/relocd.conf"; then
+    "$dest/usr/lib/tmpfiles.d/relocd.conf" &&
+    grep -q '^d /var/lib/relocd[[:space:]]*0700 root root' \
+    "$dest/usr/lib/tmpfiles.d/relocd.conf" &&
+    grep -qx 'StateDirectory=relocd' \
+    "$dest/lib/systemd/system/relocd.service"; then
 	ok snippets
 else
 	bad snippets "sysusers or tmpfiles snippet is wrong"

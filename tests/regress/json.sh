@@ -161,6 +161,20 @@ SCENARIOS = {
         b"(text 'cut\\x00short') (guest g1))",
     ],
     "error": [b"(error (text 'no guest \\xff here'))"],
+    # status and list --json (lists of objects, a repeated name): bad
+    # numbers in a job, a peer's non-UTF-8, an item that is not a list,
+    # a listener without an address, a second jobs list (the first
+    # decides).
+    "status": [
+        b"(status (version 1.0) (backend sim) (host 'h\\xff') "
+        b"(listen-tls 127.0.0.1:1) (listen-plain) (listen-tls '[::1]:1') "
+        b"(jobs (job (id " + ID + b") (bytes -5) (round 3) (ok yes)) junk "
+        b"(job (guest 'caf\\xc3\\xa9') (memory 12))) (jobs))",
+    ],
+    "guests": [
+        b"(guests (guest (name g1) (domid 7) (type hvm) (vcpus x)) junk "
+        b"(guest))",
+    ],
     # A destination's reason that would clear the terminal and forge a
     # line, as a peer can send it through relocd.
     "hostile": [
@@ -253,6 +267,28 @@ error() {
 	    { echo "exit $FAKERC"; cat "$WORK/out" "$WORK/err"; false; }
 }
 check "an error reply is a JSON line too, and a sentence on stderr" error
+
+lists() {
+	fake status status --json || return 1
+	[ "$FAKERC" -eq 0 ] &&
+	    want "$WORK/out" 'len(m) == 1 and m[0]["type"] == "status" and
+		m[0]["host"] == "h\ufffd" and
+		m[0]["listen-tls"] == ["127.0.0.1:1", "[::1]:1"] and
+		m[0]["listen-plain"] == [None] and len(m[0]["jobs"]) == 2 and
+		m[0]["jobs"][0]["bytes"] is None and
+		m[0]["jobs"][0]["round"] == 3 and
+		m[0]["jobs"][0]["ok"] is True and
+		m[0]["jobs"][1] == {"guest": "caf\u00e9", "memory": 12}' ||
+	    { echo "exit $FAKERC"; cat "$WORK/out" "$WORK/err"; return 1; }
+	fake guests list --json || return 1
+	[ "$FAKERC" -eq 0 ] &&
+	    want "$WORK/out" 'm == [{"type": "guests", "guests": [
+		{"name": "g1", "domid": 7, "type": "hvm", "vcpus": None},
+		{}]}]' &&
+	    grep -q 'relocd sent a bad vcpus' "$WORK/err" ||
+	    { echo "exit $FAKERC"; cat "$WORK/out" "$WORK/err"; false; }
+}
+check "status and list --json: lists typed item by item, odd replies valid" lists
 
 # The terminal gets a peer's bytes escaped: no ESC, no forged line.
 hostile() {

@@ -90,7 +90,10 @@ def install(vm):
     """Keys, configs and the relocd user in vm's dom0."""
     src = "/host/run/relocd"
     n = vm.name
+    # /var/lib/relocd: relocd-state-dir, for migration reports (the
+    # unit's StateDirectory= on a systemd dom0; by hand on busybox).
     vm.run("mkdir -p /etc/xen/relocd /run/relocd/empty /run/relocd/sim && "
+           "mkdir -p -m 0700 /var/lib/relocd && "
            "chmod 755 /run/relocd /run/relocd/empty && "
            f"cp {src}/ca.pem /etc/xen/relocd/ca.pem && "
            f"cp {src}/{n}.pem /etc/xen/relocd/host.pem && "

@@ -179,7 +179,7 @@ completion() {
 	complete_words status "" >"$WORK/out" 2>&1 &&
 	    grep -qx "$ID" "$WORK/out" &&
 	    [ "$(complete_words status --j)" = --json ] &&
-	    [ "$(complete_words list --)" = --json ] ||
+	    [ "$(complete_words list --j)" = --json ] ||
 	    { cat "$WORK/out"; false; }
 }
 check "completion: status offers migration ids, list and status --json" completion

@@ -28,6 +28,7 @@ import collections
 import glob
 import json
 import os
+import shlex
 import subprocess
 import time
 
@@ -38,6 +39,10 @@ from scenarios import MigrationError, register_transport
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 CACHE = os.environ.get("XEN_CACHE", "/var/tmp/relocd-xen")
+# After the would-be destination shows the guest, the stream runs this
+# long before the cancel: at 1 Mbit/s that is some 400 KB, more than one
+# of the relay's 256 KiB chunks.
+FAIL_STREAM_S = 3
 
 
 def _logs(ctx):
@@ -91,38 +96,68 @@ def _check_managed(ctx):
 
 
 def _check_fail_before_go(ctx):
-    """A migration whose budget runs out mid-stream: at 1 Mbit/s the
-    guest's 100 MB would take minutes, so the 12 s budget (room for a
-    slow reservation on a loaded machine) ends it after the destination's
-    xl has begun restoring, the hardest place to stop.  Round 0 outlasts
-    the budget, so no progress report covers what was sent: the result's
-    byte count is the relay's own (it said 0 before, and this check
-    failed now and then).  The guest runs on at home, and the would-be destination
+    """A migration that fails mid-stream, before go: at 1 Mbit/s the
+    guest's 100 MB would take minutes.  Deterministic, whatever the load:
+    the migration is cancelled (`relocctl cancel`) only once the would-be
+    destination shows the guest, that is once its xl has begun restoring
+    from the stream (the hardest place to stop), and a little later, so
+    bytes have left.  A time budget (--timeout) cannot promise that: on a
+    loaded machine the reservation alone took longer than any budget short
+    enough to keep the case quick.  Round 0 outlasts the case, so no
+    progress report covers what was sent: the result's byte count is the
+    relay's own.  The guest runs on at home, and the would-be destination
     ends its side at once and keeps no half-built copy."""
     guest = ctx.guest
-    rc, out = ctx.dst.run(
-        f"relocctl migrate --live --json --bandwidth 1 --timeout 12 "
-        f"{guest} {ctx.src.ip}:{RELOCD_PORT}", timeout=600, check=False)
-    if rc == 0:
-        raise MigrationError("a migration with a 12 s budget at 1 Mbit/s "
-                             "succeeded; the failure path was not "
-                             "exercised")
+    out_file = f"/tmp/fail-before-go-{guest}"
+    ctx.dst.run(f"rm -f {out_file}.out {out_file}.rc; setsid sh -c "
+                + shlex.quote(f"relocctl migrate --live --json --bandwidth 1 "
+                              f"{guest} {ctx.src.ip}:{RELOCD_PORT} "
+                              f">{out_file}.out 2>&1; echo $? "
+                              f">{out_file}.rc")
+                + " </dev/null >/dev/null 2>&1 &", 30)
+    rc, _ = ctx.src.run(f"i=0; until xl list | grep -q '^{guest}'; do "
+                        f"i=$((i+1)); [ $i -lt 240 ] || exit 1; sleep 0.5; "
+                        f"done", 180, check=False)
+    _, out = ctx.dst.run(f"cat {out_file}.out", 30, check=False)
+    jid = _job_id(out)
+    if rc != 0 or not jid:
+        ctx.dst.run(f"[ -n '{jid}' ] && relocctl cancel {jid}", 60,
+                    check=False)
+        raise MigrationError(f"{ctx.src.name} never began receiving "
+                             f"{guest} within 120 s:\n{out[-800:]}")
+    time.sleep(FAIL_STREAM_S)
+    crc, cout = ctx.dst.run(f"relocctl cancel {jid}", 60, check=False)
+    rc, _ = ctx.dst.run(f"i=0; until [ -s {out_file}.rc ]; do i=$((i+1)); "
+                        f"[ $i -lt 240 ] || exit 1; sleep 0.5; done", 180,
+                        check=False)
+    _, out = ctx.dst.run(f"cat {out_file}.out; cat {out_file}.rc", 30,
+                         check=False)
+    if crc != 0:
+        raise MigrationError(f"relocctl cancel {jid} exited {crc}: "
+                             f"{cout.strip()[-400:]}\n{out[-800:]}")
+    if rc != 0:
+        raise MigrationError(f"relocctl migrate did not end within 120 s "
+                             f"of its cancel:\n{out[-800:]}")
+    if out.strip().splitlines()[-1:] == ["0"]:
+        raise MigrationError("the cancelled migration succeeded; the "
+                             "failure path was not exercised")
     if _result(out).get("bytes", 0) == 0:
-        raise MigrationError(f"the failed migration sent no stream, so it "
-                             f"did not fail mid-stream:\n{out[-800:]}")
+        raise MigrationError(f"the cancelled migration reports no bytes "
+                             f"sent, though {ctx.src.name} had begun "
+                             f"restoring from its stream:\n{out[-800:]}")
     if not _running_on(ctx.dst, guest) or _running_on(ctx.src, guest):
         raise MigrationError(f"after a failed migration {guest} is not "
                              f"on {ctx.dst.name} only:\n{out[-800:]}")
     _heartbeat_after(ctx.dst, guest, "after a failed migration")
     # Until the would-be destination ends its receive job, it refuses
     # that guest ("a migration of that guest is already running here").
-    _wait_receive_end(ctx.src, _job_id(out), "the failed migration")
+    _wait_receive_end(ctx.src, jid, "the failed migration")
     found, left = ctx.src.run(f"xl list | grep '^{guest}'", 30,
                               check=False)
     if found == 0:
         raise MigrationError(f"{ctx.src.name} kept a half-built copy after "
                              f"the failed migration:\n{left.strip()}")
-    return f"failed migration (exit {rc}) left it running"
+    return "cancelled mid-stream (before go), it runs on at home"
 
 
 def _verify_stream(path):

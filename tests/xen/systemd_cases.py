@@ -39,6 +39,7 @@ from xenvm import VMError
 GAP_S = 3.0             # longest heartbeat gap that is still "unbroken"
 RECENT_S = 3.0          # the last heartbeat must be at most this old
 SETTLE_S = 5.0          # after an action, before judging the guests
+CONSOLE_S = 10          # xl console must show heartbeats within this
 SHUTDOWN_S = 120        # xl shutdown -w: the guest powers off within this
 MID_BANDWIDTH = 8       # Mbit/s: the migration stays mid-stream for minutes
 DEB = "/root/relocd_*.deb"
@@ -103,13 +104,19 @@ def check_guest(vm, other, guest, gtype, since):
         if rc != 0:
             raise CaseError(f"{guest}: its device model (QEMU) is gone "
                             f"on {vm.name}")
-    # xl console: the toolstack still reaches it.
-    _, out = vm.run(f"mkdir -p /var/lock; sleep 6 | timeout 4 xl console "
-                    f"{guest} 2>&1 | grep -c '^HB '", 60, check=False)
+    # xl console: the toolstack still reaches it.  xl itself may take
+    # seconds to start in an emulated dom0 under load, so the window is
+    # CONSOLE_S, and what xl printed is kept for the failure message.
+    _, out = vm.run(f"mkdir -p /var/lock; sleep {CONSOLE_S + 2} | timeout "
+                    f"{CONSOLE_S} xl console {guest} >/tmp/xlcon.out 2>&1; "
+                    f"grep -c '^HB ' /tmp/xlcon.out", 60, check=False)
     n = out.strip().splitlines()[-1] if out.strip() else "0"
     if not n.isdigit() or int(n) < 2:
+        _, said = vm.run("grep -v '^HB ' /tmp/xlcon.out | head -n 5", 30,
+                         check=False)
         raise CaseError(f"{guest}: xl console on {vm.name} showed {n} "
-                        f"heartbeat lines")
+                        f"heartbeat lines in {CONSOLE_S}s; it said: "
+                        f"{said.strip()[-300:]!r}")
 
 
 def check_all(placement, since):
@@ -239,9 +246,19 @@ def shutdown_case(placement):
         if rc != 0:
             raise CaseError(f"{guest}: xl shutdown -w on {vm.name} exited "
                             f"{rc} after {took:.1f}s:\n{out[-500:]}")
-        if on_host(vm, guest):
-            raise CaseError(f"{guest}: still in xl list on {vm.name} "
-                            f"after xl shutdown -w")
+        # -w returns once the guest has shut down; xl's monitor of the
+        # domain (in relocd-receive@ for a guest relocd received) then
+        # destroys it.  A domain left shut down means that monitor is gone.
+        rc, _ = vm.run(f"i=0; while xl list {guest} >/dev/null 2>&1; do "
+                       f"i=$((i+1)); [ $i -lt 60 ] || exit 1; sleep 0.5; "
+                       f"done", 60, check=False)
+        if rc != 0:
+            _, why = vm.run(f"xl list; systemctl list-units --no-pager "
+                            f"--all 'relocd-receive@*'; ps -eo pid,args | "
+                            f"grep '[x]l '", 60, check=False)
+            raise CaseError(f"{guest}: still in xl list on {vm.name} 30s "
+                            f"after xl shutdown -w (is xl's monitor of it "
+                            f"gone?):\n{why.strip()[-1200:]}")
         if gtype == "hvm":
             # QEMU exits once libxl has destroyed the domain (bounded).
             rc, _ = vm.run(f"i=0; while pgrep -f -- \"-xen-domid {domid} \""

@@ -158,6 +158,8 @@ def mid_stream_case(src, dst, stop_on, guest, placement):
     reserved guest and the stream runs, `systemctl stop relocd` on
     stop_on.  The guest must end running on src only; relocd is started
     again afterwards either way."""
+    for vm in (src, dst):
+        vm.sync_clock()
     since = time.monotonic()
     src.run("rm -f /tmp/mid.out /tmp/mid.rc; setsid sh -c "
             + shlex.quote(f"relocctl migrate --live --json --bandwidth "
@@ -279,6 +281,8 @@ def place(a, b, types):
             placement[guest] = (a, b, gtype)
         elif on_host(b, guest):
             placement[guest] = (b, a, gtype)
+    for vm in (a, b):
+        vm.sync_clock()         # xenvm.py says why
     if "hb-hvm" in placement and placement["hb-hvm"][0] is a:
         rc, out = a.run(f"relocctl migrate --live hb-hvm {b.ip}:{PORT}",
                         900, check=False)

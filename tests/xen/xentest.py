@@ -310,6 +310,8 @@ def migrate_leg(tr, src, dst, guest, gtype, rundir):
     try:
         if wait_heartbeat(src, guest, time.monotonic() - 1, 30) is None:
             raise MigrationError(f"{guest} is not heartbeating on {src.name}")
+        for vm in (src, dst):
+            vm.sync_clock()
         if tr.prepare:
             tr.prepare(ctx)
         rx0, tx0 = src.net_bytes()
@@ -324,6 +326,8 @@ def migrate_leg(tr, src, dst, guest, gtype, rundir):
                                  f"{dst.name} only")
         # The transport's own checks, outside the timed window.
         if tr.verify:
+            for vm in (src, dst):
+                vm.sync_clock()     # the checks migrate too
             extra = tr.verify(ctx)
             if extra:
                 ret["note"] = "; ".join(n for n in (ret.get("note"), extra)

@@ -11,9 +11,9 @@ on A and then on B:
   * `systemctl stop relocd`, then `systemctl start relocd`
   * `apt install --reinstall ./relocd_*.deb`
 After each: relocd is active, and every guest runs on its host only, its
-heartbeat unbroken (same boot id, counter rising, no gap over GAP_S, and
-a recent one), an HVM guest's device model is alive, and `xl list` and
-`xl console` still show it.  Then:
+heartbeat unbroken (same boot id, counter rising, no gap over GAP_S in
+the guest's clock, and a recent one), an HVM guest's device model is
+alive, and `xl list` and `xl console` still show it.  Then:
   * `systemctl stop relocd` on the source of a migration mid-stream,
     and on the destination: either way the guest ends with exactly one
     running copy, on the source (the migration is far from "go": at
@@ -87,10 +87,17 @@ def check_guest(vm, other, guest, gtype, since):
         if y.counter <= x.counter:
             raise CaseError(f"{guest}: counter went {x.counter} -> "
                             f"{y.counter}")
-        if y.t - x.t > GAP_S:
-            raise CaseError(f"{guest}: heartbeat gap of {y.t - x.t:.1f}s "
-                            f"on {vm.name} (counter {x.counter} -> "
-                            f"{y.counter})")
+        # The gap in the guest's own clock: a guest paused or stopped
+        # shows it there.  The gap in arrival times alone can be dom0's
+        # console path stalling while apt or dpkg hogs an emulated dom0
+        # (seen: 6.1 s between consecutive counters 20 ms apart in the
+        # guest), which says nothing about the guest.
+        if y.mono_ms - x.mono_ms > GAP_S * 1000:
+            raise CaseError(f"{guest}: heartbeat gap of "
+                            f"{(y.mono_ms - x.mono_ms) / 1000:.1f}s in the "
+                            f"guest's clock on {vm.name} (counter "
+                            f"{x.counter} -> {y.counter}; "
+                            f"{y.t - x.t:.1f}s apart on arrival)")
     if other.heartbeats(guest, since):
         raise CaseError(f"{guest}: heartbeats on {other.name} too")
     if not on_host(vm, guest) or on_host(other, guest):

@@ -270,9 +270,12 @@ def shutdown_case(placement):
                             f"gone?):\n{why.strip()[-1200:]}")
         if gtype == "hvm":
             # QEMU exits once libxl has destroyed the domain (bounded).
-            rc, _ = vm.run(f"i=0; while pgrep -f -- \"-xen-domid {domid} \""
-                           f" >/dev/null; do i=$((i+1)); [ $i -lt 60 ] || "
-                           f"exit 1; sleep 0.5; done", 60, check=False)
+            # $d, not the number: the shell's own command line must not
+            # match the pattern pgrep looks for.
+            rc, _ = vm.run(f"d={domid}; i=0; while pgrep -f -- "
+                           f"\"-xen-domid $d \" >/dev/null; do "
+                           f"i=$((i+1)); [ $i -lt 60 ] || exit 1; "
+                           f"sleep 0.5; done", 60, check=False)
             if rc != 0:
                 raise CaseError(f"{guest}: its device model outlived the "
                                 f"shutdown on {vm.name}")

@@ -182,54 +182,6 @@ parent_metrics_text(struct parent *p, size_t *len_r)
 	return metrics_render(&pm, len_r);
 }
 
-/*
- * Writes text to path through a temporary file beside it: node-exporter
- * reads only names ending in .prom, so it never sees the temporary one.
- * Returns 0, or -1 with err saying which step failed.
- */
-static int
-metrics_write_file(const char *path, const char *text, size_t len, char *err,
-    size_t errlen)
-{
-	char	tmp[CONF_PATH_MAX + 8];
-	int	fd = -1;
-
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >=
-	    sizeof(tmp)) {
-		snprintf(err, errlen, "path too long");
-		return -1;
-	}
-	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1) {
-		snprintf(err, errlen, "creating a temporary file beside it: "
-		    "%s", strerror(errno));
-		return -1;
-	}
-	/* UMask=0077 would make it root's only: the exporter must read it. */
-	if (fchmod(fd, 0644) == -1 || util_write_all(fd, text, len) == -1) {
-		snprintf(err, errlen, "writing the temporary file: %s",
-		    strerror(errno));
-		goto fail;
-	}
-	if (close(fd) == -1) {
-		fd = -1;
-		snprintf(err, errlen, "writing the temporary file: %s",
-		    strerror(errno));
-		goto fail;
-	}
-	fd = -1;
-	if (rename(tmp, path) == -1) {
-		snprintf(err, errlen, "renaming the temporary file: %s",
-		    strerror(errno));
-		goto fail;
-	}
-	return 0;
-fail:
-	if (fd != -1)
-		close(fd);
-	unlink(tmp);
-	return -1;
-}
-
 /* Writes relocd-metrics-file when due; failures are logged once each. */
 void
 parent_metrics_tick(struct parent *p)
@@ -244,8 +196,12 @@ parent_metrics_tick(struct parent *p)
 	next_write_ms = now + METRICS_WRITE_MS;
 	if ((text = parent_metrics_text(p, &len)) == NULL)
 		STRLCPY_ARRAY(err, "out of memory");
-	else if (metrics_write_file(path, text, len, err, sizeof(err)) == 0)
+	/* 0644: node-exporter must read it.  It reads only *.prom, so it
+	 * never sees the temporary file beside it. */
+	else if (util_write_file_atomic(path, text, len, 0644) == 0)
 		err[0] = '\0';
+	else
+		snprintf(err, sizeof(err), "%s", strerror(errno));
 	free(text);
 	if (strcmp(err, last_err) == 0)
 		return;

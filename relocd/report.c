@@ -84,7 +84,9 @@ static const struct report_field report_fields[] = {
 
 #define REPORT_NFIELDS	(sizeof(report_fields) / sizeof(report_fields[0]))
 #define REPORT_SUFFIX	".json"
-#define REPORT_TMP	".json.tmp"
+/* util_write_file_atomic's temporary file: ID.json.XXXXXX. */
+#define REPORT_TMP	".json."
+#define REPORT_TMP_RANDOM	6
 
 static char *
 rf_str(struct report *r, const struct report_field *f)
@@ -277,27 +279,6 @@ report_store_check(const char *dir, char *err, size_t errsize)
 	return -1;
 }
 
-/* The report's bytes into a new temporary file, synced; -1 on errno. */
-static int
-report_write_tmp(const char *tmp, const char *text)
-{
-	int	fd, rc = -1, saved;
-
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
-	    O_CLOEXEC, 0600)) == -1)
-		return -1;
-	/* An old file of that name keeps its mode through O_TRUNC. */
-	if (fchmod(fd, 0600) == 0 && util_write_all(fd, text,
-	    strlen(text)) == 0 && util_write_all(fd, "\n", 1) == 0 &&
-	    fsync(fd) == 0)
-		rc = 0;
-	saved = errno;
-	if (close(fd) == -1 && rc == 0)
-		return -1;
-	errno = saved;
-	return rc;
-}
-
 /*
  * Writes r to dir/ID.json, mode 0600, atomically: a temporary file in
  * the same directory, synced, then renamed over, so a reader (or a
@@ -308,7 +289,6 @@ report_store_save(const char *dir, const struct report *r, char *err,
     size_t errsize)
 {
 	char	path[CONF_DIR_MAX + MIG_ID_LEN + 16];
-	char	tmp[CONF_DIR_MAX + MIG_ID_LEN + 16];
 	char	*text = NULL;
 	json_t	*o = NULL;
 	int	 rc = -1;
@@ -318,19 +298,17 @@ report_store_save(const char *dir, const struct report *r, char *err,
 		return -1;
 	}
 	if (report_path(dir, r->id, REPORT_SUFFIX, path, sizeof(path), err,
-	    errsize) == -1 || report_path(dir, r->id, REPORT_TMP, tmp,
-	    sizeof(tmp), err, errsize) == -1)
+	    errsize) == -1)
 		return -1;
 	if ((o = report_json(r)) == NULL ||
 	    (text = json_dumps(o, JSON_COMPACT)) == NULL) {
 		snprintf(err, errsize, "%s: out of memory", path);
 		goto out;
 	}
-	if (report_write_tmp(tmp, text) == -1 || rename(tmp, path) == -1) {
+	if (util_write_file_atomic(path, text, strlen(text), 0600) == -1) {
 		snprintf(err, errsize, "%s: %s; the report of migration %s is "
-		    "not kept (check relocd-state-dir)", tmp, strerror(errno),
+		    "not kept (check relocd-state-dir)", path, strerror(errno),
 		    r->id);
-		unlink(tmp);
 		goto out;
 	}
 	rc = 0;
@@ -401,7 +379,7 @@ out:
 
 struct report_entry {
 	int64_t	mtime_ms;
-	char	name[MIG_ID_LEN + sizeof(REPORT_TMP)];
+	char	name[MIG_ID_LEN + sizeof(REPORT_TMP) + REPORT_TMP_RANDOM];
 };
 
 /* Newest first; the same time (one clock tick) by name, for a fixed order. */
@@ -429,7 +407,9 @@ report_name_kind(const char *name)
 		return 0;
 	if (strcmp(name + MIG_ID_LEN, REPORT_SUFFIX) == 0)
 		return 1;
-	return strcmp(name + MIG_ID_LEN, REPORT_TMP) == 0 ? 2 : 0;
+	return strlen(name) == MIG_ID_LEN + strlen(REPORT_TMP) +
+	    REPORT_TMP_RANDOM && strncmp(name + MIG_ID_LEN, REPORT_TMP,
+	    strlen(REPORT_TMP)) == 0 ? 2 : 0;
 }
 
 /*

@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -337,4 +338,44 @@ util_text_escape(char *dst, size_t size, const char *src)
 		dst[off++] = hex[*p & 0xf];
 	}
 	dst[off] = '\0';
+}
+
+/*
+ * Replaces path with len bytes of data, mode `mode`, so that a reader
+ * (a scraper, or relocd after a crash) sees the old file or the new one
+ * whole: a temporary file beside it (same file system, so rename is
+ * atomic; its name ends in six random letters, which no reader globs
+ * for), synced, then renamed over.  fchmod, not open's mode: UMask=0077
+ * would narrow it.  Returns 0, or -1 with errno set and the temporary
+ * file gone.
+ */
+int
+util_write_file_atomic(const char *path, const void *data, size_t len,
+    mode_t mode)
+{
+	char	tmp[PATH_MAX];
+	int	fd, saved;
+
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >=
+	    sizeof(tmp)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1)
+		return -1;
+	if (fchmod(fd, mode) == -1 || util_write_all(fd, data, len) == -1 ||
+	    fsync(fd) == -1) {
+		saved = errno;
+		close(fd);
+		goto fail;
+	}
+	if (close(fd) == -1 || rename(tmp, path) == -1) {
+		saved = errno;
+		goto fail;
+	}
+	return 0;
+fail:
+	unlink(tmp);
+	errno = saved;
+	return -1;
 }

@@ -2,6 +2,7 @@
 #ifndef RELOCD_UTIL_H
 #define RELOCD_UTIL_H
 
+#include <sys/types.h>
 #include <sys/uio.h>
 
 #include <stddef.h>
@@ -55,6 +56,7 @@ uint64_t util_now_ms(void);
 /* The one write-all loop (util.c says how it waits). */
 int	 util_write_all(int, const void *, size_t);
 int	 util_write_all_idle(int, const void *, size_t, int);
+int	 util_write_file_atomic(const char *, const void *, size_t, mode_t);
 int	 util_writev_all(int, struct iovec *, int);
 int	 util_writev_all_idle(int, struct iovec *, int, int);
 int	 util_pipe_data(int [2]);

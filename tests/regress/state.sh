@@ -268,7 +268,7 @@ no_dir() {
 	    "$WORK/b/log" || { cat "$WORK/b/log"; return 1; }
 	ctl b migrate -l --json s1 "127.0.0.1:$PA" >"$WORK/mig" 2>&1 &&
 	    [ "$(running_on s1 a b)" = a ] &&
-	    grep -q "$WORK/b/gone/[0-9a-f]*\.json\.tmp: No such file or directory; the report of migration [0-9a-f]* is not kept" \
+	    grep -q "$WORK/b/gone/[0-9a-f]*\.json: No such file or directory; the report of migration [0-9a-f]* is not kept" \
 	    "$WORK/b/log" || { cat "$WORK/mig" "$WORK/b/log"; false; }
 }
 check "a missing state directory: logged with its path, migrations go on" no_dir

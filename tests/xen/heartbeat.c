@@ -26,7 +26,13 @@
  * toolstack asks the guest to shut down (xl shutdown writes "poweroff" to
  * control/shutdown), and without it the guest ignores the request.
  *
- * Trust: none needed, it only reads /proc and writes the console.
+ * With hbnet=, hbdisk= or hbdirty= on the command line it also starts
+ * hbwork.c's network echo, disk record log and memory dirtier.  For a
+ * test outside Xen, "heartbeat --local 'ARGS'" runs as a normal process
+ * with ARGS as its command line, printing to stdout.
+ *
+ * Trust: none needed, it only reads /proc and writes the console (hbwork.c
+ * says what its parts trust).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -38,6 +44,8 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "hbwork.h"
 
 #define PERIOD_MS	20	/* default period: the downtime resolution */
 #define PERIOD_MS_MAX	10000
@@ -85,17 +93,16 @@ cmdline_arg(const char *cmdline, const char *key, size_t *len_r)
 
 /* hbname= (or "guest") and hbms= (or PERIOD_MS) from the command line. */
 static void
-guest_args(char *name, size_t len, long long *period_ns_r)
+guest_args(const char *cmdline, char *name, size_t len,
+    long long *period_ns_r)
 {
-	char cmdline[4096], num[16];
+	char num[16];
 	const char *p;
 	long ms = PERIOD_MS;
 	size_t n;
 
 	snprintf(name, len, "guest");
 	*period_ns_r = PERIOD_MS * 1000000LL;
-	if (read_small("/proc/cmdline", cmdline, sizeof(cmdline)) == -1)
-		return;
 	if ((p = cmdline_arg(cmdline, "hbname=", &n)) != NULL && n > 0 &&
 	    n < len) {
 		memcpy(name, p, n);
@@ -142,10 +149,11 @@ put_line(int fd, const char *buf, size_t len)
 	}
 }
 
-/* As /sbin/poweroff: flush nothing (there is no disk) and power off. */
+/* As /sbin/poweroff: the disk log writes through, but sync anyway. */
 static int
 power_off(void)
 {
+	sync();
 	reboot(RB_POWER_OFF);
 	return 1;		/* only if the kernel refused */
 }
@@ -153,12 +161,12 @@ power_off(void)
 int
 main(int argc, char **argv)
 {
-	char name[NAME_MAX_LEN], boot[64], line[160];
+	char name[NAME_MAX_LEN], boot[64], line[160], cmdline[4096];
 	struct timespec next;
 	long long mono, due, period;
 	unsigned long long counter = 0;
 	const char *self;
-	int fd, n;
+	int fd, n, local;
 
 	self = argc > 0 && argv[0] != NULL ? argv[0] : "";
 	if (strrchr(self, '/') != NULL)
@@ -166,14 +174,22 @@ main(int argc, char **argv)
 	if (strcmp(self, "poweroff") == 0)
 		return power_off();
 
-	mkdir("/proc", 0555);
-	mount("proc", "/proc", "proc", 0, NULL);
-	guest_args(name, sizeof(name), &period);
+	local = argc == 3 && strcmp(argv[1], "--local") == 0;
+	if (local)
+		snprintf(cmdline, sizeof(cmdline), "%s", argv[2]);
+	else {
+		mkdir("/proc", 0555);
+		mount("proc", "/proc", "proc", 0, NULL);
+		if (read_small("/proc/cmdline", cmdline, sizeof(cmdline)) == -1)
+			cmdline[0] = '\0';
+	}
+	guest_args(cmdline, name, sizeof(name), &period);
 	if (read_small("/proc/sys/kernel/random/boot_id", boot,
 	    sizeof(boot)) == -1 || strlen(boot) < 8)
 		snprintf(boot, sizeof(boot), "00000000");
 	boot[8] = '\0';
-	fd = open_console();
+	fd = local ? STDOUT_FILENO : open_console();
+	hbwork_start(cmdline, name, boot, fd, local);
 
 	due = now_ns(CLOCK_MONOTONIC);
 	for (;;) {

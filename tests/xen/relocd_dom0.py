@@ -64,7 +64,8 @@ def relocctl_migrate(ctx):
     note = (f"relocd: {m.get('rounds', '?')} rounds, "
             f"{m.get('downtime-ms', '?')} ms down by relocd's clock"
             if m else "")
-    return {"note": note}
+    # relocd's own suspend-to-unpause time, for the leg's line (--devices)
+    return {"note": note, "relocd_ms": m.get("downtime-ms") if m else None}
 
 
 def _running_on(vm, guest):

@@ -55,6 +55,7 @@ XEN_DOM0_ARGS = --dom0 systemd --dom0-dir "$$dom0" --deb "$$deb" \
 else ifneq ($(XEN_DOM0),busybox)
 $(error XEN_DOM0 is busybox or systemd, not $(XEN_DOM0))
 endif
+XEN_DOM0_ARGS += $(if $(filter 1,$(XEN_DEVICES)),--devices)
 
 # build-images prints the image directory, and nothing else, on stdout.
 # test_judge checks the verdict logic offline before any VM boots.

@@ -41,6 +41,7 @@ from xenvm import VM, VMError, tcp_listening          # noqa: E402
 import scenarios                                      # noqa: E402
 import relocd_dom0                                    # noqa: E402,F401
 import systemd_cases                                  # noqa: E402
+import devices                                        # noqa: E402
 from scenarios import Ctx, MigrationError             # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -222,13 +223,15 @@ def wait_heartbeat(vm, guest, since, timeout, after_counter=-1):
 
 
 HB_MS = 20                  # heartbeat period; --hb-ms
+DEVICES = False             # --devices: vif, disk, client (devices.py)
 
 
 def create_guest(vm, guest, gtype):
     t0 = time.monotonic()
     # xl create of an HVM guest waits for the device model (libxl allows
     # it 60 s) and then returns; the boot itself is the wait below.
-    vm.run(f"mkguest {guest} {gtype} {HB_MS}", 180)
+    extra = devices.mkguest_args(vm, guest, gtype) if DEVICES else ""
+    vm.run(f"mkguest {guest} {gtype} {HB_MS}{extra}", 180)
     limit = GUEST_TIMEOUT_BY_TYPE.get(gtype, GUEST_TIMEOUT)
     h = wait_heartbeat(vm, guest, t0, limit)
     if h is None:
@@ -239,6 +242,13 @@ def create_guest(vm, guest, gtype):
                       f"{limit}s of xl create; console:\n{con}")
     log(f"{gtype}: {guest} heartbeating on {vm.name} "
         f"{h.t - t0:.1f}s after xl create (boot id {h.boot})")
+    if DEVICES:
+        try:
+            devices.start_client(vm, guest, gtype)
+        except MigrationError as e:
+            raise VMError(str(e))
+        log(f"{gtype}: hbclient on {vm.name} holds tcp to {guest} and "
+            f"pings it over udp every 10 ms")
     time.sleep(SETTLE)
     return h.t - t0
 
@@ -314,16 +324,22 @@ def migrate_leg(tr, src, dst, guest, gtype, rundir):
             vm.sync_clock()
         if tr.prepare:
             tr.prepare(ctx)
-        rx0, tx0 = src.net_bytes()
+        dev = devices.leg_begin(ctx) if DEVICES else None
+        # With --devices dom0's link is a port of xenbr0.
+        link = "xenbr0" if DEVICES else "eth0"
+        rx0, tx0 = src.net_bytes(link)
         t0 = time.monotonic()
         ret = tr.migrate(ctx) or {}
         res["total"] = time.monotonic() - t0
-        rx1, tx1 = src.net_bytes()
+        rx1, tx1 = src.net_bytes(link)
+        res["relocd_ms"] = ret.get("relocd_ms")
         res["bytes"] = ret.get("bytes", (rx1 - rx0) + (tx1 - tx0))
         res.update(judge(src, dst, guest, t0))
         if locate(src, dst, guest) is not dst:
             raise MigrationError(f"xl list does not show {guest} on "
                                  f"{dst.name} only")
+        if DEVICES:
+            res["devices"] = devices.leg_end(ctx, dev, res)
         # The transport's own checks, outside the timed window.
         if tr.verify:
             for vm in (src, dst):
@@ -339,6 +355,9 @@ def migrate_leg(tr, src, dst, guest, gtype, rundir):
             f"counter {res['c_src']} -> {res['c_dst']}, boot {res['boot']}"
             + (f", {res['lost']} lines lost" if res["lost"] else "")
             + (f", {ret['note']}" if ret.get("note") else ""))
+        if DEVICES:
+            log(f"{gtype} {tr.name} {res['dir']}: devices: "
+                f"{res['devices']}")
     except (MigrationError, VMError) as e:
         res["reason"] = str(e)
         log(f"{gtype} {tr.name} {res['dir']}: FAILED: {e}")
@@ -412,19 +431,31 @@ def fmt(vals, scale, digits):
 
 
 def table(results):
+    dev = ("| udp gap ms | relocd ms | tcp kept | disk lost " if DEVICES
+           else "")
     rows = ["| guest | transport | direction | total s | downtime ms "
-            "| jitter ms | MB on wire | legs |",
-            "|---|---|---|---|---|---|---|---|"]
+            "| jitter ms | MB on wire " + dev + "| legs |",
+            "|---|---|---|---|---|---|---|" + "---|" * (4 * DEVICES)
+            + "---|"]
     for (gtype, tname), legs in results["legs"].items():
         for d in ("A->B", "B->A"):
             ok = [l for l in legs if l["dir"] == d and l["ok"]]
             n = len([l for l in legs if l["dir"] == d])
+            dev = ""
+            if DEVICES:
+                rel = [l["relocd_ms"] / 1000 for l in ok
+                       if l.get("relocd_ms") is not None]
+                dev = (f"{fmt([l['udp_gap'] for l in ok], 1000, 0)} | "
+                       f"{fmt(rel, 1000, 0)} | "
+                       f"{'yes' if ok and len(ok) == n else 'no'} | "
+                       f"{sum(l['disk_lost'] for l in ok) if ok else '-'} | ")
             rows.append(
                 f"| {gtype} | {tname} | {d} | "
                 f"{fmt([l['total'] for l in ok], 1, 2)} | "
                 f"{fmt([l['downtime'] for l in ok], 1000, 0)} | "
                 f"{fmt([l['jitter'] for l in ok], 1000, 0)} | "
-                f"{fmt([l['bytes'] for l in ok], 1e-6, 1)} | {len(ok)}/{n} |")
+                f"{fmt([l['bytes'] for l in ok], 1e-6, 1)} | {dev}"
+                f"{len(ok)}/{n} |")
     return "\n".join(rows)
 
 
@@ -527,8 +558,19 @@ def main():
     ap.add_argument("--cases", action="store_true",
                     help="after the scenarios, the systemctl cases "
                     "(systemd dom0, with --one-pair)")
+    ap.add_argument("--devices", action="store_true",
+                    help="guests with a vif on xenbr0 and a disk on NFS, "
+                    "a TCP/UDP client in A (devices.py; systemd dom0, "
+                    "with --one-pair)")
     args = ap.parse_args()
     HB_MS = args.hb_ms
+    global DEVICES
+    DEVICES = args.devices
+    if DEVICES and not (args.dom0 == "systemd" and args.one_pair):
+        print("xentest: --devices needs --dom0 systemd and --one-pair "
+              "(XEN_DOM0=systemd)", file=sys.stderr)
+        print("0 passed, 1 failed")
+        return 1
     global DOM0, DOM0_DIR
     DOM0, DOM0_DIR = args.dom0, args.dom0_dir
     if DOM0 == "systemd" and not (args.dom0_dir and args.deb):
@@ -600,6 +642,12 @@ def main():
                                                HYPERVISOR["pv"])
                 results["boot"]["pair"] = boot_s
                 check_extras(args.img, a)
+                if DEVICES:
+                    t_dev = time.monotonic()
+                    devices.setup_hosts(a, b)
+                    log(f"devices: xenbr0 on A and B, {devices.DIR} on A "
+                        f"exported over NFS to B, in "
+                        f"{time.monotonic() - t_dev:.0f}s")
                 pair = (a, b)
             except VMError as e:
                 log(f"boot failed: {e}")
@@ -617,6 +665,12 @@ def main():
             cases = systemd_cases.run(pair[0], pair[1], rundir,
                                       [g for g, _ in run_types])
             log(f"phase systemctl cases: {time.monotonic() - t:.0f}s")
+        if DEVICES and pair:
+            try:
+                cases += devices.finish(pair[0])
+            except VMError as e:
+                cases.append(("disk: the record logs at the end", False,
+                              str(e)))
     except (Abort, KeyboardInterrupt) as e:
         log(f"aborted: {e or 'interrupted'}")
         for gtype in types:

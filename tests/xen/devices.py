@@ -1,0 +1,260 @@
+# SPDX-License-Identifier: ISC
+"""--devices (XEN_DEVICES=1, systemd dom0 only): guests with a network
+and shared storage, as the RHEL 5 guide sets them up (issue 17).
+
+ * Network: on each host a bridge xenbr0 carries dom0's link on the wire
+   between the hosts (dom0's address moves from eth0 to xenbr0).  Every
+   guest has vif = ['bridge=xenbr0,mac=...'] and an address on the same
+   /24 (10.99.0.11 pvh, .12 pv, .13 hvm), which both dom0s reach.
+ * Storage: each guest's raw image is /srv/xen/GUEST.img on A, exported
+   over NFS (v4.2, sync) to B, which mounts it at the same path; xl picks
+   its default backend for a raw image (the leg line names it).
+ * The guest (heartbeat.c, hbwork.c) echoes TCP and UDP on port 7 and
+   appends a record to its disk every 20 ms with fdatasync; XEN_DIRTY=
+   MIBPS,MIB in the environment also has it dirty memory.
+ * hbclient runs in A for the whole session (a transient unit,
+   hbclient-GUEST): one TCP connection, never reopened, and a UDP ping
+   every 10 ms.
+
+Each leg then proves, untimed, after the harness's own checks: the same
+TCP connection still echoes; the longest UDP gap (the network's downtime,
+beside the heartbeat's and relocd's suspend-to-unpause); the disk log is
+continuous (hbclient check: none lost, duplicated or out of order) and
+grew after the migration; the guest's vif is on xenbr0 on the
+destination; the source holds no vif, backend, loop device, QEMU or xl
+process of it.  At the end of the run, after the guests shut down, the
+whole log of each image is checked once more.
+"""
+
+import os
+import re
+import time
+
+from scenarios import MigrationError
+
+SUBNET = "10.99.0"
+ADDR = {"pvh": 11, "pv": 12, "hvm": 13}
+DIR = "/srv/xen"
+PORT = 7
+IMAGE_MIB = 256             # 512-byte records every 20 ms: 2.9 hours
+CLIENT_UP_S = 600           # hbclient's first connection (HVM boots slowly)
+TCP_BACK_S = 60             # after a leg, for TCP's retransmission backoff
+DIRTY = os.environ.get("XEN_DIRTY", "")
+
+GUESTS = {}                 # guest name -> gtype, those created here
+
+
+def ip_of(gtype):
+    return f"{SUBNET}.{ADDR[gtype]}"
+
+
+def image(guest):
+    return f"{DIR}/{guest}.img"
+
+
+def _out(guest):
+    return f"/run/hbclient-{guest}.out"
+
+
+# ------------------------------------------------------------ hosts
+def setup_hosts(a, b):
+    """The bridge on both hosts, then A's NFS export and B's mount."""
+    for vm in (a, b):
+        # The units that run hotplug scripts may not load modules.
+        vm.run("modprobe -a bridge xen-netback xen-blkback loop tun nfsv4",
+               120)
+        vm.run(f"ip link add xenbr0 type bridge forward_delay 0 stp_state 0"
+               f" && ip link set xenbr0 up && ip addr flush dev eth0 && "
+               f"ip link set eth0 master xenbr0 && "
+               f"ip addr add {vm.ip}/24 dev xenbr0", 60)
+    a.run(f"modprobe nfsd && mkdir -p {DIR} && echo '{DIR} {SUBNET}.0/24"
+          f"(rw,sync,no_root_squash,no_subtree_check)' > /etc/exports && "
+          f"systemctl start nfs-server && exportfs -v", 300)
+    b.run(f"mkdir -p {DIR} && mount -t nfs -o vers=4.2 {a.ip}:{DIR} {DIR}"
+          f" && grep ' {DIR} nfs' /proc/mounts", 300)
+    a.run(f"ping -c 2 -W 10 {b.ip} >/dev/null", 60)
+
+
+def mkguest_args(a, guest, gtype):
+    """Make the guest's empty image on A; mkguest's extra arguments."""
+    a.run(f"rm -f {image(guest)} && truncate -s {IMAGE_MIB}M "
+          f"{image(guest)}", 60)
+    GUESTS[guest] = gtype
+    mac = f"00:16:3e:99:00:{ADDR[gtype]:02x}"
+    return f" {ip_of(gtype)} {mac} {image(guest)}" + (
+        f" {DIRTY}" if DIRTY else "")
+
+
+def start_client(a, guest, gtype):
+    """hbclient in A for the guest's life; wait for its connection."""
+    unit = f"hbclient-{guest}"
+    a.run(f"systemctl stop {unit} 2>/dev/null; rm -f {_out(guest)}; "
+          f"systemd-run --quiet --collect --unit {unit} "
+          f"/usr/local/sbin/hbclient run {ip_of(gtype)} {PORT} "
+          f"{_out(guest)}", 60)
+    end = time.monotonic() + CLIENT_UP_S
+    while time.monotonic() < end:
+        _, out = a.run(f"cat {_out(guest)} 2>/dev/null; systemctl "
+                       f"is-active {unit}", 30, check=False)
+        if re.search(r"^W 0 ", out, re.M):
+            return
+        if "E cannot" in out or "active" not in out.split()[-1:]:
+            break
+        time.sleep(2)
+    _, con = a.run(f"grep -a HBW /var/log/xen/console/guest-{guest}*.log "
+                   f"| tail -n 10", 30, check=False)
+    raise MigrationError(f"hbclient did not reach {guest} at "
+                         f"{ip_of(gtype)}:\n{out}\nguest: {con}")
+
+
+# ------------------------------------------------------------ legs
+def _window(a, guest):
+    """Close hbclient's window: its line as a dict."""
+    out = _out(guest)
+    _, text = a.run(
+        f"n=$(wc -l < {out}); kill -USR1 $(cat {out}.pid) || exit 1; "
+        f"i=0; while [ $(wc -l < {out}) -le $n ] && [ $i -lt 50 ]; do "
+        f"sleep 0.1; i=$((i+1)); done; tail -n 1 {out}", 30, check=False)
+    w = text.strip().splitlines()[-1].split() if text.strip() else []
+    if len(w) < 16 or w[0] != "W":
+        raise MigrationError(f"hbclient for {guest} gave no window: {text}")
+    d = dict(zip(w[2::2], w[3::2]))
+    return {"recv": int(d["recv"]), "maxgap": int(d["maxgap_ms"]),
+            "tcp": d["tcp"], "age": int(d["tcp_age_ms"]),
+            "lport": d["lport"]}
+
+
+def _check_disk(a, guest, boot):
+    rc, out = a.run(f"hbclient check {image(guest)} {boot}", 120,
+                    check=False)
+    f = out.split()
+    d = dict(zip(f[0::2], f[1::2])) if f and f[0] == "records" else {}
+    return rc, d, out.strip()
+
+
+def _domid(vm, guest):
+    rc, out = vm.run(f"xl domid {guest}", 30, check=False)
+    return int(out.strip()) if rc == 0 and out.strip().isdigit() else None
+
+
+def leg_begin(ctx, boot=None):
+    """Before the timed window: close the client's window (the leg's
+    starts now), note the disk log's length and the guest's domid on the
+    source."""
+    a = _a(ctx)
+    state = {"w0": _window(a, ctx.guest), "src_id": _domid(ctx.src,
+                                                           ctx.guest)}
+    rc, d, _ = _check_disk(a, ctx.guest, boot or "")
+    state["records0"] = int(d.get("records", 0))
+    _, xl = ctx.src.run("pgrep -x xl | wc -l", 30, check=False)
+    state["xl0"] = int(xl.strip() or 0)
+    return state
+
+
+def _a(ctx):
+    return ctx.src if ctx.src.name == "A" else ctx.dst
+
+
+def leg_end(ctx, state, res):
+    """After the harness's checks: the devices' verdict for this leg, as
+    a phrase for the leg's line; fields added to res."""
+    a = _a(ctx)
+    guest = ctx.guest
+    # The leg's longest UDP gap, over as many windows as TCP needs to
+    # come back (its retransmission timer backs off while the guest is
+    # suspended); a gap spanning windows is counted whole in the later.
+    gap, end = 0, time.monotonic() + TCP_BACK_S
+    while True:
+        w = _window(a, guest)
+        gap = max(gap, w["maxgap"])
+        if w["tcp"] != "ok":
+            raise MigrationError(f"tcp: the connection to {guest} broke "
+                                 f"(hbclient never reconnects)")
+        if w["age"] < 1000 and w["recv"] > 0:
+            break
+        if time.monotonic() > end:
+            raise MigrationError(f"tcp/udp: {guest} answers no echo "
+                                 f"{TCP_BACK_S}s after the migration "
+                                 f"(last tcp echo {w['age']} ms ago, "
+                                 f"{w['recv']} udp echoes)")
+        time.sleep(1)
+    if w["lport"] != state["w0"]["lport"]:
+        raise MigrationError("tcp: hbclient's connection changed")
+    res["udp_gap"] = gap / 1000.0
+    rc, d, text = _check_disk(a, guest, res["boot"])
+    if rc != 0:
+        raise MigrationError(f"disk: the record log of {guest} is not "
+                             f"continuous: {text}")
+    n = int(d["records"])
+    if n <= state["records0"]:
+        raise MigrationError(f"disk: no record written after the "
+                             f"migration ({n} before and after)")
+    res["disk_lost"] = int(d["lost"])
+    # The destination: the vif on xenbr0, and the disk's backend.
+    dst_id = _domid(ctx.dst, guest)
+    _, br = ctx.dst.run(f"basename $(readlink /sys/class/net/vif{dst_id}.0"
+                        f"/master) 2>&1", 30, check=False)
+    if br.strip() != "xenbr0":
+        raise MigrationError(f"xenbr0: vif{dst_id}.0 of {guest} on "
+                             f"{ctx.dst.name} is on {br.strip()!r}")
+    _, be = ctx.dst.run(
+        f"for k in vbd qdisk; do xenstore-exists /local/domain/0/backend/"
+        f"$k/{dst_id} && echo $k; done; losetup -j {image(guest)}", 30,
+        check=False)
+    backend = " ".join(be.split()[:1]) or "?"
+    loop = re.findall(r"(/dev/loop\d+)", be)
+    # The source: nothing of the guest left.
+    left = _source_leftovers(ctx, state)
+    if left:
+        raise MigrationError(f"the source {ctx.src.name} keeps {guest}'s "
+                             f"{', '.join(left)}")
+    relocd = res.get("relocd_ms")
+    return (f"xenbr0 vif{dst_id}.0 on {ctx.dst.name}; tcp kept (port "
+            f"{w['lport']}); udp gap {gap} ms (heartbeat "
+            f"{res['downtime'] * 1000:.0f} ms"
+            + (f", relocd {relocd} ms" if relocd is not None else "")
+            + f"); disk {n} records (+{n - state['records0']}), 0 lost, "
+            f"0 dup, 0 out of order, backend {backend}"
+            + (f" on {loop[0]}" if loop else "")
+            + f"; source {ctx.src.name} clean (no vif, backend, loop, "
+            f"qemu, xl)")
+
+
+def _source_leftovers(ctx, state):
+    i, guest, left = state["src_id"], ctx.guest, []
+    if i is None:
+        return ["no domid before the migration"]
+    checks = (
+        ("vif", f"ls -d /sys/class/net/vif{i}.* 2>/dev/null"),
+        ("backend", f"for k in vif vbd qdisk; do xenstore-exists "
+                    f"/local/domain/0/backend/$k/{i} && echo $k; done"),
+        ("loop device", f"losetup -j {image(guest)}"),
+        ("qemu", f"pgrep -af -- '-xen-domi[d] {i}( |$)'"),
+        ("xl process", f"pgrep -af '^xl .*[ /]{guest}(\\.cfg)?( |$)'"),
+    )
+    for what, cmd in checks:
+        _, out = ctx.src.run(cmd, 30, check=False)
+        if out.strip():
+            left.append(f"{what}: {out.strip()[:200]}")
+    _, xl = ctx.src.run("pgrep -x xl | wc -l", 30, check=False)
+    if int(xl.strip() or 0) > state["xl0"]:
+        left.append(f"xl processes: {state['xl0']} before, {xl.strip()} "
+                    f"after")
+    return left
+
+
+# ------------------------------------------------------------ the end
+def finish(a):
+    """After the run (the guests have shut down or been destroyed): each
+    image's whole log, and whether its TCP connection lasted; case
+    tuples (name, ok, why)."""
+    cases = []
+    for guest in GUESTS:
+        name = f"disk: the whole record log of {guest} at the end"
+        rc, d, text = _check_disk(a, guest, "")
+        cases.append((name + f" ({text})", rc == 0, text))
+        _, out = a.run(f"tail -n 1 {_out(guest)}; systemctl stop "
+                       f"hbclient-{guest}", 30, check=False)
+        cases.append((f"tcp: {guest}'s one connection lasted the session",
+                      " tcp ok " in out, out.strip()[:300]))
+    return cases

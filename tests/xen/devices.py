@@ -199,7 +199,8 @@ def leg_end(ctx, state, res):
                              f"{ctx.dst.name} is on {br.strip()!r}")
     _, be = ctx.dst.run(
         f"for k in vbd qdisk; do xenstore-exists /local/domain/0/backend/"
-        f"$k/{dst_id} && echo $k; done; losetup -j {image(guest)}", 30,
+        f"$k/{dst_id} 2>/dev/null && echo $k; done; "
+        f"losetup -j {image(guest)}", 30,
         check=False)
     backend = " ".join(be.split()[:1]) or "?"
     loop = re.findall(r"(/dev/loop\d+)", be)
@@ -227,8 +228,9 @@ def _source_leftovers(ctx, state):
     checks = (
         ("vif", f"ls -d /sys/class/net/vif{i}.* 2>/dev/null"),
         ("backend", f"for k in vif vbd qdisk; do xenstore-exists "
-                    f"/local/domain/0/backend/$k/{i} && echo $k; done"),
-        ("loop device", f"losetup -j {image(guest)}"),
+                    f"/local/domain/0/backend/$k/{i} 2>/dev/null && "
+                    f"echo $k; done"),
+        ("loop device", f"losetup -j {image(guest)} 2>/dev/null"),
         ("qemu", f"pgrep -af -- '-xen-domi[d] {i}( |$)'"),
         ("xl process", f"pgrep -af '^xl .*[ /]{guest}(\\.cfg)?( |$)'"),
     )

@@ -98,7 +98,8 @@ def start_client(a, guest, gtype):
                        f"is-active {unit}", 30, check=False)
         if re.search(r"^W 0 ", out, re.M):
             return
-        if "E cannot" in out or "active" not in out.split()[-1:]:
+        if "E cannot" in out or out.split()[-1:] not in (["active"],
+                                                         ["activating"]):
             break
         time.sleep(2)
     _, con = a.run(f"grep -a HBW /var/log/xen/console/guest-{guest}*.log "

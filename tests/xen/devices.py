@@ -67,11 +67,17 @@ def setup_hosts(a, b):
                f" && ip link set xenbr0 up && ip addr flush dev eth0 && "
                f"ip link set eth0 master xenbr0 && "
                f"ip addr add {vm.ip}/24 dev xenbr0", 60)
+    # A fresh NFSv4 server refuses new opens for its grace period (90 s
+    # by default): shorten it, and sit it out here with a probe write
+    # from B, not in the first migration's hotplug script.
     a.run(f"modprobe nfsd && mkdir -p {DIR} && echo '{DIR} {SUBNET}.0/24"
           f"(rw,sync,no_root_squash,no_subtree_check)' > /etc/exports && "
+          f"printf '[nfsd]\\ngrace-time=15\\n' >> /etc/nfs.conf && "
           f"systemctl start nfs-server && exportfs -v", 300)
     b.run(f"mkdir -p {DIR} && mount -t nfs -o vers=4.2 {a.ip}:{DIR} {DIR}"
-          f" && grep ' {DIR} nfs' /proc/mounts", 300)
+          f" && grep ' {DIR} nfs' /proc/mounts && dd if=/dev/zero "
+          f"of={DIR}/.probe-B bs=512 count=1 conv=fsync 2>&1 && "
+          f"rm {DIR}/.probe-B", 300)
     a.run(f"ping -c 2 -W 10 {b.ip} >/dev/null", 60)
 
 
@@ -244,6 +250,18 @@ def _source_leftovers(ctx, state):
         left.append(f"xl processes: {state['xl0']} before, {xl.strip()} "
                     f"after")
     return left
+
+
+def diag(*vms):
+    """What the hotplug scripts and relocd said, for a failed leg."""
+    out = []
+    for vm in vms:
+        _, text = vm.run("tail -n 12 /var/log/xen/xen-hotplug.log "
+                         "2>/dev/null; journalctl -b --no-pager -q -n 200 "
+                         "| grep -iE 'hotplug|script|block|vif|loop|"
+                         "libxl' | tail -n 15", 60, check=False)
+        out.append(f"--- {vm.name}: xen-hotplug.log and journal:\n{text}")
+    return "\n".join(out)
 
 
 # ------------------------------------------------------------ the end

@@ -361,6 +361,11 @@ def migrate_leg(tr, src, dst, guest, gtype, rundir):
     except (MigrationError, VMError) as e:
         res["reason"] = str(e)
         log(f"{gtype} {tr.name} {res['dir']}: FAILED: {e}")
+        if DEVICES:
+            try:
+                log(devices.diag(src, dst))
+            except VMError as e2:
+                log(f"no device diagnostics: {e2}")
     return res
 
 

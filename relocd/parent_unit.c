@@ -89,11 +89,31 @@ parent_unit_init(struct parent *p)
 	    UNIT_TEMPLATE, path);
 }
 
+/*
+ * Every worker that may create or destroy a guest's devices: libxl runs
+ * the hotplug scripts (vif-bridge, block's losetup) in its caller, and
+ * relocd.service lacks what they need.  A source's send destroys its
+ * copy after the commit, a save and a resolve may too, and a cleanup or
+ * an activation that fails destroys a half-built guest.
+ */
 bool
 parent_unit_wanted(const struct parent *p, int op)
 {
-	return p->unit_fd != -1 && (op == WORKER_OP_RECEIVE ||
-	    op == WORKER_OP_XL_RECEIVE || op == WORKER_OP_RESTORE);
+	if (p->unit_fd == -1)
+		return false;
+	switch (op) {
+	case WORKER_OP_RECEIVE:
+	case WORKER_OP_XL_RECEIVE:
+	case WORKER_OP_RESTORE:
+	case WORKER_OP_SEND:
+	case WORKER_OP_SAVE:
+	case WORKER_OP_RESOLVE:
+	case WORKER_OP_CLEANUP:
+	case WORKER_OP_ACTIVATE:
+		return true;
+	default:
+		return false;
+	}
 }
 
 /* systemctl start, over D-Bus, bounded; err says why not. */

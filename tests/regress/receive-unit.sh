@@ -7,8 +7,9 @@
 # (parent_unit.c, handoff.c).  No systemd runs here: RELOCD_RECEIVE_UNIT_CMD
 # stands in for the D-Bus StartUnit with a script that starts
 # "relocd -R TOKEN" detached (setsid), as systemd would, outside b's
-# process tree.  Migrations and restores must work through it, the
-# worker must be the stand-in's process, and other workers must not.
+# process tree.  Every worker that may create or destroy a guest's
+# devices (receive, restore, send, save) must work through it and be the
+# stand-in's process; other workers (sim-create) must not.
 . "$TOP/tests/regress/lib"
 
 two_hosts
@@ -43,19 +44,30 @@ migrate_in() {
 }
 check "a received guest's worker runs in the unit, with the handed-over stream" migrate_in
 
+# A save ends with the guest destroyed: on xen, libxl runs the hotplug
+# scripts (block's losetup -d), which relocd's own unit may not.
 local_ops() {
 	ctl b sim-create --memory 32M u2 >/dev/null &&
+	    [ "$(units)" -eq 1 ] &&
 	    ctl b save u2 "$WORK/u2.save" >/dev/null &&
-	    [ "$(units)" -eq 1 ]
+	    [ "$(units)" -eq 2 ] && in_unit 2
 }
-check "creating and saving start no unit" local_ops
+check "creating starts no unit, saving runs in one" local_ops
 
 restore_in() {
 	ctl b restore "$WORK/u2.save" >/dev/null &&
-	    [ "$(units)" -eq 2 ] && in_unit 2 &&
+	    [ "$(units)" -eq 3 ] && in_unit 3 &&
 	    [ "$(guest_state b u2)" = running ]
 }
 check "a restore's worker runs in a unit too" restore_in
+
+# The source destroys its copy after the commit: devices again.
+send_out() {
+	ctl b migrate -l u2 "127.0.0.1:$PA" >"$WORK/out" 2>&1 || { cat "$WORK/out"; return 1; }
+	[ "$(units)" -eq 4 ] && in_unit 4 &&
+	    [ "$(running_on u2 a b)" = a ]
+}
+check "a send's worker runs in a unit, and the guest moves" send_out
 
 # xl migrate -s relocd-xl: fake-xl plays xl migrate-receive, in the unit.
 xl_in() {
@@ -63,7 +75,7 @@ xl_in() {
 	    --back 100000 -- "$TOP/$O/relocd-xl" -f "$WORK/a/xend-config.sxp" \
 	    "127.0.0.1:$PB" xl migrate-receive >"$WORK/out" 2>&1 ||
 	    { cat "$WORK/out"; return 1; }
-	[ "$(units)" -eq 3 ] && in_unit 3 &&
+	[ "$(units)" -eq 5 ] && in_unit 5 &&
 	    grep -q 'xl: fake-xl: received 1048576 bytes' "$WORK/b/unit.log"
 }
 check "an xl-receive for relocd-xl runs in a unit, xl's output in its log" xl_in
@@ -75,7 +87,7 @@ stop_mid_stream() {
 	ctl a sim-create --memory 256M --dirty-rate 10M u3 >/dev/null || return 1
 	ctl a migrate -l --bandwidth 10 u3 "$B" >"$WORK/out" 2>&1 &
 	[ -n "$(wait_job a streaming)" ] || return 1
-	pid=$(sed -n 4p "$WORK/b/unit.pids")
+	pid=$(sed -n 6p "$WORK/b/unit.pids")
 	[ -n "$pid" ] && kill -0 "$pid" || return 1
 	kill -TERM "$(cat "$WORK/b/pid")"
 	for i in $(seq 1 100); do

@@ -63,7 +63,12 @@ def setup_hosts(a, b):
         # The units that run hotplug scripts may not load modules.
         vm.run("modprobe -a bridge xen-netback xen-blkback loop tun nfsv4",
                120)
-        vm.run(f"ip link add xenbr0 type bridge forward_delay 0 stp_state 0"
+        # The bridge takes eth0's address, as xend's network-bridge did:
+        # left to udev's MACAddressPolicy=persistent it would derive one
+        # from the machine id and the name.
+        vm.run(f"ip link add xenbr0 address "
+               f"$(cat /sys/class/net/eth0/address) type bridge "
+               f"forward_delay 0 stp_state 0"
                f" && ip link set xenbr0 up && ip addr flush dev eth0 && "
                f"ip link set eth0 master xenbr0 && "
                f"ip addr add {vm.ip}/24 dev xenbr0", 60)

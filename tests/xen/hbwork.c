@@ -52,7 +52,11 @@
 #include "hbwork.h"
 
 #define WORK_PERIOD_MS	20	/* disk record and dirtying period */
-#define WAIT_DEV_S	60	/* for eth0 or the disk to appear */
+/*
+ * For eth0 or the disk: a netfront under TCG can take minutes (the
+ * harness waits CLIENT_UP_S for the first echo).
+ */
+#define WAIT_DEV_S	480
 #define ECHO_PORT	7
 #define CONNS_MAX	16
 #define ARG_MAX_LEN	128
@@ -150,8 +154,11 @@ wait_path(const char *path)
 	int i;
 
 	for (i = 0; i < WAIT_DEV_S * 10; i++) {
-		if (access(path, F_OK) == 0)
+		if (access(path, F_OK) == 0) {
+			if (i >= 50)
+				say("%s appeared after %d s", path, i / 10);
 			return 0;
+		}
 		usleep(100000);
 	}
 	say("%s did not appear within %d s", path, WAIT_DEV_S);

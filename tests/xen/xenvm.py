@@ -17,6 +17,7 @@ dies with the driver even if the driver is killed with SIGKILL.
 """
 
 import ctypes
+import hashlib
 import os
 import re
 import signal
@@ -121,6 +122,10 @@ class VM:
             # and systemd off the console the command channel uses.
             # net.ifnames=0: udev (xen-utils-common needs it) would
             # rename eth0 after its PCI slot.
+            # Both boot one image, so each is given its own machine id,
+            # as two real hosts have (udev derives bridge MACs from it).
+            mid = hashlib.sha256(name.encode()).hexdigest()[:32]
+            k_args += (f" systemd.machine_id={mid}")
             k_args += (f" quiet loglevel=1 systemd.show_status=0 "
                        f"systemd.hostname={name} net.ifnames=0")
             self.cmdline[self.cmdline.index("-initrd") + 1] = (

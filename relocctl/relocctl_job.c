@@ -460,6 +460,10 @@ static const struct option sim_options[] = {
 	{ "working-set", required_argument, NULL, 'w' },
 	{ "pattern", required_argument, NULL, 'p' },
 	{ "uuid", required_argument, NULL, 'u' },
+	{ "bridge", required_argument, NULL, 'b' },
+	{ "disk", required_argument, NULL, 'k' },
+	{ "pci", required_argument, NULL, 'c' },
+	{ "disable-migrate", no_argument, NULL, 'n' },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -487,6 +491,15 @@ cmd_sim_create(struct relocctl *rc, int argc, char **argv)
 			req_add(req, sizeof(req), "pattern", optarg);
 		else if (ch == 'u')
 			req_add(req, sizeof(req), "uuid", optarg);
+		/* Devices, as a real guest's config names them (pre-flight). */
+		else if (ch == 'b')
+			req_add(req, sizeof(req), "bridge", optarg);
+		else if (ch == 'k')
+			req_add(req, sizeof(req), "disk", optarg);
+		else if (ch == 'c')
+			req_add(req, sizeof(req), "pci", optarg);
+		else if (ch == 'n')
+			req_add(req, sizeof(req), "disable-migrate", "yes");
 		else
 			relocctl_cmd_usage(argv[0]);
 	}

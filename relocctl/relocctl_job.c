@@ -98,9 +98,9 @@ print_done(const json_t *m, const char *what, const char *guest,
 
 /*
  * The pre-flight's findings (relocd's "checks"), one a line: after a
- * success, what was looked at, on stdout; after a failure, on stderr,
- * every check that failed (each one sentence that says what to do),
- * then those that passed.  The texts may be a peer's: escaped.
+ * check that passed, what was looked at, on stdout; after a failure, on
+ * stderr, every check that failed (each one sentence that says what to
+ * do), then those that passed.  The texts may be a peer's: escaped.
  */
 static void
 print_checks(const json_t *m, int ok)
@@ -134,7 +134,9 @@ print_result(struct follow *fw, const json_t *m)
 	if (json_is_true(json_object_get(m, "ok"))) {
 		if (!fw->json) {
 			print_done(m, what, guest, text);
-			print_checks(m, 1);
+			/* What a check looked at; a migration just went. */
+			if (strcmp(what, "check") == 0)
+				print_checks(m, 1);
 		}
 		return EXIT_OK;
 	}

@@ -442,7 +442,10 @@ xen_config_check(struct xen *x, const struct guest_desc *desc,
 		    d.b_info.device_model, why, sizeof(why)) == -1)
 			checks_add(l, 0, "%s", why);
 		else
-			checks_add(l, 1, "device model: present");
+			checks_add(l, 1, "device model %s: present",
+			    d.b_info.device_model != NULL &&
+			    d.b_info.device_model[0] != '\0' ?
+			    d.b_info.device_model : XEN_QEMU_XEN_PATH);
 	}
 	/* Every device was looked at: the user gets all that failed. */
 	if (checks_failed(l) > 0) {

@@ -69,13 +69,13 @@ RELOCD_LIBS	:= $(call pkg_libs,libpcre2-8 openssl libseccomp libsystemd jansson 
 # and speaks the control protocol (ctl, proto); it links jansson for
 # --json, as the daemon does for its reports, and relocd-xl does not
 # (tests/regress/layout.sh checks).
-CTL_BORROWS	:= acl conf ctl guest log proto sxp util version
+CTL_BORROWS	:= acl checks conf ctl guest log proto sxp util version
 RELOCCTL_SRCS	:= $(wildcard relocctl/*.c) $(CTL_BORROWS:%=relocd/%.c)
 RELOCCTL_LIBS	:= $(call pkg_libs,libpcre2-8 jansson)
 
 # relocd-xl is a network child of its own: TLS, the peer protocol and the
 # sandbox (net, proc), but no worker and no backend.
-XL_BORROWS	:= acl conf guest keyproc log msg net proc proto sxp tls tls_conn \
+XL_BORROWS	:= acl checks conf guest keyproc log msg net proc proto sxp tls tls_conn \
 		   tls_key util version xlreq
 RELOCD_XL_SRCS	:= xl-plugin/relocd-xl.c $(XL_BORROWS:%=relocd/%.c)
 RELOCD_XL_LIBS	:= $(call pkg_libs,libpcre2-8 openssl libseccomp)

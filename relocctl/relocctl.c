@@ -93,7 +93,11 @@ static const struct command commands[] = {
 	    "  --working-set SIZE        the memory the hot pattern dirties\n"
 	    "  --pattern uniform|hot|sequential\n"
 	    "                            where the workload writes\n"
-	    "  --uuid UUID               its uuid (default: a random one)\n" },
+	    "  --uuid UUID               its uuid (default: a random one)\n"
+	    "  --bridge NAME             a bridge its vif joins (up to 2)\n"
+	    "  --disk PATH               a disk it opens (up to 2)\n"
+	    "  --pci N                   PCI devices passed through\n"
+	    "  --disable-migrate         its config sets disable_migrate\n" },
 	{ "sim-destroy", cmd_sim_destroy, "GUEST",
 	    "destroy a simulated guest", NULL },
 };

@@ -96,6 +96,31 @@ print_done(const json_t *m, const char *what, const char *guest,
 		printf("%s %s: done\n", what, guest);
 }
 
+/*
+ * The pre-flight's findings (relocd's "checks"), one a line: after a
+ * check that passed, what was looked at, on stdout; after a failure, on
+ * stderr, every check that failed (each one sentence that says what to
+ * do), then those that passed.  The texts may be a peer's: escaped.
+ */
+static void
+print_checks(const json_t *m, int ok)
+{
+	const json_t	*a = json_object_get(m, "checks"), *c;
+	size_t		 i;
+	int		 pass;
+
+	for (pass = ok ? 1 : 0; pass < 2; pass++)
+		json_array_foreach(a, i, c) {
+			if (json_is_true(json_object_get(c, "ok")) != pass)
+				continue;
+			if (ok)
+				printf("  %s\n", str(c, "text", "?"));
+			else
+				fprintf(stderr, "relocctl:   %s: %s\n", pass ?
+				    "passed" : "failed", str(c, "text", "?"));
+		}
+}
+
 /* The final report; returns the exit status it implies. */
 static int
 print_result(struct follow *fw, const json_t *m)
@@ -107,11 +132,16 @@ print_result(struct follow *fw, const json_t *m)
 	if (fw->shown)
 		printf("\n");
 	if (json_is_true(json_object_get(m, "ok"))) {
-		if (!fw->json)
+		if (!fw->json) {
 			print_done(m, what, guest, text);
+			/* What a check looked at; a migration just went. */
+			if (strcmp(what, "check") == 0)
+				print_checks(m, 1);
+		}
 		return EXIT_OK;
 	}
 	fprintf(stderr, "relocctl: %s %s failed: %s\n", what, guest, text);
+	print_checks(m, 0);
 	return strncmp(text, "in doubt", 8) == 0 ? EXIT_IN_DOUBT : EXIT_FAILED;
 }
 
@@ -432,6 +462,10 @@ static const struct option sim_options[] = {
 	{ "working-set", required_argument, NULL, 'w' },
 	{ "pattern", required_argument, NULL, 'p' },
 	{ "uuid", required_argument, NULL, 'u' },
+	{ "bridge", required_argument, NULL, 'b' },
+	{ "disk", required_argument, NULL, 'k' },
+	{ "pci", required_argument, NULL, 'c' },
+	{ "disable-migrate", no_argument, NULL, 'n' },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -459,6 +493,15 @@ cmd_sim_create(struct relocctl *rc, int argc, char **argv)
 			req_add(req, sizeof(req), "pattern", optarg);
 		else if (ch == 'u')
 			req_add(req, sizeof(req), "uuid", optarg);
+		/* Devices, as a real guest's config names them (pre-flight). */
+		else if (ch == 'b')
+			req_add(req, sizeof(req), "bridge", optarg);
+		else if (ch == 'k')
+			req_add(req, sizeof(req), "disk", optarg);
+		else if (ch == 'c')
+			req_add(req, sizeof(req), "pci", optarg);
+		else if (ch == 'n')
+			req_add(req, sizeof(req), "disable-migrate", "yes");
 		else
 			relocctl_cmd_usage(argv[0]);
 	}

@@ -72,6 +72,8 @@ static const struct rj_field rj_fields[] = {
 	{ "digest-ms", RJ_INT, 0, INT64_MAX },
 	{ "elapsed-ms", RJ_INT, 0, INT64_MAX },
 	{ "throttle", RJ_INT, 0, 100 },
+	/* a check's findings, (checks (check (ok yes) (text ...)) ...) */
+	{ "checks", RJ_LIST, 0, 0 },
 	/* status, and each of its jobs */
 	{ "version", RJ_STRING, 0, 0 },
 	{ "backend", RJ_STRING, 0, 0 },

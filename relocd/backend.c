@@ -71,6 +71,21 @@ backend_fail(struct backend_error *err, int code, const char *fmt, ...)
 }
 
 int
+backend_fail_checks(struct backend_error *err, int code,
+    const struct check_list *l)
+{
+	const char	*first = checks_first_failure(l);
+	unsigned int	 n = checks_failed(l);
+
+	if (first == NULL)
+		return backend_fail(err, code, "a pre-flight check failed");
+	if (n == 1)
+		return backend_fail(err, code, "%s", first);
+	return backend_fail(err, code, "%u pre-flight checks failed, the "
+	    "first: %s", n, first);
+}
+
+int
 backend_check_not_host(const struct guest_info *g, struct backend_error *err)
 {
 	if (guest_is_host(g->name, g->uuid))

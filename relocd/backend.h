@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "checks.h"
 #include "guest.h"
 
 /*
@@ -39,6 +40,12 @@ struct guest_desc {
 	 * none: sim, or a save file, whose clock is rightly old).
 	 */
 	char		 facts[BACKEND_FACTS_MAX + 1];
+	/*
+	 * Where describe() (source) and reserve() (destination) list their
+	 * pre-flight findings, passed or failed (checks.h); NULL: the
+	 * caller wants none.
+	 */
+	struct check_list *checks;
 };
 
 #define BACKEND_CONFIG_MAX	(60 * 1024)
@@ -191,6 +198,13 @@ const char	*backend_errcode_name(int);
 /* Refuses (BE_CLASH) a guest that would take dom0's name or uuid. */
 int		 backend_check_not_host(const struct guest_info *,
 		    struct backend_error *);
+/*
+ * Fails with code for the failures in a list of findings: the one
+ * failure's sentence, or how many failed and the first (the list has
+ * them all).
+ */
+int		 backend_fail_checks(struct backend_error *, int,
+		    const struct check_list *);
 /*
  * Fills err (if not NULL) with code and a printf-style message, and
  * returns -1 so that a failure path reads "return backend_fail(...)".

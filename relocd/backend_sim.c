@@ -31,6 +31,7 @@
 #include "log.h"
 #include "sim.h"
 #include "util.h"
+#include "xen_preflight.h"
 
 static int
 sim_list(void *h, struct guest_info **guests_r, size_t *n_r,
@@ -101,18 +102,70 @@ sim_free_memory(void *h, uint64_t *free_r, struct backend_error *err)
 	return 0;
 }
 
+/*
+ * The source's "cannot migrate at all", by the xen backend's own rules
+ * (xen_preflight_migratable), on what the sim guest's config says.
+ */
+static int
+sim_migratable(const struct sim_ctl *ctl, struct check_list *l,
+    struct backend_error *err)
+{
+	struct xen_blockers	b;
+	struct check_list	ignored;
+
+	memset(&b, 0, sizeof(b));
+	memset(&ignored, 0, sizeof(ignored));
+	b.pci = ctl->params.pci;
+	b.disable_migrate = ctl->params.disable_migrate != 0;
+	if (xen_preflight_migratable(ctl->name, &b, l != NULL ? l :
+	    &ignored) > 0)
+		return backend_fail_checks(err, BE_UNSUPPORTED, l != NULL ? l :
+		    &ignored);
+	return 0;
+}
+
+/*
+ * The destination's device pre-flight, by the xen backend's rules
+ * (xen_preflight_devices), against the simulated host's filesystem:
+ * relocd-sim-dir/host stands for / (a bridge is there when
+ * host/sys/class/net/NAME/bridge is, a disk when host/PATH is).
+ */
+static int
+sim_devices_check(const struct sim *s, const struct sim_params *p,
+    struct check_list *l, struct backend_error *err)
+{
+	const char		*bridges[SIM_BRIDGES_MAX], *disks[SIM_DISKS_MAX];
+	char			 root[sizeof(s->dir) + 8];
+	struct check_list	 ignored;
+	size_t			 i;
+
+	memset(&ignored, 0, sizeof(ignored));
+	if (l == NULL)
+		l = &ignored;
+	snprintf(root, sizeof(root), "%s/host", s->dir);
+	for (i = 0; i < SIM_BRIDGES_MAX; i++)
+		bridges[i] = p->bridge[i];
+	for (i = 0; i < SIM_DISKS_MAX; i++)
+		disks[i] = p->disk[i];
+	if (xen_preflight_devices(root, bridges, SIM_BRIDGES_MAX, disks,
+	    SIM_DISKS_MAX, l) > 0)
+		return backend_fail_checks(err, BE_UNSUPPORTED, l);
+	return 0;
+}
+
 static int
 sim_describe(void *h, const char *key, struct guest_desc *desc,
     char **config_r, struct backend_error *err)
 {
 	struct sim_census	*c;
-	char			 buf[256];
+	char			 buf[1024];
 	int			 lockfd = -1, rc = -1;
 
 	*config_r = NULL;
 	if ((c = malloc(sizeof(*c))) == NULL)
 		return backend_fail(err, BE_INTERNAL, "out of memory");
-	if (sim_find(h, key, c, &lockfd, err) == -1)
+	if (sim_find(h, key, c, &lockfd, err) == -1 ||
+	    sim_migratable(&c->match, desc->checks, err) == -1)
 		goto out;
 	if (sim_config_format(&c->match.params, buf, sizeof(buf)) == -1 ||
 	    (*config_r = strdup(buf)) == NULL) {
@@ -275,7 +328,9 @@ sim_make(struct sim *s, const struct guest_desc *desc, int create,
 	int			 lockfd = -1, rc = -1;
 
 	if (backend_check_not_host(&desc->info, err) == -1 ||
-	    sim_desc_check(desc, create, uuid, &params, err) == -1)
+	    sim_desc_check(desc, create, uuid, &params, err) == -1 ||
+	    (!create && sim_devices_check(s, &params, desc->checks,
+	    err) == -1))
 		return -1;
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return backend_fail(err, BE_INTERNAL, "out of memory");

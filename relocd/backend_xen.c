@@ -293,6 +293,28 @@ xen_facts_check(struct xen *x, const struct guest_desc *desc,
 	return 0;
 }
 
+/*
+ * Source, before anything is reserved: what in the guest's own config
+ * stops any migration (xen_preflight_migratable says why each does).
+ */
+static int
+xen_config_migratable(const libxl_domain_config *d, const char *guest,
+    struct check_list *l, struct backend_error *err)
+{
+	struct xen_blockers	b;
+
+	memset(&b, 0, sizeof(b));
+	b.pci = d->num_pcidevs > 0 ? (unsigned int)d->num_pcidevs : 0;
+	b.dtdev = d->num_dtdevs > 0 ? (unsigned int)d->num_dtdevs : 0;
+	b.vnuma = d->b_info.num_vnuma_nodes > 0 ?
+	    (unsigned int)d->b_info.num_vnuma_nodes : 0;
+	b.disable_migrate = libxl_defbool_is_default(d->b_info.disable_migrate)
+	    ? 0 : libxl_defbool_val(d->b_info.disable_migrate);
+	if (xen_preflight_migratable(guest, &b, l) > 0)
+		return backend_fail_checks(err, BE_UNSUPPORTED, l);
+	return 0;
+}
+
 static int
 xen_describe(void *h, const char *name, struct guest_desc *desc,
     char **config_r, struct backend_error *err)
@@ -301,11 +323,13 @@ xen_describe(void *h, const char *name, struct guest_desc *desc,
 	libxl_domain_config	 d;
 	libxl_dominfo		 info;
 	struct xen_facts	 facts;
+	struct check_list	 ignored;
 	uint32_t		 domid;
 	char			*json = NULL;
 	int			 rc = -1;
 
 	*config_r = NULL;
+	memset(&ignored, 0, sizeof(ignored));
 	if (xen_find(x, name, &domid, &info, err) == -1)
 		return -1;
 	xen_info_from(x, &info, &desc->info);
@@ -324,6 +348,9 @@ xen_describe(void *h, const char *name, struct guest_desc *desc,
 		goto out;
 	}
 	d.c_info.domid = 0;	/* the destination picks one, as with xl */
+	if (xen_config_migratable(&d, name, desc->checks != NULL ?
+	    desc->checks : &ignored, err) == -1)
+		goto out;
 	if (xen_local_facts(x, desc->info.type, 0, &facts, err) == -1)
 		goto out;
 	if (xen_facts_format(&facts, desc->facts, sizeof(desc->facts))) {
@@ -348,13 +375,16 @@ out:
 	return rc;
 }
 
-/* The bridges and disks the guest's config names must be here. */
+/*
+ * The bridges and disks the guest's config names must be here: each is
+ * a finding in l, and every one is checked, whatever failed before.
+ * -1 only if it could not look.
+ */
 static int
-xen_config_devices(const libxl_domain_config *d, const char *guest,
+xen_config_devices(const libxl_domain_config *d, struct check_list *l,
     struct backend_error *err)
 {
 	const char	**bridges = NULL, **disks = NULL;
-	char		  why[256];
 	int		  i, rc = -1;
 
 	bridges = calloc((size_t)d->num_nics + 1, sizeof(*bridges));
@@ -367,11 +397,8 @@ xen_config_devices(const libxl_domain_config *d, const char *guest,
 		bridges[i] = d->nics[i].bridge;
 	for (i = 0; i < d->num_disks; i++)
 		disks[i] = d->disks[i].pdev_path;
-	if (xen_preflight_devices("", guest, bridges, (size_t)d->num_nics,
-	    disks, (size_t)d->num_disks, why, sizeof(why)) == -1) {
-		backend_fail(err, BE_UNSUPPORTED, "%s", why);
-		goto out;
-	}
+	(void)xen_preflight_devices("", bridges, (size_t)d->num_nics, disks,
+	    (size_t)d->num_disks, l);
 	rc = 0;
 out:
 	free(bridges);
@@ -385,9 +412,13 @@ xen_config_check(struct xen *x, const struct guest_desc *desc,
     struct backend_error *err)
 {
 	libxl_domain_config	d;
+	struct check_list	ignored, *l = desc->checks;
 	char			uuid[GUEST_UUID_LEN + 1], why[256];
 	int			rc = -1;
 
+	memset(&ignored, 0, sizeof(ignored));
+	if (l == NULL)
+		l = &ignored;
 	libxl_domain_config_init(&d);
 	if (desc->config == NULL || desc->config[0] == '\0' ||
 	    libxl_domain_config_from_json(x->ctx, &d, desc->config) != 0) {
@@ -404,12 +435,21 @@ xen_config_check(struct xen *x, const struct guest_desc *desc,
 		    "names another guest than the one reserved");
 		goto out;
 	}
-	if (xen_config_devices(&d, desc->info.name, err) == -1)
+	if (xen_config_devices(&d, l, err) == -1)
 		goto out;
-	if (d.c_info.type == LIBXL_DOMAIN_TYPE_HVM &&
-	    xen_preflight_device_model("", desc->info.name,
-	    d.b_info.device_model, why, sizeof(why)) == -1) {
-		backend_fail(err, BE_UNSUPPORTED, "%s", why);
+	if (d.c_info.type == LIBXL_DOMAIN_TYPE_HVM) {
+		if (xen_preflight_device_model("", desc->info.name,
+		    d.b_info.device_model, why, sizeof(why)) == -1)
+			checks_add(l, 0, "%s", why);
+		else
+			checks_add(l, 1, "device model %s: present",
+			    d.b_info.device_model != NULL &&
+			    d.b_info.device_model[0] != '\0' ?
+			    d.b_info.device_model : XEN_QEMU_XEN_PATH);
+	}
+	/* Every device was looked at: the user gets all that failed. */
+	if (checks_failed(l) > 0) {
+		backend_fail_checks(err, BE_UNSUPPORTED, l);
 		goto out;
 	}
 	rc = 0;

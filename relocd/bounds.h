@@ -70,6 +70,16 @@
 #define MIG_ID_LEN		32
 /* Free text in errors and refusals sent to a peer or a user. */
 #define PROTO_TEXT_MAX		200
+/*
+ * Pre-flight findings one check reports (checks.h): one per bridge and
+ * per disk the guest's config names, and one per reason it cannot
+ * migrate at all.  A real guest has a few of each; past the limit the
+ * failures push out what passed, so every failure that fits is shown.
+ * Each is one sentence of at most PROTO_TEXT_MAX bytes: the list, quoted
+ * for sxp, stays under a fifth of a control frame (PROTO_CONTROL_MAX)
+ * and of a control socket reply (CTL_MSG_MAX).
+ */
+#define CHECKS_MAX		16
 /* A relocd release in a hello, e.g. "0.2.0~dev" (version.c). */
 #define PROTO_RELEASE_MAX	31
 

@@ -9,6 +9,7 @@
 
 #include "backend.h"
 #include "bounds.h"
+#include "checks.h"
 #include "xlreq.h"
 
 /*
@@ -201,6 +202,8 @@ struct msg_step {
 	struct guest_info guest;
 	struct msg_stats stats;
 	int32_t		 status;	/* xl-receive, PHASE_DONE: xl's exit */
+	/* PHASE_RESERVED, or a refusal before it: the pre-flight's findings */
+	struct check_list checks;
 };
 
 /*

@@ -59,15 +59,34 @@ net_refuse(struct net_session *s, int code, const char *why)
 void
 net_refuse_explained(struct net_session *s, int code, const char *why)
 {
-	char	text[PROTO_TEXT_MAX + 1];
+	net_refuse_checks(s, code, why, NULL);
+}
+
+/*
+ * As net_refuse_explained, with the pre-flight's findings (NULL: none)
+ * for a peer whose protocol version reads them (PROTO_VERSION_CHECKS);
+ * an older one gets the sentence alone.
+ */
+void
+net_refuse_checks(struct net_session *s, int code, const char *why,
+    const struct check_list *checks)
+{
+	struct proto_msg	*m;
+	char			 text[PROTO_TEXT_MAX + 1];
 
 	log_peer_warnx("peer %s: refused (%s): %s", s->ip,
 	    proto_error_text(code), why);
 	/* The category first, as every refusal has it, then the reason. */
 	snprintf(text, sizeof(text), "%s: %s", proto_error_text(code), why);
-	if (s->conn != NULL)
-		net_send_error(s->conn, code, text,
-		    util_now_ms() + NET_CLOSE_MS);
+	if (s->conn != NULL && (m = calloc(1, sizeof(*m))) != NULL) {
+		m->type = PT_ERROR;
+		m->code = code;
+		util_text_copy(m->text, text, sizeof(m->text));
+		if (checks != NULL && s->version >= PROTO_VERSION_CHECKS)
+			m->checks = *checks;
+		net_send_msg(s->conn, m, util_now_ms() + NET_CLOSE_MS);
+		free(m);
+	}
 	net_exit(s, 1);
 }
 
@@ -253,12 +272,13 @@ net_expect_step(struct net_session *s, int phase, uint64_t wait_ms,
 		net_refuse(s, PE_INTERNAL, "no answer from the parent");
 	MSG_TERMINATE(st->text);
 	msg_terminate_guest(&st->guest);
+	checks_terminate(&st->checks);
 	if (st->code != PE_NONE || st->phase != phase) {
 		if (fd_r != NULL && *fd_r != -1)
 			close(*fd_r);
-		net_refuse_explained(s, st->code > PE_NONE &&
+		net_refuse_checks(s, st->code > PE_NONE &&
 		    st->code < PE_MAX ? st->code : PE_INTERNAL, st->text[0] ?
-		    st->text : "the migration failed here");
+		    st->text : "the migration failed here", &st->checks);
 	}
 }
 

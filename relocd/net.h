@@ -82,6 +82,8 @@ void	net_refuse(struct net_session *, int, const char *)
 	    __attribute__((noreturn));
 void	net_refuse_explained(struct net_session *, int, const char *)
 	    __attribute__((noreturn));
+void	net_refuse_checks(struct net_session *, int, const char *,
+	    const struct check_list *) __attribute__((noreturn));
 void	net_handshake(struct net_session *, uint64_t);
 void	net_authorize(struct net_session *);
 int	net_wait_parent(struct net_session *, uint32_t, void *, size_t, int *,

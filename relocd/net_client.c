@@ -40,8 +40,8 @@ struct client {
 };
 
 static void __attribute__((noreturn))
-client_tell(struct client *c, int phase, int code, const char *text,
-    int exit_code)
+client_tell_checks(struct client *c, int phase, int code, const char *text,
+    const struct check_list *checks, int exit_code)
 {
 	struct msg_step	st;
 
@@ -51,8 +51,17 @@ client_tell(struct client *c, int phase, int code, const char *text,
 	st.code = code;
 	util_text_copy(st.text, text, sizeof(st.text));
 	st.stats.bytes = c->sent;
+	if (checks != NULL)
+		st.checks = *checks;
 	msg_send(c->a->parent_fd, MSG_NET_STEP, &st, sizeof(st), -1);
 	net_exit(&c->s, exit_code);
+}
+
+static void __attribute__((noreturn))
+client_tell(struct client *c, int phase, int code, const char *text,
+    int exit_code)
+{
+	client_tell_checks(c, phase, code, text, NULL, exit_code);
 }
 
 static void
@@ -69,6 +78,7 @@ client_tell_ok(struct client *c, int phase, const struct proto_msg *m)
 		STRLCPY_ARRAY(st.text, m->phase);
 		st.stats.downtime_ms = m->downtime_ms;
 		st.stats.digest_ms = m->digest_ms;
+		st.checks = m->checks;
 	}
 	if (msg_send(c->a->parent_fd, MSG_NET_STEP, &st, sizeof(st), -1))
 		net_exit(&c->s, 1);
@@ -101,7 +111,7 @@ client_refuse_version(struct client *c)
 static void
 client_read(struct client *c, uint64_t deadline)
 {
-	char	err[600];
+	char	err[600], where[300];
 	size_t	len;
 	int	kind, code;
 
@@ -126,7 +136,10 @@ client_read(struct client *c, uint64_t deadline)
 		snprintf(err, sizeof(err), "destination %s: %s", c->a->host,
 		    c->s.msg.text[0] ? c->s.msg.text :
 		    proto_error_text(c->s.msg.code));
-		client_tell(c, PHASE_ABORTED, c->s.msg.code, err, 1);
+		snprintf(where, sizeof(where), "destination %s", c->a->host);
+		checks_prefix_failures(&c->s.msg.checks, where);
+		client_tell_checks(c, PHASE_ABORTED, c->s.msg.code, err,
+		    &c->s.msg.checks, 1);
 	}
 }
 

@@ -155,6 +155,9 @@ net_on_reserve(struct net_session *s, uint64_t deadline)
 	m->type = PT_RESERVED;
 	STRLCPY_ARRAY(m->id, s->id);
 	m->guest = st.guest;
+	/* What the pre-flight looked at, for a source that reads it. */
+	if (s->version >= PROTO_VERSION_CHECKS)
+		m->checks = st.checks;
 	if (net_send_msg(s->conn, m, deadline) == -1)
 		net_exit(s, 1);
 	log_peer_info("peer %s: reserved %s for migration %s", s->ip,

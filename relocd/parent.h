@@ -93,6 +93,12 @@ struct job {
 	int		 ok;
 	int		 code;		/* enum proto_error of the outcome */
 	char		 result[PROTO_TEXT_MAX + 1];
+	/*
+	 * The pre-flight's findings: the source worker's, then the
+	 * destination's (relayed by the network child); relocctl gets them
+	 * with the result, a destination's network child with "reserved".
+	 */
+	struct check_list checks;
 	char		 cert[PEER_NAME_MAX + 1];	/* JOB_XL: the peer's */
 	struct xl_flags	 xl;		/* JOB_XL */
 	/* For the metrics (parent_metrics.c): typed, never the text. */

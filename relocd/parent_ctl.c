@@ -249,27 +249,39 @@ void
 parent_ctl_result(struct parent *p, struct job *j)
 {
 	const struct msg_stats	*s = &j->stats;
-	char			 msg[1400], q[4 * PROTO_TEXT_MAX + 3];
+	char			*msg, q[4 * PROTO_TEXT_MAX + 3];
+	size_t			 size, off;
+	int			 r;
 
 	if (j->ctl == -1)
 		return;
+	/* The fixed fields, then each finding, quoted (checks_format). */
+	size = 1400 + CHECKS_MAX * (4 * PROTO_TEXT_MAX + 40);
+	if ((msg = malloc(size)) == NULL)
+		fatal("%s %s: result report", j->what, j->id);
 	if (sxp_quote(j->result, strlen(j->result), q, sizeof(q)) == -1)
 		STRLCPY_ARRAY(q, "''");
-	if (snprintf(msg, sizeof(msg), "(result (id %s) (what %s) (ok %s) "
+	r = snprintf(msg, size, "(result (id %s) (what %s) (ok %s) "
 	    "(code %d) (text %s) (guest %s) (elapsed-ms %llu) "
 	    "(downtime-ms %llu) (predicted-downtime-ms %llu) "
 	    "(digest-ms %llu) (bytes %llu) (memory %llu) (rounds %u) "
-	    "(throttle %u))", j->id, j->what, j->ok ? "yes" : "no", j->code,
+	    "(throttle %u)", j->id, j->what, j->ok ? "yes" : "no", j->code,
 	    q, j->guest.name[0] ? j->guest.name : "-",
 	    (unsigned long long)(j->ended_ms - j->started_ms),
 	    (unsigned long long)s->downtime_ms,
 	    (unsigned long long)s->predicted_downtime_ms,
 	    (unsigned long long)s->digest_ms, (unsigned long long)s->bytes,
 	    (unsigned long long)s->memory_bytes, s->round,
-	    s->throttle ? s->throttle : 100) >= (int)sizeof(msg))
+	    s->throttle ? s->throttle : 100);
+	off = r < 0 ? size : (size_t)r;
+	if (off >= size || checks_format(&j->checks, msg, size, &off) == -1 ||
+	    off + 2 > size)
 		fatalx("%s %s: result report longer than %zu bytes", j->what,
-		    j->id, sizeof(msg) - 1);
+		    j->id, size - 1);
+	msg[off++] = ')';
+	msg[off] = '\0';
 	parent_ctl_reply(p, j->ctl, msg);
+	free(msg);
 	j->ctl = -1;
 }
 

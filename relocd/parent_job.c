@@ -259,6 +259,7 @@ job_send_step(int fd, uint32_t type, const struct job *j, int phase,
 	util_text_copy(st.text, text, sizeof(st.text));
 	st.guest = j->guest;
 	st.stats = j->stats;
+	st.checks = j->checks;
 	if (msg_send(fd, type, &st, sizeof(st), pass_fd) == -1)
 		log_warn("%s %s: relaying %d", j->what, j->id, phase);
 }
@@ -294,6 +295,18 @@ parent_job_to_net(struct parent *p, struct job *j, int phase, int code,
 
 	if (c != NULL && c->fd != -1)
 		job_send_step(c->fd, MSG_STEP, j, phase, code, text, pass_fd);
+}
+
+/*
+ * A step's pre-flight findings become the job's (the newest list wins:
+ * the destination's follow the source's, which only fail).
+ */
+static void
+job_keep_checks(struct job *j, struct msg_step *st)
+{
+	checks_terminate(&st->checks);
+	if (st->checks.n > 0)
+		j->checks = st->checks;
 }
 
 static struct job *
@@ -365,6 +378,7 @@ parent_job_net_message(struct parent *p, struct child *c)
 		job_buf.step.where = GUEST_WHERE_UNKNOWN;
 		if (j == NULL || !parent_job_active(j))
 			break;
+		job_keep_checks(j, &job_buf.step);
 		if (j->role == JOB_IN)
 			parent_in_net_step(p, j, &job_buf.step);
 		else if (j->role == JOB_OUT)
@@ -418,6 +432,8 @@ parent_job_worker_message(struct parent *p, struct child *w)
 	}
 	MSG_TERMINATE(job_buf.step.text);
 	msg_terminate_guest(&job_buf.step.guest);
+	if (j != NULL && parent_job_active(j))
+		job_keep_checks(j, &job_buf.step);
 	if (w->ctl != -1)
 		parent_ctl_worker_done(p, w, &job_buf.step);
 	else if (j == NULL || !parent_job_active(j))

@@ -272,6 +272,45 @@ req_save_restore(struct parent *p, int i, const struct sxp_node *m, int op)
 
 static const char *const req_patterns[] = { "uniform", "hot", "sequential" };
 
+/*
+ * The sim guest's devices, each (bridge NAME), (disk PATH), (pci N) or
+ * (disable-migrate yes|no) of the request copied, quoted, into its
+ * config after off, and the config closed; backend_sim checks them.
+ */
+static int
+req_sim_devices(const struct sxp_node *m, char *out, size_t size,
+    size_t off)
+{
+	const struct sxp_node	*f;
+	char			 q[4 * 256 + 3];
+	int			 r;
+
+	for (f = m->first->next; f != NULL; f = f->next) {
+		if (f->type != SXP_LIST || f->first == NULL ||
+		    f->first->type != SXP_ATOM || f->first->next == NULL ||
+		    f->first->next->type == SXP_LIST ||
+		    (strcmp(f->first->text, "bridge") != 0 &&
+		    strcmp(f->first->text, "disk") != 0 &&
+		    strcmp(f->first->text, "pci") != 0 &&
+		    strcmp(f->first->text, "disable-migrate") != 0))
+			continue;
+		if (f->first->next->len > 256 ||
+		    sxp_quote(f->first->next->text, f->first->next->len, q,
+		    sizeof(q)) == -1)
+			return -1;
+		r = snprintf(out + off, size - off, " (%s %s)",
+		    f->first->text, q);
+		if (r < 0 || (size_t)r >= size - off)
+			return -1;
+		off += (size_t)r;
+	}
+	if (off + 2 > size)
+		return -1;
+	out[off++] = ')';
+	out[off] = '\0';
+	return 0;
+}
+
 /* The sim guest's workload as its config sxp (backend_sim parses it). */
 static int
 req_sim_config(const struct sxp_node *m, char *out, size_t size, char *err,
@@ -297,12 +336,13 @@ req_sim_config(const struct sxp_node *m, char *out, size_t size, char *err,
 	/* No working set: the backend's default, all of memory. */
 	if (ws != 0)
 		r = snprintf(out, size, "(sim (dirty-rate %llu) (pattern %s) "
-		    "(working-set %llu))", (unsigned long long)rate, pattern,
+		    "(working-set %llu)", (unsigned long long)rate, pattern,
 		    (unsigned long long)ws);
 	else
-		r = snprintf(out, size, "(sim (dirty-rate %llu) (pattern %s))",
+		r = snprintf(out, size, "(sim (dirty-rate %llu) (pattern %s)",
 		    (unsigned long long)rate, pattern);
-	if (r < 0 || (size_t)r >= size) {
+	if (r < 0 || (size_t)r >= size || req_sim_devices(m, out, size,
+	    (size_t)r) == -1) {
 		snprintf(err, errlen, "the workload's config is longer than "
 		    "%zu characters", size - 1);
 		return -1;

@@ -383,12 +383,17 @@ proto_decode_fields(const struct sxp_node *msg, struct proto_msg *m)
 		/* Optional: older peers and the sim backend send none. */
 		proto_get_str(msg, "facts", m->facts, sizeof(m->facts));
 		return 0;
+	case PT_RESERVED:
+		/* Optional (PROTO_VERSION_CHECKS): what the check found. */
+		return checks_parse(msg, &m->checks);
 	case PT_ABORT:
 	case PT_ERROR:
 		if (proto_get_num(msg, "code", 1, PE_MAX - 1, &n) == -1)
 			return -1;
 		m->code = (int)n;
 		proto_get_str(msg, "text", m->text, sizeof(m->text));
+		if (m->type == PT_ERROR && checks_parse(msg, &m->checks) == -1)
+			return -1;
 		/* A version refusal says what the refuser speaks, if new. */
 		return m->code == PE_VERSION ? proto_decode_speaks(msg, m, 0) :
 		    0;
@@ -610,6 +615,12 @@ proto_encode_fields(const struct proto_msg *m, char *out, size_t size,
 		    strlen(m->text));
 		if (m->code == PE_VERSION && m->version != 0)
 			rc |= proto_put_speaks(m, out, size, off);
+		if (m->type == PT_ERROR)
+			rc |= checks_format(&m->checks, out, size, off);
+		break;
+	case PT_RESERVED:
+		/* The sender fills checks only for a peer that reads them. */
+		rc |= checks_format(&m->checks, out, size, off);
 		break;
 	case PT_END:
 		rc |= proto_put_num(out, size, off, "bytes", (long long)m->bytes);

@@ -7,6 +7,7 @@
 
 #include "backend.h"
 #include "bounds.h"
+#include "checks.h"
 #include "xlreq.h"
 
 /*
@@ -18,7 +19,9 @@
  * a pool being upgraded.
  */
 #define PROTO_VERSION_MIN	1
-#define PROTO_VERSION_MAX	2
+#define PROTO_VERSION_MAX	3
+/* The first version whose "reserved" and "error" carry (checks ...). */
+#define PROTO_VERSION_CHECKS	3
 
 /* Frame kinds: the first byte of every frame. */
 #define PROTO_FRAME_CONTROL	'C'
@@ -89,6 +92,9 @@ struct proto_msg {
 	int		 live;			/* reserve */
 	char		 facts[BACKEND_FACTS_MAX + 1];	/* reserve */
 	size_t		 config_len;		/* reserve */
+	struct check_list checks;		/* reserved, error: the
+						   pre-flight's findings
+						   (PROTO_VERSION_CHECKS) */
 	xlreq_word	 xl_args[XL_ARGS_MAX];	/* xl-receive */
 	uint32_t	 xl_nargs;
 	int		 status;		/* xl-exit */

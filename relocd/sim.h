@@ -70,6 +70,18 @@
 #define SIM_BATCH_PAGES_MAX	256
 #define SIM_STREAM_PASSES_MAX	1024
 
+/*
+ * A sim guest's devices, named in its config as a real guest's are, so
+ * that the pre-flight (xen_preflight.c) runs on the sim: the bridges its
+ * vifs join (an interface name: IFNAMSIZ - 1), the disks it opens, how
+ * many PCI devices it has passed through, and disable_migrate.
+ */
+#define SIM_BRIDGES_MAX		2
+#define SIM_BRIDGE_NAME_MAX	15
+#define SIM_DISKS_MAX		2
+#define SIM_DISK_PATH_MAX	127
+#define SIM_PCI_MAX		16
+
 enum sim_pattern {
 	SIM_PATTERN_UNIFORM,	/* random pages over all memory */
 	SIM_PATTERN_HOT,	/* random pages within the working set */
@@ -81,6 +93,11 @@ struct sim_params {
 	uint64_t	 working_set;	/* bytes; pattern hot only */
 	uint32_t	 pattern;	/* enum sim_pattern */
 	uint32_t	 pad;
+	/* Devices ("": none), only for the pre-flight. */
+	char		 bridge[SIM_BRIDGES_MAX][SIM_BRIDGE_NAME_MAX + 1];
+	char		 disk[SIM_DISKS_MAX][SIM_DISK_PATH_MAX + 1];
+	uint32_t	 pci;
+	uint32_t	 disable_migrate;
 };
 
 /*
@@ -96,7 +113,7 @@ struct sim_vcpu {
 };
 
 #define SIM_CTL_MAGIC		0x314c54434d495352ULL	/* "RSIMCTL1" */
-#define SIM_CTL_VERSION		1
+#define SIM_CTL_VERSION		2	/* 2: devices in params */
 
 /*
  * The control area, shared by the guest process and the toolstack, and

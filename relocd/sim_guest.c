@@ -196,6 +196,60 @@ sim_memory_fill(uint8_t *mem, uint64_t pages, const char *uuid)
 }
 
 /* One key of the config list: (dirty-rate N), (working-set N), (pattern P). */
+/*
+ * A device key: (bridge NAME) and (disk PATH) may repeat, up to their
+ * limit; (pci N) and (disable-migrate yes|no) may not.  Returns 1 if kv
+ * was one (0 or -1 from there on), 0 if it is a workload key.
+ */
+static int
+sim_config_device(const struct sxp_node *kv, const char *key,
+    const char *val, struct sim_params *p, unsigned int *seen,
+    struct backend_error *err)
+{
+	const char	*errstr = NULL;
+	size_t		 i;
+
+	if (strcmp(key, "bridge") == 0) {
+		for (i = 0; i < SIM_BRIDGES_MAX && p->bridge[i][0]; i++)
+			continue;
+		if (i == SIM_BRIDGES_MAX || strlen(val) > SIM_BRIDGE_NAME_MAX ||
+		    val[0] == '\0')
+			return backend_fail(err, BE_UNSUPPORTED, "sim config, "
+			    "line %d: at most %d bridges of 1 to %d characters",
+			    kv->line, SIM_BRIDGES_MAX, SIM_BRIDGE_NAME_MAX);
+		memcpy(p->bridge[i], val, strlen(val) + 1);
+		return 1;
+	}
+	if (strcmp(key, "disk") == 0) {
+		for (i = 0; i < SIM_DISKS_MAX && p->disk[i][0]; i++)
+			continue;
+		if (i == SIM_DISKS_MAX || strlen(val) > SIM_DISK_PATH_MAX ||
+		    val[0] == '\0')
+			return backend_fail(err, BE_UNSUPPORTED, "sim config, "
+			    "line %d: at most %d disks of 1 to %d characters",
+			    kv->line, SIM_DISKS_MAX, SIM_DISK_PATH_MAX);
+		memcpy(p->disk[i], val, strlen(val) + 1);
+		return 1;
+	}
+	if (strcmp(key, "pci") != 0 && strcmp(key, "disable-migrate") != 0)
+		return 0;
+	i = key[0] == 'p' ? 3 : 4;	/* seen bits after the workload's */
+	if (*seen & (1U << i))
+		return backend_fail(err, BE_UNSUPPORTED, "sim config, line "
+		    "%d: %s given twice", kv->line, key);
+	*seen |= 1U << i;
+	if (i == 3)
+		p->pci = (uint32_t)util_strtonum(val, 0, SIM_PCI_MAX, &errstr);
+	else if (strcmp(val, "yes") == 0 || strcmp(val, "no") == 0)
+		p->disable_migrate = strcmp(val, "yes") == 0;
+	else
+		errstr = "not yes or no";
+	if (errstr != NULL)
+		return backend_fail(err, BE_UNSUPPORTED, "sim config, line "
+		    "%d: %s is %s", kv->line, key, errstr);
+	return 1;
+}
+
 static int
 sim_config_field(const struct sxp_node *kv, uint64_t memory,
     struct sim_params *p, unsigned int *seen, struct backend_error *err)
@@ -206,6 +260,7 @@ sim_config_field(const struct sxp_node *kv, uint64_t memory,
 	const struct sxp_node	*key, *val;
 	const char		*errstr = NULL;
 	unsigned int		 k;
+	int			 r;
 
 	if (kv->type != SXP_LIST || (key = kv->first) == NULL ||
 	    key->type != SXP_ATOM || (val = key->next) == NULL ||
@@ -213,6 +268,9 @@ sim_config_field(const struct sxp_node *kv, uint64_t memory,
 	    strlen(val->text) != val->len)
 		return backend_fail(err, BE_UNSUPPORTED,
 		    "sim config, line %d: expected (key value)", kv->line);
+	if ((r = sim_config_device(kv, key->text, val->text, p, seen,
+	    err)) != 0)
+		return r == -1 ? -1 : 0;
 	for (k = 0; k < 3 && strcmp(key->text, keys[k]) != 0; k++)
 		continue;
 	if (k == 3)
@@ -293,16 +351,48 @@ out:
 int
 sim_config_format(const struct sim_params *p, char *buf, size_t len)
 {
+	char	q[4 * SIM_DISK_PATH_MAX + 3];
+	size_t	off, i;
 	int	r;
 
 	r = snprintf(buf, len,
-	    "(sim (dirty-rate %llu) (working-set %llu) (pattern %s))",
+	    "(sim (dirty-rate %llu) (working-set %llu) (pattern %s)",
 	    (unsigned long long)p->dirty_rate,
 	    (unsigned long long)p->working_set,
 	    p->pattern < SIM_NPATTERNS ? sim_pattern_names[p->pattern] :
 	    "uniform");
 	if (r < 0 || (size_t)r >= len)
 		return -1;
+	off = (size_t)r;
+	/* Devices only when there are some: the old form stays the same. */
+	for (i = 0; i < SIM_BRIDGES_MAX + SIM_DISKS_MAX; i++) {
+		const char *v = i < SIM_BRIDGES_MAX ? p->bridge[i] :
+		    p->disk[i - SIM_BRIDGES_MAX];
+		size_t max = i < SIM_BRIDGES_MAX ? SIM_BRIDGE_NAME_MAX :
+		    SIM_DISK_PATH_MAX;
+
+		if (v[0] == '\0')
+			continue;
+		if (sxp_quote(v, strnlen(v, max), q, sizeof(q)) == -1)
+			return -1;
+		r = snprintf(buf + off, len - off, " (%s %s)",
+		    i < SIM_BRIDGES_MAX ? "bridge" : "disk", q);
+		if (r < 0 || (size_t)r >= len - off)
+			return -1;
+		off += (size_t)r;
+	}
+	if (p->pci > 0 || p->disable_migrate) {
+		r = snprintf(buf + off, len - off, " (pci %u) "
+		    "(disable-migrate %s)", p->pci,
+		    p->disable_migrate ? "yes" : "no");
+		if (r < 0 || (size_t)r >= len - off)
+			return -1;
+		off += (size_t)r;
+	}
+	if (off + 2 > len)
+		return -1;
+	buf[off++] = ')';
+	buf[off] = '\0';
 	return 0;
 }
 

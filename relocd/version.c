@@ -22,6 +22,11 @@
  *   2  relocd 0.2.0.  A hello carries a range and the release, and a
  *      version refusal (an error with code PE_VERSION) carries the
  *      refuser's, so the other side can name both.  The rest is as 1.
+ *   3  "reserved" and "error" may carry the pre-flight's findings,
+ *      (checks (check (ok yes|no) (text T)) ...), every bridge and disk
+ *      the destination looked at and every one that failed
+ *      (checks.h).  Sent only on a connection that chose 3; an older
+ *      peer gets the first failure in "text", as before.
  *
  * relocd 0.1.0 reads only "protocol", and refuses anything but 1: a
  * range that starts at 1 passes it, and its reply, "protocol" alone,

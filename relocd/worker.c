@@ -30,29 +30,54 @@
  * Reports one step to the parent, and where the guest runs after it
  * (enum msg_guest_where): the parent decides on that, never on text.
  */
+static int
+worker_send_step(struct worker *w, int phase, int code, int where,
+    const char *text, const struct guest_info *g,
+    const struct msg_stats *stats, const struct check_list *checks)
+{
+	struct msg_step	*st;
+	int		 rc = 0;
+
+	/* Large with its findings: not on the stack of every caller. */
+	if ((st = calloc(1, sizeof(*st))) == NULL) {
+		log_warn("reporting to the parent");
+		return -1;
+	}
+	st->phase = phase;
+	st->code = code;
+	st->where = where;
+	STRLCPY_ARRAY(st->id, w->start.reserve.id);	/* w->id */
+	util_text_copy(st->text, text, sizeof(st->text));
+	if (g != NULL)
+		st->guest = *g;
+	if (stats != NULL)
+		st->stats = *stats;
+	if (checks != NULL)
+		st->checks = *checks;
+	if (msg_send(WORKER_MSG_FD, MSG_WORKER_STEP, st, sizeof(*st),
+	    -1) == -1) {
+		log_warn("reporting to the parent");
+		rc = -1;
+	}
+	free(st);
+	return rc;
+}
+
 int
 worker_step_where(struct worker *w, int phase, int code, int where,
     const char *text, const struct guest_info *g,
     const struct msg_stats *stats)
 {
-	struct msg_step	st;
+	return worker_send_step(w, phase, code, where, text, g, stats, NULL);
+}
 
-	memset(&st, 0, sizeof(st));
-	st.phase = phase;
-	st.code = code;
-	st.where = where;
-	STRLCPY_ARRAY(st.id, w->start.reserve.id);	/* w->id */
-	util_text_copy(st.text, text, sizeof(st.text));
-	if (g != NULL)
-		st.guest = *g;
-	if (stats != NULL)
-		st.stats = *stats;
-	if (msg_send(WORKER_MSG_FD, MSG_WORKER_STEP, &st, sizeof(st),
-	    -1) == -1) {
-		log_warn("reporting to the parent");
-		return -1;
-	}
-	return 0;
+/* A step with the pre-flight's findings (reserved, or its refusal). */
+int
+worker_step_checks(struct worker *w, int phase, int code, const char *text,
+    const struct guest_info *g, const struct check_list *checks)
+{
+	return worker_send_step(w, phase, code, GUEST_WHERE_UNKNOWN, text, g,
+	    NULL, checks);
 }
 
 /* Reports one step that does not say where the guest runs. */
@@ -65,6 +90,15 @@ worker_step(struct worker *w, int phase, int code, const char *text,
 }
 
 /* Reports a backend failure as the end of this operation. */
+int
+worker_fail_checks(struct worker *w, int phase,
+    const struct backend_error *err, const struct check_list *checks)
+{
+	worker_step_checks(w, phase, proto_error_from_backend(err->code),
+	    err->msg, NULL, checks);
+	return -1;
+}
+
 int
 worker_fail(struct worker *w, int phase, const struct backend_error *err)
 {

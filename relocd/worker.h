@@ -25,6 +25,10 @@ int	worker_step(struct worker *, int, int, const char *,
 int	worker_step_where(struct worker *, int, int, int, const char *,
 	    const struct guest_info *, const struct msg_stats *);
 int	worker_fail(struct worker *, int, const struct backend_error *);
+int	worker_step_checks(struct worker *, int, int, const char *,
+	    const struct guest_info *, const struct check_list *);
+int	worker_fail_checks(struct worker *, int, const struct backend_error *,
+	    const struct check_list *);
 int	worker_wait_cmd(struct msg_step *, int *);
 int	worker_poll_cmd(struct msg_step *);
 

@@ -57,9 +57,12 @@ worker_receive(struct worker *w)
 	struct backend_restore_result	 res;
 	struct msg_stats		 stats;
 	struct msg_step			 cmd;
+	struct check_list		 checks;
 
 	fault_guest(r->guest.name);
 	memset(&desc, 0, sizeof(desc));
+	memset(&checks, 0, sizeof(checks));
+	desc.checks = &checks;
 	desc.info = r->guest;
 	desc.config = r->config;
 	STRLCPY_ARRAY(desc.facts, r->facts);
@@ -67,7 +70,7 @@ worker_receive(struct worker *w)
 	if (w->ops->reserve(w->be, &desc, &got, &err) == -1) {
 		log_info("migration %s: reservation of %s refused: %s", w->id,
 		    r->guest.name, err.msg);
-		return worker_fail(w, PHASE_RESERVED, &err);
+		return worker_fail_checks(w, PHASE_RESERVED, &err, &checks);
 	}
 	/* Marked as ours, so that a relocd after a crash removes it. */
 	if (worker_note_incoming(w, got.name, &err) == -1) {
@@ -81,7 +84,7 @@ worker_receive(struct worker *w)
 	else
 		log_info("migration %s: reserved %s", w->id, got.name);
 	fault_point("destination-worker-after-reserve");
-	worker_step(w, PHASE_RESERVED, PE_NONE, "", &got, NULL);
+	worker_step_checks(w, PHASE_RESERVED, PE_NONE, "", &got, &checks);
 	memset(&res, 0, sizeof(res));
 	if (w->ops->restore(w->be, got.name, WORKER_DATA_FD,
 	    WORKER_MSG_FD, &res, &err)) {
@@ -221,6 +224,7 @@ send_describe(struct worker *w, struct guest_info *g)
 	struct msg_reserve	*r;
 	struct guest_desc	 desc;
 	struct backend_error	 err;
+	struct check_list	 checks;
 	char			*config = NULL;
 	int			 rc;
 
@@ -230,8 +234,11 @@ send_describe(struct worker *w, struct guest_info *g)
 		return worker_step(w, PHASE_ABORTED, PE_BAD_GUEST,
 		    "the guest is not running", NULL, NULL);
 	memset(&desc, 0, sizeof(desc));
+	memset(&checks, 0, sizeof(checks));
+	/* The guest's own "cannot migrate at all", before any reservation. */
+	desc.checks = &checks;
 	if (w->ops->describe(w->be, g->name, &desc, &config, &err) == -1)
-		return worker_fail(w, PHASE_ABORTED, &err);
+		return worker_fail_checks(w, PHASE_ABORTED, &err, &checks);
 	if ((r = calloc(1, sizeof(*r))) == NULL) {
 		free(config);
 		return -1;

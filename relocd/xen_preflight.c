@@ -3,15 +3,16 @@
  * Pre-flight for an incoming guest (see xen_preflight.h): the host
  * facts a source sends (same Xen version, CPU features the destination
  * can give, clocks that agree) and the devices the guest's configuration
- * names.  A
- * bridge exists when /sys/class/net/NAME/bridge does; a disk when its
- * path does.  Each failure is one sentence naming the guest, the device
- * and what to do.
+ * names, and on the source what in a guest's config stops any
+ * migration.  A bridge exists when /sys/class/net/NAME/bridge does; a
+ * disk when its path opens.  Every device is checked and each one is a
+ * finding (checks.h): "bridge xenbr0: present", or one sentence naming
+ * the device and what to do.
  *
  * Runs in the destination worker and, for formatting, the source's.  The
  * facts string comes from a peer: it is parsed strictly, every number
  * bounded.  Device names come from a config libxl has already parsed,
- * and only ever reach stat(2).
+ * and only ever reach stat(2) and access(2).
  */
 #include <sys/stat.h>
 
@@ -20,54 +21,159 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "xen_preflight.h"
+
+/* ROOT + a + b + c into path; -1 if it does not fit. */
+static int
+path_of(char *path, size_t size, const char *root, const char *a,
+    const char *b, const char *c)
+{
+	int	n;
+
+	n = snprintf(path, size, "%s%s%s%s", root, a, b, c);
+	return n < 0 || (size_t)n >= size ? -1 : 0;
+}
 
 static int
 exists(const char *root, const char *a, const char *b, const char *c)
 {
 	char		path[1024];
 	struct stat	st;
-	int		n;
 
-	n = snprintf(path, sizeof(path), "%s%s%s%s", root, a, b, c);
-	if (n < 0 || (size_t)n >= sizeof(path))
-		return 0;
-	return stat(path, &st) == 0;
+	return path_of(path, sizeof(path), root, a, b, c) == 0 &&
+	    stat(path, &st) == 0;
 }
 
-int
-xen_preflight_devices(const char *root, const char *guest,
-    const char *const *bridges, size_t nbridges, const char *const *disks,
-    size_t ndisks, char *why, size_t why_max)
+/* One bridge: a vif joins it, so it must exist here and be a bridge. */
+static unsigned int
+check_bridge(const char *root, const char *br, struct check_list *l)
 {
-	size_t	i;
+	/* A name with a slash could point anywhere under /sys. */
+	if (strchr(br, '/') != NULL || strcmp(br, ".") == 0 ||
+	    strcmp(br, "..") == 0) {
+		checks_add(l, 0, "bridge %s is no valid interface name: change "
+		    "the guest's vif", br);
+		return 1;
+	}
+	if (exists(root, "/sys/class/net/", br, "/bridge")) {
+		checks_add(l, 1, "bridge %s: present", br);
+		return 0;
+	}
+	if (exists(root, "/sys/class/net/", br, ""))
+		checks_add(l, 0, "%s here is a network interface but not a "
+		    "bridge: make it one (ip link add NAME type bridge, then "
+		    "enslave %s) or change the guest's vif", br, br);
+	else
+		checks_add(l, 0, "bridge %s does not exist here: create it (ip "
+		    "link add %s type bridge, or brctl addbr %s) or change the "
+		    "guest's vif", br, br, br);
+	return 1;
+}
 
-	for (i = 0; i < nbridges; i++) {
-		if (bridges[i] == NULL || bridges[i][0] == '\0')
-			continue;
-		/* A name with a slash could point anywhere under /sys. */
-		if (strchr(bridges[i], '/') != NULL ||
-		    !exists(root, "/sys/class/net/", bridges[i], "/bridge")) {
-			snprintf(why, why_max, "%s's network interface %zu "
-			    "joins bridge %s, which does not exist on this "
-			    "host; create it or change the guest's vif", guest,
-			    i, bridges[i]);
-			return -1;
-		}
+/*
+ * One disk: the path must be there and readable.  access(2), never
+ * open(2): the path is a peer's, and opening some devices does
+ * something (a watchdog starts).  On NFS it asks the server, so an
+ * export that squashes root is caught here, where libxl's hotplug
+ * script would only fail later.
+ */
+static unsigned int
+check_disk(const char *root, const char *disk, struct check_list *l)
+{
+	char		path[1024];
+	struct stat	st;
+
+	if (path_of(path, sizeof(path), root, disk, "", "") == -1 ||
+	    stat(path, &st) == -1) {
+		checks_add(l, 0, "disk %s does not exist here: make the same "
+		    "storage visible here (shared storage, or a copy) or "
+		    "change the guest's disk", disk);
+		return 1;
 	}
-	for (i = 0; i < ndisks; i++) {
-		if (disks[i] == NULL || disks[i][0] != '/')
-			continue;
-		if (!exists(root, disks[i], "", "")) {
-			snprintf(why, why_max, "%s's disk %s is not present on "
-			    "this host; make the same storage available here "
-			    "(shared storage, or copy it) before migrating",
-			    guest, disks[i]);
-			return -1;
-		}
+	if (S_ISDIR(st.st_mode)) {
+		checks_add(l, 0, "disk %s is a directory here, not an image or "
+		    "a device: make the guest's storage visible at that path",
+		    disk);
+		return 1;
 	}
+	if (access(path, R_OK) == -1) {
+		checks_add(l, 0, "disk %s is here but not readable (%s): fix "
+		    "its permissions or the export's options (root_squash)",
+		    disk, strerror(errno));
+		return 1;
+	}
+	checks_add(l, 1, "disk %s: present", disk);
 	return 0;
+}
+
+unsigned int
+xen_preflight_devices(const char *root, const char *const *bridges,
+    size_t nbridges, const char *const *disks, size_t ndisks,
+    struct check_list *l)
+{
+	unsigned int	failed = 0;
+	size_t		i;
+
+	for (i = 0; i < nbridges; i++)
+		if (bridges[i] != NULL && bridges[i][0] != '\0')
+			failed += check_bridge(root, bridges[i], l);
+	for (i = 0; i < ndisks; i++)
+		if (disks[i] != NULL && disks[i][0] == '/')
+			failed += check_disk(root, disks[i], l);
+	return failed;
+}
+
+/*
+ * What stops a migration whatever the destination, as libxl and Xen
+ * 4.17 decide it (read in xen-project/xen):
+ *  - vNUMA: libxl__domain_save (tools/libs/light/libxl_dom_save.c)
+ *    refuses a guest with any vNUMA configuration, because the stream
+ *    does not carry the node layout;
+ *  - disable_migrate: libxl applies it with xc_domain_disable_migrate
+ *    (XEN_DOMCTL_disable_migrate), the guest's own "never move me";
+ *  - PCI passthrough: Xen will not turn on log-dirty paging for a
+ *    domain with assigned devices (their DMA writes would go unseen),
+ *    so the save fails after the destination was set up; xl has no
+ *    check of its own, which is why relocd makes it here;
+ *  - device-tree passthrough is ARM's, and migration is x86 only in
+ *    Xen 4.17 (docs/features/migration.pandoc).
+ * XXX USB host passthrough and vTPM are not refused: nothing in libxl's
+ * save path refuses them, though the devices' state does not move.
+ */
+unsigned int
+xen_preflight_migratable(const char *guest, const struct xen_blockers *b,
+    struct check_list *l)
+{
+	unsigned int	failed = 0;
+
+	if (b->pci > 0) {
+		checks_add(l, 0, "%s has %u PCI device%s passed through, and "
+		    "Xen cannot migrate a guest with assigned devices: detach "
+		    "%s first (xl pci-detach) or move the guest cold", guest,
+		    b->pci, b->pci == 1 ? "" : "s", b->pci == 1 ? "it" : "them");
+		failed++;
+	}
+	if (b->disable_migrate) {
+		checks_add(l, 0, "%s's config sets disable_migrate, so it must "
+		    "not be migrated: remove it from the config and restart "
+		    "the guest, or move the guest cold", guest);
+		failed++;
+	}
+	if (b->dtdev > 0) {
+		checks_add(l, 0, "%s has %u device-tree device%s passed "
+		    "through, and Xen migrates no such guest: move it cold",
+		    guest, b->dtdev, b->dtdev == 1 ? "" : "s");
+		failed++;
+	}
+	if (b->vnuma > 0) {
+		checks_add(l, 0, "%s has a vNUMA layout, which libxl cannot "
+		    "save: remove vnuma= from its config and restart it, or "
+		    "move the guest cold", guest);
+		failed++;
+	}
+	return failed;
 }
 
 int

@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "checks.h"
+
 #define XEN_FACTS_CPU_WORDS	32
 /* Past this, a guest's clock would visibly jump: refuse. */
 #define XEN_CLOCK_SKEW_MAX_MS	(60 * 1000)
@@ -43,13 +45,34 @@ int	xen_facts_compare(const struct xen_facts *, const struct xen_facts *,
 	    uint64_t, char *, size_t, char *, size_t);
 
 /*
- * root is prefixed to every path looked at ("" on a real host).  NULL
- * or empty names are skipped (libxl's defaults), as are disk targets
- * that are not absolute paths (e.g. a network block script's target).
- * Returns 0, or -1 with one sentence in why.
+ * The destination's device checks, one finding each into the list
+ * (checks.h): a bridge is there when ROOT/sys/class/net/NAME/bridge is,
+ * a disk when ROOT/PATH opens for reading.  root is prefixed to every
+ * path looked at ("" on a real host).  NULL or empty names are skipped
+ * (libxl's defaults), as are disk targets that are not absolute paths
+ * (e.g. a network block script's target).  Every device is checked,
+ * whatever failed before it.  Returns how many failed.
  */
-int	xen_preflight_devices(const char *, const char *, const char *const *,
-	    size_t, const char *const *, size_t, char *, size_t);
+unsigned int	xen_preflight_devices(const char *, const char *const *,
+		    size_t, const char *const *, size_t, struct check_list *);
+
+/*
+ * What in a guest's libxl config stops any migration, counted by
+ * backend_xen.c from libxl_domain_config so that this stays pure.
+ */
+struct xen_blockers {
+	unsigned int	 pci;		/* num_pcidevs */
+	unsigned int	 dtdev;		/* num_dtdevs */
+	unsigned int	 vnuma;		/* b_info.num_vnuma_nodes */
+	int		 disable_migrate; /* b_info.disable_migrate */
+};
+
+/*
+ * The source's "cannot migrate at all" checks, before anything is
+ * reserved: a failure into the list for each blocker.  Returns how many.
+ */
+unsigned int	xen_preflight_migratable(const char *,
+		    const struct xen_blockers *, struct check_list *);
 
 /*
  * libxenlight's default device model for HVM guests, as Debian builds it

@@ -3,10 +3,11 @@
 #
 # relocctl check GUEST HOST: the destination runs every pre-flight check
 # of a reservation and the migration stops there.  Nothing moves, nothing
-# is left on the destination, and a refusal says why.  (On the sim
-# backend the checks are name, uuid, memory and type; the xen backend
-# adds Xen version, CPU features, clocks, bridges and disks, covered by
-# the unit tests and make check-xen.)
+# is left on the destination, and a refusal says why.  (Here the checks
+# are name, uuid, memory and type; preflight.sh has a sim guest's bridges,
+# disks, PCI devices and disable_migrate; the xen backend adds Xen
+# version, CPU features and clocks, covered by the unit tests and make
+# check-xen.)
 . "$TOP/tests/regress/lib"
 
 two_hosts

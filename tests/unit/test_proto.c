@@ -686,7 +686,79 @@ test_names_and_codes(void)
 	CHECK_INT(proto_error_from_backend(-5), PE_INTERNAL);
 }
 
+/*
+ * Protocol 3: "reserved" and "error" carry the pre-flight's findings,
+ * every one, with a peer's awkward bytes intact; a malformed list is
+ * refused as a malformed message.
+ */
+static void
+test_checks_round_trip(void)
+{
+	static const struct refusal bad[] = {
+		{ "(reserved (checks (check (ok maybe) (text t))))",
+		    PE_PROTOCOL },
+		{ "(reserved (checks (check (ok yes))))", PE_PROTOCOL },
+		{ "(error (code 12) (checks (nope (ok yes) (text t))))",
+		    PE_PROTOCOL },
+		{ "(error (code 12) (checks (check (ok no) (text 'a\\x00b'))))",
+		    PE_PROTOCOL },
+	};
+	struct proto_msg	*m, *back;
+	uint32_t		 i;
+
+	m = calloc(1, sizeof(*m));
+	back = calloc(1, sizeof(*back));
+	CHECK(m != NULL && back != NULL);
+	if (m == NULL || back == NULL)
+		goto out;
+	m->type = PT_RESERVED;
+	STRLCPY_ARRAY(m->id, ID);
+	checks_add(&m->checks, 1, "bridge xenbr0: present");
+	checks_add(&m->checks, 0, "disk /srv/x'en/\"g\".img does not exist "
+	    "here\n\x1b[31m");
+	CHECK_INT(round_trip(m, back), PE_NONE);
+	CHECK_INT(back->checks.n, 2);
+	CHECK_INT(back->checks.item[0].ok, 1);
+	CHECK_STR(back->checks.item[0].text, "bridge xenbr0: present");
+	CHECK_INT(back->checks.item[1].ok, 0);
+	CHECK_STR(back->checks.item[1].text, m->checks.item[1].text);
+	/* An error: code, text and a full list of the longest findings. */
+	memset(m, 0, sizeof(*m));
+	m->type = PT_ERROR;
+	m->code = PE_UNSUPPORTED;
+	STRLCPY_ARRAY(m->text, "2 pre-flight checks failed");
+	for (i = 0; i < CHECKS_MAX; i++) {
+		checks_add(&m->checks, (int)(i % 2), "%0200u", i);
+		CHECK_INT(strlen(m->checks.item[i].text), PROTO_TEXT_MAX);
+	}
+	CHECK_INT(round_trip(m, back), PE_NONE);
+	CHECK_INT(back->code, PE_UNSUPPORTED);
+	CHECK_INT(back->checks.n, CHECKS_MAX);
+	CHECK(memcmp(&back->checks, &m->checks, sizeof(m->checks)) == 0);
+	/* A list with one finding too many is refused. */
+	CHECK_INT(decode("(reserved (checks (check (ok yes) (text 1)) "
+	    "(check (ok yes) (text 2)) (check (ok yes) (text 3)) "
+	    "(check (ok yes) (text 4)) (check (ok yes) (text 5)) "
+	    "(check (ok yes) (text 6)) (check (ok yes) (text 7)) "
+	    "(check (ok yes) (text 8)) (check (ok yes) (text 9)) "
+	    "(check (ok yes) (text 10)) (check (ok yes) (text 11)) "
+	    "(check (ok yes) (text 12)) (check (ok yes) (text 13)) "
+	    "(check (ok yes) (text 14)) (check (ok yes) (text 15)) "
+	    "(check (ok yes) (text 16)) (check (ok yes) (text 17))))",
+	    back), PE_PROTOCOL);
+	check_refusals(bad, sizeof(bad) / sizeof(bad[0]));
+	/* Without the field (protocol 2 and older): an empty list. */
+	CHECK_INT(decode("(reserved)", back), PE_NONE);
+	CHECK_INT(back->checks.n, 0);
+	CHECK_INT(decode("(error (code 12) (text t))", back), PE_NONE);
+	CHECK_INT(back->checks.n, 0);
+out:
+	free(m);
+	free(back);
+}
+
 UNIT_MAIN("proto",
+    UNIT_TEST(test_checks_round_trip),
     UNIT_TEST(test_hello_round_trip),
     UNIT_TEST(test_reserve_round_trip),
     UNIT_TEST(test_stream_messages_round_trip),

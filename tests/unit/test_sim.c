@@ -104,6 +104,45 @@ test_config(void)
 	CHECK(sim_config_parse("(sim (dirty-rate", 16 * MIB, &p, &err) == -1);
 }
 
+/* A sim guest's devices, for the pre-flight: parsed, bounded, kept. */
+static void
+test_config_devices(void)
+{
+	static const char *const bad[] = {
+		"(sim (bridge a) (bridge b) (bridge c))",
+		"(sim (bridge 0123456789abcdef))",
+		"(sim (bridge ''))",
+		"(sim (disk /a) (disk /b) (disk /c))",
+		"(sim (pci 17))",
+		"(sim (pci 1) (pci 1))",
+		"(sim (disable-migrate maybe))",
+		"(sim (disable-migrate yes) (disable-migrate yes))",
+	};
+	struct backend_error	err;
+	struct sim_params	p;
+	char			buf[1024];
+	size_t			i;
+
+	CHECK(sim_config_parse("(sim (pattern hot) (bridge xenbr0) (disk "
+	    "'/srv/xen/my disk.img') (bridge xenbr1) (pci 2) "
+	    "(disable-migrate yes))", 16 * MIB, &p, &err) == 0);
+	CHECK_STR(p.bridge[0], "xenbr0");
+	CHECK_STR(p.bridge[1], "xenbr1");
+	CHECK_STR(p.disk[0], "/srv/xen/my disk.img");
+	CHECK_STR(p.disk[1], "");
+	CHECK_INT(p.pci, 2);
+	CHECK_INT(p.disable_migrate, 1);
+	CHECK(sim_config_format(&p, buf, sizeof(buf)) == 0);
+	CHECK_STR(buf, "(sim (dirty-rate 0) (working-set 16777216) (pattern "
+	    "hot) (bridge xenbr0) (bridge xenbr1) (disk '/srv/xen/my "
+	    "disk.img') (pci 2) (disable-migrate yes))");
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (sim_config_parse(bad[i], 16 * MIB, &p, &err) != -1) {
+			fprintf(stderr, "  accepted %s\n", bad[i]);
+			CHECK(0);
+		}
+}
+
 static void
 test_create_list_destroy(void)
 {
@@ -412,6 +451,7 @@ main(void)
 	static const struct unit_test tests[] = {
 		UNIT_TEST(test_names_and_validators),
 		UNIT_TEST(test_config),
+		UNIT_TEST(test_config_devices),
 		UNIT_TEST(test_create_list_destroy),
 		UNIT_TEST(test_reserve_refusals),
 		UNIT_TEST(test_throttle),

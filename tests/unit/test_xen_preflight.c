@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: ISC
 /*
- * The destination's device pre-flight (xen_preflight.c) against a
- * made-up root: a bridge is there when sys/class/net/NAME/bridge is, a
- * disk when its path is; each refusal names the device.
+ * The device pre-flight (xen_preflight.c) against a made-up root: a
+ * bridge is there when sys/class/net/NAME/bridge is, a disk when its
+ * path is readable; every device is a finding, every failure is listed
+ * and names the device and what to do.  And the source's "cannot
+ * migrate at all" checks.
  */
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,63 +32,177 @@ make(const char *rel, int dir)
 		fclose(f);
 }
 
+/* The text of finding i, or "" past the end. */
+static const char *
+text(const struct check_list *l, uint32_t i)
+{
+	return i < l->n ? l->item[i].text : "";
+}
+
 static void
 test_all_present(void)
 {
-	const char	*bridges[] = { "xenbr0", NULL, "" };
-	const char	*disks[] = { "/images/g.img", "iqn.2001-04:target",
+	const char		*bridges[] = { "xenbr0", NULL, "" };
+	const char		*disks[] = { "/images/g.img", "iqn.2001-04:target",
 	    NULL };
-	char		 why[256] = "";
+	struct check_list	 l;
 
-	CHECK_INT(xen_preflight_devices(root, "g", bridges, 3, disks, 3, why,
-	    sizeof(why)), 0);
-	CHECK_STR(why, "");
+	memset(&l, 0, sizeof(l));
+	CHECK_INT(xen_preflight_devices(root, bridges, 3, disks, 3, &l), 0);
+	/* Each device looked at is named; the skipped ones are not. */
+	CHECK_INT(l.n, 2);
+	CHECK_STR(text(&l, 0), "bridge xenbr0: present");
+	CHECK_STR(text(&l, 1), "disk /images/g.img: present");
+	CHECK_INT(l.item[0].ok && l.item[1].ok, 1);
+	CHECK_INT(checks_failed(&l), 0);
 }
 
 static void
 test_missing_bridge(void)
 {
-	const char	*bridges[] = { "xenbr0", "xenbr1" };
-	char		 why[256] = "";
+	const char		*bridges[] = { "xenbr0", "xenbr1" };
+	struct check_list	 l;
 
-	CHECK_INT(xen_preflight_devices(root, "g", bridges, 2, NULL, 0, why,
-	    sizeof(why)), -1);
-	CHECK(strstr(why, "bridge xenbr1") != NULL);
-	CHECK(strstr(why, "interface 1") != NULL);
+	memset(&l, 0, sizeof(l));
+	CHECK_INT(xen_preflight_devices(root, bridges, 2, NULL, 0, &l), 1);
+	CHECK_INT(l.n, 2);
+	CHECK_INT(l.item[1].ok, 0);
+	CHECK_STR(text(&l, 1), "bridge xenbr1 does not exist here: create it "
+	    "(ip link add xenbr1 type bridge, or brctl addbr xenbr1) or change "
+	    "the guest's vif");
 }
 
 static void
 test_not_a_bridge(void)
 {
 	/* eth0 exists, but is no bridge: a vif cannot join it. */
-	const char	*bridges[] = { "eth0" };
-	char		 why[256] = "";
+	const char		*bridges[] = { "eth0" };
+	struct check_list	 l;
 
-	CHECK_INT(xen_preflight_devices(root, "g", bridges, 1, NULL, 0, why,
-	    sizeof(why)), -1);
-	CHECK(strstr(why, "eth0") != NULL);
+	memset(&l, 0, sizeof(l));
+	CHECK_INT(xen_preflight_devices(root, bridges, 1, NULL, 0, &l), 1);
+	CHECK(strncmp(text(&l, 0), "eth0 here is a network interface but not "
+	    "a bridge", 48) == 0);
 }
 
 static void
 test_bridge_name_escape(void)
 {
-	const char	*bridges[] = { "../../../images" };
-	char		 why[256] = "";
+	const char		*bridges[] = { "../../../images", ".." };
+	struct check_list	 l;
 
-	CHECK_INT(xen_preflight_devices(root, "g", bridges, 1, NULL, 0, why,
-	    sizeof(why)), -1);
+	memset(&l, 0, sizeof(l));
+	CHECK_INT(xen_preflight_devices(root, bridges, 2, NULL, 0, &l), 2);
+	CHECK_STR(text(&l, 0), "bridge ../../../images is no valid interface "
+	    "name: change the guest's vif");
 }
 
 static void
 test_missing_disk(void)
 {
-	const char	*disks[] = { "/images/g.img", "/images/other.img" };
-	char		 why[256] = "";
+	const char		*disks[] = { "/images/g.img", "/images/other.img",
+	    "/images" };
+	struct check_list	 l;
 
-	CHECK_INT(xen_preflight_devices(root, "g", NULL, 0, disks, 2, why,
-	    sizeof(why)), -1);
-	CHECK(strstr(why, "/images/other.img") != NULL);
-	CHECK(strstr(why, "g's disk") != NULL);
+	memset(&l, 0, sizeof(l));
+	CHECK_INT(xen_preflight_devices(root, NULL, 0, disks, 3, &l), 2);
+	CHECK_STR(text(&l, 1), "disk /images/other.img does not exist here: "
+	    "make the same storage visible here (shared storage, or a copy) or "
+	    "change the guest's disk");
+	CHECK(strncmp(text(&l, 2), "disk /images is a directory here", 32) ==
+	    0);
+}
+
+static int
+unreadable_seen(void)
+{
+	const char		*disks[] = { "/images/locked.img" };
+	struct check_list	 l;
+
+	memset(&l, 0, sizeof(l));
+	return xen_preflight_devices(root, NULL, 0, disks, 1, &l) == 1 &&
+	    strncmp(text(&l, 0), "disk /images/locked.img is here but not "
+	    "readable (Permission denied)", 68) == 0;
+}
+
+/*
+ * A disk that is there but not readable, as behind an NFS export that
+ * squashes root.  root reads any local file, so as root the check runs
+ * in a child that became nobody.
+ */
+static void
+test_unreadable_disk(void)
+{
+	pid_t	pid;
+	int	status = -1;
+
+	if (geteuid() != 0) {
+		CHECK(unreadable_seen());
+		return;
+	}
+	if ((pid = fork()) == 0)
+		_exit(setgid(65534) == 0 && setuid(65534) == 0 &&
+		    unreadable_seen() ? 0 : 1);
+	CHECK(pid > 0);
+	if (pid > 0)
+		waitpid(pid, &status, 0);
+	CHECK_INT(status, 0);
+}
+
+/*
+ * The issue's case: the bridge and the disk both missing.  Both are
+ * listed, not just the first, and what passed is still named.
+ */
+static void
+test_every_failure_listed(void)
+{
+	const char		*bridges[] = { "xenbr9", "xenbr0" };
+	const char		*disks[] = { "/srv/xen/g.img", "/images/g.img" };
+	struct check_list	 l;
+
+	memset(&l, 0, sizeof(l));
+	CHECK_INT(xen_preflight_devices(root, bridges, 2, disks, 2, &l), 2);
+	CHECK_INT(l.n, 4);
+	CHECK_INT(checks_failed(&l), 2);
+	CHECK(strncmp(text(&l, 0), "bridge xenbr9 does not exist here", 33) ==
+	    0);
+	CHECK_STR(text(&l, 1), "bridge xenbr0: present");
+	CHECK(strncmp(text(&l, 2), "disk /srv/xen/g.img does not exist here",
+	    39) == 0);
+	CHECK_STR(text(&l, 3), "disk /images/g.img: present");
+}
+
+/* The source's "cannot migrate at all": one sentence per blocker. */
+static void
+test_migratable(void)
+{
+	struct xen_blockers	b;
+	struct check_list	l;
+
+	memset(&b, 0, sizeof(b));
+	memset(&l, 0, sizeof(l));
+	CHECK_INT(xen_preflight_migratable("g", &b, &l), 0);
+	CHECK_INT(l.n, 0);
+	b.pci = 1;
+	b.disable_migrate = 1;
+	CHECK_INT(xen_preflight_migratable("g", &b, &l), 2);
+	CHECK_INT(checks_failed(&l), 2);
+	CHECK_STR(text(&l, 0), "g has 1 PCI device passed through, and Xen "
+	    "cannot migrate a guest with assigned devices: detach it first (xl "
+	    "pci-detach) or move the guest cold");
+	CHECK_STR(text(&l, 1), "g's config sets disable_migrate, so it must "
+	    "not be migrated: remove it from the config and restart the guest, "
+	    "or move the guest cold");
+	memset(&l, 0, sizeof(l));
+	memset(&b, 0, sizeof(b));
+	b.pci = 2;
+	b.dtdev = 1;
+	b.vnuma = 2;
+	CHECK_INT(xen_preflight_migratable("g", &b, &l), 3);
+	CHECK(strstr(text(&l, 0), "2 PCI devices passed through") != NULL);
+	CHECK(strstr(text(&l, 0), "detach them first") != NULL);
+	CHECK(strstr(text(&l, 1), "1 device-tree device passed") != NULL);
+	CHECK(strstr(text(&l, 2), "vNUMA") != NULL);
 }
 
 static void
@@ -205,6 +322,9 @@ main(void)
 		UNIT_TEST(test_not_a_bridge),
 		UNIT_TEST(test_bridge_name_escape),
 		UNIT_TEST(test_missing_disk),
+		UNIT_TEST(test_unreadable_disk),
+		UNIT_TEST(test_every_failure_listed),
+		UNIT_TEST(test_migratable),
 		UNIT_TEST(test_facts_round_trip),
 		UNIT_TEST(test_facts_malformed),
 		UNIT_TEST(test_facts_compare),
@@ -212,7 +332,7 @@ main(void)
 	};
 	int	rc;
 
-	if (mkdtemp(root) == NULL)
+	if (mkdtemp(root) == NULL || chmod(root, 0755) == -1)
 		return 1;
 	make("/sys", 1);
 	make("/sys/class", 1);
@@ -222,6 +342,13 @@ main(void)
 	make("/sys/class/net/eth0", 1);
 	make("/images", 1);
 	make("/images/g.img", 0);
+	make("/images/locked.img", 0);
+	{
+		char	path[512];
+
+		snprintf(path, sizeof(path), "%s/images/locked.img", root);
+		chmod(path, 0);
+	}
 	rc = unit_run("xen_preflight", tests, sizeof(tests) / sizeof(tests[0]));
 	if (fork() == 0)
 		execlp("rm", "rm", "-rf", root, (char *)NULL);

@@ -156,9 +156,11 @@ xen_preflight_migratable(const char *guest, const struct xen_blockers *b,
 		failed++;
 	}
 	if (b->disable_migrate) {
-		checks_add(l, 0, "%s's config sets disable_migrate, so it must "
-		    "not be migrated: remove it from the config and restart "
-		    "the guest, or move the guest cold", guest);
+		/* xl.cfg(5) calls it nomigrate; libxl, disable_migrate. */
+		checks_add(l, 0, "%s's config sets nomigrate (libxl's "
+		    "disable_migrate), so it must not be migrated: remove it "
+		    "from the config and restart the guest, or move the guest "
+		    "cold", guest);
 		failed++;
 	}
 	if (b->dtdev > 0) {

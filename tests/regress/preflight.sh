@@ -101,7 +101,7 @@ source_refuses() {
 		! ctl a $what pinned "$B" >"$WORK/out" 2>"$WORK/err" &&
 		    grep -qxF "relocctl:   failed: pinned has 1 PCI device passed through, and Xen cannot migrate a guest with assigned devices: detach it first (xl pci-detach) or move the guest cold" \
 		    "$WORK/err" &&
-		    grep -qxF "relocctl:   failed: pinned's config sets disable_migrate, so it must not be migrated: remove it from the config and restart the guest, or move the guest cold" \
+		    grep -qxF "relocctl:   failed: pinned's config sets nomigrate (libxl's disable_migrate), so it must not be migrated: remove it from the config and restart the guest, or move the guest cold" \
 		    "$WORK/err" || { cat "$WORK/err"; return 1; }
 	done
 	untouched pinned && ! grep -q pinned "$WORK/b/log"

@@ -190,9 +190,9 @@ test_migratable(void)
 	CHECK_STR(text(&l, 0), "g has 1 PCI device passed through, and Xen "
 	    "cannot migrate a guest with assigned devices: detach it first (xl "
 	    "pci-detach) or move the guest cold");
-	CHECK_STR(text(&l, 1), "g's config sets disable_migrate, so it must "
-	    "not be migrated: remove it from the config and restart the guest, "
-	    "or move the guest cold");
+	CHECK_STR(text(&l, 1), "g's config sets nomigrate (libxl's "
+	    "disable_migrate), so it must not be migrated: remove it from the "
+	    "config and restart the guest, or move the guest cold");
 	memset(&l, 0, sizeof(l));
 	memset(&b, 0, sizeof(b));
 	b.pci = 2;

@@ -42,6 +42,7 @@ import scenarios                                      # noqa: E402
 import relocd_dom0                                    # noqa: E402,F401
 import systemd_cases                                  # noqa: E402
 import devices                                        # noqa: E402
+import preflight_cases                                # noqa: E402
 from scenarios import Ctx, MigrationError             # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -665,6 +666,13 @@ def main():
             session(args.img, gtype, mine, args.rounds, rundir, results,
                     pair)
             log(f"phase {gtype}: {time.monotonic() - t:.0f}s")
+        if DEVICES and pair and run_types:
+            # The guests are back on A: the pre-flight's refusals, on one.
+            t = time.monotonic()
+            gtype = "pv" if "pv" in types else run_types[0][0]
+            cases += preflight_cases.run(pair[0], pair[1], f"hb-{gtype}",
+                                         gtype=gtype)
+            log(f"phase pre-flight cases: {time.monotonic() - t:.0f}s")
         if args.cases and pair:
             t = time.monotonic()
             cases = systemd_cases.run(pair[0], pair[1], rundir,

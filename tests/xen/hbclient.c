@@ -10,22 +10,28 @@
  *	closes a window: one line appended to OUT,
  *	  W <n> sent <udp> recv <udp> maxgap_ms <ms> tcp <ok|lost>
  *	    tcp_echoed <bytes> tcp_age_ms <ms> lport <port>
+ *	    disk <records> disk_err <n>
  *	where maxgap_ms is the longest time without any UDP echo in the
  *	window (a gap still open at its end counts up to the end, and the
- *	next window sees it whole), and tcp_age_ms the time since the last
- *	TCP echo.  "W 0 ..." once connected; OUT.pid holds the pid.
+ *	next window sees it whole), tcp_age_ms the time since the last
+ *	TCP echo, and disk and disk_err the highest figures the guest's
+ *	UDP replies have carried so far (hbwork.c: records made durable,
+ *	failed writes; -1 while none said).  "W 0 ..." once connected;
+ *	OUT.pid holds the pid.
  *
- *   hbclient check IMAGE [BOOT]
- *	Reads the guest's disk record log (hbrec.h) and prints
+ *   hbclient check LOG [BOOT]
+ *	Reads the guest's disk record log (hbrec.h; the file copied out of
+ *	its image after it shut down) and prints
  *	  records <n> last <seq> lost <n> dup <n> order <n> foreign <n>
  *	exiting 0 only if the log is continuous: no slot before the last
  *	valid record is empty or torn, no sequence number appears twice, no
  *	record sits in another's slot, and every record is from BOOT (or
  *	from the boot that wrote record 0).  Holes are skipped with
- *	SEEK_DATA, so a large sparse image reads fast.
+ *	SEEK_DATA, so a large sparse file (or a raw image) reads fast.
  *
- * Trust: the guest's echoes are only counted, and the image's fields are
- * only compared; nothing from either is printed but numbers.
+ * Trust: the guest's echoes are only counted, the disk figures in its
+ * replies parsed as two bounded numbers, and the log's fields only
+ * compared; nothing from either is printed but numbers.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -71,6 +77,30 @@ struct win {
 	long long	sent, recv, maxgap, echoed;
 };
 
+/* The guest's disk figures, the highest any reply carried (-1: none). */
+struct disk {
+	long long	records, errors;
+};
+
+/* " disk RECORDS ERRORS" at the end of a UDP reply of len bytes. */
+static void
+disk_figures(char *buf, ssize_t len, struct disk *d)
+{
+	long long rec, err;
+	char *p;
+
+	buf[len] = '\0';
+	if ((p = strstr(buf, " disk ")) == NULL ||
+	    sscanf(p, " disk %lld %lld", &rec, &err) != 2 ||
+	    rec < -1 || err < 0)
+		return;
+	/* Replies may come out of order; both figures only grow. */
+	if (rec > d->records)
+		d->records = rec;
+	if (err > d->errors)
+		d->errors = err;
+}
+
 static int
 connect_guest(const struct sockaddr_in *sin)
 {
@@ -94,11 +124,12 @@ connect_guest(const struct sockaddr_in *sin)
 
 static void
 window_write(FILE *out, int n, const struct win *w, int tcp_ok,
-    long long age, int lport)
+    long long age, int lport, const struct disk *d)
 {
 	fprintf(out, "W %d sent %lld recv %lld maxgap_ms %lld tcp %s "
-	    "tcp_echoed %lld tcp_age_ms %lld lport %d\n", n, w->sent, w->recv,
-	    w->maxgap, tcp_ok ? "ok" : "lost", w->echoed, age, lport);
+	    "tcp_echoed %lld tcp_age_ms %lld lport %d disk %lld disk_err "
+	    "%lld\n", n, w->sent, w->recv, w->maxgap, tcp_ok ? "ok" : "lost",
+	    w->echoed, age, lport, d->records, d->errors);
 	fflush(out);
 }
 
@@ -109,6 +140,7 @@ run(const char *ip, const char *port, const char *path)
 	socklen_t mlen = sizeof(me);
 	struct pollfd pfd[2];
 	struct win w = { 0 };
+	struct disk dk = { -1, -1 };
 	struct sigaction sa;
 	char buf[2048], pidpath[512];
 	long long t, next_udp, next_tcp, last_rx, last_echo, seq = 0;
@@ -148,7 +180,7 @@ run(const char *ip, const char *port, const char *path)
 	pfd[1].fd = tcp;
 	pfd[0].events = pfd[1].events = POLLIN;
 	last_rx = last_echo = next_udp = next_tcp = now_ms();
-	window_write(out, nwin++, &w, tcp_ok, 0, ntohs(me.sin_port));
+	window_write(out, nwin++, &w, tcp_ok, 0, ntohs(me.sin_port), &dk);
 	for (;;) {
 		t = now_ms();
 		if (t >= next_udp) {
@@ -172,7 +204,7 @@ run(const char *ip, const char *port, const char *path)
 			if (t - last_rx > w.maxgap)
 				w.maxgap = t - last_rx;
 			window_write(out, nwin++, &w, tcp_ok, t - last_echo,
-			    ntohs(me.sin_port));
+			    ntohs(me.sin_port), &dk);
 			memset(&w, 0, sizeof(w));
 		}
 		pfd[1].fd = tcp_ok ? tcp : -1;
@@ -181,7 +213,9 @@ run(const char *ip, const char *port, const char *path)
 			continue;
 		t = now_ms();
 		if (pfd[0].revents & POLLIN) {
-			while (recv(udp, buf, sizeof(buf), MSG_DONTWAIT) > 0) {
+			while ((r = recv(udp, buf, sizeof(buf) - 1,
+			    MSG_DONTWAIT)) > 0) {
+				disk_figures(buf, r, &dk);
 				if (t - last_rx > w.maxgap)
 					w.maxgap = t - last_rx;
 				last_rx = t;
@@ -225,7 +259,7 @@ check(const char *path, const char *want_boot)
 	}
 	for (i = 0; i < slots; i++) {
 		pos = (off_t)(i * HBREC_SIZE);
-		/* Skip the image's holes: slots never written. */
+		/* Skip the file's holes: slots never written. */
 		if ((data = lseek(fd, pos, SEEK_DATA)) == -1)
 			break;
 		if (data > pos) {
@@ -269,6 +303,6 @@ main(int argc, char **argv)
 	if ((argc == 3 || argc == 4) && strcmp(argv[1], "check") == 0)
 		return check(argv[2], argc == 4 ? argv[3] : NULL);
 	fprintf(stderr, "usage: hbclient run IP PORT OUT\n"
-	    "       hbclient check IMAGE [BOOT]\n");
+	    "       hbclient check LOG [BOOT]\n");
 	return 2;
 }

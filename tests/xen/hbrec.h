@@ -1,20 +1,24 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * hbrec.h: the disk record log of the test guests (hbwork.c writes it,
- * hbclient.c's "check" reads it back from the image in dom0).
+ * hbclient.c's "check" reads it back in dom0).
  *
- * The guest writes record number SEQ at byte SEQ * HBREC_SIZE of its raw
- * disk, one record every 20 ms, each made durable (O_DIRECT where the
- * device allows it, then fdatasync) before the next is written.  So a
- * correct log is a prefix of valid records 0..N-1 followed by nothing:
+ * The guest's disk carries an ext4 file system (made by the harness); the
+ * guest mounts it and writes record number SEQ at byte SEQ * HBREC_SIZE of
+ * the file HBREC_FILE at its root, one record every 20 ms, each made
+ * durable (fdatasync) before the next is written: the file grows by one
+ * record at a time, as a script appending to a log would.  Once the guest
+ * has shut down (and unmounted it), dom0 copies the file out of the image
+ * and checks it.  A correct log is a prefix of valid records 0..N-1
+ * followed by nothing:
  *   lost       a slot before the end that holds no valid record
  *   duplicated a sequence number that appears twice
  *   out of order  a valid record in the wrong slot
  * A record carries the guest's boot id, so one left from an earlier boot
  * of the same image counts as wrong, and a CRC-32 over the whole record,
- * so a torn or stale sector cannot pass for a good one.
+ * so a torn or stale block cannot pass for a good one.
  *
- * Trust: the checker reads a guest-written image: every field is bounded
+ * Trust: the checker reads a guest-written file: every field is bounded
  * before use, and nothing in it is printed except numbers.
  */
 #ifndef HBREC_H
@@ -27,6 +31,7 @@
 #define HBREC_SIZE	512		/* one sector: a write is atomic */
 #define HBREC_MAGIC	"HBREC001"
 #define HBREC_BOOT_LEN	8
+#define HBREC_FILE	"hb.log"	/* at the root of the guest's ext4 */
 
 struct hbrec {
 	char		magic[8];

@@ -7,21 +7,30 @@
  *	                      the guest echoes TCP and UDP on port hbport=
  *	                      (7): a TCP connection stays open as long as the
  *	                      client keeps it, which is what proves that a
- *	                      migration kept it
- *	hbdisk=DEV            a record every 20 ms at increasing offsets of
- *	                      the raw device, each durable (O_DIRECT where the
- *	                      device takes it, then fdatasync) before the
- *	                      next: the log hbrec.h describes
+ *	                      migration kept it; each UDP reply ends in
+ *	                      " disk RECORDS ERRORS": the records the disk
+ *	                      part has made durable (-1 before its file is
+ *	                      open) and its failed writes, mounts or syncs
+ *	hbdisk=DEV            mount DEV (ext4, made by the harness) on hbmnt=
+ *	                      (/disk) and append a record every 20 ms to
+ *	                      HBREC_FILE on it, each durable (fdatasync)
+ *	                      before the next: the log hbrec.h describes.
+ *	                      hbwork_stop() (the guest's /sbin/poweroff)
+ *	                      has it stop, close the file and unmount.
  *	hbdirty=MIBPS,MIB     dirty MIBPS MiB/s of memory, one byte per page,
  *	                      cycling over a working set of MIB MiB, so that
  *	                      a pre-copy has pages to send again
  *
  * Each part is a process of its own, so that a disk write blocked across
  * a suspend never delays an echo (the client measures the network's gap,
- * not the disk's).  In the guest, the Xen network and block front-ends
- * are modules (Debian's kernel), loaded from /lib/modules in the
- * initramfs before the parts start.  Status and errors go to the console
- * as "HBW <name> ..." lines, which the harness reads after a failure.
+ * not the disk's); the disk part's figures reach the echo through a page
+ * shared between them, so dom0 learns the log's progress without reading
+ * a file system the guest has mounted.  In the guest, the Xen network and
+ * block front-ends and ext4 are modules (Debian's kernel), loaded from
+ * /lib/modules in the initramfs (NAME.dep lists a module's dependencies
+ * in load order, build-images writes it) before the parts start.  Status
+ * and errors go to the console as "HBW <name> ..." lines, which the
+ * harness reads after a failure.
  *
  * Trust: it serves whoever connects, echoing bytes without parsing them;
  * it runs only in a test guest on the harness's private wire.
@@ -41,6 +50,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -57,12 +67,29 @@
  * harness waits CLIENT_UP_S for the first echo).
  */
 #define WAIT_DEV_S	480
+/* hbwork_stop: the disk part's last record, close and unmount. */
+#define STOP_S		30
+#define UMOUNT_TRIES	20	/* 50 ms apart: a racing sync may hold it */
+#define MNT_DEFAULT	"/disk"
 #define ECHO_PORT	7
 #define CONNS_MAX	16
 #define ARG_MAX_LEN	128
+#define DISK_FIG_LEN	64	/* " disk RECORDS ERRORS" in a UDP reply */
 
 static const char	*w_name = "guest";
 static int		 w_con = STDOUT_FILENO;
+
+/*
+ * The disk part's figures, in a page shared with the network part (or
+ * this static copy if the mapping failed: the echo then says -1).
+ */
+struct disk_state {
+	long long	records;	/* durable; -1 until the file is open */
+	long long	errors;		/* failed mounts, writes, syncs */
+};
+static struct disk_state	 w_disk0 = { -1, 0 };
+static struct disk_state	*w_disk = &w_disk0;
+static volatile sig_atomic_t	 w_stop;
 
 static void
 say(const char *fmt, ...)
@@ -133,7 +160,7 @@ arg(const char *cmdline, const char *key, char *buf, size_t len)
 
 /* Load /lib/modules/NAME.ko (finit_module: no modprobe in the guest). */
 static void
-load_module(const char *name)
+load_one(const char *name)
 {
 	char path[128];
 	int fd;
@@ -143,9 +170,31 @@ load_module(const char *name)
 		say("module %s: %s", name, strerror(errno));
 		return;
 	}
-	if (syscall(SYS_finit_module, fd, "", 0) == -1 && errno != EEXIST)
+	/* ENODEV: a CPU-specific variant (crc32c-intel) that does not fit. */
+	if (syscall(SYS_finit_module, fd, "", 0) == -1 && errno != EEXIST &&
+	    errno != ENODEV)
 		say("module %s: %s", name, strerror(errno));
 	close(fd);
+}
+
+/* NAME and what it needs: the names in /lib/modules/NAME.dep, in order. */
+static void
+load_module(const char *name)
+{
+	char path[128], line[64];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/lib/modules/%s.dep", name);
+	if ((f = fopen(path, "re")) == NULL) {
+		load_one(name);
+		return;
+	}
+	while (fgets(line, sizeof(line), f) != NULL) {
+		line[strcspn(line, " \t\n")] = '\0';
+		if (line[0] != '\0')
+			load_one(line);
+	}
+	fclose(f);
 }
 
 static int
@@ -293,11 +342,19 @@ net_serve(int port)
 			continue;
 		if (pfd[0].revents & POLLIN) {
 			flen = sizeof(from);
-			r = recvfrom(pfd[0].fd, buf, sizeof(buf), MSG_DONTWAIT,
-			    (struct sockaddr *)&from, &flen);
-			if (r > 0)
+			/* Room for the disk figures after the ping's bytes. */
+			r = recvfrom(pfd[0].fd, buf, sizeof(buf) - DISK_FIG_LEN,
+			    MSG_DONTWAIT, (struct sockaddr *)&from, &flen);
+			if (r > 0) {
+				r += snprintf(buf + r, DISK_FIG_LEN,
+				    " disk %lld %lld",
+				    __atomic_load_n(&w_disk->records,
+				    __ATOMIC_RELAXED),
+				    __atomic_load_n(&w_disk->errors,
+				    __ATOMIC_RELAXED));
 				sendto(pfd[0].fd, buf, (size_t)r, MSG_DONTWAIT,
 				    (struct sockaddr *)&from, flen);
+			}
 		}
 		if ((pfd[1].revents & POLLIN) &&
 		    (c = accept4(pfd[1].fd, NULL, NULL, SOCK_CLOEXEC)) != -1) {
@@ -327,41 +384,150 @@ net_serve(int port)
 
 /* ------------------------------------------------------------ disk */
 static void
-disk_log(const char *dev, const char *boot)
+disk_error(void)
 {
-	struct hbrec *rec;
-	uint64_t seq = 0, slots;
+	__atomic_add_fetch(&w_disk->errors, 1, __ATOMIC_RELAXED);
+}
+
+static void
+on_term(int sig)
+{
+	(void)sig;
+	w_stop = 1;
+}
+
+/* DIR is a mount point: another device than its parent's. */
+static int
+mounted(const char *dir)
+{
+	char parent[ARG_MAX_LEN + 4];
+	struct stat a, b;
+
+	snprintf(parent, sizeof(parent), "%s/..", dir);
+	return stat(dir, &a) == 0 && stat(parent, &b) == 0 &&
+	    a.st_dev != b.st_dev;
+}
+
+/* umount, a few tries apart; 0 or -1 with errno. */
+static int
+unmount(const char *dir)
+{
+	int i;
+
+	for (i = 0; i < UMOUNT_TRIES; i++) {
+		if (umount(dir) == 0)
+			return 0;
+		if (errno != EBUSY)
+			return -1;
+		usleep(50000);
+	}
+	return -1;
+}
+
+static void
+disk_log(const char *dev, const char *mnt, const char *boot)
+{
+	char path[ARG_MAX_LEN + 16], pidf[ARG_MAX_LEN + 8];
+	struct sigaction sa;
+	struct hbrec rec;
+	uint64_t seq = 0;
 	long long due;
-	off_t size;
+	FILE *pf;
 	int fd, failing = 0;
 
-	if (wait_path(dev) == -1)
-		return;
-	/* O_DIRECT: the record reaches the device, not our page cache. */
-	if ((fd = open(dev, O_RDWR | O_DIRECT | O_CLOEXEC)) == -1 &&
-	    errno == EINVAL)
-		fd = open(dev, O_RDWR | O_CLOEXEC);
-	if (fd == -1 || (size = lseek(fd, 0, SEEK_END)) <= 0) {
-		say("disk: cannot open %s: %s", dev, strerror(errno));
+	if (wait_path(dev) == -1) {
+		disk_error();
 		return;
 	}
-	if (posix_memalign((void **)&rec, 4096, sizeof(*rec)) != 0)
+	mkdir(mnt, 0755);
+	if (mount(dev, mnt, "ext4", 0, NULL) == -1) {
+		say("disk: cannot mount %s on %s as ext4: %s", dev, mnt,
+		    strerror(errno));
+		disk_error();
 		return;
-	slots = (uint64_t)size / HBREC_SIZE;
-	say("disk: %llu record slots on %s", (unsigned long long)slots, dev);
+	}
+	snprintf(path, sizeof(path), "%s/%s", mnt, HBREC_FILE);
+	snprintf(pidf, sizeof(pidf), "%s.pid", mnt);
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644)) == -1) {
+		say("disk: cannot open %s: %s", path, strerror(errno));
+		disk_error();
+		unmount(mnt);
+		return;
+	}
+	/* hbwork_stop() finds us here, and waits for the file to go. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_term;
+	sigaction(SIGTERM, &sa, NULL);
+	if ((pf = fopen(pidf, "we")) != NULL) {
+		fprintf(pf, "%d\n", (int)getpid());
+		fclose(pf);
+	}
+	__atomic_store_n(&w_disk->records, 0, __ATOMIC_RELAXED);
+	say("disk: %s on %s (ext4), appending to %s", dev, mnt, path);
 	due = mono_ns();
-	while (seq < slots) {
-		hbrec_fill(rec, boot, seq, (uint64_t)mono_ns());
-		if (pwrite(fd, rec, sizeof(*rec), (off_t)(seq * HBREC_SIZE)) ==
-		    (ssize_t)sizeof(*rec) && fdatasync(fd) == 0) {
+	while (!w_stop) {
+		hbrec_fill(&rec, boot, seq, (uint64_t)mono_ns());
+		/* At its slot, so a failed record is retried in place. */
+		if (pwrite(fd, &rec, sizeof(rec), (off_t)(seq * HBREC_SIZE)) ==
+		    (ssize_t)sizeof(rec) && fdatasync(fd) == 0) {
 			seq++;
+			__atomic_store_n(&w_disk->records, (long long)seq,
+			    __ATOMIC_RELAXED);
 			failing = 0;
-		} else if (!failing++)	/* once per run of failures */
-			say("disk: record %llu: %s", (unsigned long long)seq,
-			    strerror(errno));
+		} else {
+			disk_error();
+			if (!failing++)	/* once per run of failures */
+				say("disk: record %llu: %s",
+				    (unsigned long long)seq, strerror(errno));
+		}
 		tick(&due, WORK_PERIOD_MS * 1000000LL);
 	}
-	say("disk: full after %llu records", (unsigned long long)seq);
+	if (close(fd) == -1 || unmount(mnt) == -1) {
+		say("disk: stopping: %s: %s", mnt, strerror(errno));
+		disk_error();
+	} else
+		say("disk: stopped after %llu records, %s unmounted",
+		    (unsigned long long)seq, mnt);
+	unlink(pidf);		/* hbwork_stop checks the mount itself */
+}
+
+int
+hbwork_stop(const char *cmdline, const char *name, int console)
+{
+	char dev[ARG_MAX_LEN], mnt[ARG_MAX_LEN], pidf[ARG_MAX_LEN + 8];
+	char buf[32];
+	long pid = 0;
+	FILE *pf;
+	int i;
+
+	w_name = name;
+	w_con = console;
+	if (arg(cmdline, "hbdisk=", dev, sizeof(dev)) == -1)
+		return 0;
+	if (arg(cmdline, "hbmnt=", mnt, sizeof(mnt)) == -1)
+		snprintf(mnt, sizeof(mnt), "%s", MNT_DEFAULT);
+	snprintf(pidf, sizeof(pidf), "%s.pid", mnt);
+	if ((pf = fopen(pidf, "re")) != NULL) {
+		if (fgets(buf, sizeof(buf), pf) != NULL)
+			pid = strtol(buf, NULL, 10);
+		fclose(pf);
+	}
+	if (pid > 1 && kill((pid_t)pid, SIGTERM) == 0) {
+		for (i = 0; i < STOP_S * 20 && access(pidf, F_OK) == 0; i++)
+			usleep(50000);
+		if (access(pidf, F_OK) == 0)
+			say("stop: the disk writer (pid %ld) did not stop "
+			    "within %d s", pid, STOP_S);
+	}
+	/* Its writer gone or never started: unmount, or at least freeze. */
+	if (mounted(mnt) && unmount(mnt) == -1 &&
+	    mount(NULL, mnt, NULL, MS_REMOUNT | MS_RDONLY, NULL) == -1) {
+		say("stop: %s is still mounted read-write: %s", mnt,
+		    strerror(errno));
+		return -1;
+	}
+	say("stop: %s not mounted", mnt);
+	return 0;
 }
 
 /* ------------------------------------------------------------ memory */
@@ -420,16 +586,25 @@ hbwork_start(const char *cmdline, const char *name, const char *boot,
     int console, int local)
 {
 	char net[ARG_MAX_LEN], disk[ARG_MAX_LEN], drt[ARG_MAX_LEN];
-	char port[16];
+	char mnt[ARG_MAX_LEN], port[16];
+	struct disk_state *shared;
 	int has_net, has_disk, has_dirty;
 
 	w_name = name;
 	w_con = console;
+	shared = mmap(NULL, sizeof(*shared), PROT_READ | PROT_WRITE,
+	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (shared != MAP_FAILED) {
+		*shared = w_disk0;
+		w_disk = shared;
+	}
 	has_net = arg(cmdline, "hbnet=", net, sizeof(net)) == 0;
 	has_disk = arg(cmdline, "hbdisk=", disk, sizeof(disk)) == 0;
 	has_dirty = arg(cmdline, "hbdirty=", drt, sizeof(drt)) == 0;
 	if (arg(cmdline, "hbport=", port, sizeof(port)) == -1)
 		snprintf(port, sizeof(port), "%d", ECHO_PORT);
+	if (arg(cmdline, "hbmnt=", mnt, sizeof(mnt)) == -1)
+		snprintf(mnt, sizeof(mnt), "%s", MNT_DEFAULT);
 	if (has_net && spawn(local) == 0) {
 		if (!local)
 			load_module("xen-netfront");
@@ -438,9 +613,11 @@ hbwork_start(const char *cmdline, const char *name, const char *boot,
 		_exit(1);
 	}
 	if (has_disk && spawn(local) == 0) {
-		if (!local)
+		if (!local) {
 			load_module("xen-blkfront");
-		disk_log(disk, boot);
+			load_module("ext4");
+		}
+		disk_log(disk, mnt, boot);
 		_exit(1);
 	}
 	if (has_dirty && spawn(local) == 0) {

@@ -25,11 +25,15 @@
  * instead: that is the program Linux's orderly_poweroff() starts when the
  * toolstack asks the guest to shut down (xl shutdown writes "poweroff" to
  * control/shutdown), and without it the guest ignores the request.
+ * First it has hbwork.c's disk part stop and unmount the guest's ext4
+ * (hbwork_stop), so that the image is clean for the harness's fsck.
  *
  * With hbnet=, hbdisk= or hbdirty= on the command line it also starts
  * hbwork.c's network echo, disk record log and memory dirtier.  For a
  * test outside Xen, "heartbeat --local 'ARGS'" runs as a normal process
- * with ARGS as its command line, printing to stdout.
+ * with ARGS as its command line, printing to stdout, and "heartbeat
+ * --local-stop 'ARGS'" is its poweroff without the power-off: it stops
+ * the disk part and exits 0 if nothing is left mounted read-write.
  *
  * Trust: none needed, it only reads /proc and writes the console (hbwork.c
  * says what its parts trust).
@@ -149,10 +153,25 @@ put_line(int fd, const char *buf, size_t len)
 	}
 }
 
-/* As /sbin/poweroff: the disk log writes through, but sync anyway. */
+/*
+ * As /sbin/poweroff, in init's mount namespace (/proc and /dev are up):
+ * the disk part stopped and its file system unmounted first, then the
+ * power.  A failed stop is said on the console and powers off anyway:
+ * the harness's fsck and journal check will say what it left.
+ */
 static int
 power_off(void)
 {
+	char cmdline[4096], name[NAME_MAX_LEN];
+	long long period;
+	int fd;
+
+	if (read_small("/proc/cmdline", cmdline, sizeof(cmdline)) == -1)
+		cmdline[0] = '\0';
+	guest_args(cmdline, name, sizeof(name), &period);
+	if ((fd = open("/dev/hvc0", O_WRONLY | O_NOCTTY)) == -1)
+		fd = STDOUT_FILENO;
+	hbwork_stop(cmdline, name, fd);
 	sync();
 	reboot(RB_POWER_OFF);
 	return 1;		/* only if the kernel refused */
@@ -174,6 +193,10 @@ main(int argc, char **argv)
 	if (strcmp(self, "poweroff") == 0)
 		return power_off();
 
+	if (argc == 3 && strcmp(argv[1], "--local-stop") == 0) {
+		guest_args(argv[2], name, sizeof(name), &period);
+		return hbwork_stop(argv[2], name, STDOUT_FILENO) == 0 ? 0 : 1;
+	}
 	local = argc == 3 && strcmp(argv[1], "--local") == 0;
 	if (local)
 		snprintf(cmdline, sizeof(cmdline), "%s", argv[2]);

@@ -8,13 +8,24 @@ removed at the end).  Run by hand before a XEN_DEVICES=1 run:
 
 It builds heartbeat.c + hbwork.c and hbclient.c as check-xen does, runs
 the guest as a normal process (heartbeat --local) with eth0 in one
-namespace and a sparse file as its disk, and hbclient in the other, then
-proves what each leg of a real run relies on:
-  - a window with the guest running has UDP echoes, a small gap and tcp ok;
+namespace and, as its disk, a loop device on a file with an ext4 made as
+devices.py makes it (the guest mounts it in the mount namespace that ip
+netns exec gave it), and hbclient in the other namespace, then proves
+what each leg and the end of a real run rely on:
+  - a window with the guest running has UDP echoes, a small gap and tcp
+    ok, and the guest's disk figures: records made durable, no error;
   - stopping the whole guest for 1.5 s (as a suspend does) shows as a UDP
-    gap of at least that, and the same TCP connection answers after it;
-  - the disk log is continuous, and hbclient check fails on a hole, a
-    duplicate, a torn record and a record from another boot;
+    gap of at least that, the same TCP connection answers after it, and
+    the guest's records grow after it;
+  - hbfscheck refuses the image while the guest has it mounted;
+  - the guest's poweroff stand-in (heartbeat --local-stop, in the guest's
+    mount namespace) stops the log and unmounts; the echo goes on and
+    the records stop growing;
+  - hbfscheck then finds the image unmounted cleanly, fsck.ext4 -fn
+    clean and the log copied out continuous, with as many records as the
+    guest last reported; hbclient check fails on a hole, a duplicate, a
+    stale or torn record and a record from another boot;
+  - a guest whose disk cannot be mounted reports an error over UDP;
   - killing the guest's echo breaks the TCP connection for good.
 """
 
@@ -59,6 +70,17 @@ def check(hbc, img):
     return r.returncode, r.stdout.strip()
 
 
+def fscheck(img, out, hbc):
+    """hbfscheck, as devices.finish runs it in dom0: (rc, its output)."""
+    r = sh(f"{HERE}/hbfscheck", img, out, hbc, check=False)
+    return r.returncode, (r.stdout + r.stderr).strip()
+
+
+def disk(w):
+    """The guest's disk figures in a window: (records, errors)."""
+    return int(w.get("disk", -2)), int(w.get("disk_err", -2))
+
+
 def corrupt(img, tmp, name, src_slot, dst_slot, data=None):
     """A copy of img with slot dst_slot replaced (by data, or a copy of
     src_slot); hbclient check's verdict on it."""
@@ -84,9 +106,15 @@ def main():
     sh("gcc", "-static", "-O2", "-Wall", "-Wextra", "-Werror", "-o", hbc,
        f"{HERE}/hbclient.c")
     img, out = os.path.join(tmp, "disk.img"), os.path.join(tmp, "cl.out")
+    log, mnt = os.path.join(tmp, "hb.log"), os.path.join(tmp, "mnt")
     with open(img, "wb") as f:
-        f.truncate(8 << 20)
-    procs = []
+        f.truncate(32 << 20)
+    sh("mkfs.ext4", "-q", "-F", "-E", "lazy_itable_init=0,"
+       "lazy_journal_init=0", img)
+    loop = sh("losetup", "--find", "--show", img).stdout.strip()
+    args = (f"hbname=t hbms=100 hbnet=10.77.0.2/24 hbdisk={loop} "
+            f"hbmnt={mnt}")
+    procs, gout = [], None
     try:
         sh("ip", "netns", "add", NS_G)
         sh("ip", "netns", "add", NS_C)
@@ -94,10 +122,10 @@ def main():
            "name", "eth0", "netns", NS_G)
         sh("ip", "-n", NS_C, "addr", "add", "10.77.0.1/24", "dev", "c0")
         sh("ip", "-n", NS_C, "link", "set", "c0", "up")
+        gout = open(os.path.join(tmp, "guest.out"), "w")
         guest = subprocess.Popen(
-            ["ip", "netns", "exec", NS_G, hb, "--local",
-             f"hbname=t hbms=100 hbnet=10.77.0.2/24 hbdisk={img}"],
-            stdout=subprocess.DEVNULL, start_new_session=True)
+            ["ip", "netns", "exec", NS_G, hb, "--local", args],
+            stdout=gout, start_new_session=True)
         procs.append(guest)
         client = subprocess.Popen(
             ["ip", "netns", "exec", NS_C, hbc, "run", "10.77.0.2", "7", out],
@@ -112,6 +140,8 @@ def main():
         w = window(out, cpid)
         expect(int(w["recv"]) > 50 and int(w["maxgap_ms"]) < 500 and
                w["tcp"] == "ok", f"running guest: {w}")
+        expect(disk(w)[0] > 10 and disk(w)[1] == 0,
+               f"running guest: records durable, no error: {disk(w)}")
         # A suspend: every process of the guest stopped at once.
         os.killpg(guest.pid, signal.SIGSTOP)
         time.sleep(1.5)
@@ -121,9 +151,34 @@ def main():
         expect(int(w2["maxgap_ms"]) >= 1400 and w2["tcp"] == "ok" and
                int(w2["tcp_age_ms"]) < 1000 and w2["lport"] == w["lport"],
                f"1.5 s stop: udp gap seen, same tcp answers: {w2}")
-        rc, text = check(hbc, img)
-        n = int(text.split()[1])
-        expect(rc == 0 and n > 20, f"disk log continuous: {text}")
+        expect(disk(w2)[0] > disk(w)[0] and disk(w2)[1] == 0,
+               f"... and records grow after it: {disk(w)} -> {disk(w2)}")
+        # Why each leg asks the guest: its ext4 is live until it stops.
+        rc, text = fscheck(img, log, hbc)
+        expect(rc == 3, f"hbfscheck refuses the mounted image: {text}")
+        # The guest's poweroff, in the guest's mount namespace.
+        r = subprocess.run(["nsenter", "-t", str(guest.pid), "-m", hb,
+                            "--local-stop", args], capture_output=True,
+                           text=True, timeout=60)
+        expect(r.returncode == 0 and "not mounted" in r.stdout,
+               f"--local-stop: exit {r.returncode}, {r.stdout.strip()}")
+        said = [l for l in open(gout.name).read().splitlines()
+                if l.startswith("HBW t disk: stopped after ")]
+        expect(len(said) == 1 and said[0].endswith(f" {mnt} unmounted"),
+               f"... the disk part stopped and unmounted: {said}")
+        w3 = window(out, cpid)
+        time.sleep(0.5)
+        w4 = window(out, cpid)
+        expect(disk(w4) == disk(w3) and w4["tcp"] == "ok" and
+               int(w4["recv"]) > 20,
+               f"stopped: records stay {disk(w3)} -> {disk(w4)}, echo on")
+        rc, text = fscheck(img, log, hbc)
+        last = text.splitlines()[-1] if text else ""
+        n = int(last.split()[1]) if last.startswith("records ") else -1
+        expect(rc == 0 and n == disk(w4)[0],
+               f"hbfscheck: clean, log continuous, {disk(w4)[0]} records "
+               f"as reported: {text}")
+        img = log       # the corruptions below are of the copied-out log
         for name, src, dst, data in (
                 ("hole", 0, 5, bytes(512)),
                 ("duplicate", 3, n, None),
@@ -137,6 +192,25 @@ def main():
                check=False)
         expect(r.returncode == 1, f"... and on another boot's records: "
                f"{r.stdout.strip()}")
+        # A disk the guest cannot mount: an error over UDP (a second
+        # guest on the same address, port 8).
+        out2 = os.path.join(tmp, "cl2.out")
+        procs.append(subprocess.Popen(
+            ["ip", "netns", "exec", NS_G, hb, "--local",
+             f"hbname=e hbms=1000 hbnet=10.77.0.2/24 hbport=8 "
+             f"hbdisk=/dev/null hbmnt={tmp}/mnt2"],
+            stdout=subprocess.DEVNULL, start_new_session=True))
+        procs.append(subprocess.Popen(
+            ["ip", "netns", "exec", NS_C, hbc, "run", "10.77.0.2", "8",
+             out2], stdout=subprocess.DEVNULL, start_new_session=True))
+        for _ in range(100):
+            if os.path.exists(out2) and open(out2).read().startswith("W 0"):
+                break
+            time.sleep(0.1)
+        time.sleep(0.5)
+        w5 = window(out2, int(open(out2 + ".pid").read()))
+        expect(disk(w5) == (-1, 1),
+               f"unmountable disk: no records, one error: {disk(w5)}")
         # The echo's death: the connection breaks and stays broken.
         window(out, cpid)
         os.killpg(guest.pid, signal.SIGKILL)
@@ -154,7 +228,14 @@ def main():
             p.wait(10)
         for ns in (NS_G, NS_C):
             sh("ip", "netns", "del", ns, check=False)
+        # The guest's mount went with its namespace's last process.
+        sh("losetup", "-d", loop, check=False)
+        if gout is not None:
+            gout.close()
+            said = [l for l in open(gout.name) if l.startswith("HBW")]
         shutil.rmtree(tmp, ignore_errors=True)
+    if FAILS and gout is not None:
+        print("the guest said:\n" + "".join(said))
     print(f"test_devices: {'FAILED: ' + str(len(FAILS)) if FAILS else 'all'}"
           f" checks {'' if FAILS else 'right'}")
     return 1 if FAILS else 0

@@ -437,7 +437,7 @@ def fmt(vals, scale, digits):
 
 
 def table(results):
-    dev = ("| udp gap ms | relocd ms | tcp kept | disk lost " if DEVICES
+    dev = ("| udp gap ms | relocd ms | tcp kept | disk err " if DEVICES
            else "")
     rows = ["| guest | transport | direction | total s | downtime ms "
             "| jitter ms | MB on wire " + dev + "| legs |",
@@ -454,7 +454,7 @@ def table(results):
                 dev = (f"{fmt([l['udp_gap'] for l in ok], 1000, 0)} | "
                        f"{fmt(rel, 1000, 0)} | "
                        f"{'yes' if ok and len(ok) == n else 'no'} | "
-                       f"{sum(l['disk_lost'] for l in ok) if ok else '-'} | ")
+                       f"{sum(l['disk_err'] for l in ok) if ok else '-'} | ")
             rows.append(
                 f"| {gtype} | {tname} | {d} | "
                 f"{fmt([l['total'] for l in ok], 1, 2)} | "
@@ -680,7 +680,7 @@ def main():
             log(f"phase systemctl cases: {time.monotonic() - t:.0f}s")
         if DEVICES and pair:
             try:
-                cases += devices.finish(pair[0])
+                cases += devices.finish(pair[0], pair[1])
             except VMError as e:
                 cases.append(("disk: the record logs at the end", False,
                               str(e)))

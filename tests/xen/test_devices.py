@@ -178,6 +178,15 @@ def main():
         expect(rc == 0 and n == disk(w4)[0],
                f"hbfscheck: clean, log continuous, {disk(w4)[0]} records "
                f"as reported: {text}")
+        # An image fsck finds wrong (the root's link count), and one
+        # without the log: hbfscheck says which.
+        for name, req, want in (("bad link count", "sif <2> links_count 7",
+                                 4), ("no log", "rm /hb.log", 5)):
+            bad = os.path.join(tmp, "bad.img")
+            shutil.copy(img, bad)
+            sh("debugfs", "-w", "-R", req, bad)
+            rc, text = fscheck(bad, log + ".bad", hbc)
+            expect(rc == want, f"hbfscheck fails on {name}: {rc} {text}")
         img = log       # the corruptions below are of the copied-out log
         for name, src, dst, data in (
                 ("hole", 0, 5, bytes(512)),

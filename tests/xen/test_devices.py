@@ -25,7 +25,8 @@ what each leg and the end of a real run rely on:
     clean and the log copied out continuous, with as many records as the
     guest last reported; hbclient check fails on a hole, a duplicate, a
     stale or torn record and a record from another boot;
-  - a guest whose disk cannot be mounted reports an error over UDP;
+  - a guest whose disk is full, or cannot be mounted, reports errors
+    over UDP;
   - killing the guest's echo breaks the TCP connection for good.
 """
 
@@ -95,6 +96,40 @@ def corrupt(img, tmp, name, src_slot, dst_slot, data=None):
     return p
 
 
+def side_guest(hb, hbc, tmp, procs, name, port, dev):
+    """A further guest on the same address with its own port and disk,
+    and a client for it: its disk figures 1 s after the client is up."""
+    out = os.path.join(tmp, f"cl-{name}.out")
+    procs.append(subprocess.Popen(
+        ["ip", "netns", "exec", NS_G, hb, "--local",
+         f"hbname={name} hbms=1000 hbnet=10.77.0.2/24 hbport={port} "
+         f"hbdisk={dev} hbmnt={tmp}/mnt-{name}"],
+        stdout=subprocess.DEVNULL, start_new_session=True))
+    procs.append(subprocess.Popen(
+        ["ip", "netns", "exec", NS_C, hbc, "run", "10.77.0.2", str(port),
+         out], stdout=subprocess.DEVNULL, start_new_session=True))
+    for _ in range(100):
+        if os.path.exists(out) and open(out).read().startswith("W 0"):
+            break
+        time.sleep(0.1)
+    time.sleep(1.0)
+    return disk(window(out, int(open(out + ".pid").read())))
+
+
+def full_image(tmp):
+    """An ext4 image with no block left, even for root (filled in a
+    mount namespace of its own)."""
+    img, m = os.path.join(tmp, "full.img"), os.path.join(tmp, "full.mnt")
+    os.mkdir(m)
+    with open(img, "wb") as f:
+        f.truncate(8 << 20)
+    sh("mkfs.ext4", "-q", "-F", img)
+    sh("unshare", "-m", "--propagation", "private", "sh", "-c",
+       f"mount -o loop {img} {m} && {{ dd if=/dev/zero of={m}/fill "
+       f"bs=64k 2>/dev/null; sync; umount {m}; }}")
+    return img
+
+
 def main():
     if os.geteuid() != 0:
         print("test_devices: needs root (network namespaces)")
@@ -111,11 +146,11 @@ def main():
         f.truncate(32 << 20)
     sh("mkfs.ext4", "-q", "-F", "-E", "lazy_itable_init=0,"
        "lazy_journal_init=0", img)
-    loop = sh("losetup", "--find", "--show", img).stdout.strip()
-    args = (f"hbname=t hbms=100 hbnet=10.77.0.2/24 hbdisk={loop} "
-            f"hbmnt={mnt}")
-    procs, gout = [], None
+    procs, gout, loops = [], None, []
     try:
+        loops.append(sh("losetup", "--find", "--show", img).stdout.strip())
+        args = (f"hbname=t hbms=100 hbnet=10.77.0.2/24 hbdisk={loops[0]} "
+                f"hbmnt={mnt}")
         sh("ip", "netns", "add", NS_G)
         sh("ip", "netns", "add", NS_C)
         sh("ip", "link", "add", "c0", "netns", NS_C, "type", "veth", "peer",
@@ -203,25 +238,17 @@ def main():
                check=False)
         expect(r.returncode == 1, f"... and on another boot's records: "
                f"{r.stdout.strip()}")
-        # A disk the guest cannot mount: an error over UDP (a second
-        # guest on the same address, port 8).
-        out2 = os.path.join(tmp, "cl2.out")
-        procs.append(subprocess.Popen(
-            ["ip", "netns", "exec", NS_G, hb, "--local",
-             f"hbname=e hbms=1000 hbnet=10.77.0.2/24 hbport=8 "
-             f"hbdisk=/dev/null hbmnt={tmp}/mnt2"],
-            stdout=subprocess.DEVNULL, start_new_session=True))
-        procs.append(subprocess.Popen(
-            ["ip", "netns", "exec", NS_C, hbc, "run", "10.77.0.2", "8",
-             out2], stdout=subprocess.DEVNULL, start_new_session=True))
-        for _ in range(100):
-            if os.path.exists(out2) and open(out2).read().startswith("W 0"):
-                break
-            time.sleep(0.1)
-        time.sleep(0.5)
-        w5 = window(out2, int(open(out2 + ".pid").read()))
-        expect(disk(w5) == (-1, 1),
-               f"unmountable disk: no records, one error: {disk(w5)}")
+        # Failed writes and a failed mount are errors over UDP, which a
+        # leg refuses (further guests on the same address).
+        loops.append(sh("losetup", "--find", "--show",
+                        full_image(tmp)).stdout.strip())
+        d = side_guest(hb, hbc, tmp, procs, "f", 8, loops[1])
+        # (a few records may fit in what the filling left)
+        expect(d[0] >= 0 and d[1] > 5,
+               f"full disk: failed writes counted: {d}")
+        d = side_guest(hb, hbc, tmp, procs, "n", 9, "/dev/null")
+        expect(d == (-1, 1), f"unmountable disk: no records, one error: "
+               f"{d}")
         # The echo's death: the connection breaks and stays broken.
         window(out, cpid)
         os.killpg(guest.pid, signal.SIGKILL)
@@ -239,8 +266,9 @@ def main():
             p.wait(10)
         for ns in (NS_G, NS_C):
             sh("ip", "netns", "del", ns, check=False)
-        # The guest's mount went with its namespace's last process.
-        sh("losetup", "-d", loop, check=False)
+        # The guests' mounts went with their namespaces' last process.
+        for lo in loops:
+            sh("losetup", "-d", lo, check=False)
         if gout is not None:
             gout.close()
             said = [l for l in open(gout.name) if l.startswith("HBW")]

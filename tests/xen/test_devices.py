@@ -39,6 +39,9 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import devices  # noqa: E402  (its leg checks, run here on hbclient's output)
+from scenarios import MigrationError  # noqa: E402
 NS_G, NS_C = f"hbtest-g{os.getpid()}", f"hbtest-c{os.getpid()}"
 FAILS = []
 
@@ -96,6 +99,28 @@ def corrupt(img, tmp, name, src_slot, dst_slot, data=None):
     return p
 
 
+class Local:
+    """devices.py's view of dom0 A, here: its commands run locally."""
+    name = "local"
+
+    def run(self, cmd, timeout=60, check=True):
+        r = subprocess.run(["sh", "-c", cmd], capture_output=True,
+                           text=True, timeout=timeout)
+        return r.returncode, (r.stdout + r.stderr).strip()
+
+
+def leg_disk(out, guest):
+    """devices.py's per-leg disk check on the client writing out: the
+    records it found durable after the window it closes first, or the
+    MigrationError's text."""
+    devices._out = lambda g: out
+    try:
+        w = devices._window(Local(), guest)
+        return devices._disk_grows(Local(), guest, w)
+    except MigrationError as e:
+        return str(e)
+
+
 def side_guest(hb, hbc, tmp, procs, name, port, dev):
     """A further guest on the same address with its own port and disk,
     and a client for it: its disk figures 1 s after the client is up."""
@@ -113,7 +138,7 @@ def side_guest(hb, hbc, tmp, procs, name, port, dev):
             break
         time.sleep(0.1)
     time.sleep(1.0)
-    return disk(window(out, int(open(out + ".pid").read())))
+    return disk(window(out, int(open(out + ".pid").read()))), out
 
 
 def full_image(tmp):
@@ -188,6 +213,9 @@ def main():
                f"1.5 s stop: udp gap seen, same tcp answers: {w2}")
         expect(disk(w2)[0] > disk(w)[0] and disk(w2)[1] == 0,
                f"... and records grow after it: {disk(w)} -> {disk(w2)}")
+        n = leg_disk(out, "t")
+        expect(isinstance(n, int) and n > disk(w2)[0],
+               f"devices.py's leg check passes: {n} records durable")
         # Why each leg asks the guest: its ext4 is live until it stops.
         rc, text = fscheck(img, log, hbc)
         expect(rc == 3, f"hbfscheck refuses the mounted image: {text}")
@@ -207,6 +235,10 @@ def main():
         expect(disk(w4) == disk(w3) and w4["tcp"] == "ok" and
                int(w4["recv"]) > 20,
                f"stopped: records stay {disk(w3)} -> {disk(w4)}, echo on")
+        devices.DISK_GROW_S = 2
+        e = leg_disk(out, "t")
+        expect("made no record durable" in str(e),
+               f"... and devices.py's leg check refuses that: {e}")
         rc, text = fscheck(img, log, hbc)
         last = text.splitlines()[-1] if text else ""
         n = int(last.split()[1]) if last.startswith("records ") else -1
@@ -242,11 +274,14 @@ def main():
         # leg refuses (further guests on the same address).
         loops.append(sh("losetup", "--find", "--show",
                         full_image(tmp)).stdout.strip())
-        d = side_guest(hb, hbc, tmp, procs, "f", 8, loops[1])
+        d, out_f = side_guest(hb, hbc, tmp, procs, "f", 8, loops[1])
         # (a few records may fit in what the filling left)
         expect(d[0] >= 0 and d[1] > 5,
                f"full disk: failed writes counted: {d}")
-        d = side_guest(hb, hbc, tmp, procs, "n", 9, "/dev/null")
+        e = leg_disk(out_f, "f")
+        expect("write(s) to its disk failed" in str(e),
+               f"... and devices.py's leg check refuses it: {e}")
+        d, out_n = side_guest(hb, hbc, tmp, procs, "n", 9, "/dev/null")
         expect(d == (-1, 1), f"unmountable disk: no records, one error: "
                f"{d}")
         # The echo's death: the connection breaks and stays broken.

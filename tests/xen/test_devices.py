@@ -23,10 +23,13 @@ what each leg and the end of a real run rely on:
     the records stop growing;
   - hbfscheck then finds the image unmounted cleanly, fsck.ext4 -fn
     clean and the log copied out continuous, with as many records as the
-    guest last reported; hbclient check fails on a hole, a duplicate, a
+    guest last reported, and fails on an image fsck finds wrong and on
+    one without the log; hbclient check fails on a hole, a duplicate, a
     stale or torn record and a record from another boot;
   - a guest whose disk is full, or cannot be mounted, reports errors
     over UDP;
+  - devices.py's per-leg disk check, run here on the client's windows,
+    passes a growing log and refuses a stopped one and failed writes;
   - killing the guest's echo breaks the TCP connection for good.
 """
 

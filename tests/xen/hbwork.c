@@ -41,6 +41,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -431,8 +432,17 @@ hbwork_start(const char *cmdline, const char *name, const char *boot,
 	if (arg(cmdline, "hbport=", port, sizeof(port)) == -1)
 		snprintf(port, sizeof(port), "%d", ECHO_PORT);
 	if (has_net && spawn(local) == 0) {
-		if (!local)
+		if (!local) {
+			/*
+			 * heartbeat.c mounts /dev and /proc only, and
+			 * wait_path looks for eth0 in sysfs.
+			 */
+			mkdir("/sys", 0755);
+			if (mount("sysfs", "/sys", "sysfs", 0, NULL) == -1 &&
+			    errno != EBUSY)
+				say("mount /sys: %s", strerror(errno));
 			load_module("xen-netfront");
+		}
 		if (net_config(net) == 0)
 			net_serve(atoi(port));
 		_exit(1);

@@ -201,6 +201,12 @@ struct msg_step {
 	struct guest_info guest;
 	struct msg_stats stats;
 	int32_t		 status;	/* xl-receive, PHASE_DONE: xl's exit */
+	/*
+	 * PHASE_RESERVED, from the source's network child to the parent
+	 * and on to the worker: the protocol version the destination
+	 * chose (version.c), which sets the sim stream's version.
+	 */
+	uint32_t	 protocol;
 };
 
 /*

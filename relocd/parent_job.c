@@ -259,6 +259,7 @@ job_send_step(int fd, uint32_t type, const struct job *j, int phase,
 	util_text_copy(st.text, text, sizeof(st.text));
 	st.guest = j->guest;
 	st.stats = j->stats;
+	st.protocol = j->protocol;
 	if (msg_send(fd, type, &st, sizeof(st), pass_fd) == -1)
 		log_warn("%s %s: relaying %d", j->what, j->id, phase);
 }

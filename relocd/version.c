@@ -21,7 +21,10 @@
  *   1  relocd 0.1.0.  A hello carries one version, and both must be 1.
  *   2  relocd 0.2.0.  A hello carries a range and the release, and a
  *      version refusal (an error with code PE_VERSION) carries the
- *      refuser's, so the other side can name both.  The rest is as 1.
+ *      refuser's, so the other side can name both.  The sim backend's
+ *      stream is its version 2 (sim_stream.c), which a source sends
+ *      only when this version was chosen: to a destination that chose
+ *      1 it sends the stream's version 1.  The rest is as 1.
  *
  * relocd 0.1.0 reads only "protocol", and refuses anything but 1: a
  * range that starts at 1 passes it, and its reply, "protocol" alone,

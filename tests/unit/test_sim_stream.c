@@ -8,6 +8,7 @@
  * speed.
  */
 #include "sim_fixture.h"
+#include "trickle.h"
 
 /*
  * The heart of it: a live migration between two hosts while the
@@ -695,28 +696,6 @@ test_stream_versions(void)
 	host_close(&b);
 }
 
-struct trickle {
-	int		 fd;
-	const uint8_t	*buf;
-	size_t		 len;
-};
-
-/* Writes a stream in small odd pieces, so every readv comes back short. */
-static void *
-trickle_thread(void *arg)
-{
-	struct trickle	*t = arg;
-	size_t		 off, n;
-
-	for (off = 0; off < t->len; off += n) {
-		n = t->len - off < 1001 ? t->len - off : 1001;
-		if (util_write_all(t->fd, t->buf + off, n) == -1)
-			break;
-	}
-	close(t->fd);
-	return NULL;
-}
-
 /* A stream that arrives a little at a time lands whole. */
 static void
 test_restore_in_pieces(void)
@@ -744,7 +723,7 @@ test_restore_in_pieces(void)
 		t.fd = fds[1];
 		t.buf = img;
 		t.len = len;
-		CHECK(pthread_create(&th, NULL, trickle_thread, &t) == 0);
+		CHECK(pthread_create(&th, NULL, trickle_run, &t) == 0);
 		CHECK(b.ops->restore(b.h, UUID_A, fds[0], -1, &res, &err) == 0);
 		CHECK(res.bytes == len);
 		/* First, so that a writer left blocked by a failure ends. */

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "proc.h"
+#include "trickle.h"
 #include "unit.h"
 #include "util.h"
 
@@ -336,28 +337,6 @@ test_write_all_zero_length(void)
 	CHECK_INT(errno, EAGAIN);
 	close(fds[0]);
 	close(fds[1]);
-}
-
-struct trickle {
-	int		 fd;
-	const uint8_t	*buf;
-	size_t		 len;
-};
-
-/* Writes in 1001-byte pieces into a one-page pipe, then closes. */
-static void *
-trickle_run(void *arg)
-{
-	struct trickle	*t = arg;
-	size_t		 off, n;
-
-	for (off = 0; off < t->len; off += n) {
-		n = t->len - off < 1001 ? t->len - off : 1001;
-		if (util_write_all(t->fd, t->buf + off, n) == -1)
-			break;
-	}
-	close(t->fd);
-	return NULL;
 }
 
 /*

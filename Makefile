@@ -20,7 +20,7 @@ CC		?= cc
 PKG_CONFIG	?= pkg-config
 # Every library relocd may link; checked up front for a clear message.
 PKGS		:= xencontrol xenguest xenstore xenlight xentoollog openssl libpcre2-8 libseccomp \
-		   libsystemd jansson
+		   libsystemd jansson libxxhash
 
 WARNINGS	:= -Wall -Wextra -Wshadow -Wstrict-prototypes \
 		   -Wmissing-prototypes -Wpointer-arith -Wcast-qual
@@ -47,7 +47,8 @@ endif
 XEN_PKGS	:= xencontrol xenguest xenstore xenlight xentoollog
 pkg_cflags	= $(shell $(PKG_CONFIG) --cflags $(1))
 pkg_libs	= $(shell $(PKG_CONFIG) --libs $(1))
-DEP_CFLAGS	:= $(call pkg_cflags,libpcre2-8 openssl libseccomp libsystemd jansson $(XEN_PKGS))
+DEP_CFLAGS	:= $(call pkg_cflags,libpcre2-8 openssl libseccomp libsystemd jansson libxxhash \
+		   $(XEN_PKGS))
 
 ALL_CFLAGS	= -std=gnu11 -D_GNU_SOURCE $(WARNINGS) $(HARDENING) $(SANFLAGS) $(CFLAGS) \
 		  $(DEP_CFLAGS) -Irelocd -MMD -MP
@@ -61,9 +62,10 @@ ALL_LDFLAGS	= $(LDHARDENING) $(SANFLAGS) $(LDFLAGS)
 RELOCD_SRCS	:= $(sort $(wildcard relocd/*.c))
 # What the daemon's modules are, without its main: the unit tests link it.
 DAEMON_SRCS	:= $(filter-out relocd/relocd.c,$(RELOCD_SRCS))
-# jansson: the parent keeps migration reports as JSON (report.c).
+# jansson: the parent keeps migration reports as JSON (report.c);
+# libxxhash: the sim stream's memory digest (sim_digest.c).
 RELOCD_LIBS	:= $(call pkg_libs,libpcre2-8 openssl libseccomp libsystemd jansson \
-		   $(XEN_PKGS)) -lpthread
+		   libxxhash $(XEN_PKGS)) -lpthread
 
 # relocctl reads the config (conf, acl, sxp) to find the control socket
 # and speaks the control protocol (ctl, proto); it links jansson for

@@ -128,6 +128,8 @@ struct backend_restore_result {
 };
 
 #define BACKEND_SAVE_LIVE	0x1	/* pre-copy while running */
+/* The reader is relocd 0.1.0 (protocol 1): sim writes its stream version. */
+#define BACKEND_SAVE_STREAM_V1	0x2
 
 struct backend_ops {
 	const char	*name;

@@ -204,6 +204,12 @@ struct msg_step {
 	int32_t		 status;	/* xl-receive, PHASE_DONE: xl's exit */
 	/* PHASE_RESERVED, or a refusal before it: the pre-flight's findings */
 	struct check_list checks;
+	/*
+	 * PHASE_RESERVED, from the source's network child to the parent
+	 * and on to the worker: the protocol version the destination
+	 * chose (version.c), which sets the sim stream's version.
+	 */
+	uint32_t	 protocol;
 };
 
 /*

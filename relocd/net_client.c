@@ -73,6 +73,7 @@ client_tell_ok(struct client *c, int phase, const struct proto_msg *m)
 	STRLCPY_ARRAY(st.id, c->s.id);
 	st.phase = phase;
 	st.stats.bytes = c->sent;
+	st.protocol = c->s.version;
 	if (m != NULL) {
 		st.guest = m->guest;
 		STRLCPY_ARRAY(st.text, m->phase);

@@ -75,6 +75,7 @@ struct job {
 	int		 saved;		/* source: worker reported saved */
 	int		 prepared;	/* source: destination said prepared */
 	int		 checked;	/* source, check only: reserved fine */
+	uint32_t	 protocol;	/* source: the destination's choice */
 	int		 ctl;		/* control client watching, or -1 */
 	uint64_t	 started_ms;
 	uint64_t	 ended_ms;

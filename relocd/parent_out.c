@@ -143,6 +143,7 @@ parent_out_net_step(struct parent *p, struct job *j, const struct msg_step *st)
 		}
 		j->state = JOB_STREAMING;
 		j->streaming_ms = util_now_ms();
+		j->protocol = st->protocol;
 		parent_job_cmd(p, j, PHASE_RESERVED, PE_NONE, "", j->data_wr);
 		close(j->data_wr);
 		j->data_wr = -1;

@@ -37,8 +37,8 @@
 #define SIM_MIB			(1024ULL * 1024)
 
 /*
- * Guest RAM: at least 1 MiB, at most 64 GiB, a whole number of pages.
- * Save and restore each hold 32 bytes of hash per page (8 MiB per GiB).
+ * Guest RAM: at least 1 MiB, at most 64 GiB, a whole number of pages
+ * (sim_digest.h's seed packing relies on the bound).
  */
 #define SIM_MEMORY_MIN		SIM_MIB
 #define SIM_MEMORY_MAX		(64 * 1024 * SIM_MIB)
@@ -171,6 +171,36 @@ sim_wbitmap(struct sim_ctl *ctl)
 
 #define SIM_CTL_LEN(pages)	(sizeof(struct sim_ctl) + \
 				    2 * (((pages) + 63) / 64) * 8)
+
+/* The stream's integers, little-endian. */
+static inline void
+sim_put32(uint8_t *p, uint32_t v)
+{
+	int	i;
+
+	for (i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static inline void
+sim_put64(uint8_t *p, uint64_t v)
+{
+	sim_put32(p, (uint32_t)v);
+	sim_put32(p + 4, (uint32_t)(v >> 32));
+}
+
+static inline uint32_t
+sim_get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	    (uint32_t)p[3] << 24;
+}
+
+static inline uint64_t
+sim_get64(const uint8_t *p)
+{
+	return (uint64_t)sim_get32(p) | (uint64_t)sim_get32(p + 4) << 32;
+}
 
 /* A backend handle: one state directory. */
 struct sim {

@@ -195,7 +195,26 @@ sim_memory_fill(uint8_t *mem, uint64_t pages, const char *uuid)
 		    sim_splitmix(&x));
 }
 
-/* One key of the config list: (dirty-rate N), (working-set N), (pattern P). */
+/*
+ * Puts val in the first empty slot of n slots of size bytes each (a
+ * guest's bridges or disks); false if val is empty, too long or no slot
+ * is left.
+ */
+static bool
+name_append(char *slots, size_t n, size_t size, const char *val)
+{
+	size_t	i, len = strlen(val);
+
+	if (len == 0 || len >= size)
+		return false;
+	for (i = 0; i < n; i++, slots += size)
+		if (slots[0] == '\0') {
+			memcpy(slots, val, len + 1);
+			return true;
+		}
+	return false;
+}
+
 /*
  * A device key: (bridge NAME) and (disk PATH) may repeat, up to their
  * limit; (pci N) and (disable-migrate yes|no) may not.  Returns 1 if kv
@@ -210,25 +229,19 @@ sim_config_device(const struct sxp_node *kv, const char *key,
 	size_t		 i;
 
 	if (strcmp(key, "bridge") == 0) {
-		for (i = 0; i < SIM_BRIDGES_MAX && p->bridge[i][0]; i++)
-			continue;
-		if (i == SIM_BRIDGES_MAX || strlen(val) > SIM_BRIDGE_NAME_MAX ||
-		    val[0] == '\0')
+		if (!name_append(&p->bridge[0][0], SIM_BRIDGES_MAX,
+		    sizeof(p->bridge[0]), val))
 			return backend_fail(err, BE_UNSUPPORTED, "sim config, "
 			    "line %d: at most %d bridges of 1 to %d characters",
 			    kv->line, SIM_BRIDGES_MAX, SIM_BRIDGE_NAME_MAX);
-		memcpy(p->bridge[i], val, strlen(val) + 1);
 		return 1;
 	}
 	if (strcmp(key, "disk") == 0) {
-		for (i = 0; i < SIM_DISKS_MAX && p->disk[i][0]; i++)
-			continue;
-		if (i == SIM_DISKS_MAX || strlen(val) > SIM_DISK_PATH_MAX ||
-		    val[0] == '\0')
+		if (!name_append(&p->disk[0][0], SIM_DISKS_MAX,
+		    sizeof(p->disk[0]), val))
 			return backend_fail(err, BE_UNSUPPORTED, "sim config, "
 			    "line %d: at most %d disks of 1 to %d characters",
 			    kv->line, SIM_DISKS_MAX, SIM_DISK_PATH_MAX);
-		memcpy(p->disk[i], val, strlen(val) + 1);
 		return 1;
 	}
 	if (strcmp(key, "pci") != 0 && strcmp(key, "disable-migrate") != 0)
@@ -250,6 +263,10 @@ sim_config_device(const struct sxp_node *kv, const char *key,
 	return 1;
 }
 
+/*
+ * One key of the config list: (dirty-rate N), (working-set N), (pattern
+ * P), or a device key (sim_config_device).
+ */
 static int
 sim_config_field(const struct sxp_node *kv, uint64_t memory,
     struct sim_params *p, unsigned int *seen, struct backend_error *err)

@@ -4,17 +4,17 @@
  * xc_domain_restore(): log-dirty on, round 0 sends every page, each
  * later round the pages dirtied since, the pre-copy policy deciding
  * between rounds; then suspend, the last dirty pages, the vCPU state, a
- * digest of memory at suspend, and an end record.
+ * digest of the page copies and of memory at suspend, and an end record.
  *
  * Runs in the worker (root).  save() trusts its guest.  restore() trusts
  * nothing in the stream: it may come from a peer, so every count,
  * length and page number is checked against the reserved guest before
  * a byte of it is used, and it never reads past the end record.
  *
- * The stream, version 1.  Integers are little-endian.
+ * The stream, version 2.  Integers are little-endian.
  *
  *   header, 32 bytes:
- *	magic "RLCDSIM\n" (8) | version u32 (1) | page size u32 (4096) |
+ *	magic "RLCDSIM\n" (8) | version u32 (2) | page size u32 (4096) |
  *	memory pages u64 | flags u32 (bit 0: live) | reserved u32 (0)
  *   then records, each: type u32 | length u32 | body (length bytes)
  *	PAGES  1: count u32 (1..256) | reserved u32 (0) |
@@ -22,27 +22,66 @@
  *		  length is exactly 8 + count x (8 + page size)
  *	VCPU   2: prng u64 x 4 | pages written u64 | next sequential
  *		  page u64 | heartbeat u64; length 56
- *	DIGEST 3: SHA-256 of memory at suspend, as a hash list (32) |
- *		  suspend time, ms since the epoch u64; length 40
+ *	DIGEST 3: sum of the low halves u64 | sum of the high halves u64 |
+ *		  page copies u64 | suspend time, ms since the epoch u64;
+ *		  length 32 (sim_digest.c defines the sums)
  *	END    4: length 0
  *   in the order header, PAGES..., VCPU, DIGEST, END.
+ *
+ * Version 1 (relocd 0.1.0, protocol 1) differs only in its DIGEST: the
+ * SHA-256 of the list of every page's SHA-256 (32) | suspend time u64;
+ * length 40.  restore() reads both; save() writes version 1 only for a
+ * destination that speaks protocol 1 (BACKEND_SAVE_STREAM_V1).
  *
  * A page may come many times (once per round it was dirty in); the
  * last copy wins.  A stream may carry at most SIM_STREAM_PASSES_MAX
  * times the guest's pages.
  *
- * The digest makes a sim migration prove that nothing was lost.  It is
- * the SHA-256 of the list of every page's SHA-256, in page order.
- * Hashing 1 GiB at suspend would take a second or more on each side,
- * all of it downtime, so each side hashes a page when it handles it: the
- * source as it sends it, the destination as it writes it.  At suspend
- * only the list is hashed.  The source's list stays honest without
- * trusting log-dirty: a page's written bit (sim.h) is cleared before the
- * copy that is hashed, and after the final round every page whose bit
- * is set again, because log-dirty missed it, is hashed afresh from
- * memory.  Then the lists differ, and so do the digests.  A page the
- * stream never carried keeps an all-zero hash on the destination: also
- * a mismatch.
+ * The digest makes a sim migration prove that nothing was lost: the
+ * destination's memory after the stream is the source's at suspend.
+ * TLS already authenticates the bytes, so the digest need not resist
+ * forgery, only catch a lost, misplaced or stale page; and it must cost
+ * little at line rate, little memory whatever the guest's size, and
+ * almost nothing at suspend, where every millisecond is downtime.
+ * Version 1 kept the suspend short by hashing each page as it went,
+ * but at a SHA-256 per page (1.7 GB/s here), into a hash list of 32
+ * bytes per page on each side (256 MiB for a 64 GiB guest) whose own
+ * hash at suspend still took about 60 ms per 4 GiB.
+ *
+ * Version 2 digests the sequence of page copies, not memory.  Each
+ * side adds, for the n-th page copy of the stream, the XXH3-128 (about
+ * 18 GB/s here) of its contents seeded with n and its page number to a
+ * pair of sums: the source over the copy it sends, the destination
+ * over the page as it landed in its memory, after the write, so a copy
+ * written to the wrong place counts against it.  Equal digests mean
+ * (but for a chance of about 2^-64 per error: the digest is no MAC) the
+ * same copies of the same pages in the same order, so the destination's
+ * last copy of every page is the source's last copy.  The source then
+ * proves, without trusting log-dirty, that its last copies are its
+ * memory at suspend: a page's written bit (sim.h) is cleared before the
+ * copy is taken, every bit is set before round 0, and after the final
+ * round each page whose bit is set again (written after its last copy,
+ * because log-dirty missed it, or never sent) is added once more as a
+ * copy the destination never gets.  Then the digests differ.
+ *
+ * Why not a digest of memory, like version 1?  The destination could
+ * keep one cheaply (subtract a page's old hash before overwriting it),
+ * but the source cannot: a page's old copy is gone from its memory, so
+ * it would have to store every page's hash (8-16 bytes per page still
+ * grows with the guest) or hash all of memory at suspend (a quarter of
+ * a second per 4 GiB, all of it downtime).  A hash per chunk of pages
+ * shrinks the store, but then each page dirty at suspend costs
+ * re-hashing its whole chunk there, and re-hashing stale chunks
+ * between rounds chases the very pages the rounds send anyway.
+ * Digesting the copies keeps 24 bytes whatever the guest's size, and
+ * at suspend scans only the written bitmap (32 KiB per GiB).  The
+ * price: a stream that lost a copy fails even when a later copy of the
+ * same page would have repaired memory, which is right, since a stream
+ * that loses bytes is broken.
+ *
+ * Pages are read into the guest's memory straight from the stream: one
+ * read for a PAGES record's head and page numbers, which are checked,
+ * then one readv for its pages (more only when the pipe returns less).
  */
 #include <sys/uio.h>
 #include <sys/mman.h>
@@ -58,18 +97,20 @@
 #include "log.h"
 #include "policy.h"
 #include "sim.h"
-#include "tls.h"
+#include "sim_digest.h"
 #include "util.h"
 
 #define SIM_STREAM_MAGIC	"RLCDSIM\n"
-#define SIM_STREAM_VERSION	1
+#define SIM_STREAM_VERSION	2
+#define SIM_STREAM_VERSION_V1	1
 #define SIM_STREAM_FLAG_LIVE	0x1
 #define SIM_HEADER_LEN		32
 #define SIM_RECORD_HEAD_LEN	8
 #define SIM_PAGES_HEAD_LEN	8
 #define SIM_VCPU_LEN		56
-#define SIM_DIGEST_LEN		TLS_SHA256_LEN
-#define SIM_DIGEST_REC_LEN	40
+/* A DIGEST record's body: the digest, then the suspend time (u64). */
+#define SIM_DIGEST_REC_LEN(v)	((v) == SIM_STREAM_VERSION_V1 ? \
+				    SIM_DIGEST_V1_LEN + 8 : SIM_DIGEST_V2_LEN + 8)
 /* The longest pause a pacing callback may ask for at once. */
 #define SIM_PACE_MAX_US		(60ULL * 1000000)
 
@@ -80,17 +121,10 @@ enum sim_record {
 	SIM_REC_END = 4
 };
 
-/* The digest's hash list: SIM_DIGEST_LEN bytes per page. */
-struct sim_hashes {
-	struct tls_sha256 *sha;
-	uint8_t		*leaf;
-	uint64_t	 pages;
-};
-
 struct sim_writer {
 	int		 fd;
 	uint64_t	 bytes;
-	struct sim_hashes hs;
+	struct sim_digest dig;
 	const struct backend_save_callbacks *cb;
 	uint8_t		*data;		/* SIM_BATCH_PAGES_MAX pages */
 	unsigned int	 n;		/* pages in the batch */
@@ -103,101 +137,18 @@ struct sim_reader {
 	struct sim_guest *g;
 	int		 fd;
 	uint64_t	 bytes;
-	struct sim_hashes hs;
+	uint32_t	 version;	/* the stream's */
+	struct sim_digest dig;
 	uint64_t	 pages_in;
 	struct sim_vcpu	 vcpu;
-	uint8_t		 digest[SIM_DIGEST_LEN];
+	uint8_t		 digest[SIM_DIGEST_MAX_LEN];
+	size_t		 digest_len;
 	uint64_t	 suspend_ms;
 	uint64_t	 digest_ms;
-	uint8_t		 pfns[SIM_BATCH_PAGES_MAX * 8];
+	/* A PAGES record's head and page numbers, then where its pages go. */
+	uint8_t		 head[SIM_PAGES_HEAD_LEN + SIM_BATCH_PAGES_MAX * 8];
+	struct iovec	 iov[SIM_BATCH_PAGES_MAX];
 };
-
-static void
-sim_put32(uint8_t *p, uint32_t v)
-{
-	int	i;
-
-	for (i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void
-sim_put64(uint8_t *p, uint64_t v)
-{
-	int	i;
-
-	for (i = 0; i < 8; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint32_t
-sim_get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	    (uint32_t)p[3] << 24;
-}
-
-static uint64_t
-sim_get64(const uint8_t *p)
-{
-	return (uint64_t)sim_get32(p) | (uint64_t)sim_get32(p + 4) << 32;
-}
-
-static int
-sim_hashes_init(struct sim_hashes *hs, uint64_t pages,
-    struct backend_error *err)
-{
-	void	*m;
-
-	memset(hs, 0, sizeof(*hs));
-	/*
-	 * Straight from the kernel: malloc's heap made freeing these
-	 * megabytes take a tenth of a second, on the downtime path.
-	 */
-	m = mmap(NULL, (size_t)(pages * SIM_DIGEST_LEN), PROT_READ |
-	    PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (m == MAP_FAILED)
-		return backend_fail(err, BE_INTERNAL, "out of memory");
-	hs->leaf = m;
-	hs->pages = pages;
-	if ((hs->sha = tls_sha256_new()) == NULL)
-		return backend_fail(err, BE_INTERNAL, "out of memory");
-	return 0;
-}
-
-static void
-sim_hashes_free(struct sim_hashes *hs)
-{
-	tls_sha256_free(hs->sha);
-	if (hs->leaf != NULL)
-		munmap(hs->leaf, (size_t)(hs->pages * SIM_DIGEST_LEN));
-	memset(hs, 0, sizeof(*hs));
-}
-
-static int
-sim_hash(struct sim_hashes *hs, const uint8_t *data, size_t len,
-    uint8_t *out, struct backend_error *err)
-{
-	if (tls_sha256(hs->sha, data, len, out) == -1)
-		return backend_fail(err, BE_INTERNAL, "SHA-256 failed");
-	return 0;
-}
-
-static int
-sim_hash_page(struct sim_hashes *hs, uint64_t pfn, const uint8_t *page,
-    struct backend_error *err)
-{
-	return sim_hash(hs, page, SIM_PAGE_SIZE, hs->leaf +
-	    pfn * SIM_DIGEST_LEN, err);
-}
-
-/* The digest: the hash of the hash list. */
-static int
-sim_hashes_top(struct sim_hashes *hs, uint8_t *out, struct backend_error *err)
-{
-	return sim_hash(hs, hs->leaf, (size_t)(hs->pages * SIM_DIGEST_LEN),
-	    out, err);
-}
 
 static void
 sim_sleep_us(uint64_t us)
@@ -278,7 +229,7 @@ sim_send_page(struct sim_guest *g, struct sim_writer *w, uint64_t pfn,
 	sim_put64(w->head + SIM_RECORD_HEAD_LEN + SIM_PAGES_HEAD_LEN +
 	    w->n * 8, pfn);
 	memcpy(copy, g->mem + pfn * SIM_PAGE_SIZE, SIM_PAGE_SIZE);
-	if (sim_hash_page(&w->hs, pfn, copy, err) == -1)
+	if (sim_digest_page(&w->dig, pfn, copy, err) == -1)
 		return -1;
 	if (++w->n == SIM_BATCH_PAGES_MAX)
 		return sim_flush(w, err);
@@ -320,11 +271,12 @@ sim_send_dirty(struct sim_guest *g, struct sim_writer *w, uint64_t *sent_r,
 
 /*
  * After the final round, with the guest suspended: every page written
- * since its hash was taken gets a fresh one from memory.  With log-dirty
- * working there are none; any found were lost on the way.
+ * since its last copy was taken goes into the digest as it is now
+ * (sim_digest_page() says how).  With log-dirty working there are none,
+ * and this is a scan of the written bitmap; any found were lost.
  */
 static int
-sim_rehash_written(struct sim_guest *g, struct sim_hashes *hs,
+sim_digest_written(struct sim_guest *g, struct sim_digest *d,
     struct backend_error *err)
 {
 	struct sim_ctl	*ctl = g->ctl;
@@ -337,7 +289,7 @@ sim_rehash_written(struct sim_guest *g, struct sim_hashes *hs,
 			pfn = i * 64 + (uint64_t)__builtin_ctzll(bits);
 			if (pfn >= ctl->pages)
 				continue;
-			if (sim_hash_page(hs, pfn, g->mem + pfn * SIM_PAGE_SIZE,
+			if (sim_digest_page(d, pfn, g->mem + pfn * SIM_PAGE_SIZE,
 			    err) == -1)
 				return -1;
 			n++;
@@ -437,8 +389,9 @@ sim_save_tail(struct sim_guest *g, struct sim_writer *w,
     struct backend_save_result *res, struct backend_error *err)
 {
 	const struct sim_vcpu	*v = &g->ctl->vcpu;
-	uint8_t			 vcpu[SIM_VCPU_LEN], dig[SIM_DIGEST_REC_LEN];
+	uint8_t			 vcpu[SIM_VCPU_LEN], dig[SIM_DIGEST_MAX_LEN + 8];
 	uint64_t		 t0;
+	size_t			 len;
 	int			 i;
 
 	for (i = 0; i < 4; i++)
@@ -449,12 +402,13 @@ sim_save_tail(struct sim_guest *g, struct sim_writer *w,
 	if (sim_write_record(w, SIM_REC_VCPU, vcpu, sizeof(vcpu), err) == -1)
 		return -1;
 	t0 = util_now_us();
-	if (sim_rehash_written(g, &w->hs, err) == -1 ||
-	    sim_hashes_top(&w->hs, dig, err) == -1)
+	if (sim_digest_written(g, &w->dig, err) == -1 ||
+	    sim_digest_final(&w->dig, dig, &len, err) == -1)
 		return -1;
 	res->digest_ms = (util_now_us() - t0) / 1000;
-	sim_put64(dig + SIM_DIGEST_LEN, res->suspend_ms);
-	if (sim_write_record(w, SIM_REC_DIGEST, dig, sizeof(dig), err) == -1)
+	sim_put64(dig + len, res->suspend_ms);
+	if (sim_write_record(w, SIM_REC_DIGEST, dig, (uint32_t)len + 8,
+	    err) == -1)
 		return -1;
 	return sim_write_record(w, SIM_REC_END, NULL, 0, err);
 }
@@ -463,7 +417,8 @@ sim_save_tail(struct sim_guest *g, struct sim_writer *w,
  * save(): with BACKEND_SAVE_LIVE, pre-copy rounds, then suspend and the
  * final round; without, suspend first and send everything once.  On
  * failure the guest may be left suspended (resume() is the caller's
- * call), but never with log-dirty on.
+ * call), but never with log-dirty on.  BACKEND_SAVE_STREAM_V1 writes
+ * the stream relocd 0.1.0 reads.
  */
 int
 sim_stream_save(struct sim_guest *g, int fd, unsigned int flags,
@@ -473,12 +428,15 @@ sim_stream_save(struct sim_guest *g, int fd, unsigned int flags,
 	struct sim_writer	w;
 	struct iovec		iov;
 	uint8_t			hdr[SIM_HEADER_LEN];
+	uint32_t		version = SIM_STREAM_VERSION;
 	int			rc = -1, live = (flags & BACKEND_SAVE_LIVE) != 0;
 
 	memset(&w, 0, sizeof(w));
 	w.fd = fd;
 	w.cb = cb;
-	if (sim_hashes_init(&w.hs, g->ctl->pages, err) == -1)
+	if (flags & BACKEND_SAVE_STREAM_V1)
+		version = SIM_STREAM_VERSION_V1;
+	if (sim_digest_init(&w.dig, version, g->ctl->pages, err) == -1)
 		goto out;
 	if ((w.data = malloc(SIM_BATCH_PAGES_MAX * SIM_PAGE_SIZE)) == NULL) {
 		backend_fail(err, BE_INTERNAL, "out of memory");
@@ -486,7 +444,7 @@ sim_stream_save(struct sim_guest *g, int fd, unsigned int flags,
 	}
 	sim_bitmap_fill(g->ctl, sim_wbitmap(g->ctl));
 	memcpy(hdr, SIM_STREAM_MAGIC, 8);
-	sim_put32(hdr + 8, SIM_STREAM_VERSION);
+	sim_put32(hdr + 8, version);
 	sim_put32(hdr + 12, SIM_PAGE_SIZE);
 	sim_put64(hdr + 16, g->ctl->pages);
 	sim_put32(hdr + 24, live ? SIM_STREAM_FLAG_LIVE : 0);
@@ -510,51 +468,54 @@ sim_stream_save(struct sim_guest *g, int fd, unsigned int flags,
 out:
 	__atomic_store_n(&g->ctl->logdirty, 0, __ATOMIC_SEQ_CST);
 	res->bytes = w.bytes;
-	sim_hashes_free(&w.hs);
+	sim_digest_free(&w.dig);
 	free(w.data);
 	return rc;
 }
 
-/* Reads exactly len bytes; running out is a malformed stream. */
+/* Fills iov from the stream; running out is a malformed stream. */
+static int
+sim_readv(struct sim_reader *r, struct iovec *iov, int iovcnt, size_t len,
+    struct backend_error *err)
+{
+	size_t	got;
+	int	rc;
+
+	rc = util_readv_all(r->fd, iov, iovcnt, &got);
+	r->bytes += got;
+	if (rc == -1)
+		return backend_fail(err, BE_IO, "reading the stream failed: %s",
+		    strerror(errno));
+	if (got < len)
+		return backend_fail(err, BE_STREAM, "the stream ended early, "
+		    "after %llu bytes", (unsigned long long)r->bytes);
+	return 0;
+}
+
 static int
 sim_read(struct sim_reader *r, void *buf, size_t len, struct backend_error *err)
 {
-	uint8_t	*p = buf;
-	ssize_t	 n;
+	struct iovec	iov = { buf, len };
 
-	while (len > 0) {
-		if ((n = read(r->fd, p, len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return backend_fail(err, BE_IO,
-			    "reading the stream failed: %s", strerror(errno));
-		}
-		if (n == 0)
-			return backend_fail(err, BE_STREAM, "the stream ended "
-			    "early, after %llu bytes",
-			    (unsigned long long)r->bytes);
-		p += n;
-		len -= (size_t)n;
-		r->bytes += (uint64_t)n;
-	}
-	return 0;
+	return sim_readv(r, &iov, 1, len, err);
 }
 
 static int
 sim_read_header(struct sim_reader *r, struct backend_error *err)
 {
 	uint8_t		hdr[SIM_HEADER_LEN];
-	uint32_t	version;
 	uint64_t	pages;
 
 	if (sim_read(r, hdr, sizeof(hdr), err) == -1)
 		return -1;
 	if (memcmp(hdr, SIM_STREAM_MAGIC, 8) != 0)
 		return backend_fail(err, BE_STREAM, "not a sim stream");
-	if ((version = sim_get32(hdr + 8)) != SIM_STREAM_VERSION)
+	r->version = sim_get32(hdr + 8);
+	if (r->version != SIM_STREAM_VERSION &&
+	    r->version != SIM_STREAM_VERSION_V1)
 		return backend_fail(err, BE_STREAM, "sim stream version %u is "
-		    "not supported (this relocd reads %d)", version,
-		    SIM_STREAM_VERSION);
+		    "not supported (this relocd reads %d and %d)", r->version,
+		    SIM_STREAM_VERSION_V1, SIM_STREAM_VERSION);
 	if (sim_get32(hdr + 12) != SIM_PAGE_SIZE ||
 	    (sim_get32(hdr + 24) & ~SIM_STREAM_FLAG_LIVE) != 0 ||
 	    sim_get32(hdr + 28) != 0)
@@ -563,51 +524,78 @@ sim_read_header(struct sim_reader *r, struct backend_error *err)
 		return backend_fail(err, BE_STREAM, "the stream is for a guest "
 		    "of %llu pages, not %llu", (unsigned long long)pages,
 		    (unsigned long long)r->g->ctl->pages);
-	return 0;
+	return sim_digest_init(&r->dig, r->version, pages, err);
 }
 
-/* A PAGES record: every number checked before any page is read. */
+/*
+ * A PAGES record's head and page numbers, in one read: the record's
+ * length says how many pages it holds, and the head must agree.
+ */
 static int
-sim_read_pages(struct sim_reader *r, uint32_t len, struct backend_error *err)
+sim_read_pages_head(struct sim_reader *r, uint32_t len, uint32_t *count_r,
+    struct backend_error *err)
 {
 	uint64_t	 pages = r->g->ctl->pages, pfn;
-	uint8_t		 head[SIM_PAGES_HEAD_LEN];
 	uint32_t	 count, i;
 
-	if (len < SIM_PAGES_HEAD_LEN)
-		return backend_fail(err, BE_STREAM, "short PAGES record");
-	if (sim_read(r, head, sizeof(head), err) == -1)
-		return -1;
-	count = sim_get32(head);
-	if (count == 0 || count > SIM_BATCH_PAGES_MAX ||
-	    sim_get32(head + 4) != 0)
+	if (len < SIM_PAGES_HEAD_LEN || (len - SIM_PAGES_HEAD_LEN) %
+	    (8 + SIM_PAGE_SIZE) != 0)
+		return backend_fail(err, BE_STREAM, "PAGES record length %u "
+		    "is not 8 + a whole number of pages", len);
+	count = (uint32_t)((len - SIM_PAGES_HEAD_LEN) / (8 + SIM_PAGE_SIZE));
+	if (count == 0 || count > SIM_BATCH_PAGES_MAX)
 		return backend_fail(err, BE_STREAM, "a PAGES record holds %u "
 		    "pages; 1 to %d are allowed", count, SIM_BATCH_PAGES_MAX);
-	if (len != SIM_PAGES_HEAD_LEN + (uint64_t)count * (8 + SIM_PAGE_SIZE))
-		return backend_fail(err, BE_STREAM, "PAGES record length %u "
-		    "does not fit its %u pages", len, count);
 	if (r->pages_in + count > pages * SIM_STREAM_PASSES_MAX)
 		return backend_fail(err, BE_STREAM, "the stream sends more "
 		    "than %d times the guest's memory", SIM_STREAM_PASSES_MAX);
-	if (sim_read(r, r->pfns, (size_t)count * 8, err) == -1)
+	if (sim_read(r, r->head, SIM_PAGES_HEAD_LEN + (size_t)count * 8,
+	    err) == -1)
 		return -1;
+	if (sim_get32(r->head) != count || sim_get32(r->head + 4) != 0)
+		return backend_fail(err, BE_STREAM, "a PAGES record of %u "
+		    "pages says it holds %u", count, sim_get32(r->head));
 	for (i = 0; i < count; i++)
-		if ((pfn = sim_get64(r->pfns + 8 * i)) >= pages)
+		if ((pfn = sim_get64(r->head + SIM_PAGES_HEAD_LEN + 8 * i)) >=
+		    pages)
 			return backend_fail(err, BE_STREAM, "page %llu is "
 			    "outside the guest's %llu pages",
 			    (unsigned long long)pfn, (unsigned long long)pages);
+	*count_r = count;
+	return 0;
+}
+
+/*
+ * A PAGES record: every number checked, then the pages read straight
+ * into the guest's memory, and each digested as it landed there.
+ */
+static int
+sim_read_pages(struct sim_reader *r, uint32_t len, struct backend_error *err)
+{
+	uint64_t	 pfn;
+	uint32_t	 count = 0, i;
+
+	if (sim_read_pages_head(r, len, &count, err) == -1)
+		return -1;
 	for (i = 0; i < count; i++) {
-		pfn = sim_get64(r->pfns + 8 * i);
-		if (sim_read(r, r->g->mem + pfn * SIM_PAGE_SIZE,
-		    SIM_PAGE_SIZE, err) == -1 || sim_hash_page(&r->hs, pfn,
-		    r->g->mem + pfn * SIM_PAGE_SIZE, err) == -1)
+		pfn = sim_get64(r->head + SIM_PAGES_HEAD_LEN + 8 * i);
+		r->iov[i].iov_base = r->g->mem + pfn * SIM_PAGE_SIZE;
+		r->iov[i].iov_len = SIM_PAGE_SIZE;
+	}
+	if (sim_readv(r, r->iov, (int)count, (size_t)count * SIM_PAGE_SIZE,
+	    err) == -1)
+		return -1;
+	for (i = 0; i < count; i++) {
+		pfn = sim_get64(r->head + SIM_PAGES_HEAD_LEN + 8 * i);
+		if (sim_digest_page(&r->dig, pfn, r->g->mem + pfn *
+		    SIM_PAGE_SIZE, err) == -1)
 			return -1;
 	}
 	r->pages_in += count;
 	return 0;
 }
 
-/* The VCPU record ends the pages, so the hash list is complete. */
+/* The VCPU record ends the pages, so the digest is complete. */
 static int
 sim_read_vcpu(struct sim_reader *r, uint32_t len, struct backend_error *err)
 {
@@ -629,7 +617,7 @@ sim_read_vcpu(struct sim_reader *r, uint32_t len, struct backend_error *err)
 	    r->vcpu.prng[3]) == 0 || r->vcpu.seq_pos >= r->g->ctl->pages)
 		return backend_fail(err, BE_STREAM, "bad VCPU record");
 	t0 = util_now_us();
-	if (sim_hashes_top(&r->hs, r->digest, err) == -1)
+	if (sim_digest_final(&r->dig, r->digest, &r->digest_len, err) == -1)
 		return -1;
 	r->digest_ms = (util_now_us() - t0) / 1000;
 	return 0;
@@ -638,15 +626,22 @@ sim_read_vcpu(struct sim_reader *r, uint32_t len, struct backend_error *err)
 static int
 sim_read_digest(struct sim_reader *r, uint32_t len, struct backend_error *err)
 {
-	uint8_t	b[SIM_DIGEST_REC_LEN];
+	uint8_t		b[SIM_DIGEST_MAX_LEN + 8];
+	uint64_t	sent;
 
-	if (len != SIM_DIGEST_REC_LEN)
+	if (len != SIM_DIGEST_REC_LEN(r->version))
 		return backend_fail(err, BE_STREAM, "DIGEST record length %u, "
-		    "not %d", len, SIM_DIGEST_REC_LEN);
-	if (sim_read(r, b, sizeof(b), err) == -1)
+		    "not %d", len, SIM_DIGEST_REC_LEN(r->version));
+	if (sim_read(r, b, len, err) == -1)
 		return -1;
-	r->suspend_ms = sim_get64(b + SIM_DIGEST_LEN);
-	if (memcmp(b, r->digest, SIM_DIGEST_LEN) != 0)
+	r->suspend_ms = sim_get64(b + r->digest_len);
+	/* The count first: it says how the two streams differ. */
+	if (r->version != SIM_STREAM_VERSION_V1 &&
+	    (sent = sim_digest_copies(b)) != r->pages_in)
+		return backend_fail(err, BE_DIGEST, "memory digest mismatch: "
+		    "the source digested %llu page copies, %llu arrived",
+		    (unsigned long long)sent, (unsigned long long)r->pages_in);
+	if (memcmp(b, r->digest, r->digest_len) != 0)
 		return backend_fail(err, BE_DIGEST, "memory digest mismatch: "
 		    "the rebuilt image is not what the source had at suspend");
 	return 0;
@@ -708,8 +703,7 @@ sim_stream_restore(struct sim_guest *g, int fd,
 		return backend_fail(err, BE_INTERNAL, "out of memory");
 	r->g = g;
 	r->fd = fd;
-	if (sim_hashes_init(&r->hs, g->ctl->pages, err) == -1 ||
-	    sim_read_header(r, err) == -1 || sim_read_records(r, err) == -1)
+	if (sim_read_header(r, err) == -1 || sim_read_records(r, err) == -1)
 		goto out;
 	memcpy(&g->ctl->vcpu, &r->vcpu, sizeof(r->vcpu));
 	__atomic_store_n(&g->ctl->heartbeat, r->vcpu.heartbeat,
@@ -724,7 +718,7 @@ sim_stream_restore(struct sim_guest *g, int fd,
 	rc = 0;
 out:
 	res->bytes = r->bytes;
-	sim_hashes_free(&r->hs);
+	sim_digest_free(&r->dig);
 	free(r);
 	return rc;
 }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: ISC
 /*
  * The TLS layer (this file: the context, the host identity, and SHA-256
- * for the sim backend's digest; tls_conn.c: connections; tls_key.c: a key
+ * for the sim backend's version 1 digest; tls_conn.c: connections; tls_key.c: a key
  * held by the key process).  The three are the only files in relocd that
  * include OpenSSL.  One
  * context per host identity, mutual authentication against the pool's CA
@@ -530,8 +530,9 @@ tls_ctx_free(struct tls_ctx *ctx)
 
 
 /*
- * SHA-256, for the sim backend's memory digest: here so that OpenSSL
- * stays inside the TLS layer.  One hasher is reused for many inputs.
+ * SHA-256, for the sim backend's memory digest as relocd 0.1.0 made it
+ * (sim_digest.c, version 1): here so that OpenSSL stays inside the TLS
+ * layer.  One hasher is reused for many inputs.
  */
 struct tls_sha256 {
 	EVP_MD		*md;

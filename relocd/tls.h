@@ -95,7 +95,7 @@ int		 tls_fd(const struct tls_conn *);
 /* Sends close_notify (best effort, bounded), closes the fd, frees. */
 void		 tls_close(struct tls_conn *, uint64_t);
 
-/* SHA-256, so that OpenSSL stays in the TLS layer (sim digest). */
+/* SHA-256, so that OpenSSL stays in the TLS layer (sim digest, version 1). */
 #define TLS_SHA256_LEN	32
 struct tls_sha256;
 

@@ -274,6 +274,34 @@ util_writev_all(int fd, struct iovec *iov, int iovcnt)
 	return util_writev_all_idle(fd, iov, iovcnt, -1);
 }
 
+/*
+ * Reads until iov is full (consuming it, as util_writev_all does) or the
+ * end of the file; *got_r says how many bytes came either way, so that a
+ * short count is the caller's "ended early".  -1: a read error (errno).
+ */
+int
+util_readv_all(int fd, struct iovec *iov, int iovcnt, size_t *got_r)
+{
+	ssize_t	r = 0;
+
+	*got_r = 0;
+	for (;;) {
+		for (; iovcnt > 0 && (size_t)r >= iov->iov_len; iov++, iovcnt--)
+			r -= (ssize_t)iov->iov_len;
+		if (iovcnt == 0)
+			return 0;
+		iov->iov_base = (char *)iov->iov_base + r;
+		iov->iov_len -= (size_t)r;
+		if ((r = readv(fd, iov, iovcnt)) == -1) {
+			if (errno != EINTR)
+				return -1;
+			r = 0;
+		} else if (r == 0)
+			return 0;
+		*got_r += (size_t)r;
+	}
+}
+
 /* One buffer: the same loop (through a cast, since writev keeps it). */
 int
 util_write_all_idle(int fd, const void *buf, size_t len, int idle_ms)

@@ -58,6 +58,7 @@ int	 util_write_all(int, const void *, size_t);
 int	 util_write_all_idle(int, const void *, size_t, int);
 int	 util_write_file_atomic(const char *, const void *, size_t, mode_t);
 int	 util_writev_all(int, struct iovec *, int);
+int	 util_readv_all(int, struct iovec *, int, size_t *);
 int	 util_writev_all_idle(int, struct iovec *, int, int);
 int	 util_pipe_data(int [2]);
 

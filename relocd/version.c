@@ -21,7 +21,10 @@
  *   1  relocd 0.1.0.  A hello carries one version, and both must be 1.
  *   2  relocd 0.2.0.  A hello carries a range and the release, and a
  *      version refusal (an error with code PE_VERSION) carries the
- *      refuser's, so the other side can name both.  The rest is as 1.
+ *      refuser's, so the other side can name both.  The sim backend's
+ *      stream is its version 2 (sim_stream.c), which a source sends
+ *      only when 2 or later was chosen: to a destination that chose
+ *      1 it sends the stream's version 1.  The rest is as 1.
  *   3  "reserved" and "error" may carry the pre-flight's findings,
  *      (checks (check (ok yes|no) (text T)) ...), every bridge and disk
  *      the destination looked at and every one that failed

@@ -262,14 +262,19 @@ send_describe(struct worker *w, struct guest_info *g)
 	return rc;
 }
 
-/* Saves the guest into the pipe; returns 0 with the guest suspended. */
+/*
+ * Saves the guest into the pipe; returns 0 with the guest suspended.
+ * A destination that chose protocol 1 is relocd 0.1.0, which reads only
+ * the sim stream's version 1.
+ */
 static int
 send_stream(struct worker *w, struct send_state *ss, const char *guest,
-    int fd, struct backend_error *err)
+    int fd, uint32_t protocol, struct backend_error *err)
 {
 	struct backend_save_callbacks	cb;
 	struct backend_save_result	res;
 	struct policy_params		pp;
+	unsigned int			flags = 0;
 	int				rc;
 
 	send_params(&w->start.policy, &pp);
@@ -287,8 +292,11 @@ send_stream(struct worker *w, struct send_state *ss, const char *guest,
 	cb.data = ss;
 	ss->start_us = util_now_us();
 	memset(&res, 0, sizeof(res));
-	rc = w->ops->save(w->be, guest, fd, w->start.policy.live ?
-	    BACKEND_SAVE_LIVE : 0, &cb, &res, err);
+	if (w->start.policy.live)
+		flags |= BACKEND_SAVE_LIVE;
+	if (protocol == 1)
+		flags |= BACKEND_SAVE_STREAM_V1;
+	rc = w->ops->save(w->be, guest, fd, flags, &cb, &res, err);
 	close(fd);
 	policy_run_unthrottle(&ss->run);
 	ss->stats.bytes = res.bytes;
@@ -358,7 +366,7 @@ worker_send(struct worker *w)
 	ss->w = w;
 	ss->stats.memory_bytes = g.memory_bytes;
 	memset(&err, 0, sizeof(err));
-	if (send_stream(w, ss, g.name, fd, &err) == -1) {
+	if (send_stream(w, ss, g.name, fd, cmd.protocol, &err) == -1) {
 		if (ss->cancelled)
 			rc = worker_resume(w, g.name, PE_ABORTED, ss->cancel_text,
 			    &ss->stats);

@@ -15,6 +15,7 @@
 #include <xenstore.h>
 
 #include "backend.h"
+#include "checks.h"
 #include "xen_xl.h"
 
 /* relocd-xl-command's default: xl, looked up on PATH. */
@@ -47,6 +48,11 @@ int	xen_find(struct xen *, const char *, uint32_t *, libxl_dominfo *,
 	    struct backend_error *);
 void	xen_info_from(struct xen *, const libxl_dominfo *,
 	    struct guest_info *);
+/* xen_config.c: the pre-flight's fields of a guest's config */
+int	xen_config_migratable(const libxl_domain_config *, const char *,
+	    struct check_list *, struct backend_error *);
+int	xen_config_devices(const libxl_domain_config *, struct check_list *,
+	    struct backend_error *);
 /* xen_save.c */
 int	xen_save(void *, const char *, int, unsigned int,
 	    const struct backend_save_callbacks *, struct backend_save_result *,

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: ISC
 /*
- * Unit tests for util.c's write-all loop and monotonic clock: every
- * process writes its pipes and sockets through util_write_all, so a
- * short write, EINTR, EAGAIN or a vanished reader must each come out
- * right, and every deadline reads util_now_us.  And for util.h's string
+ * Unit tests for util.c's write-all and read-all loops and monotonic
+ * clock: every process writes its pipes and sockets through
+ * util_write_all, so a short write, EINTR, EAGAIN or a vanished reader
+ * must each come out right; the sim stream reads through
+ * util_readv_all, so must a short read; and every deadline reads
+ * util_now_us.  And for util.h's string
  * copies: STRLCPY_ARRAY between arrays the compiler proves large
  * enough, and util_text_copy, which cuts text for people visibly and
  * never inside a UTF-8 character.
@@ -20,6 +22,7 @@
 #include <unistd.h>
 
 #include "proc.h"
+#include "trickle.h"
 #include "unit.h"
 #include "util.h"
 
@@ -336,6 +339,42 @@ test_write_all_zero_length(void)
 	close(fds[1]);
 }
 
+/*
+ * The read-all loop: odd-sized parts filled in order across short
+ * reads, and the end of the file as a short count, not an error.
+ */
+static void
+test_readv_all_short_reads(void)
+{
+	static uint8_t	src[3 * 4096 + 17], dst[sizeof(src) + 5];
+	struct iovec	iov[3];
+	struct trickle	t;
+	pthread_t	th;
+	size_t		i, got = 0;
+	int		fds[2];
+
+	for (i = 0; i < sizeof(src); i++)
+		src[i] = (uint8_t)(i * 31 + 7);
+	if (pipe2(fds, O_CLOEXEC) == -1) {
+		CHECK(0);
+		return;
+	}
+	(void)fcntl(fds[1], F_SETPIPE_SZ, SMALL_PIPE);
+	t.fd = fds[1];
+	t.buf = src;
+	t.len = sizeof(src);
+	CHECK(pthread_create(&th, NULL, trickle_run, &t) == 0);
+	memset(dst, 0, sizeof(dst));
+	iov[0] = (struct iovec){ dst, 5000 };
+	iov[1] = (struct iovec){ dst + 5000, 3 };
+	iov[2] = (struct iovec){ dst + 5003, sizeof(dst) - 5003 };
+	CHECK_INT(util_readv_all(fds[0], iov, 3, &got), 0);
+	CHECK_INT(got, sizeof(src));
+	CHECK(memcmp(dst, src, sizeof(src)) == 0);
+	close(fds[0]);
+	pthread_join(th, NULL);
+}
+
 /* The one monotonic clock: never backwards, units that agree. */
 static void
 test_now_monotonic(void)
@@ -426,6 +465,7 @@ UNIT_MAIN("util",
     UNIT_TEST(test_write_all_idle_times_out),
     UNIT_TEST(test_write_all_closed_reader),
     UNIT_TEST(test_write_all_zero_length),
+    UNIT_TEST(test_readv_all_short_reads),
     UNIT_TEST(test_now_monotonic),
     UNIT_TEST(test_array_copy_whole),
     UNIT_TEST(test_text_that_fits_is_unchanged),

@@ -606,8 +606,17 @@ hbwork_start(const char *cmdline, const char *name, const char *boot,
 	if (arg(cmdline, "hbmnt=", mnt, sizeof(mnt)) == -1)
 		snprintf(mnt, sizeof(mnt), "%s", MNT_DEFAULT);
 	if (has_net && spawn(local) == 0) {
-		if (!local)
+		if (!local) {
+			/*
+			 * heartbeat.c mounts /dev and /proc only, and
+			 * wait_path looks for eth0 in sysfs.
+			 */
+			mkdir("/sys", 0755);
+			if (mount("sysfs", "/sys", "sysfs", 0, NULL) == -1 &&
+			    errno != EBUSY)
+				say("mount /sys: %s", strerror(errno));
 			load_module("xen-netfront");
+		}
 		if (net_config(net) == 0)
 			net_serve(atoi(port));
 		_exit(1);

@@ -85,6 +85,13 @@ def setup_hosts(a, b):
     # A fresh NFSv4 server refuses new opens for its grace period (90 s
     # by default): shorten it, and sit it out here with a probe write
     # from B, not in the first migration's hotplug script.
+    # No NFSv4 delegations: with one, a local open on the server (the
+    # block script's losetup when a guest moves onto A) waits until B
+    # returns it, and in the first devices run every PV leg onto A
+    # paused 43-50 s, about fs.lease-break-time (45 s); the block
+    # script's global lock then held up the next guest's xl create past
+    # libxl's hotplug timeout.  nfsd grants none while leases are off.
+    a.run("sysctl -w fs.leases-enable=0", 30)
     a.run(f"modprobe nfsd && mkdir -p {DIR} && echo '{DIR} {SUBNET}.0/24"
           f"(rw,sync,no_root_squash,no_subtree_check)' > /etc/exports && "
           f"printf '[nfsd]\\ngrace-time=15\\n' >> /etc/nfs.conf && "

@@ -15,6 +15,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import xentest                                   # noqa: E402
 from xenvm import Heartbeat                      # noqa: E402
 from scenarios import MigrationError             # noqa: E402
+import scenarios                                 # noqa: E402
 
 xentest.SETTLE = 0.0
 
@@ -54,6 +55,37 @@ def case(name, src_hbs, dst_hbs, want_error=None, want_down=None):
     return True
 
 
+def selector(spec, want=None, want_error=None):
+    """--transports SPEC selects WANT ({name: guest types}), in the order
+    the transports were registered, or fails naming WANT_ERROR."""
+    try:
+        chosen, _ = xentest.select_transports(spec)
+    except ValueError as e:
+        if want_error and want_error in str(e):
+            return True
+        print(f"FAIL --transports {spec}: unexpected error: {e}")
+        return False
+    got = {t.name: t.guest_types for t in chosen}
+    order = [t.name for t in scenarios.TRANSPORTS]
+    if want_error or got != want or \
+            list(got) != sorted(got, key=order.index):
+        print(f"FAIL --transports {spec}: got {got}, want "
+              f"{want_error or want}")
+        return False
+    return True
+
+
+def selector_cases():
+    every = ("pvh", "pv", "hvm")
+    return [
+        selector("relocctl,relocd-xl:pvh",
+                 {"relocd-xl": ("pvh",), "relocctl": every}),
+        selector("relocd-xl:hvm+pv", {"relocd-xl": ("hvm", "pv")}),
+        selector("relocctl:pvh+arm", want_error="relocctl handles"),
+        selector("", {t.name: t.guest_types for t in scenarios.TRANSPORTS}),
+    ]
+
+
 def main():
     # Source: counters 0..299 at 100.0 .. 105.98 s.  Destination resumes
     # with 300 at 107.0 s: 1.02 s of downtime.
@@ -70,8 +102,10 @@ def main():
         case("no source stream", [], stream("B", 300, 50, 107.0),
              want_error="no heartbeat"),
     ]
+    ok += selector_cases()
     # Not "N passed, N failed": check-xen prints that line once, at the end.
-    print(f"test_judge: {sum(ok)} of {len(ok)} verdict cases right")
+    print(f"test_judge: {sum(ok)} of {len(ok)} verdict and selector cases "
+          f"right")
     return 0 if all(ok) else 1
 
 

@@ -36,7 +36,9 @@ XEN_DOM0	?= busybox
 # target), then the image built around build-images' kernel and guest.
 XEN_DEB_DIR	:= $(or $(O),build)/deb
 ifeq ($(XEN_DOM0),systemd)
+# mkdir: the log sits beside the package, and a fresh clone has no build/.
 XEN_DOM0_PREP = t=$$(date +%s) && scripts/install-deps --deb && \
+	mkdir -p $(dir $(XEN_DEB_DIR)) && \
 	{ DEB_BUILD_OPTIONS=nocheck $(MAKE) --no-print-directory -f Makefile \
 	    deb >$(XEN_DEB_DIR).log 2>&1 || \
 	  { tail -30 $(XEN_DEB_DIR).log; echo "check-xen: make deb failed"; \

@@ -88,13 +88,8 @@
  * Pages are read into the guest's memory straight from the stream: one
  * read for a PAGES record's head and page numbers, which are checked,
  * then one readv for its pages (more only when the pipe returns less).
- *
- * Zero pages (version 3) are sent in the stream's order of copies like
- * any page, so the digest's positions agree on both sides: the source
- * keeps one batch of data pages and one of zero pages, and each flush
- * writes the PAGES record, then the ZERO_PAGES record.  A data page is
- * hashed as it is copied, taking the next position; a zero page only at
- * the flush, after the batch's data pages, as the destination will.
+ * sim_zero.c says how zero pages (version 3) keep their places in the
+ * digest.
  */
 #include <sys/uio.h>
 #include <sys/mman.h>
@@ -233,7 +228,6 @@ sim_flush(struct sim_writer *w, struct backend_error *err)
 {
 	struct iovec	iov[3];
 	size_t		pfn_len = (size_t)w->n * 8;
-	uint32_t	i;
 	int		n = 0;
 
 	if (w->n > 0) {
@@ -248,10 +242,8 @@ sim_flush(struct sim_writer *w, struct backend_error *err)
 		iov[n].iov_base = w->data;
 		iov[n++].iov_len = w->n * SIM_PAGE_SIZE;
 	}
-	for (i = 0; i < w->nz; i++)
-		if (sim_digest_page(&w->dig, sim_zero_pfn(w->zrec + 8, i),
-		    sim_zero_page, err) == -1)
-			return -1;
+	if (sim_zero_digest(w->zrec + 8, w->nz, &w->dig, err) == -1)
+		return -1;
 	if (w->nz > 0) {
 		iov[n].iov_base = w->zrec;
 		iov[n++].iov_len = sim_zero_encode(w->zrec, w->nz);
@@ -668,16 +660,12 @@ sim_read_pages(struct sim_reader *r, uint32_t len, struct backend_error *err)
 	return 0;
 }
 
-/*
- * A ZERO_PAGES record (version 3): its numbers checked, then each page
- * zeroed where data of this stream landed before (elsewhere it is zero
- * already: sim_zero.c), and each digested as the zero page it now is.
- */
+/* A ZERO_PAGES record (version 3): its numbers checked, then landed. */
 static int
 sim_read_zero(struct sim_reader *r, uint32_t len, struct backend_error *err)
 {
-	uint64_t	pages = r->g->ctl->pages, pfn;
-	uint32_t	count = 0, i;
+	uint64_t	pages = r->g->ctl->pages;
+	uint32_t	count = 0;
 
 	if (r->version != SIM_STREAM_VERSION)
 		return backend_fail(err, BE_STREAM, "a ZERO_PAGES record in a "
@@ -690,14 +678,9 @@ sim_read_zero(struct sim_reader *r, uint32_t len, struct backend_error *err)
 	if (sim_read(r, r->zbody, len, err) == -1 ||
 	    sim_zero_decode(r->zbody, count, pages, err) == -1)
 		return -1;
-	for (i = 0; i < count; i++) {
-		pfn = sim_zero_pfn(r->zbody, i);
-		if (sim_landed_clear(&r->landed, pfn))
-			memset(r->g->mem + pfn * SIM_PAGE_SIZE, 0,
-			    SIM_PAGE_SIZE);
-		if (sim_digest_page(&r->dig, pfn, sim_zero_page, err) == -1)
-			return -1;
-	}
+	sim_zero_land(r->zbody, count, r->g->mem, &r->landed);
+	if (sim_zero_digest(r->zbody, count, &r->dig, err) == -1)
+		return -1;
 	r->pages_in += count;
 	r->zero_in += count;
 	return 0;

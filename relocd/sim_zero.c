@@ -21,6 +21,11 @@
  * Both sides still add every zero page to the digest, as a copy of
  * sim_zero_page at its place in the stream (sim_digest.c), so a lost
  * or misplaced zero page fails the digest as a lost data page does.
+ * The places agree: the source keeps one batch of data pages and one of
+ * zero pages, and each flush writes the PAGES record, then the
+ * ZERO_PAGES record.  A data page is hashed as it is copied, taking the
+ * next place; a zero page only at the flush, after the batch's data
+ * pages, which is where the destination will read it.
  *
  * Runs in the worker (root).  The record's decoding trusts nothing: its
  * length, count and page numbers come from a peer and are checked
@@ -30,6 +35,7 @@
 #include <string.h>
 
 #include "sim.h"
+#include "sim_digest.h"
 #include "sim_zero.h"
 
 _Static_assert(SIM_ZERO_REC_MAX < UINT32_MAX, "a record's length is a u32");
@@ -124,6 +130,38 @@ uint64_t
 sim_zero_pfn(const uint8_t *body, uint32_t i)
 {
 	return sim_get64(body + SIM_ZERO_HEAD_LEN + (size_t)i * 8);
+}
+
+/*
+ * A decoded record's pages land in mem: each is zeroed where data of
+ * this stream landed before, and left alone elsewhere, zero already.
+ */
+void
+sim_zero_land(const uint8_t *body, uint32_t count, uint8_t *mem,
+    struct sim_landed *l)
+{
+	uint64_t	pfn;
+	uint32_t	i;
+
+	for (i = 0; i < count; i++) {
+		pfn = sim_zero_pfn(body, i);
+		if (sim_landed_clear(l, pfn))
+			memset(mem + pfn * SIM_PAGE_SIZE, 0, SIM_PAGE_SIZE);
+	}
+}
+
+/* A record's pages into the digest, in order, each a copy of zeros. */
+int
+sim_zero_digest(const uint8_t *body, uint32_t count, struct sim_digest *d,
+    struct backend_error *err)
+{
+	uint32_t	i;
+
+	for (i = 0; i < count; i++)
+		if (sim_digest_page(d, sim_zero_pfn(body, i), sim_zero_page,
+		    err) == -1)
+			return -1;
+	return 0;
 }
 
 int

@@ -16,6 +16,8 @@
 #include "backend.h"
 #include "bounds.h"
 
+struct sim_digest;
+
 /*
  * ZERO_PAGES, record type 5: count u32 (1..SIM_ZERO_BATCH_MAX) |
  * reserved u32 (0) | count x page number u64; length exactly 8 + count
@@ -25,7 +27,7 @@
 #define SIM_ZERO_HEAD_LEN	8
 #define SIM_ZERO_REC_MAX	(8 + SIM_ZERO_HEAD_LEN + SIM_ZERO_BATCH_MAX * 8)
 
-/* Which pages of a guest a stream has written (one bit a page). */
+/* Which pages of a guest a stream has written data to (a bit a page). */
 struct sim_landed {
 	uint64_t	*bits;
 	uint64_t	 pages;
@@ -40,6 +42,10 @@ int	 sim_zero_count(uint32_t, uint32_t *, struct backend_error *);
 int	 sim_zero_decode(const uint8_t *, uint32_t, uint64_t,
 	    struct backend_error *);
 uint64_t sim_zero_pfn(const uint8_t *, uint32_t);
+void	 sim_zero_land(const uint8_t *, uint32_t, uint8_t *,
+	    struct sim_landed *);
+int	 sim_zero_digest(const uint8_t *, uint32_t, struct sim_digest *,
+	    struct backend_error *);
 
 int	 sim_landed_init(struct sim_landed *, uint64_t,
 	    struct backend_error *);

@@ -242,9 +242,9 @@ sim_flush(struct sim_writer *w, struct backend_error *err)
 		iov[n].iov_base = w->data;
 		iov[n++].iov_len = w->n * SIM_PAGE_SIZE;
 	}
-	if (sim_zero_digest(w->zrec + 8, w->nz, &w->dig, err) == -1)
-		return -1;
 	if (w->nz > 0) {
+		if (sim_zero_digest(w->zrec + 8, w->nz, &w->dig, err) == -1)
+			return -1;
 		iov[n].iov_base = w->zrec;
 		iov[n++].iov_len = sim_zero_encode(w->zrec, w->nz);
 	}

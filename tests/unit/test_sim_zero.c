@@ -44,6 +44,30 @@ test_page_zero(void)
 	CHECK(sim_page_zero(page));
 }
 
+/*
+ * The workload key that makes an idle guest: a percentage, once, beside
+ * the device keys (whose "given twice" bits it must not share).
+ */
+static void
+test_config_zero_percent(void)
+{
+	struct sim_params	p;
+	struct backend_error	err;
+
+	CHECK(sim_config_parse("(sim (zero-percent 40))", MIB, &p, &err) == 0);
+	CHECK_INT(p.zero_percent, 40);
+	CHECK(sim_config_parse("(sim (zero-percent 100) (pci 1) "
+	    "(disable-migrate no))", MIB, &p, &err) == 0);
+	CHECK(p.zero_percent == 100 && p.pci == 1);
+	CHECK(sim_config_parse("(sim)", MIB, &p, &err) == 0 &&
+	    p.zero_percent == 0);
+	CHECK(sim_config_parse("(sim (zero-percent 101))", MIB, &p,
+	    &err) == -1 && err.code == BE_UNSUPPORTED);
+	CHECK(strstr(err.msg, "zero-percent is too large") != NULL);
+	CHECK(sim_config_parse("(sim (zero-percent 1) (zero-percent 2))", MIB,
+	    &p, &err) == -1 && strstr(err.msg, "given twice") != NULL);
+}
+
 /* A record as sim_zero_encode() writes it, and decoded back. */
 static void
 test_record_encode_decode(void)
@@ -521,6 +545,7 @@ main(void)
 {
 	static const struct unit_test tests[] = {
 		UNIT_TEST(test_page_zero),
+		UNIT_TEST(test_config_zero_percent),
 		UNIT_TEST(test_record_encode_decode),
 		UNIT_TEST(test_record_bounds),
 		UNIT_TEST(test_idle_guest_sends_zero_pages),

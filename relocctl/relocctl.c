@@ -93,6 +93,7 @@ static const struct command commands[] = {
 	    "  --working-set SIZE        the memory the hot pattern dirties\n"
 	    "  --pattern uniform|hot|sequential\n"
 	    "                            where the workload writes\n"
+	    "  --zero-percent N          pages (0-100%) its boot leaves zero\n"
 	    "  --uuid UUID               its uuid (default: a random one)\n"
 	    "  --bridge NAME             a bridge its vif joins (up to 2)\n"
 	    "  --disk PATH               a disk it opens (up to 2)\n"

@@ -51,18 +51,29 @@ str(const json_t *o, const char *name, const char *def)
 	return relocctl_display(v != NULL ? v : def);
 }
 
-/* One progress line on a terminal, redrawn in place. */
+/*
+ * One progress line on a terminal, redrawn in place.  The sim backend
+ * also says how much memory the bytes carried: its zero pages travel as
+ * their numbers only, so the two part.
+ */
 static void
 print_progress(struct follow *fw, const json_t *m)
 {
 	long long	bytes = num(m, "bytes"), mem = num(m, "memory");
+	long long	sent = num(m, "memory-sent");
 
 	if (fw->json || !fw->tty)
 		return;
-	printf("\r  round %-3lld %4lld MiB sent (%lld%% of memory)  %5lld MiB/s"
-	    "  dirtying %5lld MiB/s  downtime ~%lld ms  %.1fs   ",
-	    num(m, "round"), bytes >> 20, mem ? bytes * 100 / mem : 0,
-	    num(m, "bandwidth") >> 20, num(m, "dirty-rate") >> 20,
+	if (sent > 0)
+		printf("\r  round %-3lld %4lld MiB of memory (%lld%%) in %4lld "
+		    "MiB, %lld zero pages", num(m, "round"), sent >> 20,
+		    mem ? sent * 100 / mem : 0, bytes >> 20,
+		    num(m, "zero-pages"));
+	else
+		printf("\r  round %-3lld %4lld MiB sent (%lld%% of memory)",
+		    num(m, "round"), bytes >> 20, mem ? bytes * 100 / mem : 0);
+	printf("  %5lld MiB/s  dirtying %5lld MiB/s  downtime ~%lld ms  "
+	    "%.1fs   ", num(m, "bandwidth") >> 20, num(m, "dirty-rate") >> 20,
 	    num(m, "downtime-ms"), num(m, "elapsed-ms") / 1000.0);
 	fflush(stdout);
 	fw->shown = 1;
@@ -79,6 +90,13 @@ print_done(const json_t *m, const char *what, const char *guest,
 		    num(m, "elapsed-ms") / 1000.0, num(m, "downtime-ms"),
 		    num(m, "predicted-downtime-ms"), num(m, "bytes") >> 20,
 		    num(m, "rounds"));
+		if (num(m, "memory-sent") > 0 && num(m, "bytes") > 0)
+			printf("  %lld MiB of memory went as %lld MiB on the "
+			    "wire (%.1fx), %lld zero pages as their numbers "
+			    "only\n", num(m, "memory-sent") >> 20,
+			    num(m, "bytes") >> 20, (double)num(m,
+			    "memory-sent") / (double)num(m, "bytes"),
+			    num(m, "zero-pages"));
 		if (num(m, "throttle") != 0 && num(m, "throttle") < 100)
 			printf("  the guest was throttled to %lld%% to "
 			    "converge\n", num(m, "throttle"));
@@ -461,6 +479,7 @@ static const struct option sim_options[] = {
 	{ "dirty-rate", required_argument, NULL, 'd' },
 	{ "working-set", required_argument, NULL, 'w' },
 	{ "pattern", required_argument, NULL, 'p' },
+	{ "zero-percent", required_argument, NULL, 'z' },
 	{ "uuid", required_argument, NULL, 'u' },
 	{ "bridge", required_argument, NULL, 'b' },
 	{ "disk", required_argument, NULL, 'k' },
@@ -491,6 +510,8 @@ cmd_sim_create(struct relocctl *rc, int argc, char **argv)
 			req_add(req, sizeof(req), "vcpus", optarg);
 		else if (ch == 'p')
 			req_add(req, sizeof(req), "pattern", optarg);
+		else if (ch == 'z')
+			req_add(req, sizeof(req), "zero-percent", optarg);
 		else if (ch == 'u')
 			req_add(req, sizeof(req), "uuid", optarg);
 		/* Devices, as a real guest's config names them (pre-flight). */

@@ -64,6 +64,8 @@ static const struct rj_field rj_fields[] = {
 	{ "rounds", RJ_INT, 0, UINT32_MAX },
 	{ "bytes", RJ_INT, 0, INT64_MAX },
 	{ "memory", RJ_INT, 0, INT64_MAX },
+	{ "memory-sent", RJ_INT, 0, INT64_MAX },
+	{ "zero-pages", RJ_INT, 0, INT64_MAX },
 	{ "dirty", RJ_INT, -1, INT64_MAX },
 	{ "bandwidth", RJ_INT, 0, INT64_MAX },
 	{ "dirty-rate", RJ_INT, 0, INT64_MAX },

@@ -168,9 +168,10 @@ report_time(long long ms, char *buf, size_t size)
 
 /*
  * One migration's report, a line per measurement in the manner of virsh
- * domjobinfo; relocctl(8) says what each means.  relocd sends memory
- * uncompressed (and TLS compression is off), so there is no compression
- * ratio to show.
+ * domjobinfo; relocctl(8) says what each means.  relocd compresses
+ * nothing (and TLS compression is off); the sim backend's zero pages
+ * travel as their numbers only, so memory sent and data sent part, and
+ * their ratio is shown.
  */
 static void
 report_print(const json_t *r)
@@ -203,6 +204,9 @@ report_print(const json_t *r)
 	printf("%-20s %lld MiB\n", "Memory:", n_of(r, "memory") >> 20);
 	printf("%-20s %lld bytes (%.1f MiB)\n", "Data sent:", n_of(r, "bytes"),
 	    n_of(r, "bytes") / 1048576.0);
+	printf("%-20s %lld bytes (%.1f MiB)\n", "Memory sent:",
+	    n_of(r, "memory-sent"), n_of(r, "memory-sent") / 1048576.0);
+	printf("%-20s %lld\n", "Zero pages:", n_of(r, "zero-pages"));
 	printf("%-20s %lld\n", "Rounds:", n_of(r, "rounds"));
 	printf("%-20s %.1f MiB/s\n", "Bandwidth:",
 	    n_of(r, "bandwidth") / 1048576.0);
@@ -211,7 +215,13 @@ report_print(const json_t *r)
 	printf("%-20s %lld\n", "Dirty pages:", n_of(r, "dirty"));
 	printf("%-20s %lld%%\n", "Throttle:", n_of(r, "throttle"));
 	printf("%-20s %s\n", "Policy decision:", s_of(r, "decision", ""));
-	printf("%-20s none (memory is sent uncompressed)\n", "Compression:");
+	if (n_of(r, "zero-pages") > 0 && n_of(r, "bytes") > 0)
+		printf("%-20s zero pages only: %.2f bytes of memory per byte "
+		    "sent\n", "Compression:", (double)n_of(r, "memory-sent") /
+		    (double)n_of(r, "bytes"));
+	else
+		printf("%-20s none (memory is sent uncompressed)\n",
+		    "Compression:");
 }
 
 int

@@ -78,6 +78,12 @@ struct backend_precopy_stats {
 	long		 dirty_count;	/* pages dirty now; -1 unknown */
 	uint64_t	 page_size;
 	uint64_t	 memory_pages;
+	/*
+	 * Sim only (0 elsewhere): the memory sent so far, every page copy
+	 * at its full size, and how many pages went as zero pages.
+	 */
+	uint64_t	 memory_sent;
+	uint64_t	 zero_pages;
 };
 
 /* Return values of precopy_policy, as libxenguest's XGS_POLICY_*. */
@@ -119,17 +125,28 @@ struct backend_save_result {
 	 * hypervisor has no such cost, so reports may subtract it.
 	 */
 	uint64_t	 digest_ms;
+	/*
+	 * Sim only (0 elsewhere): the memory the stream carried, every
+	 * round's page copies at their full size, against its bytes; and
+	 * how many pages went as zero pages (their page numbers only).
+	 */
+	uint64_t	 memory_sent;
+	uint64_t	 zero_pages;
 };
 
 struct backend_restore_result {
 	uint64_t	 bytes;		/* read from the fd */
 	uint64_t	 suspend_ms;	/* the source's, from the stream */
 	uint64_t	 digest_ms;	/* sim only: verifying the digest */
+	uint64_t	 memory_sent;	/* sim only: as in the save's result */
+	uint64_t	 zero_pages;
 };
 
 #define BACKEND_SAVE_LIVE	0x1	/* pre-copy while running */
 /* The reader is relocd 0.1.0 (protocol 1): sim writes its stream version. */
 #define BACKEND_SAVE_STREAM_V1	0x2
+/* The reader takes zero pages as page numbers (protocol 4; sim only). */
+#define BACKEND_SAVE_ZERO_PAGES	0x4
 
 struct backend_ops {
 	const char	*name;

@@ -66,6 +66,13 @@
 #define PROTO_DATA_MAX		(1024 * 1024)
 /* Pipes carrying a migration's data (util_pipe_data): one data frame. */
 #define UTIL_PIPE_DATA_SIZE	PROTO_DATA_MAX
+/*
+ * Page numbers in one ZERO_PAGES record of the sim stream (sim_zero.c):
+ * 32 KiB of numbers standing for 16 MiB of zero pages, so that an idle
+ * guest's stream is a few records per GiB, yet the destination's buffer
+ * for a record stays small.
+ */
+#define SIM_ZERO_BATCH_MAX	4096
 /* A migration id: 32 lower-case hex digits (128 random bits). */
 #define MIG_ID_LEN		32
 /* Free text in errors and refusals sent to a peer or a user. */

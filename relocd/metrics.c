@@ -121,6 +121,7 @@ metrics_ended(struct metrics *m, const struct metrics_end *e)
 	m->ended[d][e->result]++;
 	/* The wire carried these whatever the outcome. */
 	m->stream_bytes[d] += e->stream_bytes;
+	m->zero_pages[d] += e->zero_pages;
 	if (d == METRICS_OUT)
 		m->rounds += e->rounds;
 	if (e->result != METRICS_OK)
@@ -226,6 +227,11 @@ render_migrations(FILE *f, const struct metrics *m)
 	    "stream bytes sent (out) or received (in) on the wire, pages "
 	    "sent again included, whatever the result.", "direction",
 	    dir_names, m->stream_bytes, METRICS_DIRS);
+	counter_by(f, "relocd_migration_zero_pages_total", "Guest pages "
+	    "whose contents were all zero, sent (out) or received (in) as "
+	    "their page numbers only instead of a page each (sim backend), "
+	    "whatever the result.", "direction", dir_names, m->zero_pages,
+	    METRICS_DIRS);
 	family(f, "relocd_migration_rounds_total", "counter", "Pre-copy "
 	    "rounds of outgoing migrations.");
 	fprintf(f, "relocd_migration_rounds_total %llu\n",

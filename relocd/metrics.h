@@ -63,6 +63,7 @@ struct metrics_end {
 	int		 result;	/* enum metrics_result */
 	uint64_t	 memory_bytes;	/* the guest's RAM */
 	uint64_t	 stream_bytes;	/* stream sent or received */
+	uint64_t	 zero_pages;	/* sim: sent as page numbers only */
 	uint32_t	 rounds;
 	uint64_t	 duration_ms;
 	uint64_t	 downtime_ms;	/* 0: not measured */
@@ -74,6 +75,7 @@ struct metrics {
 	uint64_t	 ended[METRICS_DIRS][METRICS_RESULTS];
 	uint64_t	 memory_bytes[METRICS_DIRS];
 	uint64_t	 stream_bytes[METRICS_DIRS];
+	uint64_t	 zero_pages[METRICS_DIRS];
 	uint64_t	 rounds;
 	uint64_t	 refused[METRICS_REFUSALS];
 	struct metrics_hist hist[METRICS_HISTS][METRICS_DIRS];

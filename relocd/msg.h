@@ -167,6 +167,13 @@ enum msg_phase {
 struct msg_stats {
 	uint64_t	 bytes;			/* sent or received so far */
 	uint64_t	 memory_bytes;		/* the guest's RAM */
+	/*
+	 * Sim only: the memory those bytes carried (each page copy at its
+	 * full size, zero pages too), and the zero pages that went as
+	 * their numbers only.
+	 */
+	uint64_t	 memory_sent;
+	uint64_t	 zero_pages;
 	uint64_t	 elapsed_ms;
 	uint64_t	 bandwidth;		/* bytes/s, recent rounds */
 	uint64_t	 dirty_rate;		/* bytes/s */

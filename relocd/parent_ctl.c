@@ -210,7 +210,7 @@ void
 parent_ctl_progress(struct parent *p, struct job *j)
 {
 	const struct msg_stats	*s = &j->stats;
-	char			 msg[512], q[4 * 64 + 3];
+	char			 msg[640], q[4 * 64 + 3];
 	uint64_t		 now = util_now_ms();
 
 	if (j->ctl == -1 || now - j->progress_ms < CTL_PROGRESS_MS)
@@ -219,10 +219,13 @@ parent_ctl_progress(struct parent *p, struct job *j)
 	if (sxp_quote(s->decision, strlen(s->decision), q, sizeof(q)) == -1)
 		STRLCPY_ARRAY(q, "''");
 	if (snprintf(msg, sizeof(msg), "(progress (id %s) (round %u) (bytes %llu) "
-	    "(memory %llu) (dirty %lld) (bandwidth %llu) (dirty-rate %llu) "
+	    "(memory %llu) (memory-sent %llu) (zero-pages %llu) (dirty %lld) "
+	    "(bandwidth %llu) (dirty-rate %llu) "
 	    "(downtime-ms %llu) (elapsed-ms %llu) (throttle %u) "
 	    "(decision %s))", j->id, s->round, (unsigned long long)s->bytes,
-	    (unsigned long long)s->memory_bytes, (long long)s->dirty_pages,
+	    (unsigned long long)s->memory_bytes,
+	    (unsigned long long)s->memory_sent,
+	    (unsigned long long)s->zero_pages, (long long)s->dirty_pages,
 	    (unsigned long long)s->bandwidth,
 	    (unsigned long long)s->dirty_rate,
 	    (unsigned long long)s->predicted_downtime_ms,
@@ -264,14 +267,17 @@ parent_ctl_result(struct parent *p, struct job *j)
 	r = snprintf(msg, size, "(result (id %s) (what %s) (ok %s) "
 	    "(code %d) (text %s) (guest %s) (elapsed-ms %llu) "
 	    "(downtime-ms %llu) (predicted-downtime-ms %llu) "
-	    "(digest-ms %llu) (bytes %llu) (memory %llu) (rounds %u) "
+	    "(digest-ms %llu) (bytes %llu) (memory %llu) (memory-sent %llu) "
+	    "(zero-pages %llu) (rounds %u) "
 	    "(throttle %u)", j->id, j->what, j->ok ? "yes" : "no", j->code,
 	    q, j->guest.name[0] ? j->guest.name : "-",
 	    (unsigned long long)(j->ended_ms - j->started_ms),
 	    (unsigned long long)s->downtime_ms,
 	    (unsigned long long)s->predicted_downtime_ms,
 	    (unsigned long long)s->digest_ms, (unsigned long long)s->bytes,
-	    (unsigned long long)s->memory_bytes, s->round,
+	    (unsigned long long)s->memory_bytes,
+	    (unsigned long long)s->memory_sent,
+	    (unsigned long long)s->zero_pages, s->round,
 	    s->throttle ? s->throttle : 100);
 	off = r < 0 ? size : (size_t)r;
 	if (off >= size || checks_format(&j->checks, msg, size, &off) == -1 ||

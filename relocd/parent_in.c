@@ -219,6 +219,8 @@ parent_in_worker_step(struct parent *p, struct job *j,
 	case PHASE_PREPARED:
 		j->state = JOB_PREPARED;
 		j->stats.bytes = st->stats.bytes;
+		j->stats.memory_sent = st->stats.memory_sent;
+		j->stats.zero_pages = st->stats.zero_pages;
 		j->stats.digest_ms = st->stats.digest_ms;
 		parent_job_to_net(p, j, PHASE_PREPARED, PE_NONE, "", -1);
 		break;

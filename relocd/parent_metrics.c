@@ -121,6 +121,7 @@ parent_metrics_job_ended(struct parent *p, struct job *j)
 	    j->cancelled ? METRICS_CANCELLED : METRICS_FAILED;
 	e.memory_bytes = j->stats.memory_bytes;
 	e.stream_bytes = j->stats.bytes;
+	e.zero_pages = j->stats.zero_pages;
 	e.rounds = j->stats.round;
 	e.duration_ms = j->ended_ms - j->started_ms;
 	e.downtime_ms = j->stats.downtime_ms;

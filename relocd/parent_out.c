@@ -232,6 +232,8 @@ parent_out_worker_step(struct parent *p, struct job *j,
 		 */
 		if (st->stats.bytes > j->stats.bytes) {
 			j->stats.bytes = st->stats.bytes;
+			j->stats.memory_sent = st->stats.memory_sent;
+			j->stats.zero_pages = st->stats.zero_pages;
 			j->stats.round = st->stats.round;
 		}
 		/*

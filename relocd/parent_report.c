@@ -73,6 +73,8 @@ report_of_job(const struct job *j, struct report *r, uint64_t now,
 	r->suspend_time_ms = (int64_t)s->suspend_ms;
 	r->bytes = (int64_t)s->bytes;
 	r->memory = (int64_t)s->memory_bytes;
+	r->memory_sent = (int64_t)s->memory_sent;
+	r->zero_pages = (int64_t)s->zero_pages;
 	r->rounds = s->round;
 	r->bandwidth = (int64_t)s->bandwidth;
 	r->dirty_rate = (int64_t)s->dirty_rate;

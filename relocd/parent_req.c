@@ -317,12 +317,13 @@ req_sim_config(const struct sxp_node *m, char *out, size_t size, char *err,
     size_t errlen)
 {
 	const char	*pattern = sxp_field(m, "pattern");
-	uint64_t	 rate = 0, ws = 0;
+	uint64_t	 rate = 0, ws = 0, zp = 0;
 	size_t		 k;
-	int		 r;
+	int		 r, z = 0;
 
 	if (req_number(m, "dirty-rate", 0, 64LL << 30, &rate, err, errlen) ||
-	    req_number(m, "working-set", 0, 1LL << 40, &ws, err, errlen))
+	    req_number(m, "working-set", 0, 1LL << 40, &ws, err, errlen) ||
+	    req_number(m, "zero-percent", 0, 100, &zp, err, errlen))
 		return -1;
 	if (pattern == NULL)
 		pattern = "uniform";
@@ -341,8 +342,12 @@ req_sim_config(const struct sxp_node *m, char *out, size_t size, char *err,
 	else
 		r = snprintf(out, size, "(sim (dirty-rate %llu) (pattern %s)",
 		    (unsigned long long)rate, pattern);
-	if (r < 0 || (size_t)r >= size || req_sim_devices(m, out, size,
-	    (size_t)r) == -1) {
+	/* How much of its memory the boot leaves zero (sim_memory_fill). */
+	if (r >= 0 && (size_t)r < size && zp != 0)
+		z = snprintf(out + r, size - (size_t)r, " (zero-percent %llu)",
+		    (unsigned long long)zp);
+	if (r < 0 || (size_t)r >= size || z < 0 || (size_t)z >= size -
+	    (size_t)r || req_sim_devices(m, out, size, (size_t)(r + z)) == -1) {
 		snprintf(err, errlen, "the workload's config is longer than "
 		    "%zu characters", size - 1);
 		return -1;

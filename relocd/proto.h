@@ -19,9 +19,11 @@
  * a pool being upgraded.
  */
 #define PROTO_VERSION_MIN	1
-#define PROTO_VERSION_MAX	3
+#define PROTO_VERSION_MAX	4
 /* The first version whose "reserved" and "error" carry (checks ...). */
 #define PROTO_VERSION_CHECKS	3
+/* The first version whose destination reads the sim stream's zero pages. */
+#define PROTO_VERSION_ZERO_PAGES	4
 
 /* Frame kinds: the first byte of every frame. */
 #define PROTO_FRAME_CONTROL	'C'

@@ -74,6 +74,8 @@ static const struct report_field report_fields[] = {
 	RF_MS("suspend-time-ms", suspend_time_ms),
 	RF_MS("bytes", bytes),
 	RF_MS("memory", memory),
+	RF_MS("memory-sent", memory_sent),
+	RF_MS("zero-pages", zero_pages),
 	RF_I("rounds", rounds, 0, UINT32_MAX),
 	RF_MS("bandwidth", bandwidth),
 	RF_MS("dirty-rate", dirty_rate),

@@ -32,8 +32,10 @@ struct report {
 	int64_t		predicted_downtime_ms;
 	int64_t		digest_ms;	/* sim: hashing, in downtime */
 	int64_t		suspend_time_ms;
-	int64_t		bytes;
+	int64_t		bytes;		/* the stream's, on the wire */
 	int64_t		memory;
+	int64_t		memory_sent;	/* sim: the memory bytes carried */
+	int64_t		zero_pages;	/* sim: sent as page numbers */
 	int64_t		rounds;
 	int64_t		bandwidth;	/* bytes/s */
 	int64_t		dirty_rate;	/* bytes/s */

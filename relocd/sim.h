@@ -92,7 +92,13 @@ struct sim_params {
 	uint64_t	 dirty_rate;	/* bytes/s at throttle 100 */
 	uint64_t	 working_set;	/* bytes; pattern hot only */
 	uint32_t	 pattern;	/* enum sim_pattern */
-	uint32_t	 pad;
+	/*
+	 * Percent of pages a created guest's boot leaves zero (every page
+	 * whose number ends, modulo 100, below it), as an idle guest's
+	 * memory is; the rest gets content.  Only create() uses it, so a
+	 * description for a destination leaves it out.
+	 */
+	uint32_t	 zero_percent;
 	/* Devices ("": none), only for the pre-flight. */
 	char		 bridge[SIM_BRIDGES_MAX][SIM_BRIDGE_NAME_MAX + 1];
 	char		 disk[SIM_DISKS_MAX][SIM_DISK_PATH_MAX + 1];
@@ -271,7 +277,7 @@ int	 sim_lock_held(int, int);
 void	 sim_futex_wait(uint32_t *, uint32_t, uint64_t);
 void	 sim_futex_wake(uint32_t *);
 void	 sim_vcpu_seed(struct sim_vcpu *, const char *);
-void	 sim_memory_fill(uint8_t *, uint64_t, const char *);
+void	 sim_memory_fill(uint8_t *, uint64_t, const char *, uint32_t);
 
 /* sim_stream.c: save and restore. */
 int	 sim_stream_save(struct sim_guest *, int, unsigned int,

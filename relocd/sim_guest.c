@@ -183,16 +183,23 @@ sim_page_write(uint8_t *page, uint64_t pfn, uint64_t stamp, uint64_t r)
 		w[i] = r ^ (i * 0x9e3779b97f4a7c15ULL);
 }
 
-/* A new guest's RAM is not all zero, so round 0 carries real content. */
+/*
+ * A new guest's RAM is not all zero, so round 0 carries real content;
+ * but zero_percent of its pages, spread over all of it, stay zero (the
+ * file's holes), as an idle guest's free memory does.
+ */
 void
-sim_memory_fill(uint8_t *mem, uint64_t pages, const char *uuid)
+sim_memory_fill(uint8_t *mem, uint64_t pages, const char *uuid,
+    uint32_t zero_percent)
 {
 	uint64_t	x = sim_seed_of(uuid) ^ 0x5a5a5a5a5a5a5a5aULL;
-	uint64_t	pfn;
+	uint64_t	pfn, r;
 
-	for (pfn = 0; pfn < pages; pfn++)
-		sim_page_write(mem + pfn * SIM_PAGE_SIZE, pfn, 0,
-		    sim_splitmix(&x));
+	for (pfn = 0; pfn < pages; pfn++) {
+		r = sim_splitmix(&x);
+		if (pfn % 100 >= zero_percent)
+			sim_page_write(mem + pfn * SIM_PAGE_SIZE, pfn, 0, r);
+	}
 }
 
 /*
@@ -246,12 +253,12 @@ sim_config_device(const struct sxp_node *kv, const char *key,
 	}
 	if (strcmp(key, "pci") != 0 && strcmp(key, "disable-migrate") != 0)
 		return 0;
-	i = key[0] == 'p' ? 3 : 4;	/* seen bits after the workload's */
+	i = key[0] == 'p' ? 4 : 5;	/* seen bits after the workload's */
 	if (*seen & (1U << i))
 		return backend_fail(err, BE_UNSUPPORTED, "sim config, line "
 		    "%d: %s given twice", kv->line, key);
 	*seen |= 1U << i;
-	if (i == 3)
+	if (i == 4)
 		p->pci = (uint32_t)util_strtonum(val, 0, SIM_PCI_MAX, &errstr);
 	else if (strcmp(val, "yes") == 0 || strcmp(val, "no") == 0)
 		p->disable_migrate = strcmp(val, "yes") == 0;
@@ -265,14 +272,14 @@ sim_config_device(const struct sxp_node *kv, const char *key,
 
 /*
  * One key of the config list: (dirty-rate N), (working-set N), (pattern
- * P), or a device key (sim_config_device).
+ * P), (zero-percent N), or a device key (sim_config_device).
  */
 static int
 sim_config_field(const struct sxp_node *kv, uint64_t memory,
     struct sim_params *p, unsigned int *seen, struct backend_error *err)
 {
 	static const char *const keys[] = {
-		"dirty-rate", "working-set", "pattern"
+		"dirty-rate", "working-set", "pattern", "zero-percent"
 	};
 	const struct sxp_node	*key, *val;
 	const char		*errstr = NULL;
@@ -288,9 +295,9 @@ sim_config_field(const struct sxp_node *kv, uint64_t memory,
 	if ((r = sim_config_device(kv, key->text, val->text, p, seen,
 	    err)) != 0)
 		return r == -1 ? -1 : 0;
-	for (k = 0; k < 3 && strcmp(key->text, keys[k]) != 0; k++)
+	for (k = 0; k < 4 && strcmp(key->text, keys[k]) != 0; k++)
 		continue;
-	if (k == 3)
+	if (k == 4)
 		return backend_fail(err, BE_UNSUPPORTED,
 		    "sim config, line %d: unknown key '%.32s'", kv->line,
 		    key->text);
@@ -304,6 +311,9 @@ sim_config_field(const struct sxp_node *kv, uint64_t memory,
 	else if (k == 1)
 		p->working_set = (uint64_t)util_strtonum(val->text,
 		    (long long)SIM_PAGE_SIZE, (long long)memory, &errstr);
+	else if (k == 3)
+		p->zero_percent = (uint32_t)util_strtonum(val->text, 0, 100,
+		    &errstr);
 	else {
 		for (p->pattern = 0; p->pattern < SIM_NPATTERNS; p->pattern++)
 			if (strcmp(val->text, sim_pattern_names[p->pattern])
@@ -626,7 +636,8 @@ sim_proc_main(int ctl_fd, int mem_fd, int fill)
 	/* It holds a copy of its creator's memory: no core dumps of that. */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	if (fill)
-		sim_memory_fill(p.mem, p.ctl->pages, p.ctl->uuid);
+		sim_memory_fill(p.mem, p.ctl->pages, p.ctl->uuid,
+		    p.ctl->params.zero_percent);
 	__atomic_store_n(&p.ctl->booted, 1, __ATOMIC_SEQ_CST);
 	sim_futex_wake(&p.ctl->booted);
 	if (pthread_create(&t, NULL, sim_workload, &p) != 0)

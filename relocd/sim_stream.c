@@ -11,10 +11,10 @@
  * length and page number is checked against the reserved guest before
  * a byte of it is used, and it never reads past the end record.
  *
- * The stream, version 2.  Integers are little-endian.
+ * The stream, version 3.  Integers are little-endian.
  *
  *   header, 32 bytes:
- *	magic "RLCDSIM\n" (8) | version u32 (2) | page size u32 (4096) |
+ *	magic "RLCDSIM\n" (8) | version u32 (3) | page size u32 (4096) |
  *	memory pages u64 | flags u32 (bit 0: live) | reserved u32 (0)
  *   then records, each: type u32 | length u32 | body (length bytes)
  *	PAGES  1: count u32 (1..256) | reserved u32 (0) |
@@ -26,12 +26,18 @@
  *		  page copies u64 | suspend time, ms since the epoch u64;
  *		  length 32 (sim_digest.c defines the sums)
  *	END    4: length 0
- *   in the order header, PAGES..., VCPU, DIGEST, END.
+ *	ZERO_PAGES 5: count u32 (1..SIM_ZERO_BATCH_MAX) | reserved u32 (0)
+ *		  | count x page number u64; length exactly 8 + count x 8:
+ *		  pages whose contents are all zero (sim_zero.c)
+ *   in the order header, PAGES and ZERO_PAGES..., VCPU, DIGEST, END.
  *
- * Version 1 (relocd 0.1.0, protocol 1) differs only in its DIGEST: the
- * SHA-256 of the list of every page's SHA-256 (32) | suspend time u64;
- * length 40.  restore() reads both; save() writes version 1 only for a
- * destination that speaks protocol 1 (BACKEND_SAVE_STREAM_V1).
+ * Version 2 (relocd 0.2.0, protocols 2 and 3) has no ZERO_PAGES: every
+ * page travels whole.  Version 1 (relocd 0.1.0, protocol 1) differs
+ * from 2 only in its DIGEST: the SHA-256 of the list of every page's
+ * SHA-256 (32) | suspend time u64; length 40.  restore() reads all
+ * three; save() writes version 3 only for a destination that chose
+ * protocol 4 or later (BACKEND_SAVE_ZERO_PAGES), and version 1 only for
+ * one that chose protocol 1 (BACKEND_SAVE_STREAM_V1).
  *
  * A page may come many times (once per round it was dirty in); the
  * last copy wins.  A stream may carry at most SIM_STREAM_PASSES_MAX
@@ -82,6 +88,8 @@
  * Pages are read into the guest's memory straight from the stream: one
  * read for a PAGES record's head and page numbers, which are checked,
  * then one readv for its pages (more only when the pipe returns less).
+ * sim_zero.c says how zero pages (version 3) keep their places in the
+ * digest.
  */
 #include <sys/uio.h>
 #include <sys/mman.h>
@@ -98,10 +106,12 @@
 #include "policy.h"
 #include "sim.h"
 #include "sim_digest.h"
+#include "sim_zero.h"
 #include "util.h"
 
 #define SIM_STREAM_MAGIC	"RLCDSIM\n"
-#define SIM_STREAM_VERSION	2
+#define SIM_STREAM_VERSION	3	/* with ZERO_PAGES */
+#define SIM_STREAM_VERSION_V2	2
 #define SIM_STREAM_VERSION_V1	1
 #define SIM_STREAM_FLAG_LIVE	0x1
 #define SIM_HEADER_LEN		32
@@ -118,7 +128,8 @@ enum sim_record {
 	SIM_REC_PAGES = 1,
 	SIM_REC_VCPU = 2,
 	SIM_REC_DIGEST = 3,
-	SIM_REC_END = 4
+	SIM_REC_END = 4,
+	SIM_REC_ZERO = SIM_REC_ZERO_PAGES
 };
 
 struct sim_writer {
@@ -128,6 +139,12 @@ struct sim_writer {
 	const struct backend_save_callbacks *cb;
 	uint8_t		*data;		/* SIM_BATCH_PAGES_MAX pages */
 	unsigned int	 n;		/* pages in the batch */
+	/* Version 3: the batch's zero pages, as a ZERO_PAGES record. */
+	bool		 zero;
+	uint8_t		*zrec;		/* SIM_ZERO_REC_MAX bytes */
+	uint32_t	 nz;
+	uint64_t	 copies;	/* page copies sent, zero ones too */
+	uint64_t	 zero_pages;
 	/* Record head, PAGES head, then the batch's page numbers. */
 	uint8_t		 head[SIM_RECORD_HEAD_LEN + SIM_PAGES_HEAD_LEN +
 			    SIM_BATCH_PAGES_MAX * 8];
@@ -139,7 +156,10 @@ struct sim_reader {
 	uint64_t	 bytes;
 	uint32_t	 version;	/* the stream's */
 	struct sim_digest dig;
-	uint64_t	 pages_in;
+	uint64_t	 pages_in;	/* page copies, zero ones too */
+	uint64_t	 zero_in;
+	struct sim_landed landed;	/* version 3: pages data reached */
+	uint8_t		*zbody;		/* a ZERO_PAGES record's body */
 	struct sim_vcpu	 vcpu;
 	uint8_t		 digest[SIM_DIGEST_MAX_LEN];
 	size_t		 digest_len;
@@ -198,37 +218,63 @@ sim_write_record(struct sim_writer *w, uint32_t type, const uint8_t *body,
 	return sim_emit(w, iov, len > 0 ? 2 : 1, err);
 }
 
+/*
+ * The batch: its PAGES record, then its ZERO_PAGES record, in one
+ * write.  The zero pages are hashed here, after the data pages, in the
+ * order the destination will read them.
+ */
 static int
 sim_flush(struct sim_writer *w, struct backend_error *err)
 {
-	struct iovec	iov[2];
+	struct iovec	iov[3];
 	size_t		pfn_len = (size_t)w->n * 8;
+	int		n = 0;
 
-	if (w->n == 0)
-		return 0;
-	sim_put32(w->head, SIM_REC_PAGES);
-	sim_put32(w->head + 4, (uint32_t)(SIM_PAGES_HEAD_LEN + pfn_len +
-	    w->n * SIM_PAGE_SIZE));
-	sim_put32(w->head + 8, w->n);
-	sim_put32(w->head + 12, 0);
-	iov[0].iov_base = w->head;
-	iov[0].iov_len = SIM_RECORD_HEAD_LEN + SIM_PAGES_HEAD_LEN + pfn_len;
-	iov[1].iov_base = w->data;
-	iov[1].iov_len = w->n * SIM_PAGE_SIZE;
+	if (w->n > 0) {
+		sim_put32(w->head, SIM_REC_PAGES);
+		sim_put32(w->head + 4, (uint32_t)(SIM_PAGES_HEAD_LEN +
+		    pfn_len + w->n * SIM_PAGE_SIZE));
+		sim_put32(w->head + 8, w->n);
+		sim_put32(w->head + 12, 0);
+		iov[n].iov_base = w->head;
+		iov[n++].iov_len = SIM_RECORD_HEAD_LEN + SIM_PAGES_HEAD_LEN +
+		    pfn_len;
+		iov[n].iov_base = w->data;
+		iov[n++].iov_len = w->n * SIM_PAGE_SIZE;
+	}
+	if (w->nz > 0) {
+		if (sim_zero_digest(w->zrec + 8, w->nz, &w->dig, err) == -1)
+			return -1;
+		iov[n].iov_base = w->zrec;
+		iov[n++].iov_len = sim_zero_encode(w->zrec, w->nz);
+	}
 	w->n = 0;
-	return sim_emit(w, iov, 2, err);
+	w->nz = 0;
+	return n > 0 ? sim_emit(w, iov, n, err) : 0;
 }
 
-/* Copies one page into the batch, hashes the copy, flushes when full. */
+/*
+ * One page into the batch: a zero page (version 3) as its number, any
+ * other copied and hashed.  Flushes when either kind is full.
+ */
 static int
 sim_send_page(struct sim_guest *g, struct sim_writer *w, uint64_t pfn,
     struct backend_error *err)
 {
-	uint8_t	*copy = w->data + w->n * SIM_PAGE_SIZE;
+	const uint8_t	*page = g->mem + pfn * SIM_PAGE_SIZE;
+	uint8_t		*copy = w->data + w->n * SIM_PAGE_SIZE;
 
+	w->copies++;
+	if (w->zero && sim_page_zero(page)) {
+		sim_zero_put(w->zrec, w->nz, pfn);
+		w->zero_pages++;
+		if (++w->nz == SIM_ZERO_BATCH_MAX)
+			return sim_flush(w, err);
+		return 0;
+	}
 	sim_put64(w->head + SIM_RECORD_HEAD_LEN + SIM_PAGES_HEAD_LEN +
 	    w->n * 8, pfn);
-	memcpy(copy, g->mem + pfn * SIM_PAGE_SIZE, SIM_PAGE_SIZE);
+	memcpy(copy, page, SIM_PAGE_SIZE);
 	if (sim_digest_page(&w->dig, pfn, copy, err) == -1)
 		return -1;
 	if (++w->n == SIM_BATCH_PAGES_MAX)
@@ -350,6 +396,8 @@ sim_save_live(struct sim_guest *g, struct sim_writer *w,
 	for (;;) {
 		st.iteration = res->rounds;
 		st.total_written = w->bytes;
+		st.memory_sent = w->copies * SIM_PAGE_SIZE;
+		st.zero_pages = w->zero_pages;
 		st.dirty_count = sim_bitmap_count(g->ctl);
 		if (cb != NULL && cb->precopy_policy != NULL)
 			decision = cb->precopy_policy(&st, cb->data);
@@ -418,7 +466,8 @@ sim_save_tail(struct sim_guest *g, struct sim_writer *w,
  * final round; without, suspend first and send everything once.  On
  * failure the guest may be left suspended (resume() is the caller's
  * call), but never with log-dirty on.  BACKEND_SAVE_STREAM_V1 writes
- * the stream relocd 0.1.0 reads.
+ * the stream relocd 0.1.0 reads; without BACKEND_SAVE_ZERO_PAGES, the
+ * version 2 that relocd 0.2.0 reads, every page whole.
  */
 int
 sim_stream_save(struct sim_guest *g, int fd, unsigned int flags,
@@ -428,7 +477,7 @@ sim_stream_save(struct sim_guest *g, int fd, unsigned int flags,
 	struct sim_writer	w;
 	struct iovec		iov;
 	uint8_t			hdr[SIM_HEADER_LEN];
-	uint32_t		version = SIM_STREAM_VERSION;
+	uint32_t		version = SIM_STREAM_VERSION_V2;
 	int			rc = -1, live = (flags & BACKEND_SAVE_LIVE) != 0;
 
 	memset(&w, 0, sizeof(w));
@@ -436,9 +485,15 @@ sim_stream_save(struct sim_guest *g, int fd, unsigned int flags,
 	w.cb = cb;
 	if (flags & BACKEND_SAVE_STREAM_V1)
 		version = SIM_STREAM_VERSION_V1;
-	if (sim_digest_init(&w.dig, version, g->ctl->pages, err) == -1)
+	else if (flags & BACKEND_SAVE_ZERO_PAGES)
+		version = SIM_STREAM_VERSION;
+	w.zero = version == SIM_STREAM_VERSION;
+	/* Versions 2 and 3 share the digest: sim_digest.c's version 2. */
+	if (sim_digest_init(&w.dig, version == SIM_STREAM_VERSION_V1 ? 1 : 2,
+	    g->ctl->pages, err) == -1)
 		goto out;
-	if ((w.data = malloc(SIM_BATCH_PAGES_MAX * SIM_PAGE_SIZE)) == NULL) {
+	if ((w.data = malloc(SIM_BATCH_PAGES_MAX * SIM_PAGE_SIZE)) == NULL ||
+	    (w.zero && (w.zrec = malloc(SIM_ZERO_REC_MAX)) == NULL)) {
 		backend_fail(err, BE_INTERNAL, "out of memory");
 		goto out;
 	}
@@ -468,8 +523,11 @@ sim_stream_save(struct sim_guest *g, int fd, unsigned int flags,
 out:
 	__atomic_store_n(&g->ctl->logdirty, 0, __ATOMIC_SEQ_CST);
 	res->bytes = w.bytes;
+	res->memory_sent = w.copies * SIM_PAGE_SIZE;
+	res->zero_pages = w.zero_pages;
 	sim_digest_free(&w.dig);
 	free(w.data);
+	free(w.zrec);
 	return rc;
 }
 
@@ -511,10 +569,10 @@ sim_read_header(struct sim_reader *r, struct backend_error *err)
 	if (memcmp(hdr, SIM_STREAM_MAGIC, 8) != 0)
 		return backend_fail(err, BE_STREAM, "not a sim stream");
 	r->version = sim_get32(hdr + 8);
-	if (r->version != SIM_STREAM_VERSION &&
-	    r->version != SIM_STREAM_VERSION_V1)
+	if (r->version < SIM_STREAM_VERSION_V1 ||
+	    r->version > SIM_STREAM_VERSION)
 		return backend_fail(err, BE_STREAM, "sim stream version %u is "
-		    "not supported (this relocd reads %d and %d)", r->version,
+		    "not supported (this relocd reads %d to %d)", r->version,
 		    SIM_STREAM_VERSION_V1, SIM_STREAM_VERSION);
 	if (sim_get32(hdr + 12) != SIM_PAGE_SIZE ||
 	    (sim_get32(hdr + 24) & ~SIM_STREAM_FLAG_LIVE) != 0 ||
@@ -524,7 +582,12 @@ sim_read_header(struct sim_reader *r, struct backend_error *err)
 		return backend_fail(err, BE_STREAM, "the stream is for a guest "
 		    "of %llu pages, not %llu", (unsigned long long)pages,
 		    (unsigned long long)r->g->ctl->pages);
-	return sim_digest_init(&r->dig, r->version, pages, err);
+	if (r->version == SIM_STREAM_VERSION &&
+	    (sim_landed_init(&r->landed, pages, err) == -1 ||
+	    (r->zbody = malloc(SIM_ZERO_REC_MAX)) == NULL))
+		return backend_fail(err, BE_INTERNAL, "out of memory");
+	return sim_digest_init(&r->dig, r->version == SIM_STREAM_VERSION_V1 ?
+	    1 : 2, pages, err);
 }
 
 /*
@@ -581,6 +644,8 @@ sim_read_pages(struct sim_reader *r, uint32_t len, struct backend_error *err)
 		pfn = sim_get64(r->head + SIM_PAGES_HEAD_LEN + 8 * i);
 		r->iov[i].iov_base = r->g->mem + pfn * SIM_PAGE_SIZE;
 		r->iov[i].iov_len = SIM_PAGE_SIZE;
+		if (r->landed.bits != NULL)
+			sim_landed_set(&r->landed, pfn);
 	}
 	if (sim_readv(r, r->iov, (int)count, (size_t)count * SIM_PAGE_SIZE,
 	    err) == -1)
@@ -592,6 +657,32 @@ sim_read_pages(struct sim_reader *r, uint32_t len, struct backend_error *err)
 			return -1;
 	}
 	r->pages_in += count;
+	return 0;
+}
+
+/* A ZERO_PAGES record (version 3): its numbers checked, then landed. */
+static int
+sim_read_zero(struct sim_reader *r, uint32_t len, struct backend_error *err)
+{
+	uint64_t	pages = r->g->ctl->pages;
+	uint32_t	count = 0;
+
+	if (r->version != SIM_STREAM_VERSION)
+		return backend_fail(err, BE_STREAM, "a ZERO_PAGES record in a "
+		    "version %u stream", r->version);
+	if (sim_zero_count(len, &count, err) == -1)
+		return -1;
+	if (r->pages_in + count > pages * SIM_STREAM_PASSES_MAX)
+		return backend_fail(err, BE_STREAM, "the stream sends more "
+		    "than %d times the guest's memory", SIM_STREAM_PASSES_MAX);
+	if (sim_read(r, r->zbody, len, err) == -1 ||
+	    sim_zero_decode(r->zbody, count, pages, err) == -1)
+		return -1;
+	sim_zero_land(r->zbody, count, r->g->mem, &r->landed);
+	if (sim_zero_digest(r->zbody, count, &r->dig, err) == -1)
+		return -1;
+	r->pages_in += count;
+	r->zero_in += count;
 	return 0;
 }
 
@@ -652,7 +743,7 @@ static int
 sim_read_records(struct sim_reader *r, struct backend_error *err)
 {
 	static const char *const names[] = { "?", "PAGES", "VCPU", "DIGEST",
-	    "END" };
+	    "END", "ZERO_PAGES" };
 	uint8_t		head[SIM_RECORD_HEAD_LEN];
 	uint32_t	type, len;
 	uint32_t	phase = SIM_REC_PAGES;
@@ -663,16 +754,21 @@ sim_read_records(struct sim_reader *r, struct backend_error *err)
 			return -1;
 		type = sim_get32(head);
 		len = sim_get32(head + 4);
-		if (type < SIM_REC_PAGES || type > SIM_REC_END)
+		if (type < SIM_REC_PAGES || type > SIM_REC_ZERO)
 			return backend_fail(err, BE_STREAM,
 			    "unknown record type %u", type);
-		/* PAGES repeat; each other record moves to the next phase. */
-		if (type != phase && !(type == SIM_REC_VCPU &&
-		    phase == SIM_REC_PAGES))
+		/*
+		 * PAGES and ZERO_PAGES repeat; each other record moves to
+		 * the next phase.
+		 */
+		if (type != phase && !(phase == SIM_REC_PAGES &&
+		    (type == SIM_REC_VCPU || type == SIM_REC_ZERO)))
 			return backend_fail(err, BE_STREAM, "%s record out of "
 			    "order", names[type]);
 		if (type == SIM_REC_PAGES)
 			rc = sim_read_pages(r, len, err);
+		else if (type == SIM_REC_ZERO)
+			rc = sim_read_zero(r, len, err);
 		else if (type == SIM_REC_VCPU)
 			rc = sim_read_vcpu(r, len, err);
 		else if (type == SIM_REC_DIGEST)
@@ -682,7 +778,7 @@ sim_read_records(struct sim_reader *r, struct backend_error *err)
 			    "END record with a body");
 		if (rc == -1)
 			return -1;
-		if (type != SIM_REC_PAGES)
+		if (type != SIM_REC_PAGES && type != SIM_REC_ZERO)
 			phase = type + 1;
 	}
 }
@@ -712,13 +808,17 @@ sim_stream_restore(struct sim_guest *g, int fd,
 	    __ATOMIC_SEQ_CST);
 	res->suspend_ms = r->suspend_ms;
 	res->digest_ms = r->digest_ms;
-	log_debug("sim: %s: restored %llu pages from %llu bytes",
-	    g->ctl->name, (unsigned long long)r->pages_in,
-	    (unsigned long long)r->bytes);
+	log_debug("sim: %s: restored %llu pages (%llu of them zero) from "
+	    "%llu bytes", g->ctl->name, (unsigned long long)r->pages_in,
+	    (unsigned long long)r->zero_in, (unsigned long long)r->bytes);
 	rc = 0;
 out:
 	res->bytes = r->bytes;
+	res->memory_sent = r->pages_in * SIM_PAGE_SIZE;
+	res->zero_pages = r->zero_in;
 	sim_digest_free(&r->dig);
+	sim_landed_free(&r->landed);
+	free(r->zbody);
 	free(r);
 	return rc;
 }

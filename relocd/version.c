@@ -30,6 +30,11 @@
  *      the destination looked at and every one that failed
  *      (checks.h).  Sent only on a connection that chose 3; an older
  *      peer gets the first failure in "text", as before.
+ *   4  The sim backend's stream is its version 3, which carries zero
+ *      pages as their page numbers only (sim_zero.c); a source sends it
+ *      only on a connection that chose 4 or later, and to an older
+ *      destination every page whole, as before.  Nothing else changed:
+ *      the capability is the version, as the sim stream's 2 was.
  *
  * relocd 0.1.0 reads only "protocol", and refuses anything but 1: a
  * range that starts at 1 passes it, and its reply, "protocol" alone,
@@ -41,6 +46,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "backend.h"
 #include "proto.h"
 #include "util.h"
 #include "version.h"
@@ -92,6 +98,21 @@ version_accept(const struct proto_msg *m)
 {
 	return m->version >= PROTO_VERSION_MIN &&
 	    m->version <= PROTO_VERSION_MAX;
+}
+
+/*
+ * What a source's save may send a destination that chose protocol
+ * (BACKEND_SAVE_* flags): the sim stream's version 1 to relocd 0.1.0,
+ * zero pages only from protocol 4 on.
+ */
+unsigned int
+version_save_flags(uint32_t protocol)
+{
+	if (protocol == 1)
+		return BACKEND_SAVE_STREAM_V1;
+	if (protocol >= PROTO_VERSION_ZERO_PAGES)
+		return BACKEND_SAVE_ZERO_PAGES;
+	return 0;
 }
 
 /* "1", or "1-2". */

@@ -19,5 +19,6 @@ bool	version_accept(const struct proto_msg *);
 void	version_mismatch(char *, size_t, const char *,
 	    const struct proto_msg *, const char *);
 void	version_print(const char *);
+unsigned int version_save_flags(uint32_t);
 
 #endif /* RELOCD_VERSION_H */

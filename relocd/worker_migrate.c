@@ -30,6 +30,7 @@
 #include "policy.h"
 #include "proto.h"
 #include "util.h"
+#include "version.h"
 #include "worker.h"
 
 /* Destination, after a failure: the half-built guest must not remain. */
@@ -95,10 +96,13 @@ worker_receive(struct worker *w)
 	close(WORKER_DATA_FD);
 	memset(&stats, 0, sizeof(stats));
 	stats.bytes = res.bytes;
+	stats.memory_sent = res.memory_sent;
+	stats.zero_pages = res.zero_pages;
 	stats.suspend_ms = res.suspend_ms;
 	stats.digest_ms = res.digest_ms;
-	log_info("migration %s: %s restored, digest verified (%llu bytes)",
-	    w->id, got.name, (unsigned long long)res.bytes);
+	log_info("migration %s: %s restored, digest verified (%llu bytes, "
+	    "%llu zero pages)", w->id, got.name, (unsigned long long)res.bytes,
+	    (unsigned long long)res.zero_pages);
 	worker_step(w, PHASE_PREPARED, PE_NONE, "", &got, &stats);
 	if (worker_wait_cmd(&cmd, NULL) == -1 || cmd.phase != PHASE_GO) {
 		log_info("migration %s: no go (%s)", w->id, cmd.text);
@@ -140,6 +144,8 @@ send_progress(const struct policy_decision *d,
 	struct msg_stats	*s = &ss->stats;
 
 	s->bytes = st->total_written;
+	s->memory_sent = st->memory_sent;
+	s->zero_pages = st->zero_pages;
 	s->round = st->iteration;
 	s->dirty_pages = st->dirty_count;
 	s->bandwidth = d->bandwidth;
@@ -265,7 +271,8 @@ send_describe(struct worker *w, struct guest_info *g)
 /*
  * Saves the guest into the pipe; returns 0 with the guest suspended.
  * A destination that chose protocol 1 is relocd 0.1.0, which reads only
- * the sim stream's version 1.
+ * the sim stream's version 1; one that chose 2 or 3 reads no zero
+ * pages (version_save_flags).
  */
 static int
 send_stream(struct worker *w, struct send_state *ss, const char *guest,
@@ -294,12 +301,13 @@ send_stream(struct worker *w, struct send_state *ss, const char *guest,
 	memset(&res, 0, sizeof(res));
 	if (w->start.policy.live)
 		flags |= BACKEND_SAVE_LIVE;
-	if (protocol == 1)
-		flags |= BACKEND_SAVE_STREAM_V1;
+	flags |= version_save_flags(protocol);
 	rc = w->ops->save(w->be, guest, fd, flags, &cb, &res, err);
 	close(fd);
 	policy_run_unthrottle(&ss->run);
 	ss->stats.bytes = res.bytes;
+	ss->stats.memory_sent = res.memory_sent;
+	ss->stats.zero_pages = res.zero_pages;
 	ss->stats.round = res.rounds;
 	ss->stats.digest_ms = res.digest_ms;
 	ss->stats.elapsed_ms = (util_now_us() - ss->start_us) / 1000;

@@ -5,8 +5,10 @@
  * way a peer's bytes reach the worker.  A failed restore leaves the
  * guest reserved, so one guest serves every input; a valid stream (the
  * fuzzer would have to forge the digest) gets a fresh guest.  The seeds
- * are a 1 MiB guest's save in stream version 2 and, since restore()
- * reads relocd 0.1.0's streams too, in version 1.
+ * are a 1 MiB guest's save in stream version 2; in version 3, half its
+ * pages zero, so that ZERO_PAGES records (sim_zero.c) and their mix
+ * with PAGES are fuzzed too; and, since restore() reads relocd 0.1.0's
+ * streams, in version 1.
  *
  * Built and run by "make fuzz" (tests/fuzz/run sets -max_len=1100000).
  *

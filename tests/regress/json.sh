@@ -24,17 +24,17 @@ import json, sys
 
 path, kind = sys.argv[1], sys.argv[2]
 STR = ("id", "what", "guest", "text", "decision")
-INT = ("code", "round", "rounds", "bytes", "memory", "dirty", "bandwidth",
-       "dirty-rate", "downtime-ms", "predicted-downtime-ms", "digest-ms",
-       "elapsed-ms", "throttle")
+INT = ("code", "round", "rounds", "bytes", "memory", "memory-sent",
+       "zero-pages", "dirty", "bandwidth", "dirty-rate", "downtime-ms",
+       "predicted-downtime-ms", "digest-ms", "elapsed-ms", "throttle")
 FIELDS = {
     "started": {"id", "what"},
-    "progress": {"id", "round", "bytes", "memory", "dirty", "bandwidth",
-                 "dirty-rate", "downtime-ms", "elapsed-ms", "throttle",
-                 "decision"},
+    "progress": {"id", "round", "bytes", "memory", "memory-sent",
+                 "zero-pages", "dirty", "bandwidth", "dirty-rate",
+                 "downtime-ms", "elapsed-ms", "throttle", "decision"},
     "result": {"id", "what", "ok", "code", "text", "guest", "elapsed-ms",
                "downtime-ms", "predicted-downtime-ms", "digest-ms", "bytes",
-               "memory", "rounds", "throttle"},
+               "memory", "memory-sent", "zero-pages", "rounds", "throttle"},
 }
 bad = []
 # Strict UTF-8: a raw byte that is not UTF-8 is an error, not a guess.

@@ -59,8 +59,9 @@ for k in ("id", "what", "guest", "peer", "state", "text", "decision"):
 BOOL("ok")
 for k in ("code", "start-time-ms", "end-time-ms", "setup-ms", "elapsed-ms",
           "downtime-ms", "predicted-downtime-ms", "digest-ms",
-          "suspend-time-ms", "bytes", "memory", "rounds", "bandwidth",
-          "dirty-rate", "dirty", "throttle"):
+          "suspend-time-ms", "bytes", "memory", "memory-sent",
+          "zero-pages", "rounds", "bandwidth", "dirty-rate", "dirty",
+          "throttle"):
     INT(k)
 if o.get("type") != "report":
     bad.append("type is %r, not report" % o.get("type"))

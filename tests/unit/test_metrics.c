@@ -91,7 +91,7 @@ test_every_family_announced(void)
 		samples++;
 	}
 	free(copy);
-	CHECK_INT(families, 14);
+	CHECK_INT(families, 15);
 	CHECK(samples > 40);
 }
 
@@ -135,6 +135,7 @@ test_ended_feeds_counters(void)
 	e.result = METRICS_OK;
 	e.memory_bytes = 1 << 30;
 	e.stream_bytes = 1200000000;
+	e.zero_pages = 7000;
 	e.rounds = 4;
 	e.duration_ms = 12345;
 	e.downtime_ms = 180;
@@ -147,6 +148,7 @@ test_ended_feeds_counters(void)
 	e.dir = METRICS_IN;
 	e.result = METRICS_OK;
 	e.stream_bytes = 5000;
+	e.zero_pages = 3;
 	e.predicted_ms = 0;
 	e.downtime_ms = 0;		/* not measured: no observation */
 	metrics_ended(&m, &e);
@@ -171,6 +173,10 @@ test_ended_feeds_counters(void)
 	    "1200001000");
 	CHECK_LINE("relocd_migration_stream_bytes_total{direction=\"in\"} "
 	    "5000");
+	/* Zero pages, like the stream, whatever the result. */
+	CHECK_LINE("relocd_migration_zero_pages_total{direction=\"out\"} "
+	    "14000");
+	CHECK_LINE("relocd_migration_zero_pages_total{direction=\"in\"} 3");
 	CHECK_LINE("relocd_migration_rounds_total 5");
 	CHECK_LINE("relocd_migration_duration_seconds_sum{direction=\"out\"} "
 	    "12.345");

@@ -512,7 +512,7 @@ corrupt_fields(struct host *b, const uint8_t *img, uint8_t *bad, size_t len)
 		uint32_t	val;
 	} fields[] = {
 		{ 0, 0x44434c58 },	/* magic "XLCD..." */
-		{ 8, 3 },		/* version: later than ours */
+		{ 8, 4 },		/* version: later than ours */
 		{ 12, 8192 },		/* page size */
 		{ 16, 512 },		/* memory pages */
 		{ 28, 1 },		/* reserved */

@@ -87,10 +87,12 @@ def setup_hosts(a, b):
     # from B, not in the first migration's hotplug script.
     # No NFSv4 delegations: with one, a local open on the server (the
     # block script's losetup when a guest moves onto A) waits until B
-    # returns it, and in the first devices run every PV leg onto A
-    # paused 43-50 s, about fs.lease-break-time (45 s); the block
-    # script's global lock then held up the next guest's xl create past
-    # libxl's hotplug timeout.  nfsd grants none while leases are off.
+    # returns it, up to fs.lease-break-time (45 s).  The first devices
+    # run saw PV legs onto A pause 43-50 s and suspected this; with
+    # delegations off such pauses still happened (37 s, PV B->A, in a
+    # run under heavy load), so this removes one known wait, not the
+    # cause: each leg now prints how long the hotplug scripts took.
+    # nfsd grants no delegation while leases are off.
     a.run("sysctl -w fs.leases-enable=0", 30)
     a.run(f"modprobe nfsd && mkdir -p {DIR} && echo '{DIR} {SUBNET}.0/24"
           f"(rw,sync,no_root_squash,no_subtree_check)' > /etc/exports && "
@@ -170,6 +172,8 @@ def leg_begin(ctx):
     state = {"w0": _window(a, ctx.guest), "src_id": _domid(ctx.src,
                                                            ctx.guest)}
     state["records0"] = state["w0"]["disk"]
+    _, now = ctx.dst.run("date +%s", 30, check=False)
+    state["dst_t0"] = now.strip() if now.strip().isdigit() else None
     _, xl = ctx.src.run("pgrep -x xl | wc -l", 30, check=False)
     state["xl0"] = int(xl.strip() or 0)
     return state
@@ -227,7 +231,9 @@ def leg_end(ctx, state, res):
         raise MigrationError(f"the source {ctx.src.name} keeps {guest}'s "
                              f"{', '.join(left)}")
     relocd = res.get("relocd_ms")
-    return (f"xenbr0 vif{dst_id}.0 on {ctx.dst.name}; tcp kept (port "
+    hotplug = _hotplug_times(ctx.dst, state.get("dst_t0"), dst_id)
+    return (f"xenbr0 vif{dst_id}.0 on {ctx.dst.name}; "
+            f"hotplug on {ctx.dst.name}: {hotplug}; tcp kept (port "
             f"{w['lport']}); udp gap {gap} ms (heartbeat "
             f"{res['downtime'] * 1000:.0f} ms"
             + (f", relocd {relocd} ms" if relocd is not None else "")
@@ -237,6 +243,35 @@ def leg_end(ctx, state, res):
             + (f" on {loop[0]}" if loop else "")
             + f"; source {ctx.src.name} clean (no vif, backend, loop, "
             f"qemu, xl)")
+
+
+def _hotplug_times(vm, since, domid):
+    """How long the destination's hotplug scripts took for the guest's
+    devices, from the journal: each script's first line for the domain
+    to its "hotplug-status connected".  They run inside the pause (libxl
+    unpauses the guest once they are done), so a long pause shows here
+    or not.  A diagnostic only: it never fails the leg."""
+    if since is None or domid is None:
+        return "not measured"
+    _, out = vm.run(f"journalctl -q --no-pager -o short-unix "
+                    f"--since=@{since} | grep -F /etc/xen/scripts/ | "
+                    f"grep -E '/{domid}(/|$| )'", 60, check=False)
+    spans = {}
+    for line in out.splitlines():
+        m = re.match(r"(\d+\.\d+) .*?/etc/xen/scripts/([\w-]+): (.*)",
+                     line)
+        if not m:
+            continue
+        t, script, msg = float(m.group(1)), m.group(2), m.group(3)
+        first, done = spans.get(script, (t, None))
+        if "hotplug-status connected" in msg and done is None:
+            done = t
+        spans[script] = (first, done)
+    if not spans:
+        return "no script lines in the journal"
+    return ", ".join(f"{k} {d - f:.1f}s" if d is not None else
+                     f"{k} not connected" for k, (f, d) in
+                     sorted(spans.items()))
 
 
 def _disk_grows(a, guest, w):

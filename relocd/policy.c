@@ -27,6 +27,40 @@
  * to wait after each write.  POLICY_XEN_DEFAULT instead reproduces
  * libxenguest's own rule exactly, limits and all, for comparison.
  *
+ * How libxenguest calls a policy, read in Xen 4.17.0's
+ * tools/libs/guest/xg_sr_save.c (tag RELEASE-4.17.0), send_memory_live()
+ * at line 496 and suspend_and_send_dirty() at line 639:
+ *
+ *  - Before the loop (525) every page is marked to send, and the stats
+ *    are iteration 0, total_written 0, dirty_count = every page (517).
+ *  - Each pass of the loop calls the policy twice.  The first call (529)
+ *    comes after the dirty bitmap was read, with the count known; then,
+ *    whatever it said but abort, the marked pages are sent live (532-541),
+ *    and only after that does a stop or abort leave the loop (543).
+ *  - The second call (546-550) comes with iteration one higher,
+ *    total_written grown by the count just sent (in pages), and
+ *    dirty_count -1: the bitmap has not been read.  A stop here leaves
+ *    the loop at once (552), with nothing more sent live.
+ *  - Only on "continue" is the bitmap read and cleared (555-563,
+ *    XEN_DOMCTL_SHADOW_OP_CLEAN), and its count becomes the next first
+ *    call's dirty_count (565).
+ *  - After the loop the guest is suspended (suspend_and_send_dirty(),
+ *    648) and the bitmap read once more (652-656); what it holds is the
+ *    final copy (684), sent while the guest is paused.
+ *
+ * So a stop given with the count known does not send that count in the
+ * pause: it sends it live first, and the pause carries what the guest
+ * dirtied during that last live send (since the last read of the bitmap).
+ * A stop given with -1 carries what was dirtied during the send before
+ * it.  Either way the pause's set is one never counted before the stop,
+ * and xenguest.h's "immediately suspend and transmit the remaining dirty
+ * pages" (XGS_POLICY_STOP_AND_COPY, line 468) undersells the live send
+ * in between.  The calls a policy sees, iteration and dirty_count:
+ * (0, all) send; (1, -1) read; (1, d1) send; (2, -1) read; (2, d2) send;
+ * ...  libxenguest's own rule, 5 iterations or 50 pages, stops at
+ * (5, -1) after five live sends, or at (k, dk < 50) after sending those
+ * dk live.
+ *
  * Runs in the worker.  Its inputs come from the backend, not a peer.
  */
 #include <stdarg.h>

@@ -83,6 +83,13 @@ struct policy {
 	uint64_t		 pace_us;	/* the cap's link is busy until */
 };
 
+/*
+ * policy_decide() is called as libxenguest 4.17 calls a precopy policy
+ * (policy.c has the source's lines): per round, once with dirty_count
+ * -1 before the bitmap is read, once with the count after; a stop given
+ * with the count still sends those pages live, and the pause carries
+ * what the guest dirtied meanwhile.
+ */
 void		 policy_params_default(struct policy_params *);
 void		 policy_params_from_conf(struct policy_params *,
 		    const struct conf *);

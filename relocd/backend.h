@@ -86,11 +86,12 @@ struct backend_precopy_stats {
 #define BACKEND_POLICY_STOP_AND_COPY	1
 
 /*
- * precopy_policy is called as libxenguest calls it: first with iteration
- * 0 and dirty_count = every page (round 0 not sent yet), then after each
- * round with iteration = rounds completed.  libxenguest also calls it a
- * second time per round with dirty_count -1 (sent, bitmap not read yet);
- * the sim backend makes one call per round with the count known.  A NULL
+ * precopy_policy is called as libxenguest 4.17 calls it, by both
+ * backends (policy.c has the source's lines): first with iteration 0 and
+ * dirty_count = every page; then, after each live send, once with
+ * iteration one higher and dirty_count -1 (the bitmap not read yet), and
+ * on "continue" once more with the count.  A stop with the count known
+ * still sends those pages live before the suspend.  A NULL
  * precopy_policy means libxenguest's own rule (policy.h, xen-default).
  */
 struct backend_save_callbacks {

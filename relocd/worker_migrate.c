@@ -190,12 +190,15 @@ send_policy(const struct backend_precopy_stats *st, void *data)
 	struct send_state	*ss = data;
 	struct msg_step		 cmd;
 
-	/* Before round 0, after it, and a later round of a busy guest. */
+	/*
+	 * Before round 0, after it, and a later round of a busy guest:
+	 * once each, at the first of a round's two calls (dirty_count -1).
+	 */
 	if (st->iteration == 0)
 		fault_point("source-worker-precopy-start");
-	else if (st->iteration == 1)
+	else if (st->iteration == 1 && st->dirty_count < 0)
 		fault_point("source-worker-precopy-early");
-	else if (st->iteration == 3)
+	else if (st->iteration == 3 && st->dirty_count < 0)
 		fault_point("source-worker-precopy-late");
 	if (worker_poll_cmd(&cmd) && cmd.phase == PHASE_ABORTED) {
 		ss->cancelled = 1;

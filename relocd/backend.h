@@ -23,6 +23,7 @@
 
 #include "checks.h"
 #include "guest.h"
+#include "pause.h"
 
 /*
  * What a destination is asked to make room for.  config is the backend's
@@ -120,6 +121,11 @@ struct backend_save_result {
 	 * hypervisor has no such cost, so reports may subtract it.
 	 */
 	uint64_t	 digest_ms;
+	/*
+	 * The source's parts of the pause (pause.h) the backend measured:
+	 * suspend, final copy, state, digest; zeroed, all unknown.
+	 */
+	struct pause	 pause;
 };
 
 struct backend_restore_result {

@@ -369,6 +369,7 @@ sim_stream_save(struct sim_guest *g, int fd, unsigned int flags,
 	struct iovec		iov;
 	uint8_t			hdr[SIM_HEADER_LEN];
 	uint32_t		version = SIM_STREAM_VERSION;
+	uint64_t		t;
 	int			rc = -1, live = (flags & BACKEND_SAVE_LIVE) != 0;
 
 	memset(&w, 0, sizeof(w));
@@ -398,17 +399,24 @@ sim_stream_save(struct sim_guest *g, int fd, unsigned int flags,
 		goto out;
 	if (live && sim_precopy_live(g, &d, cb, &sp, res, err) == -1)
 		goto out;
+	t = util_now_us();
 	if (sim_save_suspend(g, cb, res, err) == -1)
 		goto out;
+	pause_set(&res->pause, PAUSE_SUSPEND, util_ms_since(&t));
 	if (!live)
 		sim_bitmap_fill(g->ctl, sim_bitmap(g->ctl));
 	/* The final snapshot: what was dirtied since the last one. */
 	sim_dirty_clean(g->ctl, &d);
 	if (sim_send_dirty(g, &w, &d, &res->final_pages, err) == -1)
 		goto out;
+	pause_set(&res->pause, PAUSE_FINAL, util_ms_since(&t));
 	__atomic_store_n(&g->ctl->logdirty, 0, __ATOMIC_SEQ_CST);
 	if (sim_save_tail(g, &w, res, err) == -1)
 		goto out;
+	/* The tail is the VCPU record, then the digest's work and END. */
+	pause_set(&res->pause, PAUSE_DIGEST, (int64_t)res->digest_ms);
+	pause_set(&res->pause, PAUSE_STATE, util_ms_since(&t) -
+	    (int64_t)res->digest_ms);
 	rc = 0;
 out:
 	__atomic_store_n(&g->ctl->logdirty, 0, __ATOMIC_SEQ_CST);

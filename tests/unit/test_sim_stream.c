@@ -66,6 +66,10 @@ test_live_migration(void)
 	CHECK_INT(s.dirty[0], 32 * MIB / 4096);	/* round 0: everything */
 	CHECK(job.res.bytes > 32 * MIB && job.res.bytes == rres.bytes);
 	CHECK(job.res.suspend_ms == s.suspended_ms && s.suspended_ms != 0);
+	/* The source's parts of the pause, all measured; the rest not. */
+	CHECK_INT(job.res.pause.known, (1U << PAUSE_SUSPEND) |
+	    (1U << PAUSE_FINAL) | (1U << PAUSE_STATE) | (1U << PAUSE_DIGEST) |
+	    (1U << PAUSE_RELEASE));
 	CHECK(rres.suspend_ms == job.res.suspend_ms);
 	check_arrived(&a, &b, UUID_A);
 	CHECK(b.ops->unpause(b.h, "web", &err) == -1 &&

@@ -15,12 +15,13 @@
  *  commit	the commit exchange, prepared -> go -> activated, as the
  *		source sees it from the stream's end to the news of
  *		activation, less the destination's digest check and unpause
+ *		(the destination's own report has its wait for go)
  *  unpause	the destination's unpause of its copy
  *
  * Each is measured by the process that does it; the destination's
  * unpause and digest check reach the source in the activated message.
  * A part that was not measured stays unknown, never 0: the xen backend
- * does not measure its parts yet.
+ * does not measure its own parts (suspend to release) yet.
  *
  * Used by the daemon (worker, parent) and by relocctl, which reads the
  * report's JSON; it trusts its callers, and pause_from_json() checks

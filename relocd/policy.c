@@ -209,6 +209,15 @@ policy_observe(struct policy *p, const struct backend_precopy_stats *st,
 	p->last_written = st->total_written;
 }
 
+/* One count's bound: that count for a shorter time, its rate beyond. */
+static int64_t
+policy_dirtied_one(const struct policy_round *b, uint64_t usec)
+{
+	if (usec <= b->usec || b->usec == 0)
+		return (int64_t)b->bytes;
+	return (int64_t)((double)b->bytes * (double)usec / (double)b->usec);
+}
+
 /*
  * Bytes the guest dirties in usec, from the last two counts, or -1 if
  * there is none yet.  Distinct pages dirtied over time make a concave
@@ -221,15 +230,6 @@ policy_observe(struct policy *p, const struct backend_precopy_stats *st,
  * and the line from the origin.  With one count only, the bound is that
  * count for a shorter time, or its rate for a longer one.
  */
-/* One count's bound: that count for a shorter time, its rate beyond. */
-static int64_t
-policy_dirtied_one(const struct policy_round *b, uint64_t usec)
-{
-	if (usec <= b->usec || b->usec == 0)
-		return (int64_t)b->bytes;
-	return (int64_t)((double)b->bytes * (double)usec / (double)b->usec);
-}
-
 static int64_t
 policy_dirtied(const struct policy *p, uint64_t usec)
 {

@@ -82,9 +82,11 @@ test_live_migration(void)
 }
 
 /*
- * A recording policy: each call's stats; it sleeps in the calls with -1
- * (after a live send, before the bitmap is read) so that the guest
- * dirties pages for the next count, and stops as told.
+ * A recording policy: each call's stats.  In the calls with -1 (after a
+ * live send, before the bitmap is read) it waits for the guest to write
+ * 2048 pages more, which in a hot set of 1024 dirties far more than 50
+ * (xen-default's threshold) for the next count, however loaded the
+ * machine; and it stops as told.
  */
 struct recorder {
 	unsigned int	 calls;
@@ -93,13 +95,13 @@ struct recorder {
 	uint64_t	 written[32];
 	unsigned int	 stop_at;	/* at this iteration's count call */
 	int		 xen_default;	/* decide by libxenguest's rule */
+	struct sim_ctl	*ctl;		/* the guest, to wait for its writes */
 };
 
 static int
 recorder_policy(const struct backend_precopy_stats *st, void *data)
 {
 	struct recorder		*r = data;
-	struct timespec		 ts = { 0, 20 * 1000000 };
 
 	if (r->calls < 32) {
 		r->iteration[r->calls] = st->iteration;
@@ -107,8 +109,9 @@ recorder_policy(const struct backend_precopy_stats *st, void *data)
 		r->written[r->calls] = st->total_written;
 	}
 	r->calls++;
-	if (st->dirty_count < 0)
-		nanosleep(&ts, NULL);
+	if (st->dirty_count < 0 && r->ctl != NULL)
+		CHECK(wait_advance(&r->ctl->progress, __atomic_load_n(
+		    &r->ctl->progress, __ATOMIC_SEQ_CST) + 2048));
 	if (r->xen_default || r->calls >= 32)
 		return policy_xen_default(st);
 	return st->dirty_count >= 0 && st->iteration >= r->stop_at ?
@@ -132,6 +135,8 @@ test_libxenguest_call_order(void)
 	struct backend_save_callbacks	 cb;
 	struct save_job			 job;
 	struct recorder			 r;
+	struct sim_ctl			*ctl;
+	size_t				 len = 0;
 	unsigned int			 i, pass;
 
 	if (host_open(&a) == -1 || host_open(&b) == -1) {
@@ -141,9 +146,12 @@ test_libxenguest_call_order(void)
 	desc_init(&desc, "order", UUID_A, 16 * MIB, "(sim (dirty-rate "
 	    "104857600) (working-set 4194304) (pattern hot))");
 	CHECK(a.ops->create(a.h, &desc, &info, &err) == 0);
+	ctl = guest_map(&a, UUID_A, ".ctl", &len);
+	CHECK(ctl != NULL);
 	for (pass = 0; pass < 2; pass++) {
 		CHECK(b.ops->reserve(b.h, &desc, &info, &err) == 0);
 		memset(&r, 0, sizeof(r));
+		r.ctl = ctl;
 		r.stop_at = 2;
 		r.xen_default = pass == 1;
 		memset(&cb, 0, sizeof(cb));
@@ -180,6 +188,8 @@ test_libxenguest_call_order(void)
 		destroy_checked(&b, UUID_A);
 		CHECK(a.ops->resume(a.h, "order", &err) == 0);
 	}
+	if (ctl != NULL)
+		munmap(ctl, len);
 	destroy_checked(&a, UUID_A);
 	host_close(&a);
 	host_close(&b);

@@ -68,10 +68,10 @@ RELOCD_LIBS	:= $(call pkg_libs,libpcre2-8 openssl libseccomp libsystemd jansson 
 		   libxxhash $(XEN_PKGS)) -lpthread
 
 # relocctl reads the config (conf, acl, sxp) to find the control socket
-# and speaks the control protocol (ctl, proto); it links jansson for
-# --json, as the daemon does for its reports, and relocd-xl does not
-# (tests/regress/layout.sh checks).
-CTL_BORROWS	:= acl checks conf ctl guest log proto sxp util version
+# and speaks the control protocol (ctl, proto), and prints the parts of
+# a pause (pause); it links jansson for --json, as the daemon does for
+# its reports, and relocd-xl does not (tests/regress/layout.sh checks).
+CTL_BORROWS	:= acl checks conf ctl guest log pause proto sxp util version
 RELOCCTL_SRCS	:= $(wildcard relocctl/*.c) $(CTL_BORROWS:%=relocd/%.c)
 RELOCCTL_LIBS	:= $(call pkg_libs,libpcre2-8 jansson)
 

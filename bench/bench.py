@@ -317,8 +317,9 @@ def s2_downtime(b, rep, cfg, ln, a, z):
              "each, on a fresh guest each time. relocd's policy uses its "
              "default on non-convergence (stop and copy); the `--throttle` "
              "row is the same policy with auto-converge. Predicted is the "
-             "policy's downtime at its stop decision (the last dirty set "
-             "over the measured bandwidth); achieved is the time the guest "
+             "policy's downtime at its stop decision (what the guest dirties "
+             "while the last dirty set is sent live, over the measured "
+             "bandwidth); achieved is the time the guest "
              "ran nowhere, from the source's suspend to the destination's "
              "unpause, as the engine measures it. Cells are median "
              "(min-max)." % (size_str(cfg["s2_guest"]), S2_WS // MIB,

@@ -21,6 +21,7 @@
 #include <jansson.h>
 
 #include "ctl.h"
+#include "pause.h"
 #include "proto.h"
 #include "relocctl.h"
 #include "sxp.h"
@@ -79,6 +80,18 @@ print_progress(struct follow *fw, const json_t *m)
 	fw->shown = 1;
 }
 
+/* The parts of the pause, those measured (relocd/pause.c). */
+static void
+print_pause(const json_t *m)
+{
+	struct pause	pa;
+	char		text[256];
+
+	if (pause_from_json(json_object_get(m, "pause"), &pa) == 0 &&
+	    pa.known != 0 && pause_format(&pa, text, sizeof(text)) == 0)
+		printf("  the pause: %s\n", text);
+}
+
 /* The report of a job that succeeded, on stdout. */
 static void
 print_done(const json_t *m, const char *what, const char *guest,
@@ -104,6 +117,7 @@ print_done(const json_t *m, const char *what, const char *guest,
 		if (num(m, "digest-ms") > 0)
 			printf("  up to %lld ms of it went to the sim backend's "
 			    "check of the memory digest\n", num(m, "digest-ms"));
+		print_pause(m);
 	} else if (strcmp(what, "check") == 0)
 		printf("%s: the destination would take it; every check passed "
 		    "(name and uuid free, memory, guest type, Xen version, CPU "

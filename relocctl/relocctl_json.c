@@ -35,7 +35,8 @@ enum rj_type {
 	RJ_INT,
 	RJ_BOOL,
 	RJ_STRINGS,	/* a name that may repeat: an array of its values */
-	RJ_LIST		/* (name (item ...) ...): an array of objects */
+	RJ_LIST,	/* (name (item ...) ...): an array of objects */
+	RJ_OBJECT	/* (name (field value) ...): an object */
 };
 
 struct rj_field {
@@ -97,6 +98,17 @@ static const struct rj_field rj_fields[] = {
 	{ "end-time-ms", RJ_INT, 0, INT64_MAX },
 	{ "setup-ms", RJ_INT, 0, INT64_MAX },
 	{ "suspend-time-ms", RJ_INT, 0, INT64_MAX },
+	/*
+	 * result and report: the parts of the pause (relocd/pause.c), each
+	 * an integer or, not measured, "unknown": null
+	 */
+	{ "pause", RJ_OBJECT, 0, 0 },
+	{ "suspend-ms", RJ_INT, 0, INT64_MAX },
+	{ "final-copy-ms", RJ_INT, 0, INT64_MAX },
+	{ "state-ms", RJ_INT, 0, INT64_MAX },
+	{ "release-ms", RJ_INT, 0, INT64_MAX },
+	{ "commit-ms", RJ_INT, 0, INT64_MAX },
+	{ "unpause-ms", RJ_INT, 0, INT64_MAX },
 };
 
 #define RJ_NFIELDS	(sizeof(rj_fields) / sizeof(rj_fields[0]))
@@ -218,6 +230,9 @@ rj_value(const struct rj_field *f, const char *v)
 		    "no)\n", f->name);
 		return json_null();
 	}
+	/* relocd's word for a measurement it could not make. */
+	if (strcmp(v, "unknown") == 0)
+		return json_null();
 	n = util_strtonum(v, f->min, f->max, &errstr);
 	if (errstr == NULL)
 		return json_integer(n);
@@ -227,6 +242,8 @@ rj_value(const struct rj_field *f, const char *v)
 }
 
 static json_t	*rj_items(const struct sxp_node *);
+static int	 rj_members(json_t *, const struct sxp_node *,
+	    const struct sxp_node *);
 
 /*
  * Field f, (name value) or for an RJ_LIST (name (item ...) ...), of
@@ -268,7 +285,13 @@ rj_member(json_t *o, const struct sxp_node *list, const struct sxp_node *f)
 	else {
 		if (rf != NULL && rf->type == RJ_LIST)
 			j = rj_items(f->first->next);
-		else if ((v = sxp_field(list, f->first->text)) != NULL)
+		else if (rf != NULL && rf->type == RJ_OBJECT) {
+			if ((j = json_object()) != NULL &&
+			    rj_members(j, f, f->first->next) == -1) {
+				json_decref(j);
+				j = NULL;
+			}
+		} else if ((v = sxp_field(list, f->first->text)) != NULL)
 			j = rj_value(rf, v);
 		else
 			j = json_null();

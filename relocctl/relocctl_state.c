@@ -18,6 +18,7 @@
 
 #include <jansson.h>
 
+#include "pause.h"
 #include "proto.h"
 #include "relocctl.h"
 #include "sxp.h"
@@ -176,7 +177,8 @@ report_time(long long ms, char *buf, size_t size)
 static void
 report_print(const json_t *r)
 {
-	char		t[64];
+	char		t[64], parts[256];
+	struct pause	pa;
 	int		ok = json_is_true(json_object_get(r, "ok"));
 	const char	*state = s_of(r, "state", "?");
 
@@ -199,6 +201,9 @@ report_print(const json_t *r)
 	printf("%-20s %lld ms\n", "Predicted downtime:",
 	    n_of(r, "predicted-downtime-ms"));
 	printf("%-20s %lld ms\n", "Digest check:", n_of(r, "digest-ms"));
+	if (pause_from_json(json_object_get(r, "pause"), &pa) == 0 &&
+	    pa.known != 0 && pause_format(&pa, parts, sizeof(parts)) == 0)
+		printf("%-20s %s\n", "Pause:", parts);
 	printf("%-20s %s\n", "Suspended:", report_time(n_of(r,
 	    "suspend-time-ms"), t, sizeof(t)));
 	printf("%-20s %lld MiB\n", "Memory:", n_of(r, "memory") >> 20);

@@ -23,6 +23,7 @@
 
 #include "checks.h"
 #include "guest.h"
+#include "pause.h"
 
 /*
  * What a destination is asked to make room for.  config is the backend's
@@ -92,11 +93,12 @@ struct backend_precopy_stats {
 #define BACKEND_POLICY_STOP_AND_COPY	1
 
 /*
- * precopy_policy is called as libxenguest calls it: first with iteration
- * 0 and dirty_count = every page (round 0 not sent yet), then after each
- * round with iteration = rounds completed.  libxenguest also calls it a
- * second time per round with dirty_count -1 (sent, bitmap not read yet);
- * the sim backend makes one call per round with the count known.  A NULL
+ * precopy_policy is called as libxenguest 4.17 calls it, by both
+ * backends (policy.c has the source's lines): first with iteration 0 and
+ * dirty_count = every page; then, after each live send, once with
+ * iteration one higher and dirty_count -1 (the bitmap not read yet), and
+ * on "continue" once more with the count.  A stop with the count known
+ * still sends those pages live before the suspend.  A NULL
  * precopy_policy means libxenguest's own rule (policy.h, xen-default).
  */
 struct backend_save_callbacks {
@@ -132,6 +134,11 @@ struct backend_save_result {
 	 */
 	uint64_t	 memory_sent;
 	uint64_t	 zero_pages;
+	/*
+	 * The source's parts of the pause (pause.h) the backend measured:
+	 * suspend, final copy, state, digest; zeroed, all unknown.
+	 */
+	struct pause	 pause;
 };
 
 struct backend_restore_result {

@@ -422,6 +422,7 @@ sim_save(void *h, const char *key, int fd, unsigned int flags,
 {
 	struct sim_guest	g;
 	uint32_t		state;
+	uint64_t		t;
 	int			rc = -1;
 
 	memset(res, 0, sizeof(*res));
@@ -437,7 +438,14 @@ sim_save(void *h, const char *key, int fd, unsigned int flags,
 	}
 	rc = sim_stream_save(&g, fd, flags, cb, res, err);
 out:
+	/*
+	 * Unmapping a guest's memory takes time in proportion to its
+	 * size, and the guest is suspended meanwhile: a part of the pause.
+	 */
+	t = util_now_us();
 	sim_guest_unmap(&g);
+	if (rc == 0)
+		pause_set(&res->pause, PAUSE_RELEASE, util_ms_since(&t));
 	return rc;
 }
 

@@ -185,6 +185,7 @@ struct msg_stats {
 	uint32_t	 round;
 	uint32_t	 throttle;		/* percent; 100: not throttled */
 	char		 decision[64];		/* the policy's last reason */
+	struct pause	 pause;			/* its parts, as measured */
 };
 
 /*

@@ -79,6 +79,9 @@ client_tell_ok(struct client *c, int phase, const struct proto_msg *m)
 		STRLCPY_ARRAY(st.text, m->phase);
 		st.stats.downtime_ms = m->downtime_ms;
 		st.stats.digest_ms = m->digest_ms;
+		if (m->type == PT_ACTIVATED && m->unpause_ms >= 0)
+			pause_set(&st.stats.pause, PAUSE_UNPAUSE,
+			    m->unpause_ms);
 		st.checks = m->checks;
 	}
 	if (msg_send(c->a->parent_fd, MSG_NET_STEP, &st, sizeof(st), -1))

@@ -82,6 +82,7 @@ struct job {
 	uint64_t	 progress_ms;	/* last progress sent to ctl */
 	uint64_t	 started_wall_ms;	/* its report's start time */
 	uint64_t	 streaming_ms;	/* the stream began: setup is over */
+	uint64_t	 saved_ms;	/* source: the stream's end */
 	struct msg_stats stats;
 	struct msg_policy policy;
 	struct msg_reserve *desc;	/* source: what the worker described */

@@ -259,7 +259,7 @@ parent_ctl_result(struct parent *p, struct job *j)
 	if (j->ctl == -1)
 		return;
 	/* The fixed fields, then each finding, quoted (checks_format). */
-	size = 1400 + CHECKS_MAX * (4 * PROTO_TEXT_MAX + 40);
+	size = 1600 + CHECKS_MAX * (4 * PROTO_TEXT_MAX + 40);
 	if ((msg = malloc(size)) == NULL)
 		fatal("%s %s: result report", j->what, j->id);
 	if (sxp_quote(j->result, strlen(j->result), q, sizeof(q)) == -1)
@@ -280,7 +280,8 @@ parent_ctl_result(struct parent *p, struct job *j)
 	    (unsigned long long)s->zero_pages, s->round,
 	    s->throttle ? s->throttle : 100);
 	off = r < 0 ? size : (size_t)r;
-	if (off >= size || checks_format(&j->checks, msg, size, &off) == -1 ||
+	if (off >= size || pause_sxp(&s->pause, msg, size, &off) == -1 ||
+	    checks_format(&j->checks, msg, size, &off) == -1 ||
 	    off + 2 > size)
 		fatalx("%s %s: result report longer than %zu bytes", j->what,
 		    j->id, size - 1);

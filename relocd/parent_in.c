@@ -222,10 +222,12 @@ parent_in_worker_step(struct parent *p, struct job *j,
 		j->stats.memory_sent = st->stats.memory_sent;
 		j->stats.zero_pages = st->stats.zero_pages;
 		j->stats.digest_ms = st->stats.digest_ms;
+		pause_merge(&j->stats.pause, &st->stats.pause);
 		parent_job_to_net(p, j, PHASE_PREPARED, PE_NONE, "", -1);
 		break;
 	case PHASE_ACTIVATED:
 		j->stats.downtime_ms = st->stats.downtime_ms;
+		pause_merge(&j->stats.pause, &st->stats.pause);
 		parent_job_to_net(p, j, PHASE_ACTIVATED, PE_NONE, "", -1);
 		parent_job_end(p, j, 1, PE_NONE, "activated");
 		break;

@@ -123,6 +123,33 @@ out_query_answer(struct parent *p, struct job *j, const char *phase)
 	/* Anything else: not settled yet; parent_out_tick asks again. */
 }
 
+/*
+ * The destination's news of activation brings its parts of the pause:
+ * its digest check (the sim's) goes with our digest at suspend, and its
+ * unpause.  The commit exchange is the rest of the time from the
+ * stream's end to this news: the stream still in flight, prepared, our
+ * commit record, go, activated.
+ */
+static void
+out_pause(struct job *j, const struct msg_stats *peer)
+{
+	struct pause	*pa = &j->stats.pause;
+	int64_t		 ours = pause_get(pa, PAUSE_DIGEST);
+	int64_t		 unpause = pause_get(&peer->pause, PAUSE_UNPAUSE);
+	int64_t		 commit;
+
+	if (ours >= 0)
+		pause_set(pa, PAUSE_DIGEST, ours + (int64_t)peer->digest_ms);
+	if (unpause >= 0)
+		pause_set(pa, PAUSE_UNPAUSE, unpause);
+	if (j->saved_ms == 0)
+		return;
+	commit = (int64_t)(util_now_ms() - j->saved_ms) -
+	    (ours >= 0 ? (int64_t)peer->digest_ms : 0) -
+	    (unpause >= 0 ? unpause : 0);
+	pause_set(pa, PAUSE_COMMIT, commit);
+}
+
 void
 parent_out_net_step(struct parent *p, struct job *j, const struct msg_step *st)
 {
@@ -164,6 +191,7 @@ parent_out_net_step(struct parent *p, struct job *j, const struct msg_step *st)
 		else if (j->stats.suspend_ms != 0)
 			j->stats.downtime_ms = util_realtime_ms() -
 			    j->stats.suspend_ms;
+		out_pause(j, &st->stats);
 		/* Both hosts hash memory, at the same time: the longer. */
 		if (st->stats.digest_ms > j->stats.digest_ms)
 			j->stats.digest_ms = st->stats.digest_ms;
@@ -202,6 +230,7 @@ parent_out_worker_step(struct parent *p, struct job *j,
 	case PHASE_SAVED:
 		j->stats = st->stats;
 		j->saved = 1;
+		j->saved_ms = util_now_ms();
 		out_maybe_commit(p, j);
 		break;
 	case PHASE_COMMITTED:
@@ -210,6 +239,9 @@ parent_out_worker_step(struct parent *p, struct job *j,
 		break;
 	case PHASE_DONE:
 		j->stats.downtime_ms = downtime;
+		if (pause_format(&j->stats.pause, text, sizeof(text)) == 0)
+			log_info("migration %s: pause of %s: %s", j->id,
+			    j->guest.name, text);
 		parent_job_end(p, j, 1, PE_NONE, "done");
 		break;
 	case PHASE_IN_DOUBT:

@@ -4,15 +4,19 @@
  * backend interface's stats, nothing of sim or Xen).  Called between
  * rounds, it measures and decides:
  *
- *  - bandwidth: bytes sent over the last POLICY_WINDOW rounds divided by
- *    their time, so long rounds weigh more than short noisy ones;
- *  - dirty rate: each round's dirty count in bytes over that round's
- *    time, averaged the same way;
- *  - predicted downtime: the dirty bytes now, over the bandwidth.
+ *  - bandwidth: bytes sent over the last POLICY_WINDOW live sends
+ *    divided by their time, so long rounds weigh more than short noisy
+ *    ones;
+ *  - dirty rate: each dirty count in bytes over the time since the
+ *    bitmap was read before it, averaged the same way;
+ *  - the pause's pages: what the guest will have dirtied when it is
+ *    suspended if the policy stops now (see below for why that is not
+ *    the count), from the last two counts (policy_dirtied());
+ *  - predicted downtime: those pages over the bandwidth.
  *
  * In order, first match wins:
  *  1. nothing dirty, or downtime predicted within max-downtime: stop and
- *     copy;
+ *     copy (a call with dirty_count -1 never stops on "nothing dirty");
  *  2. the time budget (relocd-migration-timeout) used up: abort;
  *  3. max iterations reached: stop and copy;
  *  4. not converging, i.e. the dirty set has not shrunk for
@@ -26,6 +30,40 @@
  * The bandwidth cap is separate: policy_pace() tells the writer how long
  * to wait after each write.  POLICY_XEN_DEFAULT instead reproduces
  * libxenguest's own rule exactly, limits and all, for comparison.
+ *
+ * How libxenguest calls a policy, read in Xen 4.17.0's
+ * tools/libs/guest/xg_sr_save.c (tag RELEASE-4.17.0), send_memory_live()
+ * at line 496 and suspend_and_send_dirty() at line 639:
+ *
+ *  - Before the loop (525) every page is marked to send, and the stats
+ *    are iteration 0, total_written 0, dirty_count = every page (517).
+ *  - Each pass of the loop calls the policy twice.  The first call (529)
+ *    comes after the dirty bitmap was read, with the count known; then,
+ *    whatever it said but abort, the marked pages are sent live (532-541),
+ *    and only after that does a stop or abort leave the loop (543).
+ *  - The second call (546-550) comes with iteration one higher,
+ *    total_written grown by the count just sent (in pages), and
+ *    dirty_count -1: the bitmap has not been read.  A stop here leaves
+ *    the loop at once (552), with nothing more sent live.
+ *  - Only on "continue" is the bitmap read and cleared (555-563,
+ *    XEN_DOMCTL_SHADOW_OP_CLEAN), and its count becomes the next first
+ *    call's dirty_count (565).
+ *  - After the loop the guest is suspended (suspend_and_send_dirty(),
+ *    648) and the bitmap read once more (652-656); what it holds is the
+ *    final copy (684), sent while the guest is paused.
+ *
+ * So a stop given with the count known does not send that count in the
+ * pause: it sends it live first, and the pause carries what the guest
+ * dirtied during that last live send (since the last read of the bitmap).
+ * A stop given with -1 carries what was dirtied during the send before
+ * it.  Either way the pause's set is one never counted before the stop,
+ * and xenguest.h's "immediately suspend and transmit the remaining dirty
+ * pages" (XGS_POLICY_STOP_AND_COPY, line 468) undersells the live send
+ * in between.  The calls a policy sees, iteration and dirty_count:
+ * (0, all) send; (1, -1) read; (1, d1) send; (2, -1) read; (2, d2) send;
+ * ...  libxenguest's own rule, 5 iterations or 50 pages, stops at
+ * (5, -1) after five live sends, or at (k, dk < 50) after sending those
+ * dk live.
  *
  * Runs in the worker.  Its inputs come from the backend, not a peer.
  */
@@ -84,7 +122,7 @@ policy_init(struct policy *p, const struct policy_params *pp, uint64_t now_us)
 {
 	memset(p, 0, sizeof(*p));
 	p->params = *pp;
-	p->start_us = p->mark_us = now_us;
+	p->start_us = p->last_us = p->read_us = now_us;
 	p->best_dirty = -1;
 	p->throttle = 100;
 }
@@ -142,39 +180,122 @@ policy_track_dirty(struct policy *p, long dirty)
 }
 
 /*
- * Takes the measurements.  A round ends when iteration goes up; its
- * dirty count may come in the same call (sim) or the next one
- * (libxenguest first calls with dirty_count -1).
+ * Takes the measurements.  A live send runs from a call with the count
+ * (or iteration 0) to the next call, which has dirty_count -1; the
+ * bytes it wrote over its time are a bandwidth sample.  A count covers
+ * the time since the previous count, when the bitmap was last read.
  */
 static void
 policy_observe(struct policy *p, const struct backend_precopy_stats *st,
     uint64_t now)
 {
-	uint64_t	usec, bytes;
+	uint64_t	usec;
 
-	if (st->iteration == 0) {
-		p->mark_us = now;
-		p->mark_written = st->total_written;
-		p->mark_iteration = 0;
+	if (st->iteration > 0 && st->dirty_count < 0 &&
+	    st->total_written > p->last_written)
+		policy_push(p->sent, &p->nsent,
+		    st->total_written - p->last_written,
+		    now > p->last_us ? now - p->last_us : 1);
+	if (st->dirty_count >= 0) {
+		if (st->iteration > 0) {
+			usec = now > p->read_us ? now - p->read_us : 1;
+			policy_push(p->dirtied, &p->ndirtied,
+			    (uint64_t)st->dirty_count * st->page_size, usec);
+			policy_track_dirty(p, st->dirty_count);
+		}
+		p->read_us = now;
+	}
+	p->last_us = now;
+	p->last_written = st->total_written;
+}
+
+/* One count's bound: that count for a shorter time, its rate beyond. */
+static int64_t
+policy_dirtied_one(const struct policy_round *b, uint64_t usec)
+{
+	if (usec <= b->usec || b->usec == 0)
+		return (int64_t)b->bytes;
+	return (int64_t)((double)b->bytes * (double)usec / (double)b->usec);
+}
+
+/*
+ * Bytes the guest dirties in usec, from the last two counts, or -1 if
+ * there is none yet.  Distinct pages dirtied over time make a concave
+ * curve through the origin: fast at first, flat once the writable
+ * working set (Clark et al., NSDI 2005) is all dirty.  The chord through
+ * the last two points, extended, lies above such a curve outside them
+ * and is close to it near them, so it errs towards a longer pause: it
+ * is exact for a guest whose rate does not saturate (a straight line)
+ * and for one that has (a flat one).  Its slope is kept between flat
+ * and the line from the origin.  With one count only, the bound is that
+ * count for a shorter time, or its rate for a longer one.
+ */
+static int64_t
+policy_dirtied(const struct policy *p, uint64_t usec)
+{
+	const struct policy_round	*a, *b, *t;
+	double				 slope, top, v;
+
+	if (p->ndirtied == 0)
+		return -1;
+	b = &p->dirtied[p->ndirtied - 1];
+	if (p->ndirtied == 1)
+		return policy_dirtied_one(b, usec);
+	a = &p->dirtied[p->ndirtied - 2];
+	if (a->usec > b->usec) {	/* a: the shorter window */
+		t = a;
+		a = b;
+		b = t;
+	}
+	/*
+	 * Equal windows give no slope, and fewer pages in the longer one
+	 * mean the guest changed its ways: then only the last count holds.
+	 */
+	if (a->usec == b->usec || b->bytes < a->bytes)
+		return policy_dirtied_one(&p->dirtied[p->ndirtied - 1], usec);
+	top = a->usec > 0 ? (double)a->bytes / (double)a->usec : 0;
+	slope = ((double)b->bytes - (double)a->bytes) /
+	    (double)(b->usec - a->usec);
+	if (slope > top)
+		slope = top;
+	v = (double)a->bytes + slope * ((double)usec - (double)a->usec);
+	if (v < 0)
+		v = 0;
+	return (int64_t)v;
+}
+
+/*
+ * What a stop now leaves for the pause (policy.c's first comment): with
+ * the count known, the pages the guest dirties while those are sent
+ * live; with -1, those dirtied since the bitmap was last read.
+ */
+static void
+policy_predict(struct policy *p, const struct backend_precopy_stats *st,
+    uint64_t now, struct policy_decision *d)
+{
+	uint64_t	usec, cap = st->memory_pages * st->page_size;
+	int64_t		bytes;
+
+	d->pause_pages = d->downtime_ms = -1;
+	if (st->iteration == 0 || d->bandwidth == 0)
 		return;
+	if (st->dirty_count == 0)
+		bytes = 0;
+	else {
+		if (st->dirty_count > 0)
+			usec = (uint64_t)((double)st->dirty_count *
+			    (double)st->page_size * 1e6 /
+			    (double)d->bandwidth);
+		else
+			usec = now > p->read_us ? now - p->read_us : 0;
+		if ((bytes = policy_dirtied(p, usec)) < 0)
+			return;
 	}
-	if (st->iteration > p->mark_iteration) {
-		usec = now > p->mark_us ? now - p->mark_us : 1;
-		bytes = st->total_written > p->mark_written ?
-		    st->total_written - p->mark_written : 0;
-		policy_push(p->sent, &p->nsent, bytes, usec);
-		p->round_us = usec;
-		p->fresh = 1;
-		p->mark_us = now;
-		p->mark_written = st->total_written;
-		p->mark_iteration = st->iteration;
-	}
-	if (st->dirty_count >= 0 && p->fresh) {
-		policy_push(p->dirtied, &p->ndirtied,
-		    (uint64_t)st->dirty_count * st->page_size, p->round_us);
-		policy_track_dirty(p, st->dirty_count);
-		p->fresh = 0;
-	}
+	if (cap > 0 && (uint64_t)bytes > cap)
+		bytes = (int64_t)cap;
+	d->pause_pages = bytes / (int64_t)st->page_size;
+	d->downtime_ms = (int64_t)((double)bytes * 1000.0 /
+	    (double)d->bandwidth);
 }
 
 static int __attribute__((format(printf, 3, 4)))
@@ -266,9 +387,8 @@ policy_relocd(struct policy *p, const struct backend_precopy_stats *st,
 		return policy_say(d, BACKEND_POLICY_CONTINUE,
 		    "round 0: sending all %llu pages",
 		    (unsigned long long)st->memory_pages);
-	if (st->dirty_count >= 0 && (st->dirty_count == 0 ||
-	    (d->downtime_ms >= 0 &&
-	    (uint64_t)d->downtime_ms <= pp->max_downtime_ms)))
+	if (st->dirty_count == 0 || (d->downtime_ms >= 0 &&
+	    (uint64_t)d->downtime_ms <= pp->max_downtime_ms))
 		return policy_say(d, BACKEND_POLICY_STOP_AND_COPY,
 		    "predicted downtime %lld ms is within %llu ms",
 		    (long long)d->downtime_ms,
@@ -306,10 +426,7 @@ policy_decide(struct policy *p, const struct backend_precopy_stats *st,
 	d->iteration = st->iteration;
 	d->bandwidth = policy_rate(p->sent, p->nsent);
 	d->dirty_rate = policy_rate(p->dirtied, p->ndirtied);
-	d->downtime_ms = -1;
-	if (st->dirty_count >= 0 && d->bandwidth > 0)
-		d->downtime_ms = (int64_t)((double)st->dirty_count *
-		    (double)st->page_size * 1000.0 / (double)d->bandwidth);
+	policy_predict(p, st, now_us, d);
 	if (p->params.kind == POLICY_XEN_DEFAULT)
 		return policy_xen(st, d);
 	return policy_relocd(p, st, now_us, d);

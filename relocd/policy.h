@@ -51,7 +51,13 @@ struct policy_params {
 struct policy_decision {
 	int		 action;	/* BACKEND_POLICY_* */
 	unsigned int	 throttle;	/* percent to set now; 0: no change */
-	int64_t		 downtime_ms;	/* predicted; -1: not known yet */
+	/*
+	 * What a stop now would leave for the pause (policy.c): pages the
+	 * guest dirties during the last live send, and the time to send
+	 * them; -1: not known yet.
+	 */
+	int64_t		 pause_pages;
+	int64_t		 downtime_ms;
 	uint64_t	 bandwidth;	/* estimate, bytes/s; 0: not known */
 	uint64_t	 dirty_rate;	/* estimate, bytes/s */
 	unsigned int	 iteration;
@@ -67,14 +73,14 @@ struct policy_round {
 struct policy {
 	struct policy_params	 params;
 	uint64_t		 start_us;
-	/* Where the round in progress started. */
-	uint64_t		 mark_us;
-	uint64_t		 mark_written;
-	unsigned int		 mark_iteration;
-	uint64_t		 round_us;	/* the last round's length */
-	int			 fresh;		/* its dirty count unseen */
+	/* The previous call, and when the bitmap was last read. */
+	uint64_t		 last_us;
+	uint64_t		 last_written;
+	uint64_t		 read_us;
+	/* Live sends: bytes and their time. */
 	struct policy_round	 sent[POLICY_WINDOW];
 	unsigned int		 nsent;
+	/* Dirty counts: bytes dirtied, and the time between two reads. */
 	struct policy_round	 dirtied[POLICY_WINDOW];
 	unsigned int		 ndirtied;
 	long			 best_dirty;	/* -1: none yet */
@@ -83,6 +89,13 @@ struct policy {
 	uint64_t		 pace_us;	/* the cap's link is busy until */
 };
 
+/*
+ * policy_decide() is called as libxenguest 4.17 calls a precopy policy
+ * (policy.c has the source's lines): per round, once with dirty_count
+ * -1 before the bitmap is read, once with the count after; a stop given
+ * with the count still sends those pages live, and the pause carries
+ * what the guest dirtied meanwhile.
+ */
 void		 policy_params_default(struct policy_params *);
 void		 policy_params_from_conf(struct policy_params *,
 		    const struct conf *);

@@ -109,6 +109,9 @@ struct proto_msg {
 	uint64_t	 downtime_ms;		/* end: predicted;
 						   activated: measured */
 	uint64_t	 digest_ms;		/* activated: sim digest checks */
+	int64_t		 unpause_ms;		/* activated: the unpause;
+						   -1: not measured (older
+						   peers do not send it) */
 	char		 phase[32];		/* state */
 };
 

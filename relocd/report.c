@@ -153,6 +153,11 @@ report_json(const struct report *r)
 			return NULL;
 		}
 	}
+	if ((j = pause_json(&r->pause)) == NULL ||
+	    json_object_set_new(o, "pause", j) == -1) {
+		json_decref(o);
+		return NULL;
+	}
 	return o;
 }
 
@@ -200,6 +205,12 @@ report_from_json(const json_t *o, struct report *r, char *err,
 	for (i = 0; i < REPORT_NFIELDS; i++)
 		if (rf_from_json(o, &report_fields[i], r, err, errsize) == -1)
 			return -1;
+	/* An older relocd's file has none: every part unknown. */
+	if (pause_from_json(json_object_get(o, "pause"), &r->pause) == -1) {
+		snprintf(err, errsize, "pause is not an object of "
+		    "non-negative integers or nulls");
+		return -1;
+	}
 	return 0;
 }
 
@@ -236,7 +247,7 @@ report_sxp(const struct report *r, char *buf, size_t size)
 			return -1;
 	}
 	len = strlen(buf);
-	if (len + 2 > size)
+	if (pause_sxp(&r->pause, buf, size, &len) == -1 || len + 2 > size)
 		return -1;
 	memcpy(buf + len, ")", 2);
 	return 0;

@@ -7,6 +7,7 @@
 
 #include "bounds.h"
 #include "guest.h"
+#include "pause.h"
 
 /*
  * A migration's whole report (relocctl status ID): what relocd
@@ -41,6 +42,7 @@ struct report {
 	int64_t		dirty_rate;	/* bytes/s */
 	int64_t		dirty;		/* pages, at the last count */
 	int64_t		throttle;	/* percent; 100: none */
+	struct pause	pause;		/* its parts; "pause" in JSON */
 };
 
 struct json_t;

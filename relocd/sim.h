@@ -279,6 +279,36 @@ void	 sim_futex_wake(uint32_t *);
 void	 sim_vcpu_seed(struct sim_vcpu *, const char *);
 void	 sim_memory_fill(uint8_t *, uint64_t, const char *, uint32_t);
 
+/*
+ * sim_precopy.c: libxenguest's pre-copy loop.  A snapshot of the
+ * log-dirty bitmap (libxenguest's dirty_bitmap_hbuf): the pages a round
+ * sends.
+ */
+struct sim_dirty {
+	uint64_t	*bits;
+	uint64_t	 words;
+	uint64_t	 count;		/* pages in bits */
+};
+
+/* What the loop needs of the stream's writer. */
+struct sim_precopy {
+	int		(*send)(void *, const struct sim_dirty *, uint64_t *,
+			    struct backend_error *);
+	void		 *arg;
+	const uint64_t	 *written;	/* bytes written so far */
+	const uint64_t	 *copies;	/* page copies sent, zero ones too */
+	const uint64_t	 *zero_pages;	/* pages sent as zero pages */
+};
+
+int	 sim_dirty_init(struct sim_dirty *, const struct sim_ctl *,
+	    struct backend_error *);
+void	 sim_dirty_free(struct sim_dirty *);
+void	 sim_bitmap_fill(struct sim_ctl *, uint64_t *);
+uint64_t sim_dirty_clean(struct sim_ctl *, struct sim_dirty *);
+int	 sim_precopy_live(struct sim_guest *, struct sim_dirty *,
+	    const struct backend_save_callbacks *, const struct sim_precopy *,
+	    struct backend_save_result *, struct backend_error *);
+
 /* sim_stream.c: save and restore. */
 int	 sim_stream_save(struct sim_guest *, int, unsigned int,
 	    const struct backend_save_callbacks *,

@@ -103,7 +103,6 @@
 
 #include "backend.h"
 #include "log.h"
-#include "policy.h"
 #include "sim.h"
 #include "sim_digest.h"
 #include "sim_zero.h"
@@ -283,28 +282,19 @@ sim_send_page(struct sim_guest *g, struct sim_writer *w, uint64_t pfn,
 }
 
 /*
- * Sends every page whose log-dirty bit is set.  Each bitmap word is
- * cleared with one atomic exchange, and the same pages' written bits
- * too, before the pages are copied: a write after that sets the bits
- * again, and goes in the next round, so nothing slips between rounds.
+ * Sends the pages of a snapshot of the log-dirty bitmap (sim_precopy.c
+ * takes it, and clears their written bits, before a copy is taken).
  */
 static int
-sim_send_dirty(struct sim_guest *g, struct sim_writer *w, uint64_t *sent_r,
-    struct backend_error *err)
+sim_send_dirty(struct sim_guest *g, struct sim_writer *w,
+    const struct sim_dirty *d, uint64_t *sent_r, struct backend_error *err)
 {
-	struct sim_ctl	*ctl = g->ctl;
 	uint64_t	 i, bits, pfn, sent = 0;
 
-	for (i = 0; i < ctl->bitmap_words; i++) {
-		if (__atomic_load_n(&sim_bitmap(ctl)[i], __ATOMIC_RELAXED) == 0)
-			continue;
-		bits = __atomic_exchange_n(&sim_bitmap(ctl)[i], 0,
-		    __ATOMIC_ACQ_REL);
-		__atomic_fetch_and(&sim_wbitmap(ctl)[i], ~bits,
-		    __ATOMIC_ACQ_REL);
-		for (; bits != 0; bits &= bits - 1) {
+	for (i = 0; i < d->words; i++) {
+		for (bits = d->bits[i]; bits != 0; bits &= bits - 1) {
 			pfn = i * 64 + (uint64_t)__builtin_ctzll(bits);
-			if (pfn >= ctl->pages)
+			if (pfn >= g->ctl->pages)
 				continue;
 			if (sim_send_page(g, w, pfn, err) == -1)
 				return -1;
@@ -347,74 +337,19 @@ sim_digest_written(struct sim_guest *g, struct sim_digest *d,
 	return 0;
 }
 
-/*
- * As libxenguest's bitmap_set() before round 0: every page is dirty, and
- * (the written bitmap) every page's hash is yet to be taken.
- */
-static void
-sim_bitmap_fill(struct sim_ctl *ctl, uint64_t *bitmap)
-{
-	uint64_t	i, tail = ctl->pages % 64;
+/* sim_precopy_live()'s way to send a snapshot. */
+struct sim_save_live {
+	struct sim_guest	*g;
+	struct sim_writer	*w;
+};
 
-	for (i = 0; i < ctl->bitmap_words; i++)
-		__atomic_store_n(&bitmap[i], ~0ULL, __ATOMIC_RELAXED);
-	if (tail != 0)
-		__atomic_store_n(&bitmap[ctl->bitmap_words - 1],
-		    (1ULL << tail) - 1, __ATOMIC_RELAXED);
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-}
-
-static long
-sim_bitmap_count(struct sim_ctl *ctl)
-{
-	uint64_t	i, n = 0;
-
-	for (i = 0; i < ctl->bitmap_words; i++)
-		n += (uint64_t)__builtin_popcountll(
-		    __atomic_load_n(&sim_bitmap(ctl)[i], __ATOMIC_RELAXED));
-	return (long)n;
-}
-
-/*
- * The pre-copy rounds.  Log-dirty goes on with a seq_cst store after the
- * bitmap is filled; the workload's fence pairs with it (sim_guest.c).
- */
 static int
-sim_save_live(struct sim_guest *g, struct sim_writer *w,
-    const struct backend_save_callbacks *cb, struct backend_save_result *res,
+sim_save_send(void *arg, const struct sim_dirty *d, uint64_t *sent_r,
     struct backend_error *err)
 {
-	struct backend_precopy_stats	st;
-	uint64_t			sent;
-	int				decision;
+	struct sim_save_live	*sl = arg;
 
-	sim_bitmap_fill(g->ctl, sim_bitmap(g->ctl));
-	__atomic_store_n(&g->ctl->logdirty, 1, __ATOMIC_SEQ_CST);
-	memset(&st, 0, sizeof(st));
-	st.page_size = SIM_PAGE_SIZE;
-	st.memory_pages = g->ctl->pages;
-	for (;;) {
-		st.iteration = res->rounds;
-		st.total_written = w->bytes;
-		st.memory_sent = w->copies * SIM_PAGE_SIZE;
-		st.zero_pages = w->zero_pages;
-		st.dirty_count = sim_bitmap_count(g->ctl);
-		if (cb != NULL && cb->precopy_policy != NULL)
-			decision = cb->precopy_policy(&st, cb->data);
-		else
-			decision = policy_xen_default(&st);
-		if (decision == BACKEND_POLICY_ABORT)
-			return backend_fail(err, BE_ABORTED, "the pre-copy "
-			    "policy aborted after %u rounds", res->rounds);
-		/* As libxenguest: anything but "continue" stops. */
-		if (decision != BACKEND_POLICY_CONTINUE)
-			return 0;
-		if (sim_send_dirty(g, w, &sent, err) == -1)
-			return -1;
-		log_debug("sim: %s: round %u sent %llu pages", g->ctl->name,
-		    res->rounds, (unsigned long long)sent);
-		res->rounds++;
-	}
+	return sim_send_dirty(sl->g, sl->w, d, sent_r, err);
 }
 
 static int
@@ -475,12 +410,18 @@ sim_stream_save(struct sim_guest *g, int fd, unsigned int flags,
     struct backend_error *err)
 {
 	struct sim_writer	w;
+	struct sim_dirty	d;
+	struct sim_save_live	sl = { g, &w };
+	struct sim_precopy	sp = { sim_save_send, &sl, &w.bytes, &w.copies,
+				    &w.zero_pages };
 	struct iovec		iov;
 	uint8_t			hdr[SIM_HEADER_LEN];
 	uint32_t		version = SIM_STREAM_VERSION_V2;
+	uint64_t		t;
 	int			rc = -1, live = (flags & BACKEND_SAVE_LIVE) != 0;
 
 	memset(&w, 0, sizeof(w));
+	memset(&d, 0, sizeof(d));
 	w.fd = fd;
 	w.cb = cb;
 	if (flags & BACKEND_SAVE_STREAM_V1)
@@ -497,6 +438,8 @@ sim_stream_save(struct sim_guest *g, int fd, unsigned int flags,
 		backend_fail(err, BE_INTERNAL, "out of memory");
 		goto out;
 	}
+	if (sim_dirty_init(&d, g->ctl, err) == -1)
+		goto out;
 	sim_bitmap_fill(g->ctl, sim_wbitmap(g->ctl));
 	memcpy(hdr, SIM_STREAM_MAGIC, 8);
 	sim_put32(hdr + 8, version);
@@ -508,17 +451,26 @@ sim_stream_save(struct sim_guest *g, int fd, unsigned int flags,
 	iov.iov_len = sizeof(hdr);
 	if (sim_emit(&w, &iov, 1, err) == -1)
 		goto out;
-	if (live && sim_save_live(g, &w, cb, res, err) == -1)
+	if (live && sim_precopy_live(g, &d, cb, &sp, res, err) == -1)
 		goto out;
+	t = util_now_us();
 	if (sim_save_suspend(g, cb, res, err) == -1)
 		goto out;
+	pause_set(&res->pause, PAUSE_SUSPEND, util_ms_since(&t));
 	if (!live)
 		sim_bitmap_fill(g->ctl, sim_bitmap(g->ctl));
-	if (sim_send_dirty(g, &w, &res->final_pages, err) == -1)
+	/* The final snapshot: what was dirtied since the last one. */
+	sim_dirty_clean(g->ctl, &d);
+	if (sim_send_dirty(g, &w, &d, &res->final_pages, err) == -1)
 		goto out;
+	pause_set(&res->pause, PAUSE_FINAL, util_ms_since(&t));
 	__atomic_store_n(&g->ctl->logdirty, 0, __ATOMIC_SEQ_CST);
 	if (sim_save_tail(g, &w, res, err) == -1)
 		goto out;
+	/* The tail is the VCPU record, then the digest's work and END. */
+	pause_set(&res->pause, PAUSE_DIGEST, (int64_t)res->digest_ms);
+	pause_set(&res->pause, PAUSE_STATE, util_ms_since(&t) -
+	    (int64_t)res->digest_ms);
 	rc = 0;
 out:
 	__atomic_store_n(&g->ctl->logdirty, 0, __ATOMIC_SEQ_CST);
@@ -526,6 +478,7 @@ out:
 	res->memory_sent = w.copies * SIM_PAGE_SIZE;
 	res->zero_pages = w.zero_pages;
 	sim_digest_free(&w.dig);
+	sim_dirty_free(&d);
 	free(w.data);
 	free(w.zrec);
 	return rc;

@@ -206,6 +206,19 @@ util_now_us(void)
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
+/*
+ * Milliseconds (rounded) since *t_us on util_now_us()'s clock, moving
+ * *t_us on to now, so that consecutive parts of one span add up.
+ */
+int64_t
+util_ms_since(uint64_t *t_us)
+{
+	uint64_t	now = util_now_us(), d = now > *t_us ? now - *t_us : 0;
+
+	*t_us = now;
+	return (int64_t)((d + 500) / 1000);
+}
+
 /* The same clock in milliseconds, the unit of every network deadline. */
 uint64_t
 util_now_ms(void)

@@ -53,6 +53,7 @@ uint64_t util_realtime_ms(void);
 /* The monotonic clock, for deadlines and durations (see util.c). */
 uint64_t util_now_us(void);
 uint64_t util_now_ms(void);
+int64_t	 util_ms_since(uint64_t *);
 /* The one write-all loop (util.c says how it waits). */
 int	 util_write_all(int, const void *, size_t);
 int	 util_write_all_idle(int, const void *, size_t, int);

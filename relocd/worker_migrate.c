@@ -59,6 +59,8 @@ worker_receive(struct worker *w)
 	struct msg_stats		 stats;
 	struct msg_step			 cmd;
 	struct check_list		 checks;
+	uint64_t			 t;
+	char				 parts[200];
 
 	fault_guest(r->guest.name);
 	memset(&desc, 0, sizeof(desc));
@@ -100,10 +102,17 @@ worker_receive(struct worker *w)
 	stats.zero_pages = res.zero_pages;
 	stats.suspend_ms = res.suspend_ms;
 	stats.digest_ms = res.digest_ms;
+	/*
+	 * Our parts of the pause: the digest check, the wait for go, the
+	 * unpause.  Only the sim stream has a digest (and a suspend time).
+	 */
+	if (res.suspend_ms > 0)
+		pause_set(&stats.pause, PAUSE_DIGEST, (int64_t)res.digest_ms);
 	log_info("migration %s: %s restored, digest verified (%llu bytes, "
 	    "%llu zero pages)", w->id, got.name, (unsigned long long)res.bytes,
 	    (unsigned long long)res.zero_pages);
 	worker_step(w, PHASE_PREPARED, PE_NONE, "", &got, &stats);
+	t = util_now_us();
 	if (worker_wait_cmd(&cmd, NULL) == -1 || cmd.phase != PHASE_GO) {
 		log_info("migration %s: no go (%s)", w->id, cmd.text);
 		return worker_step_where(w, PHASE_ABORTED, PE_ABORTED,
@@ -112,14 +121,17 @@ worker_receive(struct worker *w)
 	}
 	/* From here the guest is ours, whatever happens to the peer. */
 	fault_point("destination-worker-after-go");
+	pause_set(&stats.pause, PAUSE_COMMIT, util_ms_since(&t));
 	if (w->ops->unpause(w->be, got.name, &err) == -1)
 		return worker_fail(w, PHASE_ACTIVATED, &err);
+	pause_set(&stats.pause, PAUSE_UNPAUSE, util_ms_since(&t));
 	worker_note_clear(w, got.name);
 	fault_point("destination-worker-after-unpause");
 	stats.downtime_ms = res.suspend_ms > 0 ?
 	    util_realtime_ms() - res.suspend_ms : 0;
-	log_info("migration %s: %s is running here (downtime %llu ms)",
-	    w->id, got.name, (unsigned long long)stats.downtime_ms);
+	(void)pause_format(&stats.pause, parts, sizeof(parts));
+	log_info("migration %s: %s is running here (downtime %llu ms; %s)",
+	    w->id, got.name, (unsigned long long)stats.downtime_ms, parts);
 	return worker_step_where(w, PHASE_ACTIVATED, PE_NONE, GUEST_WHERE_HERE,
 	    "", &got, &stats);
 }
@@ -196,12 +208,15 @@ send_policy(const struct backend_precopy_stats *st, void *data)
 	struct send_state	*ss = data;
 	struct msg_step		 cmd;
 
-	/* Before round 0, after it, and a later round of a busy guest. */
+	/*
+	 * Before round 0, after it, and a later round of a busy guest:
+	 * once each, at the first of a round's two calls (dirty_count -1).
+	 */
 	if (st->iteration == 0)
 		fault_point("source-worker-precopy-start");
-	else if (st->iteration == 1)
+	else if (st->iteration == 1 && st->dirty_count < 0)
 		fault_point("source-worker-precopy-early");
-	else if (st->iteration == 3)
+	else if (st->iteration == 3 && st->dirty_count < 0)
 		fault_point("source-worker-precopy-late");
 	if (worker_poll_cmd(&cmd) && cmd.phase == PHASE_ABORTED) {
 		ss->cancelled = 1;
@@ -310,6 +325,7 @@ send_stream(struct worker *w, struct send_state *ss, const char *guest,
 	ss->stats.zero_pages = res.zero_pages;
 	ss->stats.round = res.rounds;
 	ss->stats.digest_ms = res.digest_ms;
+	ss->stats.pause = res.pause;
 	ss->stats.elapsed_ms = (util_now_us() - ss->start_us) / 1000;
 	if (res.suspend_ms != 0)
 		ss->stats.suspend_ms = res.suspend_ms;

@@ -153,6 +153,13 @@ xen_precopy(struct precopy_stats st, void *data)
 	decision = s->cb->precopy_policy(&bs, s->cb->data);
 	if (decision == BACKEND_POLICY_ABORT)
 		s->aborted = 1;
+	/*
+	 * A stop with the count known still sends that count live
+	 * (send_memory_live(), policy.c): one more live round, as the sim
+	 * counts it.
+	 */
+	else if (decision != BACKEND_POLICY_CONTINUE && st.dirty_count > 0)
+		s->rounds = st.iteration + 1;
 	return decision;
 }
 

@@ -34,8 +34,12 @@ FIELDS = {
                  "downtime-ms", "elapsed-ms", "throttle", "decision"},
     "result": {"id", "what", "ok", "code", "text", "guest", "elapsed-ms",
                "downtime-ms", "predicted-downtime-ms", "digest-ms", "bytes",
-               "memory", "memory-sent", "zero-pages", "rounds", "throttle"},
+               "memory", "memory-sent", "zero-pages", "rounds", "throttle",
+               "pause"},
 }
+# The parts of the pause: milliseconds, or null when not measured.
+PAUSE = {"suspend-ms", "final-copy-ms", "state-ms", "digest-ms",
+         "release-ms", "commit-ms", "unpause-ms"}
 bad = []
 # Strict UTF-8: a raw byte that is not UTF-8 is an error, not a guess.
 lines = open(path, "rb").read().decode("utf-8").splitlines()
@@ -54,6 +58,10 @@ for m in msgs:
             bad.append("%s: %s is %r, not a string" % (m["type"], k, v))
         if k == "ok" and type(v) is not bool:
             bad.append("%s: ok is %r, not true or false" % (m["type"], v))
+        if k == "pause" and (type(v) is not dict or set(v) != PAUSE or any(
+                x is not None and (type(x) is not int or x < 0)
+                for x in v.values())):
+            bad.append("%s: pause is %r" % (m["type"], v))
 types = [m.get("type") for m in msgs]
 if types[:1] != ["started"] or types[-1:] != ["result"] or \
         types.count("started") != 1 or types.count("result") != 1:
@@ -71,6 +79,10 @@ if kind == "migrated":
     if any(m["memory"] != res["memory"] for m in msgs
            if m.get("type") == "progress"):
         bad.append("progress and result disagree on memory")
+    # The sim measures every part of the pause, the other host's too.
+    if any(type(v) is not int for v in res.get("pause", {}).values()):
+        bad.append("a sim migration left parts of its pause unmeasured: "
+                   "%r" % res.get("pause"))
 elif kind == "failed":
     if res.get("ok") is not False or res.get("code", 0) <= 0:
         bad.append("result is not a failure with a code: %r" % res)

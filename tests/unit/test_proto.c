@@ -228,6 +228,14 @@ test_stream_messages_round_trip(void)
 	CHECK_INT(b->type, PT_ACTIVATED);
 	CHECK_INT(b->downtime_ms, 180);
 	CHECK_INT(b->digest_ms, 42);
+	/* The unpause: 0 ms is a measurement, -1 none (not sent). */
+	CHECK_INT(b->unpause_ms, 0);
+	m->unpause_ms = -1;
+	CHECK_INT(round_trip(m, b), PE_NONE);
+	CHECK_INT(b->unpause_ms, -1);
+	m->unpause_ms = 7;
+	CHECK_INT(round_trip(m, b), PE_NONE);
+	CHECK_INT(b->unpause_ms, 7);
 	free(m);
 	free(b);
 }

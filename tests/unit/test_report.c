@@ -77,6 +77,11 @@ sample(struct report *r, const char *id)
 	r->dirty_rate = 13081120;
 	r->dirty = -1;
 	r->throttle = 100;
+	/* The parts of the pause a sim source measures; one not. */
+	pause_set(&r->pause, PAUSE_SUSPEND, 1);
+	pause_set(&r->pause, PAUSE_FINAL, 20);
+	pause_set(&r->pause, PAUSE_STATE, 0);
+	pause_set(&r->pause, PAUSE_COMMIT, 9);
 }
 
 static int
@@ -102,6 +107,11 @@ test_json_round_trip(void)
 	CHECK(json_is_integer(json_object_get(o, "dirty")));
 	CHECK(json_is_true(json_object_get(o, "ok")));
 	CHECK(json_is_string(json_object_get(o, "guest")));
+	/* The pause: an object, 0 ms a number, what was not measured null. */
+	CHECK(json_is_integer(json_object_get(json_object_get(o, "pause"),
+	    "state-ms")));
+	CHECK(json_is_null(json_object_get(json_object_get(o, "pause"),
+	    "unpause-ms")));
 	memset(&back, 0x55, sizeof(back));
 	CHECK_INT(report_from_json(o, &back, err, sizeof(err)), 0);
 	CHECK(same_report(&r, &back));
@@ -122,6 +132,9 @@ test_json_bad_fields(void)
 		{ "{\"dirty\": -2}", "dirty" },
 		{ "{\"guest\": 7}", "guest" },
 		{ "{\"id\": \"00112233445566778899aabbccddeeff00\"}", "id" },
+		{ "{\"pause\": 5}", "pause" },
+		{ "{\"pause\": {\"commit-ms\": -3}}", "pause" },
+		{ "{\"pause\": {\"commit-ms\": \"3\"}}", "pause" },
 	};
 	struct report	r;
 	json_t		*o;
@@ -140,6 +153,7 @@ test_json_bad_fields(void)
 	CHECK_INT(report_from_json(o, &r, err, sizeof(err)), 0);
 	CHECK_INT(r.bytes, 5);
 	CHECK_INT(r.rounds, 0);
+	CHECK_INT(pause_get(&r.pause, PAUSE_COMMIT), -1);
 	json_decref(o);
 }
 
@@ -166,6 +180,14 @@ test_sxp_reply(void)
 	CHECK_STR(sxp_field(m, "bytes"), "72157784");
 	CHECK_STR(sxp_field(m, "dirty"), "-1");
 	CHECK_STR(sxp_field(m, "text"), r.text);
+	CHECK(sxp_field_node(m, "pause") != NULL &&
+	    sxp_field(sxp_field_node(m, "pause"), "final-copy-ms") != NULL);
+	if (sxp_field_node(m, "pause") != NULL) {
+		CHECK_STR(sxp_field(sxp_field_node(m, "pause"),
+		    "final-copy-ms"), "20");
+		CHECK_STR(sxp_field(sxp_field_node(m, "pause"), "unpause-ms"),
+		    "unknown");
+	}
 	sxp_free(root);
 	CHECK_INT(report_sxp(&r, buf, 100), -1);
 }

@@ -1,0 +1,177 @@
+#!/bin/bash
+# SPDX-License-Identifier: ISC
+#
+# The Pacemaker resource agent ocf:relocd:guest (ocf/guest) on the sim
+# backend, without a cluster: ocf-tester's checks, then migrate_to and
+# migrate_from run by hand between two relocd on loopback with the
+# variables Pacemaker would set.  The guest must move live (digest
+# verified, same uuid, running once); a refused migration must leave it
+# running on the source with the agent failing; relocctl's "in doubt"
+# must fail migrate_to and tell the administrator to run relocctl resolve.
+. "$TOP/tests/regress/lib"
+
+command -v ocf-tester >/dev/null || skip "ocf-tester missing (resource-agents; scripts/install-deps)"
+command -v jq >/dev/null || skip "jq missing (scripts/install-deps)"
+[ -r /usr/lib/ocf/lib/heartbeat/ocf-shellfuncs ] || skip "ocf-shellfuncs missing (resource-agents)"
+
+AGENT=$TOP/ocf/guest
+two_hosts
+start_relocd a
+start_relocd b
+A=127.0.0.1:$PA
+digests() { grep -c 'digest verified' "$WORK/$1/log"; }
+uuid_on() {
+	ctl "$1" list --json | jq -r --arg g "$2" '.guests[] | select(.name == $g) | .uuid'
+}
+
+# ocf-tester runs meta-data as nobody: the agent must be world-readable.
+tester() {
+	ocf-tester -n g0 -o guest=g0 -o backend=sim -o sim_memory=32M \
+	    -o relocd_config="$WORK/a/xend-config.sxp" -o relocctl="$RELOCCTL" \
+	    "$AGENT" >"$WORK/tester.out" 2>&1 &&
+	    grep -q 'passed all tests' "$WORK/tester.out" &&
+	    [ "$(guest_state a g0)" = absent ] ||
+	    { tail -n 20 "$WORK/tester.out"; false; }
+}
+check "ocf-tester passes the agent (sim backend); nothing left running" tester
+
+# A node attribute gives each node's address, as on a migration network;
+# crm_attribute stands in for Pacemaker's, reading $WORK/attr/NODE.
+mkdir -p "$WORK/bin" "$WORK/attr"
+cat >"$WORK/bin/crm_attribute" <<'EOF'
+#!/bin/sh
+node=
+while [ $# -gt 0 ]; do
+	case $1 in --node) node=$2; shift ;; esac
+	shift
+done
+cat "$ATTR_DIR/$node" 2>/dev/null
+EOF
+chmod 755 "$WORK/bin/crm_attribute"
+echo "$A" >"$WORK/attr/node-a"
+echo "$B" >"$WORK/attr/node-b"
+
+# agent NODE ACTION [VAR=VALUE...]: the agent as Pacemaker runs it on
+# NODE (a or b) for resource vm1; its log goes to $WORK/ocf.log, its
+# stderr (the exit reason) to $WORK/agent.err.
+agent() {
+	local node=$1 action=$2
+	shift 2
+	env PATH="$WORK/bin:$PATH" ATTR_DIR="$WORK/attr" \
+	    HA_LOGFACILITY=none HA_LOGFILE="$WORK/ocf.log" \
+	    OCF_ROOT=/usr/lib/ocf OCF_RA_VERSION_MAJOR=1 OCF_RA_VERSION_MINOR=0 \
+	    OCF_RESOURCE_INSTANCE=vm1 OCF_RESOURCE_TYPE=guest \
+	    OCF_RESKEY_guest=vm1 OCF_RESKEY_backend=sim \
+	    OCF_RESKEY_sim_memory=96M OCF_RESKEY_sim_dirty_rate=20M \
+	    OCF_RESKEY_relocd_config="$WORK/$node/xend-config.sxp" \
+	    OCF_RESKEY_relocctl="${AGENT_RELOCCTL:-$RELOCCTL}" \
+	    OCF_RESKEY_CRM_meta_timeout=60000 OCF_RESKEY_CRM_meta_interval=0 \
+	    "$@" "$AGENT" "$action" 2>"$WORK/agent.err"
+}
+# What Pacemaker sets for a migration from node-X to node-Y.
+TO_B="OCF_RESKEY_CRM_meta_migrate_source=node-a OCF_RESKEY_CRM_meta_migrate_target=node-b OCF_RESKEY_node_address_attribute=relocd-address"
+
+started() {
+	agent a start && agent a monitor OCF_RESKEY_CRM_meta_interval=10000 &&
+	    { agent b monitor; [ $? -eq 7 ]; } && [ "$(running_on vm1 a b)" = a ]
+}
+check "start on node-a: monitor 0 there, probe 7 on node-b" started
+UUID=$(uuid_on a vm1)
+
+moved() {
+	local d rc
+	d=$(digests b)
+	sleep 0.3
+	# shellcheck disable=SC2086
+	agent a migrate_to $TO_B || { cat "$WORK/agent.err"; return 1; }
+	# shellcheck disable=SC2086
+	agent b migrate_from $TO_B || { cat "$WORK/agent.err"; return 1; }
+	agent a monitor
+	rc=$?
+	[ $rc -eq 7 ] || { echo "monitor on node-a: $rc"; return 1; }
+	agent b monitor OCF_RESKEY_CRM_meta_interval=10000 &&
+	    [ "$(running_on vm1 a b)" = b ] &&
+	    [ "$(guest_state b vm1)" = running ] &&
+	    [ "$(digests b)" -eq $((d + 1)) ] &&
+	    [ -n "$UUID" ] && [ "$(uuid_on b vm1)" = "$UUID" ] &&
+	    grep -q "migrated in" "$WORK/ocf.log" ||
+	    { echo "uuid $UUID -> $(uuid_on b vm1)"; tail -n 5 "$WORK/ocf.log"; false; }
+}
+check "migrate_to/migrate_from node-a -> node-b: live, digest verified, same uuid, running once" moved
+
+# Back without the node attribute: the target's name is the address, and
+# the port parameter picks a's port.
+back() {
+	agent b migrate_to OCF_RESKEY_CRM_meta_migrate_source=node-b \
+	    OCF_RESKEY_CRM_meta_migrate_target=127.0.0.1 OCF_RESKEY_port="$PA" &&
+	    agent a migrate_from OCF_RESKEY_CRM_meta_migrate_source=node-b \
+	    OCF_RESKEY_CRM_meta_migrate_target=node-a &&
+	    [ "$(running_on vm1 a b)" = a ] && [ "$(uuid_on a vm1)" = "$UUID" ] ||
+	    { cat "$WORK/agent.err"; false; }
+}
+check "and back (target's name as address, port parameter)" back
+
+# b already has a guest named vm1: b refuses at reserve, and the agent
+# fails migrate_to, saying the guest runs on at node-a.
+refused() {
+	local rc
+	ctl b sim-create --memory 32M vm1 >/dev/null || return 1
+	# shellcheck disable=SC2086
+	agent a migrate_to $TO_B
+	rc=$?
+	[ $rc -eq 1 ] || { echo "migrate_to exited $rc, want 1"; return 1; }
+	grep -q 'a guest with that name or uuid exists' "$WORK/agent.err" &&
+	    grep -q 'vm1 runs on here' "$WORK/agent.err" &&
+	    [ "$(running_on vm1 a b)" = "a b" ] &&
+	    [ "$(uuid_on a vm1)" = "$UUID" ] && agent a monitor ||
+	    { cat "$WORK/agent.err"; false; }
+}
+check "a refused migration (name clash on node-b): migrate_to fails, vm1 runs on at node-a" refused
+ctl b sim-destroy vm1 >/dev/null
+
+# relocctl's exit 4, from a relocctl that says "in doubt" for migrate
+# and records its arguments: migrate_to fails and the log says to run
+# relocctl resolve.  The tuning parameters reach relocctl migrate.
+cat >"$WORK/bin/relocctl-doubt" <<EOF
+#!/bin/sh
+case " \$* " in
+*" migrate "*)
+	echo "\$*" >"$WORK/doubt.args"
+	echo "relocctl: vm1: in doubt: vm1 stays suspended here" >&2
+	exit 4 ;;
+esac
+exec "$RELOCCTL" "\$@"
+EOF
+chmod 755 "$WORK/bin/relocctl-doubt"
+doubt() {
+	local rc
+	# shellcheck disable=SC2086
+	AGENT_RELOCCTL=$WORK/bin/relocctl-doubt agent a migrate_to $TO_B \
+	    OCF_RESKEY_max_downtime=300 OCF_RESKEY_bandwidth=200 \
+	    OCF_RESKEY_nonconvergence=abort
+	rc=$?
+	[ $rc -eq 1 ] || { echo "migrate_to exited $rc, want 1"; return 1; }
+	grep -q "in doubt" "$WORK/agent.err" &&
+	    grep -q "run 'relocctl resolve vm1'" "$WORK/ocf.log" &&
+	    grep -q -- "migrate --live --max-downtime 300 --bandwidth 200 --abort-if-busy --timeout 45 vm1 $B\$" \
+	    "$WORK/doubt.args" ||
+	    { cat "$WORK/agent.err" "$WORK/doubt.args"; tail -n 3 "$WORK/ocf.log"; false; }
+}
+check "relocctl exit 4 (in doubt): migrate_to fails, the log says run relocctl resolve" doubt
+
+badconf() {
+	local rc1 rc2 rc3
+	agent a validate-all OCF_RESKEY_nonconvergence=sometimes; rc1=$?
+	agent a validate-all OCF_RESKEY_backend=xen; rc2=$?
+	agent a validate-all OCF_RESKEY_guest=../etc; rc3=$?
+	[ "$rc1$rc2$rc3" = 666 ] || { echo "validate-all: $rc1 $rc2 $rc3, want 6 6 6"; false; }
+}
+check "validate-all: a bad nonconvergence, xen without xlconfig, a bad name are 6" badconf
+
+stopped() {
+	agent a stop && { agent a monitor; [ $? -eq 7 ]; } &&
+	    [ -z "$(running_on vm1 a b)" ] && agent a stop
+}
+check "stop, and stop again: vm1 runs nowhere" stopped
+
+exit $((CASES_FAILED > 0))

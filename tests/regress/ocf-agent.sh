@@ -16,12 +16,20 @@ command -v jq >/dev/null || skip "jq missing (scripts/install-deps)"
 
 AGENT=$TOP/ocf/guest
 two_hosts
-start_relocd a
+# vm2's migration pauses after "prepared", so that the in-doubt case can
+# kill b then (faults-dest.sh's D10).
+RELOCD_FAULT="source-worker-before-commit@vm2=2500" start_relocd a
 start_relocd b
 A=127.0.0.1:$PA
 digests() { grep -c 'digest verified' "$WORK/$1/log"; }
 uuid_on() {
 	ctl "$1" list --json | jq -r --arg g "$2" '.guests[] | select(.name == $g) | .uuid'
+}
+# live_rounds NAME GUEST: the pre-copy rounds of NAME's last migration of
+# GUEST (0 for an offline one).
+live_rounds() {
+	ctl "$1" status --json | jq -r --arg g "$2" \
+	    '[.jobs[] | select(.what == "migrate" and .guest == $g)] | last | .round'
 }
 
 # ocf-tester runs meta-data as nobody: the agent must be world-readable.
@@ -94,10 +102,12 @@ moved() {
 	    [ "$(guest_state b vm1)" = running ] &&
 	    [ "$(digests b)" -eq $((d + 1)) ] &&
 	    [ -n "$UUID" ] && [ "$(uuid_on b vm1)" = "$UUID" ] &&
-	    grep -q "migrated in" "$WORK/ocf.log" ||
-	    { echo "uuid $UUID -> $(uuid_on b vm1)"; tail -n 5 "$WORK/ocf.log"; false; }
+	    [ "$(live_rounds a vm1)" -ge 1 ] &&
+	    grep -q "vm1 migrated to node-b: vm1: migrated in" "$WORK/ocf.log" ||
+	    { echo "uuid $UUID -> $(uuid_on b vm1), rounds $(live_rounds a vm1)"
+	    tail -n 5 "$WORK/ocf.log"; false; }
 }
-check "migrate_to/migrate_from node-a -> node-b: live, digest verified, same uuid, running once" moved
+check "migrate_to/migrate_from node-a -> node-b: live (pre-copy rounds), digest verified, same uuid, running once" moved
 
 # Back without the node attribute: the target's name is the address, and
 # the port parameter picks a's port.
@@ -129,35 +139,74 @@ refused() {
 check "a refused migration (name clash on node-b): migrate_to fails, vm1 runs on at node-a" refused
 ctl b sim-destroy vm1 >/dev/null
 
-# relocctl's exit 4, from a relocctl that says "in doubt" for migrate
-# and records its arguments: migrate_to fails and the log says to run
-# relocctl resolve.  The tuning parameters reach relocctl migrate.
-cat >"$WORK/bin/relocctl-doubt" <<EOF
+# The tuning parameters reach relocctl migrate, with --timeout inside
+# the operation's 60 s: a relocctl that records its arguments and fails.
+cat >"$WORK/bin/relocctl-args" <<EOF
 #!/bin/sh
 case " \$* " in
 *" migrate "*)
-	echo "\$*" >"$WORK/doubt.args"
-	echo "relocctl: vm1: in doubt: vm1 stays suspended here" >&2
-	exit 4 ;;
+	echo "\$*" >"$WORK/migrate.args"
+	echo "relocctl: migrate vm1 failed: the test's stand-in" >&2
+	exit 1 ;;
 esac
 exec "$RELOCCTL" "\$@"
 EOF
-chmod 755 "$WORK/bin/relocctl-doubt"
-doubt() {
+chmod 755 "$WORK/bin/relocctl-args"
+params() {
 	local rc
 	# shellcheck disable=SC2086
-	AGENT_RELOCCTL=$WORK/bin/relocctl-doubt agent a migrate_to $TO_B \
+	AGENT_RELOCCTL=$WORK/bin/relocctl-args agent a migrate_to $TO_B \
 	    OCF_RESKEY_max_downtime=300 OCF_RESKEY_bandwidth=200 \
-	    OCF_RESKEY_nonconvergence=abort
+	    OCF_RESKEY_nonconvergence=throttle
+	rc=$?
+	[ $rc -eq 1 ] || { echo "migrate_to exited $rc, want 1"; return 1; }
+	grep -q -- "migrate --live --max-downtime 300 --bandwidth 200 --throttle --timeout 45 vm1 $B\$" \
+	    "$WORK/migrate.args" && [ "$(running_on vm1 a b)" = a ] ||
+	    { cat "$WORK/agent.err" "$WORK/migrate.args"; false; }
+}
+check "max_downtime, bandwidth, nonconvergence and the op timeout reach relocctl migrate" params
+
+# In doubt for real: b dies, whole, while vm2's migration waits after
+# "prepared", and restarts with no record of it; relocctl exits 4.
+# migrate_to fails and logs that relocctl resolve must run; monitor fails
+# and stop refuses while vm2 is suspended, so that Pacemaker cannot
+# start a second copy; after relocctl resolve the agent sees it again.
+doubt() {
+	local rc pid i
+	agent a start OCF_RESOURCE_INSTANCE=vm2 OCF_RESKEY_guest=vm2 \
+	    OCF_RESKEY_sim_memory=16M || return 1
+	# shellcheck disable=SC2086
+	agent a migrate_to $TO_B OCF_RESOURCE_INSTANCE=vm2 OCF_RESKEY_guest=vm2 &
+	pid=$!
+	wait_log a "fault point source-worker-before-commit for vm2:" 30 &&
+	    kill_relocd b || return 1
+	rm -f "$WORK/b/relocd.sock"
+	cat "$WORK/b/log" >>"$WORK/b/log.before"
+	start_relocd b
+	for i in $(seq 1 600); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	wait "$pid"
 	rc=$?
 	[ $rc -eq 1 ] || { echo "migrate_to exited $rc, want 1"; return 1; }
 	grep -q "in doubt" "$WORK/agent.err" &&
-	    grep -q "run 'relocctl resolve vm1'" "$WORK/ocf.log" &&
-	    grep -q -- "migrate --live --max-downtime 300 --bandwidth 200 --abort-if-busy --timeout 45 vm1 $B\$" \
-	    "$WORK/doubt.args" ||
-	    { cat "$WORK/agent.err" "$WORK/doubt.args"; tail -n 3 "$WORK/ocf.log"; false; }
+	    grep -q "run 'relocctl resolve vm2' on it" "$WORK/ocf.log" &&
+	    [ "$(guest_state a vm2)" = suspended ] ||
+	    { cat "$WORK/agent.err"; tail -n 3 "$WORK/ocf.log"; return 1; }
+	agent a monitor OCF_RESKEY_guest=vm2
+	rc=$?
+	[ $rc -eq 1 ] || { echo "monitor of suspended vm2: $rc, want 1"; return 1; }
+	agent a stop OCF_RESKEY_guest=vm2
+	rc=$?
+	[ $rc -eq 1 ] && [ "$(guest_state a vm2)" = suspended ] ||
+	    { echo "stop of suspended vm2: $rc, now $(guest_state a vm2)"; return 1; }
+	[ "$(guest_state b vm2)" = absent ] &&
+	    ctl a resolve --force-resume vm2 >/dev/null 2>&1 &&
+	    agent a monitor OCF_RESKEY_guest=vm2 &&
+	    agent a stop OCF_RESKEY_guest=vm2 && [ -z "$(running_on vm2 a b)" ]
 }
-check "relocctl exit 4 (in doubt): migrate_to fails, the log says run relocctl resolve" doubt
+check "relocctl exit 4 (in doubt): migrate_to fails and says run relocctl resolve; monitor fails and stop refuses until resolved" doubt
 
 badconf() {
 	local rc1 rc2 rc3

@@ -208,14 +208,19 @@ doubt() {
 }
 check "relocctl exit 4 (in doubt): migrate_to fails and says run relocctl resolve; monitor fails and stop refuses until resolved" doubt
 
+printf 'name = "web9"\nmemory = 512\n' >"$WORK/web9.cfg"
 badconf() {
-	local rc1 rc2 rc3
+	local rc1 rc2 rc3 rc4
 	agent a validate-all OCF_RESKEY_nonconvergence=sometimes; rc1=$?
 	agent a validate-all OCF_RESKEY_backend=xen; rc2=$?
 	agent a validate-all OCF_RESKEY_guest=../etc; rc3=$?
-	[ "$rc1$rc2$rc3" = 666 ] || { echo "validate-all: $rc1 $rc2 $rc3, want 6 6 6"; false; }
+	agent a validate-all OCF_RESKEY_backend=xen OCF_RESKEY_xlconfig="$WORK/web9.cfg"
+	rc4=$?
+	[ "$rc1$rc2$rc3$rc4" = 6666 ] &&
+	    grep -q "names the guest 'web9', not 'vm1'" "$WORK/agent.err" ||
+	    { echo "validate-all: $rc1 $rc2 $rc3 $rc4, want 6 6 6 6"; false; }
 }
-check "validate-all: a bad nonconvergence, xen without xlconfig, a bad name are 6" badconf
+check "validate-all: a bad nonconvergence, xen without xlconfig, a bad name, an xl config naming another guest are 6" badconf
 
 stopped() {
 	agent a stop && { agent a monitor; [ $? -eq 7 ]; } &&

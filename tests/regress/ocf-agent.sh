@@ -222,6 +222,64 @@ badconf() {
 }
 check "validate-all: a bad nonconvergence, xen without xlconfig, a bad name, an xl config naming another guest are 6" badconf
 
+# The xen backend's lifecycle with a stand-in xl whose domains are files
+# in $WORK/xl, and a relocd that does not answer (host c, never started),
+# so that xl alone says what runs: xl create from the xl config, xl
+# shutdown -w, and xl destroy for a guest that ignores its shutdown.
+mkdir -p "$WORK/xl"
+cat >"$WORK/bin/xl" <<EOF
+#!/bin/sh
+# A stand-in xl: create, list, shutdown -w, destroy; calls go to xl.log.
+echo "\$*" >>"$WORK/xl.log"
+d=$WORK/xl
+case \$1 in
+create)	n=\$(sed -n 's/^name = "\(.*\)"/\1/p' "\$2")
+	[ -e "\$d/\$n" ] && { echo "domain \$n exists" >&2; exit 1; }
+	: >"\$d/\$n" ;;
+list)	[ -e "\$d/\$2" ] || { echo "invalid domain identifier \$2" >&2; exit 1; } ;;
+shutdown)
+	[ -e "\$d/\$3" ] || exit 1
+	# A guest named stuck-* never shuts down: xl shutdown -w waits.
+	case \$3 in stuck-*) exec sleep 600 ;; esac
+	rm -f "\$d/\$3" ;;
+destroy) rm -f "\$d/\$2" ;;
+*)	exit 1 ;;
+esac
+EOF
+chmod 755 "$WORK/bin/xl"
+write_conf c "$(free_port)"
+printf 'name = "stuck-1"\nmemory = 512\n' >"$WORK/stuck.cfg"
+
+xen_tester() {
+	env PATH="$WORK/bin:$PATH" ocf-tester -n web9 -o guest=web9 -o backend=xen \
+	    -o xlconfig="$WORK/web9.cfg" -o relocd_config="$WORK/c/xend-config.sxp" \
+	    -o relocctl="$RELOCCTL" "$AGENT" >"$WORK/tester.out" 2>&1 &&
+	    grep -q 'passed all tests' "$WORK/tester.out" &&
+	    [ ! -e "$WORK/xl/web9" ] &&
+	    grep -qx "create $WORK/web9.cfg" "$WORK/xl.log" &&
+	    grep -qx "shutdown -w web9" "$WORK/xl.log" ||
+	    { tail -n 20 "$WORK/tester.out"; false; }
+}
+check "ocf-tester passes the agent (xen backend, a stand-in xl, relocd not answering)" xen_tester
+
+xen_stuck() {
+	local t0 t
+	: >"$WORK/xl.log"
+	agent c start OCF_RESKEY_backend=xen OCF_RESKEY_guest=stuck-1 \
+	    OCF_RESKEY_xlconfig="$WORK/stuck.cfg" && [ -e "$WORK/xl/stuck-1" ] ||
+	    { cat "$WORK/agent.err"; return 1; }
+	t0=$(date +%s)
+	# 25 s for the stop: xl shutdown -w gets 5 s, then xl destroy.
+	agent c stop OCF_RESKEY_backend=xen OCF_RESKEY_guest=stuck-1 \
+	    OCF_RESKEY_xlconfig="$WORK/stuck.cfg" OCF_RESKEY_CRM_meta_timeout=25000 ||
+	    { cat "$WORK/agent.err"; return 1; }
+	t=$(( $(date +%s) - t0 ))
+	[ ! -e "$WORK/xl/stuck-1" ] && grep -qx "destroy stuck-1" "$WORK/xl.log" &&
+	    [ "$t" -ge 4 ] && [ "$t" -le 15 ] ||
+	    { echo "stop took $t s"; cat "$WORK/xl.log"; false; }
+}
+check "xen: a guest that ignores its shutdown is destroyed within the stop's timeout" xen_stuck
+
 stopped() {
 	agent a stop && { agent a monitor; [ $? -eq 7 ]; } &&
 	    [ -z "$(running_on vm1 a b)" ] && agent a stop

@@ -7,7 +7,9 @@
 # variables Pacemaker would set.  The guest must move live (digest
 # verified, same uuid, running once); a refused migration must leave it
 # running on the source with the agent failing; relocctl's "in doubt"
-# must fail migrate_to and tell the administrator to run relocctl resolve.
+# must fail migrate_to and tell the administrator to run relocctl resolve,
+# and stop must not destroy the suspended guest.  The xen backend's start
+# and stop run against a stand-in xl.
 . "$TOP/tests/regress/lib"
 
 command -v ocf-tester >/dev/null || skip "ocf-tester missing (resource-agents; scripts/install-deps)"

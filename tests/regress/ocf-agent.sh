@@ -105,7 +105,7 @@ moved() {
 	    [ "$(digests b)" -eq $((d + 1)) ] &&
 	    [ -n "$UUID" ] && [ "$(uuid_on b vm1)" = "$UUID" ] &&
 	    [ "$(live_rounds a vm1)" -ge 1 ] &&
-	    grep -q "vm1 migrated to node-b: vm1: migrated in" "$WORK/ocf.log" ||
+	    grep -q "vm1 migrated to node-b: .* went as .* on the wire" "$WORK/ocf.log" ||
 	    { echo "uuid $UUID -> $(uuid_on b vm1), rounds $(live_rounds a vm1)"
 	    tail -n 5 "$WORK/ocf.log"; false; }
 }

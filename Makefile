@@ -14,6 +14,9 @@ UNITDIR		?= /lib/systemd/system
 SYSUSERSDIR	?= /usr/lib/sysusers.d
 TMPFILESDIR	?= /usr/lib/tmpfiles.d
 COMPLETIONDIR	?= $(DATADIR)/bash-completion/completions
+# Pacemaker finds OCF resource agents under OCF_ROOT, /usr/lib/ocf, not
+# under PREFIX: ocf:relocd:guest is resource.d/relocd/guest there.
+OCFDIR		?= /usr/lib/ocf
 DESTDIR		?=
 
 CC		?= cc
@@ -147,7 +150,7 @@ check: all unit
 	O=$(O) tests/run
 
 lint:
-	mandoc -Tlint -W warning man/*.[58]
+	mandoc -Tlint -W warning man/*.[578]
 	tests/lint-sources
 
 demo: all
@@ -199,9 +202,11 @@ fuzz: fuzz-build
 # programs, is there under each name.
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 \
-	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(SYSCONFDIR)/xen \
+	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7 \
+	    $(DESTDIR)$(SYSCONFDIR)/xen \
 	    $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) \
-	    $(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(COMPLETIONDIR)
+	    $(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(COMPLETIONDIR) \
+	    $(DESTDIR)$(OCFDIR)/resource.d/relocd
 	install -m 0755 $(O)/relocd $(DESTDIR)$(SBINDIR)/relocd
 	install -m 0755 $(O)/relocctl $(DESTDIR)$(SBINDIR)/relocctl
 	install -m 0755 $(O)/relocd-xl $(DESTDIR)$(SBINDIR)/relocd-xl
@@ -212,6 +217,9 @@ install: all
 	install -m 0644 man/relocd-pki.8 $(DESTDIR)$(MANDIR)/man8/relocd-pki.8
 	install -m 0644 man/xend-config.sxp.5 \
 	    $(DESTDIR)$(MANDIR)/man5/xend-config.sxp.5
+	install -m 0644 man/ocf_relocd_guest.7 \
+	    $(DESTDIR)$(MANDIR)/man7/ocf_relocd_guest.7
+	install -m 0755 ocf/guest $(DESTDIR)$(OCFDIR)/resource.d/relocd/guest
 	install -m 0644 etc/xend-config.sxp.example \
 	    $(DESTDIR)$(SYSCONFDIR)/xen/xend-config.sxp.relocd-example
 	sed 's|/usr/sbin/relocd|$(SBINDIR)/relocd|' etc/relocd.service \
@@ -238,6 +246,8 @@ uninstall:
 	    $(DESTDIR)$(MANDIR)/man8/relocd-xl.8 \
 	    $(DESTDIR)$(MANDIR)/man8/relocd-pki.8 \
 	    $(DESTDIR)$(MANDIR)/man5/xend-config.sxp.5 \
+	    $(DESTDIR)$(MANDIR)/man7/ocf_relocd_guest.7 \
+	    $(DESTDIR)$(OCFDIR)/resource.d/relocd/guest \
 	    $(DESTDIR)$(SYSCONFDIR)/xen/xend-config.sxp.relocd-example \
 	    $(DESTDIR)$(UNITDIR)/relocd.service \
 	    '$(DESTDIR)$(UNITDIR)/relocd-receive@.service' \

@@ -61,6 +61,19 @@ done
 grep -q 'xl migrate -s relocd-xl' README.md ||
     { echo "README.md does not say how to use relocd-xl"; fail=1; }
 
+# The resource agent: every parameter and action its meta-data declares
+# is in ocf_relocd_guest(7), and the README names the agent.
+params=$(sed -n 's/^<parameter name="\([a-z_]*\)".*/\1/p' ocf/guest)
+actions=$(sed -n 's/^<action name="\([a-z_-]*\)".*/\1/p' ocf/guest)
+[ "$(echo "$params" | wc -w)" -ge 10 ] && [ "$(echo "$actions" | wc -w)" -eq 8 ] ||
+    { echo "cannot read the agent's meta-data: $params / $actions"; exit 1; }
+for p in $params $actions; do
+	grep -qE "^\.It .*Cm $p( |\$)" man/ocf_relocd_guest.7 ||
+	    { echo "ocf_relocd_guest(7) does not document $p"; fail=1; }
+done
+grep -q 'ocf:relocd:guest' README.md ||
+    { echo "README.md does not name ocf:relocd:guest"; fail=1; }
+
 if ! out=$(mandoc -Tlint -W warning man/*.[0-9] 2>&1) || [ -n "$out" ]; then
 	echo "mandoc -Tlint: $out"; fail=1
 fi

@@ -31,6 +31,8 @@ $P/share/man/man8/relocctl.8 644
 $P/share/man/man8/relocd-xl.8 644
 $P/share/man/man8/relocd-pki.8 644
 $P/share/man/man5/xend-config.sxp.5 644
+$P/share/man/man7/ocf_relocd_guest.7 644
+/usr/lib/ocf/resource.d/relocd/guest 755
 /etc/xen/xend-config.sxp.relocd-example 644
 /lib/systemd/system/relocd.service 644
 /lib/systemd/system/relocd-receive@.service 644
@@ -86,7 +88,7 @@ else
 	echo "skip unit-verify: systemd-analyze is not installed"
 fi
 
-if out=$(mandoc -Tlint -W warning "$dest$P"/share/man/man[58]/* 2>&1) &&
+if out=$(mandoc -Tlint -W warning "$dest$P"/share/man/man[578]/* 2>&1) &&
     [ -z "$out" ]; then
 	ok man-lint
 else
@@ -98,6 +100,17 @@ if "$dest$P/sbin/relocd" -n -f "$dest/etc/xen/xend-config.sxp.relocd-example" \
 	ok example-config
 else
 	bad example-config "relocd -n rejects the installed example"
+fi
+
+# The installed agent runs from its place and describes itself (it needs
+# resource-agents' shell functions).
+if [ ! -r /usr/lib/ocf/lib/heartbeat/ocf-shellfuncs ]; then
+	echo "skip ocf-agent: resource-agents is not installed"
+elif "$dest/usr/lib/ocf/resource.d/relocd/guest" meta-data 2>&1 |
+    grep -q '^<resource-agent name="guest"'; then
+	ok ocf-agent
+else
+	bad ocf-agent "the installed agent's meta-data"
 fi
 
 # The installed relocd-pki is the copy make stamped with the release.

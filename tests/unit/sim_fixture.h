@@ -397,4 +397,57 @@ log_drop(int priority, const char *line)
 	(void)line;
 }
 
+/* An offline save of a fresh guest "tiny"; *res its result. */
+static inline uint8_t *
+image_save(struct host *a, const struct guest_desc *desc, unsigned int flags,
+    struct backend_save_result *res, size_t *len_r)
+{
+	struct guest_info	 info;
+	struct backend_error	 err;
+	uint8_t			*img = NULL;
+	int			 fd;
+
+	CHECK(a->ops->create(a->h, desc, &info, &err) == 0);
+	fd = memfd_create("image", 0);
+	CHECK(a->ops->save(a->h, "tiny", fd, flags, NULL, res, &err) == 0);
+	*len_r = (size_t)res->bytes;
+	if ((img = malloc(*len_r)) != NULL &&
+	    pread(fd, img, *len_r, 0) != (ssize_t)*len_r) {
+		free(img);
+		img = NULL;
+	}
+	CHECK(img != NULL);
+	close(fd);
+	return img;
+}
+
+/*
+ * Feeds buf to restore() through a memfd; its code, *res its result
+ * (NULL: not wanted).
+ */
+static inline int
+restore_buf(struct host *h, const uint8_t *buf, size_t len,
+    struct backend_restore_result *res)
+{
+	struct backend_restore_result	mine;
+	struct backend_error		err;
+	int				fd, rc;
+
+	if (res == NULL)
+		res = &mine;
+	if ((fd = memfd_create("stream", 0)) == -1)
+		return -2;
+	if (len > 0 && write(fd, buf, len) != (ssize_t)len) {
+		close(fd);
+		return -2;
+	}
+	lseek(fd, 0, SEEK_SET);
+	err.code = BE_OK;
+	rc = h->ops->restore(h->h, UUID_A, fd, -1, res, &err);
+	if (rc == -1 && getenv("TEST_SIM_VERBOSE") != NULL)
+		fprintf(stderr, "  restore: %s\n", err.msg);
+	close(fd);
+	return rc == 0 ? BE_OK : err.code;
+}
+
 #endif /* RELOCD_SIM_FIXTURE_H */

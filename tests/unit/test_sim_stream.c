@@ -465,49 +465,15 @@ test_write_errors(void)
 	host_close(&a);
 }
 
-/* Feeds buf as a stream to restore() through a memfd; returns its code. */
-static int
-restore_bytes(struct host *h, const uint8_t *buf, size_t len)
-{
-	struct backend_restore_result	res;
-	struct backend_error		err;
-	int				fd, rc;
-
-	if ((fd = memfd_create("stream", 0)) == -1)
-		return -2;
-	if (len > 0 && write(fd, buf, len) != (ssize_t)len) {
-		close(fd);
-		return -2;
-	}
-	lseek(fd, 0, SEEK_SET);
-	err.code = BE_OK;
-	rc = h->ops->restore(h->h, UUID_A, fd, -1, &res, &err);
-	close(fd);
-	return rc == 0 ? BE_OK : err.code;
-}
-
 /* An offline save of a fresh guest "tiny", which is then destroyed. */
 static uint8_t *
 image_make(struct host *a, const struct guest_desc *desc, unsigned int flags,
     size_t *len_r)
 {
-	struct guest_info		 info;
-	struct backend_error		 err;
 	struct backend_save_result	 res;
-	uint8_t				*img = NULL;
-	int				 fd;
+	uint8_t				*img;
 
-	CHECK(a->ops->create(a->h, desc, &info, &err) == 0);
-	fd = memfd_create("image", 0);
-	CHECK(a->ops->save(a->h, "tiny", fd, flags, NULL, &res, &err) == 0);
-	*len_r = (size_t)res.bytes;
-	if ((img = malloc(*len_r)) != NULL &&
-	    pread(fd, img, *len_r, 0) != (ssize_t)*len_r) {
-		free(img);
-		img = NULL;
-	}
-	CHECK(img != NULL);
-	close(fd);
+	img = image_save(a, desc, flags, &res, len_r);
 	destroy_checked(a, UUID_A);
 	return img;
 }
@@ -538,12 +504,12 @@ corrupt_fields(struct host *b, const uint8_t *img, uint8_t *bad, size_t len)
 	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
 		memcpy(bad, img, len);
 		memcpy(bad + fields[i].off, &fields[i].val, 4);
-		CHECK_INT(restore_bytes(b, bad, len), BE_STREAM);
+		CHECK_INT(restore_buf(b, bad, len, NULL), BE_STREAM);
 	}
 	/* END right after the header, before VCPU and DIGEST. */
 	memcpy(bad, img, 32);
 	memcpy(bad + 32, img + len - 8, 8);
-	CHECK_INT(restore_bytes(b, bad, 40), BE_STREAM);
+	CHECK_INT(restore_buf(b, bad, 40, NULL), BE_STREAM);
 }
 
 /*
@@ -576,18 +542,18 @@ test_corrupt_streams(void)
 	/* One byte of page 7 changed: only the digest can tell. */
 	memcpy(bad, img, len);
 	bad[32 + 16 + 256 * 8 + 4096 * 7 + 100] ^= 0x01;
-	CHECK_INT(restore_bytes(&b, bad, len), BE_DIGEST);
+	CHECK_INT(restore_buf(&b, bad, len, NULL), BE_DIGEST);
 	/* Truncated anywhere, even one byte short of the end. */
 	for (cut = 0; cut < len; cut += len / 13 + 1)
-		CHECK_INT(restore_bytes(&b, img, cut), BE_STREAM);
-	CHECK_INT(restore_bytes(&b, img, len - 1), BE_STREAM);
+		CHECK_INT(restore_buf(&b, img, cut, NULL), BE_STREAM);
+	CHECK_INT(restore_buf(&b, img, len - 1, NULL), BE_STREAM);
 	corrupt_fields(&b, img, bad, len);
 	/* Random bytes changed: refused, or harmless (vCPU, timestamp). */
 	for (i = 0; i < 40; i++) {
 		memcpy(bad, img, len);
 		bad[(size_t)rand_r(&seed) % len] ^= (uint8_t)(1 +
 		    rand_r(&seed) % 255);
-		code = restore_bytes(&b, bad, len);
+		code = restore_buf(&b, bad, len, NULL);
 		CHECK(code == BE_DIGEST || code == BE_STREAM || code == BE_OK);
 		if (code == BE_OK) {
 			destroy_checked(&b, UUID_A);
@@ -596,7 +562,7 @@ test_corrupt_streams(void)
 	}
 	CHECK(b.ops->lookup(b.h, "tiny", &info, &err) == 0 &&
 	    info.state == GUEST_STATE_RESERVED);
-	CHECK_INT(restore_bytes(&b, img, len), BE_OK);
+	CHECK_INT(restore_buf(&b, img, len, NULL), BE_OK);
 	CHECK(b.ops->lookup(b.h, "tiny", &info, &err) == 0 &&
 	    info.state == GUEST_STATE_PAUSED);
 out:
@@ -644,11 +610,11 @@ test_dropped_page_fails_digest(void)
 	    4096 * (k + 1), len - (off + 16 + 8 * 256 + 4096 * (k + 1)));
 	memcpy(rec + 4, &(uint32_t){ 8 + 255 * (8 + 4096) }, 4);
 	memcpy(rec + 8, &(uint32_t){ 255 }, 4);
-	CHECK_INT(restore_bytes(&b, bad, len - 8 - 4096), BE_DIGEST);
+	CHECK_INT(restore_buf(&b, bad, len - 8 - 4096, NULL), BE_DIGEST);
 	CHECK(b.ops->lookup(b.h, "tiny", &info, &err) == 0 &&
 	    info.state == GUEST_STATE_RESERVED);
 	/* The same stream whole restores. */
-	CHECK_INT(restore_bytes(&b, img, len), BE_OK);
+	CHECK_INT(restore_buf(&b, img, len, NULL), BE_OK);
 out:
 	free(img);
 	free(bad);
@@ -697,7 +663,7 @@ test_stream_versions(void)
 		CHECK_INT(sim_get32(img + 8), v[i].version);
 		CHECK_INT(sim_get32(img + dig), 3);
 		CHECK_INT(sim_get32(img + dig + 4), v[i].digest_len);
-		CHECK_INT(restore_bytes(&b, img, len), BE_OK);
+		CHECK_INT(restore_buf(&b, img, len, NULL), BE_OK);
 		free(img);
 		destroy_checked(&b, UUID_A);
 	}

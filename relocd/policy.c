@@ -12,7 +12,9 @@
  *  - the pause's pages: what the guest will have dirtied when it is
  *    suspended if the policy stops now (see below for why that is not
  *    the count), from the last two counts (policy_dirtied());
- *  - predicted downtime: those pages over the bandwidth.
+ *  - predicted downtime: the fixed cost the caller learnt for this
+ *    destination and guest type (policy_params.fixed_cost_ms), plus
+ *    those pages over the bandwidth.
  *
  * In order, first match wins:
  *  1. nothing dirty, or downtime predicted within max-downtime: stop and
@@ -294,8 +296,8 @@ policy_predict(struct policy *p, const struct backend_precopy_stats *st,
 	if (cap > 0 && (uint64_t)bytes > cap)
 		bytes = (int64_t)cap;
 	d->pause_pages = bytes / (int64_t)st->page_size;
-	d->downtime_ms = (int64_t)((double)bytes * 1000.0 /
-	    (double)d->bandwidth);
+	d->downtime_ms = (int64_t)d->fixed_ms + (int64_t)((double)bytes *
+	    1000.0 / (double)d->bandwidth);
 }
 
 static int __attribute__((format(printf, 3, 4)))
@@ -424,6 +426,7 @@ policy_decide(struct policy *p, const struct backend_precopy_stats *st,
 	memset(d, 0, sizeof(*d));
 	policy_observe(p, st, now_us);
 	d->iteration = st->iteration;
+	d->fixed_ms = p->params.fixed_cost_ms;
 	d->bandwidth = policy_rate(p->sent, p->nsent);
 	d->dirty_rate = policy_rate(p->dirtied, p->ndirtied);
 	policy_predict(p, st, now_us, d);

@@ -46,6 +46,12 @@ struct policy_params {
 	unsigned int	 max_iterations;	/* 0: no limit */
 	uint64_t	 timeout_ms;		/* 0: no limit */
 	uint64_t	 max_bandwidth;		/* bytes/s; 0: no cap */
+	/*
+	 * What the pause costs beyond its final copy (suspend, state,
+	 * commit, unpause: pause.h's parts), learnt per destination and
+	 * guest type; added to every prediction.  0: none known.
+	 */
+	uint64_t	 fixed_cost_ms;
 };
 
 struct policy_decision {
@@ -57,7 +63,8 @@ struct policy_decision {
 	 * them; -1: not known yet.
 	 */
 	int64_t		 pause_pages;
-	int64_t		 downtime_ms;
+	int64_t		 downtime_ms;	/* fixed_ms plus the final copy's */
+	uint64_t	 fixed_ms;	/* params.fixed_cost_ms, as used */
 	uint64_t	 bandwidth;	/* estimate, bytes/s; 0: not known */
 	uint64_t	 dirty_rate;	/* estimate, bytes/s */
 	unsigned int	 iteration;

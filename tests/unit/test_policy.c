@@ -173,6 +173,31 @@ test_prediction_is_the_pause_set(void)
 	    NULL);
 }
 
+/*
+ * The learnt fixed cost is part of every prediction: with 60 ms of it, the
+ * first count above (100 ms of pages) predicts 160 ms, and the second
+ * (9 ms of pages) 69 ms, over a 50 ms target: the policy goes on where
+ * the pages alone would have stopped.
+ */
+static void
+test_fixed_cost_in_prediction(void)
+{
+	struct policy_params	pp;
+	struct policy		p;
+	struct policy_decision	d;
+
+	params(&pp, CONF_NONCONV_STOP_AND_COPY);
+	pp.max_downtime_ms = 50;
+	pp.fixed_cost_ms = 60;
+	policy_init(&p, &pp, 0);
+	step(&p, &d, 0, 0, 0, GIB_PAGES);
+	CHECK_INT(step(&p, &d, 1, 1000, 100, 2560), BACKEND_POLICY_CONTINUE);
+	CHECK_INT(d.fixed_ms, 60);
+	CHECK_INT(d.downtime_ms, 160);
+	CHECK_INT(step(&p, &d, 2, 1500, 110, 1280), BACKEND_POLICY_CONTINUE);
+	CHECK_INT(d.downtime_ms, 69);
+}
+
 /* A guest with a small hot set converges at once; a busier one later. */
 static void
 test_converging(void)
@@ -611,6 +636,7 @@ test_params_from_conf(void)
 UNIT_MAIN("policy",
     UNIT_TEST(test_first_call_continues),
     UNIT_TEST(test_prediction_is_the_pause_set),
+    UNIT_TEST(test_fixed_cost_in_prediction),
     UNIT_TEST(test_converging),
     UNIT_TEST(test_rate_above_bandwidth_modes),
     UNIT_TEST(test_stalled_dirty_set),

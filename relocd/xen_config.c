@@ -30,6 +30,8 @@ xen_config_migratable(const libxl_domain_config *d, const char *guest,
 	b.dtdev = d->num_dtdevs > 0 ? (unsigned int)d->num_dtdevs : 0;
 	b.vnuma = d->b_info.num_vnuma_nodes > 0 ?
 	    (unsigned int)d->b_info.num_vnuma_nodes : 0;
+	b.usb = d->num_usbdevs > 0 ? (unsigned int)d->num_usbdevs : 0;
+	b.vtpm = d->num_vtpms > 0 ? (unsigned int)d->num_vtpms : 0;
 	b.disable_migrate = libxl_defbool_is_default(d->b_info.disable_migrate)
 	    ? 0 : libxl_defbool_val(d->b_info.disable_migrate);
 	if (xen_preflight_migratable(guest, &b, l) > 0)

@@ -139,8 +139,12 @@ xen_preflight_devices(const char *root, const char *const *bridges,
  *    check of its own, which is why relocd makes it here;
  *  - device-tree passthrough is ARM's, and migration is x86 only in
  *    Xen 4.17 (docs/features/migration.pandoc).
- * XXX USB host passthrough and vTPM are not refused: nothing in libxl's
- * save path refuses them, though the devices' state does not move.
+ *  - USB host passthrough and vTPM: nothing in libxl 4.17's save path
+ *    refuses them, yet neither moves.  A usbdev is a port of this host's
+ *    USB bus, and a vTPM's backend is a domain (and its state) on this
+ *    host, so the guest would wake on the destination with a frontend
+ *    whose backend stayed behind.  relocd refuses them before anything
+ *    is reserved rather than leave that to be found in the guest.
  */
 unsigned int
 xen_preflight_migratable(const char *guest, const struct xen_blockers *b,
@@ -167,6 +171,21 @@ xen_preflight_migratable(const char *guest, const struct xen_blockers *b,
 		checks_add(l, 0, "%s has %u device-tree device%s passed "
 		    "through, and Xen migrates no such guest: move it cold",
 		    guest, b->dtdev, b->dtdev == 1 ? "" : "s");
+		failed++;
+	}
+	if (b->usb > 0) {
+		checks_add(l, 0, "%s has %u host USB device%s passed through, "
+		    "which stay%s on this host: detach %s first (xl "
+		    "usbdev-detach) or move the guest cold", guest, b->usb,
+		    b->usb == 1 ? "" : "s", b->usb == 1 ? "s" : "",
+		    b->usb == 1 ? "it" : "them");
+		failed++;
+	}
+	if (b->vtpm > 0) {
+		checks_add(l, 0, "%s has %u vTPM%s, whose backend domain and "
+		    "state stay on this host: detach %s first (xl vtpm-detach) "
+		    "or move the guest cold", guest, b->vtpm,
+		    b->vtpm == 1 ? "" : "s", b->vtpm == 1 ? "it" : "them");
 		failed++;
 	}
 	if (b->vnuma > 0) {

@@ -65,6 +65,8 @@ struct xen_blockers {
 	unsigned int	 dtdev;		/* num_dtdevs */
 	unsigned int	 vnuma;		/* b_info.num_vnuma_nodes */
 	int		 disable_migrate; /* b_info.disable_migrate */
+	unsigned int	 usb;		/* num_usbdevs: host USB devices */
+	unsigned int	 vtpm;		/* num_vtpms */
 };
 
 /*

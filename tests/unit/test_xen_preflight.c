@@ -203,6 +203,18 @@ test_migratable(void)
 	CHECK(strstr(text(&l, 0), "detach them first") != NULL);
 	CHECK(strstr(text(&l, 1), "1 device-tree device passed") != NULL);
 	CHECK(strstr(text(&l, 2), "vNUMA") != NULL);
+	/* Devices whose backend stays here: a host's USB port, a vTPM. */
+	memset(&l, 0, sizeof(l));
+	memset(&b, 0, sizeof(b));
+	b.usb = 1;
+	b.vtpm = 2;
+	CHECK_INT(xen_preflight_migratable("g", &b, &l), 2);
+	CHECK_STR(text(&l, 0), "g has 1 host USB device passed through, "
+	    "which stays on this host: detach it first (xl usbdev-detach) or "
+	    "move the guest cold");
+	CHECK_STR(text(&l, 1), "g has 2 vTPMs, whose backend domain and state "
+	    "stay on this host: detach them first (xl vtpm-detach) or move the "
+	    "guest cold");
 }
 
 static void

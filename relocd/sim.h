@@ -208,12 +208,6 @@ sim_get64(const uint8_t *p)
 	return (uint64_t)sim_get32(p) | (uint64_t)sim_get32(p + 4) << 32;
 }
 
-/* A backend handle: one state directory. */
-struct sim {
-	char		 dir[4096];
-	uint64_t	 host_memory;
-};
-
 /* A guest mapped into the toolstack's process. */
 struct sim_guest {
 	struct sim_ctl	*ctl;
@@ -222,6 +216,15 @@ struct sim_guest {
 	uint64_t	 mem_len;
 	int		 ctl_fd;
 	int		 mem_fd;
+};
+
+/* A backend handle: one state directory. */
+struct sim {
+	char		 dir[4096];
+	uint64_t	 host_memory;
+	/* A saved guest left mapped until after the commit (sim_guest_park). */
+	struct sim_guest parked;
+	int		 parked_set;
 };
 
 /* What one scan of the directory learns. */
@@ -258,9 +261,11 @@ int	 sim_domid_alloc(const struct sim *, const struct sim_census *,
 void	 sim_info_from(const struct sim_ctl *, struct guest_info *);
 int	 sim_guest_map(const struct sim *, const char *, struct sim_guest *,
 	    struct backend_error *);
-int	 sim_guest_get(const struct sim *, const char *, struct sim_guest *,
+int	 sim_guest_get(struct sim *, const char *, struct sim_guest *,
 	    struct backend_error *);
 void	 sim_guest_unmap(struct sim_guest *);
+void	 sim_guest_park(struct sim *, struct sim_guest *);
+void	 sim_guest_unpark(struct sim *);
 
 /* sim_guest.c: workload config, the guest process, handshakes. */
 int	 sim_config_parse(const char *, uint64_t, struct sim_params *,

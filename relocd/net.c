@@ -11,6 +11,8 @@
  */
 #include <sys/socket.h>
 
+#include <ifaddrs.h>
+
 #include <errno.h>
 #include <netdb.h>
 #include <poll.h>
@@ -283,13 +285,81 @@ net_expect_step(struct net_session *s, int phase, uint64_t wait_ms,
 }
 
 /*
+ * An interface's first address of family, for relocd-source-address
+ * given as an interface name (xend-relocation-address takes one too).
+ */
+static int
+net_interface_address(const char *ifname, int family,
+    struct sockaddr_storage *ss, socklen_t *len)
+{
+	struct ifaddrs	*ifs, *i;
+	int		 found = 0;
+
+	if (getifaddrs(&ifs) == -1)
+		return 0;
+	for (i = ifs; i != NULL && !found; i = i->ifa_next)
+		if (i->ifa_addr != NULL && i->ifa_addr->sa_family == family &&
+		    strcmp(i->ifa_name, ifname) == 0) {
+			*len = family == AF_INET ? sizeof(struct sockaddr_in) :
+			    sizeof(struct sockaddr_in6);
+			memcpy(ss, i->ifa_addr, *len);
+			found = 1;
+		}
+	freeifaddrs(ifs);
+	return found;
+}
+
+/*
+ * Binds fd, about to connect to a peer of family, to the migration
+ * network's address (relocd-source-address: an IP, a host name or an
+ * interface), port left to the kernel, so that migrations leave by that
+ * network and the peer's hosts-allow sees that address.  0, or -1 with
+ * err saying why (no address of the peer's family is an error: leaving
+ * from another network would defeat the setting).
+ */
+static int
+net_bind_source(int fd, int family, const char *source, char *err,
+    size_t errlen)
+{
+	struct addrinfo		 hints, *res = NULL;
+	struct sockaddr_storage	 ss;
+	socklen_t		 len = 0;
+	int			 r;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = family;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE;
+	if ((r = getaddrinfo(source, "0", &hints, &res)) == 0) {
+		len = res->ai_addrlen;
+		memcpy(&ss, res->ai_addr, len);
+		freeaddrinfo(res);
+	} else if (!net_interface_address(source, family, &ss, &len)) {
+		snprintf(err, errlen, "relocd-source-address %s has no %s "
+		    "address (an IP, a host name or an interface of this "
+		    "host): fix it in the config, or name the destination by "
+		    "its address on the migration network", source,
+		    family == AF_INET ? "IPv4" : "IPv6");
+		return -1;
+	}
+	if (bind(fd, (struct sockaddr *)&ss, len) == -1) {
+		snprintf(err, errlen, "cannot bind to relocd-source-address "
+		    "%s: %s", source, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * Connects to host:port, trying each address until one answers within
- * NET_CONNECT_MS.  The socket stays non-blocking.  Returns the fd, or -1
+ * NET_CONNECT_MS, from source (relocd-source-address) if that is not
+ * NULL or empty.  The socket stays non-blocking.  Returns the fd, or -1
  * with err saying why.  Used by the source's network child and relocd-xl,
  * both before they enter the sandbox (the resolver needs files).
  */
 int
-net_connect(const char *host, int port, char *err, size_t errlen)
+net_connect(const char *host, int port, const char *source, char *err,
+    size_t errlen)
 {
 	struct addrinfo	 hints, *res = NULL, *ai;
 	char		 service[16];
@@ -309,6 +379,13 @@ net_connect(const char *host, int port, char *err, size_t errlen)
 		    SOCK_NONBLOCK, 0);
 		if (fd == -1)
 			continue;
+		if (source != NULL && source[0] != '\0' &&
+		    net_bind_source(fd, ai->ai_family, source, err,
+		    errlen) == -1) {
+			close(fd);
+			fd = -1;
+			continue;
+		}
 		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
 			break;
 		pfd.fd = fd;

@@ -361,7 +361,8 @@ net_client_run(const struct net_client_args *a)
 	util_text_copy(c.s.ip, a->host, sizeof(c.s.ip));
 	if ((c.s.frame = malloc(PROTO_DATA_MAX)) == NULL)
 		_exit(1);
-	if ((fd = net_connect(a->host, a->port, err, sizeof(err))) == -1)
+	if ((fd = net_connect(a->host, a->port, a->conf->source_address, err,
+	    sizeof(err))) == -1)
 		client_tell(&c, PHASE_ABORTED, PE_UNSUPPORTED, err, 1);
 	if (proc_sandbox_net(a->id, err, sizeof(err)) == -1) {
 		log_warnx("sandbox: %s", err);

@@ -277,7 +277,8 @@ xlc_connect(struct xlc *c)
 	size_t			 i;
 	int			 fd;
 
-	if ((fd = net_connect(c->host, c->port, err, sizeof(err))) == -1)
+	if ((fd = net_connect(c->host, c->port,
+	    c->conf->source_address, err, sizeof(err))) == -1)
 		xlc_fail("%s; check that relocd runs on %s and listens on "
 		    "port %d (xend-relocation-server)", err, c->host, c->port);
 	if (proc_identity_setup(c->conf, &id, err, sizeof(err)) == -1 ||

@@ -255,15 +255,15 @@ send_fixed_cost(struct worker *w, const struct guest_info *g,
 	s->fixed_cost_samples = mp->fixed_cost_samples[g->type];
 	if (s->fixed_cost_samples > 0)
 		log_info("migration %s: fixed cost of the pause for a %s guest "
-		    "to %s: %llu ms, learnt from %u migrations", w->id,
-		    guest_type_name(g->type), w->start.out.peer,
-		    (unsigned long long)s->fixed_cost_ms,
+		    "to %s port %d: %llu ms, learnt from %u migrations",
+		    w->id, guest_type_name(g->type), w->start.out.peer,
+		    w->start.out.port, (unsigned long long)s->fixed_cost_ms,
 		    s->fixed_cost_samples);
 	else
 		log_info("migration %s: fixed cost of the pause for a %s guest "
-		    "to %s: %llu ms, a first guess", w->id,
+		    "to %s port %d: %llu ms, a first guess", w->id,
 		    guest_type_name(g->type), w->start.out.peer,
-		    (unsigned long long)s->fixed_cost_ms);
+		    w->start.out.port, (unsigned long long)s->fixed_cost_ms);
 }
 
 /* Checks the guest and tells the parent what the destination needs. */

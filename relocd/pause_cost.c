@@ -335,7 +335,10 @@ pause_cost_fold_us(uint64_t cost_us, uint32_t samples, uint64_t sample_us)
 	return cost_us - (cost_us - sample_us) / PAUSE_COST_WEIGHT;
 }
 
-/* The entry for dest and type, made (evicting the oldest if full). */
+/*
+ * The entry for dest and type, made (evicting the oldest if full);
+ * NULL if dest is longer than an entry holds.
+ */
 static struct pc_entry *
 pc_entry_get(struct pc_store *st, const char *dest, int type)
 {
@@ -344,6 +347,8 @@ pc_entry_get(struct pc_store *st, const char *dest, int type)
 
 	if ((e = pc_find(st, dest, type)) != NULL)
 		return e;
+	if (strlen(dest) >= sizeof(e->dest))
+		return NULL;
 	if (st->n < PAUSE_COST_ENTRIES_MAX)
 		e = &st->e[st->n++];
 	else {
@@ -353,8 +358,8 @@ pc_entry_get(struct pc_store *st, const char *dest, int type)
 		e = &st->e[old];
 	}
 	memset(e, 0, sizeof(*e));
-	/* dest fits: pause_cost_learn checked its length. */
-	(void)strlcpy(e->dest, dest, sizeof(e->dest));
+	if (strlcpy(e->dest, dest, sizeof(e->dest)) >= sizeof(e->dest))
+		return NULL;	/* checked above; for the compiler's sake */
 	e->type = type;
 	return e;
 }
@@ -368,10 +373,11 @@ pause_cost_learn(const char *dir, const char *dest, int type,
 	struct pc_entry	*e;
 	int		 rc = 0;
 
-	if (type < 0 || type >= PAUSE_COST_TYPES || strlen(dest) == 0 ||
+	if (type < 0 || type >= PAUSE_COST_TYPES || dest[0] == '\0' ||
 	    strlen(dest) > PAUSE_COST_DEST_MAX) {
-		snprintf(err, errsize, "pause costs: no guest type or "
-		    "destination to learn for");
+		snprintf(err, errsize, "pause costs: no guest type, or no "
+		    "destination of at most %d characters, to learn for",
+		    PAUSE_COST_DEST_MAX);
 		return -1;
 	}
 	if ((st = calloc(1, sizeof(*st))) == NULL) {
@@ -382,7 +388,11 @@ pause_cost_learn(const char *dir, const char *dest, int type,
 		rc = 1;		/* replaced below; err says what it was */
 	if (sample_ms > PAUSE_COST_MS_MAX)
 		sample_ms = PAUSE_COST_MS_MAX;
-	e = pc_entry_get(st, dest, type);
+	if ((e = pc_entry_get(st, dest, type)) == NULL) {
+		free(st);
+		snprintf(err, errsize, "pause costs: destination too long");
+		return -1;
+	}
 	e->cost_us = pause_cost_fold_us(e->cost_us, e->samples,
 	    sample_ms * 1000);
 	if (e->samples < PAUSE_COST_SAMPLES_MAX)

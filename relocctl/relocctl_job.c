@@ -92,6 +92,19 @@ print_pause(const json_t *m)
 		printf("  the pause: %s\n", text);
 }
 
+/* What the prediction took the pause's fixed cost to be, and whence. */
+static void
+print_fixed_cost(const json_t *m)
+{
+	if (num(m, "fixed-cost-samples") > 0)
+		printf("  predicted with a fixed cost of %lld ms, learnt from "
+		    "%lld migrations\n", num(m, "fixed-cost-ms"),
+		    num(m, "fixed-cost-samples"));
+	else if (json_object_get(m, "fixed-cost-ms") != NULL)
+		printf("  predicted with a fixed cost of %lld ms, a first "
+		    "guess\n", num(m, "fixed-cost-ms"));
+}
+
 /* The report of a job that succeeded, on stdout. */
 static void
 print_done(const json_t *m, const char *what, const char *guest,
@@ -118,6 +131,7 @@ print_done(const json_t *m, const char *what, const char *guest,
 			printf("  up to %lld ms of it went to the sim backend's "
 			    "check of the memory digest\n", num(m, "digest-ms"));
 		print_pause(m);
+		print_fixed_cost(m);
 	} else if (strcmp(what, "check") == 0)
 		printf("%s: the destination would take it; every check passed "
 		    "(name and uuid free, memory, guest type, Xen version, CPU "

@@ -72,6 +72,8 @@ static const struct rj_field rj_fields[] = {
 	{ "dirty-rate", RJ_INT, 0, INT64_MAX },
 	{ "downtime-ms", RJ_INT, 0, INT64_MAX },
 	{ "predicted-downtime-ms", RJ_INT, 0, INT64_MAX },
+	{ "fixed-cost-ms", RJ_INT, 0, INT64_MAX },
+	{ "fixed-cost-samples", RJ_INT, 0, UINT32_MAX },
 	{ "digest-ms", RJ_INT, 0, INT64_MAX },
 	{ "elapsed-ms", RJ_INT, 0, INT64_MAX },
 	{ "throttle", RJ_INT, 0, 100 },

@@ -200,6 +200,15 @@ report_print(const json_t *r)
 	printf("%-20s %lld ms\n", "Downtime:", n_of(r, "downtime-ms"));
 	printf("%-20s %lld ms\n", "Predicted downtime:",
 	    n_of(r, "predicted-downtime-ms"));
+	/* The source's prediction only: a destination predicts nothing. */
+	if (strcmp(s_of(r, "what", ""), "migrate") == 0 &&
+	    n_of(r, "fixed-cost-samples") > 0)
+		printf("%-20s %lld ms, learnt from %lld migrations\n",
+		    "Fixed cost:", n_of(r, "fixed-cost-ms"),
+		    n_of(r, "fixed-cost-samples"));
+	else if (strcmp(s_of(r, "what", ""), "migrate") == 0)
+		printf("%-20s %lld ms, a first guess\n", "Fixed cost:",
+		    n_of(r, "fixed-cost-ms"));
 	printf("%-20s %lld ms\n", "Digest check:", n_of(r, "digest-ms"));
 	if (pause_from_json(json_object_get(r, "pause"), &pa) == 0 &&
 	    pa.known != 0 && pause_format(&pa, parts, sizeof(parts)) == 0)

@@ -186,6 +186,14 @@ struct msg_stats {
 	uint32_t	 throttle;		/* percent; 100: not throttled */
 	char		 decision[64];		/* the policy's last reason */
 	struct pause	 pause;			/* its parts, as measured */
+	/*
+	 * The source's: the pause's fixed cost its policy used
+	 * (pause_cost.h), and how many migrations it was learnt from; 0:
+	 * a first guess.
+	 */
+	uint64_t	 fixed_cost_ms;
+	uint32_t	 fixed_cost_samples;
+	uint32_t	 pad;
 };
 
 /*
@@ -256,6 +264,13 @@ struct msg_policy {
 	uint32_t	 timeout_s;		/* 0: none */
 	int32_t		 nonconvergence;	/* enum conf_nonconvergence */
 	uint32_t	 check_only;		/* relocctl check: reserve, stop */
+	/*
+	 * The pause's fixed cost for the destination, one per enum
+	 * guest_type (the parent learns it, pause_cost.c; the worker
+	 * picks its guest's), and the migrations it was learnt from.
+	 */
+	uint32_t	 fixed_cost_ms[GUEST_TYPE_SIM + 1];
+	uint32_t	 fixed_cost_samples[GUEST_TYPE_SIM + 1];
 };
 
 /*

@@ -267,6 +267,7 @@ parent_ctl_result(struct parent *p, struct job *j)
 	r = snprintf(msg, size, "(result (id %s) (what %s) (ok %s) "
 	    "(code %d) (text %s) (guest %s) (elapsed-ms %llu) "
 	    "(downtime-ms %llu) (predicted-downtime-ms %llu) "
+	    "(fixed-cost-ms %llu) (fixed-cost-samples %u) "
 	    "(digest-ms %llu) (bytes %llu) (memory %llu) (memory-sent %llu) "
 	    "(zero-pages %llu) (rounds %u) "
 	    "(throttle %u)", j->id, j->what, j->ok ? "yes" : "no", j->code,
@@ -274,6 +275,7 @@ parent_ctl_result(struct parent *p, struct job *j)
 	    (unsigned long long)(j->ended_ms - j->started_ms),
 	    (unsigned long long)s->downtime_ms,
 	    (unsigned long long)s->predicted_downtime_ms,
+	    (unsigned long long)s->fixed_cost_ms, s->fixed_cost_samples,
 	    (unsigned long long)s->digest_ms, (unsigned long long)s->bytes,
 	    (unsigned long long)s->memory_bytes,
 	    (unsigned long long)s->memory_sent,

@@ -29,6 +29,7 @@
 #include "parent.h"
 #include "parent_job.h"
 #include "parent_metrics.h"
+#include "pause_cost.h"
 #include "proto.h"
 #include "util.h"
 #include "worker.h"
@@ -36,6 +37,62 @@
 /* In doubt: how often and how many times the destination is asked. */
 #define OUT_QUERY_INTERVAL_MS	2000
 #define OUT_QUERY_ATTEMPTS	15
+
+/*
+ * The pause's fixed costs for the destination, one per guest type, for
+ * the worker, which alone learns the guest's type before it saves
+ * (pause_cost.c).  A damaged file is said and leaves the first guesses.
+ */
+static void
+out_fixed_costs(struct parent *p, struct job *j)
+{
+	struct pause_cost	costs[PAUSE_COST_TYPES];
+	char			dest[PAUSE_COST_DEST_MAX + 1], err[1400];
+	int			i;
+
+	_Static_assert(PAUSE_COST_TYPES == sizeof(j->policy.fixed_cost_ms) /
+	    sizeof(j->policy.fixed_cost_ms[0]), "a fixed cost per guest type");
+	if (pause_cost_dest(dest, sizeof(dest), j->peer, j->port) == -1)
+		dest[0] = '\0';
+	if (pause_cost_lookup(p->conf->state_dir, dest, costs, err,
+	    sizeof(err)) == -1)
+		log_warnx("migration %s: %s", j->id, err);
+	for (i = 0; i < PAUSE_COST_TYPES; i++) {
+		j->policy.fixed_cost_ms[i] = (uint32_t)costs[i].ms;
+		j->policy.fixed_cost_samples[i] = costs[i].samples;
+	}
+}
+
+/*
+ * A live migration went through: what its pause cost beyond the final
+ * copy is learnt for the destination and the guest's type.
+ */
+static void
+out_learn(struct parent *p, struct job *j)
+{
+	const struct msg_stats	*s = &j->stats;
+	struct pause_cost	 cost;
+	char			 dest[PAUSE_COST_DEST_MAX + 1], err[1400];
+	int64_t			 sample;
+	int			 rc;
+
+	if (!j->policy.live || j->policy.check_only ||
+	    pause_cost_dest(dest, sizeof(dest), j->peer, j->port) == -1 ||
+	    (sample = pause_cost_sample(s->downtime_ms, &s->pause,
+	    s->predicted_downtime_ms, s->fixed_cost_ms)) < 0)
+		return;
+	rc = pause_cost_learn(p->conf->state_dir, dest, j->guest.type,
+	    (uint64_t)sample, (int64_t)util_realtime_ms(), &cost, err,
+	    sizeof(err));
+	if (rc != 0)
+		log_warnx("migration %s: %s", j->id, err);
+	if (rc >= 0)
+		log_info("migration %s: the pause cost %lld ms beyond its final "
+		    "copy; fixed cost for %s guests to %s now %llu ms, from %u "
+		    "migrations", j->id, (long long)sample,
+		    guest_type_name(j->guest.type), dest,
+		    (unsigned long long)cost.ms, cost.samples);
+}
 
 void
 parent_out_start(struct parent *p, struct job *j)
@@ -55,6 +112,7 @@ parent_out_start(struct parent *p, struct job *j)
 	STRLCPY_ARRAY(st->out.id, j->id);
 	STRLCPY_ARRAY(st->out.peer, j->peer);
 	st->out.port = j->port;
+	out_fixed_costs(p, j);
 	st->policy = j->policy;
 	if (parent_job_start_worker(p, j, st, -1, NULL) == -1)
 		parent_job_end(p, j, 0, PE_INTERNAL, "cannot start a worker");
@@ -240,8 +298,13 @@ parent_out_worker_step(struct parent *p, struct job *j,
 	case PHASE_DONE:
 		j->stats.downtime_ms = downtime;
 		if (pause_format(&j->stats.pause, text, sizeof(text)) == 0)
-			log_info("migration %s: pause of %s: %s", j->id,
-			    j->guest.name, text);
+			log_info("migration %s: pause of %s: %s; predicted "
+			    "with a fixed cost of %llu ms (%s)", j->id,
+			    j->guest.name, text,
+			    (unsigned long long)j->stats.fixed_cost_ms,
+			    j->stats.fixed_cost_samples > 0 ? "learnt" :
+			    "a first guess");
+		out_learn(p, j);
 		parent_job_end(p, j, 1, PE_NONE, "done");
 		break;
 	case PHASE_IN_DOUBT:

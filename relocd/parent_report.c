@@ -69,6 +69,8 @@ report_of_job(const struct job *j, struct report *r, uint64_t now,
 	r->elapsed_ms = (int64_t)(end - j->started_ms);
 	r->downtime_ms = (int64_t)s->downtime_ms;
 	r->predicted_downtime_ms = (int64_t)s->predicted_downtime_ms;
+	r->fixed_cost_ms = (int64_t)s->fixed_cost_ms;
+	r->fixed_cost_samples = s->fixed_cost_samples;
 	r->digest_ms = (int64_t)s->digest_ms;
 	r->suspend_time_ms = (int64_t)s->suspend_ms;
 	r->pause = s->pause;

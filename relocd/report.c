@@ -70,6 +70,8 @@ static const struct report_field report_fields[] = {
 	RF_MS("elapsed-ms", elapsed_ms),
 	RF_MS("downtime-ms", downtime_ms),
 	RF_MS("predicted-downtime-ms", predicted_downtime_ms),
+	RF_MS("fixed-cost-ms", fixed_cost_ms),
+	RF_I("fixed-cost-samples", fixed_cost_samples, 0, UINT32_MAX),
 	RF_MS("digest-ms", digest_ms),
 	RF_MS("suspend-time-ms", suspend_time_ms),
 	RF_MS("bytes", bytes),

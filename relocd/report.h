@@ -31,6 +31,8 @@ struct report {
 	int64_t		elapsed_ms;
 	int64_t		downtime_ms;
 	int64_t		predicted_downtime_ms;
+	int64_t		fixed_cost_ms;	/* in the prediction (pause_cost.h) */
+	int64_t		fixed_cost_samples;	/* learnt from; 0: a guess */
 	int64_t		digest_ms;	/* sim: hashing, in downtime */
 	int64_t		suspend_time_ms;
 	int64_t		bytes;		/* the stream's, on the wire */

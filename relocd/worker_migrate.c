@@ -238,6 +238,34 @@ send_params(const struct msg_policy *mp, struct policy_params *pp)
 	pp->max_bandwidth = (uint64_t)mp->max_bandwidth_mbit * 1000000 / 8;
 }
 
+/*
+ * The pause's fixed cost for this guest's type, of those the parent
+ * looked up for the destination (pause_cost.c): into the stats, which
+ * report it, and from there into the policy's prediction.
+ */
+static void
+send_fixed_cost(struct worker *w, const struct guest_info *g,
+    struct msg_stats *s)
+{
+	const struct msg_policy	*mp = &w->start.policy;
+
+	if (g->type < 0 || g->type > GUEST_TYPE_SIM)
+		return;
+	s->fixed_cost_ms = mp->fixed_cost_ms[g->type];
+	s->fixed_cost_samples = mp->fixed_cost_samples[g->type];
+	if (s->fixed_cost_samples > 0)
+		log_info("migration %s: fixed cost of the pause for a %s guest "
+		    "to %s port %d: %llu ms, learnt from %u migrations",
+		    w->id, guest_type_name(g->type), w->start.out.peer,
+		    w->start.out.port, (unsigned long long)s->fixed_cost_ms,
+		    s->fixed_cost_samples);
+	else
+		log_info("migration %s: fixed cost of the pause for a %s guest "
+		    "to %s port %d: %llu ms, a first guess", w->id,
+		    guest_type_name(g->type), w->start.out.peer,
+		    w->start.out.port, (unsigned long long)s->fixed_cost_ms);
+}
+
 /* Checks the guest and tells the parent what the destination needs. */
 static int
 send_describe(struct worker *w, struct guest_info *g)
@@ -300,6 +328,7 @@ send_stream(struct worker *w, struct send_state *ss, const char *guest,
 	int				rc;
 
 	send_params(&w->start.policy, &pp);
+	pp.fixed_cost_ms = ss->stats.fixed_cost_ms;
 	policy_run_init(&ss->run, &pp, w->ops, w->be, guest);
 	ss->run.progress = send_progress;
 	ss->run.suspended = send_suspended;
@@ -389,6 +418,7 @@ worker_send(struct worker *w)
 		return -1;
 	ss->w = w;
 	ss->stats.memory_bytes = g.memory_bytes;
+	send_fixed_cost(w, &g, &ss->stats);
 	memset(&err, 0, sizeof(err));
 	if (send_stream(w, ss, g.name, fd, cmd.protocol, &err) == -1) {
 		if (ss->cancelled)

@@ -26,14 +26,16 @@ path, kind = sys.argv[1], sys.argv[2]
 STR = ("id", "what", "guest", "text", "decision")
 INT = ("code", "round", "rounds", "bytes", "memory", "memory-sent",
        "zero-pages", "dirty", "bandwidth", "dirty-rate", "downtime-ms",
-       "predicted-downtime-ms", "digest-ms", "elapsed-ms", "throttle")
+       "predicted-downtime-ms", "digest-ms", "elapsed-ms", "throttle",
+       "fixed-cost-ms", "fixed-cost-samples")
 FIELDS = {
     "started": {"id", "what"},
     "progress": {"id", "round", "bytes", "memory", "memory-sent",
                  "zero-pages", "dirty", "bandwidth", "dirty-rate",
                  "downtime-ms", "elapsed-ms", "throttle", "decision"},
     "result": {"id", "what", "ok", "code", "text", "guest", "elapsed-ms",
-               "downtime-ms", "predicted-downtime-ms", "digest-ms", "bytes",
+               "downtime-ms", "predicted-downtime-ms", "fixed-cost-ms",
+               "fixed-cost-samples", "digest-ms", "bytes",
                "memory", "memory-sent", "zero-pages", "rounds", "throttle",
                "pause"},
 }

@@ -58,7 +58,8 @@ for k in ("id", "what", "guest", "peer", "state", "text", "decision"):
     STR(k)
 BOOL("ok")
 for k in ("code", "start-time-ms", "end-time-ms", "setup-ms", "elapsed-ms",
-          "downtime-ms", "predicted-downtime-ms", "digest-ms",
+          "downtime-ms", "predicted-downtime-ms", "fixed-cost-ms",
+          "fixed-cost-samples", "digest-ms",
           "suspend-time-ms", "bytes", "memory", "memory-sent",
           "zero-pages", "rounds", "bandwidth", "dirty-rate", "dirty",
           "throttle"):

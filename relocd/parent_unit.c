@@ -158,6 +158,9 @@ unit_start_cmd(const char *token, char *err, size_t errlen)
 	return 0;
 }
 
+_Static_assert(HANDOFF_START_MS < NET_RESERVE_WAIT_MS, "a unit that fails to "
+    "start is reported before the source stops waiting for the answer");
+
 /*
  * Starts job j's worker in a unit: st goes ahead into the message
  * socket, whose other end, with data_fd, waits for the unit's process.

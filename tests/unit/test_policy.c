@@ -61,9 +61,13 @@ step(struct policy *p, struct policy_decision *d, unsigned int iteration,
  * A model guest under libxenguest's loop: each count is sent live at bw
  * bytes/s, also after a stop; meanwhile the guest dirties rate x
  * throttle bytes/s, distinct pages capped at its working set, and those
- * are the next count, or what the pause carries.  The model obeys the
- * throttle the policy asks for.  d[] gets each count call's decision, or
- * the -1 call's when that one stops; returns how many, the last final.
+ * are the next count, or what the pause carries.  With sat, the guest
+ * writes pages of its working set at random, so distinct pages fill it
+ * as 1 - e^(-rate t / ws) does (in 1 ms steps): the set shrinks round
+ * after round towards a floor, as Clark et al. measured.  The model
+ * obeys the throttle the policy asks for.  d[] gets each count call's
+ * decision, or the -1 call's when that one stops; returns how many, the
+ * last final.
  */
 struct model {
 	uint64_t	pages;
@@ -72,19 +76,35 @@ struct model {
 	uint64_t	ws_pages;
 	uint64_t	pause_pages;	/* out: what the pause carried */
 	uint64_t	pause_ms;	/* out: and its time at bw */
+	int		sat;
+	uint64_t	bytes;		/* out: sent live and in the pause */
 };
+
+static uint64_t
+model_dirtied(const struct model *m, uint64_t usec, unsigned int pct)
+{
+	double		x = 0, per_ms = (double)m->rate * pct / 100 / 4096 / 1000;
+	uint64_t	dirtied, ms;
+
+	if (!m->sat) {
+		dirtied = m->rate * pct / 100 * usec / 1000000 / 4096;
+		return dirtied < m->ws_pages ? dirtied : m->ws_pages;
+	}
+	for (ms = 0; ms < usec / 1000 && ms < 3600000; ms++)
+		x += per_ms * (1 - x / (double)m->ws_pages);
+	return (uint64_t)x;
+}
 
 static uint64_t
 model_send(struct model *m, struct backend_precopy_stats *st, uint64_t *t,
     unsigned int pct)
 {
-	uint64_t	bytes = (uint64_t)st->dirty_count * 4096, usec, dirtied;
+	uint64_t	bytes = (uint64_t)st->dirty_count * 4096, usec;
 
 	usec = bytes * 1000000 / m->bw;
 	*t += usec;
 	st->total_written += bytes;
-	dirtied = m->rate * pct / 100 * usec / 1000000 / 4096;
-	return dirtied < m->ws_pages ? dirtied : m->ws_pages;
+	return model_dirtied(m, usec, pct);
 }
 
 static unsigned int
@@ -107,6 +127,7 @@ model_run(struct policy *p, struct model *m, struct policy_decision *d,
 		next = model_send(m, &st, &t, pct);
 		m->pause_pages = next;
 		m->pause_ms = next * 4096 * 1000 / m->bw;
+		m->bytes = st.total_written + next * 4096;
 		if (action != BACKEND_POLICY_CONTINUE)
 			return i + 1;
 		st.iteration++;
@@ -206,9 +227,9 @@ test_converging(void)
 	struct policy		p;
 	struct policy_decision	d[64];
 	struct model		quiet = { GIB_PAGES, 1000000000, 100 * MIB,
-				    16384, 0, 0 };
+				    16384, 0, 0, 0, 0 };
 	struct model		busy = { GIB_PAGES, 1000000000, 500 * MIB,
-				    GIB_PAGES, 0, 0 };
+				    GIB_PAGES, 0, 0, 0, 0 };
 	unsigned int		n;
 
 	params(&pp, CONF_NONCONV_ABORT);
@@ -232,8 +253,10 @@ test_converging(void)
 
 /*
  * The dirty rate overtakes the bandwidth (hand-written): with a second
- * round of data the policy calls it non-convergence, and each mode
- * does its thing.
+ * round of data the policy calls it non-convergence.  With no throttle
+ * chosen it says at once that the target cannot be met, with the
+ * smallest pause these hosts can reach, then does as the user chose:
+ * stop and copy, or abort.  A throttle may still meet it: no such word.
  */
 static void
 test_rate_above_bandwidth_modes(void)
@@ -246,6 +269,7 @@ test_rate_above_bandwidth_modes(void)
 	struct policy_params	pp;
 	struct policy		p;
 	struct policy_decision	d;
+	char			text[64];
 	size_t			i;
 
 	for (i = 0; i < 3; i++) {
@@ -255,58 +279,138 @@ test_rate_above_bandwidth_modes(void)
 		/* 100 MiB/s out, 117 MiB dirty: one sample, go on. */
 		CHECK_INT(step(&p, &d, 1, 1000, 100, 30000),
 		    BACKEND_POLICY_CONTINUE);
+		CHECK_INT(d.unreachable, POLICY_REACHABLE);
+		CHECK_INT(d.min_pause_ms, -1);
 		/* 217 MiB in 2 s out; 117 + 156 MiB dirtied in 2 s. */
 		CHECK_INT(step(&p, &d, 2, 2000, 217, 40000), want[i]);
 		CHECK(strstr(d.reason, "dirtying") != NULL);
 		CHECK(d.dirty_rate >= d.bandwidth);
 		CHECK(d.downtime_ms > 1000);
+		if (modes[i] == CONF_NONCONV_THROTTLE) {
+			CHECK_INT(d.unreachable, POLICY_REACHABLE);
+			CHECK_INT(d.min_pause_ms, -1);
+			continue;
+		}
+		CHECK_INT(d.unreachable, POLICY_UNREACHABLE_NONCONV);
+		/* The smallest yet: the first count's, 1.17 s at 108.5 MiB/s. */
+		CHECK(d.min_pause_ms > 1000 && d.min_pause_ms <= d.downtime_ms);
+		CHECK(strstr(d.reason, "target 300 ms cannot be met") != NULL);
+		snprintf(text, sizeof(text), "smallest pause %lld ms",
+		    (long long)d.min_pause_ms);
+		CHECK(strstr(d.reason, text) != NULL);
+		CHECK(strstr(d.reason, "raise max-downtime, or throttle") !=
+		    NULL);
+		CHECK(strstr(d.reason, modes[i] == CONF_NONCONV_ABORT ?
+		    "stays on the source" : "stopping and copying anyway") !=
+		    NULL);
 	}
-	/* stop-and-copy and abort say so; throttle asks for 80%. */
-	CHECK_INT(d.throttle, 80);
-	CHECK(strstr(d.reason, "throttling the guest to 80%") != NULL);
-	params(&pp, CONF_NONCONV_STOP_AND_COPY);
-	policy_init(&p, &pp, 0);
-	step(&p, &d, 0, 0, 0, GIB_PAGES);
-	step(&p, &d, 1, 1000, 100, 30000);
-	step(&p, &d, 2, 2000, 217, 40000);
-	CHECK(strstr(d.reason, "stopping anyway, predicted downtime") != NULL);
-	params(&pp, CONF_NONCONV_ABORT);
-	policy_init(&p, &pp, 0);
-	step(&p, &d, 0, 0, 0, GIB_PAGES);
-	step(&p, &d, 1, 1000, 100, 30000);
-	step(&p, &d, 2, 2000, 217, 40000);
-	CHECK(strstr(d.reason, "stays on the source") != NULL);
+	/*
+	 * The throttle follows the excess: 108.5 MiB/s out, the last count
+	 * dirtied at 156 MiB/s, and the goal is half the link (a set of
+	 * 156 MiB cannot fit 300 ms in one round): 100 x 54.25 / 156.25.
+	 */
+	CHECK_INT(d.throttle, 34);
+	CHECK(strstr(d.reason, "throttling the guest to 34%") != NULL);
 }
 
 /*
- * A hot set bigger than a round can clear: the dirty count stays put
- * while the rate looks fine.  Three rounds without shrinking is it.
+ * A hot set bigger than the link clears in the target: round 0 leaves it
+ * all dirty (256 MiB), and so does every round after.  The second count,
+ * the first that can show it, does not shrink: the set is at its
+ * minimum, and more rounds would send it again for the same pause.  So
+ * the policy stops there, at iteration 2 (it used to wait three stalled
+ * rounds, to iteration 4), and says the target cannot be met.  Xen's
+ * rule on the same guest sends five rounds for the same pause.
  */
 static void
-test_stalled_dirty_set(void)
+test_working_set_minimum(void)
 {
 	struct policy_params	pp;
 	struct policy		p;
 	struct policy_decision	d[64];
 	struct model		hot = { GIB_PAGES, 100 * MIB, 400 * MIB,
-				    65536, 0, 0 };
+				    65536, 0, 0, 0, 0 };
+	uint64_t		bytes, pause_ms;
 	unsigned int		n, i;
 
 	params(&pp, CONF_NONCONV_STOP_AND_COPY);
 	policy_init(&p, &pp, 0);
 	n = model_run(&p, &hot, d, 64);
-	CHECK_INT(n, 5);
+	CHECK_INT(n, 3);
 	for (i = 0; i + 1 < n; i++)
 		CHECK_INT(d[i].action, BACKEND_POLICY_CONTINUE);
 	CHECK_INT(d[n - 1].action, BACKEND_POLICY_STOP_AND_COPY);
-	CHECK(strstr(d[n - 1].reason, "not shrinking for 3 rounds") != NULL);
+	CHECK_INT(d[n - 1].iteration, 2);
+	CHECK(strstr(d[n - 1].reason, "stopped shrinking at 65536 pages") !=
+	    NULL);
 	CHECK_INT(d[n - 1].downtime_ms, 2560);	/* 256 MiB at 100 MiB/s */
+	CHECK_INT(d[n - 1].unreachable, POLICY_UNREACHABLE_NONCONV);
+	CHECK_INT(d[n - 1].min_pause_ms, 2560);
+	CHECK_INT(hot.pause_ms, 2560);
+	bytes = hot.bytes;
+	pause_ms = hot.pause_ms;
+	CHECK_INT(bytes, (1024 + 3 * 256) * MIB);
+
+	pp.kind = POLICY_XEN_DEFAULT;
+	policy_init(&p, &pp, 0);
+	n = model_run(&p, &hot, d, 64);
+	CHECK_INT(d[n - 1].iteration, 5);
+	CHECK_INT(hot.bytes, (1024 + 5 * 256) * MIB);
+	CHECK(bytes < hot.bytes);
+	CHECK(pause_ms <= hot.pause_ms);
+}
+
+/*
+ * The same, for a set that shrinks towards its floor (a working set
+ * written at random, twice as fast as the link): 256, 221, 211 MiB, and
+ * a floor of 204 MiB.  The third count is within 1/16 of the second: the
+ * policy stops there, within 1/16 of the floor, at iteration 3 (it used
+ * to go to 5), for a pause within 2% of the one Xen's rule reaches after
+ * five rounds, with fewer bytes.
+ */
+static void
+test_working_set_floor(void)
+{
+	struct policy_params	pp;
+	struct policy		p;
+	struct policy_decision	d[64];
+	struct model		ws = { GIB_PAGES, 100 * MIB, 200 * MIB,
+				    65536, 0, 0, 1, 0 };
+	uint64_t		floor = 65536, bytes, pause_ms;
+	unsigned int		n, i;
+
+	/* The floor: a set that dirties itself again while it is sent. */
+	for (i = 0; i < 30; i++)
+		floor = model_dirtied(&ws, floor * 4096 * 1000000 / ws.bw,
+		    100);
+	CHECK(floor > 51000 && floor < 53000);	/* about 204 MiB */
+	params(&pp, CONF_NONCONV_STOP_AND_COPY);
+	policy_init(&p, &pp, 0);
+	n = model_run(&p, &ws, d, 64);
+	CHECK_INT(d[n - 1].action, BACKEND_POLICY_STOP_AND_COPY);
+	CHECK_INT(d[n - 1].iteration, 3);
+	CHECK(strstr(d[n - 1].reason, "stopped shrinking") != NULL);
+	CHECK(d[n - 1].pause_pages <= (int64_t)(floor + floor / 16));
+	/* The prediction holds against what the model's pause carried. */
+	CHECK(d[n - 1].downtime_ms >= (int64_t)ws.pause_ms * 9 / 10);
+	CHECK(d[n - 1].downtime_ms <= (int64_t)ws.pause_ms * 11 / 10);
+	bytes = ws.bytes;
+	pause_ms = ws.pause_ms;
+
+	pp.kind = POLICY_XEN_DEFAULT;
+	policy_init(&p, &pp, 0);
+	n = model_run(&p, &ws, d, 64);
+	CHECK_INT(d[n - 1].iteration, 5);
+	CHECK(bytes < ws.bytes);
+	CHECK(pause_ms <= ws.pause_ms + ws.pause_ms / 50);
 }
 
 /*
  * Hand-written: the dirty set shrinks by 1% a round (each round sends
  * the last one's pages at 25600 pages/s), so the rate stays under the
- * bandwidth and only the stall rule can call it.
+ * bandwidth; the second count shows the set at its minimum.  Unless the
+ * next round, shrinking as the last did, is predicted to fit the
+ * target: then one more round, and it fits.
  */
 static void
 test_stall_without_rate(void)
@@ -317,31 +421,50 @@ test_stall_without_rate(void)
 	struct backend_precopy_stats	st;
 	static const long		dirty[] = { 12800, 12672, 12544, 12416 };
 	static const uint64_t		t_ms[] = { 10240, 10740, 11235, 11725 };
-	uint64_t			written = GIB_PAGES;
-	unsigned int			i;
+	uint64_t			written;
+	int64_t				second = 0;
+	unsigned int			i, round;
 
-	params(&pp, CONF_NONCONV_STOP_AND_COPY);
-	policy_init(&p, &pp, 0);
-	step(&p, &d, 0, 0, 0, GIB_PAGES);
-	for (i = 0; i < 4; i++) {
-		st = stats(i + 1, written * 4096, -1, GIB_PAGES);
-		CHECK_INT(policy_decide(&p, &st, t_ms[i] * 1000, &d),
-		    BACKEND_POLICY_CONTINUE);
-		st.dirty_count = dirty[i];
-		CHECK_INT(policy_decide(&p, &st, t_ms[i] * 1000, &d),
-		    i < 3 ? BACKEND_POLICY_CONTINUE :
-		    BACKEND_POLICY_STOP_AND_COPY);
-		written += (uint64_t)dirty[i];
+	for (round = 0; round < 2; round++) {
+		params(&pp, CONF_NONCONV_STOP_AND_COPY);
+		/* Between the second count's prediction and 99% of it. */
+		if (round == 1)
+			pp.max_downtime_ms = (uint64_t)(second * 995 / 1000);
+		policy_init(&p, &pp, 0);
+		step(&p, &d, 0, 0, 0, GIB_PAGES);
+		written = GIB_PAGES;
+		for (i = 0; i < 4; i++) {
+			st = stats(i + 1, written * 4096, -1, GIB_PAGES);
+			CHECK_INT(policy_decide(&p, &st, t_ms[i] * 1000, &d),
+			    BACKEND_POLICY_CONTINUE);
+			st.dirty_count = dirty[i];
+			if (policy_decide(&p, &st, t_ms[i] * 1000, &d) !=
+			    BACKEND_POLICY_CONTINUE)
+				break;
+			written += (uint64_t)dirty[i];
+		}
+		if (round == 0) {
+			CHECK_INT(i, 1);
+			CHECK(strstr(d.reason, "stopped shrinking at 12672 "
+			    "pages") != NULL);
+			CHECK(d.dirty_rate < d.bandwidth);
+			CHECK_INT(d.bandwidth, 25600 * 4096);
+			second = d.downtime_ms;
+			CHECK(second > 400);
+		} else {
+			CHECK_INT(i, 2);
+			CHECK(strstr(d.reason, "is within") != NULL);
+		}
 	}
-	CHECK(strstr(d.reason, "not shrinking for 3 rounds") != NULL);
-	CHECK(d.dirty_rate < d.bandwidth);
-	CHECK_INT(d.bandwidth, 25600 * 4096);
 }
 
 /*
- * Auto-converge: the same guest, throttled 80, 60, 40, 20 percent; at
- * 20% it dirties less than the link carries and converges.  A guest too
- * busy even at 20% is stopped anyway.
+ * Auto-converge in proportion to the excess: each step scales the
+ * guest's speed by the rate the link clears in the target over the rate
+ * measured (here, half the link over what the counts show), at least 10
+ * points a step.  The hot guest (4x the link) converges at 12%, in three
+ * steps where fixed 20-point steps took four; one too busy even at the
+ * floor (10x) is stopped anyway, saying that the target cannot be met.
  */
 static void
 test_throttle_steps(void)
@@ -350,9 +473,9 @@ test_throttle_steps(void)
 	struct policy		p;
 	struct policy_decision	d[128];
 	struct model		hot = { GIB_PAGES, 100 * MIB, 400 * MIB,
-				    65536, 0, 0 };
+				    65536, 0, 0, 0, 0 };
 	struct model		wild = { GIB_PAGES, 100 * MIB, 1000 * MIB,
-				    65536, 0, 0 };
+				    65536, 0, 0, 0, 0 };
 	unsigned int		n, i, steps[8], nsteps = 0;
 
 	params(&pp, CONF_NONCONV_THROTTLE);
@@ -362,17 +485,154 @@ test_throttle_steps(void)
 	for (i = 0; i < n; i++)
 		if (d[i].throttle != 0 && nsteps < 8)
 			steps[nsteps++] = d[i].throttle;
-	CHECK_INT(nsteps, 4);
-	CHECK(nsteps == 4 && steps[0] == 80 && steps[1] == 60 &&
-	    steps[2] == 40 && steps[3] == 20);
+	CHECK_INT(nsteps, 3);
+	CHECK(nsteps == 3 && steps[0] == 50 && steps[1] == 25 &&
+	    steps[2] == 12);
 	CHECK_INT(d[n - 1].action, BACKEND_POLICY_STOP_AND_COPY);
 	CHECK(strstr(d[n - 1].reason, "within 300 ms") != NULL);
+	CHECK(hot.pause_ms <= 300);
+	CHECK_INT(d[n - 1].unreachable, POLICY_REACHABLE);
 
+	nsteps = 0;
 	policy_init(&p, &pp, 0);
 	n = model_run(&p, &wild, d, 128);
+	for (i = 0; i < n; i++)
+		if (d[i].throttle != 0 && nsteps < 8)
+			steps[nsteps++] = d[i].throttle;
+	CHECK(nsteps >= 1 && steps[nsteps - 1] == POLICY_THROTTLE_FLOOR);
+	for (i = 1; i < nsteps; i++)
+		CHECK(steps[i] < steps[i - 1]);
 	CHECK_INT(d[n - 1].action, BACKEND_POLICY_STOP_AND_COPY);
-	CHECK(strstr(d[n - 1].reason, "not converging at 20%") != NULL);
+	CHECK(strstr(d[n - 1].reason, "cannot be met at 10%") != NULL);
+	CHECK_INT(d[n - 1].unreachable, POLICY_UNREACHABLE_NONCONV);
 	CHECK(d[n - 1].downtime_ms > 300);
+}
+
+/*
+ * The step follows the excess (hand-written, 100 MiB/s out): a guest
+ * dirtying 1.5x the link is slowed to 33%, one at 3x to 16% (half the
+ * link over its rate); 10x would need 5%, so the floor.
+ */
+static void
+test_throttle_follows_excess(void)
+{
+	static const uint64_t	rate[] = { 150, 300, 1000 };
+	static const unsigned	want[] = { 33, 16, POLICY_THROTTLE_FLOOR };
+	struct policy_params	pp;
+	struct policy		p;
+	struct policy_decision	d;
+	uint64_t		c1, c2, t2;
+	size_t			i;
+
+	for (i = 0; i < 3; i++) {
+		params(&pp, CONF_NONCONV_THROTTLE);
+		policy_init(&p, &pp, 0);
+		step(&p, &d, 0, 0, 0, GIB_PAGES);
+		/* Round 0: 100 MiB in 1 s; rate MiB dirtied meanwhile. */
+		c1 = rate[i];
+		CHECK_INT(step(&p, &d, 1, 1000, 100, (long)(c1 * 256)),
+		    BACKEND_POLICY_CONTINUE);
+		/* Sending c1 MiB takes c1 x 10 ms; the guest goes on. */
+		t2 = 1000 + c1 * 10;
+		c2 = rate[i] * c1 / 100;
+		if (c2 > 1024)
+			c2 = 1024;
+		CHECK_INT(step(&p, &d, 2, t2, 100 + c1, (long)(c2 * 256)),
+		    BACKEND_POLICY_CONTINUE);
+		CHECK_INT(d.throttle, want[i]);
+	}
+}
+
+/*
+ * The pause's fixed cost alone over the target: said before round 0,
+ * with that cost as the smallest pause, in every decision after.  By
+ * default the migration goes on and stops when the pause is as small as
+ * it gets, never aborts; abort, if chosen, comes at once; a throttle
+ * cannot help, so none is used.
+ */
+static void
+test_fixed_cost_unreachable(void)
+{
+	struct policy_params	pp;
+	struct policy		p;
+	struct policy_decision	d[64];
+	struct model		quiet = { GIB_PAGES, 1000000000, 100 * MIB,
+				    16384, 0, 0, 0, 0 };
+	struct model		hot = { GIB_PAGES, 100 * MIB, 400 * MIB,
+				    65536, 0, 0, 0, 0 };
+	unsigned int		n, i;
+
+	params(&pp, CONF_NONCONV_STOP_AND_COPY);
+	pp.fixed_cost_ms = 400;
+	policy_init(&p, &pp, 0);
+	n = model_run(&p, &quiet, d, 64);
+	CHECK_INT(d[0].action, BACKEND_POLICY_CONTINUE);
+	CHECK(strstr(d[0].reason, "target 300 ms cannot be met: the pause's "
+	    "fixed cost alone is 400 ms") != NULL);
+	CHECK(strstr(d[0].reason, "raise max-downtime") != NULL);
+	CHECK_INT(d[0].min_pause_ms, 400);
+	for (i = 0; i < n; i++) {
+		CHECK_INT(d[i].unreachable, POLICY_UNREACHABLE_FIXED);
+		CHECK(d[i].action != BACKEND_POLICY_ABORT);
+	}
+	CHECK_INT(d[n - 1].action, BACKEND_POLICY_STOP_AND_COPY);
+	CHECK(d[n - 1].min_pause_ms >= 400 &&
+	    d[n - 1].min_pause_ms <= d[n - 1].downtime_ms);
+	CHECK(d[n - 1].downtime_ms < 410);
+
+	params(&pp, CONF_NONCONV_ABORT);
+	pp.fixed_cost_ms = 400;
+	policy_init(&p, &pp, 0);
+	n = model_run(&p, &quiet, d, 64);
+	CHECK_INT(n, 1);
+	CHECK_INT(d[0].action, BACKEND_POLICY_ABORT);
+	CHECK_INT(d[0].unreachable, POLICY_UNREACHABLE_FIXED);
+	CHECK(strstr(d[0].reason, "stays on the source") != NULL);
+
+	params(&pp, CONF_NONCONV_THROTTLE);
+	pp.fixed_cost_ms = 400;
+	policy_init(&p, &pp, 0);
+	n = model_run(&p, &hot, d, 64);
+	for (i = 0; i < n; i++)
+		CHECK_INT(d[i].throttle, 0);
+	CHECK_INT(d[n - 1].action, BACKEND_POLICY_STOP_AND_COPY);
+	CHECK(strstr(d[n - 1].reason, "stopping at the smallest pause") !=
+	    NULL);
+	CHECK_INT(d[n - 1].iteration, 2);
+}
+
+/*
+ * Scenario 4's guest in the model: a 256 MiB hot set dirtied at 2.7x
+ * the link.  The throttle reaches the target in two steps (fixed
+ * 20-point steps took four), and both the prediction and what the
+ * model's pause carried are within 300 ms.
+ */
+static void
+test_throttle_reaches_target(void)
+{
+	struct policy_params	pp;
+	struct policy		p;
+	struct policy_decision	d[128];
+	struct model		busy = { GIB_PAGES, 100 * MIB, 270 * MIB,
+				    65536, 0, 0, 0, 0 };
+	unsigned int		n, i, nsteps = 0, last = 100;
+
+	params(&pp, CONF_NONCONV_THROTTLE);
+	policy_init(&p, &pp, 0);
+	n = model_run(&p, &busy, d, 128);
+	for (i = 0; i < n; i++)
+		if (d[i].throttle != 0) {
+			nsteps++;
+			last = d[i].throttle;
+		}
+	CHECK(nsteps >= 1 && nsteps <= 2);
+	CHECK(last > POLICY_THROTTLE_FLOOR);
+	CHECK_INT(d[n - 1].action, BACKEND_POLICY_STOP_AND_COPY);
+	CHECK(d[n - 1].downtime_ms > 0 && d[n - 1].downtime_ms <= 300);
+	CHECK(busy.pause_ms <= 300);
+	CHECK(d[n - 1].downtime_ms >= (int64_t)busy.pause_ms * 9 / 10);
+	CHECK(d[n - 1].downtime_ms <= (int64_t)busy.pause_ms * 5 / 4 + 1);
+	CHECK_INT(d[n - 1].unreachable, POLICY_REACHABLE);
 }
 
 /* Shrinking, slowly: only the iteration limit stops it. */
@@ -523,9 +783,9 @@ test_prediction_matches_pause(void)
 	struct policy		p;
 	struct policy_decision	d[64];
 	struct model		m[] = {
-		{ GIB_PAGES, 100 * MIB, 20 * MIB, GIB_PAGES, 0, 0 },
-		{ GIB_PAGES, 100 * MIB, 60 * MIB, GIB_PAGES, 0, 0 },
-		{ GIB_PAGES, 1000000000, 100 * MIB, 16384, 0, 0 },
+		{ GIB_PAGES, 100 * MIB, 20 * MIB, GIB_PAGES, 0, 0, 0, 0 },
+		{ GIB_PAGES, 100 * MIB, 60 * MIB, GIB_PAGES, 0, 0, 0, 0 },
+		{ GIB_PAGES, 1000000000, 100 * MIB, 16384, 0, 0, 0, 0 },
 	};
 	unsigned int		n, i;
 	int64_t			want, got;
@@ -639,9 +899,13 @@ UNIT_MAIN("policy",
     UNIT_TEST(test_fixed_cost_in_prediction),
     UNIT_TEST(test_converging),
     UNIT_TEST(test_rate_above_bandwidth_modes),
-    UNIT_TEST(test_stalled_dirty_set),
+    UNIT_TEST(test_working_set_minimum),
+    UNIT_TEST(test_working_set_floor),
     UNIT_TEST(test_stall_without_rate),
     UNIT_TEST(test_throttle_steps),
+    UNIT_TEST(test_throttle_follows_excess),
+    UNIT_TEST(test_throttle_reaches_target),
+    UNIT_TEST(test_fixed_cost_unreachable),
     UNIT_TEST(test_max_iterations),
     UNIT_TEST(test_time_budget),
     UNIT_TEST(test_libxenguest_two_calls),

@@ -10,6 +10,7 @@
 #include "backend.h"
 #include "bounds.h"
 #include "checks.h"
+#include "target.h"
 #include "xlreq.h"
 
 /*
@@ -186,6 +187,7 @@ struct msg_stats {
 	uint32_t	 throttle;		/* percent; 100: not throttled */
 	char		 decision[64];		/* the policy's last reason */
 	struct pause	 pause;			/* its parts, as measured */
+	struct target	 target;		/* out of reach, if it is */
 };
 
 /*

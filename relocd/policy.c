@@ -101,19 +101,6 @@
 #define MIB	(1024.0 * 1024.0)
 
 const char *
-policy_unreachable_name(int why)
-{
-	switch (why) {
-	case POLICY_UNREACHABLE_FIXED:
-		return "fixed-cost";
-	case POLICY_UNREACHABLE_NONCONV:
-		return "not-converging";
-	default:
-		return "none";
-	}
-}
-
-const char *
 policy_action_name(int action)
 {
 	switch (action) {
@@ -491,7 +478,7 @@ policy_unreachable(struct policy *p, struct policy_decision *d, int action,
 {
 	const char	*then;
 
-	p->unreachable = POLICY_UNREACHABLE_NONCONV;
+	p->unreachable = TARGET_NOT_CONVERGING;
 	if (action == BACKEND_POLICY_ABORT)
 		then = "aborting, the guest stays on the source";
 	else if (p->throttle < 100)
@@ -515,7 +502,7 @@ policy_nonconverging(struct policy *p, const struct backend_precopy_stats *st,
     struct policy_decision *d, const char *why)
 {
 	/* Said at round 0; the pause is as small as it gets: stop here. */
-	if (p->unreachable == POLICY_UNREACHABLE_FIXED)
+	if (p->unreachable == TARGET_FIXED_COST)
 		return policy_say(d, BACKEND_POLICY_STOP_AND_COPY, "%s: "
 		    "stopping at the smallest pause, predicted downtime "
 		    "%lld ms", why, (long long)d->downtime_ms);
@@ -554,7 +541,7 @@ policy_fixed_too_big(struct policy *p, const struct backend_precopy_stats *st,
 {
 	const struct policy_params	*pp = &p->params;
 
-	p->unreachable = POLICY_UNREACHABLE_FIXED;
+	p->unreachable = TARGET_FIXED_COST;
 	if (pp->nonconvergence == CONF_NONCONV_ABORT)
 		return policy_say(d, BACKEND_POLICY_ABORT, "target %llu ms "
 		    "cannot be met: the pause's fixed cost alone is %llu ms; "
@@ -586,7 +573,7 @@ policy_relocd(struct policy *p, const struct backend_precopy_stats *st,
 		    (unsigned long long)st->memory_pages);
 	}
 	/* Nothing dirty: with the fixed cost over the target, it is over. */
-	if (st->dirty_count == 0 && p->unreachable != POLICY_REACHABLE)
+	if (st->dirty_count == 0 && p->unreachable != TARGET_REACHABLE)
 		return policy_say(d, BACKEND_POLICY_STOP_AND_COPY, "nothing "
 		    "left to send, predicted downtime %lld ms",
 		    (long long)d->downtime_ms);
@@ -638,7 +625,7 @@ policy_decide(struct policy *p, const struct backend_precopy_stats *st,
 	else
 		action = policy_relocd(p, st, now_us, d);
 	d->unreachable = p->unreachable;
-	d->min_pause_ms = p->unreachable != POLICY_REACHABLE ?
+	d->min_pause_ms = p->unreachable != TARGET_REACHABLE ?
 	    policy_min_pause(p, d) : -1;
 	return action;
 }

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "backend.h"
+#include "target.h"
 
 struct conf;
 
@@ -66,19 +67,6 @@ struct policy_params {
 	uint64_t	 fixed_cost_ms;
 };
 
-/*
- * Why the downtime target cannot be met, said as soon as it is known
- * (policy.c, "cannot be met"): the pause's fixed cost alone is over it,
- * or the guest does not converge (dirtying at or above the bandwidth, or
- * a working set the link cannot clear in the target) and no throttle was
- * chosen or the throttle is at its floor.
- */
-enum policy_unreachable {
-	POLICY_REACHABLE,
-	POLICY_UNREACHABLE_FIXED,
-	POLICY_UNREACHABLE_NONCONV
-};
-
 struct policy_decision {
 	int		 action;	/* BACKEND_POLICY_* */
 	unsigned int	 throttle;	/* percent to set now; 0: no change */
@@ -95,7 +83,7 @@ struct policy_decision {
 	unsigned int	 iteration;
 	/*
 	 * Once the target is known to be out of reach, in every later
-	 * decision: why (enum policy_unreachable), and the smallest pause
+	 * decision: why (enum target_reason), and the smallest pause
 	 * these hosts can reach (the fixed cost plus the smallest final
 	 * copy predicted so far).
 	 */
@@ -127,7 +115,7 @@ struct policy {
 	long			 last_dirty;	/* the last count; -1: none */
 	long			 prev_dirty;	/* the count before it; -1: none */
 	unsigned int		 stall;		/* the last count did not shrink */
-	int			 unreachable;	/* enum policy_unreachable */
+	int			 unreachable;	/* enum target_reason */
 	int64_t			 min_copy_ms;	/* smallest final copy; -1 */
 	unsigned int		 throttle;	/* percent asked for so far */
 	uint64_t		 pace_us;	/* the cap's link is busy until */
@@ -151,7 +139,6 @@ int		 policy_decide(struct policy *,
 uint64_t	 policy_pace(struct policy *, uint64_t, uint64_t);
 int		 policy_xen_default(const struct backend_precopy_stats *);
 const char	*policy_action_name(int);
-const char	*policy_unreachable_name(int);
 
 /*
  * Glue for a worker: a struct policy_run as backend_save_callbacks.data

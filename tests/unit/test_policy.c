@@ -279,7 +279,7 @@ test_rate_above_bandwidth_modes(void)
 		/* 100 MiB/s out, 117 MiB dirty: one sample, go on. */
 		CHECK_INT(step(&p, &d, 1, 1000, 100, 30000),
 		    BACKEND_POLICY_CONTINUE);
-		CHECK_INT(d.unreachable, POLICY_REACHABLE);
+		CHECK_INT(d.unreachable, TARGET_REACHABLE);
 		CHECK_INT(d.min_pause_ms, -1);
 		/* 217 MiB in 2 s out; 117 + 156 MiB dirtied in 2 s. */
 		CHECK_INT(step(&p, &d, 2, 2000, 217, 40000), want[i]);
@@ -287,11 +287,11 @@ test_rate_above_bandwidth_modes(void)
 		CHECK(d.dirty_rate >= d.bandwidth);
 		CHECK(d.downtime_ms > 1000);
 		if (modes[i] == CONF_NONCONV_THROTTLE) {
-			CHECK_INT(d.unreachable, POLICY_REACHABLE);
+			CHECK_INT(d.unreachable, TARGET_REACHABLE);
 			CHECK_INT(d.min_pause_ms, -1);
 			continue;
 		}
-		CHECK_INT(d.unreachable, POLICY_UNREACHABLE_NONCONV);
+		CHECK_INT(d.unreachable, TARGET_NOT_CONVERGING);
 		/* The smallest yet: the first count's, 1.17 s at 108.5 MiB/s. */
 		CHECK(d.min_pause_ms > 1000 && d.min_pause_ms <= d.downtime_ms);
 		CHECK(strstr(d.reason, "target 300 ms cannot be met") != NULL);
@@ -344,7 +344,7 @@ test_working_set_minimum(void)
 	CHECK(strstr(d[n - 1].reason, "stopped shrinking at 65536 pages") !=
 	    NULL);
 	CHECK_INT(d[n - 1].downtime_ms, 2560);	/* 256 MiB at 100 MiB/s */
-	CHECK_INT(d[n - 1].unreachable, POLICY_UNREACHABLE_NONCONV);
+	CHECK_INT(d[n - 1].unreachable, TARGET_NOT_CONVERGING);
 	CHECK_INT(d[n - 1].min_pause_ms, 2560);
 	CHECK_INT(hot.pause_ms, 2560);
 	bytes = hot.bytes;
@@ -491,7 +491,7 @@ test_throttle_steps(void)
 	CHECK_INT(d[n - 1].action, BACKEND_POLICY_STOP_AND_COPY);
 	CHECK(strstr(d[n - 1].reason, "within 300 ms") != NULL);
 	CHECK(hot.pause_ms <= 300);
-	CHECK_INT(d[n - 1].unreachable, POLICY_REACHABLE);
+	CHECK_INT(d[n - 1].unreachable, TARGET_REACHABLE);
 
 	nsteps = 0;
 	policy_init(&p, &pp, 0);
@@ -504,7 +504,7 @@ test_throttle_steps(void)
 		CHECK(steps[i] < steps[i - 1]);
 	CHECK_INT(d[n - 1].action, BACKEND_POLICY_STOP_AND_COPY);
 	CHECK(strstr(d[n - 1].reason, "cannot be met at 10%") != NULL);
-	CHECK_INT(d[n - 1].unreachable, POLICY_UNREACHABLE_NONCONV);
+	CHECK_INT(d[n - 1].unreachable, TARGET_NOT_CONVERGING);
 	CHECK(d[n - 1].downtime_ms > 300);
 }
 
@@ -572,7 +572,7 @@ test_fixed_cost_unreachable(void)
 	CHECK(strstr(d[0].reason, "raise max-downtime") != NULL);
 	CHECK_INT(d[0].min_pause_ms, 400);
 	for (i = 0; i < n; i++) {
-		CHECK_INT(d[i].unreachable, POLICY_UNREACHABLE_FIXED);
+		CHECK_INT(d[i].unreachable, TARGET_FIXED_COST);
 		CHECK(d[i].action != BACKEND_POLICY_ABORT);
 	}
 	CHECK_INT(d[n - 1].action, BACKEND_POLICY_STOP_AND_COPY);
@@ -586,7 +586,7 @@ test_fixed_cost_unreachable(void)
 	n = model_run(&p, &quiet, d, 64);
 	CHECK_INT(n, 1);
 	CHECK_INT(d[0].action, BACKEND_POLICY_ABORT);
-	CHECK_INT(d[0].unreachable, POLICY_UNREACHABLE_FIXED);
+	CHECK_INT(d[0].unreachable, TARGET_FIXED_COST);
 	CHECK(strstr(d[0].reason, "stays on the source") != NULL);
 
 	params(&pp, CONF_NONCONV_THROTTLE);
@@ -632,7 +632,7 @@ test_throttle_reaches_target(void)
 	CHECK(busy.pause_ms <= 300);
 	CHECK(d[n - 1].downtime_ms >= (int64_t)busy.pause_ms * 9 / 10);
 	CHECK(d[n - 1].downtime_ms <= (int64_t)busy.pause_ms * 5 / 4 + 1);
-	CHECK_INT(d[n - 1].unreachable, POLICY_REACHABLE);
+	CHECK_INT(d[n - 1].unreachable, TARGET_REACHABLE);
 }
 
 /* Shrinking, slowly: only the iteration limit stops it. */

@@ -532,7 +532,7 @@ policy_nonconverging(struct policy *p, const struct backend_precopy_stats *st,
 /*
  * The fixed cost alone over the target: no round and no throttle can
  * help, so say so before round 0 and follow the choice: abort at once,
- * or copy until the pause is as small as it gets (a throttle would
+ * or copy until the pause is at its smallest (a throttle would
  * slow the guest for nothing).
  */
 static int

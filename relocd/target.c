@@ -100,7 +100,8 @@ target_format(const struct target *t, char *buf, size_t size)
 		why = "the pause's fixed cost alone is over it";
 		can = "raise --max-downtime (relocd-max-downtime), or accept it";
 	} else {
-		why = "the guest dirties memory faster than the link clears it";
+		why = "the guest dirties memory faster than the link clears "
+		    "it within the target";
 		can = t->choice == CONF_NONCONV_THROTTLE ?
 		    "raise --max-downtime (relocd-max-downtime), or accept it" :
 		    "raise --max-downtime (relocd-max-downtime), choose "

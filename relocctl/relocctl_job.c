@@ -25,6 +25,7 @@
 #include "proto.h"
 #include "relocctl.h"
 #include "sxp.h"
+#include "target.h"
 #include "util.h"
 
 /* A migration may take as long as relocd-migration-timeout allows. */
@@ -34,6 +35,7 @@ struct follow {
 	int	json;
 	int	tty;
 	int	shown;		/* a progress line is on the terminal */
+	int	told;		/* the target out of reach was told */
 };
 
 /* An integer member of a reply's object; 0 if absent or null. */
@@ -78,6 +80,30 @@ print_progress(struct follow *fw, const json_t *m)
 	    num(m, "downtime-ms"), num(m, "elapsed-ms") / 1000.0);
 	fflush(stdout);
 	fw->shown = 1;
+}
+
+/*
+ * The downtime target out of reach (relocd/target.c), once, on stderr,
+ * from the first reply that says it: a progress report before the stop,
+ * or the result.  With --json, the JSON carries it.
+ */
+static void
+print_target(struct follow *fw, const json_t *m)
+{
+	struct target	t;
+	char		text[512];
+
+	if (fw->json || fw->told || target_from_json(json_object_get(m,
+	    "target-unreachable"), &t) == -1 || t.reason == TARGET_REACHABLE ||
+	    target_format(&t, text, sizeof(text)) == -1)
+		return;
+	fw->told = 1;
+	if (fw->shown) {
+		printf("\n");
+		fflush(stdout);
+		fw->shown = 0;
+	}
+	fprintf(stderr, "relocctl: %s\n", text);
 }
 
 /* The parts of the pause, those measured (relocd/pause.c). */
@@ -227,7 +253,7 @@ follow_read(int fd, char *buf, struct sxp_node **root_r, json_t **o_r)
 static int
 follow_job(struct relocctl *rc, const char *req, int pass_fd, int json)
 {
-	struct follow	 fw = { json, isatty(STDOUT_FILENO), 0 };
+	struct follow	 fw = { json, isatty(STDOUT_FILENO), 0, 0 };
 	struct sxp_node	*root = NULL;
 	json_t		*o = NULL;
 	const char	*type;
@@ -252,9 +278,11 @@ follow_job(struct relocctl *rc, const char *req, int pass_fd, int json)
 		if (relocctl_is_error(root->first))
 			goto out;
 		type = root->first->first->text;
-		if (strcmp(type, "progress") == 0)
+		if (strcmp(type, "progress") == 0) {
+			print_target(&fw, o);
 			print_progress(&fw, o);
-		else if (strcmp(type, "result") == 0) {
+		} else if (strcmp(type, "result") == 0) {
+			print_target(&fw, o);
 			status = print_result(&fw, o);
 			goto out;
 		}

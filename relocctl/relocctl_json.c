@@ -111,6 +111,15 @@ static const struct rj_field rj_fields[] = {
 	{ "release-ms", RJ_INT, 0, INT64_MAX },
 	{ "commit-ms", RJ_INT, 0, INT64_MAX },
 	{ "unpause-ms", RJ_INT, 0, INT64_MAX },
+	/*
+	 * progress, result and report, once the policy knows that the
+	 * downtime target cannot be met (relocd/target.c)
+	 */
+	{ "target-unreachable", RJ_OBJECT, 0, 0 },
+	{ "reason", RJ_STRING, 0, 0 },
+	{ "choice", RJ_STRING, 0, 0 },
+	{ "min-pause-ms", RJ_INT, 0, INT64_MAX },
+	{ "max-downtime-ms", RJ_INT, 0, INT64_MAX },
 };
 
 #define RJ_NFIELDS	(sizeof(rj_fields) / sizeof(rj_fields[0]))

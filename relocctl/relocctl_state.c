@@ -22,6 +22,7 @@
 #include "proto.h"
 #include "relocctl.h"
 #include "sxp.h"
+#include "target.h"
 
 static const struct option state_options[] = {
 	{ "json", no_argument, NULL, 'j' },
@@ -177,8 +178,9 @@ report_time(long long ms, char *buf, size_t size)
 static void
 report_print(const json_t *r)
 {
-	char		t[64], parts[256];
+	char		t[64], parts[256], line[512];
 	struct pause	pa;
+	struct target	tg;
 	int		ok = json_is_true(json_object_get(r, "ok"));
 	const char	*state = s_of(r, "state", "?");
 
@@ -229,6 +231,10 @@ report_print(const json_t *r)
 	printf("%-20s %lld\n", "Dirty pages:", n_of(r, "dirty"));
 	printf("%-20s %lld%%\n", "Throttle:", n_of(r, "throttle"));
 	printf("%-20s %s\n", "Policy decision:", s_of(r, "decision", ""));
+	if (target_from_json(json_object_get(r, "target-unreachable"),
+	    &tg) == 0 && tg.reason != TARGET_REACHABLE &&
+	    target_format(&tg, line, sizeof(line)) == 0)
+		printf("%-20s %s\n", "Target:", line);
 	if (n_of(r, "zero-pages") > 0 && n_of(r, "bytes") > 0)
 		printf("%-20s zero pages only: %.2f bytes of memory per byte "
 		    "sent\n", "Compression:", (double)n_of(r, "memory-sent") /

@@ -766,6 +766,25 @@ conf_backend_name(int backend)
 	    backend_choices[backend] : "unknown";
 }
 
+const char *
+conf_nonconvergence_name(int choice)
+{
+	return choice >= 0 && choice <= CONF_NONCONV_ABORT ?
+	    nonconv_choices[choice] : "unknown";
+}
+
+/* The choice named as relocd-on-nonconvergence names it; -1 if none. */
+int
+conf_nonconvergence_parse(const char *name)
+{
+	int	i;
+
+	for (i = 0; nonconv_choices[i] != NULL; i++)
+		if (strcmp(name, nonconv_choices[i]) == 0)
+			return i;
+	return -1;
+}
+
 int
 conf_backend_parse(const char *name, int *backend_r)
 {

@@ -75,6 +75,8 @@ int		 conf_load_buffer(const char *, const char *, size_t,
 void		 conf_print(const struct conf *, FILE *);
 void		 conf_free(struct conf *);
 const char	*conf_backend_name(int);
+const char	*conf_nonconvergence_name(int);
+int		 conf_nonconvergence_parse(const char *);
 int		 conf_backend_parse(const char *, int *);
 
 #endif /* RELOCD_CONF_H */

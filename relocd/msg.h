@@ -10,6 +10,7 @@
 #include "backend.h"
 #include "bounds.h"
 #include "checks.h"
+#include "target.h"
 #include "xlreq.h"
 
 /*
@@ -194,6 +195,7 @@ struct msg_stats {
 	uint64_t	 fixed_cost_ms;
 	uint32_t	 fixed_cost_samples;
 	uint32_t	 pad;
+	struct target	 target;		/* out of reach, if it is */
 };
 
 /*

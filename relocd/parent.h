@@ -80,6 +80,7 @@ struct job {
 	uint64_t	 started_ms;
 	uint64_t	 ended_ms;
 	uint64_t	 progress_ms;	/* last progress sent to ctl */
+	int		 target_told;	/* ctl has heard it is out of reach */
 	uint64_t	 started_wall_ms;	/* its report's start time */
 	uint64_t	 streaming_ms;	/* the stream began: setup is over */
 	uint64_t	 saved_ms;	/* source: the stream's end */

@@ -204,37 +204,52 @@ parent_ctl_status(struct parent *p, int i)
  * start jobs (parent_req.c): the jobs' own code (parent_job.c,
  * parent_out.c) calls them whenever there is news.
  *
- * "(progress ...)" for a watching relocctl, at most every 200 ms.
+ * "(progress ...)" for a watching relocctl, at most every 200 ms; the
+ * first that says the target cannot be met (target.h), at once.
  */
 void
 parent_ctl_progress(struct parent *p, struct job *j)
 {
 	const struct msg_stats	*s = &j->stats;
-	char			 msg[640], q[4 * 64 + 3];
+	char			 msg[800], q[4 * 64 + 3];
 	uint64_t		 now = util_now_ms();
+	size_t			 off;
+	int			 r;
 
-	if (j->ctl == -1 || now - j->progress_ms < CTL_PROGRESS_MS)
+	/*
+	 * The news that the target cannot be met goes out at once, before
+	 * the stop it comes with, whatever the rate limit says.
+	 */
+	if (j->ctl == -1 || (now - j->progress_ms < CTL_PROGRESS_MS &&
+	    (s->target.reason == TARGET_REACHABLE || j->target_told)))
 		return;
 	j->progress_ms = now;
 	if (sxp_quote(s->decision, strlen(s->decision), q, sizeof(q)) == -1)
 		STRLCPY_ARRAY(q, "''");
-	if (snprintf(msg, sizeof(msg), "(progress (id %s) (round %u) (bytes %llu) "
+	r = snprintf(msg, sizeof(msg), "(progress (id %s) (round %u) (bytes %llu) "
 	    "(memory %llu) (memory-sent %llu) (zero-pages %llu) (dirty %lld) "
 	    "(bandwidth %llu) (dirty-rate %llu) "
 	    "(downtime-ms %llu) (elapsed-ms %llu) (throttle %u) "
-	    "(decision %s))", j->id, s->round, (unsigned long long)s->bytes,
+	    "(decision %s)", j->id, s->round, (unsigned long long)s->bytes,
 	    (unsigned long long)s->memory_bytes,
 	    (unsigned long long)s->memory_sent,
 	    (unsigned long long)s->zero_pages, (long long)s->dirty_pages,
 	    (unsigned long long)s->bandwidth,
 	    (unsigned long long)s->dirty_rate,
 	    (unsigned long long)s->predicted_downtime_ms,
-	    (unsigned long long)(now - j->started_ms), s->throttle, q) >=
-	    (int)sizeof(msg)) {
+	    (unsigned long long)(now - j->started_ms), s->throttle, q);
+	off = r < 0 ? sizeof(msg) : (size_t)r;
+	if (off >= sizeof(msg) ||
+	    target_sxp(&s->target, msg, sizeof(msg), &off) == -1 ||
+	    off + 2 > sizeof(msg)) {
 		log_warnx("migration %s: progress report longer than %zu "
 		    "bytes; not sent", j->id, sizeof(msg) - 1);
 		return;
 	}
+	msg[off++] = ')';
+	msg[off] = '\0';
+	if (s->target.reason != TARGET_REACHABLE)
+		j->target_told = 1;
 	parent_ctl_reply(p, j->ctl, msg);
 	if (p->ctl[j->ctl].fd == -1)
 		j->ctl = -1;
@@ -283,6 +298,7 @@ parent_ctl_result(struct parent *p, struct job *j)
 	    s->throttle ? s->throttle : 100);
 	off = r < 0 ? size : (size_t)r;
 	if (off >= size || pause_sxp(&s->pause, msg, size, &off) == -1 ||
+	    target_sxp(&s->target, msg, size, &off) == -1 ||
 	    checks_format(&j->checks, msg, size, &off) == -1 ||
 	    off + 2 > size)
 		fatalx("%s %s: result report longer than %zu bytes", j->what,

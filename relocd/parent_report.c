@@ -74,6 +74,7 @@ report_of_job(const struct job *j, struct report *r, uint64_t now,
 	r->digest_ms = (int64_t)s->digest_ms;
 	r->suspend_time_ms = (int64_t)s->suspend_ms;
 	r->pause = s->pause;
+	r->target = s->target;
 	r->bytes = (int64_t)s->bytes;
 	r->memory = (int64_t)s->memory_bytes;
 	r->memory_sent = (int64_t)s->memory_sent;

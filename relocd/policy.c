@@ -17,17 +17,36 @@
  *    those pages over the bandwidth.
  *
  * In order, first match wins:
+ *  0. before round 0, the fixed cost alone over max-downtime: the target
+ *     cannot be met ("cannot be met" below); abort if the user chose
+ *     abort, else go on, without throttling, to the smallest pause;
  *  1. nothing dirty, or downtime predicted within max-downtime: stop and
  *     copy (a call with dirty_count -1 never stops on "nothing dirty");
  *  2. the time budget (relocd-migration-timeout) used up: abort;
  *  3. max iterations reached: stop and copy;
- *  4. not converging, i.e. the dirty set has not shrunk for
- *     POLICY_STALL_ROUNDS rounds, or the dirty rate is at or above the
- *     bandwidth (two rounds of data at least): per relocd-on-
- *     nonconvergence, stop and copy anyway, or abort, or throttle the
- *     guest a step (80, 60, 40, 20 %) and go on, stopping anyway once at
- *     the floor;
+ *  4. not converging, at a count: the dirty rate is at or above the
+ *     bandwidth (two rounds of data at least), or the dirty set has
+ *     reached the guest's writable working set (Clark et al., NSDI 2005):
+ *     the count did not shrink by 1/POLICY_SHRINK_DIV of the best yet,
+ *     and the next round, shrinking as the last did, is not predicted to
+ *     fit.  One count tells: the set is at its minimum now, and a stop
+ *     now, which sends that set live first, leaves the pause what the
+ *     guest dirties meanwhile, as small as it gets; more rounds would
+ *     only send the same set again.  Then, per relocd-on-nonconvergence:
+ *     stop and copy anyway, or abort, or throttle the guest
+ *     (policy_throttle_pct(): in proportion to how far its rate exceeds
+ *     what the link clears in the target, as QEMU's auto-converge does)
+ *     and go on, stopping anyway once at POLICY_THROTTLE_FLOOR;
  *  5. otherwise go on.
+ *
+ * "Cannot be met": the fixed cost alone is over the target (0), or the
+ * guest does not converge (4) with no throttle chosen, or at the
+ * throttle's floor.  The decision says so in one line, with the
+ * smallest pause these hosts can reach (the fixed cost plus the
+ * smallest final copy predicted yet) and what the administrator can do,
+ * and from then on every decision carries it typed (unreachable,
+ * min_pause_ms), for relocctl to print before the stop and for the JSON.
+ * The default choice, stop and copy, never aborts.
  *
  * The bandwidth cap is separate: policy_pace() tells the writer how long
  * to wait after each write.  POLICY_XEN_DEFAULT instead reproduces
@@ -125,7 +144,8 @@ policy_init(struct policy *p, const struct policy_params *pp, uint64_t now_us)
 	memset(p, 0, sizeof(*p));
 	p->params = *pp;
 	p->start_us = p->last_us = p->read_us = now_us;
-	p->best_dirty = -1;
+	p->best_dirty = p->prev_dirty = p->last_dirty = -1;
+	p->min_copy_ms = -1;
 	p->throttle = 100;
 }
 
@@ -169,16 +189,23 @@ policy_rate(const struct policy_round *w, unsigned int n)
 	return (uint64_t)((double)bytes * 1e6 / (double)usec);
 }
 
-/* The dirty set shrinks, or it stalls one more round. */
+/*
+ * The dirty set shrinks, or it has stopped at the guest's writable
+ * working set: one count that is not clearly under the best yet says so,
+ * since a set that shrinks by a steady ratio a round (a guest that
+ * dirties at a steady fraction of the link) would have shrunk by it again.
+ */
 static void
 policy_track_dirty(struct policy *p, long dirty)
 {
+	p->prev_dirty = p->last_dirty;
+	p->last_dirty = dirty;
 	if (p->best_dirty < 0 ||
 	    dirty < p->best_dirty - p->best_dirty / POLICY_SHRINK_DIV) {
 		p->best_dirty = dirty;
 		p->stall = 0;
 	} else
-		p->stall++;
+		p->stall = 1;
 }
 
 /*
@@ -298,6 +325,10 @@ policy_predict(struct policy *p, const struct backend_precopy_stats *st,
 	d->pause_pages = bytes / (int64_t)st->page_size;
 	d->downtime_ms = (int64_t)d->fixed_ms + (int64_t)((double)bytes *
 	    1000.0 / (double)d->bandwidth);
+	/* The smallest final copy yet: what "cannot be met" reports. */
+	if (p->min_copy_ms < 0 ||
+	    d->downtime_ms - (int64_t)d->fixed_ms < p->min_copy_ms)
+		p->min_copy_ms = d->downtime_ms - (int64_t)d->fixed_ms;
 }
 
 static int __attribute__((format(printf, 3, 4)))
@@ -327,54 +358,203 @@ policy_xen(const struct backend_precopy_stats *st, struct policy_decision *d)
 	    POLICY_XEN_MAX_ITERATIONS);
 }
 
-/* Whether the guest is not converging; why, if so. */
+/*
+ * Whether the next round can be expected to bring the pause within the
+ * target: the last count's ratio to the one before, applied to the final
+ * copy predicted now (a set that shrinks by a ratio a round goes on so).
+ */
+static int
+policy_next_fits(const struct policy *p, const struct policy_decision *d)
+{
+	double	q, next;
+
+	if (p->prev_dirty <= 0 || p->last_dirty < 0 || d->downtime_ms < 0)
+		return 0;
+	q = (double)p->last_dirty / (double)p->prev_dirty;
+	if (q > 1)
+		q = 1;
+	next = (double)d->fixed_ms + (double)(d->downtime_ms -
+	    (int64_t)d->fixed_ms) * q;
+	return next <= (double)p->params.max_downtime_ms;
+}
+
+/*
+ * Whether the guest is not converging; why, if so.  The dirty set that
+ * stopped shrinking is at its minimum now: waiting more rounds would
+ * send it again and again for the same pause, so one count tells, unless
+ * the next round can still be expected to fit the target.
+ */
 static int
 policy_nonconvergent(const struct policy *p, const struct policy_decision *d,
     char *why, size_t len)
 {
-	if (p->stall >= POLICY_STALL_ROUNDS) {
-		snprintf(why, len, "dirty set not shrinking for %u rounds",
-		    p->stall);
-		return 1;
-	}
 	if (p->ndirtied >= 2 && d->bandwidth > 0 &&
 	    d->dirty_rate >= d->bandwidth) {
 		snprintf(why, len, "dirtying %.1f MiB/s, sending %.1f MiB/s",
 		    (double)d->dirty_rate / MIB, (double)d->bandwidth / MIB);
 		return 1;
 	}
+	if (p->stall && !policy_next_fits(p, d)) {
+		snprintf(why, len, "dirty set stopped shrinking at %ld pages",
+		    p->last_dirty);
+		return 1;
+	}
 	return 0;
 }
 
+/*
+ * The guest's dirty rate, at least: the average over the window, or the
+ * fastest count in it if that is more, since a working set that is all
+ * dirty by the end of a long window hides how fast it was dirtied.
+ */
+static double
+policy_peak_rate(const struct policy *p, const struct policy_decision *d)
+{
+	double		r = (double)d->dirty_rate, v;
+	unsigned int	i;
+
+	for (i = 0; i < p->ndirtied; i++) {
+		if (p->dirtied[i].usec == 0)
+			continue;
+		v = (double)p->dirtied[i].bytes * 1e6 /
+		    (double)p->dirtied[i].usec;
+		if (v > r)
+			r = v;
+	}
+	return r;
+}
+
+/*
+ * Auto-converge, in proportion to the excess (QEMU's cpu-throttle-
+ * tailslow reasoning, with relocd's target): the pause carries what the
+ * guest dirties while the last set is sent live, set / bandwidth
+ * seconds, so a guest that dirties at most bandwidth^2 x budget / set
+ * bytes/s fits the target after one more round.  The guest's speed is
+ * scaled by that rate over the rate measured, but never for a goal under
+ * POLICY_THROTTLE_CLEAR percent of the bandwidth: there the set halves
+ * each round and reaches the target within a few more, for less harm to
+ * the guest.  At least POLICY_THROTTLE_STEP_MIN points a step, so that a
+ * rate the counts underestimate still moves; never under the floor.
+ */
+static unsigned int
+policy_throttle_pct(const struct policy *p,
+    const struct backend_precopy_stats *st, const struct policy_decision *d)
+{
+	double	bw = (double)d->bandwidth, rate = policy_peak_rate(p, d);
+	double	set = (double)st->dirty_count * (double)st->page_size;
+	double	budget, goal, pct;
+	int	most = (int)p->throttle - POLICY_THROTTLE_STEP_MIN;
+
+	budget = ((double)p->params.max_downtime_ms - (double)d->fixed_ms) /
+	    1000.0;
+	pct = most;
+	if (bw > 0 && rate > 0 && set > 0 && budget > 0) {
+		goal = bw * bw * budget / set;
+		if (goal < bw * POLICY_THROTTLE_CLEAR / 100)
+			goal = bw * POLICY_THROTTLE_CLEAR / 100;
+		pct = (double)p->throttle * goal / rate;
+	}
+	if (pct > most)
+		pct = most;
+	if (pct < POLICY_THROTTLE_FLOOR)
+		pct = POLICY_THROTTLE_FLOOR;
+	return (unsigned int)pct;
+}
+
+/* The smallest pause these hosts can reach: the fixed cost and the copy. */
+static int64_t
+policy_min_pause(const struct policy *p, const struct policy_decision *d)
+{
+	return (int64_t)d->fixed_ms + (p->min_copy_ms > 0 ? p->min_copy_ms : 0);
+}
+
+/*
+ * "Cannot be met", one line that says what the administrator can do;
+ * the typed fields (unreachable, min_pause_ms) carry it to relocctl.
+ */
 static int
-policy_nonconverging(struct policy *p, struct policy_decision *d,
+policy_unreachable(struct policy *p, struct policy_decision *d, int action,
     const char *why)
 {
+	const char	*then;
+
+	p->unreachable = TARGET_NOT_CONVERGING;
+	if (action == BACKEND_POLICY_ABORT)
+		then = "aborting, the guest stays on the source";
+	else if (p->throttle < 100)
+		then = "stopping anyway";
+	else
+		then = "stopping and copying anyway";
+	if (p->throttle < 100)
+		return policy_say(d, action, "target %llu ms cannot be met at "
+		    "%u%% (%s): smallest pause %lld ms; %s (raise "
+		    "max-downtime, or accept it)",
+		    (unsigned long long)p->params.max_downtime_ms,
+		    p->throttle, why, (long long)policy_min_pause(p, d), then);
+	return policy_say(d, action, "target %llu ms cannot be met (%s): "
+	    "smallest pause %lld ms; %s (raise max-downtime, or throttle)",
+	    (unsigned long long)p->params.max_downtime_ms, why,
+	    (long long)policy_min_pause(p, d), then);
+}
+
+static int
+policy_nonconverging(struct policy *p, const struct backend_precopy_stats *st,
+    struct policy_decision *d, const char *why)
+{
+	/* Said at round 0; the pause is as small as it gets: stop here. */
+	if (p->unreachable == TARGET_FIXED_COST)
+		return policy_say(d, BACKEND_POLICY_STOP_AND_COPY, "%s: "
+		    "stopping at the smallest pause, predicted downtime "
+		    "%lld ms", why, (long long)d->downtime_ms);
 	switch (p->params.nonconvergence) {
 	case CONF_NONCONV_ABORT:
-		return policy_say(d, BACKEND_POLICY_ABORT, "not converging "
-		    "(%s): aborting, the guest stays on the source", why);
+		return policy_unreachable(p, d, BACKEND_POLICY_ABORT, why);
 	case CONF_NONCONV_THROTTLE:
 		if (p->throttle > POLICY_THROTTLE_FLOOR) {
-			p->throttle -= POLICY_THROTTLE_STEP;
+			p->throttle = policy_throttle_pct(p, st, d);
 			d->throttle = p->throttle;
 			/* The old rates say nothing about the slower guest. */
 			p->ndirtied = 0;
-			p->best_dirty = -1;
+			p->best_dirty = p->prev_dirty = p->last_dirty = -1;
 			p->stall = 0;
 			return policy_say(d, BACKEND_POLICY_CONTINUE,
 			    "not converging (%s): throttling the guest to "
 			    "%u%%", why, p->throttle);
 		}
-		return policy_say(d, BACKEND_POLICY_STOP_AND_COPY, "not "
-		    "converging at %u%% (%s): stopping anyway, predicted "
-		    "downtime %lld ms", p->throttle, why,
-		    (long long)d->downtime_ms);
+		return policy_unreachable(p, d, BACKEND_POLICY_STOP_AND_COPY,
+		    why);
 	default:
-		return policy_say(d, BACKEND_POLICY_STOP_AND_COPY, "not "
-		    "converging (%s): stopping anyway, predicted downtime "
-		    "%lld ms", why, (long long)d->downtime_ms);
+		return policy_unreachable(p, d, BACKEND_POLICY_STOP_AND_COPY,
+		    why);
 	}
+}
+
+/*
+ * The fixed cost alone over the target: no round and no throttle can
+ * help, so say so before round 0 and follow the choice: abort at once,
+ * or copy until the pause is at its smallest (a throttle would
+ * slow the guest for nothing).
+ */
+static int
+policy_fixed_too_big(struct policy *p, const struct backend_precopy_stats *st,
+    struct policy_decision *d)
+{
+	const struct policy_params	*pp = &p->params;
+
+	p->unreachable = TARGET_FIXED_COST;
+	if (pp->nonconvergence == CONF_NONCONV_ABORT)
+		return policy_say(d, BACKEND_POLICY_ABORT, "target %llu ms "
+		    "cannot be met: the pause's fixed cost alone is %llu ms; "
+		    "aborting, the guest stays on the source (raise "
+		    "max-downtime)", (unsigned long long)pp->max_downtime_ms,
+		    (unsigned long long)pp->fixed_cost_ms);
+	return policy_say(d, BACKEND_POLICY_CONTINUE, "target %llu ms cannot "
+	    "be met: the pause's fixed cost alone is %llu ms; sending all "
+	    "%llu pages, then stopping at the smallest pause (raise "
+	    "max-downtime, or accept it)",
+	    (unsigned long long)pp->max_downtime_ms,
+	    (unsigned long long)pp->fixed_cost_ms,
+	    (unsigned long long)st->memory_pages);
 }
 
 static int
@@ -385,10 +565,18 @@ policy_relocd(struct policy *p, const struct backend_precopy_stats *st,
 	uint64_t			 elapsed_ms = (now - p->start_us) / 1000;
 	char				 why[96];
 
-	if (st->iteration == 0)
+	if (st->iteration == 0) {
+		if (pp->fixed_cost_ms > pp->max_downtime_ms)
+			return policy_fixed_too_big(p, st, d);
 		return policy_say(d, BACKEND_POLICY_CONTINUE,
 		    "round 0: sending all %llu pages",
 		    (unsigned long long)st->memory_pages);
+	}
+	/* Nothing dirty: with the fixed cost over the target, it is over. */
+	if (st->dirty_count == 0 && p->unreachable != TARGET_REACHABLE)
+		return policy_say(d, BACKEND_POLICY_STOP_AND_COPY, "nothing "
+		    "left to send, predicted downtime %lld ms",
+		    (long long)d->downtime_ms);
 	if (st->dirty_count == 0 || (d->downtime_ms >= 0 &&
 	    (uint64_t)d->downtime_ms <= pp->max_downtime_ms))
 		return policy_say(d, BACKEND_POLICY_STOP_AND_COPY,
@@ -407,7 +595,7 @@ policy_relocd(struct policy *p, const struct backend_precopy_stats *st,
 		return policy_say(d, BACKEND_POLICY_CONTINUE,
 		    "round %u sent", st->iteration);
 	if (policy_nonconvergent(p, d, why, sizeof(why)))
-		return policy_nonconverging(p, d, why);
+		return policy_nonconverging(p, st, d, why);
 	return policy_say(d, BACKEND_POLICY_CONTINUE, "round %u: %ld pages "
 	    "dirty, predicted downtime %lld ms over %llu ms", st->iteration,
 	    st->dirty_count, (long long)d->downtime_ms,
@@ -423,6 +611,8 @@ int
 policy_decide(struct policy *p, const struct backend_precopy_stats *st,
     uint64_t now_us, struct policy_decision *d)
 {
+	int	action;
+
 	memset(d, 0, sizeof(*d));
 	policy_observe(p, st, now_us);
 	d->iteration = st->iteration;
@@ -431,8 +621,13 @@ policy_decide(struct policy *p, const struct backend_precopy_stats *st,
 	d->dirty_rate = policy_rate(p->dirtied, p->ndirtied);
 	policy_predict(p, st, now_us, d);
 	if (p->params.kind == POLICY_XEN_DEFAULT)
-		return policy_xen(st, d);
-	return policy_relocd(p, st, now_us, d);
+		action = policy_xen(st, d);
+	else
+		action = policy_relocd(p, st, now_us, d);
+	d->unreachable = p->unreachable;
+	d->min_pause_ms = p->unreachable != TARGET_REACHABLE ?
+	    policy_min_pause(p, d) : -1;
+	return action;
 }
 
 /*

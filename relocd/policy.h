@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "backend.h"
+#include "target.h"
 
 struct conf;
 
@@ -25,14 +26,26 @@ enum policy_kind {
 
 /* Rounds the bandwidth and dirty-rate estimates average over. */
 #define POLICY_WINDOW			3
-/* Rounds in a row without the dirty set shrinking: not converging. */
-#define POLICY_STALL_ROUNDS		3
-/* Shrinking means by more than 1/POLICY_SHRINK_DIV of the best yet. */
+/*
+ * Shrinking means by more than 1/POLICY_SHRINK_DIV of the best count
+ * yet; one count that does not is the writable working set's minimum
+ * (policy.c, rule 4).
+ */
 #define POLICY_SHRINK_DIV		16
-/* Auto-converge steps: 100, 80, 60, 40, 20 percent, then stop anyway. */
-#define POLICY_THROTTLE_STEP		20
-#define POLICY_THROTTLE_FLOOR		20
-#define POLICY_REASON_MAX		160
+/*
+ * Auto-converge (policy.c, policy_throttle_step()): each step scales the
+ * guest's speed by the rate the link can clear within the target over
+ * the rate measured, so the step follows the excess; never a goal below
+ * POLICY_THROTTLE_CLEAR percent of the bandwidth (a guest dirtying half
+ * the link halves its set each round), each step at least
+ * POLICY_THROTTLE_STEP_MIN points (QEMU's cpu-throttle-increment
+ * default), never under POLICY_THROTTLE_FLOOR percent of full speed; at
+ * the floor and still not converging, stop and copy anyway.
+ */
+#define POLICY_THROTTLE_CLEAR		50
+#define POLICY_THROTTLE_STEP_MIN	10
+#define POLICY_THROTTLE_FLOOR		10
+#define POLICY_REASON_MAX		224
 
 /* The defaults of relocd's config keys (conf.c), for callers without one. */
 #define POLICY_DEFAULT_DOWNTIME_MS	300
@@ -68,6 +81,14 @@ struct policy_decision {
 	uint64_t	 bandwidth;	/* estimate, bytes/s; 0: not known */
 	uint64_t	 dirty_rate;	/* estimate, bytes/s */
 	unsigned int	 iteration;
+	/*
+	 * Once the target is known to be out of reach, in every later
+	 * decision: why (enum target_reason), and the smallest pause
+	 * these hosts can reach (the fixed cost plus the smallest final
+	 * copy predicted so far).
+	 */
+	int		 unreachable;
+	int64_t		 min_pause_ms;
 	char		 reason[POLICY_REASON_MAX];
 };
 
@@ -91,7 +112,11 @@ struct policy {
 	struct policy_round	 dirtied[POLICY_WINDOW];
 	unsigned int		 ndirtied;
 	long			 best_dirty;	/* -1: none yet */
-	unsigned int		 stall;
+	long			 last_dirty;	/* the last count; -1: none */
+	long			 prev_dirty;	/* the count before it; -1: none */
+	unsigned int		 stall;		/* the last count did not shrink */
+	int			 unreachable;	/* enum target_reason */
+	int64_t			 min_copy_ms;	/* smallest final copy; -1 */
 	unsigned int		 throttle;	/* percent asked for so far */
 	uint64_t		 pace_us;	/* the cap's link is busy until */
 };

@@ -160,6 +160,13 @@ report_json(const struct report *r)
 		json_decref(o);
 		return NULL;
 	}
+	/* Only when it was: as in relocctl's progress and result. */
+	if (r->target.reason != TARGET_REACHABLE &&
+	    ((j = target_json(&r->target)) == NULL ||
+	    json_object_set_new(o, "target-unreachable", j) == -1)) {
+		json_decref(o);
+		return NULL;
+	}
 	return o;
 }
 
@@ -213,6 +220,12 @@ report_from_json(const json_t *o, struct report *r, char *err,
 		    "non-negative integers or nulls");
 		return -1;
 	}
+	if (target_from_json(json_object_get(o, "target-unreachable"),
+	    &r->target) == -1) {
+		snprintf(err, errsize, "target-unreachable is not an object "
+		    "of reason, choice, min-pause-ms and max-downtime-ms");
+		return -1;
+	}
 	return 0;
 }
 
@@ -249,7 +262,8 @@ report_sxp(const struct report *r, char *buf, size_t size)
 			return -1;
 	}
 	len = strlen(buf);
-	if (pause_sxp(&r->pause, buf, size, &len) == -1 || len + 2 > size)
+	if (pause_sxp(&r->pause, buf, size, &len) == -1 ||
+	    target_sxp(&r->target, buf, size, &len) == -1 || len + 2 > size)
 		return -1;
 	memcpy(buf + len, ")", 2);
 	return 0;

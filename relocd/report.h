@@ -8,6 +8,7 @@
 #include "bounds.h"
 #include "guest.h"
 #include "pause.h"
+#include "target.h"
 
 /*
  * A migration's whole report (relocctl status ID): what relocd
@@ -45,6 +46,7 @@ struct report {
 	int64_t		dirty;		/* pages, at the last count */
 	int64_t		throttle;	/* percent; 100: none */
 	struct pause	pause;		/* its parts; "pause" in JSON */
+	struct target	target;		/* "target-unreachable", if it was */
 };
 
 struct json_t;

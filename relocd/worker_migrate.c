@@ -167,6 +167,17 @@ send_progress(const struct policy_decision *d,
 	s->throttle = ss->run.policy.throttle ? ss->run.policy.throttle : 100;
 	s->elapsed_ms = (util_now_us() - ss->start_us) / 1000;
 	util_text_copy(s->decision, d->reason, sizeof(s->decision));
+	/* Out of reach: said once in the log, then in every report. */
+	if (d->unreachable != TARGET_REACHABLE) {
+		if (s->target.reason == TARGET_REACHABLE)
+			log_warnx("migration %s: %s: %s", ss->w->id,
+			    ss->run.guest, d->reason);
+		s->target.reason = d->unreachable;
+		s->target.choice = ss->run.policy.params.nonconvergence;
+		s->target.min_pause_ms = d->min_pause_ms;
+		s->target.max_downtime_ms =
+		    (int64_t)ss->run.policy.params.max_downtime_ms;
+	}
 	/*
 	 * libxenguest asks twice per iteration (xg_sr_save.c,
 	 * send_memory_live): first with dirty_count -1, before it reads

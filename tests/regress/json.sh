@@ -42,6 +42,14 @@ FIELDS = {
 # The parts of the pause: milliseconds, or null when not measured.
 PAUSE = {"suspend-ms", "final-copy-ms", "state-ms", "digest-ms",
          "release-ms", "commit-ms", "unpause-ms"}
+# Once the downtime target is out of reach, progress and result say so.
+TARGET = {"reason", "choice", "min-pause-ms", "max-downtime-ms"}
+def target_bad(v):
+    return (type(v) is not dict or set(v) != TARGET or
+            v["reason"] not in ("fixed-cost", "not-converging") or
+            v["choice"] not in ("stop-and-copy", "throttle", "abort") or
+            any(type(v[k]) is not int or v[k] < 0
+                for k in ("min-pause-ms", "max-downtime-ms")))
 bad = []
 # Strict UTF-8: a raw byte that is not UTF-8 is an error, not a guess.
 lines = open(path, "rb").read().decode("utf-8").splitlines()
@@ -50,7 +58,8 @@ for m in msgs:
     if not isinstance(m, dict) or m.get("type") not in FIELDS:
         bad.append("not a started, progress or result object: %r" % m)
         continue
-    if set(m) - {"type"} != FIELDS[m["type"]]:
+    if set(m) - {"type", "target-unreachable"} != FIELDS[m["type"]] or (
+            "target-unreachable" in m and m["type"] == "started"):
         bad.append("%s has fields %s" % (m["type"], sorted(m)))
     for k, v in m.items():
         # bool is an int in Python: a number must not be true or false.
@@ -64,6 +73,8 @@ for m in msgs:
                 x is not None and (type(x) is not int or x < 0)
                 for x in v.values())):
             bad.append("%s: pause is %r" % (m["type"], v))
+        if k == "target-unreachable" and target_bad(v):
+            bad.append("%s: target-unreachable is %r" % (m["type"], v))
 types = [m.get("type") for m in msgs]
 if types[:1] != ["started"] or types[-1:] != ["result"] or \
         types.count("started") != 1 or types.count("result") != 1:
@@ -88,6 +99,17 @@ if kind == "migrated":
 elif kind == "failed":
     if res.get("ok") is not False or res.get("code", 0) <= 0:
         bad.append("result is not a failure with a code: %r" % res)
+elif kind == "unreachable":
+    # Said in a progress report before the result, and in the result.
+    told = [i for i, m in enumerate(msgs) if "target-unreachable" in m]
+    t = res.get("target-unreachable", {})
+    if res.get("ok") is not False or not told or \
+            msgs[told[0]].get("type") != "progress" or \
+            t.get("reason") != "not-converging" or t.get("choice") != "abort" \
+            or t.get("max-downtime-ms") != 300 or \
+            t.get("min-pause-ms", 0) <= 300:
+        bad.append("the target out of reach was not told before the "
+                   "result, or not as it was: %r" % [msgs[i] for i in told])
 elif kind == "checked":
     if res.get("ok") is not True or res.get("what") != "check":
         bad.append("result is not a check that passed: %r" % res)
@@ -120,6 +142,22 @@ failed() {
 	    { echo "exit $rc"; cat "$WORK/out" "$WORK/err"; false; }
 }
 check "a failed migration: ok is false, the reason on stderr, exit 1" failed
+
+# A guest dirtying faster than the link carries, with abort chosen: the
+# policy says the target cannot be met, with the smallest pause, in a
+# progress report before the result, and in the result.
+unreachable() {
+	local rc=0
+	ctl a sim-create --memory 128M --dirty-rate 100M j3 >/dev/null || return 1
+	sleep 0.3
+	ctl a migrate -l --json --bandwidth 80 --abort-if-busy j3 "$B" \
+	    >"$WORK/out" 2>"$WORK/err" || rc=$?
+	[ "$rc" -eq 1 ] && jsonl "$WORK/out" unreachable &&
+	    [ "$(running_on j3 a b)" = a ] ||
+	    { echo "exit $rc"; cat "$WORK/out" "$WORK/err"; false; }
+}
+check "a target out of reach is told in progress before the result, and in it" unreachable
+ctl a sim-destroy j3 >/dev/null
 
 # A capped migration whose budget ends inside round 0: no progress report
 # came (a round's end does), yet the result says what the stream sent.

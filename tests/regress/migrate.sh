@@ -78,8 +78,10 @@ busy() {
 	ctl a sim-create --memory 128M --dirty-rate 100M busy1 >/dev/null || return 1
 	sleep 0.3
 	! ctl a migrate -l --bandwidth 80 --abort-if-busy busy1 "$B" 2>"$WORK/err" &&
-	    { grep -qE 'not converging \(.+\): aborting, the guest stays on the source' \
+	    { grep -qE 'cannot be met \(.+\): smallest pause [0-9]+ ms; aborting, the guest stays on the source' \
 	    "$WORK/err" || { cat "$WORK/err"; false; }; } &&
+	    { head -1 "$WORK/err" | grep -qE '^relocctl: the [0-9]+ ms downtime target cannot be met: .* about [0-9]+ ms; aborting' ||
+	    { cat "$WORK/err"; false; }; } &&
 	    [ "$(running_on busy1 a b)" = a ] &&
 	    wait_log b 'destroyed the half-built busy1'
 }

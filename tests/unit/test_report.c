@@ -18,6 +18,7 @@
 
 #include <jansson.h>
 
+#include "conf.h"
 #include "report.h"
 #include "sxp.h"
 #include "unit.h"
@@ -115,6 +116,23 @@ test_json_round_trip(void)
 	memset(&back, 0x55, sizeof(back));
 	CHECK_INT(report_from_json(o, &back, err, sizeof(err)), 0);
 	CHECK(same_report(&r, &back));
+	CHECK(json_object_get(o, "target-unreachable") == NULL);
+	json_decref(o);
+
+	/* A target out of reach: an object of its own, back as it was. */
+	r.target.reason = TARGET_FIXED_COST;
+	r.target.choice = CONF_NONCONV_STOP_AND_COPY;
+	r.target.min_pause_ms = 420;
+	r.target.max_downtime_ms = 300;
+	o = report_json(&r);
+	CHECK(o != NULL);
+	if (o == NULL)
+		return;
+	CHECK_STR(json_string_value(json_object_get(json_object_get(o,
+	    "target-unreachable"), "reason")), "fixed-cost");
+	memset(&back, 0x55, sizeof(back));
+	CHECK_INT(report_from_json(o, &back, err, sizeof(err)), 0);
+	CHECK(same_report(&r, &back));
 	json_decref(o);
 }
 
@@ -135,6 +153,8 @@ test_json_bad_fields(void)
 		{ "{\"pause\": 5}", "pause" },
 		{ "{\"pause\": {\"commit-ms\": -3}}", "pause" },
 		{ "{\"pause\": {\"commit-ms\": \"3\"}}", "pause" },
+		{ "{\"target-unreachable\": {\"reason\": \"x\"}}",
+		    "target-unreachable" },
 	};
 	struct report	r;
 	json_t		*o;

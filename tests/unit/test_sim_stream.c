@@ -154,10 +154,12 @@ steps_progress(const struct policy_decision *d,
 
 /*
  * Auto-converge for real: a hot set far faster than a capped link.  The
- * policy throttles the source guest (80% first), the writer is paced to
- * the cap, the guest arrives intact and unthrottled.  How many steps
- * come after the first depends on the machine's load, so only the first
- * is checked.
+ * policy throttles the source guest (a first step of at least
+ * POLICY_THROTTLE_STEP_MIN points, as far as the excess asks, never
+ * under the floor), the writer is paced to the cap, the guest arrives
+ * intact and unthrottled.  How many steps come after the first, and the
+ * first's size (the measured rates), depend on the machine's load, so
+ * only its bounds are checked.
  */
 static void
 test_throttle_mode_migration(void)
@@ -198,13 +200,15 @@ test_throttle_mode_migration(void)
 	    &rerr) == 0);
 	us = util_now_us() - t0;
 	CHECK(job.rc == 0);
-	CHECK(steps.n >= 1 && steps.pct[0] == 80);
+	CHECK(steps.n >= 1 &&
+	    steps.pct[0] <= 100 - POLICY_THROTTLE_STEP_MIN &&
+	    steps.pct[0] >= POLICY_THROTTLE_FLOOR);
 	CHECK(run.throttled);
 	/* Paced: no faster than the cap allows after the first write. */
 	CHECK(us >= (job.res.bytes - SIM_BATCH_PAGES_MAX * 4096 - 4096) *
 	    1000000 / pp.max_bandwidth);
 	if ((ctl = guest_map(&a, UUID_A, ".ctl", &len)) != NULL) {
-		CHECK(ctl->throttle <= 80);
+		CHECK(steps.n >= 1 && ctl->throttle <= steps.pct[0]);
 		munmap(ctl, len);
 	}
 	if (getenv("TEST_SIM_VERBOSE") != NULL)

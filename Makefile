@@ -74,7 +74,8 @@ RELOCD_LIBS	:= $(call pkg_libs,libpcre2-8 openssl libseccomp libsystemd jansson 
 # and speaks the control protocol (ctl, proto), and prints the parts of
 # a pause (pause); it links jansson for --json, as the daemon does for
 # its reports, and relocd-xl does not (tests/regress/layout.sh checks).
-CTL_BORROWS	:= acl checks conf ctl guest log pause proto sxp util version
+CTL_BORROWS	:= acl checks conf ctl guest log pause placement proto sxp util \
+		   version
 RELOCCTL_SRCS	:= $(wildcard relocctl/*.c) $(CTL_BORROWS:%=relocd/%.c)
 RELOCCTL_LIBS	:= $(call pkg_libs,libpcre2-8 jansson)
 

@@ -254,7 +254,7 @@ out:
 }
 
 /* Appends " (name value)" to a request, quoting value for sxp. */
-static int
+int
 req_add(char *req, size_t size, const char *name, const char *value)
 {
 	char	q[4 * 256 + 3];

@@ -23,7 +23,7 @@ struct relocctl;
 struct evac_peer {
 	char		 host[256];
 	char		 port[8];		/* "": the default */
-	char		 label[270];		/* host[:port], for people */
+	char		 label[320];		/* host[:port], for people */
 	uint64_t	 available;
 	int		 known;			/* it said what it can give */
 	uint32_t	 protocol;		/* 0: never answered */

@@ -69,8 +69,9 @@ static const struct command commands[] = {
 	{ "evacuate", cmd_evacuate,
 	    "--to HOST[:PORT] [--to ...] [--parallel N] [-p port] [--json]",
 	    "move every guest here live to the peers named",
-	    "  --to HOST[:PORT]          a peer that may take guests "
-	    "(repeat it)\n"
+	    "  --to HOST                 a peer that may take guests, as "
+	    "HOST or HOST:PORT\n"
+	    "                            (repeat it for each peer)\n"
 	    "  --parallel N              migrations at a time (default 2)\n"
 	    "  -p, --port PORT           the peers' port if --to names none\n"
 	    "  --json                    one JSON object: the summary\n" },

@@ -26,7 +26,8 @@ path, kind = sys.argv[1], sys.argv[2]
 STR = ("id", "what", "guest", "text", "decision")
 INT = ("code", "round", "rounds", "bytes", "memory", "memory-sent",
        "zero-pages", "dirty", "bandwidth", "dirty-rate", "downtime-ms",
-       "predicted-downtime-ms", "digest-ms", "elapsed-ms", "throttle")
+       "predicted-downtime-ms", "digest-ms", "elapsed-ms", "throttle",
+       "protocol", "available")
 FIELDS = {
     "started": {"id", "what"},
     "progress": {"id", "round", "bytes", "memory", "memory-sent",
@@ -37,6 +38,9 @@ FIELDS = {
                "memory", "memory-sent", "zero-pages", "rounds", "throttle",
                "pause"},
 }
+# A source's result once the destination reserved: the protocol it
+# chose and the memory it can give (relocctl evacuate reads them).
+RESERVED = {"protocol", "available"}
 # The parts of the pause: milliseconds, or null when not measured.
 PAUSE = {"suspend-ms", "final-copy-ms", "state-ms", "digest-ms",
          "release-ms", "commit-ms", "unpause-ms"}
@@ -48,7 +52,10 @@ for m in msgs:
     if not isinstance(m, dict) or m.get("type") not in FIELDS:
         bad.append("not a started, progress or result object: %r" % m)
         continue
-    if set(m) - {"type"} != FIELDS[m["type"]]:
+    want = FIELDS[m["type"]]
+    if m["type"] == "result" and kind in ("migrated", "checked"):
+        want = want | RESERVED
+    if set(m) - {"type"} != want:
         bad.append("%s has fields %s" % (m["type"], sorted(m)))
     for k, v in m.items():
         # bool is an int in Python: a number must not be true or false.

@@ -26,6 +26,7 @@ int	relocctl_request(struct relocctl *, const char *,
 int	relocctl_is_reply(const struct sxp_node *);
 /* Appends " (name value)" to a request, value quoted; -1: no room. */
 int	req_add(char *, size_t, const char *, const char *);
+int	req_finish(char *, size_t);
 int	relocctl_is_error(const struct sxp_node *);
 void	relocctl_usage(void) __attribute__((noreturn));
 void	relocctl_cmd_usage(const char *) __attribute__((noreturn));

@@ -166,11 +166,10 @@ evac_start(struct evac *ev, struct evac_guest *g)
 	if (req_add(req, sizeof(req), "guest", g->name) == -1 ||
 	    req_add(req, sizeof(req), "host", p->host) == -1 ||
 	    (p->port[0] && req_add(req, sizeof(req), "port", p->port)) ||
-	    strlen(req) + 2 > sizeof(req)) {
+	    req_finish(req, sizeof(req)) == -1) {
 		evac_stayed(g, "%s", "the request is too long");
 		return;
 	}
-	strcat(req, ")");
 	if ((g->fd = relocctl_open(ev->rc)) == -1) {
 		evac_stayed(g, "%s", "cannot reach relocd here");
 		return;

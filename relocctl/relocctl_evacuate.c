@@ -156,11 +156,10 @@ evac_check(struct relocctl *rc, const struct evac_guest *g,
 	if (req_add(req, sizeof(req), "guest", g->name) == -1 ||
 	    req_add(req, sizeof(req), "host", p->host) == -1 ||
 	    (p->port[0] && req_add(req, sizeof(req), "port", p->port)) ||
-	    strlen(req) + 2 > sizeof(req)) {
+	    req_finish(req, sizeof(req)) == -1) {
 		snprintf(text, textlen, "the request is too long");
 		return;
 	}
-	strcat(req, ")");
 	if (evac_job_result(rc, req, EVACUATE_CHECK_MS, &o, text,
 	    textlen) == -1)
 		return;

@@ -404,8 +404,9 @@ cmd_check(struct relocctl *rc, int argc, char **argv)
 	return follow_job(rc, req, -1, json);
 }
 
-static int
-finish_req(char *req, size_t size)
+/* Closes a request's list; -1: no room. */
+int
+req_finish(char *req, size_t size)
 {
 	size_t	len = strlen(req);
 
@@ -433,7 +434,7 @@ cmd_save(struct relocctl *rc, int argc, char **argv)
 		return EXIT_FAILED;
 	}
 	if (req_add(req, sizeof(req), "guest", argv[1]) == -1 ||
-	    finish_req(req, sizeof(req)) == -1)
+	    req_finish(req, sizeof(req)) == -1)
 		relocctl_cmd_usage(argv[0]);
 	status = follow_job(rc, req, fd, 0);
 	close(fd);
@@ -543,7 +544,7 @@ cmd_sim_create(struct relocctl *rc, int argc, char **argv)
 	if (argc - optind != 1)
 		relocctl_cmd_usage(argv[0]);
 	req_add(req, sizeof(req), "name", argv[optind]);
-	if (finish_req(req, sizeof(req)) == -1)
+	if (req_finish(req, sizeof(req)) == -1)
 		relocctl_cmd_usage(argv[0]);
 	return follow_job(rc, req, -1, 0);
 }
@@ -554,7 +555,7 @@ cmd_sim_destroy(struct relocctl *rc, int argc, char **argv)
 	char	req[256] = "(sim-destroy";
 
 	if (argc != 2 || req_add(req, sizeof(req), "guest", argv[1]) == -1 ||
-	    finish_req(req, sizeof(req)) == -1)
+	    req_finish(req, sizeof(req)) == -1)
 		relocctl_cmd_usage(argv[0]);
 	return follow_job(rc, req, -1, 0);
 }
@@ -567,7 +568,7 @@ cmd_cancel(struct relocctl *rc, int argc, char **argv)
 	int		 status;
 
 	if (argc != 2 || req_add(req, sizeof(req), "id", argv[1]) == -1 ||
-	    finish_req(req, sizeof(req)) == -1)
+	    req_finish(req, sizeof(req)) == -1)
 		relocctl_cmd_usage(argv[0]);
 	if ((status = relocctl_request(rc, req, &root)) != EXIT_OK)
 		return status;
@@ -611,7 +612,7 @@ cmd_resolve(struct relocctl *rc, int argc, char **argv)
 	if (argc - optind != 1 ||
 	    req_add(req, sizeof(req), "guest", argv[optind]) == -1 ||
 	    (force != NULL && req_add(req, sizeof(req), "force", force) == -1) ||
-	    finish_req(req, sizeof(req)) == -1)
+	    req_finish(req, sizeof(req)) == -1)
 		relocctl_cmd_usage(argv[0]);
 	if (force != NULL)
 		fprintf(stderr, "relocctl: WARNING: --force-%s %s %s here "

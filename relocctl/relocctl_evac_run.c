@@ -25,6 +25,7 @@
 #include <jansson.h>
 
 #include "ctl.h"
+#include "proto.h"
 #include "relocctl.h"
 #include "relocctl_evac.h"
 #include "sxp.h"
@@ -211,6 +212,18 @@ evac_result(struct evac *ev, struct evac_guest *g, const json_t *o)
 	fflush(stdout);
 }
 
+/* relocctl cancel ID; a refusal (past the commit) is fine: it ends. */
+static void
+evac_cancel_one(struct evac *ev, const struct evac_guest *g)
+{
+	struct sxp_node	*root;
+	char		 req[128];
+
+	snprintf(req, sizeof(req), "(cancel (id %s))", g->id);
+	if (relocctl_request(ev->rc, req, &root) == EXIT_OK)
+		sxp_free(root);
+}
+
 /* One reply on a migration's connection. */
 static void
 evac_reply(struct evac *ev, struct evac_guest *g)
@@ -225,9 +238,13 @@ evac_reply(struct evac *ev, struct evac_guest *g)
 	}
 	g->last_ms = util_now_ms();
 	if (strcmp(type, "started") == 0 &&
-	    (id = json_string_value(json_object_get(o, "id"))) != NULL)
+	    (id = json_string_value(json_object_get(o, "id"))) != NULL &&
+	    proto_id_valid(id)) {
 		strlcpy(g->id, id, sizeof(g->id));
-	else if (strcmp(type, "error") == 0)
+		/* Its id came after the cancel went out: cancel it now. */
+		if (evac_stopping())
+			evac_cancel_one(ev, g);
+	} else if (strcmp(type, "error") == 0)
 		evac_stayed(g, "relocd refused it: %s", json_string_value(
 		    json_object_get(o, "text")) ?: "no reason given");
 	else if (strcmp(type, "result") == 0)
@@ -236,13 +253,11 @@ evac_reply(struct evac *ev, struct evac_guest *g)
 	json_decref(o);
 }
 
-/* relocctl cancel ID for every migration in flight. */
+/* relocctl cancel ID for every migration in flight with an id. */
 static void
 evac_cancel_all(struct evac *ev)
 {
-	struct sxp_node	*root;
-	char		 req[128];
-	size_t		 i;
+	size_t	i;
 
 	if (!ev->json)
 		fprintf(stderr, "relocctl: cancelling the migrations in "
@@ -250,13 +265,8 @@ evac_cancel_all(struct evac *ev)
 	for (i = 0; i < ev->nguests; i++) {
 		struct evac_guest	*g = &ev->guests[i];
 
-		if (g->outcome != EVAC_RUNNING || g->id[0] == '\0')
-			continue;
-		snprintf(req, sizeof(req), "(cancel (id %s))", g->id);
-		if (relocctl_request(ev->rc, req, &root) != EXIT_OK)
-			continue;
-		/* A refusal (past the commit) is fine: it finishes. */
-		sxp_free(root);
+		if (g->outcome == EVAC_RUNNING && g->id[0] != '\0')
+			evac_cancel_one(ev, g);
 	}
 }
 

@@ -298,6 +298,14 @@ evac_place(struct evac *ev)
 	size_t				i, k;
 
 	evac_ask(ev->rc, ev, pl);
+	/* Cancelled while asking: the answers are partial, nothing goes. */
+	for (i = 0; evac_stopping() && i < ev->nguests; i++)
+		if (ev->guests[i].outcome == EVAC_PENDING) {
+			ev->guests[i].outcome = EVAC_STAYED;
+			snprintf(ev->guests[i].reason,
+			    sizeof(ev->guests[i].reason), "cancelled before "
+			    "it started");
+		}
 	evac_tell_peers(ev);
 	for (k = 0; k < ev->npeers; k++) {
 		pp[k].available = ev->peers[k].available;

@@ -75,7 +75,8 @@ RELOCD_LIBS	:= $(call pkg_libs,libpcre2-8 openssl libseccomp libsystemd jansson 
 # a pause (pause) and a downtime target out of reach (target); it links
 # jansson for --json, as the daemon does for its reports, and relocd-xl
 # does not (tests/regress/layout.sh checks).
-CTL_BORROWS	:= acl checks conf ctl guest log pause proto sxp target util version
+CTL_BORROWS	:= acl checks conf ctl guest log pause placement proto sxp \
+		   target util version
 RELOCCTL_SRCS	:= $(wildcard relocctl/*.c) $(CTL_BORROWS:%=relocd/%.c)
 RELOCCTL_LIBS	:= $(call pkg_libs,libpcre2-8 jansson)
 

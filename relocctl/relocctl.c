@@ -66,6 +66,15 @@ static const struct command commands[] = {
 	    "ask HOST whether it would take GUEST; nothing moves",
 	    "  -p, --port PORT           the destination's port\n"
 	    "  --json                    one JSON object per reply\n" },
+	{ "evacuate", cmd_evacuate,
+	    "--to HOST[:PORT] [--to ...] [--parallel N] [-p port] [--json]",
+	    "move every guest here live to the peers named",
+	    "  --to HOST                 a peer that may take guests, as "
+	    "HOST or HOST:PORT\n"
+	    "                            (repeat it for each peer)\n"
+	    "  --parallel N              migrations at a time (default 2)\n"
+	    "  -p, --port PORT           the peers' port if --to names none\n"
+	    "  --json                    one JSON object: the summary\n" },
 	{ "save", cmd_save, "GUEST FILE",
 	    "save a guest to FILE and stop it", NULL },
 	{ "restore", cmd_restore, "FILE",

@@ -2,6 +2,8 @@
 #ifndef RELOCCTL_H
 #define RELOCCTL_H
 
+#include <stddef.h>
+
 struct json_t;
 struct sxp_node;
 
@@ -22,6 +24,9 @@ int	relocctl_open(struct relocctl *);
 int	relocctl_request(struct relocctl *, const char *,
 	    struct sxp_node **);
 int	relocctl_is_reply(const struct sxp_node *);
+/* Appends " (name value)" to a request, value quoted; -1: no room. */
+int	req_add(char *, size_t, const char *, const char *);
+int	req_finish(char *, size_t);
 int	relocctl_is_error(const struct sxp_node *);
 void	relocctl_usage(void) __attribute__((noreturn));
 void	relocctl_cmd_usage(const char *) __attribute__((noreturn));
@@ -43,5 +48,6 @@ int	cmd_cancel(struct relocctl *, int, char **);
 int	cmd_resolve(struct relocctl *, int, char **);
 int	cmd_list(struct relocctl *, int, char **);
 int	cmd_status(struct relocctl *, int, char **);
+int	cmd_evacuate(struct relocctl *, int, char **);
 
 #endif /* RELOCCTL_H */

@@ -296,7 +296,7 @@ out:
 }
 
 /* Appends " (name value)" to a request, quoting value for sxp. */
-static int
+int
 req_add(char *req, size_t size, const char *name, const char *value)
 {
 	char	q[4 * 256 + 3];
@@ -446,8 +446,9 @@ cmd_check(struct relocctl *rc, int argc, char **argv)
 	return follow_job(rc, req, -1, json);
 }
 
-static int
-finish_req(char *req, size_t size)
+/* Closes a request's list; -1: no room. */
+int
+req_finish(char *req, size_t size)
 {
 	size_t	len = strlen(req);
 
@@ -475,7 +476,7 @@ cmd_save(struct relocctl *rc, int argc, char **argv)
 		return EXIT_FAILED;
 	}
 	if (req_add(req, sizeof(req), "guest", argv[1]) == -1 ||
-	    finish_req(req, sizeof(req)) == -1)
+	    req_finish(req, sizeof(req)) == -1)
 		relocctl_cmd_usage(argv[0]);
 	status = follow_job(rc, req, fd, 0);
 	close(fd);
@@ -585,7 +586,7 @@ cmd_sim_create(struct relocctl *rc, int argc, char **argv)
 	if (argc - optind != 1)
 		relocctl_cmd_usage(argv[0]);
 	req_add(req, sizeof(req), "name", argv[optind]);
-	if (finish_req(req, sizeof(req)) == -1)
+	if (req_finish(req, sizeof(req)) == -1)
 		relocctl_cmd_usage(argv[0]);
 	return follow_job(rc, req, -1, 0);
 }
@@ -596,7 +597,7 @@ cmd_sim_destroy(struct relocctl *rc, int argc, char **argv)
 	char	req[256] = "(sim-destroy";
 
 	if (argc != 2 || req_add(req, sizeof(req), "guest", argv[1]) == -1 ||
-	    finish_req(req, sizeof(req)) == -1)
+	    req_finish(req, sizeof(req)) == -1)
 		relocctl_cmd_usage(argv[0]);
 	return follow_job(rc, req, -1, 0);
 }
@@ -609,7 +610,7 @@ cmd_cancel(struct relocctl *rc, int argc, char **argv)
 	int		 status;
 
 	if (argc != 2 || req_add(req, sizeof(req), "id", argv[1]) == -1 ||
-	    finish_req(req, sizeof(req)) == -1)
+	    req_finish(req, sizeof(req)) == -1)
 		relocctl_cmd_usage(argv[0]);
 	if ((status = relocctl_request(rc, req, &root)) != EXIT_OK)
 		return status;
@@ -653,7 +654,7 @@ cmd_resolve(struct relocctl *rc, int argc, char **argv)
 	if (argc - optind != 1 ||
 	    req_add(req, sizeof(req), "guest", argv[optind]) == -1 ||
 	    (force != NULL && req_add(req, sizeof(req), "force", force) == -1) ||
-	    finish_req(req, sizeof(req)) == -1)
+	    req_finish(req, sizeof(req)) == -1)
 		relocctl_cmd_usage(argv[0]);
 	if (force != NULL)
 		fprintf(stderr, "relocctl: WARNING: --force-%s %s %s here "

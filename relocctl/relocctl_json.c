@@ -77,6 +77,9 @@ static const struct rj_field rj_fields[] = {
 	{ "digest-ms", RJ_INT, 0, INT64_MAX },
 	{ "elapsed-ms", RJ_INT, 0, INT64_MAX },
 	{ "throttle", RJ_INT, 0, 100 },
+	/* a check's: the destination's protocol and what it can give */
+	{ "protocol", RJ_INT, 0, UINT32_MAX },
+	{ "available", RJ_INT, 0, INT64_MAX },
 	/* a check's findings, (checks (check (ok yes) (text ...)) ...) */
 	{ "checks", RJ_LIST, 0, 0 },
 	/* status, and each of its jobs */

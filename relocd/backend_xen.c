@@ -217,17 +217,15 @@ xen_lookup(void *h, const char *key, struct guest_info *g,
 	return 0;
 }
 
+/*
+ * Free memory and what an autoballooning dom0 would give back
+ * (xen_mem.c): a reservation and relocctl evacuate's capacity agree,
+ * and xl migrate-receive balloons dom0 down as xl create does.
+ */
 static int
 xen_free_memory(void *h, uint64_t *bytes_r, struct backend_error *err)
 {
-	struct xen	*x = h;
-	uint64_t	 kb;
-
-	if (libxl_get_free_memory(x->ctx, &kb) != 0)
-		return backend_fail(err, BE_INTERNAL, "libxl cannot tell the "
-		    "free memory");
-	*bytes_r = kb * 1024;
-	return 0;
+	return xen_mem_available(h, bytes_r, err);
 }
 
 static int
@@ -478,7 +476,8 @@ xen_reserve(void *h, const struct guest_desc *desc, struct guest_info *got,
 		return -1;
 	if (free_bytes < desc->info.memory_bytes)
 		return backend_fail(err, BE_NO_MEMORY, "%s needs %llu MiB, "
-		    "this host has %llu MiB free", desc->info.name,
+		    "this host has %llu MiB free or in dom0's balloon",
+		    desc->info.name,
 		    (unsigned long long)(desc->info.memory_bytes >> 20),
 		    (unsigned long long)(free_bytes >> 20));
 	if ((x->incoming_config = strdup(desc->config)) == NULL)

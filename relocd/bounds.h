@@ -287,4 +287,21 @@
  */
 #define METRICS_WRITE_MS	(15 * 1000)
 
+/*
+ * relocctl evacuate: peers named with --to, guests it moves in one run,
+ * migrations at a time (--parallel, default 2).  It waits at most
+ * EVACUATE_CHECK_MS for one pre-flight (a check, which stops at the
+ * reservation) and at most EVACUATE_IDLE_MS with no word from relocd on
+ * a running migration (relocd reports progress every round); after a
+ * cancel (SIGINT, SIGTERM) at most EVACUATE_CANCEL_MS for the
+ * migrations in flight to end.
+ */
+#define EVACUATE_PEERS_MAX	16
+#define EVACUATE_GUESTS_MAX	256
+#define EVACUATE_PARALLEL_MAX	16
+#define EVACUATE_PARALLEL_DEFAULT 2
+#define EVACUATE_CHECK_MS	(120 * 1000)
+#define EVACUATE_IDLE_MS	(10 * 60 * 1000)
+#define EVACUATE_CANCEL_MS	(60 * 1000)
+
 #endif /* RELOCD_BOUNDS_H */

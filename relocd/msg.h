@@ -228,6 +228,14 @@ struct msg_step {
 	 * chose (version.c), which sets the sim stream's version.
 	 */
 	uint32_t	 protocol;
+	/*
+	 * PHASE_RESERVED, from a destination's worker on to its network
+	 * child, and from a source's network child to its parent: the
+	 * memory the destination could give guests before this one
+	 * (backend free_memory), if available_known.
+	 */
+	uint64_t	 available;
+	uint32_t	 available_known;
 };
 
 /*

@@ -83,6 +83,8 @@ client_tell_ok(struct client *c, int phase, const struct proto_msg *m)
 			pause_set(&st.stats.pause, PAUSE_UNPAUSE,
 			    m->unpause_ms);
 		st.checks = m->checks;
+		st.available = m->available;
+		st.available_known = (uint32_t)m->available_known;
 	}
 	if (msg_send(c->a->parent_fd, MSG_NET_STEP, &st, sizeof(st), -1))
 		net_exit(&c->s, 1);

@@ -158,6 +158,10 @@ net_on_reserve(struct net_session *s, uint64_t deadline)
 	/* What the pre-flight looked at, for a source that reads it. */
 	if (s->version >= PROTO_VERSION_CHECKS)
 		m->checks = st.checks;
+	if (s->version >= PROTO_VERSION_CAPACITY && st.available_known) {
+		m->available = st.available;
+		m->available_known = 1;
+	}
 	if (net_send_msg(s->conn, m, deadline) == -1)
 		net_exit(s, 1);
 	log_peer_info("peer %s: reserved %s for migration %s", s->ip,

@@ -76,6 +76,9 @@ struct job {
 	int		 prepared;	/* source: destination said prepared */
 	int		 checked;	/* source, check only: reserved fine */
 	uint32_t	 protocol;	/* source: the destination's choice */
+	/* Reserved: what the destination could give (msg_step). */
+	uint64_t	 available;
+	uint32_t	 available_known;
 	int		 ctl;		/* control client watching, or -1 */
 	uint64_t	 started_ms;
 	uint64_t	 ended_ms;

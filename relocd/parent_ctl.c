@@ -297,6 +297,21 @@ parent_ctl_result(struct parent *p, struct job *j)
 	    (unsigned long long)s->zero_pages, s->round,
 	    s->throttle ? s->throttle : 100);
 	off = r < 0 ? size : (size_t)r;
+	/*
+	 * A source's: the protocol the destination chose, and the memory
+	 * it said it could give (relocctl evacuate's capacity; an old
+	 * destination does not say, and evacuate tells it by the former).
+	 */
+	if (off < size && j->role == JOB_OUT && j->protocol != 0) {
+		r = snprintf(msg + off, size - off, " (protocol %u)",
+		    j->protocol);
+		off = r < 0 ? size : off + (size_t)r;
+	}
+	if (off < size && j->role == JOB_OUT && j->available_known) {
+		r = snprintf(msg + off, size - off, " (available %llu)",
+		    (unsigned long long)j->available);
+		off = r < 0 ? size : off + (size_t)r;
+	}
 	if (off >= size || pause_sxp(&s->pause, msg, size, &off) == -1 ||
 	    target_sxp(&s->target, msg, size, &off) == -1 ||
 	    checks_format(&j->checks, msg, size, &off) == -1 ||

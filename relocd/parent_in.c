@@ -209,6 +209,8 @@ parent_in_worker_step(struct parent *p, struct job *j,
 	switch (st->phase) {
 	case PHASE_RESERVED:
 		j->guest = st->guest;
+		j->available = st->available;
+		j->available_known = st->available_known ? 1 : 0;
 		j->state = JOB_STREAMING;
 		j->streaming_ms = util_now_ms();
 		parent_job_to_net(p, j, PHASE_RESERVED, PE_NONE, "",

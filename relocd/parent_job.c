@@ -261,6 +261,8 @@ job_send_step(int fd, uint32_t type, const struct job *j, int phase,
 	st.stats = j->stats;
 	st.checks = j->checks;
 	st.protocol = j->protocol;
+	st.available = j->available;
+	st.available_known = j->available_known;
 	if (msg_send(fd, type, &st, sizeof(st), pass_fd) == -1)
 		log_warn("%s %s: relaying %d", j->what, j->id, phase);
 }

@@ -217,6 +217,10 @@ parent_out_net_step(struct parent *p, struct job *j, const struct msg_step *st)
 		return;
 	switch (st->phase) {
 	case PHASE_RESERVED:
+		/* A peer's figure: only for relocctl, never decided on here. */
+		j->available = st->available;
+		j->available_known = st->available_known ? 1 : 0;
+		j->protocol = st->protocol;
 		if (j->policy.check_only) {
 			/* The destination accepted; that was the question. */
 			j->checked = 1;

@@ -384,6 +384,14 @@ proto_decode_fields(const struct sxp_node *msg, struct proto_msg *m)
 		proto_get_str(msg, "facts", m->facts, sizeof(m->facts));
 		return 0;
 	case PT_RESERVED:
+		/* Optional (PROTO_VERSION_CAPACITY): what it can give. */
+		if (sxp_field(msg, "available") != NULL) {
+			if (proto_get_num(msg, "available", 0, INT64_MAX,
+			    &n) == -1)
+				return -1;
+			m->available = (uint64_t)n;
+			m->available_known = 1;
+		}
 		/* Optional (PROTO_VERSION_CHECKS): what the check found. */
 		return checks_parse(msg, &m->checks);
 	case PT_ABORT:
@@ -622,7 +630,10 @@ proto_encode_fields(const struct proto_msg *m, char *out, size_t size,
 			rc |= checks_format(&m->checks, out, size, off);
 		break;
 	case PT_RESERVED:
-		/* The sender fills checks only for a peer that reads them. */
+		/* The sender fills these only for a peer that reads them. */
+		if (m->available_known)
+			rc |= proto_put_num(out, size, off, "available",
+			    (long long)m->available);
 		rc |= checks_format(&m->checks, out, size, off);
 		break;
 	case PT_END:

@@ -19,11 +19,17 @@
  * a pool being upgraded.
  */
 #define PROTO_VERSION_MIN	1
-#define PROTO_VERSION_MAX	4
+#define PROTO_VERSION_MAX	5
 /* The first version whose "reserved" and "error" carry (checks ...). */
 #define PROTO_VERSION_CHECKS	3
 /* The first version whose destination reads the sim stream's zero pages. */
 #define PROTO_VERSION_ZERO_PAGES	4
+/*
+ * The first version whose "reserved" carries (available BYTES): the
+ * memory the destination could give guests before this one (relocctl
+ * evacuate places guests by it).
+ */
+#define PROTO_VERSION_CAPACITY	5
 
 /* Frame kinds: the first byte of every frame. */
 #define PROTO_FRAME_CONTROL	'C'
@@ -94,6 +100,10 @@ struct proto_msg {
 	int		 live;			/* reserve */
 	char		 facts[BACKEND_FACTS_MAX + 1];	/* reserve */
 	size_t		 config_len;		/* reserve */
+	uint64_t	 available;		/* reserved: memory the
+						   destination can give
+						   (PROTO_VERSION_CAPACITY) */
+	int		 available_known;	/* reserved: available sent */
 	struct check_list checks;		/* reserved, error: the
 						   pre-flight's findings
 						   (PROTO_VERSION_CHECKS) */

@@ -35,6 +35,12 @@
  *      only on a connection that chose 4 or later, and to an older
  *      destination every page whole, as before.  Nothing else changed:
  *      the capability is the version, as the sim stream's 2 was.
+ *   5  "reserved" may carry (available BYTES), the memory the
+ *      destination could give guests before this one, free memory and
+ *      what dom0 can give back (backend free_memory); relocctl
+ *      evacuate places guests by it.  Sent only on a connection that
+ *      chose 5; from an older peer evacuate learns no capacity and
+ *      says so.
  *
  * relocd 0.1.0 reads only "protocol", and refuses anything but 1: a
  * range that starts at 1 passes it, and its reply, "protocol" alone,

@@ -54,6 +54,10 @@ worker_send_step(struct worker *w, int phase, int code, int where,
 		st->stats = *stats;
 	if (checks != NULL)
 		st->checks = *checks;
+	if (phase == PHASE_RESERVED && code == PE_NONE) {
+		st->available = w->available;
+		st->available_known = (uint32_t)w->available_known;
+	}
 	if (msg_send(WORKER_MSG_FD, MSG_WORKER_STEP, st, sizeof(*st),
 	    -1) == -1) {
 		log_warn("reporting to the parent");

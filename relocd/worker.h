@@ -13,6 +13,9 @@ struct worker {
 	void			*be;
 	struct msg_worker_start	 start;
 	const char		*id;	/* the migration's, or "" */
+	/* A reservation's step: what the host could give (msg_step). */
+	uint64_t		 available;
+	int			 available_known;
 };
 
 int	worker_main(void);

@@ -70,6 +70,19 @@ worker_receive(struct worker *w)
 	desc.config = r->config;
 	STRLCPY_ARRAY(desc.facts, r->facts);
 	memset(&err, 0, sizeof(err));
+	/*
+	 * What this host could give guests before this one: the source's
+	 * relocctl evacuate places guests by it.  Asked before the
+	 * reservation, which takes the guest's share on some backends
+	 * (sim) and none on others (xen, until the stream comes).  Not
+	 * knowing it refuses nothing: the reservation checks memory itself.
+	 */
+	if (w->ops->free_memory(w->be, &w->available, &err) == 0)
+		w->available_known = 1;
+	else
+		log_info("migration %s: free memory unknown: %s", w->id,
+		    err.msg);
+	memset(&err, 0, sizeof(err));
 	if (w->ops->reserve(w->be, &desc, &got, &err) == -1) {
 		log_info("migration %s: reservation of %s refused: %s", w->id,
 		    r->guest.name, err.msg);

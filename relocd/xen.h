@@ -53,6 +53,8 @@ int	xen_config_migratable(const libxl_domain_config *, const char *,
 	    struct check_list *, struct backend_error *);
 int	xen_config_devices(const libxl_domain_config *, struct check_list *,
 	    struct backend_error *);
+/* xen_mem.c: free memory and what dom0 would give back */
+int	xen_mem_available(struct xen *, uint64_t *, struct backend_error *);
 /* xen_save.c */
 int	xen_save(void *, const char *, int, unsigned int,
 	    const struct backend_save_callbacks *, struct backend_save_result *,

@@ -196,6 +196,10 @@ check "completion: check g <TAB> offers the config's peers (exact names only)" \
     completes "dom0-a.example.org dom0-b" _relocctl relocctl -f "$WORK/peers.sxp" check g ""
 check "completion: check g <TAB>, no peers configured: known hosts" \
     completes "fallback-host.example" _relocctl relocctl check g ""
+check "completion: evacuate --to <TAB> offers the config's peers" \
+    completes "dom0-a.example.org dom0-b" _relocctl relocctl -f "$WORK/peers.sxp" evacuate --to ""
+check "completion: evacuate --to h --parallel <TAB> offers nothing" \
+    completes "" _relocctl relocctl evacuate --to h --parallel ""
 check "completion: cancel <TAB> offers the migrations not ended" \
     completes "0123456789abcdef0123456789abcdef" _relocctl relocctl cancel ""
 check "completion: resolve <TAB> offers guests" \

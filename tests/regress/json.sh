@@ -27,7 +27,7 @@ STR = ("id", "what", "guest", "text", "decision")
 INT = ("code", "round", "rounds", "bytes", "memory", "memory-sent",
        "zero-pages", "dirty", "bandwidth", "dirty-rate", "downtime-ms",
        "predicted-downtime-ms", "digest-ms", "elapsed-ms", "throttle",
-       "fixed-cost-ms", "fixed-cost-samples")
+       "fixed-cost-ms", "fixed-cost-samples", "protocol", "available")
 FIELDS = {
     "started": {"id", "what"},
     "progress": {"id", "round", "bytes", "memory", "memory-sent",
@@ -39,6 +39,9 @@ FIELDS = {
                "memory", "memory-sent", "zero-pages", "rounds", "throttle",
                "pause"},
 }
+# A source's result once the destination reserved: the protocol it
+# chose and the memory it can give (relocctl evacuate reads them).
+RESERVED = {"protocol", "available"}
 # The parts of the pause: milliseconds, or null when not measured.
 PAUSE = {"suspend-ms", "final-copy-ms", "state-ms", "digest-ms",
          "release-ms", "commit-ms", "unpause-ms"}
@@ -58,7 +61,10 @@ for m in msgs:
     if not isinstance(m, dict) or m.get("type") not in FIELDS:
         bad.append("not a started, progress or result object: %r" % m)
         continue
-    if set(m) - {"type", "target-unreachable"} != FIELDS[m["type"]] or (
+    want = FIELDS[m["type"]]
+    if m["type"] == "result" and kind in ("migrated", "checked"):
+        want = want | RESERVED
+    if set(m) - {"type", "target-unreachable"} != want or (
             "target-unreachable" in m and m["type"] == "started"):
         bad.append("%s has fields %s" % (m["type"], sorted(m)))
     for k, v in m.items():

@@ -68,7 +68,7 @@ agent() {
 	local node=$1 action=$2
 	shift 2
 	env PATH="$WORK/bin:$PATH" ATTR_DIR="$WORK/attr" \
-	    HA_LOGFACILITY=none HA_LOGFILE="$WORK/ocf.log" \
+	    HA_RSCTMP="$WORK/rsc-$node" HA_LOGFACILITY=none HA_LOGFILE="$WORK/ocf.log" \
 	    OCF_ROOT=/usr/lib/ocf OCF_RA_VERSION_MAJOR=1 OCF_RA_VERSION_MINOR=0 \
 	    OCF_RESOURCE_INSTANCE=vm1 OCF_RESOURCE_TYPE=guest \
 	    OCF_RESKEY_guest=vm1 OCF_RESKEY_backend=sim \
@@ -81,9 +81,12 @@ agent() {
 # What Pacemaker sets for a migration from node-X to node-Y.
 TO_B="OCF_RESKEY_CRM_meta_migrate_source=node-a OCF_RESKEY_CRM_meta_migrate_target=node-b OCF_RESKEY_node_address_attribute=relocd-address"
 
+# The mark relocctl evacuate reads: Pacemaker owns the guest here.
+marked() { [ -f "$WORK/rsc-$1/relocd-guest-$2.managed" ]; }
 started() {
 	agent a start && agent a monitor OCF_RESKEY_CRM_meta_interval=10000 &&
-	    { agent b monitor; [ $? -eq 7 ]; } && [ "$(running_on vm1 a b)" = a ]
+	    { agent b monitor; [ $? -eq 7 ]; } && [ "$(running_on vm1 a b)" = a ] &&
+	    marked a vm1 && ! marked b vm1
 }
 check "start on node-a: monitor 0 there, probe 7 on node-b" started
 UUID=$(uuid_on a vm1)
@@ -104,7 +107,7 @@ moved() {
 	    [ "$(guest_state b vm1)" = running ] &&
 	    [ "$(digests b)" -eq $((d + 1)) ] &&
 	    [ -n "$UUID" ] && [ "$(uuid_on b vm1)" = "$UUID" ] &&
-	    [ "$(live_rounds a vm1)" -ge 1 ] &&
+	    [ "$(live_rounds a vm1)" -ge 1 ] && marked b vm1 && ! marked a vm1 &&
 	    grep -q "vm1 migrated to node-b: .* went as .* on the wire" "$WORK/ocf.log" ||
 	    { echo "uuid $UUID -> $(uuid_on b vm1), rounds $(live_rounds a vm1)"
 	    tail -n 5 "$WORK/ocf.log"; false; }
@@ -122,6 +125,16 @@ back() {
 	    { cat "$WORK/agent.err"; false; }
 }
 check "and back (target's name as address, port parameter)" back
+
+# relocctl evacuate refuses the agent's guest, by its mark, and says
+# what to do instead; the guest runs on, once.
+refused() {
+	HA_RSCTMP=$WORK/rsc-a ctl a evacuate --to "$B" >"$WORK/out" 2>&1
+	[ $? -eq 1 ] && [ "$(running_on vm1 a b)" = a ] &&
+	    grep -q "vm1 .*stays here: Pacemaker manages it.*crm node standby" \
+	    "$WORK/out" || { cat "$WORK/out"; false; }
+}
+check "relocctl evacuate refuses the agent's guest: crm node standby" refused
 
 # b already has a guest named vm1: b refuses at reserve, and the agent
 # fails migrate_to, saying the guest runs on at node-a.

@@ -59,10 +59,10 @@ same() {
 	$PEER hello --port "$PB" --ca "$WORK/pki/ca.pem" \
 	    --cert "$WORK/pki/a.pem" --key "$WORK/pki/a.key" \
 	    --hello "(hello (protocol 1) (protocol-max 99) (release 9.0) (host p))" \
-	    --expect "^\(hello \(protocol 4\) \(protocol-max 4\) \(release $RELEASE\)" \
+	    --expect "^\(hello \(protocol 5\) \(protocol-max 5\) \(release $RELEASE\)" \
 	    >"$WORK/out" 2>&1 || { cat "$WORK/out"; return 1; }
 }
-check "a later source that also speaks 4 gets protocol 4" same
+check "a later source that also speaks 5 gets protocol 5" same
 
 # A later release that speaks only versions above ours, as a source: b
 # refuses its hello with the sentence, and reserves nothing.
@@ -71,7 +71,7 @@ later_source() {
 	$PEER hello --port "$PB" --ca "$WORK/pki/ca.pem" \
 	    --cert "$WORK/pki/a.pem" --key "$WORK/pki/a.key" --hello "$hello" \
 	    >"$WORK/out" 2>&1
-	grep -q "^(error (code 2) (text 'source 127.0.0.1 speaks relocd protocol 7-8 (relocd 3.0.0) and destination .* speaks 1-4 (relocd $RELEASE), no version in common: upgrade destination .* first') (protocol 1) (protocol-max 4) (release $RELEASE))$" \
+	grep -q "^(error (code 2) (text 'source 127.0.0.1 speaks relocd protocol 7-8 (relocd 3.0.0) and destination .* speaks 1-5 (relocd $RELEASE), no version in common: upgrade destination .* first') (protocol 1) (protocol-max 5) (release $RELEASE))$" \
 	    "$WORK/out" || { cat "$WORK/out"; return 1; }
 	wait_log b "refused \(unsupported protocol version\): source 127\.0\.0\.1 speaks relocd protocol 7-8 \(relocd 3\.0\.0\)" ||
 	    return 1
@@ -100,7 +100,7 @@ later_dest() {
 	ctl b sim-create --memory 32M g2 >/dev/null || return 1
 	ctl b migrate -l g2 "127.0.0.1:$pf" >"$WORK/out" 2>&1 && return 1
 	timeout 10 tail --pid="$pid" -f /dev/null
-	grep -q "destination 127.0.0.1 speaks relocd protocol 7-8 (relocd 3.0.0) and source .* speaks 1-4 (relocd $RELEASE), no version in common: upgrade source .* first" \
+	grep -q "destination 127.0.0.1 speaks relocd protocol 7-8 (relocd 3.0.0) and source .* speaks 1-5 (relocd $RELEASE), no version in common: upgrade source .* first" \
 	    "$WORK/out" || { cat "$WORK/out"; return 1; }
 	grep -q '^then closed' "$WORK/peer" || { cat "$WORK/peer"; return 1; }
 	[ "$(guest_state b g2)" = running ]

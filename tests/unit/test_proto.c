@@ -765,7 +765,40 @@ out:
 	free(back);
 }
 
+/*
+ * Protocol 5: "reserved" says what the destination can give; 0 is a
+ * figure too, and an older destination's "reserved" has none, which
+ * is not the same as 0.  A negative or non-numeric figure is refused.
+ */
+static void
+test_available_round_trip(void)
+{
+	struct proto_msg	*m = msg_new(PT_RESERVED), *b = msg_new(PT_MAX);
+
+	m->available = 48ULL << 30;
+	m->available_known = 1;
+	CHECK_INT(round_trip(m, b), PE_NONE);
+	CHECK_INT(b->available_known, 1);
+	CHECK(b->available == 48ULL << 30);
+	m->available = 0;
+	CHECK_INT(round_trip(m, b), PE_NONE);
+	CHECK_INT(b->available_known, 1);
+	CHECK(b->available == 0);
+	m->available_known = 0;
+	CHECK_INT(round_trip(m, b), PE_NONE);
+	CHECK_INT(b->available_known, 0);
+	CHECK_INT(decode("(reserved (id " ID "))", b), PE_NONE);
+	CHECK_INT(b->available_known, 0);
+	CHECK(decode("(reserved (id " ID ") (available -1))", b) != PE_NONE);
+	CHECK(decode("(reserved (id " ID ") (available lots))", b) !=
+	    PE_NONE);
+	CHECK(PROTO_VERSION_CAPACITY <= PROTO_VERSION_MAX);
+	free(m);
+	free(b);
+}
+
 UNIT_MAIN("proto",
+    UNIT_TEST(test_available_round_trip),
     UNIT_TEST(test_checks_round_trip),
     UNIT_TEST(test_hello_round_trip),
     UNIT_TEST(test_reserve_round_trip),

@@ -39,7 +39,8 @@ FIELDS = {
                "memory", "memory-sent", "zero-pages", "rounds", "throttle",
                "pause"},
 }
-# A source's result once the destination reserved: the protocol it
+# A source's result once the destination reserved (a migration that then
+# failed too): the protocol it
 # chose and the memory it can give (relocctl evacuate reads them).
 RESERVED = {"protocol", "available"}
 # The parts of the pause: milliseconds, or null when not measured.
@@ -62,7 +63,8 @@ for m in msgs:
         bad.append("not a started, progress or result object: %r" % m)
         continue
     want = FIELDS[m["type"]]
-    if m["type"] == "result" and kind in ("migrated", "checked"):
+    if m["type"] == "result" and kind in ("migrated", "checked",
+                                          "unreachable"):
         want = want | RESERVED
     if set(m) - {"type", "target-unreachable"} != want or (
             "target-unreachable" in m and m["type"] == "started"):

@@ -39,9 +39,9 @@ FIELDS = {
                "memory", "memory-sent", "zero-pages", "rounds", "throttle",
                "pause"},
 }
-# A source's result once the destination reserved (a migration that then
-# failed too): the protocol it
-# chose and the memory it can give (relocctl evacuate reads them).
+# A source's result once the destination reserved (also a migration that
+# failed after that): the protocol it chose and the memory it can give
+# (relocctl evacuate reads them).
 RESERVED = {"protocol", "available"}
 # The parts of the pause: milliseconds, or null when not measured.
 PAUSE = {"suspend-ms", "final-copy-ms", "state-ms", "digest-ms",

@@ -103,7 +103,7 @@ UNIT_TESTS	:= $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_*.c))
 UNIT_BINS	:= $(UNIT_TESTS:%=$(O)/tests/test_%)
 
 .SECONDARY:
-.PHONY: all install uninstall check unit bench fuzz fuzz-build lint demo deb clean
+.PHONY: all install uninstall check check-cluster unit bench fuzz fuzz-build lint demo deb clean
 
 all: $(O)/relocd $(O)/relocctl $(O)/relocd-xl $(O)/relocd-pki
 
@@ -150,6 +150,16 @@ unit: $(UNIT_BINS)
 # with one "N passed, N failed" line.
 check: all unit
 	O=$(O) tests/run
+
+# ocf:relocd:guest in a real two-node Pacemaker cluster on this machine
+# (tests/cluster/run): network namespaces, so root only; a minute or two.
+# Ends with "N passed, N failed".
+check-cluster: all
+	@if [ "$$(id -u)" -ne 0 ]; then \
+		echo "check-cluster: skipped: needs root (network namespaces, corosync, Pacemaker)"; \
+		exit 0; \
+	fi; \
+	scripts/install-deps --cluster && O=$(O) tests/cluster/run
 
 lint:
 	mandoc -Tlint -W warning man/*.[578]

@@ -32,21 +32,13 @@ static char	dir[64];
 static void
 dir_new(void)
 {
-	STRLCPY_ARRAY(dir, "/tmp/relocd-test-report.XXXXXX");
-	if (mkdtemp(dir) == NULL) {
-		perror("mkdtemp");
-		exit(1);
-	}
+	unit_dir_new(dir, sizeof(dir), "report");
 }
 
 static void
 dir_remove(void)
 {
-	char	cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "  could not remove %s\n", dir);
+	unit_dir_remove(dir);
 }
 
 /* A report with every field away from zero. */

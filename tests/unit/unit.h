@@ -8,6 +8,7 @@
 #define RELOCD_UNIT_H
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int	unit_test_failed;
@@ -43,6 +44,28 @@ struct unit_test {
 	const char	*name;
 	void		(*fn)(void);
 };
+
+/* A scratch directory for a test, /tmp/relocd-test-NAME.XXXXXX: made... */
+static inline void
+unit_dir_new(char *dir, size_t len, const char *name)
+{
+	snprintf(dir, len, "/tmp/relocd-test-%s.XXXXXX", name);
+	if (mkdtemp(dir) == NULL) {
+		perror("mkdtemp");
+		exit(1);
+	}
+}
+
+/* ...and removed with everything in it. */
+static inline void
+unit_dir_remove(const char *dir)
+{
+	char	cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "  could not remove %s\n", dir);
+}
 
 #define UNIT_TEST(f)	{ #f, f }
 

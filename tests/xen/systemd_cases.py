@@ -21,10 +21,6 @@ alive, and `xl list` and `xl console` still show it.  Then:
   * the journal: `journalctl -u relocd -p warning` shows a warning relocd
     logged (a refused TLS handshake) and not an info line
     ("relocd started").
-Then host maintenance the Debian way: XENDOMAINS_MIGRATE="-s relocd-xl
-B" in A's /etc/default/xendomains and `systemctl stop xendomains` (what
-a shutdown runs): every guest on A goes live to B through relocd-xl and
-B's relocd, and runs there once, the same boot.
 Last, `xl shutdown -w` of every guest on the host where it ended: the
 toolstack still manages what relocd received and what survived the
 restarts, so each guest powers off (its /sbin/poweroff is the heartbeat
@@ -47,7 +43,6 @@ CONSOLE_S = 10          # xl console must show heartbeats within this
 SHUTDOWN_S = 120        # xl shutdown -w: the guest powers off within this
 MID_BANDWIDTH = 8       # Mbit/s: the migration stays mid-stream for minutes
 DEB = "/root/relocd_*.deb"
-XENDOMAINS_S = 900      # systemctl stop xendomains: every guest migrated
 
 
 class CaseError(Exception):
@@ -244,55 +239,6 @@ def journal_case(a, b):
                         "info line 'relocd started'")
 
 
-def xendomains_case(a, b, placement):
-    """`systemctl stop xendomains` on A with XENDOMAINS_MIGRATE="-s
-    relocd-xl B": Debian's xendomains runs `xen migrate ID
-    $XENDOMAINS_MIGRATE` for each guest, that is xl's stream over
-    relocd-xl to B's relocd, and only then saves or shuts down what is
-    left (XENDOMAINS_SAVE is emptied here so that nothing is saved).
-    Every guest that was on A must run on B only, the same boot, its
-    heartbeat recent; placement follows the guests."""
-    moving = {g: t for g, (vm, _, t) in placement.items() if vm is a}
-    if not moving:
-        raise CaseError("no guest on A to move")
-    boot = {}
-    for g in moving:
-        hbs = a.heartbeats(g, time.monotonic() - 30)
-        if not hbs:
-            raise CaseError(f"{g}: no heartbeat on A before the stop")
-        boot[g] = hbs[-1].boot
-    a.run("sed -i '/^XENDOMAINS_MIGRATE=/d; /^XENDOMAINS_SAVE=/d' "
-          "/etc/default/xendomains && "
-          f"echo 'XENDOMAINS_MIGRATE=\"-s relocd-xl {b.ip}\"' "
-          ">>/etc/default/xendomains && "
-          "echo 'XENDOMAINS_SAVE=' >>/etc/default/xendomains && "
-          "systemctl start xendomains", 300)
-    t0 = time.monotonic()
-    rc, out = a.run(f"timeout {XENDOMAINS_S} systemctl stop xendomains",
-                    XENDOMAINS_S + 60, check=False)
-    took = time.monotonic() - t0
-    if rc != 0:
-        raise CaseError(f"systemctl stop xendomains on A exited {rc} after "
-                        f"{took:.1f}s:\n{out[-800:]}")
-    time.sleep(SETTLE_S)
-    for g, gtype in moving.items():
-        hbs = b.heartbeats(g, t0)
-        if not on_host(b, g) or on_host(a, g):
-            _, why = a.run("journalctl -q --no-pager -o cat -u xendomains "
-                           "| tail -n 20", 60, check=False)
-            raise CaseError(f"{g}: not on B alone after xendomains "
-                            f"stopped on A:\n{why.strip()[-800:]}")
-        if not hbs or time.monotonic() - hbs[-1].t > RECENT_S:
-            raise CaseError(f"{g}: no recent heartbeat on B")
-        if {h.boot for h in hbs} != {boot[g]}:
-            raise CaseError(f"{g}: boot id on B is not A's {boot[g]}: it "
-                            f"was restarted, not migrated")
-        placement[g] = (b, a, gtype)
-    log(f"xendomains moved {', '.join(sorted(moving))} to B in "
-        f"{took:.1f}s")
-    return took
-
-
 def shutdown_case(placement):
     """xl shutdown -w of every guest: each powers off within
     SHUTDOWN_S, and an HVM guest's QEMU exits too."""
@@ -416,9 +362,6 @@ def run(a, b, rundir, types):
          mid_stream_case, src, dst, dst, pvh, placement)
     case("systemctl journal: journalctl -u relocd -p warning shows "
          "warnings, not info (after restart)", journal_case, a, b)
-    case("systemctl stop xendomains on A with XENDOMAINS_MIGRATE=\"-s "
-         "relocd-xl B\": A's guests go live to B, same boot",
-         xendomains_case, a, b, placement)
     # Last: it ends the guests.
     case("xl shutdown of every guest after the systemctl restart, stop "
          "and reinstall cases: each powers off", shutdown_case, placement)

@@ -20,8 +20,11 @@
  *
  * Each is measured by the process that does it; the destination's
  * unpause and digest check reach the source in the activated message.
- * A part that was not measured stays unknown, never 0: the xen backend
- * does not measure its own parts (suspend to release) yet.
+ * A part that was not measured stays unknown, never 0.  On Xen the
+ * final copy includes the vCPU records, which libxenguest sends in the
+ * same call, so state is the HVM device model's alone and unknown for
+ * PV and PVH; release is 0 there, as the suspended domain is kept as it
+ * is until the commit (xen_save.c).
  *
  * Used by the daemon (worker, parent) and by relocctl, which reads the
  * report's JSON; it trusts its callers, and pause_from_json() checks

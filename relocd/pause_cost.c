@@ -6,11 +6,11 @@
  * Measured: the downtime the guest saw (suspend to the destination's
  * unpause) less the final copy's part (pause.c).  The whole downtime,
  * not the sum of the other parts, because it is what the prediction is
- * judged against and it holds what no part is named for; and because
- * the xen backend does not measure its own parts yet, so a sum would
- * leave out its suspend and device state.  Where the final copy was not
- * measured (xen), the policy's own prediction of it stands in: the
- * prediction less the fixed cost it used.
+ * judged against and it holds what no part is named for (the parts
+ * the destination measures come from a peer, which may be older).
+ * Where the final copy was not measured (both backends measure it
+ * today; a backend that could not), the policy's own prediction of it
+ * stands in: the prediction less the fixed cost it used.
  *
  * Learnt: the first measurement replaces the first guess, which was
  * only a guess; each later one moves the cost a quarter of the way

@@ -61,6 +61,15 @@ struct xen_save_run {
 	int					 aborted;
 	int					 suspend_failed;
 	uint64_t				 suspend_ms;
+	/*
+	 * The parts of the pause (pause.h), on the monotonic clock: when
+	 * the suspend was asked for, when the guest was seen suspended,
+	 * and how long the HVM device model's state took, inside and after
+	 * libxenguest's part.
+	 */
+	uint64_t				 suspend_asked_us;
+	uint64_t				 suspended_us;
+	uint64_t				 dm_state_us;
 	const char				*name;
 	/* HVM: the device model, and what it saved. */
 	int					 hvm;
@@ -245,11 +254,16 @@ out:
 static int
 xen_suspend_done(struct xen_save_run *s)
 {
+	uint64_t	t;
+
 	s->suspend_ms = util_realtime_ms();
+	s->suspended_us = util_now_us();
 	if (s->cb->suspended != NULL)
 		s->cb->suspended(s->suspend_ms, s->cb->data);
+	t = util_now_us();
 	if (s->hvm && xen_save_device_model(s) == -1)
 		return 0;
+	s->dm_state_us += util_now_us() - t;
 	return 1;
 }
 
@@ -281,6 +295,7 @@ xen_suspend(void *data)
 	unsigned int		 len, i;
 	int			 n, direct = xen_hvm_without_pv_drivers(s);
 
+	s->suspend_asked_us = util_now_us();
 	if (direct) {
 		if (xc_domain_shutdown(s->x->xch, s->domid,
 		    SHUTDOWN_suspend) == -1)
@@ -518,6 +533,44 @@ xen_save_fail(struct xen_save_run *s, int saved_errno,
 	    strerror(saved_errno));
 }
 
+/* Microseconds to the pause's milliseconds, rounded as util_ms_since(). */
+static int64_t
+us_to_ms(uint64_t us)
+{
+	return (int64_t)((us + 500) / 1000);
+}
+
+/*
+ * The source's parts of the pause, once the stream has been written
+ * and relayed whole (pause.c says what each covers).  libxenguest sends
+ * the last dirty pages and the vCPU context in one call and says
+ * nothing between them, so on Xen the final copy includes the vCPU
+ * records (kilobytes) and the state part is the device model's alone:
+ * QEMU's save and its two emulator records, for an HVM guest.  The
+ * final copy ends when the relay has written the last byte, as the
+ * sim's does, not when libxenguest has filled the pipe.
+ */
+static void
+xen_save_pause_parts(const struct xen_save_run *s,
+    struct backend_save_result *res)
+{
+	uint64_t	now = util_now_us(), after;
+
+	if (s->suspended_us == 0)
+		return;
+	if (s->suspend_asked_us != 0 && s->suspended_us >= s->suspend_asked_us)
+		pause_set(&res->pause, PAUSE_SUSPEND,
+		    us_to_ms(s->suspended_us - s->suspend_asked_us));
+	after = now > s->suspended_us ? now - s->suspended_us : 0;
+	if (after < s->dm_state_us)
+		after = s->dm_state_us;
+	pause_set(&res->pause, PAUSE_FINAL, us_to_ms(after - s->dm_state_us));
+	if (s->hvm)
+		pause_set(&res->pause, PAUSE_STATE, us_to_ms(s->dm_state_us));
+	/* The suspended domain is kept as it is until the commit. */
+	pause_set(&res->pause, PAUSE_RELEASE, 0);
+}
+
 int
 xen_save(void *h, const char *name, int fd, unsigned int flags,
     const struct backend_save_callbacks *cb, struct backend_save_result *res,
@@ -529,6 +582,7 @@ xen_save(void *h, const char *name, int fd, unsigned int flags,
 	struct guest_info	 g;
 	libxl_dominfo		 info;
 	uint8_t			 framing[LIBXL_HEADER_LEN + LIBXL_REC_HDR_LEN];
+	uint64_t		 t;
 	int			 p[2], r, saved_errno = 0, rc = -1;
 
 	memset(res, 0, sizeof(*res));
@@ -571,8 +625,10 @@ xen_save(void *h, const char *name, int fd, unsigned int flags,
 		    (flags & BACKEND_SAVE_LIVE) ? XCFLAGS_LIVE : 0, &xcb,
 		    XC_STREAM_PLAIN, -1);
 		saved_errno = errno;
+		t = util_now_us();
 		if (r == 0 && s.hvm && xen_write_emulator_records(&s) == -1)
 			r = -1;
+		s.dm_state_us += util_now_us() - t;
 		if (r == 0) {
 			xen_stream_libxl_record(framing, LIBXL_REC_END);
 			if (util_write_all(s.in, framing,
@@ -590,6 +646,8 @@ xen_save(void *h, const char *name, int fd, unsigned int flags,
 	res->bytes = atomic_load(&s.bytes);
 	res->rounds = s.rounds;
 	res->suspend_ms = s.suspend_ms;
+	if (rc == 0)
+		xen_save_pause_parts(&s, res);
 	if (rc == -1)
 		return xen_save_fail(&s, saved_errno, err);
 	return 0;

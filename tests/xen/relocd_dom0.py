@@ -62,10 +62,19 @@ def relocctl_migrate(ctx):
                              f"{out[-1500:]}\n{_logs(ctx)}")
     m = _result(out)
     note = (f"relocd: {m.get('rounds', '?')} rounds, "
-            f"{m.get('downtime-ms', '?')} ms down by relocd's clock"
+            f"{m.get('downtime-ms', '?')} ms down by relocd's clock, "
+            f"{m.get('predicted-downtime-ms', '?')} ms predicted "
+            f"(fixed cost {m.get('fixed-cost-ms', '?')} ms from "
+            f"{m.get('fixed-cost-samples', '?')} migrations)"
             if m else "")
-    # relocd's own suspend-to-unpause time, for the leg's line (--devices)
-    return {"note": note, "relocd_ms": m.get("downtime-ms") if m else None}
+    # relocd's own suspend-to-unpause time, for the leg's line (--devices),
+    # and its prediction and pause parts, for the prediction table
+    # (xentest.predictions)
+    return {"note": note, "relocd_ms": m.get("downtime-ms") if m else None,
+            "predicted_ms": m.get("predicted-downtime-ms") if m else None,
+            "fixed_cost_ms": m.get("fixed-cost-ms") if m else None,
+            "fixed_cost_samples": m.get("fixed-cost-samples") if m else None,
+            "pause": m.get("pause") if m else None}
 
 
 def _running_on(vm, guest):

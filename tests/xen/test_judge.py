@@ -86,6 +86,28 @@ def selector_cases():
     ]
 
 
+def prediction_cases():
+    """The prediction table's error is the median prediction against the
+    median of relocd's clock, and "learnt" only counts legs whose fixed
+    cost was learnt."""
+    def leg(pred, rel, samples, ok=True):
+        return {"ok": ok, "predicted_ms": pred, "relocd_ms": rel,
+                "fixed_cost_samples": samples, "downtime": rel / 1000 + 0.2,
+                "pause": {"suspend-ms": 30, "final-copy-ms": 100}}
+    legs = [leg(450, 900, 0), leg(800, 1000, 1), leg(1100, 1000, 2),
+            leg(5000, 100, 3, ok=False)]
+    got = xentest.predictions({"legs": {("pvh", "relocctl"): legs,
+                                        ("pvh", "xl-tcp"): legs}})
+    rows = [r for r in got.splitlines() if r.startswith("| pvh")]
+    # All three good legs: 800 against 1000 is -20 %; learnt: 950 against
+    # 1000 is -5 %; xl-tcp rows are not relocd's and are left out.
+    want = "| pvh | 3 | 800 | 1000 | -20 % | 2 | -5 % | 1200 | 30 | 100 |"
+    if len(rows) != 1 or not rows[0].startswith(want):
+        print(f"FAIL prediction table: got {rows}, want {want}...")
+        return [False]
+    return [True]
+
+
 def main():
     # Source: counters 0..299 at 100.0 .. 105.98 s.  Destination resumes
     # with 300 at 107.0 s: 1.02 s of downtime.
@@ -103,6 +125,7 @@ def main():
              want_error="no heartbeat"),
     ]
     ok += selector_cases()
+    ok += prediction_cases()
     # Not "N passed, N failed": check-xen prints that line once, at the end.
     print(f"test_judge: {sum(ok)} of {len(ok)} verdict and selector cases "
           f"right")

@@ -334,7 +334,9 @@ def migrate_leg(tr, src, dst, guest, gtype, rundir):
         ret = tr.migrate(ctx) or {}
         res["total"] = time.monotonic() - t0
         rx1, tx1 = src.net_bytes(link)
-        res["relocd_ms"] = ret.get("relocd_ms")
+        for key in ("relocd_ms", "predicted_ms", "fixed_cost_ms",
+                    "fixed_cost_samples", "pause"):
+            res[key] = ret.get(key)
         res["bytes"] = ret.get("bytes", (rx1 - rx0) + (tx1 - tx0))
         res.update(judge(src, dst, guest, t0))
         if locate(src, dst, guest) is not dst:
@@ -489,6 +491,53 @@ def ratios(results, base="xl-tcp"):
             f"| {gtype} | {tname} | {len(legs)} | {t:.1f} | - | "
             f"{d * 1000:.0f} | - |")
     return "\n".join(rows)
+
+
+PAUSE_PARTS = ("suspend-ms", "final-copy-ms", "state-ms", "commit-ms",
+               "unpause-ms")
+
+
+def predictions(results):
+    """relocctl's prediction against its own suspend-to-unpause clock,
+    per guest type (issue 20's goal: within 25 %, median over the legs),
+    with the heartbeat gap beside it and the measured parts of the pause;
+    "learnt" repeats it over the legs whose fixed cost had been learnt
+    (fixed-cost-samples > 0), not a first guess."""
+    def med(vals):
+        vals = [v for v in vals if v is not None]
+        return statistics.median(vals) if vals else None
+
+    def cell(v, digits=0):
+        return "-" if v is None else f"{v:.{digits}f}"
+
+    rows = ["| guest | legs | predicted ms | relocd ms | error | "
+            "learnt legs | learnt error | heartbeat gap ms | "
+            + " | ".join(p[:-3] for p in PAUSE_PARTS) + " |",
+            "|---|" + "---|" * (7 + len(PAUSE_PARTS))]
+    for (gtype, tname), legs in results["legs"].items():
+        legs = [l for l in legs if l["ok"] and
+                l.get("predicted_ms") is not None and l.get("relocd_ms")]
+        if tname != "relocctl" or not legs:
+            continue
+
+        def error(ls):
+            p = med([l["predicted_ms"] for l in ls])
+            r = med([l["relocd_ms"] for l in ls])
+            return None if p is None or not r else (p - r) / r * 100
+
+        learnt = [l for l in legs if (l.get("fixed_cost_samples") or 0) > 0]
+        parts = [med([(l.get("pause") or {}).get(p) for l in legs])
+                 for p in PAUSE_PARTS]
+        err, lerr = error(legs), error(learnt)
+        rows.append(
+            f"| {gtype} | {len(legs)} | "
+            f"{cell(med([l['predicted_ms'] for l in legs]))} | "
+            f"{cell(med([l['relocd_ms'] for l in legs]))} | "
+            f"{'-' if err is None else f'{err:+.0f} %'} | {len(learnt)} | "
+            f"{'-' if lerr is None else f'{lerr:+.0f} %'} | "
+            f"{cell(med([l['downtime'] * 1000 for l in legs]))} | "
+            + " | ".join(cell(v) for v in parts) + " |")
+    return "\n".join(rows) if len(rows) > 2 else ""
 
 
 def verdicts(results, types, transports, rounds):
@@ -734,6 +783,12 @@ def main():
           f"{machine()}; heartbeat every {HB_MS} ms, {args.rounds} "
           f"round trip(s) per transport\n\n{table(results)}\n\n"
           f"Against xl over TCP in the same run:\n\n{ratios(results)}\n")
+    pred = predictions(results)
+    if pred:
+        md += ("\nrelocctl's predicted pause against its own clock (suspend "
+               "to the destination's unpause), medians over the legs; "
+               "parts in ms (final copy includes the vCPU records; state "
+               "is QEMU's, HVM only):\n\n" + pred + "\n")
     print("\n" + md)
     with open(os.path.join(rundir, "table.md"), "w") as f:
         f.write(md)

@@ -232,7 +232,10 @@ def create_guest(vm, guest, gtype):
     t0 = time.monotonic()
     # xl create of an HVM guest waits for the device model (libxl allows
     # it 60 s) and then returns; the boot itself is the wait below.
-    extra = devices.mkguest_args(vm, guest, gtype) if DEVICES else ""
+    # XEN_DIRTY without devices: a dirtying guest for bench-xen's
+    # prediction table, with no vif or disk to hotplug.
+    extra = (devices.mkguest_args(vm, guest, gtype) if DEVICES else
+             f" - - - {devices.DIRTY}" if devices.DIRTY else "")
     vm.run(f"mkguest {guest} {gtype} {HB_MS}{extra}", 180)
     limit = GUEST_TIMEOUT_BY_TYPE.get(gtype, GUEST_TIMEOUT)
     h = wait_heartbeat(vm, guest, t0, limit)

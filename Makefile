@@ -22,7 +22,7 @@ DESTDIR		?=
 CC		?= cc
 PKG_CONFIG	?= pkg-config
 # Every library relocd may link; checked up front for a clear message.
-PKGS		:= xencontrol xenguest xenstore xenlight xentoollog openssl libpcre2-8 libseccomp \
+PKGS		:= xencontrol xenguest xenstore xenlight xentoollog xlutil openssl libpcre2-8 libseccomp \
 		   libsystemd jansson libxxhash
 
 WARNINGS	:= -Wall -Wextra -Wshadow -Wstrict-prototypes \
@@ -47,7 +47,8 @@ PKG_MISSING	:= $(shell $(PKG_CONFIG) --exists $(PKGS) 2>/dev/null || echo yes)
 ifeq ($(PKG_MISSING),yes)
 $(error missing build dependencies ($(PKGS)); run scripts/install-deps)
 endif
-XEN_PKGS	:= xencontrol xenguest xenstore xenlight xentoollog
+# xlutil: xl's own parser, for xl.conf's autoballoon (xen_mem.c).
+XEN_PKGS	:= xencontrol xenguest xenstore xenlight xentoollog xlutil
 pkg_cflags	= $(shell $(PKG_CONFIG) --cflags $(1))
 pkg_libs	= $(shell $(PKG_CONFIG) --libs $(1))
 DEP_CFLAGS	:= $(call pkg_cflags,libpcre2-8 openssl libseccomp libsystemd jansson libxxhash \

@@ -55,6 +55,12 @@ int	xen_config_devices(const libxl_domain_config *, struct check_list *,
 	    struct backend_error *);
 /* xen_mem.c: free memory and what dom0 would give back */
 int	xen_mem_available(struct xen *, uint64_t *, struct backend_error *);
+/*
+ * Whether xl balloons dom0 down for a guest: xl.conf's autoballoon
+ * SETTING ("on", "off", "1", "0", "auto"; NULL: "auto") and Xen's
+ * command line (NULL: not known).
+ */
+int	xen_mem_autoballoon(const char *, const char *);
 /* xen_save.c */
 int	xen_save(void *, const char *, int, unsigned int,
 	    const struct backend_save_callbacks *, struct backend_save_result *,

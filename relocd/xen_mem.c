@@ -14,29 +14,88 @@
  * dom0_mem= on Xen's command line, xl does not balloon: only the free
  * memory counts.
  *
- * XXX an explicit autoballoon="on" or "off" in /etc/xen/xl.conf is not
- * read: the "auto" rule decides.  Runs in the worker (root).
+ * xl.conf's autoballoon decides as xl decides (xl.c's global config):
+ * "on" or 1 balloons, "off" or 0 does not, "auto" (or no file, no key,
+ * or a value xl rejects) follows dom0_mem=.  The file is read with
+ * libxlutil, xl's own parser, so that its syntax is xl's exactly.  Runs
+ * in the worker (root).
  */
+#include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
+#include <libxlutil.h>
+
+#include "log.h"
+#include "util.h"
 #include "xen.h"
+
+/* xl's global configuration, where the autoballoon setting lives. */
+#define XEN_XL_CONF		"/etc/xen/xl.conf"
 
 /* libxl's floor for dom0's balloon target, in KiB (LIBXL_MIN_DOM0_MEM). */
 #define XEN_DOM0_MIN_KB		(128 * 1024)
 
-/* Whether xl would balloon dom0 down to make room (autoballoon "auto"). */
+int
+xen_mem_autoballoon(const char *setting, const char *cmdline)
+{
+	const char	*c;
+
+	if (setting != NULL) {
+		if (strcmp(setting, "on") == 0 || strcmp(setting, "1") == 0)
+			return 1;
+		if (strcmp(setting, "off") == 0 || strcmp(setting, "0") == 0)
+			return 0;
+	}
+	/* "auto": on unless Xen's command line fixes dom0's memory. */
+	if (cmdline == NULL)
+		return 0;	/* not known: count only what is free */
+	for (c = cmdline; (c = strstr(c, "dom0_mem=")) != NULL; c++)
+		if (c == cmdline || c[-1] == ' ')
+			return 0;
+	return 1;
+}
+
+/*
+ * xl.conf's autoballoon value into buf, or "" when the file or the key
+ * is absent; a file xl could not read either is logged by name.
+ */
+static void
+xen_xl_conf_autoballoon(char *buf, size_t size)
+{
+	XLU_Config	*cfg;
+	const char	*v;
+	int		 e;
+
+	buf[0] = '\0';
+	if ((cfg = xlu_cfg_init(stderr, XEN_XL_CONF)) == NULL)
+		return;
+	if ((e = xlu_cfg_readfile(cfg, XEN_XL_CONF)) != 0) {
+		if (e != ENOENT)
+			log_warnx("%s: %s; autoballoon taken as \"auto\"",
+			    XEN_XL_CONF, strerror(e));
+	} else if (xlu_cfg_get_string(cfg, "autoballoon", &v, 1) == 0) {
+		if (strcmp(v, "on") != 0 && strcmp(v, "off") != 0 &&
+		    strcmp(v, "auto") != 0 && strcmp(v, "1") != 0 &&
+		    strcmp(v, "0") != 0)
+			log_warnx("%s: autoballoon is not on, off or auto; "
+			    "taken as \"auto\", as xl does", XEN_XL_CONF);
+		else
+			(void)strlcpy(buf, v, size);
+	}
+	xlu_cfg_destroy(cfg);
+}
+
+/* Whether xl would balloon dom0 down to make room for a guest. */
 static int
 xen_dom0_balloons(struct xen *x)
 {
 	const libxl_version_info	*vi = libxl_get_version_info(x->ctx);
-	const char			*c;
+	char				 setting[16];
 
-	if (vi == NULL || vi->commandline == NULL)
-		return 0;	/* not known: count only what is free */
-	for (c = vi->commandline; (c = strstr(c, "dom0_mem=")) != NULL; c++)
-		if (c == vi->commandline || c[-1] == ' ')
-			return 0;
-	return 1;
+	xen_xl_conf_autoballoon(setting, sizeof(setting));
+	return xen_mem_autoballoon(setting[0] != '\0' ? setting : NULL,
+	    vi != NULL ? vi->commandline : NULL);
 }
 
 int

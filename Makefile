@@ -209,14 +209,16 @@ fuzz-build: $(FUZZ_BINS)
 fuzz: fuzz-build
 	FUZZ_RUNS=$(FUZZ_RUNS) tests/fuzz/run $(FUZZ_SECONDS) $(FUZZ_NAMES)
 
-# The unit names SBINDIR's relocd; the example config never replaces a
-# real xend-config.sxp.  bash-completion loads completions/NAME by the
+# The units name SBINDIR's programs; the example config never replaces a
+# real xend-config.sxp, and /etc/default/relocd (the shutdown hook's
+# peers) is written only where there is none, and removed by uninstall
+# only as shipped.  bash-completion loads completions/NAME by the
 # command's name, so the one completion file, which completes all four
 # programs, is there under each name.
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 \
 	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7 \
-	    $(DESTDIR)$(SYSCONFDIR)/xen \
+	    $(DESTDIR)$(SYSCONFDIR)/xen $(DESTDIR)$(SYSCONFDIR)/default \
 	    $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) \
 	    $(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(COMPLETIONDIR) \
 	    $(DESTDIR)$(OCFDIR)/resource.d/relocd
@@ -242,6 +244,14 @@ install: all
 	    'etc/relocd-receive@.service' \
 	    >'$(DESTDIR)$(UNITDIR)/relocd-receive@.service'
 	chmod 0644 '$(DESTDIR)$(UNITDIR)/relocd-receive@.service'
+	sed -e 's|/usr/sbin/relocctl|$(SBINDIR)/relocctl|' \
+	    -e 's|/etc/default/relocd|$(SYSCONFDIR)/default/relocd|' \
+	    etc/relocd-evacuate.service \
+	    >$(DESTDIR)$(UNITDIR)/relocd-evacuate.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/relocd-evacuate.service
+	[ -e $(DESTDIR)$(SYSCONFDIR)/default/relocd ] || \
+	    install -m 0644 etc/relocd.default \
+	    $(DESTDIR)$(SYSCONFDIR)/default/relocd
 	install -m 0644 etc/relocd.sysusers.conf \
 	    $(DESTDIR)$(SYSUSERSDIR)/relocd.conf
 	install -m 0644 etc/relocd.tmpfiles.conf \
@@ -264,12 +274,15 @@ uninstall:
 	    $(DESTDIR)$(SYSCONFDIR)/xen/xend-config.sxp.relocd-example \
 	    $(DESTDIR)$(UNITDIR)/relocd.service \
 	    '$(DESTDIR)$(UNITDIR)/relocd-receive@.service' \
+	    $(DESTDIR)$(UNITDIR)/relocd-evacuate.service \
 	    $(DESTDIR)$(SYSUSERSDIR)/relocd.conf \
 	    $(DESTDIR)$(TMPFILESDIR)/relocd.conf \
 	    $(DESTDIR)$(COMPLETIONDIR)/relocctl \
 	    $(DESTDIR)$(COMPLETIONDIR)/relocd \
 	    $(DESTDIR)$(COMPLETIONDIR)/relocd-xl \
 	    $(DESTDIR)$(COMPLETIONDIR)/relocd-pki
+	! cmp -s etc/relocd.default $(DESTDIR)$(SYSCONFDIR)/default/relocd || \
+	    rm -f $(DESTDIR)$(SYSCONFDIR)/default/relocd
 
 # The Debian package, built from a clean copy of the tree in $(O)/deb so
 # that neither this tree's build/ nor the directory above it is touched;

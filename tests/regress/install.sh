@@ -36,6 +36,8 @@ $P/share/man/man7/ocf_relocd_guest.7 644
 /etc/xen/xend-config.sxp.relocd-example 644
 /lib/systemd/system/relocd.service 644
 /lib/systemd/system/relocd-receive@.service 644
+/lib/systemd/system/relocd-evacuate.service 644
+/etc/default/relocd 644
 /usr/lib/sysusers.d/relocd.conf 644
 /usr/lib/tmpfiles.d/relocd.conf 644
 $P/share/bash-completion/completions/relocctl 644"
@@ -83,6 +85,17 @@ if command -v systemd-analyze >/dev/null; then
 		ok receive-unit-verify
 	else
 		bad receive-unit-verify "$out"
+	fi
+	# The shutdown hook runs SBINDIR's relocctl (inside sh -c, which
+	# verify does not look into).
+	if grep -q "exec $P/sbin/relocctl evacuate" \
+	    "$dest/lib/systemd/system/relocd-evacuate.service" &&
+	    out=$(systemd-analyze verify --man=no \
+	    "$dest/lib/systemd/system/relocd-evacuate.service" 2>&1) &&
+	    [ -z "$out" ]; then
+		ok evacuate-unit-verify
+	else
+		bad evacuate-unit-verify "$out"
 	fi
 else
 	echo "skip unit-verify: systemd-analyze is not installed"

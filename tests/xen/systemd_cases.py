@@ -21,6 +21,11 @@ alive, and `xl list` and `xl console` still show it.  Then:
   * the journal: `journalctl -u relocd -p warning` shows a warning relocd
     logged (a refused TLS handshake) and not an info line
     ("relocd started").
+Then relocd's shutdown hook: RELOCD_EVACUATE_TO="B:PORT" in A's
+/etc/default/relocd, `systemctl enable --now relocd-evacuate`, then
+`systemctl stop relocd-evacuate` (what a shutdown runs before
+xendomains stops): every guest on A goes live to B through relocctl
+evacuate and runs there once, the same boot, its counter going on.
 Last, `xl shutdown -w` of every guest on the host where it ended: the
 toolstack still manages what relocd received and what survived the
 restarts, so each guest powers off (its /sbin/poweroff is the heartbeat
@@ -43,6 +48,7 @@ CONSOLE_S = 10          # xl console must show heartbeats within this
 SHUTDOWN_S = 120        # xl shutdown -w: the guest powers off within this
 MID_BANDWIDTH = 8       # Mbit/s: the migration stays mid-stream for minutes
 DEB = "/root/relocd_*.deb"
+EVACUATE_S = 900        # systemctl stop relocd-evacuate: every guest moved
 
 
 class CaseError(Exception):
@@ -239,6 +245,80 @@ def journal_case(a, b):
                         "info line 'relocd started'")
 
 
+def evacuate_hook_case(a, b, placement):
+    """relocd's shutdown hook on A: RELOCD_EVACUATE_TO names B in
+    /etc/default/relocd, `systemctl enable --now relocd-evacuate`, and
+    `systemctl stop relocd-evacuate`, whose ExecStop runs relocctl
+    evacuate.  The unit is ordered after xendomains.service and
+    relocd.service (so a shutdown stops it first); the stop exits 0 with
+    the unit's Result=success, and relocctl's report is in its journal; every guest that was on A runs on B only, unbroken
+    there (check_guest), the same boot as on A with its counter going on
+    from A's; relocd on A is still active.  Placement follows the
+    guests.  The hook is disabled again afterwards."""
+    moving = {g: t for g, (vm, _, t) in placement.items() if vm is a}
+    if not moving:
+        raise CaseError("no guest on A to move")
+    _, after = a.run("systemctl show -p After --value relocd-evacuate", 60,
+                     check=False)
+    for unit in ("xendomains.service", "relocd.service"):
+        if unit not in after.split():
+            raise CaseError(f"relocd-evacuate is not ordered after {unit}: "
+                            f"After={after.strip()}")
+    last = {}
+    for g in moving:
+        hbs = sorted(a.heartbeats(g, time.monotonic() - 30),
+                     key=lambda h: h.t)
+        if not hbs:
+            raise CaseError(f"{g}: no heartbeat on A before the stop")
+        last[g] = hbs[-1]
+    a.run("sed -i '/^RELOCD_EVACUATE_TO=/d' /etc/default/relocd && "
+          f"echo 'RELOCD_EVACUATE_TO=\"{b.ip}:{PORT}\"' "
+          ">>/etc/default/relocd && "
+          "systemctl enable --now relocd-evacuate && "
+          "systemctl is-active relocd-evacuate", 120)
+    try:
+        t0 = time.monotonic()
+        rc, out = a.run(f"timeout {EVACUATE_S} systemctl stop "
+                        f"relocd-evacuate", EVACUATE_S + 60, check=False)
+        took = time.monotonic() - t0
+        # The stop job succeeds even when ExecStop fails; the unit's
+        # Result says how ExecStop ended.
+        _, result = a.run("systemctl show -p Result --value "
+                          "relocd-evacuate", 60, check=False)
+        _, report = a.run("journalctl -q --no-pager -o cat "
+                          "-u relocd-evacuate | tail -n 20", 60, check=False)
+        if rc != 0 or result.strip() != "success":
+            raise CaseError(f"systemctl stop relocd-evacuate on A exited "
+                            f"{rc} after {took:.1f}s, Result="
+                            f"{result.strip()}:\n{out[-400:]}\n"
+                            f"{report.strip()[-800:]}")
+        if "this host is empty" not in report:
+            raise CaseError(f"relocctl's report is not in the journal of "
+                            f"relocd-evacuate:\n{report.strip()[-800:]}")
+        t1 = time.monotonic()
+        time.sleep(SETTLE_S)
+        for g, gtype in moving.items():
+            check_guest(b, a, g, gtype, t1)
+            hbs = sorted(b.heartbeats(g, t0), key=lambda h: h.t)
+            if {h.boot for h in hbs} != {last[g].boot}:
+                raise CaseError(f"{g}: boot id on B is not A's "
+                                f"{last[g].boot}: it was restarted, not "
+                                f"migrated")
+            if hbs[0].counter <= last[g].counter:
+                raise CaseError(f"{g}: counter on B starts at "
+                                f"{hbs[0].counter}, not after A's "
+                                f"{last[g].counter}")
+            placement[g] = (b, a, gtype)
+        ok, state = relocd_active(a)
+        if not ok:
+            raise CaseError(f"relocd is {state} on A after the hook")
+    finally:
+        a.run("systemctl disable relocd-evacuate", 60, check=False)
+    log(f"relocd-evacuate moved {', '.join(sorted(moving))} to B in "
+        f"{took:.1f}s")
+    return took
+
+
 def shutdown_case(placement):
     """xl shutdown -w of every guest: each powers off within
     SHUTDOWN_S, and an HVM guest's QEMU exits too."""
@@ -362,6 +442,9 @@ def run(a, b, rundir, types):
          mid_stream_case, src, dst, dst, pvh, placement)
     case("systemctl journal: journalctl -u relocd -p warning shows "
          "warnings, not info (after restart)", journal_case, a, b)
+    case("systemctl stop relocd-evacuate on A (the shutdown hook, "
+         "RELOCD_EVACUATE_TO=B): A's guests go live to B, same boot",
+         evacuate_hook_case, a, b, placement)
     # Last: it ends the guests.
     case("xl shutdown of every guest after the systemctl restart, stop "
          "and reinstall cases: each powers off", shutdown_case, placement)

@@ -141,6 +141,24 @@ int
 net_read_frame(struct tls_conn *conn, uint64_t deadline, int *kind_r,
     char *buf, size_t size, size_t *len_r, char *err, size_t errlen)
 {
+	int	code;
+
+	if ((code = net_read_frame_head(conn, deadline, kind_r, size, len_r,
+	    err, errlen)) != PE_NONE)
+		return code;
+	if (tls_read_full(conn, buf, *len_r, deadline, err, errlen))
+		return util_now_ms() >= deadline ? PE_TIMEOUT : PE_ABORTED;
+	return PE_NONE;
+}
+
+/*
+ * net_read_frame's first half: the header, checked against size; the
+ * caller reads (or splices) the *len_r bytes of payload.
+ */
+int
+net_read_frame_head(struct tls_conn *conn, uint64_t deadline, int *kind_r,
+    size_t size, size_t *len_r, char *err, size_t errlen)
+{
 	uint8_t	hdr[PROTO_FRAME_HDR];
 	int	code;
 
@@ -155,8 +173,6 @@ net_read_frame(struct tls_conn *conn, uint64_t deadline, int *kind_r,
 		snprintf(err, errlen, "frame of %zu bytes", *len_r);
 		return PE_TOO_LARGE;
 	}
-	if (tls_read_full(conn, buf, *len_r, deadline, err, errlen))
-		return util_now_ms() >= deadline ? PE_TIMEOUT : PE_ABORTED;
 	return PE_NONE;
 }
 

@@ -98,6 +98,8 @@ int	net_connect(const char *, int, const char *, char *, size_t);
 
 int	net_read_frame(struct tls_conn *, uint64_t, int *, char *, size_t,
 	    size_t *, char *, size_t);
+int	net_read_frame_head(struct tls_conn *, uint64_t, int *, size_t,
+	    size_t *, char *, size_t);
 int	net_send_msg(struct tls_conn *, const struct proto_msg *, uint64_t);
 int	net_send_error(struct tls_conn *, int, const char *, uint64_t);
 

@@ -10,6 +10,7 @@
  * It resolves and connects before entering the sandbox (the resolver
  * needs files); everything the peer sends is handled inside it.
  */
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include <errno.h>
@@ -250,6 +251,33 @@ client_wait_parent(struct client *c, int want, uint64_t wait_ms)
 	net_exit(&c->s, 0);
 }
 
+/*
+ * Plaintext: what the worker's pipe holds now, spliced to the socket
+ * as one data frame (tls_plain_send_from_pipe says why).  An empty
+ * pipe, at its end or on a spurious wake-up, is left to the read path,
+ * which tells the two apart.
+ */
+static int
+client_splice_once(struct client *c, uint64_t deadline)
+{
+	uint8_t	hdr[PROTO_FRAME_HDR];
+	char	err[128];
+	int	avail;
+	size_t	len;
+
+	if (ioctl(c->s.data_fd, FIONREAD, &avail) == -1 || avail <= 0)
+		return -1;
+	len = (size_t)avail < PROTO_DATA_MAX - PROTO_FRAME_HDR ?
+	    (size_t)avail : PROTO_DATA_MAX - PROTO_FRAME_HDR;
+	proto_frame_header(hdr, PROTO_FRAME_DATA, len);
+	if (tls_plain_send_from_pipe(c->s.conn, hdr, sizeof(hdr),
+	    c->s.data_fd, len, deadline, err, sizeof(err)) == -1)
+		client_tell(c, PHASE_ABORTED, PE_PROTOCOL, "lost the "
+		    "connection to the destination while streaming", 1);
+	c->sent += len;
+	return 1;
+}
+
 /* One read from the worker's pipe, sent as one data frame. */
 static int
 client_pump_once(struct client *c, uint64_t deadline)
@@ -258,6 +286,9 @@ client_pump_once(struct client *c, uint64_t deadline)
 	char	 err[128];
 	ssize_t	 r;
 
+	if (tls_is_plain(c->s.conn) && (r = client_splice_once(c,
+	    deadline)) != -1)
+		return (int)r;
 	r = read(c->s.data_fd, buf + PROTO_FRAME_HDR,
 	    PROTO_DATA_MAX - PROTO_FRAME_HDR);
 	if (r == -1 && (errno == EINTR || errno == EAGAIN))

@@ -202,6 +202,38 @@ net_on_data(struct net_session *s, size_t len, uint64_t deadline)
 	fault_point("destination-net-data");
 }
 
+/*
+ * Plaintext: one data frame's payload spliced from the socket into the
+ * worker's pipe, never through our memory (tls_plain_recv_to_pipe);
+ * failures end as net_loop's and net_on_data's do.
+ */
+static void
+net_splice_data(struct net_session *s, size_t len, uint64_t deadline)
+{
+	struct msg_step	st;
+	char		err[256];
+	int		r;
+
+	err[0] = '\0';
+	r = tls_plain_recv_to_pipe(s->conn, s->data_fd, len, deadline, err,
+	    sizeof(err));
+	if (r == TLS_SPLICE_PEER && util_now_ms() >= deadline)
+		net_refuse(s, PE_TIMEOUT, "idle deadline passed "
+		    "(relocd-idle-timeout)");
+	if (r == TLS_SPLICE_PEER)
+		net_peer_aborted(s, PE_ABORTED, err[0] != '\0' ? err :
+		    "connection closed");
+	if (r == TLS_SPLICE_PIPE) {
+		if (errno == ETIMEDOUT)
+			net_refuse(s, PE_TIMEOUT, "the worker stopped reading");
+		net_expect_step(s, PHASE_PREPARED, NET_FAILURE_WAIT_MS, &st,
+		    NULL);
+		net_refuse(s, PE_INTERNAL, "the worker stopped reading");
+	}
+	s->received += len;
+	fault_point("destination-net-data");
+}
+
 /* The stream is complete: the worker checks the image, we report. */
 static void
 net_on_end(struct net_session *s, uint64_t deadline)
@@ -319,8 +351,18 @@ net_loop(struct net_session *s, uint64_t handshake_deadline)
 		deadline = s->state == PS_HELLO ? handshake_deadline :
 		    util_now_ms() + (uint64_t)conf->idle_timeout_s * 1000;
 		err[0] = '\0';
-		code = net_read_frame(s->conn, deadline, &kind, s->frame,
+		code = net_read_frame_head(s->conn, deadline, &kind,
 		    PROTO_DATA_MAX, &len, err, sizeof(err));
+		if (code == PE_NONE && kind == PROTO_FRAME_DATA &&
+		    tls_is_plain(s->conn) && s->data_fd != -1 &&
+		    proto_next_state(s->state, 0, 1) != -1) {
+			net_splice_data(s, len, deadline);
+			continue;
+		}
+		if (code == PE_NONE && tls_read_full(s->conn, s->frame, len,
+		    deadline, err, sizeof(err)) == -1)
+			code = util_now_ms() >= deadline ? PE_TIMEOUT :
+			    PE_ABORTED;
 		/* A record that fails TLS's integrity check ends here too. */
 		if (code == PE_ABORTED)
 			net_peer_aborted(s, PE_ABORTED, err[0] != '\0' ? err :

@@ -13,6 +13,7 @@
  *
  * Runs in the parent (setup, spawning) and in the network child (sandbox).
  */
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -172,10 +173,11 @@ static const int proc_base_syscalls[] = {
 /*
  * The network child's (and the key process's) few more, once the peer
  * may talk to it: TLS over an already open socket ends with shutdown,
- * and OpenSSL's and libc's timers use alarm.
+ * and OpenSSL's and libc's timers use alarm.  A plaintext stream moves
+ * between pipe and socket by splice (tls_plain_send_from_pipe).
  */
 static const int proc_net_syscalls[] = {
-	SCMP_SYS(shutdown), SCMP_SYS(alarm),
+	SCMP_SYS(shutdown), SCMP_SYS(alarm), SCMP_SYS(splice),
 };
 
 /*
@@ -230,10 +232,17 @@ proc_seccomp(char *err, size_t errlen)
 {
 	scmp_filter_ctx	 ctx;
 
+	struct scmp_arg_cmp	 cmp;
+	int			 r;
+
 	if ((ctx = proc_seccomp_begin(proc_net_syscalls,
 	    sizeof(proc_net_syscalls) / sizeof(int), 0, err, errlen)) == NULL)
 		return -1;
-	return proc_seccomp_load(ctx, 0, err, errlen);
+	/* How much the worker's pipe holds: one plaintext frame's size. */
+	cmp = SCMP_A1(SCMP_CMP_EQ, FIONREAD);
+	r = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
+	    &cmp);
+	return proc_seccomp_load(ctx, r, err, errlen);
 }
 
 /* Everything the network child gives up before talking to the peer. */

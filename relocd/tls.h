@@ -16,6 +16,7 @@
 #ifndef RELOCD_TLS_H
 #define RELOCD_TLS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -88,6 +89,17 @@ ssize_t		 tls_read(struct tls_conn *, void *, size_t, uint64_t,
 int		 tls_read_full(struct tls_conn *, void *, size_t, uint64_t,
 		    char *, size_t);
 int		 tls_write_full(struct tls_conn *, const void *, size_t,
+		    uint64_t, char *, size_t);
+/*
+ * Plaintext connections only (tls_is_plain): the migration stream by
+ * splice(2) between a pipe and the socket, never through our memory.
+ */
+#define TLS_SPLICE_PEER	(-1)	/* the peer's side failed; err says why */
+#define TLS_SPLICE_PIPE	(-2)	/* the pipe's side failed; errno says why */
+bool		 tls_is_plain(const struct tls_conn *);
+int		 tls_plain_send_from_pipe(struct tls_conn *, const void *,
+		    size_t, int, size_t, uint64_t, char *, size_t);
+int		 tls_plain_recv_to_pipe(struct tls_conn *, int, size_t,
 		    uint64_t, char *, size_t);
 /* Bytes OpenSSL holds (decrypted, or read ahead), which poll() cannot see. */
 size_t		 tls_pending(struct tls_conn *);

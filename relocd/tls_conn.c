@@ -718,6 +718,131 @@ tls_write_full(struct tls_conn *c, const void *buf, size_t len,
 }
 
 /*
+ * Plaintext only: the migration stream moves between the worker's pipe
+ * and the socket by splice(2), so that its bytes never pass through the
+ * network child's memory: on the source a read from the pipe and a
+ * write to the socket, on the destination a read from the socket and a
+ * write to the pipe, are each one copy fewer per byte (issue 21).  With
+ * TLS the bytes must be encrypted in user space and this cannot apply.
+ */
+bool
+tls_is_plain(const struct tls_conn *c)
+{
+	return c->ssl == NULL;
+}
+
+/*
+ * Sends hdr, then exactly len bytes spliced from pipe_fd, which must
+ * already hold them (FIONREAD said so), so only the socket is waited
+ * for.  MSG_MORE keeps the header in the data's first segment.
+ */
+int
+tls_plain_send_from_pipe(struct tls_conn *c, const void *hdr, size_t hdrlen,
+    int pipe_fd, size_t len, uint64_t deadline, char *err, size_t errlen)
+{
+	const unsigned char	*h = hdr;
+	size_t			 off = 0;
+	ssize_t			 r;
+
+	while (off < hdrlen + len) {
+		if (off < hdrlen)
+			r = send(c->fd, h + off, hdrlen - off,
+			    MSG_NOSIGNAL | MSG_MORE);
+		else
+			r = splice(pipe_fd, NULL, c->fd, NULL,
+			    hdrlen + len - off, SPLICE_F_MOVE |
+			    SPLICE_F_NONBLOCK | SPLICE_F_MORE);
+		if (r == 0) {
+			tls_errf(err, errlen, "the pipe ended early");
+			return -1;
+		}
+		if (r > 0) {
+			off += (size_t)r;
+			continue;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN && errno != EWOULDBLOCK) {
+			tls_errf(err, errlen, "%s", errno == EPIPE ||
+			    errno == ECONNRESET ? "peer closed the connection" :
+			    strerror(errno));
+			return -1;
+		}
+		if (tls_conn_wait(c->fd, POLLOUT, deadline, "write", err,
+		    errlen) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * Moves exactly len bytes from the socket into pipe_fd.  Returns 0;
+ * TLS_SPLICE_PEER when the peer failed (closed, reset, or the deadline
+ * passed waiting for it: err says which); or TLS_SPLICE_PIPE when the
+ * pipe's reader failed or did not make room by the deadline (errno
+ * ETIMEDOUT).  splice's EAGAIN does not say which side is not ready, so
+ * the pipe is waited for first, then the socket.
+ */
+int
+tls_plain_recv_to_pipe(struct tls_conn *c, int pipe_fd, size_t len,
+    uint64_t deadline, char *err, size_t errlen)
+{
+	struct pollfd	pfd;
+	uint64_t	now;
+	ssize_t		r;
+
+	while (len > 0) {
+		r = splice(c->fd, NULL, pipe_fd, NULL, len, SPLICE_F_MOVE |
+		    SPLICE_F_NONBLOCK);
+		if (r > 0) {
+			len -= (size_t)r;
+			continue;
+		}
+		if (r == 0) {
+			tls_errf(err, errlen, "peer closed the connection "
+			    "inside a frame");
+			return TLS_SPLICE_PEER;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno == EPIPE)
+			return TLS_SPLICE_PIPE;
+		if (errno != EAGAIN && errno != EWOULDBLOCK) {
+			tls_errf(err, errlen, "%s", errno == ECONNRESET ?
+			    "peer closed the connection (reset)" :
+			    strerror(errno));
+			return TLS_SPLICE_PEER;
+		}
+		pfd.fd = pipe_fd;
+		pfd.events = POLLOUT;
+		for (;;) {
+			pfd.revents = 0;
+			now = util_now_ms();
+			r = poll(&pfd, 1, now >= deadline ? 0 :
+			    deadline - now > INT_MAX ? INT_MAX :
+			    (int)(deadline - now));
+			if (r == -1 && errno == EINTR)
+				continue;
+			if (r == -1)
+				return TLS_SPLICE_PIPE;
+			break;
+		}
+		if (r == 0) {
+			errno = ETIMEDOUT;
+			return TLS_SPLICE_PIPE;
+		}
+		if (pfd.revents & (POLLERR | POLLHUP | POLLNVAL)) {
+			errno = EPIPE;
+			return TLS_SPLICE_PIPE;
+		}
+		if (tls_conn_wait(c->fd, POLLIN, deadline, "read", err,
+		    errlen) == -1)
+			return TLS_SPLICE_PEER;
+	}
+	return 0;
+}
+
+/*
  * Decrypted bytes, or with read-ahead any record bytes, that OpenSSL
  * holds: poll() on the socket cannot see them.  A partial record counts
  * too; reading it waits for the rest, within the reader's deadline.

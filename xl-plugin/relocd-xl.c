@@ -27,6 +27,7 @@
  * handshake's CertificateVerify over a socket, and reads nothing the
  * peer sent.
  */
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -74,6 +75,7 @@ struct xlc {
 	char		*frame;			/* from relocd: PROTO_DATA_MAX */
 	uint8_t		*out;			/* to relocd: header + chunk */
 	int		 stdin_eof;
+	int		 stdin_fifo;		/* a pipe: we may splice it */
 	int		 stdout_closed;		/* relocd sent xl-eof */
 	int		 stdout_gone;		/* xl stopped reading: drop */
 	struct proto_msg msg;
@@ -480,6 +482,32 @@ xlc_from_remote(struct xlc *c)
 	}
 }
 
+/*
+ * Plaintext, stdin a pipe: what it holds now goes to relocd as one data
+ * frame by splice(2), never through our memory (issue 21; see
+ * tls_plain_send_from_pipe).  Returns 0 when it sent nothing (an empty
+ * pipe, at its end or not: xlc_from_stdin's read tells which).
+ */
+static int
+xlc_splice_stdin(struct xlc *c)
+{
+	uint8_t	hdr[PROTO_FRAME_HDR];
+	char	err[256];
+	int	avail;
+	size_t	len;
+
+	if (!c->stdin_fifo || !tls_is_plain(c->conn) ||
+	    ioctl(STDIN_FILENO, FIONREAD, &avail) == -1 || avail <= 0)
+		return 0;
+	len = (size_t)avail < XL_CHUNK_MAX ? (size_t)avail : XL_CHUNK_MAX;
+	proto_frame_header(hdr, PROTO_FRAME_DATA, len);
+	if (tls_plain_send_from_pipe(c->conn, hdr, sizeof(hdr), STDIN_FILENO,
+	    len, util_now_ms() + c->idle_ms, err, sizeof(err)) == -1)
+		xlc_fail("lost the connection to relocd on %s port %d: %s; see "
+		    "relocd's log on %s", c->host, c->port, err, c->host);
+	return 1;
+}
+
 /* One read of our stdin, sent as one data frame; its end as xl-eof. */
 static void
 xlc_from_stdin(struct xlc *c)
@@ -487,6 +515,8 @@ xlc_from_stdin(struct xlc *c)
 	char	err[256];
 	ssize_t	r;
 
+	if (xlc_splice_stdin(c))
+		return;
 	r = read(STDIN_FILENO, c->out + PROTO_FRAME_HDR, XL_CHUNK_MAX);
 	if (r == -1 && (errno == EINTR || errno == EAGAIN))
 		return;
@@ -538,12 +568,14 @@ xlc_pump(struct xlc *c)
  * XL_CHUNK_MAX of xl's stream, so fewer wake-ups per byte (best effort).
  */
 static void
-xlc_pipes(void)
+xlc_pipes(struct xlc *c)
 {
 	struct stat	st;
 
-	if (fstat(STDIN_FILENO, &st) == 0 && S_ISFIFO(st.st_mode))
+	if (fstat(STDIN_FILENO, &st) == 0 && S_ISFIFO(st.st_mode)) {
 		(void)fcntl(STDIN_FILENO, F_SETPIPE_SZ, XLC_PIPE_SIZE);
+		c->stdin_fifo = 1;
+	}
 	if (fstat(STDOUT_FILENO, &st) == 0 &&
 	    (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)))
 		proc_set_nonblock(STDOUT_FILENO);
@@ -560,7 +592,7 @@ main(int argc, char *argv[])
 	xlc_parse_args(&c, argc, argv);
 	/* A closed stdout is xl's business, not a reason to die. */
 	signal(SIGPIPE, SIG_IGN);
-	xlc_pipes();
+	xlc_pipes(&c);
 	xlc_setup(&c);
 	xlc_connect(&c);
 	xlc_request(&c);

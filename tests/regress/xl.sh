@@ -11,7 +11,7 @@
 . "$TOP/tests/regress/lib"
 
 ensure_user
-make_pki dest client outsider bounded noxl dual
+make_pki dest client outsider bounded noxl dual plainxl
 PKI2=$WORK/pki-other
 "$PKI" init -d "$PKI2" >/dev/null && "$PKI" host -d "$PKI2" client 127.0.0.1 >/dev/null ||
     die "second CA"
@@ -186,6 +186,25 @@ dual() {
 	    wait_log dual 'xl-receive [0-9a-f]* from peer 127\.0\.0\.1 \(client\)' 15
 }
 check "a listener on every address sees an IPv4 peer as IPv4 (hosts-allow)" dual
+
+# relocd-insecure-plaintext: relocd-xl splices xl's stdin pipe to the
+# socket (issue 21), and the bytes still arrive intact both ways.
+PORT5=$(free_port)
+write_conf plainxl "$PORT5" "(relocd-xl-command $FAKE)" \
+    "(relocd-insecure-plaintext yes)"
+start_relocd plainxl
+plainxl() {
+	local out
+	command -v strace >/dev/null || { echo "skipped: no strace"; return 0; }
+	out=$($XLSEND --size $((4 << 20)) --back $((3 << 20)) -- \
+	    strace -f -q -e trace=splice -o "$WORK/xl.trace" \
+	    $(xl_to plainxl "$PORT5") xl migrate-receive) || { echo "$out"; return 1; }
+	wait_log plainxl "xl: fake-xl: received 4194304 bytes sha256 $(echo "$out" |
+	    sed -n 's/.*sha256 \([0-9a-f]*\);.*/\1/p')" 15 &&
+	    grep -qE '^[0-9]+ +splice\(0, .*\) = [1-9][0-9]*$' "$WORK/xl.trace" ||
+	    { echo "no splice of stdin with data:"; tail -n 5 "$WORK/xl.trace"; return 1; }
+}
+check "plaintext: relocd-xl splices xl's stream, which arrives intact" plainxl
 
 usage() {
 	local err

@@ -58,6 +58,8 @@ static const struct command commands[] = {
 	    "  --throttle                ... or slow the guest until it "
 	    "converges\n"
 	    "  --offline-fallback        ... or finish with a longer pause\n"
+	    "  --skip-redirtied          sim only: a round leaves out pages "
+	    "dirtied again\n"
 	    "  --timeout SECONDS         give up if not committed in time\n"
 	    "  --policy xen-default      libxenguest's rule instead of "
 	    "relocd's\n"

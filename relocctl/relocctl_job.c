@@ -149,6 +149,10 @@ print_done(const json_t *m, const char *what, const char *guest,
 			    num(m, "bytes") >> 20, (double)num(m,
 			    "memory-sent") / (double)num(m, "bytes"),
 			    num(m, "zero-pages"));
+		if (num(m, "skipped-pages") > 0)
+			printf("  %lld pages dirtied again within their round "
+			    "were left to the next (--skip-redirtied)\n",
+			    num(m, "skipped-pages"));
 		if (num(m, "throttle") != 0 && num(m, "throttle") < 100)
 			printf("  the guest was throttled to %lld%% to "
 			    "converge\n", num(m, "throttle"));
@@ -320,6 +324,7 @@ static const struct option migrate_options[] = {
 	{ "max-downtime", required_argument, NULL, 'D' },
 	{ "abort-if-busy", no_argument, NULL, 'A' },
 	{ "throttle", no_argument, NULL, 'T' },
+	{ "skip-redirtied", no_argument, NULL, 'S' },
 	{ "offline-fallback", no_argument, NULL, 'O' },
 	{ "timeout", required_argument, NULL, 't' },
 	{ "policy", required_argument, NULL, 'P' },
@@ -392,6 +397,8 @@ cmd_migrate(struct relocctl *rc, int argc, char **argv)
 		    "throttle"); break;
 		case 'O': req_add(req, sizeof(req), "on-nonconvergence",
 		    "stop-and-copy"); break;
+		case 'S': req_add(req, sizeof(req), "skip-redirtied", "1");
+		    break;
 		case 't': req_num(req, sizeof(req), "timeout", optarg, 0,
 		    604800); break;
 		case 'P': req_add(req, sizeof(req), "policy", optarg); break;

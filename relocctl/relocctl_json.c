@@ -67,6 +67,7 @@ static const struct rj_field rj_fields[] = {
 	{ "memory", RJ_INT, 0, INT64_MAX },
 	{ "memory-sent", RJ_INT, 0, INT64_MAX },
 	{ "zero-pages", RJ_INT, 0, INT64_MAX },
+	{ "skipped-pages", RJ_INT, 0, INT64_MAX },
 	{ "dirty", RJ_INT, -1, INT64_MAX },
 	{ "bandwidth", RJ_INT, 0, INT64_MAX },
 	{ "dirty-rate", RJ_INT, 0, INT64_MAX },

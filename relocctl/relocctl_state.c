@@ -223,6 +223,10 @@ report_print(const json_t *r)
 	printf("%-20s %lld bytes (%.1f MiB)\n", "Memory sent:",
 	    n_of(r, "memory-sent"), n_of(r, "memory-sent") / 1048576.0);
 	printf("%-20s %lld\n", "Zero pages:", n_of(r, "zero-pages"));
+	/* Sim only, --skip-redirtied: said only when it happened. */
+	if (n_of(r, "skipped-pages") > 0)
+		printf("%-20s %lld (dirtied again within their round)\n",
+		    "Skipped pages:", n_of(r, "skipped-pages"));
 	printf("%-20s %lld\n", "Rounds:", n_of(r, "rounds"));
 	printf("%-20s %.1f MiB/s\n", "Bandwidth:",
 	    n_of(r, "bandwidth") / 1048576.0);

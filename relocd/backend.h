@@ -135,6 +135,12 @@ struct backend_save_result {
 	uint64_t	 memory_sent;
 	uint64_t	 zero_pages;
 	/*
+	 * Sim only, with BACKEND_SAVE_SKIP_REDIRTIED: the pages live rounds
+	 * left out because the guest had dirtied them again (the next
+	 * round, or the final copy, sent them).
+	 */
+	uint64_t	 skipped_pages;
+	/*
 	 * The source's parts of the pause (pause.h) the backend measured:
 	 * suspend, final copy, state, digest; zeroed, all unknown.
 	 */
@@ -154,6 +160,12 @@ struct backend_restore_result {
 #define BACKEND_SAVE_STREAM_V1	0x2
 /* The reader takes zero pages as page numbers (protocol 4; sim only). */
 #define BACKEND_SAVE_ZERO_PAGES	0x4
+/*
+ * Sim only: a live round leaves out a page the guest has dirtied again
+ * since the round began (sim_stream.c); the destination needs nothing
+ * for it.  On Xen libxenguest sends the rounds: the xen backend refuses.
+ */
+#define BACKEND_SAVE_SKIP_REDIRTIED	0x8
 
 struct backend_ops {
 	const char	*name;

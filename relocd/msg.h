@@ -175,6 +175,8 @@ struct msg_stats {
 	 */
 	uint64_t	 memory_sent;
 	uint64_t	 zero_pages;
+	/* Sim only, --skip-redirtied: pages live rounds left out. */
+	uint64_t	 skipped_pages;
 	uint64_t	 elapsed_ms;
 	uint64_t	 bandwidth;		/* bytes/s, recent rounds */
 	uint64_t	 dirty_rate;		/* bytes/s */
@@ -274,6 +276,7 @@ struct msg_policy {
 	uint32_t	 timeout_s;		/* 0: none */
 	int32_t		 nonconvergence;	/* enum conf_nonconvergence */
 	uint32_t	 check_only;		/* relocctl check: reserve, stop */
+	uint32_t	 skip_redirtied;	/* sim only (BACKEND_SAVE_...) */
 	/*
 	 * The pause's fixed cost for the destination, one per enum
 	 * guest_type (the parent learns it, pause_cost.c; the worker

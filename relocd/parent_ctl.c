@@ -284,7 +284,7 @@ parent_ctl_result(struct parent *p, struct job *j)
 	    "(downtime-ms %llu) (predicted-downtime-ms %llu) "
 	    "(fixed-cost-ms %llu) (fixed-cost-samples %u) "
 	    "(digest-ms %llu) (bytes %llu) (memory %llu) (memory-sent %llu) "
-	    "(zero-pages %llu) (rounds %u) "
+	    "(zero-pages %llu) (skipped-pages %llu) (rounds %u) "
 	    "(throttle %u)", j->id, j->what, j->ok ? "yes" : "no", j->code,
 	    q, j->guest.name[0] ? j->guest.name : "-",
 	    (unsigned long long)(j->ended_ms - j->started_ms),
@@ -294,7 +294,8 @@ parent_ctl_result(struct parent *p, struct job *j)
 	    (unsigned long long)s->digest_ms, (unsigned long long)s->bytes,
 	    (unsigned long long)s->memory_bytes,
 	    (unsigned long long)s->memory_sent,
-	    (unsigned long long)s->zero_pages, s->round,
+	    (unsigned long long)s->zero_pages,
+	    (unsigned long long)s->skipped_pages, s->round,
 	    s->throttle ? s->throttle : 100);
 	off = r < 0 ? size : (size_t)r;
 	/*

@@ -79,6 +79,7 @@ report_of_job(const struct job *j, struct report *r, uint64_t now,
 	r->memory = (int64_t)s->memory_bytes;
 	r->memory_sent = (int64_t)s->memory_sent;
 	r->zero_pages = (int64_t)s->zero_pages;
+	r->skipped_pages = (int64_t)s->skipped_pages;
 	r->rounds = s->round;
 	r->bandwidth = (int64_t)s->bandwidth;
 	r->dirty_rate = (int64_t)s->dirty_rate;

@@ -114,7 +114,7 @@ req_policy(struct parent *p, const struct sxp_node *m, struct msg_policy *mp,
 {
 	const struct conf	*c = p->conf;
 	const char		*s;
-	uint64_t		 v[6];
+	uint64_t		 v[7];
 
 	v[0] = c->max_downtime_ms;
 	v[1] = (uint64_t)c->max_bandwidth_mbit;
@@ -122,14 +122,32 @@ req_policy(struct parent *p, const struct sxp_node *m, struct msg_policy *mp,
 	v[3] = (uint64_t)c->migration_timeout_s;
 	v[4] = 1;
 	v[5] = 0;
+	v[6] = 0;
 	if (req_number(m, "max-downtime", 1, 600000, &v[0], err, errlen) ||
 	    req_number(m, "max-bandwidth", 0, 1000000, &v[1], err, errlen) ||
 	    req_number(m, "max-iterations", 1, 1000, &v[2], err, errlen) ||
 	    req_number(m, "timeout", 0, 604800, &v[3], err, errlen) ||
 	    req_number(m, "live", 0, 1, &v[4], err, errlen) ||
-	    req_number(m, "check", 0, 1, &v[5], err, errlen))
+	    req_number(m, "check", 0, 1, &v[5], err, errlen) ||
+	    req_number(m, "skip-redirtied", 0, 1, &v[6], err, errlen))
 		return -1;
+	/*
+	 * A source-side choice of what a live round sends: the destination
+	 * reads the same stream, so only this backend and mode matter.
+	 */
+	if (v[6] && c->backend != CONF_BACKEND_SIM) {
+		snprintf(err, errlen, "--skip-redirtied is sim-only: on the "
+		    "%s backend libxenguest sends the pre-copy rounds itself",
+		    conf_backend_name(c->backend));
+		return -1;
+	}
+	if (v[6] && !v[4]) {
+		snprintf(err, errlen, "--skip-redirtied needs --live: only "
+		    "live rounds can leave a page for the next one");
+		return -1;
+	}
 	mp->check_only = (uint32_t)v[5];
+	mp->skip_redirtied = (uint32_t)v[6];
 	mp->max_downtime_ms = (uint32_t)v[0];
 	mp->max_bandwidth_mbit = (uint32_t)v[1];
 	mp->max_iterations = (uint32_t)v[2];

@@ -78,6 +78,7 @@ static const struct report_field report_fields[] = {
 	RF_MS("memory", memory),
 	RF_MS("memory-sent", memory_sent),
 	RF_MS("zero-pages", zero_pages),
+	RF_MS("skipped-pages", skipped_pages),
 	RF_I("rounds", rounds, 0, UINT32_MAX),
 	RF_MS("bandwidth", bandwidth),
 	RF_MS("dirty-rate", dirty_rate),

@@ -40,6 +40,7 @@ struct report {
 	int64_t		memory;
 	int64_t		memory_sent;	/* sim: the memory bytes carried */
 	int64_t		zero_pages;	/* sim: sent as page numbers */
+	int64_t		skipped_pages;	/* sim, --skip-redirtied */
 	int64_t		rounds;
 	int64_t		bandwidth;	/* bytes/s */
 	int64_t		dirty_rate;	/* bytes/s */

@@ -8,7 +8,9 @@
  *  - the pages to send are a snapshot of the log-dirty bitmap, taken and
  *    cleared in one pass as XEN_DOMCTL_SHADOW_OP_CLEAN does; the pages
  *    dirtied while a snapshot is sent go in the next one, even those the
- *    send has not reached yet (they go twice, as on Xen);
+ *    send has not reached yet (they go twice, as on Xen; with
+ *    BACKEND_SAVE_SKIP_REDIRTIED, sim only, the send leaves those out
+ *    and they go once: sim_stream.c);
  *  - before round 0 every page is in the snapshot and log-dirty starts
  *    clean, and the policy's first call has iteration 0 and every page;
  *  - each pass asks the policy with the count, sends the snapshot unless

@@ -85,6 +85,14 @@
  * same page would have repaired memory, which is right, since a stream
  * that loses bytes is broken.
  *
+ * With BACKEND_SAVE_SKIP_REDIRTIED (relocctl migrate --skip-redirtied)
+ * a live round leaves out each page whose log-dirty bit is set again
+ * when its turn comes (sim_redirtied()).  The digest needs nothing for
+ * it: a copy not sent is not digested by either side, and the page's
+ * bits stay set, so the next snapshot (the final one, for the last
+ * live round) sends it, clearing its written bit first as for any
+ * copy.  The stream's format does not change: any destination reads it.
+ *
  * Pages are read into the guest's memory straight from the stream: one
  * read for a PAGES record's head and page numbers, which are checked,
  * then one readv for its pages (more only when the pipe returns less).
@@ -144,6 +152,9 @@ struct sim_writer {
 	uint32_t	 nz;
 	uint64_t	 copies;	/* page copies sent, zero ones too */
 	uint64_t	 zero_pages;
+	/* BACKEND_SAVE_SKIP_REDIRTIED: live rounds peek at log-dirty. */
+	bool		 skip_redirtied;
+	uint64_t	 skipped;	/* pages a live round left out */
 	/* Record head, PAGES head, then the batch's page numbers. */
 	uint8_t		 head[SIM_RECORD_HEAD_LEN + SIM_PAGES_HEAD_LEN +
 			    SIM_BATCH_PAGES_MAX * 8];
@@ -282,20 +293,45 @@ sim_send_page(struct sim_guest *g, struct sim_writer *w, uint64_t pfn,
 }
 
 /*
+ * Whether a live round may leave page pfn out ("peeking at the bitmap",
+ * Clark et al., NSDI 2005): its log-dirty bit is set again, so the
+ * guest wrote it after this round's snapshot, and the copy would be
+ * stale before it landed.  Only the saver clears a log-dirty bit, and
+ * only by taking a snapshot, so the page is in the next one: the next
+ * round's, or the final one taken at suspend, which the pause sends
+ * whole.  Its written bit is set too (the workload sets it first), so
+ * until that copy the digest's scan at suspend would catch a loss.
+ */
+static bool
+sim_redirtied(struct sim_guest *g, uint64_t pfn)
+{
+	return (__atomic_load_n(&sim_bitmap(g->ctl)[pfn / 64],
+	    __ATOMIC_ACQUIRE) & (1ULL << (pfn % 64))) != 0;
+}
+
+/*
  * Sends the pages of a snapshot of the log-dirty bitmap (sim_precopy.c
- * takes it, and clears their written bits, before a copy is taken).
+ * takes it, and clears their written bits, before a copy is taken).  A
+ * live round (live) with skip_redirtied leaves out the pages dirtied
+ * again since; the final round, with the guest suspended, sends all.
  */
 static int
 sim_send_dirty(struct sim_guest *g, struct sim_writer *w,
-    const struct sim_dirty *d, uint64_t *sent_r, struct backend_error *err)
+    const struct sim_dirty *d, int live, uint64_t *sent_r,
+    struct backend_error *err)
 {
 	uint64_t	 i, bits, pfn, sent = 0;
+	bool		 peek = live && w->skip_redirtied;
 
 	for (i = 0; i < d->words; i++) {
 		for (bits = d->bits[i]; bits != 0; bits &= bits - 1) {
 			pfn = i * 64 + (uint64_t)__builtin_ctzll(bits);
 			if (pfn >= g->ctl->pages)
 				continue;
+			if (peek && sim_redirtied(g, pfn)) {
+				w->skipped++;
+				continue;
+			}
 			if (sim_send_page(g, w, pfn, err) == -1)
 				return -1;
 			sent++;
@@ -349,7 +385,7 @@ sim_save_send(void *arg, const struct sim_dirty *d, uint64_t *sent_r,
 {
 	struct sim_save_live	*sl = arg;
 
-	return sim_send_dirty(sl->g, sl->w, d, sent_r, err);
+	return sim_send_dirty(sl->g, sl->w, d, 1, sent_r, err);
 }
 
 static int
@@ -429,6 +465,7 @@ sim_stream_save(struct sim_guest *g, int fd, unsigned int flags,
 	else if (flags & BACKEND_SAVE_ZERO_PAGES)
 		version = SIM_STREAM_VERSION;
 	w.zero = version == SIM_STREAM_VERSION;
+	w.skip_redirtied = (flags & BACKEND_SAVE_SKIP_REDIRTIED) != 0;
 	/* Versions 2 and 3 share the digest: sim_digest.c's version 2. */
 	if (sim_digest_init(&w.dig, version == SIM_STREAM_VERSION_V1 ? 1 : 2,
 	    g->ctl->pages, err) == -1)
@@ -461,7 +498,7 @@ sim_stream_save(struct sim_guest *g, int fd, unsigned int flags,
 		sim_bitmap_fill(g->ctl, sim_bitmap(g->ctl));
 	/* The final snapshot: what was dirtied since the last one. */
 	sim_dirty_clean(g->ctl, &d);
-	if (sim_send_dirty(g, &w, &d, &res->final_pages, err) == -1)
+	if (sim_send_dirty(g, &w, &d, 0, &res->final_pages, err) == -1)
 		goto out;
 	pause_set(&res->pause, PAUSE_FINAL, util_ms_since(&t));
 	__atomic_store_n(&g->ctl->logdirty, 0, __ATOMIC_SEQ_CST);
@@ -477,6 +514,7 @@ out:
 	res->bytes = w.bytes;
 	res->memory_sent = w.copies * SIM_PAGE_SIZE;
 	res->zero_pages = w.zero_pages;
+	res->skipped_pages = w.skipped;
 	sim_digest_free(&w.dig);
 	sim_dirty_free(&d);
 	free(w.data);

@@ -370,18 +370,25 @@ send_stream(struct worker *w, struct send_state *ss, const char *guest,
 	if (w->start.policy.live)
 		flags |= BACKEND_SAVE_LIVE;
 	flags |= version_save_flags(protocol);
+	if (w->start.policy.skip_redirtied)
+		flags |= BACKEND_SAVE_SKIP_REDIRTIED;
 	rc = w->ops->save(w->be, guest, fd, flags, &cb, &res, err);
 	close(fd);
 	policy_run_unthrottle(&ss->run);
 	ss->stats.bytes = res.bytes;
 	ss->stats.memory_sent = res.memory_sent;
 	ss->stats.zero_pages = res.zero_pages;
+	ss->stats.skipped_pages = res.skipped_pages;
 	ss->stats.round = res.rounds;
 	ss->stats.digest_ms = res.digest_ms;
 	ss->stats.pause = res.pause;
 	ss->stats.elapsed_ms = (util_now_us() - ss->start_us) / 1000;
 	if (res.suspend_ms != 0)
 		ss->stats.suspend_ms = res.suspend_ms;
+	if (w->start.policy.skip_redirtied)
+		log_info("migration %s: %s: live rounds left out %llu pages "
+		    "the guest had dirtied again (--skip-redirtied)", w->id,
+		    guest, (unsigned long long)res.skipped_pages);
 	return rc;
 }
 

@@ -587,6 +587,10 @@ xen_save(void *h, const char *name, int fd, unsigned int flags,
 
 	memset(res, 0, sizeof(*res));
 	memset(&s, 0, sizeof(s));
+	/* The parent refuses it first; this is for any other caller. */
+	if (flags & BACKEND_SAVE_SKIP_REDIRTIED)
+		return backend_fail(err, BE_UNSUPPORTED, "--skip-redirtied is "
+		    "sim-only: on Xen libxenguest sends the rounds itself");
 	if (xen_find(x, name, &s.domid, &info, err) == -1)
 		return -1;
 	xen_info_from(x, &info, &g);

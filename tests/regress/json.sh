@@ -27,7 +27,8 @@ STR = ("id", "what", "guest", "text", "decision")
 INT = ("code", "round", "rounds", "bytes", "memory", "memory-sent",
        "zero-pages", "dirty", "bandwidth", "dirty-rate", "downtime-ms",
        "predicted-downtime-ms", "digest-ms", "elapsed-ms", "throttle",
-       "fixed-cost-ms", "fixed-cost-samples", "protocol", "available")
+       "fixed-cost-ms", "fixed-cost-samples", "protocol", "available",
+       "skipped-pages")
 FIELDS = {
     "started": {"id", "what"},
     "progress": {"id", "round", "bytes", "memory", "memory-sent",
@@ -36,8 +37,8 @@ FIELDS = {
     "result": {"id", "what", "ok", "code", "text", "guest", "elapsed-ms",
                "downtime-ms", "predicted-downtime-ms", "fixed-cost-ms",
                "fixed-cost-samples", "digest-ms", "bytes",
-               "memory", "memory-sent", "zero-pages", "rounds", "throttle",
-               "pause"},
+               "memory", "memory-sent", "zero-pages", "skipped-pages",
+               "rounds", "throttle", "pause"},
 }
 # A source's result once the destination reserved (also a migration that
 # failed after that): the protocol it chose and the memory it can give

@@ -179,6 +179,30 @@ net_peer_aborted(struct net_session *s, int code, const char *why)
 }
 
 /*
+ * Writing into the worker's pipe failed (errno ETIMEDOUT: it stopped
+ * reading for longer than the peer's idle deadline allows).
+ */
+static void __attribute__((noreturn))
+net_worker_stopped(struct net_session *s)
+{
+	struct msg_step	st;
+
+	if (errno == ETIMEDOUT)
+		net_refuse(s, PE_TIMEOUT, "the worker stopped reading");
+	/* The worker failed; the parent knows why. */
+	net_expect_step(s, PHASE_PREPARED, NET_FAILURE_WAIT_MS, &st, NULL);
+	net_refuse(s, PE_INTERNAL, "the worker stopped reading");
+}
+
+/* One data frame's payload is in the worker's pipe. */
+static void
+net_data_landed(struct net_session *s, size_t len)
+{
+	s->received += len;
+	fault_point("destination-net-data");
+}
+
+/*
  * Writes one data frame into the worker's pipe.  The worker may pause
  * for what is left of the peer's idle deadline, and no longer: a worker
  * that stops reading must not hold the peer's connection open forever.
@@ -186,20 +210,12 @@ net_peer_aborted(struct net_session *s, int code, const char *why)
 static void
 net_on_data(struct net_session *s, size_t len, uint64_t deadline)
 {
-	struct msg_step	st;
 	uint64_t	now = util_now_ms();
 
 	if (util_write_all_idle(s->data_fd, s->frame, len,
-	    now < deadline ? (int)(deadline - now) : 0) == -1) {
-		if (errno == ETIMEDOUT)
-			net_refuse(s, PE_TIMEOUT, "the worker stopped reading");
-		/* The worker failed; the parent knows why. */
-		net_expect_step(s, PHASE_PREPARED, NET_FAILURE_WAIT_MS, &st,
-		    NULL);
-		net_refuse(s, PE_INTERNAL, "the worker stopped reading");
-	}
-	s->received += len;
-	fault_point("destination-net-data");
+	    now < deadline ? (int)(deadline - now) : 0) == -1)
+		net_worker_stopped(s);
+	net_data_landed(s, len);
 }
 
 /*
@@ -210,7 +226,6 @@ net_on_data(struct net_session *s, size_t len, uint64_t deadline)
 static void
 net_splice_data(struct net_session *s, size_t len, uint64_t deadline)
 {
-	struct msg_step	st;
 	char		err[256];
 	int		r;
 
@@ -223,15 +238,9 @@ net_splice_data(struct net_session *s, size_t len, uint64_t deadline)
 	if (r == TLS_SPLICE_PEER)
 		net_peer_aborted(s, PE_ABORTED, err[0] != '\0' ? err :
 		    "connection closed");
-	if (r == TLS_SPLICE_PIPE) {
-		if (errno == ETIMEDOUT)
-			net_refuse(s, PE_TIMEOUT, "the worker stopped reading");
-		net_expect_step(s, PHASE_PREPARED, NET_FAILURE_WAIT_MS, &st,
-		    NULL);
-		net_refuse(s, PE_INTERNAL, "the worker stopped reading");
-	}
-	s->received += len;
-	fault_point("destination-net-data");
+	if (r == TLS_SPLICE_PIPE)
+		net_worker_stopped(s);
+	net_data_landed(s, len);
 }
 
 /* The stream is complete: the worker checks the image, we report. */

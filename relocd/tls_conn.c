@@ -625,6 +625,26 @@ tls_read_full(struct tls_conn *c, void *buf, size_t len, uint64_t deadline,
 	return 0;
 }
 
+/*
+ * A plaintext write to the socket returned -1: 0 to try again (it was
+ * interrupted, or the socket has room again), -1 with err set when the
+ * peer is gone, another error struck, or the deadline passed.
+ */
+static int
+plain_write_failed(struct tls_conn *c, uint64_t deadline, char *err,
+    size_t errlen)
+{
+	if (errno == EINTR)
+		return 0;
+	if (errno != EAGAIN && errno != EWOULDBLOCK) {
+		tls_errf(err, errlen, "%s", errno == EPIPE ||
+		    errno == ECONNRESET ? "peer closed the connection" :
+		    strerror(errno));
+		return -1;
+	}
+	return tls_conn_wait(c->fd, POLLOUT, deadline, "write", err, errlen);
+}
+
 /* One successful write of at most len bytes; *n_r says how many. */
 static int
 plain_write(struct tls_conn *c, const void *buf, size_t len, size_t *n_r,
@@ -640,16 +660,7 @@ plain_write(struct tls_conn *c, const void *buf, size_t len, size_t *n_r,
 			*n_r = (size_t)r;
 			return 0;
 		}
-		if (errno == EINTR)
-			continue;
-		if (errno != EAGAIN && errno != EWOULDBLOCK) {
-			tls_errf(err, errlen, "%s", errno == EPIPE ||
-			    errno == ECONNRESET ? "peer closed the connection" :
-			    strerror(errno));
-			return -1;
-		}
-		if (tls_conn_wait(c->fd, POLLOUT, deadline, "write", err,
-		    errlen) == -1)
+		if (plain_write_failed(c, deadline, err, errlen) == -1)
 			return -1;
 	}
 }
@@ -760,16 +771,7 @@ tls_plain_send_from_pipe(struct tls_conn *c, const void *hdr, size_t hdrlen,
 			off += (size_t)r;
 			continue;
 		}
-		if (errno == EINTR)
-			continue;
-		if (errno != EAGAIN && errno != EWOULDBLOCK) {
-			tls_errf(err, errlen, "%s", errno == EPIPE ||
-			    errno == ECONNRESET ? "peer closed the connection" :
-			    strerror(errno));
-			return -1;
-		}
-		if (tls_conn_wait(c->fd, POLLOUT, deadline, "write", err,
-		    errlen) == -1)
+		if (plain_write_failed(c, deadline, err, errlen) == -1)
 			return -1;
 	}
 	return 0;

@@ -48,17 +48,10 @@ hook_stop() {
 }
 
 on() { running_on "$1" a b c; }
-make_guests() {
-	local g
-	for g in "$@"; do
-		ctl a sim-create --memory 64M --dirty-rate 4M --working-set 4M \
-		    --pattern hot "$g" >/dev/null || return 1
-	done
-}
 
 empty_list() {
 	local rc
-	make_guests h1 h2 || return 1
+	hot_guests h1 h2 || return 1
 	hook_stop "" >"$WORK/out" 2>&1
 	rc=$?
 	[ "$rc" -eq 0 ] && [ "$(on h1)" = a ] && [ "$(on h2)" = a ] &&
@@ -70,7 +63,7 @@ check "an empty RELOCD_EVACUATE_TO: nothing moves, it says why, exit 0" \
 
 two_peers() {
 	local rc g
-	make_guests h3 || return 1
+	hot_guests h3 || return 1
 	hook_stop " $B	$C " >"$WORK/out" 2>&1
 	rc=$?
 	[ "$rc" -eq 0 ] && grep -q 'this host is empty' "$WORK/out" ||
@@ -86,7 +79,7 @@ check "RELOCD_EVACUATE_TO with two peers: a's guests go, exit 0" two_peers
 
 pacemaker() {
 	local rc
-	make_guests h4 h5 || return 1
+	hot_guests h4 h5 || return 1
 	touch "$HA_RSCTMP/relocd-guest-h5.managed"
 	hook_stop "$B" >"$WORK/out" 2>&1
 	rc=$?

@@ -37,18 +37,11 @@ count_on() {
 	ctl "$1" list 2>/dev/null | awk 'NR > 1 && $5 == "running"' | wc -l
 }
 
-make_guests() {
-	local g
-	for g in "$@"; do
-		ctl a sim-create --memory 64M --dirty-rate 4M --working-set 4M \
-		    --pattern hot "$g" >/dev/null || return 1
-	done
-}
 
 # evacuate_four TAG N: four guests off a with --parallel N.
 evacuate_four() {
 	local tag=$1 n=$2 db dc g t0 t1 rc
-	make_guests "${tag}1" "${tag}2" "${tag}3" "${tag}4" || return 1
+	hot_guests "${tag}1" "${tag}2" "${tag}3" "${tag}4" || return 1
 	db=$(digests b) dc=$(digests c)
 	t0=$(date +%s.%N)
 	ctl a evacuate --to "$B" --to "$C" --parallel "$n" >"$WORK/out" 2>&1
@@ -88,7 +81,7 @@ clear_peers || die "clearing b and c"
 
 stays() {
 	local rc
-	make_guests ok1 pm1 || return 1
+	hot_guests ok1 pm1 || return 1
 	ctl a sim-create --memory 1G big >/dev/null || return 1
 	touch "$HA_RSCTMP/relocd-guest-pm1.managed"
 	ctl a evacuate --to "$B" --to "$C" >"$WORK/out" 2>&1
@@ -105,7 +98,7 @@ check "a guest that fits nowhere and a Pacemaker guest stay, with reasons" \
 
 json() {
 	# ok2 passes both peers' pre-flight: both say what they can give.
-	make_guests ok2 || return 1
+	hot_guests ok2 || return 1
 	ctl a evacuate --json --to "$B" --to "$C" >"$WORK/out" 2>"$WORK/err"
 	[ $? -eq 1 ] && [ "$(wc -l <"$WORK/out")" -eq 1 ] &&
 	    jq -e '.type == "evacuate" and .ok == false and .left == 2 and
@@ -123,7 +116,7 @@ clear_peers || die "clearing b and c"
 
 cancel() {
 	local pid i rc g
-	make_guests slow1 slow2 || return 1
+	hot_guests slow1 slow2 || return 1
 	# relocctl itself, not a shell around it, gets the signal.
 	"$RELOCCTL" -f "$WORK/a/xend-config.sxp" evacuate --parallel 1 \
 	    --to "$B" --to "$C" >"$WORK/out" 2>&1 &
@@ -164,7 +157,7 @@ old_peer() {
 	write_conf d "$pd"
 	sed -i '/^(relocd-state-dir /d' "$WORK/d/xend-config.sxp"
 	RELOCD=$prev/relocd start_relocd d
-	make_guests old1 || return 1
+	hot_guests old1 || return 1
 	ctl a evacuate --to "127.0.0.1:$pd" >"$WORK/out" 2>&1
 	rc=$?
 	[ "$rc" -eq 1 ] && [ "$(on old1)" = a ] &&

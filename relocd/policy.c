@@ -22,6 +22,11 @@
  *     abort, else go on, without throttling, to the smallest pause;
  *  1. nothing dirty, or downtime predicted within max-downtime: stop and
  *     copy (a call with dirty_count -1 never stops on "nothing dirty");
+ *     but while the last count was at most half the one before, and
+ *     neither the time budget nor max iterations is used up, go on: the
+ *     target is a bound, not the goal, and a set that still halves costs
+ *     the next round at most what it saves, while it halves the pause's
+ *     copy (where xen-default's five rounds would also have gone on);
  *  2. the time budget (relocd-migration-timeout) used up: abort;
  *  3. max iterations reached: stop and copy;
  *  4. not converging, at a count: the dirty rate is at or above the
@@ -358,6 +363,14 @@ policy_xen(const struct backend_precopy_stats *st, struct policy_decision *d)
 	    POLICY_XEN_MAX_ITERATIONS);
 }
 
+/* Whether the last count was at most half the one before. */
+static int
+policy_halving(const struct policy *p)
+{
+	return p->prev_dirty > 0 && p->last_dirty >= 0 &&
+	    p->last_dirty * POLICY_HALVING_DIV <= p->prev_dirty;
+}
+
 /*
  * Whether the next round can be expected to bring the pause within the
  * target: the last count's ratio to the one before, applied to the final
@@ -577,6 +590,17 @@ policy_relocd(struct policy *p, const struct backend_precopy_stats *st,
 		return policy_say(d, BACKEND_POLICY_STOP_AND_COPY, "nothing "
 		    "left to send, predicted downtime %lld ms",
 		    (long long)d->downtime_ms);
+	if (st->dirty_count != 0 && d->downtime_ms >= 0 &&
+	    (uint64_t)d->downtime_ms <= pp->max_downtime_ms &&
+	    policy_halving(p) && !(pp->timeout_ms != 0 &&
+	    elapsed_ms >= pp->timeout_ms) && !(pp->max_iterations != 0 &&
+	    st->iteration >= pp->max_iterations))
+		return policy_say(d, BACKEND_POLICY_CONTINUE,
+		    "predicted downtime %lld ms is within %llu ms, and the "
+		    "dirty set halved (%ld to %ld pages): one more round",
+		    (long long)d->downtime_ms,
+		    (unsigned long long)pp->max_downtime_ms, p->prev_dirty,
+		    p->last_dirty);
 	if (st->dirty_count == 0 || (d->downtime_ms >= 0 &&
 	    (uint64_t)d->downtime_ms <= pp->max_downtime_ms))
 		return policy_say(d, BACKEND_POLICY_STOP_AND_COPY,

@@ -48,13 +48,13 @@ test_prediction_is_the_pause_set(void)
 	CHECK_INT(d.downtime_ms, 100);
 	CHECK(strstr(d.reason, "predicted downtime 100 ms over 50 ms") != NULL);
 	/* Sent: 100 MiB in 1 s, then 10 MiB in 0.5 s. */
-	CHECK_INT(step(&p, &d, 2, 1500, 110, 1280),
-	    BACKEND_POLICY_STOP_AND_COPY);
+	/* Within the target, but the set halved: one more round (rule 1). */
+	CHECK_INT(step(&p, &d, 2, 1500, 110, 1280), BACKEND_POLICY_CONTINUE);
 	CHECK_INT(d.bandwidth, 110 * MIB * 2 / 3);
 	CHECK(d.pause_pages >= 173 && d.pause_pages <= 175);
 	CHECK_INT(d.downtime_ms, 9);
-	CHECK(strstr(d.reason, "predicted downtime 9 ms is within 50 ms") !=
-	    NULL);
+	CHECK(strstr(d.reason, "predicted downtime 9 ms is within 50 ms, and "
+	    "the dirty set halved (2560 to 1280 pages)") != NULL);
 }
 
 /*
@@ -341,9 +341,22 @@ test_libxenguest_two_calls(void)
 	 */
 	st.dirty_count = 1280;
 	CHECK_INT(policy_decide(&p, &st, 1502000, &d),
-	    BACKEND_POLICY_STOP_AND_COPY);
+	    BACKEND_POLICY_CONTINUE);
 	CHECK(d.pause_pages >= 125 && d.pause_pages <= 130);
 	CHECK(d.downtime_ms >= 4 && d.downtime_ms <= 5);
+	CHECK(strstr(d.reason, "dirty set halved") != NULL);
+	/*
+	 * (3, -1) after those 5 MiB in 50 ms; (3, 1000): not half of 1280,
+	 * and within the target: stop, which sends the 1000 live first.
+	 */
+	st = stats(3, 155 * MIB, -1, GIB_PAGES);
+	CHECK_INT(policy_decide(&p, &st, 1552000, &d),
+	    BACKEND_POLICY_CONTINUE);
+	st.dirty_count = 1000;
+	CHECK_INT(policy_decide(&p, &st, 1553000, &d),
+	    BACKEND_POLICY_STOP_AND_COPY);
+	CHECK(strstr(d.reason, "is within") != NULL &&
+	    strstr(d.reason, "halved") == NULL);
 
 	/* Up to iteration 4, -1 never stops, whatever a count rule says. */
 	for (i = 1; i < 5; i++) {
@@ -445,6 +458,30 @@ test_params_from_conf(void)
 	    "stop-and-copy");
 }
 
+/*
+ * Rule 1's exception: a pause within the target goes on while the set
+ * halves, but never past max iterations (nor the time budget).
+ */
+static void
+test_halving_bounded(void)
+{
+	struct policy_params	pp;
+	struct policy		p;
+	struct policy_decision	d;
+
+	params(&pp, CONF_NONCONV_STOP_AND_COPY);
+	pp.max_iterations = 3;
+	policy_init(&p, &pp, 0);
+	step(&p, &d, 0, 0, 0, GIB_PAGES);
+	CHECK_INT(step(&p, &d, 1, 1000, 100, 8000), BACKEND_POLICY_CONTINUE);
+	CHECK_INT(step(&p, &d, 2, 1400, 131, 2000), BACKEND_POLICY_CONTINUE);
+	CHECK(strstr(d.reason, "halved (8000 to 2000 pages)") != NULL);
+	/* Halved again, but iteration 3 is the limit: stop. */
+	CHECK_INT(step(&p, &d, 3, 1500, 139, 500),
+	    BACKEND_POLICY_STOP_AND_COPY);
+	CHECK(strstr(d.reason, "halved") == NULL);
+}
+
 UNIT_MAIN("policy",
     UNIT_TEST(test_first_call_continues),
     UNIT_TEST(test_prediction_is_the_pause_set),
@@ -455,6 +492,7 @@ UNIT_MAIN("policy",
     UNIT_TEST(test_max_iterations),
     UNIT_TEST(test_time_budget),
     UNIT_TEST(test_libxenguest_two_calls),
+    UNIT_TEST(test_halving_bounded),
     UNIT_TEST(test_xen_default),
     UNIT_TEST(test_pace),
     UNIT_TEST(test_params_from_conf))

@@ -24,9 +24,9 @@
  *     copy (a call with dirty_count -1 never stops on "nothing dirty");
  *     but while the last count was at most half the one before, and
  *     neither the time budget nor max iterations is used up, go on: the
- *     target is a bound, not the goal, and a set that still halves costs
- *     the next round at most what it saves, while it halves the pause's
- *     copy (where xen-default's five rounds would also have gone on);
+ *     target is a bound, not the goal, and while the set halves the
+ *     next round costs only that small set, sent live, and about halves
+ *     what the pause copies (xen-default's five rounds go on there too);
  *  2. the time budget (relocd-migration-timeout) used up: abort;
  *  3. max iterations reached: stop and copy;
  *  4. not converging, at a count: the dirty rate is at or above the

@@ -108,6 +108,31 @@ def prediction_cases():
     return [True]
 
 
+def verdict_cases():
+    """A one-way type passes on its one leg; a round-trip type needs both
+    legs, and a one-way type with two legs ran something else."""
+    import contextlib
+    import io
+    relocctl = [t for t in scenarios.TRANSPORTS if t.name == "relocctl"]
+    leg = {"ok": True}
+
+    def verdict(legs, one_way):
+        with contextlib.redirect_stdout(io.StringIO()):
+            return xentest.verdicts({"legs": {("hvm", "relocctl"): legs},
+                                     "session_error": {}},
+                                    ["hvm"], relocctl, 1, one_way)
+    want = [(([leg], ["hvm"]), (1, 0)), (([leg], []), (0, 1)),
+            (([leg, leg], ["hvm"]), (0, 1)), (([leg, leg], []), (1, 0))]
+    ok = []
+    for (legs, one_way), expect in want:
+        got = verdict(legs, one_way)
+        if got != expect:
+            print(f"FAIL verdict: {len(legs)} legs, one way {one_way}: "
+                  f"got {got}, want {expect}")
+        ok.append(got == expect)
+    return ok
+
+
 def main():
     # Source: counters 0..299 at 100.0 .. 105.98 s.  Destination resumes
     # with 300 at 107.0 s: 1.02 s of downtime.
@@ -126,6 +151,7 @@ def main():
     ]
     ok += selector_cases()
     ok += prediction_cases()
+    ok += verdict_cases()
     # Not "N passed, N failed": check-xen prints that line once, at the end.
     print(f"test_judge: {sum(ok)} of {len(ok)} verdict and selector cases "
           f"right")

@@ -17,7 +17,9 @@
 # XEN_HB_MS (guest heartbeat period, 20 ms), XEN_DOM0 (busybox, or
 # systemd: Debian 12 with systemd, relocd installed from `make deb`'s
 # package, one pair of hosts for every guest type, then the systemctl
-# cases of systemd_cases.py).
+# cases of systemd_cases.py), XEN_ONE_WAY (guest types that each
+# transport moves A->B only, no round trip: CI's HVM), XEN_DEADLINE (Unix
+# time by which the run stops itself and reports what ran: CI's limit).
 # Minutes each, and about 2.5 GB of RAM: not part of `make check`.
 
 XEN_DIR		:= tests/xen
@@ -29,6 +31,8 @@ XEN_TYPES	?= pvh,pv,hvm
 XEN_TRANSPORTS	?=
 XEN_BENCH_ROUNDS ?= 3
 XEN_HB_MS	?= 20
+XEN_ONE_WAY	?=
+XEN_DEADLINE	?=
 XEN_PYTHON	:= /usr/bin/python3
 XEN_DOM0	?= busybox
 
@@ -70,7 +74,8 @@ XEN_RUN = $(XEN_DIR)/install-deps && \
 	$(XEN_DOM0_PREP) \
 	XEN_CACHE=$(XEN_CACHE) $(XEN_PYTHON) $(XEN_DIR)/xentest.py \
 	    --img "$$img" --types $(XEN_TYPES) --transports "$(XEN_TRANSPORTS)" \
-	    --hb-ms $(XEN_HB_MS) $(XEN_DOM0_ARGS)
+	    --hb-ms $(XEN_HB_MS) --one-way "$(XEN_ONE_WAY)" \
+	    --deadline $(or $(XEN_DEADLINE),0) $(XEN_DOM0_ARGS)
 
 .PHONY: check-xen bench-xen clean-xen
 

@@ -145,19 +145,22 @@
  * Learnt fixed costs of the pause (pause_cost.c), one entry per
  * destination and guest type in one file of relocd-state-dir: 256
  * entries are 64 destinations of every type, more than a pool's hosts;
- * past it the entry updated longest ago goes.  An entry is under 400
- * bytes with its destination at its longest, so the file stays under
- * PAUSE_COST_FILE_MAX, and a larger one is not one relocd wrote.  A
+ * past it the entry updated longest ago goes.  An entry is under 500
+ * bytes with its destination and its PAUSE_COST_RECENT costs at their
+ * longest, so the file stays under PAUSE_COST_FILE_MAX, and a larger one
+ * is not one relocd wrote.  A
  * destination's name is at most PAUSE_COST_DEST_MAX (a peer name and a
  * port).  A cost is at most PAUSE_COST_MS_MAX, relocctl's largest
  * max-downtime (10 minutes): a larger measurement is no fixed cost.
  */
 #define PAUSE_COST_ENTRIES_MAX	256
-#define PAUSE_COST_FILE_MAX	(128 * 1024)
+#define PAUSE_COST_FILE_MAX	(192 * 1024)
 #define PAUSE_COST_DEST_MAX	270
 #define PAUSE_COST_MS_MAX	600000
 /* A count of samples stops here; it is only for people. */
 #define PAUSE_COST_SAMPLES_MAX	1000000
+/* The measurements a learnt cost is the median of (pause_cost.c). */
+#define PAUSE_COST_RECENT	5
 
 /*
  * The network child's deadlines (net*.c), in milliseconds of util_now_ms.

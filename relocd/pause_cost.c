@@ -12,13 +12,16 @@
  * today; a backend that could not), the policy's own prediction of it
  * stands in: the prediction less the fixed cost it used.
  *
- * Learnt: the first measurement replaces the first guess, which was
- * only a guess; each later one moves the cost a quarter of the way
- * towards it (an exponentially weighted average), after being clamped
- * to half and twice the cost, so one outlier moves the cost by at most
- * a quarter up or an eighth down, and a real change is followed within
- * a few migrations.  Costs are kept in microseconds so that small ones
- * still move.
+ * Learnt: the cost is the median of the last PAUSE_COST_RECENT
+ * measurements (the mean of the middle two for an even count).  The
+ * first measurement replaces the first guess, which was only a guess.
+ * A median, not an average: on Xen the first migration to a host can
+ * pause twice as long as the next ones (check-xen of 2026-12-07: a PV
+ * guest's first learnt sample was 6566 ms, the next ones about 4000),
+ * and an average, even with each sample clamped, kept predicting the
+ * outlier for migrations after it.  From the third measurement on, one
+ * outlier is ignored whole, and a real change is followed after three.
+ * Kept in microseconds, so that small costs still move.
  *
  * Kept: one JSON file in relocd-state-dir, written atomically (mode
  * 0600), read with a size cap and every entry checked; bounded in
@@ -40,12 +43,8 @@
 #include "pause_cost.h"
 #include "util.h"
 
-#define PAUSE_COST_VERSION	1
-/* The learning's weight (1/4) and an outlier's clamp (1/2 to 2x). */
-#define PAUSE_COST_WEIGHT	4
-#define PAUSE_COST_CLAMP	2
-/* A cost below 1 ms is clamped as if it were 1 ms, so 0 is not stuck. */
-#define PAUSE_COST_FLOOR_US	1000
+/* 2: the last measurements ("recent-us"); 1 (one "cost-us") is read. */
+#define PAUSE_COST_VERSION	2
 
 /*
  * First guesses, for a destination never seen:
@@ -73,8 +72,9 @@ static const struct {
 struct pc_entry {
 	char		 dest[PAUSE_COST_DEST_MAX + 1];
 	int		 type;
-	uint64_t	 cost_us;
-	uint32_t	 samples;
+	uint64_t	 recent_us[PAUSE_COST_RECENT];	/* oldest first */
+	size_t		 nrecent;
+	uint32_t	 samples;	/* every measurement, capped */
 	int64_t		 updated_ms;
 };
 
@@ -135,32 +135,55 @@ pc_path(const char *dir, char *buf, size_t size, char *err, size_t errsize)
 	return -1;
 }
 
-/* One entry of the file into e; -1 if it is not one relocd wrote. */
+/* One cost in microseconds into *us; -1 if it is not one. */
 static int
-pc_entry_parse(const json_t *o, struct pc_entry *e)
+pc_cost_parse(const json_t *c, uint64_t *us)
 {
-	const json_t	*d, *t, *c, *s, *u;
+	if (!json_is_integer(c) || json_integer_value(c) < 0 ||
+	    json_integer_value(c) > (json_int_t)PAUSE_COST_MS_MAX * 1000)
+		return -1;
+	*us = (uint64_t)json_integer_value(c);
+	return 0;
+}
+
+/*
+ * One entry of a version's file into e; -1 if it is not one relocd
+ * wrote.  Version 1 kept one cost, which becomes the one measurement.
+ */
+static int
+pc_entry_parse(const json_t *o, int version, struct pc_entry *e)
+{
+	const json_t	*d, *t, *s, *u, *r, *c;
+	size_t		 i;
 
 	d = json_object_get(o, "destination");
 	t = json_object_get(o, "type");
-	c = json_object_get(o, "cost-us");
 	s = json_object_get(o, "samples");
 	u = json_object_get(o, "updated-ms");
 	if (!json_is_string(d) || !json_is_string(t) ||
-	    !json_is_integer(c) || !json_is_integer(s) ||
-	    !json_is_integer(u) ||
+	    !json_is_integer(s) || !json_is_integer(u) ||
 	    strlcpy(e->dest, json_string_value(d), sizeof(e->dest)) >=
 	    sizeof(e->dest) || e->dest[0] == '\0' ||
 	    (e->type = pc_type_parse(json_string_value(t))) == -1 ||
-	    json_integer_value(c) < 0 ||
-	    json_integer_value(c) > (json_int_t)PAUSE_COST_MS_MAX * 1000 ||
 	    json_integer_value(s) < 1 ||
 	    json_integer_value(s) > PAUSE_COST_SAMPLES_MAX ||
 	    json_integer_value(u) < 0)
 		return -1;
-	e->cost_us = (uint64_t)json_integer_value(c);
 	e->samples = (uint32_t)json_integer_value(s);
 	e->updated_ms = (int64_t)json_integer_value(u);
+	if (version == 1) {
+		e->nrecent = 1;
+		return pc_cost_parse(json_object_get(o, "cost-us"),
+		    &e->recent_us[0]);
+	}
+	r = json_object_get(o, "recent-us");
+	if (!json_is_array(r) || json_array_size(r) < 1 ||
+	    json_array_size(r) > PAUSE_COST_RECENT)
+		return -1;
+	json_array_foreach(r, i, c)
+		if (pc_cost_parse(c, &e->recent_us[i]) == -1)
+			return -1;
+	e->nrecent = json_array_size(r);
 	return 0;
 }
 
@@ -176,6 +199,7 @@ pc_load(const char *dir, struct pc_store *st, char *err, size_t errsize)
 	size_t		 len, i;
 	json_t		*root = NULL, *a, *v;
 	json_error_t	 jerr;
+	int		 version;
 
 	st->n = 0;
 	if (pc_path(dir, path, sizeof(path), err, errsize) == -1)
@@ -193,17 +217,18 @@ pc_load(const char *dir, struct pc_store *st, char *err, size_t errsize)
 	}
 	v = json_object_get(root, "version");
 	a = json_object_get(root, "costs");
-	if (!json_is_integer(v) || json_integer_value(v) != PAUSE_COST_VERSION
-	    || !json_is_array(a)) {
-		what = "not a version 1 list of costs";
+	if (!json_is_integer(v) || json_integer_value(v) < 1 ||
+	    json_integer_value(v) > PAUSE_COST_VERSION || !json_is_array(a)) {
+		what = "not a version 1 or 2 list of costs";
 		goto bad;
 	}
+	version = (int)json_integer_value(v);
 	if (json_array_size(a) > PAUSE_COST_ENTRIES_MAX) {
 		what = "more entries than relocd keeps";
 		goto bad;
 	}
 	json_array_foreach(a, i, v) {
-		if (pc_entry_parse(v, &st->e[st->n]) == -1) {
+		if (pc_entry_parse(v, version, &st->e[st->n]) == -1) {
 			what = "an entry is damaged";
 			goto bad;
 		}
@@ -226,8 +251,8 @@ static json_t *
 pc_json(const struct pc_store *st)
 {
 	const struct pc_entry	*e;
-	json_t			*root, *a;
-	size_t			 i;
+	json_t			*root, *a, *r;
+	size_t			 i, j;
 
 	if ((root = json_object()) == NULL)
 		return NULL;
@@ -238,10 +263,19 @@ pc_json(const struct pc_store *st)
 		goto fail;
 	for (i = 0; i < st->n; i++) {
 		e = &st->e[i];
-		if (json_array_append_new(a, json_pack("{s:s, s:s, s:I, s:I, "
+		if ((r = json_array()) == NULL)
+			goto fail;
+		for (j = 0; j < e->nrecent; j++)
+			if (json_array_append_new(r,
+			    json_integer((json_int_t)e->recent_us[j])) == -1) {
+				json_decref(r);
+				goto fail;
+			}
+		/* "o": the array's reference passes to the entry. */
+		if (json_array_append_new(a, json_pack("{s:s, s:s, s:o, s:I, "
 		    "s:I}", "destination", e->dest, "type",
-		    pause_cost_types[e->type].name, "cost-us",
-		    (json_int_t)e->cost_us, "samples", (json_int_t)e->samples,
+		    pause_cost_types[e->type].name, "recent-us", r,
+		    "samples", (json_int_t)e->samples,
 		    "updated-ms", (json_int_t)e->updated_ms)) == -1)
 			goto fail;
 	}
@@ -311,7 +345,8 @@ pause_cost_lookup(const char *dir, const char *dest,
 	rc = pc_load(dir, st, err, errsize);
 	for (i = 0; rc == 0 && i < PAUSE_COST_TYPES; i++)
 		if ((e = pc_find(st, dest, i)) != NULL) {
-			costs[i].ms = (e->cost_us + 500) / 1000;
+			costs[i].ms = (pause_cost_median_us(e->recent_us,
+			    e->nrecent) + 500) / 1000;
 			costs[i].samples = e->samples;
 		}
 	free(st);
@@ -319,20 +354,26 @@ pause_cost_lookup(const char *dir, const char *dest,
 }
 
 uint64_t
-pause_cost_fold_us(uint64_t cost_us, uint32_t samples, uint64_t sample_us)
+pause_cost_median_us(const uint64_t *us, size_t n)
 {
-	uint64_t	base = cost_us < PAUSE_COST_FLOOR_US ?
-			    PAUSE_COST_FLOOR_US : cost_us;
+	uint64_t	sorted[PAUSE_COST_RECENT], x;
+	size_t		i, j;
 
-	if (samples == 0)
-		return sample_us;
-	if (sample_us > base * PAUSE_COST_CLAMP)
-		sample_us = base * PAUSE_COST_CLAMP;
-	if (sample_us < base / PAUSE_COST_CLAMP)
-		sample_us = base / PAUSE_COST_CLAMP;
-	if (sample_us >= cost_us)
-		return cost_us + (sample_us - cost_us) / PAUSE_COST_WEIGHT;
-	return cost_us - (cost_us - sample_us) / PAUSE_COST_WEIGHT;
+	if (n == 0)
+		return 0;
+	if (n > PAUSE_COST_RECENT)
+		n = PAUSE_COST_RECENT;
+	/* Insertion sort: at most PAUSE_COST_RECENT values. */
+	for (i = 0; i < n; i++) {
+		x = us[i];
+		for (j = i; j > 0 && sorted[j - 1] > x; j--)
+			sorted[j] = sorted[j - 1];
+		sorted[j] = x;
+	}
+	if (n % 2 == 1)
+		return sorted[n / 2];
+	return sorted[n / 2 - 1] / 2 + sorted[n / 2] / 2 +
+	    (sorted[n / 2 - 1] % 2 + sorted[n / 2] % 2) / 2;
 }
 
 /*
@@ -393,12 +434,17 @@ pause_cost_learn(const char *dir, const char *dest, int type,
 		snprintf(err, errsize, "pause costs: destination too long");
 		return -1;
 	}
-	e->cost_us = pause_cost_fold_us(e->cost_us, e->samples,
-	    sample_ms * 1000);
+	if (e->nrecent == PAUSE_COST_RECENT) {
+		memmove(e->recent_us, e->recent_us + 1,
+		    (PAUSE_COST_RECENT - 1) * sizeof(e->recent_us[0]));
+		e->nrecent--;
+	}
+	e->recent_us[e->nrecent++] = sample_ms * 1000;
 	if (e->samples < PAUSE_COST_SAMPLES_MAX)
 		e->samples++;
 	e->updated_ms = now_ms < 0 ? 0 : now_ms;
-	cost_r->ms = (e->cost_us + 500) / 1000;
+	cost_r->ms = (pause_cost_median_us(e->recent_us, e->nrecent) + 500) /
+	    1000;
 	cost_r->samples = e->samples;
 	if (pc_save(dir, st, err, errsize) == -1)
 		rc = -1;

@@ -46,8 +46,8 @@ int		 pause_cost_lookup(const char *, const char *,
  */
 int		 pause_cost_learn(const char *, const char *, int, uint64_t,
 		    int64_t, struct pause_cost *, char *, size_t);
-/* One step of the learning, in microseconds: the new cost. */
-uint64_t	 pause_cost_fold_us(uint64_t, uint32_t, uint64_t);
+/* The learnt cost of n measurements (microseconds): their median. */
+uint64_t	 pause_cost_median_us(const uint64_t *, size_t);
 /*
  * The fixed cost a finished migration measured (ms): its downtime less
  * its final copy, from its parts, or -1 if it says too little.

@@ -124,8 +124,9 @@ print_fixed_cost(const json_t *m)
 {
 	if (num(m, "fixed-cost-samples") > 0)
 		printf("  predicted with a fixed cost of %lld ms, learnt from "
-		    "%lld migrations\n", num(m, "fixed-cost-ms"),
-		    num(m, "fixed-cost-samples"));
+		    "%lld migration%s\n", num(m, "fixed-cost-ms"),
+		    num(m, "fixed-cost-samples"),
+		    num(m, "fixed-cost-samples") == 1 ? "" : "s");
 	else if (json_object_get(m, "fixed-cost-ms") != NULL)
 		printf("  predicted with a fixed cost of %lld ms, a first "
 		    "guess\n", num(m, "fixed-cost-ms"));

@@ -205,9 +205,10 @@ report_print(const json_t *r)
 	/* The source's prediction only: a destination predicts nothing. */
 	if (strcmp(s_of(r, "what", ""), "migrate") == 0 &&
 	    n_of(r, "fixed-cost-samples") > 0)
-		printf("%-20s %lld ms, learnt from %lld migrations\n",
+		printf("%-20s %lld ms, learnt from %lld migration%s\n",
 		    "Fixed cost:", n_of(r, "fixed-cost-ms"),
-		    n_of(r, "fixed-cost-samples"));
+		    n_of(r, "fixed-cost-samples"),
+		    n_of(r, "fixed-cost-samples") == 1 ? "" : "s");
 	else if (strcmp(s_of(r, "what", ""), "migrate") == 0)
 		printf("%-20s %lld ms, a first guess\n", "Fixed cost:",
 		    n_of(r, "fixed-cost-ms"));

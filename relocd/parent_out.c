@@ -88,10 +88,11 @@ out_learn(struct parent *p, struct job *j)
 		log_warnx("migration %s: %s", j->id, err);
 	if (rc >= 0)
 		log_info("migration %s: the pause cost %lld ms beyond its final "
-		    "copy; fixed cost for %s guests to %s now %llu ms, from %u "
-		    "migrations", j->id, (long long)sample,
-		    guest_type_name(j->guest.type), dest,
-		    (unsigned long long)cost.ms, cost.samples);
+		    "copy; fixed cost for %s guests to %s now %llu ms, "
+		    "learnt from %u migration%s", j->id,
+		    (long long)sample, guest_type_name(j->guest.type), dest,
+		    (unsigned long long)cost.ms, cost.samples,
+		    cost.samples == 1 ? "" : "s");
 }
 
 void

@@ -279,10 +279,11 @@ send_fixed_cost(struct worker *w, const struct guest_info *g,
 	s->fixed_cost_samples = mp->fixed_cost_samples[g->type];
 	if (s->fixed_cost_samples > 0)
 		log_info("migration %s: fixed cost of the pause for a %s guest "
-		    "to %s port %d: %llu ms, learnt from %u migrations",
+		    "to %s port %d: %llu ms, learnt from %u migration%s",
 		    w->id, guest_type_name(g->type), w->start.out.peer,
 		    w->start.out.port, (unsigned long long)s->fixed_cost_ms,
-		    s->fixed_cost_samples);
+		    s->fixed_cost_samples,
+		    s->fixed_cost_samples == 1 ? "" : "s");
 	else
 		log_info("migration %s: fixed cost of the pause for a %s guest "
 		    "to %s port %d: %llu ms, a first guess", w->id,

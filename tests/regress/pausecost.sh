@@ -60,8 +60,9 @@ stored() {
 import json, sys
 o = json.load(open(sys.argv[1]))
 es = [e for e in o["costs"] if e["destination"] == sys.argv[2]]
-ok = (o["version"] == 1 and len(es) == 1 and es[0]["type"] == "sim" and
-      es[0]["samples"] == 1 and type(es[0]["cost-us"]) is int)
+ok = (o["version"] == 2 and len(es) == 1 and es[0]["type"] == "sim" and
+      es[0]["samples"] == 1 and len(es[0]["recent-us"]) == 1 and
+      type(es[0]["recent-us"][0]) is int)
 sys.exit(0 if ok else 1)
 EOF
 }
@@ -71,9 +72,9 @@ check "a keeps what it measured in relocd-state-dir, mode 0600" stored
 LEARNT=
 second() {
 	migrate s2 "$WORK/m2" && LEARNT=$(result "$WORK/m2" 1) &&
-	    grep -q "fixed cost for sim guests to 127.0.0.1:$PB now $LEARNT ms, from 1 migrations" \
+	    grep -q "fixed cost for sim guests to 127.0.0.1:$PB now $LEARNT ms, learnt from 1 migration" \
 	    "$WORK/a/log" &&
-	    grep -q "fixed cost of the pause for a sim guest to 127.0.0.1 port $PB: $LEARNT ms, learnt from 1 migrations" \
+	    grep -q "fixed cost of the pause for a sim guest to 127.0.0.1 port $PB: $LEARNT ms, learnt from 1 migration" \
 	    "$WORK/a/log" || { cat "$WORK/m2"; grep "fixed cost" "$WORK/a/log"; false; }
 }
 check "the second migration to b predicts with the cost learnt from the first" second
@@ -89,7 +90,7 @@ o = json.load(open(sys.argv[1]))
 sys.exit(0 if o.get("fixed-cost-ms") == int(sys.argv[2]) and
          o.get("fixed-cost-samples") == 1 else 1)
 EOF
-	    ctl a status "$id" | grep -qx "Fixed cost: *$LEARNT ms, learnt from 1 migrations" ||
+	    ctl a status "$id" | grep -qx "Fixed cost: *$LEARNT ms, learnt from 1 migration" ||
 	    { cat "$WORK/out"; false; }
 }
 check "the report says what cost was used and that it was learnt" report

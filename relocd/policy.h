@@ -33,12 +33,6 @@ enum policy_kind {
  */
 #define POLICY_SHRINK_DIV		16
 /*
- * A pause predicted within the target is still worth one more round
- * while the last count was at most 1/POLICY_HALVING_DIV of the one
- * before (policy.c, rule 1).
- */
-#define POLICY_HALVING_DIV		2
-/*
  * Auto-converge (policy.c, policy_throttle_step()): each step scales the
  * guest's speed by the rate the link can clear within the target over
  * the rate measured, so the step follows the excess; never a goal below

@@ -48,13 +48,14 @@ test_prediction_is_the_pause_set(void)
 	CHECK_INT(d.downtime_ms, 100);
 	CHECK(strstr(d.reason, "predicted downtime 100 ms over 50 ms") != NULL);
 	/* Sent: 100 MiB in 1 s, then 10 MiB in 0.5 s. */
-	/* Within the target, but the set halved: one more round (rule 1). */
+	/* Within the target, but the set still shrinks: one more round. */
 	CHECK_INT(step(&p, &d, 2, 1500, 110, 1280), BACKEND_POLICY_CONTINUE);
 	CHECK_INT(d.bandwidth, 110 * MIB * 2 / 3);
 	CHECK(d.pause_pages >= 173 && d.pause_pages <= 175);
 	CHECK_INT(d.downtime_ms, 9);
-	CHECK(strstr(d.reason, "predicted downtime 9 ms is within 50 ms, and "
-	    "the dirty set halved (2560 to 1280 pages)") != NULL);
+	CHECK(strstr(d.reason, "predicted downtime 9 ms is within 50 ms, but "
+	    "the dirty set still shrinks (2560 to 1280 pages): one more "
+	    "round") != NULL);
 }
 
 /*
@@ -344,19 +345,20 @@ test_libxenguest_two_calls(void)
 	    BACKEND_POLICY_CONTINUE);
 	CHECK(d.pause_pages >= 125 && d.pause_pages <= 130);
 	CHECK(d.downtime_ms >= 4 && d.downtime_ms <= 5);
-	CHECK(strstr(d.reason, "dirty set halved") != NULL);
+	CHECK(strstr(d.reason, "dirty set still shrinks") != NULL);
 	/*
-	 * (3, -1) after those 5 MiB in 50 ms; (3, 1000): not half of 1280,
-	 * and within the target: stop, which sends the 1000 live first.
+	 * (3, -1) after those 5 MiB in 50 ms; (3, 1250): shrunk by less
+	 * than a sixteenth of 1280, and within the target: stop, which
+	 * sends the 1250 live first.
 	 */
 	st = stats(3, 155 * MIB, -1, GIB_PAGES);
 	CHECK_INT(policy_decide(&p, &st, 1552000, &d),
 	    BACKEND_POLICY_CONTINUE);
-	st.dirty_count = 1000;
+	st.dirty_count = 1250;
 	CHECK_INT(policy_decide(&p, &st, 1553000, &d),
 	    BACKEND_POLICY_STOP_AND_COPY);
 	CHECK(strstr(d.reason, "is within") != NULL &&
-	    strstr(d.reason, "halved") == NULL);
+	    strstr(d.reason, "one more round") == NULL);
 
 	/* Up to iteration 4, -1 never stops, whatever a count rule says. */
 	for (i = 1; i < 5; i++) {
@@ -460,10 +462,10 @@ test_params_from_conf(void)
 
 /*
  * Rule 1's exception: a pause within the target goes on while the set
- * halves, but never past max iterations (nor the time budget).
+ * shrinks, but never past max iterations (nor the time budget).
  */
 static void
-test_halving_bounded(void)
+test_shrinking_bounded(void)
 {
 	struct policy_params	pp;
 	struct policy		p;
@@ -475,11 +477,72 @@ test_halving_bounded(void)
 	step(&p, &d, 0, 0, 0, GIB_PAGES);
 	CHECK_INT(step(&p, &d, 1, 1000, 100, 8000), BACKEND_POLICY_CONTINUE);
 	CHECK_INT(step(&p, &d, 2, 1400, 131, 2000), BACKEND_POLICY_CONTINUE);
-	CHECK(strstr(d.reason, "halved (8000 to 2000 pages)") != NULL);
-	/* Halved again, but iteration 3 is the limit: stop. */
+	CHECK(strstr(d.reason, "still shrinks (8000 to 2000 pages)") != NULL);
+	/* Shrunk again, but iteration 3 is the limit: stop. */
 	CHECK_INT(step(&p, &d, 3, 1500, 139, 500),
 	    BACKEND_POLICY_STOP_AND_COPY);
-	CHECK(strstr(d.reason, "halved") == NULL);
+	CHECK(strstr(d.reason, "one more round") == NULL);
+}
+
+/*
+ * Rule 1's exception, its other edges (100 MiB/s out): the first count,
+ * within the target, goes on (it cannot tell what the pause carries),
+ * unless max iterations says stop; a shrinking set stops once its final
+ * copy is a sixteenth of the pause or less, the fixed cost being all
+ * but that; a throttled guest never gets the extra round.
+ */
+static void
+test_worth_a_round(void)
+{
+	struct policy_params	pp;
+	struct policy		p;
+	struct policy_decision	d;
+
+	params(&pp, CONF_NONCONV_STOP_AND_COPY);
+	policy_init(&p, &pp, 0);
+	step(&p, &d, 0, 0, 0, GIB_PAGES);
+	CHECK_INT(step(&p, &d, 1, 1000, 100, 2560), BACKEND_POLICY_CONTINUE);
+	CHECK_INT(d.downtime_ms, 100);
+	CHECK(strstr(d.reason, "one dirty count cannot tell how the set is "
+	    "dirtied again while it is sent: one more round") != NULL);
+
+	pp.max_iterations = 1;
+	policy_init(&p, &pp, 0);
+	step(&p, &d, 0, 0, 0, GIB_PAGES);
+	CHECK_INT(step(&p, &d, 1, 1000, 100, 2560),
+	    BACKEND_POLICY_STOP_AND_COPY);
+
+	/*
+	 * 200 ms of fixed cost: 2560 pages then 1280 (9 ms of pages, as in
+	 * test_prediction_is_the_pause_set): 209 ms, of which the copy is
+	 * under a sixteenth.  Without the fixed cost it goes on.
+	 */
+	params(&pp, CONF_NONCONV_STOP_AND_COPY);
+	pp.fixed_cost_ms = 200;
+	policy_init(&p, &pp, 0);
+	step(&p, &d, 0, 0, 0, GIB_PAGES);
+	CHECK_INT(step(&p, &d, 1, 1000, 100, 2560), BACKEND_POLICY_CONTINUE);
+	CHECK_INT(step(&p, &d, 2, 1500, 110, 1280),
+	    BACKEND_POLICY_STOP_AND_COPY);
+	CHECK_INT(d.downtime_ms, 209);
+	pp.fixed_cost_ms = 100;
+	policy_init(&p, &pp, 0);
+	step(&p, &d, 0, 0, 0, GIB_PAGES);
+	CHECK_INT(step(&p, &d, 1, 1000, 100, 2560), BACKEND_POLICY_CONTINUE);
+	CHECK_INT(step(&p, &d, 2, 1500, 110, 1280), BACKEND_POLICY_CONTINUE);
+	CHECK_INT(d.downtime_ms, 109);
+
+	/* Throttled (as test_rate_above_bandwidth_modes throttles). */
+	params(&pp, CONF_NONCONV_THROTTLE);
+	policy_init(&p, &pp, 0);
+	step(&p, &d, 0, 0, 0, GIB_PAGES);
+	step(&p, &d, 1, 1000, 100, 30000);
+	CHECK_INT(step(&p, &d, 2, 2000, 217, 40000), BACKEND_POLICY_CONTINUE);
+	CHECK(d.throttle > 0 && d.throttle < 100);
+	/* The throttled guest's set shrinks to 10 ms of pages: stop. */
+	CHECK_INT(step(&p, &d, 3, 2400, 373, 200),
+	    BACKEND_POLICY_STOP_AND_COPY);
+	CHECK(strstr(d.reason, "one more round") == NULL);
 }
 
 UNIT_MAIN("policy",
@@ -492,7 +555,8 @@ UNIT_MAIN("policy",
     UNIT_TEST(test_max_iterations),
     UNIT_TEST(test_time_budget),
     UNIT_TEST(test_libxenguest_two_calls),
-    UNIT_TEST(test_halving_bounded),
+    UNIT_TEST(test_shrinking_bounded),
+    UNIT_TEST(test_worth_a_round),
     UNIT_TEST(test_xen_default),
     UNIT_TEST(test_pace),
     UNIT_TEST(test_params_from_conf))

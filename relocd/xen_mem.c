@@ -80,8 +80,8 @@ xen_xl_conf_autoballoon(char *buf, size_t size)
 		    strcmp(v, "0") != 0)
 			log_warnx("%s: autoballoon is not on, off or auto; "
 			    "taken as \"auto\", as xl does", XEN_XL_CONF);
-		else
-			(void)strlcpy(buf, v, size);
+		else if (strlcpy(buf, v, size) >= size)
+			buf[0] = '\0';	/* a caller's buffer under 5 bytes */
 	}
 	xlu_cfg_destroy(cfg);
 }

@@ -23,7 +23,7 @@ CC		?= cc
 PKG_CONFIG	?= pkg-config
 # Every library relocd may link; checked up front for a clear message.
 PKGS		:= xencontrol xenguest xenstore xenlight xentoollog xlutil openssl libpcre2-8 libseccomp \
-		   libsystemd jansson libxxhash
+		   libsystemd jansson libxxhash libzstd
 
 WARNINGS	:= -Wall -Wextra -Wshadow -Wstrict-prototypes \
 		   -Wmissing-prototypes -Wpointer-arith -Wcast-qual
@@ -51,7 +51,7 @@ endif
 XEN_PKGS	:= xencontrol xenguest xenstore xenlight xentoollog xlutil
 pkg_cflags	= $(shell $(PKG_CONFIG) --cflags $(1))
 pkg_libs	= $(shell $(PKG_CONFIG) --libs $(1))
-DEP_CFLAGS	:= $(call pkg_cflags,libpcre2-8 openssl libseccomp libsystemd jansson libxxhash \
+DEP_CFLAGS	:= $(call pkg_cflags,libpcre2-8 openssl libseccomp libsystemd jansson libxxhash libzstd \
 		   $(XEN_PKGS))
 
 ALL_CFLAGS	= -std=gnu11 -D_GNU_SOURCE $(WARNINGS) $(HARDENING) $(SANFLAGS) $(CFLAGS) \
@@ -67,9 +67,10 @@ RELOCD_SRCS	:= $(sort $(wildcard relocd/*.c))
 # What the daemon's modules are, without its main: the unit tests link it.
 DAEMON_SRCS	:= $(filter-out relocd/relocd.c,$(RELOCD_SRCS))
 # jansson: the parent keeps migration reports as JSON (report.c);
-# libxxhash: the sim stream's memory digest (sim_digest.c).
+# libxxhash: the sim stream's memory digest (sim_digest.c); libzstd: the
+# stream's optional compression, in the network children (compress.c).
 RELOCD_LIBS	:= $(call pkg_libs,libpcre2-8 openssl libseccomp libsystemd jansson \
-		   libxxhash $(XEN_PKGS)) -lpthread
+		   libxxhash libzstd $(XEN_PKGS)) -lpthread
 
 # relocctl reads the config (conf, acl, sxp) to find the control socket
 # and speaks the control protocol (ctl, proto), and prints the parts of

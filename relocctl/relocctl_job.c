@@ -20,6 +20,7 @@
 
 #include <jansson.h>
 
+#include "conf.h"
 #include "ctl.h"
 #include "pause.h"
 #include "proto.h"
@@ -75,6 +76,10 @@ print_progress(struct follow *fw, const json_t *m)
 	else
 		printf("\r  round %-3lld %4lld MiB sent (%lld%% of memory)",
 		    num(m, "round"), bytes >> 20, mem ? bytes * 100 / mem : 0);
+	/* A compressed stream: its bytes per byte on the wire so far. */
+	if (num(m, "wire-bytes") > 0)
+		printf("  zstd %.2fx", (double)num(m, "stream-bytes") /
+		    (double)num(m, "wire-bytes"));
 	printf("  %5lld MiB/s  dirtying %5lld MiB/s  downtime ~%lld ms  "
 	    "%.1fs   ", num(m, "bandwidth") >> 20, num(m, "dirty-rate") >> 20,
 	    num(m, "downtime-ms"), num(m, "elapsed-ms") / 1000.0);
@@ -150,6 +155,12 @@ print_done(const json_t *m, const char *what, const char *guest,
 			    num(m, "bytes") >> 20, (double)num(m,
 			    "memory-sent") / (double)num(m, "bytes"),
 			    num(m, "zero-pages"));
+		if (strcmp(str(m, "compression", ""), "zstd") == 0 &&
+		    num(m, "wire-bytes") > 0)
+			printf("  the stream's %lld MiB went as %lld MiB of "
+			    "zstd on the wire (%.2fx)\n", num(m, "bytes") >> 20,
+			    num(m, "wire-bytes") >> 20, (double)num(m,
+			    "bytes") / (double)num(m, "wire-bytes"));
 		if (num(m, "skipped-pages") > 0)
 			printf("  %lld pages dirtied again within their round "
 			    "were left to the next (--skip-redirtied)\n",
@@ -326,6 +337,7 @@ static const struct option migrate_options[] = {
 	{ "abort-if-busy", no_argument, NULL, 'A' },
 	{ "throttle", no_argument, NULL, 'T' },
 	{ "skip-redirtied", no_argument, NULL, 'S' },
+	{ "compress", required_argument, NULL, 'C' },
 	{ "offline-fallback", no_argument, NULL, 'O' },
 	{ "timeout", required_argument, NULL, 't' },
 	{ "policy", required_argument, NULL, 'P' },
@@ -400,6 +412,14 @@ cmd_migrate(struct relocctl *rc, int argc, char **argv)
 		    "stop-and-copy"); break;
 		case 'S': req_add(req, sizeof(req), "skip-redirtied", "1");
 		    break;
+		case 'C':
+			if (conf_compress_parse(optarg) == -1) {
+				fprintf(stderr, "relocctl: --compress %s: not "
+				    "on, off or auto\n", optarg);
+				exit(EXIT_USAGE);
+			}
+			req_add(req, sizeof(req), "compress", optarg);
+			break;
 		case 't': req_num(req, sizeof(req), "timeout", optarg, 0,
 		    604800); break;
 		case 'P': req_add(req, sizeof(req), "policy", optarg); break;
@@ -545,6 +565,7 @@ static const struct option sim_options[] = {
 	{ "working-set", required_argument, NULL, 'w' },
 	{ "pattern", required_argument, NULL, 'p' },
 	{ "zero-percent", required_argument, NULL, 'z' },
+	{ "compressible-percent", required_argument, NULL, 'Z' },
 	{ "uuid", required_argument, NULL, 'u' },
 	{ "bridge", required_argument, NULL, 'b' },
 	{ "disk", required_argument, NULL, 'k' },
@@ -577,6 +598,9 @@ cmd_sim_create(struct relocctl *rc, int argc, char **argv)
 			req_add(req, sizeof(req), "pattern", optarg);
 		else if (ch == 'z')
 			req_add(req, sizeof(req), "zero-percent", optarg);
+		else if (ch == 'Z')
+			req_add(req, sizeof(req), "compressible-percent",
+			    optarg);
 		else if (ch == 'u')
 			req_add(req, sizeof(req), "uuid", optarg);
 		/* Devices, as a real guest's config names them (pre-flight). */

@@ -221,6 +221,10 @@ report_print(const json_t *r)
 	printf("%-20s %lld MiB\n", "Memory:", n_of(r, "memory") >> 20);
 	printf("%-20s %lld bytes (%.1f MiB)\n", "Data sent:", n_of(r, "bytes"),
 	    n_of(r, "bytes") / 1048576.0);
+	/* A source's stream as its data frames took it (compressed or not). */
+	if (n_of(r, "wire-bytes") > 0)
+		printf("%-20s %lld bytes (%.1f MiB)\n", "Wire bytes:",
+		    n_of(r, "wire-bytes"), n_of(r, "wire-bytes") / 1048576.0);
 	printf("%-20s %lld bytes (%.1f MiB)\n", "Memory sent:",
 	    n_of(r, "memory-sent"), n_of(r, "memory-sent") / 1048576.0);
 	printf("%-20s %lld\n", "Zero pages:", n_of(r, "zero-pages"));
@@ -240,7 +244,14 @@ report_print(const json_t *r)
 	    &tg) == 0 && tg.reason != TARGET_REACHABLE &&
 	    target_format(&tg, line, sizeof(line)) == 0)
 		printf("%-20s %s\n", "Target:", line);
-	if (n_of(r, "zero-pages") > 0 && n_of(r, "bytes") > 0)
+	if (strcmp(s_of(r, "compression", ""), "zstd") == 0 &&
+	    n_of(r, "wire-bytes") > 0)
+		printf("%-20s zstd: %.2f bytes of stream per byte on the wire, "
+		    "%.2f bytes of memory per byte on the wire\n",
+		    "Compression:", (double)n_of(r, "bytes") /
+		    (double)n_of(r, "wire-bytes"), (double)n_of(r,
+		    "memory-sent") / (double)n_of(r, "wire-bytes"));
+	else if (n_of(r, "zero-pages") > 0 && n_of(r, "bytes") > 0)
 		printf("%-20s zero pages only: %.2f bytes of memory per byte "
 		    "sent\n", "Compression:", (double)n_of(r, "memory-sent") /
 		    (double)n_of(r, "bytes"));

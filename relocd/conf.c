@@ -61,6 +61,7 @@ static const char *const backend_choices[] = { "xen", "sim", NULL };
 static const char *const nonconv_choices[] = {
 	"stop-and-copy", "throttle", "abort", NULL
 };
+static const char *const compress_choices[] = { "off", "on", "auto", NULL };
 
 #define O(field)	offsetof(struct conf, field)
 #define MEMBER_SIZE(type, m)	sizeof(((type *)0)->m)
@@ -126,6 +127,8 @@ static const struct conf_key conf_keys[] = {
 	    0, 0, backend_choices, "xen" },
 	{ "relocd-on-nonconvergence", CT_ENUM, O(nonconvergence),
 	    0, 0, nonconv_choices, "stop-and-copy" },
+	{ "relocd-compress", CT_ENUM, O(compress),
+	    0, 0, compress_choices, "off" },
 	{ "relocd-user", CT_WORD, O(user),
 	    0, 0, NULL, "relocd" },
 	{ "relocd-chroot", CT_PATH, O(chroot_dir),
@@ -781,6 +784,25 @@ conf_nonconvergence_parse(const char *name)
 
 	for (i = 0; nonconv_choices[i] != NULL; i++)
 		if (strcmp(name, nonconv_choices[i]) == 0)
+			return i;
+	return -1;
+}
+
+const char *
+conf_compress_name(int choice)
+{
+	return choice >= 0 && choice <= CONF_COMPRESS_AUTO ?
+	    compress_choices[choice] : "unknown";
+}
+
+/* The mode named as relocd-compress names it; -1 if none. */
+int
+conf_compress_parse(const char *name)
+{
+	int	i;
+
+	for (i = 0; compress_choices[i] != NULL; i++)
+		if (strcmp(name, compress_choices[i]) == 0)
 			return i;
 	return -1;
 }

@@ -21,6 +21,16 @@ enum conf_nonconvergence {
 	CONF_NONCONV_ABORT
 };
 
+/*
+ * Whether a source compresses a migration's stream (compress.h):
+ * relocd-compress, and relocctl migrate --compress for one migration.
+ */
+enum conf_compress {
+	CONF_COMPRESS_OFF,	/* never (the default) */
+	CONF_COMPRESS_ON,	/* every chunk it shrinks, if the peer can */
+	CONF_COMPRESS_AUTO	/* as on, until the stream shows no gain */
+};
+
 struct acl;
 struct acl_names;
 
@@ -53,6 +63,7 @@ struct conf {
 	char		*state_dir;		/* finished reports */
 	int		 backend;		/* enum conf_backend */
 	int		 nonconvergence;	/* enum conf_nonconvergence */
+	int		 compress;		/* enum conf_compress */
 	char		*user;			/* network children run as */
 	char		*chroot_dir;		/* ... chrooted here */
 	int		 handshake_timeout_s;	/* TLS + hello + auth */
@@ -77,6 +88,8 @@ void		 conf_free(struct conf *);
 const char	*conf_backend_name(int);
 const char	*conf_nonconvergence_name(int);
 int		 conf_nonconvergence_parse(const char *);
+const char	*conf_compress_name(int);
+int		 conf_compress_parse(const char *);
 int		 conf_backend_parse(const char *, int *);
 
 #endif /* RELOCD_CONF_H */

@@ -94,6 +94,7 @@ struct msg_net_start {
 	char			 host[256];
 	uint32_t		 port;		/* client */
 	uint32_t		 query;		/* client: only ask */
+	uint32_t		 compress;	/* client: enum conf_compress */
 	/* The key process's public key, for the TLS context. */
 	uint32_t		 publen;
 	uint8_t			 pub[TLS_KEY_PUB_MAX];
@@ -196,7 +197,13 @@ struct msg_stats {
 	 */
 	uint64_t	 fixed_cost_ms;
 	uint32_t	 fixed_cost_samples;
-	uint32_t	 pad;
+	/*
+	 * A source's network child: 1 if the destination accepted zstd
+	 * (compress.h), and what its data frames carried on the wire, the
+	 * stream's bytes being "bytes".
+	 */
+	uint32_t	 compressed;
+	uint64_t	 wire_bytes;
 	struct target	 target;		/* out of reach, if it is */
 };
 
@@ -277,6 +284,7 @@ struct msg_policy {
 	int32_t		 nonconvergence;	/* enum conf_nonconvergence */
 	uint32_t	 check_only;		/* relocctl check: reserve, stop */
 	uint32_t	 skip_redirtied;	/* sim only (BACKEND_SAVE_...) */
+	uint32_t	 compress;		/* enum conf_compress */
 	/*
 	 * The pause's fixed cost for the destination, one per enum
 	 * guest_type (the parent learns it, pause_cost.c; the worker

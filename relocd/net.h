@@ -6,6 +6,7 @@
 
 #include <stdint.h>
 
+struct compress_dec;
 struct conf;
 struct msg_reserve;
 struct proc_identity;
@@ -59,6 +60,10 @@ struct net_session {
 	struct proto_msg	 msg;		/* last message received */
 	char			*frame;		/* PROTO_DATA_MAX bytes */
 	uint64_t		 received;	/* data bytes, for end */
+	/* Destination: zstd accepted (compress.h), and its buffer. */
+	struct compress_dec	*dec;
+	char			*plain;		/* COMPRESS_CHUNK_MAX bytes */
+	uint64_t		 wire;		/* data frames' bytes */
 };
 
 /* What a network child that connects out (the source) gets. */
@@ -72,6 +77,7 @@ struct net_client_args {
 	char			 host[256];
 	int			 port;
 	int			 query;		/* only ask where id stands */
+	int			 compress;	/* enum conf_compress */
 	const struct msg_reserve *reserve;	/* id, guest, config */
 };
 

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "acl.h"
+#include "compress.h"
 #include "conf.h"
 #include "fault.h"
 #include "log.h"
@@ -37,8 +38,17 @@
 struct client {
 	struct net_session		 s;
 	const struct net_client_args	*a;
-	uint64_t			 sent;
+	uint64_t			 sent;		/* the stream's bytes */
+	uint64_t			 wire;		/* its data frames' */
+	int				 zstd;		/* accepted */
+	int				 compressing;	/* auto may stop */
+	struct compress_enc		*enc;
+	uint8_t				*zframe;	/* PROTO_DATA_MAX */
+	uint64_t			 progress_ms;
 };
+
+/* How often a compressing stream tells the parent its ratio so far. */
+#define CLIENT_PROGRESS_MS	1000
 
 static void __attribute__((noreturn))
 client_tell_checks(struct client *c, int phase, int code, const char *text,
@@ -52,6 +62,8 @@ client_tell_checks(struct client *c, int phase, int code, const char *text,
 	st.code = code;
 	util_text_copy(st.text, text, sizeof(st.text));
 	st.stats.bytes = c->sent;
+	st.stats.wire_bytes = c->wire;
+	st.stats.compressed = (uint32_t)c->zstd;
 	if (checks != NULL)
 		st.checks = *checks;
 	msg_send(c->a->parent_fd, MSG_NET_STEP, &st, sizeof(st), -1);
@@ -74,6 +86,8 @@ client_tell_ok(struct client *c, int phase, const struct proto_msg *m)
 	STRLCPY_ARRAY(st.id, c->s.id);
 	st.phase = phase;
 	st.stats.bytes = c->sent;
+	st.stats.wire_bytes = c->wire;
+	st.stats.compressed = (uint32_t)c->zstd;
 	st.protocol = c->s.version;
 	if (m != NULL) {
 		st.guest = m->guest;
@@ -210,11 +224,40 @@ client_handshake(struct client *c, int fd, uint64_t deadline)
 	    m->version);
 }
 
+/*
+ * Whether to offer zstd in reserve: if the migration asks for it and
+ * the destination speaks PROTO_VERSION_COMPRESS.  An older one never
+ * sees the offer, and the stream goes as it always did.
+ */
+static int
+client_offer_compress(struct client *c)
+{
+	if (c->a->compress == CONF_COMPRESS_OFF)
+		return 0;
+	if (c->s.version >= PROTO_VERSION_COMPRESS)
+		return 1;
+	log_info("migration %s: destination %s speaks protocol %u, before "
+	    "compression (%u): the stream goes uncompressed", c->s.id,
+	    c->a->host, c->s.version, PROTO_VERSION_COMPRESS);
+	return 0;
+}
+
+static void
+client_start_compress(struct client *c)
+{
+	if ((c->enc = compress_enc_new()) == NULL ||
+	    (c->zframe = malloc(PROTO_DATA_MAX)) == NULL)
+		client_tell(c, PHASE_ABORTED, PE_INTERNAL, "cannot set up "
+		    "zstd compression: out of memory", 1);
+	c->zstd = c->compressing = 1;
+}
+
 static void
 client_reserve(struct client *c, uint64_t deadline)
 {
 	const struct msg_reserve	*r = c->a->reserve;
 	struct proto_msg		*m = &c->s.msg;
+	int				 offered;
 
 	memset(m, 0, offsetof(struct proto_msg, config));
 	m->type = PT_RESERVE;
@@ -224,8 +267,18 @@ client_reserve(struct client *c, uint64_t deadline)
 	    "the config of a reservation fits a message");
 	m->config_len = strlcpy(m->config, r->config, sizeof(m->config));
 	STRLCPY_ARRAY(m->facts, r->facts);
+	m->compress = client_offer_compress(c);
+	offered = m->compress;
 	client_send(c, m, deadline);
 	client_expect(c, PT_RESERVED, deadline + NET_RESERVE_WAIT_MS);
+	if (m->compress && !offered)
+		client_tell(c, PHASE_ABORTED, PE_PROTOCOL, "the destination "
+		    "accepted a compression it was not offered", 1);
+	if (m->compress)
+		client_start_compress(c);
+	else if (offered)
+		log_info("migration %s: destination %s declined compression: "
+		    "the stream goes uncompressed", c->s.id, c->a->host);
 	client_tell_ok(c, PHASE_RESERVED, m);
 }
 
@@ -275,7 +328,77 @@ client_splice_once(struct client *c, uint64_t deadline)
 		client_tell(c, PHASE_ABORTED, PE_PROTOCOL, "lost the "
 		    "connection to the destination while streaming", 1);
 	c->sent += len;
+	c->wire += len;
 	return 1;
+}
+
+/*
+ * auto's rule (compress.h): past the probe, a stream that compression
+ * did not shrink enough goes on uncompressed.
+ */
+static void
+client_auto_check(struct client *c)
+{
+	if (c->a->compress != CONF_COMPRESS_AUTO || !c->compressing ||
+	    c->sent < COMPRESS_AUTO_PROBE ||
+	    (c->sent - c->wire) * COMPRESS_AUTO_MIN_SAVING >= c->sent)
+		return;
+	c->compressing = 0;
+	log_info("migration %s: compression saved %llu of the first %llu "
+	    "bytes, under 1/%d (relocd-compress auto): the rest goes "
+	    "uncompressed", c->s.id, (unsigned long long)(c->sent - c->wire),
+	    (unsigned long long)c->sent, COMPRESS_AUTO_MIN_SAVING);
+}
+
+/* A compressing stream's ratio so far, for the parent's progress. */
+static void
+client_progress(struct client *c)
+{
+	struct msg_step	st;
+	uint64_t	now = util_now_ms();
+
+	if (!c->zstd || now - c->progress_ms < CLIENT_PROGRESS_MS)
+		return;
+	c->progress_ms = now;
+	memset(&st, 0, sizeof(st));
+	STRLCPY_ARRAY(st.id, c->s.id);
+	st.phase = PHASE_PROGRESS;
+	st.stats.bytes = c->sent;
+	st.stats.wire_bytes = c->wire;
+	st.stats.compressed = 1;
+	if (msg_send(c->a->parent_fd, MSG_NET_STEP, &st, sizeof(st), -1))
+		net_exit(&c->s, 1);
+}
+
+/*
+ * Sends the r bytes of the stream at buf + PROTO_FRAME_HDR as one frame:
+ * a zstd frame when compression shrinks them, else as they are.
+ */
+static void
+client_send_chunk(struct client *c, uint8_t *buf, size_t r,
+    uint64_t deadline)
+{
+	uint8_t	*out = buf;
+	char	 err[128];
+	size_t	 len = r, z = 0;
+	int	 kind = PROTO_FRAME_DATA;
+
+	if (c->compressing && (z = compress_chunk(c->enc,
+	    c->zframe + PROTO_FRAME_HDR, PROTO_DATA_MAX - PROTO_FRAME_HDR,
+	    buf + PROTO_FRAME_HDR, r)) > 0) {
+		out = c->zframe;
+		len = z;
+		kind = PROTO_FRAME_ZSTD;
+	}
+	proto_frame_header(out, kind, len);
+	if (tls_write_full(c->s.conn, out, PROTO_FRAME_HDR + len, deadline,
+	    err, sizeof(err)) == -1)
+		client_tell(c, PHASE_ABORTED, PE_PROTOCOL, "lost the "
+		    "connection to the destination while streaming", 1);
+	c->sent += r;
+	c->wire += len;
+	client_auto_check(c);
+	client_progress(c);
 }
 
 /* One read from the worker's pipe, sent as one data frame. */
@@ -283,11 +406,11 @@ static int
 client_pump_once(struct client *c, uint64_t deadline)
 {
 	uint8_t	*buf = (uint8_t *)c->s.frame;
-	char	 err[128];
 	ssize_t	 r;
 
-	if (tls_is_plain(c->s.conn) && (r = client_splice_once(c,
-	    deadline)) != -1)
+	/* Compressed bytes must pass through our memory: no splice. */
+	if (tls_is_plain(c->s.conn) && !c->compressing &&
+	    (r = client_splice_once(c, deadline)) != -1)
 		return (int)r;
 	r = read(c->s.data_fd, buf + PROTO_FRAME_HDR,
 	    PROTO_DATA_MAX - PROTO_FRAME_HDR);
@@ -295,12 +418,7 @@ client_pump_once(struct client *c, uint64_t deadline)
 		return 1;
 	if (r <= 0)
 		return 0;
-	proto_frame_header(buf, PROTO_FRAME_DATA, (size_t)r);
-	if (tls_write_full(c->s.conn, buf, PROTO_FRAME_HDR + (size_t)r,
-	    deadline, err, sizeof(err)) == -1)
-		client_tell(c, PHASE_ABORTED, PE_PROTOCOL, "lost the "
-		    "connection to the destination while streaming", 1);
-	c->sent += (uint64_t)r;
+	client_send_chunk(c, buf, (size_t)r, deadline);
 	return 1;
 }
 
@@ -338,6 +456,10 @@ client_stream(struct client *c)
 	}
 	close(c->s.data_fd);
 	c->s.data_fd = -1;
+	if (c->zstd)
+		log_info("migration %s: %llu bytes of stream went as %llu on "
+		    "the wire (zstd)", c->s.id, (unsigned long long)c->sent,
+		    (unsigned long long)c->wire);
 }
 
 static void

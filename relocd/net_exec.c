@@ -128,6 +128,7 @@ net_exec_main(void)
 		STRLCPY_ARRAY(ca.host, st.host);
 		ca.port = (int)st.port;
 		ca.query = st.query != 0;
+		ca.compress = (int)st.compress;
 		ca.reserve = &desc;
 		net_client_run(&ca);
 	}

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "compress.h"
 #include "conf.h"
 #include "fault.h"
 #include "log.h"
@@ -119,6 +120,25 @@ net_tell_parent(struct net_session *s, uint32_t type, int phase, int code,
 }
 
 /*
+ * The source offers zstd: accepted whenever we can set it up, as its
+ * cost is bounded here (compress.h) and the choice is the source's; a
+ * failure only means the stream comes uncompressed.
+ */
+static int
+net_accept_compress(struct net_session *s)
+{
+	if ((s->dec = compress_dec_new()) == NULL ||
+	    (s->plain = malloc(COMPRESS_CHUNK_MAX)) == NULL) {
+		log_peer_warnx("peer %s: cannot set up zstd: out of memory; "
+		    "the stream comes uncompressed", s->ip);
+		compress_dec_free(s->dec);
+		s->dec = NULL;
+		return 0;
+	}
+	return 1;
+}
+
+/*
  * The peer asks us to make room for a guest.  The request goes to the
  * parent as a typed message (it never sees the peer's bytes); the parent
  * and a worker decide, and the parent hands us the pipe to the worker.
@@ -129,10 +149,11 @@ net_on_reserve(struct net_session *s, uint64_t deadline)
 	struct msg_reserve	*r;
 	struct msg_step		 st;
 	struct proto_msg	*m = &s->msg;
-	int			 fd = -1;
+	int			 fd = -1, offered;
 
 	if (m->id[0] == '\0')
 		net_refuse(s, PE_PROTOCOL, "reserve without an id");
+	offered = m->compress && s->version >= PROTO_VERSION_COMPRESS;
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		net_exit(s, 1);
 	STRLCPY_ARRAY(r->id, m->id);
@@ -162,6 +183,7 @@ net_on_reserve(struct net_session *s, uint64_t deadline)
 		m->available = st.available;
 		m->available_known = 1;
 	}
+	m->compress = offered && net_accept_compress(s);
 	if (net_send_msg(s->conn, m, deadline) == -1)
 		net_exit(s, 1);
 	log_peer_info("peer %s: reserved %s for migration %s", s->ip,
@@ -208,14 +230,36 @@ net_data_landed(struct net_session *s, size_t len)
  * that stops reading must not hold the peer's connection open forever.
  */
 static void
-net_on_data(struct net_session *s, size_t len, uint64_t deadline)
+net_on_data(struct net_session *s, const char *buf, size_t len,
+    uint64_t deadline)
 {
 	uint64_t	now = util_now_ms();
 
-	if (util_write_all_idle(s->data_fd, s->frame, len,
+	if (util_write_all_idle(s->data_fd, buf, len,
 	    now < deadline ? (int)(deadline - now) : 0) == -1)
 		net_worker_stopped(s);
 	net_data_landed(s, len);
+}
+
+/*
+ * A zstd frame of the stream: decompressed within its bound before a
+ * byte reaches the worker, so a bomb or a corrupt frame ends the
+ * migration as a bad image, never as our memory's exhaustion.
+ */
+static void
+net_on_zstd(struct net_session *s, size_t len, uint64_t deadline)
+{
+	char	err[256];
+	size_t	out;
+
+	if (s->dec == NULL)
+		net_refuse(s, PE_UNEXPECTED, "compressed data frame, but no "
+		    "compression was agreed");
+	if (compress_unchunk(s->dec, s->plain, COMPRESS_CHUNK_MAX, s->frame,
+	    len, &out, err, sizeof(err)) == -1)
+		net_refuse(s, PE_IMAGE, err);
+	s->wire += len;
+	net_on_data(s, s->plain, out, deadline);
 }
 
 /*
@@ -240,6 +284,7 @@ net_splice_data(struct net_session *s, size_t len, uint64_t deadline)
 		    "connection closed");
 	if (r == TLS_SPLICE_PIPE)
 		net_worker_stopped(s);
+	s->wire += len;
 	net_data_landed(s, len);
 }
 
@@ -254,6 +299,11 @@ net_on_end(struct net_session *s, uint64_t deadline)
 	if (s->msg.bytes != s->received)
 		net_refuse(s, PE_IMAGE, "stream length differs from the end "
 		    "record");
+	if (s->dec != NULL)
+		log_peer_info("peer %s: migration %s: %llu bytes of stream "
+		    "came as %llu on the wire (zstd)", s->ip, s->id,
+		    (unsigned long long)s->received,
+		    (unsigned long long)s->wire);
 	net_expect_step(s, PHASE_PREPARED, NET_VERIFY_WAIT_MS, &st, NULL);
 	s->state = PS_PREPARED;
 	net_reply(s, PT_PREPARED, deadline + NET_VERIFY_WAIT_MS);
@@ -382,10 +432,15 @@ net_loop(struct net_session *s, uint64_t handshake_deadline)
 			    "idle deadline passed (relocd-idle-timeout)");
 		if (code != PE_NONE)
 			net_refuse(s, code, err);
-		if (kind == PROTO_FRAME_DATA) {
+		if (kind == PROTO_FRAME_DATA || kind == PROTO_FRAME_ZSTD) {
 			if (proto_next_state(s->state, 0, 1) == -1)
 				net_refuse(s, PE_UNEXPECTED, "data frame");
-			net_on_data(s, len, deadline);
+			if (kind == PROTO_FRAME_ZSTD)
+				net_on_zstd(s, len, deadline);
+			else {
+				s->wire += len;
+				net_on_data(s, s->frame, len, deadline);
+			}
 			continue;
 		}
 		if ((code = proto_decode(s->frame, len, &s->msg, err,

@@ -112,6 +112,9 @@ net_xl_from_peer(struct xl_pump *p)
 	}
 	if (code != PE_NONE)
 		net_refuse(s, code, err);
+	/* xl's streams are never compressed (compress.h). */
+	if (kind == PROTO_FRAME_ZSTD)
+		net_refuse(s, PE_UNEXPECTED, "compressed data frame");
 	if (kind == PROTO_FRAME_DATA) {
 		if (p->peer_eof)
 			net_refuse(s, PE_UNEXPECTED, "data after xl-eof");

@@ -79,6 +79,14 @@ struct job {
 	/* Reserved: what the destination could give (msg_step). */
 	uint64_t	 available;
 	uint32_t	 available_known;
+	/*
+	 * Source: the stream's compression as its network child reports
+	 * it (msg_stats): zstd accepted, and the stream's bytes against
+	 * the bytes its data frames took on the wire.
+	 */
+	uint32_t	 compressed;
+	uint64_t	 stream_bytes;
+	uint64_t	 wire_bytes;
 	int		 ctl;		/* control client watching, or -1 */
 	uint64_t	 started_ms;
 	uint64_t	 ended_ms;

@@ -211,7 +211,7 @@ void
 parent_ctl_progress(struct parent *p, struct job *j)
 {
 	const struct msg_stats	*s = &j->stats;
-	char			 msg[800], q[4 * 64 + 3];
+	char			 msg[1024], q[4 * 64 + 3];
 	uint64_t		 now = util_now_ms();
 	size_t			 off;
 	int			 r;
@@ -239,6 +239,14 @@ parent_ctl_progress(struct parent *p, struct job *j)
 	    (unsigned long long)s->predicted_downtime_ms,
 	    (unsigned long long)(now - j->started_ms), s->throttle, q);
 	off = r < 0 ? sizeof(msg) : (size_t)r;
+	/* A compressed stream's bytes on the wire, as its child counts. */
+	if (off < sizeof(msg) && j->compressed && j->wire_bytes != 0) {
+		r = snprintf(msg + off, sizeof(msg) - off, " (stream-bytes "
+		    "%llu) (wire-bytes %llu)",
+		    (unsigned long long)j->stream_bytes,
+		    (unsigned long long)j->wire_bytes);
+		off = r < 0 ? sizeof(msg) : off + (size_t)r;
+	}
 	if (off >= sizeof(msg) ||
 	    target_sxp(&s->target, msg, sizeof(msg), &off) == -1 ||
 	    off + 2 > sizeof(msg)) {
@@ -306,6 +314,17 @@ parent_ctl_result(struct parent *p, struct job *j)
 	if (off < size && j->role == JOB_OUT && j->protocol != 0) {
 		r = snprintf(msg + off, size - off, " (protocol %u)",
 		    j->protocol);
+		off = r < 0 ? size : off + (size_t)r;
+	}
+	/*
+	 * A source's stream: compressed or not (compress.h), and what its
+	 * data frames took on the wire against its bytes.
+	 */
+	if (off < size && j->role == JOB_OUT && j->protocol != 0 &&
+	    j->stream_bytes != 0) {
+		r = snprintf(msg + off, size - off, " (compression %s) "
+		    "(wire-bytes %llu)", j->compressed ? "zstd" : "none",
+		    (unsigned long long)j->wire_bytes);
 		off = r < 0 ? size : off + (size_t)r;
 	}
 	if (off < size && j->role == JOB_OUT && j->available_known) {

@@ -173,6 +173,7 @@ parent_spawn_client(struct parent *p, struct job *j, int data_fd, int query)
 	STRLCPY_ARRAY(st.host, j->peer);
 	st.port = (uint32_t)j->port;
 	st.query = query != 0;
+	st.compress = j->policy.compress;
 	/* A query of a job whose worker never described it: the id only. */
 	if ((desc = j->desc) == NULL) {
 		if ((desc = calloc(1, sizeof(*desc))) == NULL)

@@ -222,6 +222,7 @@ parent_out_net_step(struct parent *p, struct job *j, const struct msg_step *st)
 		j->available = st->available;
 		j->available_known = st->available_known ? 1 : 0;
 		j->protocol = st->protocol;
+		j->compressed = st->stats.compressed ? 1 : 0;
 		if (j->policy.check_only) {
 			/* The destination accepted; that was the question. */
 			j->checked = 1;
@@ -238,7 +239,14 @@ parent_out_net_step(struct parent *p, struct job *j, const struct msg_step *st)
 		close(j->data_wr);
 		j->data_wr = -1;
 		break;
+	case PHASE_PROGRESS:
+		/* The stream so far, and its bytes on the wire. */
+		j->stream_bytes = st->stats.bytes;
+		j->wire_bytes = st->stats.wire_bytes;
+		break;
 	case PHASE_PREPARED:
+		j->stream_bytes = st->stats.bytes;
+		j->wire_bytes = st->stats.wire_bytes;
 		j->prepared = 1;
 		out_maybe_commit(p, j);
 		break;

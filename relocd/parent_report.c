@@ -76,6 +76,12 @@ report_of_job(const struct job *j, struct report *r, uint64_t now,
 	r->pause = s->pause;
 	r->target = s->target;
 	r->bytes = (int64_t)s->bytes;
+	/* A source's, once its stream went (compress.h). */
+	if (j->role == JOB_OUT && j->protocol != 0 && j->stream_bytes != 0) {
+		r->wire_bytes = (int64_t)j->wire_bytes;
+		(void)snprintf(r->compression, sizeof(r->compression), "%s",
+		    j->compressed ? "zstd" : "none");
+	}
 	r->memory = (int64_t)s->memory_bytes;
 	r->memory_sent = (int64_t)s->memory_sent;
 	r->zero_pages = (int64_t)s->zero_pages;

@@ -115,6 +115,7 @@ req_policy(struct parent *p, const struct sxp_node *m, struct msg_policy *mp,
 	const struct conf	*c = p->conf;
 	const char		*s;
 	uint64_t		 v[7];
+	int			 r;
 
 	v[0] = c->max_downtime_ms;
 	v[1] = (uint64_t)c->max_bandwidth_mbit;
@@ -166,6 +167,16 @@ req_policy(struct parent *p, const struct sxp_node *m, struct msg_policy *mp,
 			    "stop-and-copy, throttle or abort", s);
 			return -1;
 		}
+	}
+	/* The stream's compression (compress.h): the config's, or this. */
+	mp->compress = (uint32_t)c->compress;
+	if ((s = sxp_field(m, "compress")) != NULL) {
+		if ((r = conf_compress_parse(s)) == -1) {
+			snprintf(err, errlen, "compress: '%s' is not on, off "
+			    "or auto", s);
+			return -1;
+		}
+		mp->compress = (uint32_t)r;
 	}
 	s = sxp_field(m, "policy");
 	mp->xen_default = s != NULL && strcmp(s, "xen-default") == 0;
@@ -335,13 +346,14 @@ req_sim_config(const struct sxp_node *m, char *out, size_t size, char *err,
     size_t errlen)
 {
 	const char	*pattern = sxp_field(m, "pattern");
-	uint64_t	 rate = 0, ws = 0, zp = 0;
+	uint64_t	 rate = 0, ws = 0, zp = 0, cp = 0;
 	size_t		 k;
-	int		 r, z = 0;
+	int		 r, z = 0, c = 0;
 
 	if (req_number(m, "dirty-rate", 0, 64LL << 30, &rate, err, errlen) ||
 	    req_number(m, "working-set", 0, 1LL << 40, &ws, err, errlen) ||
-	    req_number(m, "zero-percent", 0, 100, &zp, err, errlen))
+	    req_number(m, "zero-percent", 0, 100, &zp, err, errlen) ||
+	    req_number(m, "compressible-percent", 0, 100, &cp, err, errlen))
 		return -1;
 	if (pattern == NULL)
 		pattern = "uniform";
@@ -364,8 +376,14 @@ req_sim_config(const struct sxp_node *m, char *out, size_t size, char *err,
 	if (r >= 0 && (size_t)r < size && zp != 0)
 		z = snprintf(out + r, size - (size_t)r, " (zero-percent %llu)",
 		    (unsigned long long)zp);
+	/* ... and how much of the rest it fills compressibly. */
+	if (r >= 0 && (size_t)r < size && z >= 0 && (size_t)z < size -
+	    (size_t)r && cp != 0)
+		c = snprintf(out + r + z, size - (size_t)(r + z),
+		    " (compressible-percent %llu)", (unsigned long long)cp);
 	if (r < 0 || (size_t)r >= size || z < 0 || (size_t)z >= size -
-	    (size_t)r || req_sim_devices(m, out, size, (size_t)(r + z)) == -1) {
+	    (size_t)r || c < 0 || (size_t)c >= size - (size_t)(r + z) ||
+	    req_sim_devices(m, out, size, (size_t)(r + z + c)) == -1) {
 		snprintf(err, errlen, "the workload's config is longer than "
 		    "%zu characters", size - 1);
 		return -1;

@@ -234,7 +234,7 @@ proto_frame_parse(const uint8_t *hdr, int *kind_r, size_t *len_r)
 	if (hdr[0] == PROTO_FRAME_CONTROL)
 		return len > 0 && len <= PROTO_CONTROL_MAX ? PE_NONE :
 		    (len == 0 ? PE_PROTOCOL : PE_TOO_LARGE);
-	if (hdr[0] == PROTO_FRAME_DATA)
+	if (hdr[0] == PROTO_FRAME_DATA || hdr[0] == PROTO_FRAME_ZSTD)
 		return len > 0 && len <= PROTO_DATA_MAX ? PE_NONE :
 		    (len == 0 ? PE_PROTOCOL : PE_TOO_LARGE);
 	return PE_PROTOCOL;
@@ -359,6 +359,19 @@ proto_decode_speaks(const struct sxp_node *msg, struct proto_msg *m,
 	return 0;
 }
 
+/*
+ * Optional (PROTO_VERSION_COMPRESS): (compress zstd) offers or accepts
+ * zstd.  Another name is a compressor of a later release: not ours, so
+ * neither offered nor accepted, and the stream goes as it is.
+ */
+static void
+proto_decode_compress(const struct sxp_node *msg, struct proto_msg *m)
+{
+	const char	*v = sxp_field(msg, "compress");
+
+	m->compress = v != NULL && strcmp(v, "zstd") == 0;
+}
+
 static int
 proto_decode_fields(const struct sxp_node *msg, struct proto_msg *m)
 {
@@ -382,6 +395,7 @@ proto_decode_fields(const struct sxp_node *msg, struct proto_msg *m)
 		m->config_len = len;
 		/* Optional: older peers and the sim backend send none. */
 		proto_get_str(msg, "facts", m->facts, sizeof(m->facts));
+		proto_decode_compress(msg, m);
 		return 0;
 	case PT_RESERVED:
 		/* Optional (PROTO_VERSION_CAPACITY): what it can give. */
@@ -392,6 +406,7 @@ proto_decode_fields(const struct sxp_node *msg, struct proto_msg *m)
 			m->available = (uint64_t)n;
 			m->available_known = 1;
 		}
+		proto_decode_compress(msg, m);
 		/* Optional (PROTO_VERSION_CHECKS): what the check found. */
 		return checks_parse(msg, &m->checks);
 	case PT_ABORT:
@@ -616,6 +631,8 @@ proto_encode_fields(const struct proto_msg *m, char *out, size_t size,
 		if (m->facts[0] != '\0')
 			rc |= proto_put(out, size, off, "facts", m->facts,
 			    strlen(m->facts));
+		if (m->compress)
+			rc |= proto_put(out, size, off, "compress", "zstd", 4);
 		rc |= proto_put(out, size, off, "config", m->config,
 		    m->config_len);
 		break;
@@ -634,6 +651,8 @@ proto_encode_fields(const struct proto_msg *m, char *out, size_t size,
 		if (m->available_known)
 			rc |= proto_put_num(out, size, off, "available",
 			    (long long)m->available);
+		if (m->compress)
+			rc |= proto_put(out, size, off, "compress", "zstd", 4);
 		rc |= checks_format(&m->checks, out, size, off);
 		break;
 	case PT_END:

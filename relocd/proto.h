@@ -19,7 +19,7 @@
  * a pool being upgraded.
  */
 #define PROTO_VERSION_MIN	1
-#define PROTO_VERSION_MAX	5
+#define PROTO_VERSION_MAX	6
 /* The first version whose "reserved" and "error" carry (checks ...). */
 #define PROTO_VERSION_CHECKS	3
 /* The first version whose destination reads the sim stream's zero pages. */
@@ -30,10 +30,18 @@
  * evacuate places guests by it).
  */
 #define PROTO_VERSION_CAPACITY	5
+/*
+ * The first version whose "reserve" may offer (compress zstd) and whose
+ * "reserved" may accept it, after which the stream may carry
+ * PROTO_FRAME_ZSTD frames (compress.h).
+ */
+#define PROTO_VERSION_COMPRESS	6
 
 /* Frame kinds: the first byte of every frame. */
 #define PROTO_FRAME_CONTROL	'C'
 #define PROTO_FRAME_DATA	'D'
+/* Data as one zstd frame (PROTO_VERSION_COMPRESS, when accepted). */
+#define PROTO_FRAME_ZSTD	'Z'
 #define PROTO_FRAME_HDR		4	/* kind + 24-bit big-endian length */
 
 /* Fixed error codes sent to peers; never internal details. */
@@ -98,6 +106,9 @@ struct proto_msg {
 	char		 host[256];		/* hello: sender's name */
 	struct guest_info guest;		/* reserve, reserved */
 	int		 live;			/* reserve */
+	int		 compress;		/* reserve: offers zstd;
+						   reserved: accepts it
+						   (PROTO_VERSION_COMPRESS) */
 	char		 facts[BACKEND_FACTS_MAX + 1];	/* reserve */
 	size_t		 config_len;		/* reserve */
 	uint64_t	 available;		/* reserved: memory the

@@ -75,6 +75,8 @@ static const struct report_field report_fields[] = {
 	RF_MS("digest-ms", digest_ms),
 	RF_MS("suspend-time-ms", suspend_time_ms),
 	RF_MS("bytes", bytes),
+	RF_MS("wire-bytes", wire_bytes),
+	RF_S("compression", compression),
 	RF_MS("memory", memory),
 	RF_MS("memory-sent", memory_sent),
 	RF_MS("zero-pages", zero_pages),

@@ -36,7 +36,10 @@ struct report {
 	int64_t		fixed_cost_samples;	/* learnt from; 0: a guess */
 	int64_t		digest_ms;	/* sim: hashing, in downtime */
 	int64_t		suspend_time_ms;
-	int64_t		bytes;		/* the stream's, on the wire */
+	int64_t		bytes;		/* the stream's */
+	int64_t		wire_bytes;	/* source: its data frames', as
+					   compressed; 0: not measured */
+	char		compression[8];	/* source: "zstd", "none"; "" */
 	int64_t		memory;
 	int64_t		memory_sent;	/* sim: the memory bytes carried */
 	int64_t		zero_pages;	/* sim: sent as page numbers */

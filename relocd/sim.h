@@ -99,6 +99,13 @@ struct sim_params {
 	 * description for a destination leaves it out.
 	 */
 	uint32_t	 zero_percent;
+	/*
+	 * Percent of the pages a created guest's boot gives content that
+	 * it fills compressibly (sim_memory_fill), as code and text
+	 * compress; the rest are noise, as a workload's writes always are.
+	 * Only create() uses it.
+	 */
+	uint32_t	 compressible_percent;
 	/* Devices ("": none), only for the pre-flight. */
 	char		 bridge[SIM_BRIDGES_MAX][SIM_BRIDGE_NAME_MAX + 1];
 	char		 disk[SIM_DISKS_MAX][SIM_DISK_PATH_MAX + 1];
@@ -282,7 +289,8 @@ int	 sim_lock_held(int, int);
 void	 sim_futex_wait(uint32_t *, uint32_t, uint64_t);
 void	 sim_futex_wake(uint32_t *);
 void	 sim_vcpu_seed(struct sim_vcpu *, const char *);
-void	 sim_memory_fill(uint8_t *, uint64_t, const char *, uint32_t);
+void	 sim_memory_fill(uint8_t *, uint64_t, const char *, uint32_t,
+	    uint32_t);
 
 /*
  * sim_precopy.c: libxenguest's pre-copy loop.  A snapshot of the

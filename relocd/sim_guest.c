@@ -184,20 +184,44 @@ sim_page_write(uint8_t *page, uint64_t pfn, uint64_t stamp, uint64_t r)
 }
 
 /*
+ * A compressible page: as sim_page_write's for its first quarter, then
+ * one 64-byte run, drawn from r, over and over; zstd's level 1 makes
+ * about a quarter of it, as it does of code and text.
+ */
+static void
+sim_page_write_compressible(uint8_t *page, uint64_t pfn, uint64_t r)
+{
+	uint64_t	*w = (uint64_t *)(void *)page;
+	size_t		 i, n = SIM_PAGE_SIZE / sizeof(*w);
+
+	sim_page_write(page, pfn, 0, r);
+	for (i = n / 4; i < n; i++)
+		w[i] = r * (2 * (i % 8) + 1);
+}
+
+/*
  * A new guest's RAM is not all zero, so round 0 carries real content;
  * but zero_percent of its pages, spread over all of it, stay zero (the
- * file's holes), as an idle guest's free memory does.
+ * file's holes), as an idle guest's free memory does.  Of the others,
+ * those whose number times 37 ends, modulo 100, below
+ * compressible_percent (another spread over all of memory) get
+ * compressible content.
  */
 void
 sim_memory_fill(uint8_t *mem, uint64_t pages, const char *uuid,
-    uint32_t zero_percent)
+    uint32_t zero_percent, uint32_t compressible_percent)
 {
 	uint64_t	x = sim_seed_of(uuid) ^ 0x5a5a5a5a5a5a5a5aULL;
 	uint64_t	pfn, r;
 
 	for (pfn = 0; pfn < pages; pfn++) {
 		r = sim_splitmix(&x);
-		if (pfn % 100 >= zero_percent)
+		if (pfn % 100 < zero_percent)
+			continue;
+		if (pfn * 37 % 100 < compressible_percent)
+			sim_page_write_compressible(mem + pfn * SIM_PAGE_SIZE,
+			    pfn, r);
+		else
 			sim_page_write(mem + pfn * SIM_PAGE_SIZE, pfn, 0, r);
 	}
 }
@@ -227,6 +251,9 @@ name_append(char *slots, size_t n, size_t size, const char *val)
  * limit; (pci N) and (disable-migrate yes|no) may not.  Returns 1 if kv
  * was one (0 or -1 from there on), 0 if it is a workload key.
  */
+/* The workload keys of sim_config_field, whose seen bits come first. */
+#define SIM_WORKLOAD_KEYS	5
+
 static int
 sim_config_device(const struct sxp_node *kv, const char *key,
     const char *val, struct sim_params *p, unsigned int *seen,
@@ -253,12 +280,13 @@ sim_config_device(const struct sxp_node *kv, const char *key,
 	}
 	if (strcmp(key, "pci") != 0 && strcmp(key, "disable-migrate") != 0)
 		return 0;
-	i = key[0] == 'p' ? 4 : 5;	/* seen bits after the workload's */
+	/* Their seen bits come after the workload keys' (sim_config_field). */
+	i = key[0] == 'p' ? SIM_WORKLOAD_KEYS : SIM_WORKLOAD_KEYS + 1;
 	if (*seen & (1U << i))
 		return backend_fail(err, BE_UNSUPPORTED, "sim config, line "
 		    "%d: %s given twice", kv->line, key);
 	*seen |= 1U << i;
-	if (i == 4)
+	if (i == SIM_WORKLOAD_KEYS)
 		p->pci = (uint32_t)util_strtonum(val, 0, SIM_PCI_MAX, &errstr);
 	else if (strcmp(val, "yes") == 0 || strcmp(val, "no") == 0)
 		p->disable_migrate = strcmp(val, "yes") == 0;
@@ -272,15 +300,21 @@ sim_config_device(const struct sxp_node *kv, const char *key,
 
 /*
  * One key of the config list: (dirty-rate N), (working-set N), (pattern
- * P), (zero-percent N), or a device key (sim_config_device).
+ * P), (zero-percent N), (compressible-percent N), or a device key
+ * (sim_config_device).
  */
 static int
 sim_config_field(const struct sxp_node *kv, uint64_t memory,
     struct sim_params *p, unsigned int *seen, struct backend_error *err)
 {
 	static const char *const keys[] = {
-		"dirty-rate", "working-set", "pattern", "zero-percent"
+		"dirty-rate", "working-set", "pattern", "zero-percent",
+		"compressible-percent"
 	};
+	const unsigned int	 nkeys = sizeof(keys) / sizeof(keys[0]);
+
+	_Static_assert(sizeof(keys) / sizeof(keys[0]) == SIM_WORKLOAD_KEYS,
+	    "the device keys' seen bits follow the workload keys'");
 	const struct sxp_node	*key, *val;
 	const char		*errstr = NULL;
 	unsigned int		 k;
@@ -295,9 +329,9 @@ sim_config_field(const struct sxp_node *kv, uint64_t memory,
 	if ((r = sim_config_device(kv, key->text, val->text, p, seen,
 	    err)) != 0)
 		return r == -1 ? -1 : 0;
-	for (k = 0; k < 4 && strcmp(key->text, keys[k]) != 0; k++)
+	for (k = 0; k < nkeys && strcmp(key->text, keys[k]) != 0; k++)
 		continue;
-	if (k == 4)
+	if (k == nkeys)
 		return backend_fail(err, BE_UNSUPPORTED,
 		    "sim config, line %d: unknown key '%.32s'", kv->line,
 		    key->text);
@@ -314,6 +348,9 @@ sim_config_field(const struct sxp_node *kv, uint64_t memory,
 	else if (k == 3)
 		p->zero_percent = (uint32_t)util_strtonum(val->text, 0, 100,
 		    &errstr);
+	else if (k == 4)
+		p->compressible_percent = (uint32_t)util_strtonum(val->text, 0,
+		    100, &errstr);
 	else {
 		for (p->pattern = 0; p->pattern < SIM_NPATTERNS; p->pattern++)
 			if (strcmp(val->text, sim_pattern_names[p->pattern])
@@ -637,7 +674,8 @@ sim_proc_main(int ctl_fd, int mem_fd, int fill)
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	if (fill)
 		sim_memory_fill(p.mem, p.ctl->pages, p.ctl->uuid,
-		    p.ctl->params.zero_percent);
+		    p.ctl->params.zero_percent,
+		    p.ctl->params.compressible_percent);
 	__atomic_store_n(&p.ctl->booted, 1, __ATOMIC_SEQ_CST);
 	sim_futex_wake(&p.ctl->booted);
 	if (pthread_create(&t, NULL, sim_workload, &p) != 0)

@@ -41,6 +41,11 @@
  *      evacuate places guests by it.  Sent only on a connection that
  *      chose 5; from an older peer evacuate learns no capacity and
  *      says so.
+ *   6  "reserve" may offer (compress zstd) and "reserved" accept it;
+ *      the stream may then carry 'Z' frames, each one zstd frame of a
+ *      data chunk (compress.h).  A source offers it only on a
+ *      connection that chose 6; an older destination gets the stream
+ *      as before.
  *
  * relocd 0.1.0 reads only "protocol", and refuses anything but 1: a
  * range that starts at 1 passes it, and its reply, "protocol" alone,

@@ -23,12 +23,12 @@ jsonl() {
 import json, sys
 
 path, kind = sys.argv[1], sys.argv[2]
-STR = ("id", "what", "guest", "text", "decision")
+STR = ("id", "what", "guest", "text", "decision", "compression")
 INT = ("code", "round", "rounds", "bytes", "memory", "memory-sent",
        "zero-pages", "dirty", "bandwidth", "dirty-rate", "downtime-ms",
        "predicted-downtime-ms", "digest-ms", "elapsed-ms", "throttle",
        "fixed-cost-ms", "fixed-cost-samples", "protocol", "available",
-       "skipped-pages")
+       "skipped-pages", "wire-bytes")
 FIELDS = {
     "started": {"id", "what"},
     "progress": {"id", "round", "bytes", "memory", "memory-sent",
@@ -44,6 +44,9 @@ FIELDS = {
 # failed after that): the protocol it chose and the memory it can give
 # (relocctl evacuate reads them).
 RESERVED = {"protocol", "available"}
+# A source's result once its stream went to the end: compressed or not,
+# and the bytes its data frames took on the wire.
+STREAMED = {"compression", "wire-bytes"}
 # The parts of the pause: milliseconds, or null when not measured.
 PAUSE = {"suspend-ms", "final-copy-ms", "state-ms", "digest-ms",
          "release-ms", "commit-ms", "unpause-ms"}
@@ -67,6 +70,8 @@ for m in msgs:
     if m["type"] == "result" and kind in ("migrated", "checked",
                                           "unreachable"):
         want = want | RESERVED
+    if m["type"] == "result" and kind == "migrated":
+        want = want | STREAMED
     if set(m) - {"type", "target-unreachable"} != want or (
             "target-unreachable" in m and m["type"] == "started"):
         bad.append("%s has fields %s" % (m["type"], sorted(m)))

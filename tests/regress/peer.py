@@ -62,6 +62,33 @@ def connect(a):
     return ctx.wrap_socket(raw, server_hostname=a.host)
 
 
+def zstd_frame(content):
+    """One zstd frame of raw blocks, its size declared in the header."""
+    out = struct.pack("<I", 0xFD2FB528)
+    # single segment, a 4-byte content size
+    out += bytes([0xA0]) + struct.pack("<I", len(content))
+    pos = 0
+    while True:
+        block = content[pos:pos + (128 << 10)]
+        pos += len(block)
+        last = pos >= len(content)
+        out += struct.pack("<I", int(last) | len(block) << 3)[:3] + block
+        if last:
+            return out
+
+
+def zstd_bomb():
+    """A frame that declares 2 MiB, over any chunk's bound, in RLE
+    blocks of 128 KiB: a few bytes that would grow a thousandfold."""
+    out = struct.pack("<I", 0xFD2FB528) + bytes([0xA0])
+    out += struct.pack("<I", 2 << 20)
+    for i in range(16):
+        last = i == 15
+        out += struct.pack("<I", int(last) | 1 << 1 | (128 << 10) << 3)[:3]
+        out += b"\0"
+    return out
+
+
 RESERVE = ("(reserve (id {id}) (name {name}) (uuid {uuid}) (type sim) "
            "(memory {memory}) (vcpus 1) (live yes) "
            "(config '(sim (dirty-rate 0) (pattern uniform))'))")
@@ -84,6 +111,24 @@ def scenario(a, s):
         s.sendall(control("(abort (id %s) (code 14) (text 'test done'))"
                           % a.id))
         return reply
+    if a.action == "zstd-bad":
+        # A source that agrees on zstd (protocol 6), then sends one bad
+        # compressed frame (a.kind): the destination must refuse it.
+        s.sendall(control("(hello (protocol 1) (protocol-max 6) "
+                          "(host peer.py))"))
+        read_control(s)
+        s.sendall(control(RESERVE.format(
+            id=a.id, name=a.name, uuid=a.uuid,
+            memory=a.memory).replace("(config", "(compress zstd) (config")))
+        reply = read_control(s)
+        if "(compress zstd)" not in reply:
+            return "zstd not accepted: " + reply
+        if a.kind == "bomb":
+            payload = zstd_bomb()
+        else:
+            payload = zstd_frame(b"RLCDSIM\n" * 512)[:-100]
+        s.sendall(frame(b"Z", payload))
+        return read_control(s)
     if a.action == "oversized":
         s.sendall(b"C\xff\xff\xff")
         return read_control(s)
@@ -153,6 +198,8 @@ def main():
     p.add_argument("--uuid", default="8f14e45f-ceea-467a-9575-6a1f3b1c2d3e")
     p.add_argument("--memory", type=int, default=16 << 20)
     p.add_argument("--hold", type=float, default=0)
+    p.add_argument("--kind", default="bomb",
+                   help="zstd-bad: bomb or truncated")
     p.add_argument("--args", default="xl migrate-receive",
                    help="xl-receive: the words, separated by spaces")
     p.add_argument("--hello", default="(hello (protocol 1) (host peer.py))",

@@ -54,15 +54,34 @@ new_to_old() {
 }
 check "this source -> 0.1.0 destination: live migration, protocol 1" new_to_old
 
+# Compression asked of a destination that predates it (protocol 6): the
+# offer is never made, and the stream goes as 0.1.0 reads it.
+compress_old() {
+	local d
+	d=$(digests b)
+	old a migrate -l g1 "$B" >"$WORK/out" 2>&1 || { cat "$WORK/out"; return 1; }
+	[ "$(digests b)" -eq $((d + 1)) ] || return 1
+	d=$(digests a)
+	ctl b migrate -l --compress on --json g1 "$A" >"$WORK/out" 2>&1 ||
+	    { cat "$WORK/out"; return 1; }
+	[ "$(digests a)" -eq $((d + 1)) ] &&
+	    [ "$(RELOCCTL=$PREV/relocctl guest_state a g1)" = running ] &&
+	    grep -q "destination 127\.0\.0\.1 speaks protocol 1, before compression (6): the stream goes uncompressed" \
+	    "$WORK/b/log" &&
+	    tail -n 1 "$WORK/out" | grep -q '"compression":"none"' ||
+	    { cat "$WORK/out"; return 1; }
+}
+check "--compress on to a 0.1.0 destination: uncompressed, protocol 1" compress_old
+
 # Two hosts of this release use the highest version both speak.
 same() {
 	$PEER hello --port "$PB" --ca "$WORK/pki/ca.pem" \
 	    --cert "$WORK/pki/a.pem" --key "$WORK/pki/a.key" \
 	    --hello "(hello (protocol 1) (protocol-max 99) (release 9.0) (host p))" \
-	    --expect "^\(hello \(protocol 5\) \(protocol-max 5\) \(release $RELEASE\)" \
+	    --expect "^\(hello \(protocol 6\) \(protocol-max 6\) \(release $RELEASE\)" \
 	    >"$WORK/out" 2>&1 || { cat "$WORK/out"; return 1; }
 }
-check "a later source that also speaks 5 gets protocol 5" same
+check "a later source that also speaks 6 gets protocol 6" same
 
 # A later release that speaks only versions above ours, as a source: b
 # refuses its hello with the sentence, and reserves nothing.
@@ -71,7 +90,7 @@ later_source() {
 	$PEER hello --port "$PB" --ca "$WORK/pki/ca.pem" \
 	    --cert "$WORK/pki/a.pem" --key "$WORK/pki/a.key" --hello "$hello" \
 	    >"$WORK/out" 2>&1
-	grep -q "^(error (code 2) (text 'source 127.0.0.1 speaks relocd protocol 7-8 (relocd 3.0.0) and destination .* speaks 1-5 (relocd $RELEASE), no version in common: upgrade destination .* first') (protocol 1) (protocol-max 5) (release $RELEASE))$" \
+	grep -q "^(error (code 2) (text 'source 127.0.0.1 speaks relocd protocol 7-8 (relocd 3.0.0) and destination .* speaks 1-6 (relocd $RELEASE), no version in common: upgrade destination .* first') (protocol 1) (protocol-max 6) (release $RELEASE))$" \
 	    "$WORK/out" || { cat "$WORK/out"; return 1; }
 	wait_log b "refused \(unsupported protocol version\): source 127\.0\.0\.1 speaks relocd protocol 7-8 \(relocd 3\.0\.0\)" ||
 	    return 1
@@ -100,7 +119,7 @@ later_dest() {
 	ctl b sim-create --memory 32M g2 >/dev/null || return 1
 	ctl b migrate -l g2 "127.0.0.1:$pf" >"$WORK/out" 2>&1 && return 1
 	timeout 10 tail --pid="$pid" -f /dev/null
-	grep -q "destination 127.0.0.1 speaks relocd protocol 7-8 (relocd 3.0.0) and source .* speaks 1-5 (relocd $RELEASE), no version in common: upgrade source .* first" \
+	grep -q "destination 127.0.0.1 speaks relocd protocol 7-8 (relocd 3.0.0) and source .* speaks 1-6 (relocd $RELEASE), no version in common: upgrade source .* first" \
 	    "$WORK/out" || { cat "$WORK/out"; return 1; }
 	grep -q '^then closed' "$WORK/peer" || { cat "$WORK/peer"; return 1; }
 	[ "$(guest_state b g2)" = running ]

@@ -797,7 +797,48 @@ test_available_round_trip(void)
 	free(b);
 }
 
+/*
+ * (compress zstd) in reserve (the offer) and reserved (the acceptance)
+ * survives a round trip; a compressor we do not know, or none, is no
+ * offer; and a 'Z' frame is data-sized.
+ */
+static void
+test_compress_round_trip(void)
+{
+	struct proto_msg	*m, *b = msg_new(PT_MAX);
+	uint8_t			 hdr[PROTO_FRAME_HDR];
+	size_t			 len;
+	int			 kind;
+	unsigned int		 i;
+
+	for (i = 0; i < 2; i++) {
+		m = i == 0 ? reserve_new() : msg_new(PT_RESERVED);
+		m->compress = 1;
+		CHECK_INT(round_trip(m, b), PE_NONE);
+		CHECK_INT(b->compress, 1);
+		m->compress = 0;
+		CHECK_INT(round_trip(m, b), PE_NONE);
+		CHECK_INT(b->compress, 0);
+		free(m);
+	}
+	CHECK_INT(decode("(reserved (id " ID ") (compress zstd))", b),
+	    PE_NONE);
+	CHECK_INT(b->compress, 1);
+	CHECK_INT(decode("(reserved (id " ID ") (compress lz5))", b), PE_NONE);
+	CHECK_INT(b->compress, 0);
+	proto_frame_header(hdr, PROTO_FRAME_ZSTD, PROTO_DATA_MAX);
+	CHECK_INT(proto_frame_parse(hdr, &kind, &len), PE_NONE);
+	CHECK_INT(kind, PROTO_FRAME_ZSTD);
+	proto_frame_header(hdr, PROTO_FRAME_ZSTD, PROTO_DATA_MAX + 1);
+	CHECK_INT(proto_frame_parse(hdr, &kind, &len), PE_TOO_LARGE);
+	proto_frame_header(hdr, PROTO_FRAME_ZSTD, 0);
+	CHECK_INT(proto_frame_parse(hdr, &kind, &len), PE_PROTOCOL);
+	CHECK(PROTO_VERSION_COMPRESS <= PROTO_VERSION_MAX);
+	free(b);
+}
+
 UNIT_MAIN("proto",
+    UNIT_TEST(test_compress_round_trip),
     UNIT_TEST(test_available_round_trip),
     UNIT_TEST(test_checks_round_trip),
     UNIT_TEST(test_hello_round_trip),

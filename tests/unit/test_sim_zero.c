@@ -66,6 +66,47 @@ test_config_zero_percent(void)
 	CHECK(strstr(err.msg, "zero-percent is too large") != NULL);
 	CHECK(sim_config_parse("(sim (zero-percent 1) (zero-percent 2))", MIB,
 	    &p, &err) == -1 && strstr(err.msg, "given twice") != NULL);
+	/* Its compressible share, beside pci (their bits must differ). */
+	CHECK(sim_config_parse("(sim (zero-percent 20) (compressible-percent "
+	    "75) (pci 1))", MIB, &p, &err) == 0);
+	CHECK(p.zero_percent == 20 && p.compressible_percent == 75 &&
+	    p.pci == 1);
+	CHECK(sim_config_parse("(sim (compressible-percent 101))", MIB, &p,
+	    &err) == -1 && strstr(err.msg, "compressible-percent is too "
+	    "large") != NULL);
+	CHECK(sim_config_parse("(sim (compressible-percent 1) "
+	    "(compressible-percent 2))", MIB, &p, &err) == -1 &&
+	    strstr(err.msg, "given twice") != NULL);
+}
+
+/*
+ * A compressible guest's boot: the zero pages stay zero, the share asked
+ * for of the others compresses (a page's last three quarters repeat one
+ * 64-byte run), and the rest does not.
+ */
+static void
+test_fill_compressible(void)
+{
+	uint8_t		*mem = calloc(100, SIM_PAGE_SIZE);
+	uint64_t	 pfn, zero = 0, runs = 0;
+	const uint8_t	*pg;
+
+	CHECK(mem != NULL);
+	sim_memory_fill(mem, 100, "5e10e5e1-0000-4000-8000-0000000c0de1", 20,
+	    75);
+	for (pfn = 0; pfn < 100; pfn++) {
+		pg = mem + pfn * SIM_PAGE_SIZE;
+		if (sim_page_zero(pg)) {
+			zero++;
+			continue;
+		}
+		runs += memcmp(pg + SIM_PAGE_SIZE / 4, pg + SIM_PAGE_SIZE / 4 +
+		    64, SIM_PAGE_SIZE * 3 / 4 - 64) == 0;
+	}
+	CHECK_INT(zero, 20);
+	/* pfn 20 to 99 whose number times 37 ends below 75: 59 of them. */
+	CHECK_INT(runs, 59);
+	free(mem);
 }
 
 /* A record as sim_zero_encode() writes it, and decoded back. */
@@ -499,6 +540,7 @@ main(void)
 	static const struct unit_test tests[] = {
 		UNIT_TEST(test_page_zero),
 		UNIT_TEST(test_config_zero_percent),
+		UNIT_TEST(test_fill_compressible),
 		UNIT_TEST(test_record_encode_decode),
 		UNIT_TEST(test_record_bounds),
 		UNIT_TEST(test_idle_guest_sends_zero_pages),

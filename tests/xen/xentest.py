@@ -570,7 +570,7 @@ def verdicts(results, types, transports, rounds, one_way=()):
             if legs and not bad and len(legs) == want:
                 passed += 1
                 print(f"PASS {name}: guest kept running across "
-                      f"{len(legs)} migrations")
+                      f"{len(legs)} migration{'s' if len(legs) > 1 else ''}")
             else:
                 failed += 1
                 why = (bad[0].get("reason") if bad else

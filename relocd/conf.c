@@ -284,6 +284,18 @@ conf_list_append(char *list, size_t size, const char *word)
 	return r < 0 || (size_t)r >= size - len ? -1 : 0;
 }
 
+/* The index of name in a NULL-ended list of choices; -1 if absent. */
+static int
+conf_choice_index(const char *const *choices, const char *name)
+{
+	int	i;
+
+	for (i = 0; choices[i] != NULL; i++)
+		if (strcmp(name, choices[i]) == 0)
+			return i;
+	return -1;
+}
+
 static int
 conf_set_enum(struct conf_ctx *ctx, struct conf *conf,
     const struct conf_key *key, const char *v, int line)
@@ -291,11 +303,10 @@ conf_set_enum(struct conf_ctx *ctx, struct conf *conf,
 	char	list[128] = "";
 	int	i;
 
-	for (i = 0; key->choices[i] != NULL; i++)
-		if (strcmp(v, key->choices[i]) == 0) {
-			*conf_int_field(conf, key) = i;
-			return 0;
-		}
+	if ((i = conf_choice_index(key->choices, v)) != -1) {
+		*conf_int_field(conf, key) = i;
+		return 0;
+	}
 	for (i = 0; key->choices[i] != NULL; i++)
 		conf_list_append(list, sizeof(list), key->choices[i]);
 	conf_error(ctx, line, "%s: '%s' is not one of: %s", key->name, v, list);
@@ -780,12 +791,7 @@ conf_nonconvergence_name(int choice)
 int
 conf_nonconvergence_parse(const char *name)
 {
-	int	i;
-
-	for (i = 0; nonconv_choices[i] != NULL; i++)
-		if (strcmp(name, nonconv_choices[i]) == 0)
-			return i;
-	return -1;
+	return conf_choice_index(nonconv_choices, name);
 }
 
 const char *
@@ -799,12 +805,7 @@ conf_compress_name(int choice)
 int
 conf_compress_parse(const char *name)
 {
-	int	i;
-
-	for (i = 0; compress_choices[i] != NULL; i++)
-		if (strcmp(name, compress_choices[i]) == 0)
-			return i;
-	return -1;
+	return conf_choice_index(compress_choices, name);
 }
 
 int
@@ -812,10 +813,8 @@ conf_backend_parse(const char *name, int *backend_r)
 {
 	int	i;
 
-	for (i = 0; backend_choices[i] != NULL; i++)
-		if (strcmp(name, backend_choices[i]) == 0) {
-			*backend_r = i;
-			return 0;
-		}
-	return -1;
+	if ((i = conf_choice_index(backend_choices, name)) == -1)
+		return -1;
+	*backend_r = i;
+	return 0;
 }

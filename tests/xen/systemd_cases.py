@@ -49,6 +49,10 @@ SHUTDOWN_S = 120        # xl shutdown -w: the guest powers off within this
 MID_BANDWIDTH = 8       # Mbit/s: the migration stays mid-stream for minutes
 DEB = "/root/relocd_*.deb"
 EVACUATE_S = 900        # systemctl stop relocd-evacuate: every guest moved
+POWEROFF_S = 300        # then the rest of A's shutdown, to QEMU's exit
+# What Xen prints once dom0 has powered off or halted: the host is off
+# even where the emulated machine stays up.
+POWERED_OFF = rb"Hardware Dom0 (halted|shutdown)"
 # apt install --reinstall in an emulated dom0: 150-185 s alone, past 300
 # with a test suite beside the emulator (2026-12-07, killed at 300 s).
 APT_S = 600
@@ -248,16 +252,27 @@ def journal_case(a, b):
                         "info line 'relocd started'")
 
 
-def evacuate_hook_case(a, b, placement):
+def evacuate_hook_case(a, b, placement, poweroff=True):
     """relocd's shutdown hook on A: RELOCD_EVACUATE_TO names B in
-    /etc/default/relocd, `systemctl enable --now relocd-evacuate`, and
-    `systemctl stop relocd-evacuate`, whose ExecStop runs relocctl
-    evacuate.  The unit is ordered after xendomains.service and
-    relocd.service (so a shutdown stops it first); the stop exits 0 with
-    the unit's Result=success, and relocctl's report is in its journal; every guest that was on A runs on B only, unbroken
-    there (check_guest), the same boot as on A with its counter going on
-    from A's; relocd on A is still active.  Placement follows the
-    guests.  The hook is disabled again afterwards."""
+    /etc/default/relocd and `systemctl enable --now relocd-evacuate`
+    arms it.  The unit is ordered after xendomains.service and
+    relocd.service, so a shutdown stops it first.
+
+    poweroff: `systemctl poweroff` on A, a real shutdown, with the
+    shutdown's own transaction queued around the hook (what `systemctl
+    stop` alone cannot show: a unit relocd starts then must still start,
+    and nothing it waits for may be waiting for the hook).  A powers off
+    (its QEMU exits) within EVACUATE_S + POWEROFF_S.  relocctl's report
+    and relocd's log reach A's console for the case (evac_console).
+    Otherwise `systemctl stop relocd-evacuate`: it exits 0, the unit's
+    Result is success, relocd on A is still active, and the hook is
+    disabled again afterwards (the devices run, whose disks A exports,
+    uses it).
+
+    Either way: relocctl's report says "this host is empty", and every
+    guest that was on A runs on B only, unbroken there, the same boot as
+    on A with its counter going on from A's.  Placement follows the
+    guests."""
     moving = {g: t for g, (vm, _, t) in placement.items() if vm is a}
     if not moving:
         raise CaseError("no guest on A to move")
@@ -279,47 +294,128 @@ def evacuate_hook_case(a, b, placement):
           ">>/etc/default/relocd && "
           "systemctl enable --now relocd-evacuate && "
           "systemctl is-active relocd-evacuate", 120)
-    try:
-        t0 = time.monotonic()
-        rc, out = a.run(f"timeout {EVACUATE_S} systemctl stop "
-                        f"relocd-evacuate", EVACUATE_S + 60, check=False)
-        took = time.monotonic() - t0
-        # The stop job succeeds even when ExecStop fails; the unit's
-        # Result says how ExecStop ended.
-        _, result = a.run("systemctl show -p Result --value "
-                          "relocd-evacuate", 60, check=False)
-        _, report = a.run("journalctl -q --no-pager -o cat "
-                          "-u relocd-evacuate | tail -n 20", 60, check=False)
-        if rc != 0 or result.strip() != "success":
-            raise CaseError(f"systemctl stop relocd-evacuate on A exited "
-                            f"{rc} after {took:.1f}s, Result="
-                            f"{result.strip()}:\n{out[-400:]}\n"
-                            f"{report.strip()[-800:]}")
-        if "this host is empty" not in report:
-            raise CaseError(f"relocctl's report is not in the journal of "
-                            f"relocd-evacuate:\n{report.strip()[-800:]}")
-        t1 = time.monotonic()
-        time.sleep(SETTLE_S)
-        for g, gtype in moving.items():
-            check_guest(b, a, g, gtype, t1)
-            hbs = sorted(b.heartbeats(g, t0), key=lambda h: h.t)
-            if {h.boot for h in hbs} != {last[g].boot}:
-                raise CaseError(f"{g}: boot id on B is not A's "
-                                f"{last[g].boot}: it was restarted, not "
-                                f"migrated")
-            if hbs[0].counter <= last[g].counter:
-                raise CaseError(f"{g}: counter on B starts at "
-                                f"{hbs[0].counter}, not after A's "
-                                f"{last[g].counter}")
-            placement[g] = (b, a, gtype)
+    t0 = time.monotonic()
+    if poweroff:
+        report = evacuate_by_poweroff(a)
+    else:
+        try:
+            report = evacuate_by_stop(a)
+        finally:
+            a.run("systemctl disable relocd-evacuate", 60, check=False)
+    took = time.monotonic() - t0
+    if "this host is empty" not in report:
+        raise CaseError(f"relocctl evacuate did not empty A; its report:\n"
+                        f"{report.strip()[-1200:]}")
+    time.sleep(SETTLE_S)
+    for g, gtype in moving.items():
+        if poweroff:
+            # A is off: its heartbeats and xl list have nothing to say.
+            check_moved_guest(b, g, t0)
+        else:
+            check_guest(b, a, g, gtype, t0)
+        hbs = sorted(b.heartbeats(g, t0), key=lambda h: h.t)
+        if {h.boot for h in hbs} != {last[g].boot}:
+            raise CaseError(f"{g}: boot id on B is not A's "
+                            f"{last[g].boot}: it was restarted, not "
+                            f"migrated")
+        if hbs[0].counter <= last[g].counter:
+            raise CaseError(f"{g}: counter on B starts at "
+                            f"{hbs[0].counter}, not after A's "
+                            f"{last[g].counter}")
+        placement[g] = (b, a, gtype)
+    if not poweroff:
         ok, state = relocd_active(a)
         if not ok:
             raise CaseError(f"relocd is {state} on A after the hook")
-    finally:
-        a.run("systemctl disable relocd-evacuate", 60, check=False)
     log(f"relocd-evacuate moved {', '.join(sorted(moving))} to B in "
-        f"{took:.1f}s")
+        f"{took:.1f}s{' (A powered off)' if poweroff else ''}")
     return took
+
+
+def evacuate_by_stop(a):
+    """systemctl stop relocd-evacuate on A; relocctl's report."""
+    t0 = time.monotonic()
+    rc, out = a.run(f"timeout {EVACUATE_S} systemctl stop "
+                    f"relocd-evacuate", EVACUATE_S + 60, check=False)
+    took = time.monotonic() - t0
+    # The stop job succeeds even when ExecStop fails; the unit's Result
+    # says how ExecStop ended.
+    _, result = a.run("systemctl show -p Result --value relocd-evacuate",
+                      60, check=False)
+    _, report = a.run("journalctl -q --no-pager -o cat -u relocd-evacuate "
+                      "| tail -n 20", 60, check=False)
+    if rc != 0 or result.strip() != "success":
+        _, relocd = a.run(f"{log_cat(a)} -p warning | tail -n 15", 60,
+                          check=False)
+        raise CaseError(f"systemctl stop relocd-evacuate on A exited {rc} "
+                        f"after {took:.1f}s, Result={result.strip()} "
+                        f"({first_failure(report)}):\n{out[-400:]}\n"
+                        f"{report.strip()[-800:]}\nrelocd's warnings:\n"
+                        f"{relocd.strip()[-1200:]}")
+    return report
+
+
+def first_failure(report):
+    """The first line of relocctl's report that says a guest did not
+    move: what a one-line verdict should show."""
+    for line in report.splitlines():
+        if "refused by" in line or "stays here" in line or \
+                "failed" in line:
+            return line.strip()
+    return "no guest line says why"
+
+
+# What A's console carries while it shuts down: relocctl's report and
+# relocd's log, from a unit the shutdown leaves alone (no default
+# dependencies) so that it outlives every unit it follows.
+EVAC_CONSOLE = ("systemd-run -q --unit=evac-console -p DefaultDependencies=no "
+                "sh -c 'exec journalctl -f -q -o short-monotonic "
+                "-u relocd-evacuate -u relocd -u \"relocd-receive@*\" "
+                ">/dev/console'")
+
+
+def evacuate_by_poweroff(a):
+    """systemctl poweroff on A; relocctl's report, from A's console."""
+    a.run(EVAC_CONSOLE, 60)
+    mark = a.console_mark()
+    try:
+        a.run("systemctl --no-block poweroff", 60, check=False)
+    except VMError:
+        pass                    # the console went with the shutdown
+    if not a.wait_off(EVACUATE_S + POWEROFF_S, POWERED_OFF, mark):
+        tail = a.console_since(mark)[-1500:]
+        raise CaseError(f"A did not power off within "
+                        f"{EVACUATE_S + POWEROFF_S}s of systemctl "
+                        f"poweroff; console:\n{tail}")
+    said = a.console_since(mark)
+    # relocctl's lines carry the identifier of ExecStop's shell; relocd's
+    # own are left out, so the report is what relocctl and systemd said.
+    report = "\n".join(l for l in said.splitlines() if "relocd[" not in l)
+    if "this host is empty" not in report:
+        relocd = "\n".join(l for l in said.splitlines() if "relocd[" in l)
+        raise CaseError(f"relocctl evacuate did not empty A at its "
+                        f"shutdown ({first_failure(report)}):\n"
+                        f"{report.strip()[-1200:]}\nrelocd said:\n"
+                        f"{relocd.strip()[-800:]}")
+    return report
+
+
+def check_moved_guest(vm, guest, since):
+    """guest runs on vm, its heartbeat recent and unbroken since
+    `since` (the host it left is off)."""
+    hbs = sorted(vm.heartbeats(guest, since), key=lambda h: h.t)
+    if not hbs:
+        raise CaseError(f"{guest}: no heartbeat on {vm.name} since the "
+                        f"shutdown began")
+    if time.monotonic() - hbs[-1].t > RECENT_S:
+        raise CaseError(f"{guest}: last heartbeat on {vm.name} "
+                        f"{time.monotonic() - hbs[-1].t:.1f}s ago")
+    for x, y in zip(hbs, hbs[1:]):
+        if y.counter <= x.counter:
+            raise CaseError(f"{guest}: counter went {x.counter} -> "
+                            f"{y.counter}")
+    if not on_host(vm, guest):
+        raise CaseError(f"{guest}: not in xl list on {vm.name}")
 
 
 def shutdown_case(placement):
@@ -386,11 +482,15 @@ def place(a, b, types):
     return placement
 
 
-def run(a, b, rundir, types):
-    """Every case; a list of (name, ok, reason)."""
+def run(a, b, rundir, types, only=(), poweroff=True):
+    """Every case, or those whose key is in only (CASE_KEYS); a list of
+    (name, ok, reason).  poweroff: the shutdown hook's case powers A off
+    (evacuate_hook_case), so A runs no case after it."""
     results = []
 
-    def case(name, fn, *args):
+    def case(key, name, fn, *args):
+        if only and key not in only:
+            return
         t0 = time.monotonic()
         try:
             extra = fn(*args)
@@ -419,37 +519,52 @@ def run(a, b, rundir, types):
         log(f"relocd.service's cgroup on {vm.name}:\n{cg}")
     pvh = "hb-pvh" if "hb-pvh" in placement else next(iter(placement))
     for vm in (a, b):
-        case(f"systemctl restart relocd on {vm.name}: guests unharmed",
-             action_case, vm, "systemctl restart relocd", placement)
+        case("restart", f"systemctl restart relocd on {vm.name}: guests "
+             f"unharmed", action_case, vm, "systemctl restart relocd",
+             placement)
         # Stop + start and the reinstall run on A only: what they do to
         # relocd is the same on both hosts, the restart above is proven
         # on each, and CI's time is short (80 of its 90 minutes, then
         # over); under QEMU's emulation apt takes 150-185 s.
         if vm is not a:
             continue
-        case(f"systemctl stop + start relocd on {vm.name} (a restart): "
-             f"guests unharmed", action_case, vm,
+        case("stop-start", f"systemctl stop + start relocd on {vm.name} "
+             f"(a restart): guests unharmed", action_case, vm,
              "systemctl stop relocd && systemctl start relocd", placement)
-        case(f"restart by apt install --reinstall on {vm.name} "
-             f"(systemctl state kept): guests unharmed", action_case, vm,
+        case("reinstall", f"restart by apt install --reinstall on "
+             f"{vm.name} (systemctl state kept): guests unharmed",
+             action_case, vm,
              f"cd /root && apt install -y -q --reinstall "
              f"./relocd_*.deb >/tmp/apt-re.log 2>&1 || "
              f"{{ tail -20 /tmp/apt-re.log; exit 1; }}", placement,
              APT_S)
     src = placement[pvh][0]
     dst = b if src is a else a
-    case(f"systemctl stop relocd on the source mid-stream (restart "
-         f"after): {pvh} runs on {src.name} only",
+    case("mid-stream", f"systemctl stop relocd on the source mid-stream "
+         f"(restart after): {pvh} runs on {src.name} only",
          mid_stream_case, src, dst, src, pvh, placement)
-    case(f"systemctl stop relocd on the destination mid-stream (restart "
-         f"after): {pvh} runs on {src.name} only",
+    case("mid-stream", f"systemctl stop relocd on the destination "
+         f"mid-stream (restart after): {pvh} runs on {src.name} only",
          mid_stream_case, src, dst, dst, pvh, placement)
-    case("systemctl journal: journalctl -u relocd -p warning shows "
-         "warnings, not info (after restart)", journal_case, a, b)
-    case("systemctl stop relocd-evacuate on A (the shutdown hook, "
-         "RELOCD_EVACUATE_TO=B): A's guests go live to B, same boot",
-         evacuate_hook_case, a, b, placement)
+    case("journal", "systemctl journal: journalctl -u relocd -p warning "
+         "shows warnings, not info (after restart)", journal_case, a, b)
+    if poweroff:
+        case("evacuate", "systemctl poweroff on A with relocd's shutdown "
+             "hook armed (RELOCD_EVACUATE_TO=B): A's guests go live to B, "
+             "same boot, then A powers off", evacuate_hook_case, a, b,
+             placement, True)
+    else:
+        case("evacuate", "systemctl stop relocd-evacuate on A (the "
+             "shutdown hook, RELOCD_EVACUATE_TO=B): A's guests go live "
+             "to B, same boot", evacuate_hook_case, a, b, placement,
+             False)
     # Last: it ends the guests.
-    case("xl shutdown of every guest after the systemctl restart, stop "
-         "and reinstall cases: each powers off", shutdown_case, placement)
+    case("shutdown", "xl shutdown of every guest after the systemctl "
+         "restart, stop and reinstall cases: each powers off",
+         shutdown_case, placement)
     return results
+
+
+# The names XEN_CASES (xentest.py --only-cases) chooses from.
+CASE_KEYS = ("restart", "stop-start", "reinstall", "mid-stream", "journal",
+             "evacuate", "shutdown")

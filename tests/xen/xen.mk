@@ -19,7 +19,10 @@
 # package, one pair of hosts for every guest type, then the systemctl
 # cases of systemd_cases.py), XEN_ONE_WAY (guest types that each
 # transport moves A->B only, no round trip: CI's HVM), XEN_DEADLINE (Unix
-# time by which the run stops itself and reports what ran: CI's limit).
+# time by which the run stops itself and reports what ran: CI's limit),
+# XEN_CASES (keys of the systemctl cases to run, comma-separated:
+# restart, stop-start, reinstall, mid-stream, journal, evacuate,
+# shutdown; default all).
 # Minutes each, and about 2.5 GB of RAM: not part of `make check`.
 
 XEN_DIR		:= tests/xen
@@ -33,6 +36,7 @@ XEN_BENCH_ROUNDS ?= 3
 XEN_HB_MS	?= 20
 XEN_ONE_WAY	?=
 XEN_DEADLINE	?=
+XEN_CASES	?=
 XEN_PYTHON	:= /usr/bin/python3
 XEN_DOM0	?= busybox
 
@@ -75,7 +79,8 @@ XEN_RUN = $(XEN_DIR)/install-deps && \
 	XEN_CACHE=$(XEN_CACHE) $(XEN_PYTHON) $(XEN_DIR)/xentest.py \
 	    --img "$$img" --types $(XEN_TYPES) --transports "$(XEN_TRANSPORTS)" \
 	    --hb-ms $(XEN_HB_MS) --one-way "$(XEN_ONE_WAY)" \
-	    --deadline $(or $(XEN_DEADLINE),0) $(XEN_DOM0_ARGS)
+	    --deadline $(or $(XEN_DEADLINE),0) $(XEN_DOM0_ARGS) \
+	    $(if $(XEN_CASES),--only-cases "$(XEN_CASES)")
 
 .PHONY: check-xen bench-xen clean-xen
 

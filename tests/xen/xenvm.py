@@ -321,6 +321,45 @@ class VM:
             raise VMError(f"{self.name}: `{cmd}` exited {rc}:\n{out[-2000:]}")
         return rc, out
 
+    def console_mark(self):
+        """Where the console log ends now, for console_since: the log
+        file, not self.buf, which run() trims."""
+        try:
+            return os.path.getsize(self.serial_log)
+        except OSError:
+            return 0
+
+    def console_since(self, mark):
+        """What the console said after mark, as text."""
+        try:
+            with open(self.serial_log, "rb") as f:
+                f.seek(mark)
+                data = f.read()
+        except OSError:
+            return ""
+        return data.decode(errors="replace").replace("\r", "")
+
+    def wait_off(self, timeout, off_rx, mark):
+        """After a poweroff inside: wait until QEMU exits, or until the
+        console says off_rx after mark (Xen may halt the emulated machine
+        rather than power it off), then stop QEMU.  False if neither
+        came within timeout seconds."""
+        end = time.monotonic() + timeout
+        rx = re.compile(off_rx)
+        while time.monotonic() < end:
+            if not self.alive():
+                self.stop()
+                return True
+            if rx.search(self.console_since(mark).encode()):
+                try:
+                    self.proc.wait(10)
+                except subprocess.TimeoutExpired:
+                    pass
+                self.stop()
+                return True
+            time.sleep(1)
+        return False
+
     def sync_clock(self):
         """Set dom0's wall clock to the host's, as NTP would in a real
         pool.  Under software emulation a loaded host's VMs lose time at

@@ -204,7 +204,7 @@ evac_ask(struct relocctl *rc, struct evac *ev, struct place_guest *pl)
 			if (!ev->json)
 				printf("%s: %s %s\n", relocctl_display(g->name),
 				    ok ? "passes the pre-flight on" :
-				    "refused by", relocctl_display(ok ?
+				    "fails the pre-flight on", relocctl_display(ok ?
 				    ev->peers[k].label : g->refusal));
 		}
 	}
@@ -247,8 +247,8 @@ evac_unplaced(struct evac *ev, struct evac_guest *g,
 	g->outcome = EVAC_STAYED;
 	switch (pl->outcome) {
 	case PLACE_REFUSED:
-		snprintf(g->reason, sizeof(g->reason), "no peer would take "
-		    "it (%s)", g->refusal[0] ? g->refusal : "not asked");
+		snprintf(g->reason, sizeof(g->reason), "no peer passed its "
+		    "pre-flight (%s)", g->refusal[0] ? g->refusal : "not asked");
 		break;
 	case PLACE_UNKNOWN:
 		for (k = 0; k < ev->npeers && ev->peers[k].why[0] == '\0'; k++)

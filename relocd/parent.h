@@ -204,7 +204,8 @@ void	parent_job_abort(struct parent *, struct job *, int, const char *);
 
 /* Receiving workers in relocd-receive@ units (parent_unit.c). */
 void	parent_unit_init(struct parent *);
-bool	parent_unit_wanted(const struct parent *, int);
+bool	parent_unit_wanted(const struct parent *,
+	    const struct msg_worker_start *);
 int	parent_unit_start_worker(struct parent *, struct job *,
 	    const struct msg_worker_start *, int);
 void	parent_unit_accept(struct parent *);

@@ -226,7 +226,7 @@ parent_job_start_worker(struct parent *p, struct job *j,
 	int	wfd = -1, rc = -1;
 
 	/* A guest coming here: its worker runs in a unit of its own. */
-	if (j != NULL && parent_unit_wanted(p, st->op)) {
+	if (j != NULL && parent_unit_wanted(p, st)) {
 		if (pid_r != NULL)
 			*pid_r = 0;
 		return parent_unit_start_worker(p, j, st, data_fd);

@@ -37,6 +37,12 @@
 /* In doubt: how often and how many times the destination is asked. */
 #define OUT_QUERY_INTERVAL_MS	2000
 #define OUT_QUERY_ATTEMPTS	15
+/*
+ * The source could not start its worker: a pre-flight quotes it after
+ * the peer's name, so it says whose failure it is.
+ */
+#define OUT_NO_WORKER	"cannot start a worker on this host (the source); "\
+	"see relocd's log"
 
 /*
  * The pause's fixed costs for the destination, one per guest type, for
@@ -104,8 +110,7 @@ parent_out_start(struct parent *p, struct job *j)
 	if (!j->policy.check_only)
 		parent_metrics_job_started(p, j);
 	if ((st = parent_worker_start_new(p, WORKER_OP_SEND, j->id)) == NULL) {
-		parent_job_end(p, j, 0, PE_INTERNAL, "cannot start a worker; "
-		    "see relocd's log");
+		parent_job_end(p, j, 0, PE_INTERNAL, OUT_NO_WORKER);
 		return;
 	}
 	STRLCPY_ARRAY(st->guest, j->guest.name);
@@ -116,7 +121,7 @@ parent_out_start(struct parent *p, struct job *j)
 	out_fixed_costs(p, j);
 	st->policy = j->policy;
 	if (parent_job_start_worker(p, j, st, -1, NULL) == -1)
-		parent_job_end(p, j, 0, PE_INTERNAL, "cannot start a worker");
+		parent_job_end(p, j, 0, PE_INTERNAL, OUT_NO_WORKER);
 	free(st);
 	log_info("migration %s: %s to %s port %d (%s)", j->id, j->guest.name,
 	    j->peer, j->port, j->policy.live ? "live" : "offline");

@@ -94,18 +94,22 @@ parent_unit_init(struct parent *p)
  * the hotplug scripts (vif-bridge, block's losetup) in its caller, and
  * relocd.service lacks what they need.  A source's send destroys its
  * copy after the commit, a save and a resolve may too, and a cleanup or
- * an activation that fails destroys a half-built guest.
+ * an activation that fails destroys a half-built guest.  A pre-flight
+ * (relocctl check, and each of evacuate's) is a send that stops after
+ * the reservation and touches no device: it stays our child, and
+ * spares systemd a unit per question.
  */
 bool
-parent_unit_wanted(const struct parent *p, int op)
+parent_unit_wanted(const struct parent *p, const struct msg_worker_start *st)
 {
 	if (p->unit_fd == -1)
 		return false;
-	switch (op) {
+	switch (st->op) {
+	case WORKER_OP_SEND:
+		return !st->policy.check_only;
 	case WORKER_OP_RECEIVE:
 	case WORKER_OP_XL_RECEIVE:
 	case WORKER_OP_RESTORE:
-	case WORKER_OP_SEND:
 	case WORKER_OP_SAVE:
 	case WORKER_OP_RESOLVE:
 	case WORKER_OP_CLEANUP:

@@ -61,6 +61,14 @@ restore_in() {
 }
 check "a restore's worker runs in a unit too" restore_in
 
+# A pre-flight is a send that stops at the reservation: no device, no
+# unit (evacuate asks one per guest and peer).
+check_out() {
+	ctl b check u2 "127.0.0.1:$PA" >"$WORK/out" 2>&1 || { cat "$WORK/out"; return 1; }
+	[ "$(units)" -eq 3 ] || { echo "units started: $(units), not 3"; return 1; }
+}
+check "a pre-flight (relocctl check) runs as relocd's child, in no unit" check_out
+
 # The source destroys its copy after the commit: devices again.
 send_out() {
 	ctl b migrate -l u2 "127.0.0.1:$PA" >"$WORK/out" 2>&1 || { cat "$WORK/out"; return 1; }

@@ -35,6 +35,7 @@ Every case prints its wall time; each is one PASS or FAIL line naming
 "systemctl" or "restart".
 """
 
+import os
 import shlex
 import time
 
@@ -562,7 +563,30 @@ def run(a, b, rundir, types, only=(), poweroff=True):
     case("shutdown", "xl shutdown of every guest after the systemctl "
          "restart, stop and reinstall cases: each powers off",
          shutdown_case, placement)
+    save_journals((a, b))
     return results
+
+
+JOURNAL_LINES = 3000    # of relocd's journal kept per host (serial: ~30 s)
+
+
+def save_journals(vms):
+    """relocd's journal (its units, the hook's) from each host still up,
+    to NAME.relocd-journal.log beside its console log: what a failure
+    in CI is read from afterwards."""
+    for vm in vms:
+        if not vm.alive():
+            continue
+        try:
+            _, out = vm.run(f"journalctl -q --no-pager -o short-monotonic "
+                            f"-u relocd -u relocd-evacuate "
+                            f"-u 'relocd-receive@*' | tail -n "
+                            f"{JOURNAL_LINES}", 120, check=False)
+        except VMError as e:
+            out = f"(not read: {e})"
+        with open(os.path.join(vm.rundir, f"{vm.name}.relocd-journal.log"),
+                  "w") as f:
+            f.write(out + "\n")
 
 
 # The names XEN_CASES (xentest.py --only-cases) chooses from.

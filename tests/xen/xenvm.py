@@ -300,6 +300,10 @@ class VM:
         """Run a shell command in dom0; return (status, output)."""
         if "\n" in cmd or not cmd.isascii():
             raise ValueError("commands are one line of ASCII")
+        if not self.alive():
+            # Powered off (a case's poweroff), or QEMU died: no console.
+            raise VMError(f"{self.name}: qemu is not running "
+                          f"(rc={self.proc.poll() if self.proc else None})")
         for _ in range(3):
             self.seq += 1
             seq = self.seq

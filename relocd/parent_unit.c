@@ -120,9 +120,14 @@ parent_unit_wanted(const struct parent *p, const struct msg_worker_start *st)
 	}
 }
 
-/* systemctl start, over D-Bus, bounded; err says why not. */
+/*
+ * systemctl start, over D-Bus, bounded; err says why not.  *transport_r
+ * says whether the bus itself failed (no connection, a broken pipe, no
+ * answer in time) rather than systemd refusing the job.
+ */
 static int
-unit_start_dbus(const char *name, char *err, size_t errlen)
+unit_start_dbus_once(const char *name, int *transport_r, char *err,
+    size_t errlen)
 {
 	sd_bus		*bus = NULL;
 	sd_bus_error	 e = SD_BUS_ERROR_NULL;
@@ -135,12 +140,31 @@ unit_start_dbus(const char *name, char *err, size_t errlen)
 		    "/org/freedesktop/systemd1",
 		    "org.freedesktop.systemd1.Manager", "StartUnit", &e, NULL,
 		    "ss", name, "fail");
+	*transport_r = r < 0 && !sd_bus_error_is_set(&e);
 	if (r < 0)
 		snprintf(err, errlen, "starting %s: %s", name,
 		    e.message != NULL ? e.message : strerror(-r));
 	sd_bus_error_free(&e);
 	sd_bus_flush_close_unref(bus);
 	return r < 0 ? -1 : 0;
+}
+
+/*
+ * A bus that failed gets one more try on a new connection: a migration
+ * should not fail for one dropped connection.  A second StartUnit of an
+ * instance the first one did start is a no-op, so the retry is safe.
+ */
+static int
+unit_start_dbus(const char *name, char *err, size_t errlen)
+{
+	int	transport;
+
+	if (unit_start_dbus_once(name, &transport, err, errlen) == 0)
+		return 0;
+	if (!transport)
+		return -1;
+	log_warnx("%s; trying once more", err);
+	return unit_start_dbus_once(name, &transport, err, errlen);
 }
 
 /* The test stand-in: RELOCD_RECEIVE_UNIT_CMD TOKEN, not waited for. */

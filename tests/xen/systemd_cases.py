@@ -23,9 +23,10 @@ alive, and `xl list` and `xl console` still show it.  Then:
     ("relocd started").
 Then relocd's shutdown hook: RELOCD_EVACUATE_TO="B:PORT" in A's
 /etc/default/relocd, `systemctl enable --now relocd-evacuate`, then
-`systemctl stop relocd-evacuate` (what a shutdown runs before
-xendomains stops): every guest on A goes live to B through relocctl
-evacuate and runs there once, the same boot, its counter going on.
+`systemctl poweroff` on A (with devices, whose disks A exports,
+`systemctl stop relocd-evacuate` instead): every guest on A goes live
+to B through relocctl evacuate and runs there once, the same boot, its
+counter going on, and A powers off.
 Last, `xl shutdown -w` of every guest on the host where it ended: the
 toolstack still manages what relocd received and what survived the
 restarts, so each guest powers off (its /sbin/poweroff is the heartbeat

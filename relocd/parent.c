@@ -62,10 +62,14 @@ parent_on_signal(int sig)
 	errno = saved;
 }
 
+/* The signals parent_on_signal catches. */
+static const int parent_caught[] = { SIGCHLD, SIGHUP, SIGTERM, SIGINT };
+
 static void
 parent_signals(struct parent *p)
 {
 	struct sigaction	sa;
+	size_t			i;
 
 	if (pipe2(p->sigpipe, O_CLOEXEC | O_NONBLOCK) == -1)
 		fatal("pipe");
@@ -74,11 +78,35 @@ parent_signals(struct parent *p)
 	sa.sa_handler = parent_on_signal;
 	sa.sa_flags = SA_RESTART;
 	sigemptyset(&sa.sa_mask);
-	sigaction(SIGCHLD, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
+	for (i = 0; i < sizeof(parent_caught) / sizeof(parent_caught[0]); i++)
+		sigaction(parent_caught[i], &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+}
+
+/*
+ * Holds the caught signals back, for a call that would fail rather than
+ * resume if a signal cut its poll short (sd-bus's); old is the mask to
+ * restore with parent_signals_release.  Nothing is lost: a held signal
+ * is delivered on release, and its handler only wakes the main loop.
+ */
+void
+parent_signals_hold(sigset_t *old)
+{
+	sigset_t	hold;
+	size_t		i;
+
+	sigemptyset(&hold);
+	for (i = 0; i < sizeof(parent_caught) / sizeof(parent_caught[0]); i++)
+		sigaddset(&hold, parent_caught[i]);
+	if (sigprocmask(SIG_BLOCK, &hold, old) == -1)
+		fatal("sigprocmask");
+}
+
+void
+parent_signals_release(const sigset_t *old)
+{
+	if (sigprocmask(SIG_SETMASK, old, NULL) == -1)
+		fatal("sigprocmask");
 }
 
 struct child *

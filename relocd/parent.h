@@ -204,6 +204,8 @@ void	parent_job_abort(struct parent *, struct job *, int, const char *);
 
 /* Receiving workers in relocd-receive@ units (parent_unit.c). */
 void	parent_unit_init(struct parent *);
+void	parent_signals_hold(sigset_t *);
+void	parent_signals_release(const sigset_t *);
 bool	parent_unit_wanted(const struct parent *,
 	    const struct msg_worker_start *);
 int	parent_unit_start_worker(struct parent *, struct job *,

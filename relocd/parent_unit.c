@@ -131,8 +131,15 @@ unit_start_dbus_once(const char *name, int *transport_r, char *err,
 {
 	sd_bus		*bus = NULL;
 	sd_bus_error	 e = SD_BUS_ERROR_NULL;
+	sigset_t	 old;
 	int		 r;
 
+	/*
+	 * sd-bus returns EINTR as the call's failure: a worker that ends
+	 * meanwhile (evacuate's pre-flight, just before its migration's
+	 * send starts here) would fail the migration.
+	 */
+	parent_signals_hold(&old);
 	if ((r = sd_bus_open_system(&bus)) >= 0 &&
 	    (r = sd_bus_set_method_call_timeout(bus,
 	    (uint64_t)UNIT_START_CALL_MS * 1000)) >= 0)
@@ -146,6 +153,7 @@ unit_start_dbus_once(const char *name, int *transport_r, char *err,
 		    e.message != NULL ? e.message : strerror(-r));
 	sd_bus_error_free(&e);
 	sd_bus_flush_close_unref(bus);
+	parent_signals_release(&old);
 	return r < 0 ? -1 : 0;
 }
 

@@ -366,17 +366,25 @@ def first_failure(report):
     return "no guest line says why"
 
 
-# What A's console carries while it shuts down: relocctl's report and
-# relocd's log, from a unit the shutdown leaves alone (no default
-# dependencies) so that it outlives every unit it follows.
+# What A's console carries while it shuts down: relocd's and the hook's
+# journal, and systemd's job queue every 20 s (a job that waits on
+# another shows there), from a unit the shutdown leaves alone (no
+# default dependencies) so that it outlives every unit it follows.
 EVAC_CONSOLE = ("systemd-run -q --unit=evac-console -p DefaultDependencies=no "
-                "sh -c 'exec journalctl -f -q -o short-monotonic "
+                "sh -c 'journalctl -f -q -o short-monotonic "
                 "-u relocd-evacuate -u relocd -u \"relocd-receive@*\" "
+                ">/dev/console & while sleep 20; do systemctl list-jobs "
+                "--no-pager --no-legend | sed \"s/^/jobs: /\"; done "
                 ">/dev/console'")
 
 
 def evacuate_by_poweroff(a):
     """systemctl poweroff on A; relocctl's report, from A's console."""
+    # What an instance would wait for, or conflict with, at shutdown.
+    _, deps = a.run("systemctl show -p After,Requires,Wants,Conflicts "
+                    "relocd-receive@0123456789abcdef0123456789abcdef"
+                    ".service", 60, check=False)
+    log(f"relocd-receive@ instance on A: {' '.join(deps.split())}")
     a.run(EVAC_CONSOLE, 60)
     mark = a.console_mark()
     try:

@@ -36,14 +36,8 @@
 
 /*
  * relocd-compress and relocctl migrate --compress name a mode (enum
- * conf_compress, conf.h).  auto's rule: after the first
- * COMPRESS_AUTO_PROBE bytes of the stream, compression stops for the
- * rest of it unless it saved at least one byte in
- * COMPRESS_AUTO_MIN_SAVING (an incompressible guest then goes at full
- * speed, by splice(2) when the link is plaintext).
+ * conf_compress, conf.h); auto's rule is compress_auto.h's.
  */
-#define COMPRESS_AUTO_PROBE		(64ULL << 20)
-#define COMPRESS_AUTO_MIN_SAVING	10
 
 struct compress_enc;
 struct compress_dec;

@@ -24,6 +24,7 @@
 
 #include "acl.h"
 #include "compress.h"
+#include "compress_auto.h"
 #include "conf.h"
 #include "fault.h"
 #include "log.h"
@@ -41,7 +42,9 @@ struct client {
 	uint64_t			 sent;		/* the stream's bytes */
 	uint64_t			 wire;		/* its data frames' */
 	int				 zstd;		/* accepted */
-	int				 compressing;	/* auto may stop */
+	int				 compressing;	/* the next chunk */
+	struct compress_auto		 automatic;	/* auto's way */
+	uint64_t			 chunk_end_us;	/* auto's clock */
 	struct compress_enc		*enc;
 	uint8_t				*zframe;	/* PROTO_DATA_MAX */
 	uint64_t			 progress_ms;
@@ -249,7 +252,11 @@ client_start_compress(struct client *c)
 	    (c->zframe = malloc(PROTO_DATA_MAX)) == NULL)
 		client_tell(c, PHASE_ABORTED, PE_INTERNAL, "cannot set up "
 		    "zstd compression: out of memory", 1);
-	c->zstd = c->compressing = 1;
+	c->zstd = 1;
+	/* auto starts uncompressed, and measures (compress_auto.h). */
+	c->compressing = c->a->compress != CONF_COMPRESS_AUTO;
+	compress_auto_init(&c->automatic);
+	c->chunk_end_us = util_now_us();
 }
 
 static void
@@ -305,6 +312,27 @@ client_wait_parent(struct client *c, int want, uint64_t wait_ms)
 }
 
 /*
+ * auto: the chunk of bytes just sent, timed from the end of the one
+ * before (the wait for the worker's pipe, compressing and the socket's
+ * wait all count), tells compress_auto.c how the stream goes each way.
+ */
+static void
+client_auto_account(struct client *c, uint64_t bytes)
+{
+	char		why[200];
+	uint64_t	now;
+
+	if (c->a->compress != CONF_COMPRESS_AUTO || !c->zstd)
+		return;
+	now = util_now_us();
+	if (compress_auto_account(&c->automatic, bytes, now - c->chunk_end_us,
+	    why, sizeof(why)))
+		log_info("migration %s: %s", c->s.id, why);
+	c->compressing = c->automatic.compressing;
+	c->chunk_end_us = now;
+}
+
+/*
  * Plaintext: what the worker's pipe holds now, spliced to the socket
  * as one data frame (tls_plain_send_from_pipe says why).  An empty
  * pipe, at its end or on a spurious wake-up, is left to the read path,
@@ -329,25 +357,8 @@ client_splice_once(struct client *c, uint64_t deadline)
 		    "connection to the destination while streaming", 1);
 	c->sent += len;
 	c->wire += len;
+	client_auto_account(c, len);
 	return 1;
-}
-
-/*
- * auto's rule (compress.h): past the probe, a stream that compression
- * did not shrink enough goes on uncompressed.
- */
-static void
-client_auto_check(struct client *c)
-{
-	if (c->a->compress != CONF_COMPRESS_AUTO || !c->compressing ||
-	    c->sent < COMPRESS_AUTO_PROBE ||
-	    (c->sent - c->wire) * COMPRESS_AUTO_MIN_SAVING >= c->sent)
-		return;
-	c->compressing = 0;
-	log_info("migration %s: compression saved %llu of the first %llu "
-	    "bytes, under 1/%d (relocd-compress auto): the rest goes "
-	    "uncompressed", c->s.id, (unsigned long long)(c->sent - c->wire),
-	    (unsigned long long)c->sent, COMPRESS_AUTO_MIN_SAVING);
 }
 
 /* A compressing stream's ratio so far, for the parent's progress. */
@@ -397,7 +408,7 @@ client_send_chunk(struct client *c, uint8_t *buf, size_t r,
 		    "connection to the destination while streaming", 1);
 	c->sent += r;
 	c->wire += len;
-	client_auto_check(c);
+	client_auto_account(c, r);
 	client_progress(c);
 }
 

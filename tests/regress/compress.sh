@@ -89,27 +89,23 @@ off() {
 }
 check "the default and --compress off send the stream uncompressed" off
 
-# auto: a compressible guest stays compressed; one of noise (no page
-# compressible, none zero) stops being compressed after the first
-# 64 MiB, and still arrives whole.
+# auto on loopback with noise (no page compressible, none zero): the
+# probe's compressed window shrinks nothing, so compression never comes
+# on, and the guest arrives whole.  compress-auto.sh shapes a link where
+# compression wins; tests/unit/test_compress_auto.c plays the rule out.
 automatic() {
-	ctl a migrate -l --compress auto --json c1 "$B" >"$WORK/out" 2>&1 ||
-	    { cat "$WORK/out"; return 1; }
-	result "$WORK/out" 'res["compression"] == "zstd" and
-	    0 < res["wire-bytes"] < res["bytes"] * 2 // 3' || return 1
-	ctl b migrate -l --compress off c1 "$A" >/dev/null 2>&1 || return 1
 	ctl a sim-create --memory 128M --uuid "${UUID%?}3" n1 >/dev/null ||
 	    return 1
 	cp "$SIMROOT/a/${UUID%?}3.mem" "$WORK/n1.mem" || return 1
 	ctl a migrate -l --compress auto --json n1 "$B" >"$WORK/out" 2>&1 ||
 	    { cat "$WORK/out"; return 1; }
 	cmp "$WORK/n1.mem" "$SIMROOT/b/${UUID%?}3.mem" &&
-	    grep -qE 'compression saved [0-9]+ of the first [0-9]+ bytes, under 1/10 \(relocd-compress auto\): the rest goes uncompressed' \
-	    "$WORK/a/log" || { grep compress "$WORK/a/log"; return 1; }
+	    ! grep -q 'compression on:' "$WORK/a/log" ||
+	    { grep compress "$WORK/a/log"; return 1; }
 	result "$WORK/out" 'res["compression"] == "zstd" and
 	    res["bytes"] * 99 // 100 < res["wire-bytes"] <= res["bytes"]'
 }
-check "--compress auto: kept for a compressible guest, stopped for noise" automatic
+check "--compress auto on loopback: noise stays uncompressed, arrives whole" automatic
 
 usage() {
 	ctl a migrate --compress maybe c1 "$B" >"$WORK/out" 2>&1

@@ -49,6 +49,8 @@ FULL = {
     "s2_guest": GIB,
     "s5_sizes": [GIB, 2 * GIB, 4 * GIB, 8 * GIB],
     "s6_guest": 512 * MIB, "s6_counts": [1, 2, 4, 8],
+    "s7_guest": GIB, "s7_reps": 2, "s7_offline": 2 * GIB,
+    "s7_loop_guest": GIB, "s7_loop_reps": 3,
 }
 QUICK = {
     "s1_guest": 512 * MIB, "s1_reps": 1, "iperf_s": 2,
@@ -60,6 +62,8 @@ QUICK = {
     "s4_modes": ["abort-if-busy"],
     "s5_sizes": [512 * MIB, GIB],
     "s6_guest": 256 * MIB, "s6_counts": [1, 2],
+    "s7_guest": 256 * MIB, "s7_reps": 1, "s7_offline": 512 * MIB,
+    "s7_loop_guest": 256 * MIB, "s7_loop_reps": 1,
 }
 S2_WS, S2_RATE = 64 * MIB, 256 * MIB
 S3_WS_RATE = 256
@@ -123,17 +127,17 @@ def say(*a):
     print("bench:", *a, file=sys.stderr, flush=True)
 
 
-def migrate(src, guest, dst, opts=()):
-    r = Migration(src, guest, dst, opts).wait()
+def migrate(src, guest, dst, opts=(), live=True):
+    r = Migration(src, guest, dst, opts, live).wait()
     if not r["ok"]:
         say("migration of %s failed: %s %s" % (guest, r.get("text"),
                                                r.get("stderr", "")))
     return r
 
 
-def fresh_guest(h, guest, memory, rate=0, ws=None, settle=1.0):
+def fresh_guest(h, guest, memory, rate=0, ws=None, settle=1.0, content=()):
     """A new sim guest, its workload given time to reach its rate."""
-    h.sim_create(guest, memory, rate, ws)
+    h.sim_create(guest, memory, rate, ws, content=content)
     time.sleep(settle)
 
 
@@ -736,6 +740,127 @@ def s6_concurrency(b, rep, cfg):
     return intro, body + "\n\n" + "\n".join(lines)
 
 
+# --- scenario 7: compression ---------------------------------------------
+
+# What the guests hold (sim-create's options): issue 21's two contents,
+# and noise for auto on loopback, where compression only costs.
+S7_CONTENTS = {
+    "half zero, half text": ["--zero-percent", "50",
+                             "--compressible-percent", "100"],
+    "all zero": ["--zero-percent", "100"],
+    "noise": [],
+}
+S7_MODES = ["off", "on", "auto"]
+S7_OFFLINE_GOAL_S = 10
+
+
+def s7_runs(a, z, size, content, modes, reps, live=True):
+    """reps x modes migrations of a fresh guest holding content, the
+    modes interleaved and their order alternating; {mode: [result]}."""
+    runs = {m: [] for m in modes}
+    for i in range(reps):
+        for mode in (modes if i % 2 == 0 else modes[::-1]):
+            g = "z%d%s" % (i, mode)
+            fresh_guest(a, g, size, settle=0,
+                        content=S7_CONTENTS[content])
+            runs[mode].append(migrate(a, g, z, ["--compress", mode], live))
+            cleanup_guest(g, a, z)
+    return runs
+
+
+def s7_rate(size, runs):
+    """The median effective memory rate in MiB/s: guest memory over
+    relocd's time."""
+    s = med([r["elapsed-ms"] / 1000 for r in runs if r["ok"]])
+    return size / s / MIB if s else None
+
+
+def s7_compress(b, rep, cfg, ln, a, z):
+    size = cfg["s7_guest"]
+    link = rep.raw["link_mib_s"]
+    raw = {"link_mib_s": link, "shaped": {}, "loopback": {}}
+    rows, rates = [], {}
+    for content in ("half zero, half text", "all zero"):
+        runs = s7_runs(a, z, size, content, S7_MODES, cfg["s7_reps"])
+        raw["shaped"][content] = runs
+        for mode in S7_MODES:
+            ok = [r for r in runs[mode] if r["ok"]]
+            rate = s7_rate(size, runs[mode])
+            rates[content, mode] = rate
+            rows.append([content, mode, "%d/%d" % (len(ok),
+                                                   len(runs[mode])),
+                         spread([r["elapsed-ms"] / 1000 for r in ok],
+                                "%.2f"),
+                         "%.0f" % rate if rate else "n/a",
+                         "%.2f" % (rate / link) if rate else "n/a",
+                         spread([r["bytes"] / MIB for r in ok], "%.0f"),
+                         spread([r.get("wire-bytes", r["bytes"]) / MIB
+                                 for r in ok], "%.0f")])
+    off = s7_runs(a, z, cfg["s7_offline"], "half zero, half text", ["on"],
+                  1, live=False)["on"]
+    raw["offline"] = off
+    b.stop_hosts()
+    la, lz = b.host("z7a"), b.host("z7b")
+    lrows, loop = [], {}
+    for content in ("half zero, half text", "noise"):
+        runs = s7_runs(la, lz, cfg["s7_loop_guest"], content,
+                       ["off", "auto"], cfg["s7_loop_reps"])
+        raw["loopback"][content] = runs
+        t = {m: med([r["elapsed-ms"] / 1000 for r in runs[m] if r["ok"]])
+             for m in runs}
+        loop[content] = t
+        lrows.append([content] + [spread([r["elapsed-ms"] / 1000 for r in
+                                          runs[m] if r["ok"]], "%.2f")
+                                  for m in ("off", "auto")] +
+                     ["%.3f" % (t["auto"] / t["off"])
+                      if t["auto"] and t["off"] else "n/a"])
+    b.stop_hosts()
+    rep.raw["s7"] = raw
+    body = table(["guest", "--compress", "ok", "time s", "memory MiB/s",
+                  "x link", "stream MiB", "wire MiB"], rows)
+    body += ("\n\nOn loopback, `auto` against `off`, %s guests, %d of "
+             "each, interleaved:\n\n" % (size_str(cfg["s7_loop_guest"]),
+                                         cfg["s7_loop_reps"]))
+    body += table(["guest", "off s", "auto s", "auto/off"], lrows)
+    lines = []
+    for content, want in (("half zero, half text", 1.5), ("all zero", 5)):
+        for mode in ("on", "auto"):
+            r = rates.get((content, mode))
+            lines.append(rep.goal("7", "%s, --compress %s: memory rate >= "
+                                  "%gx the link" % (content, mode, want),
+                                  "%.2fx (%.0f MiB/s, link %.0f)" % (
+                                      r / link, r, link) if r else "n/a",
+                                  r / link >= want if r else None))
+    ok = [r for r in off if r["ok"]]
+    secs = ok[0]["elapsed-ms"] / 1000 if ok else None
+    full = cfg["s7_offline"] == 2 * GIB
+    lines.append(rep.goal("7", "offline %s, half zero, half text, "
+                          "--compress on: <= %d s" % (
+                              size_str(cfg["s7_offline"]),
+                              S7_OFFLINE_GOAL_S),
+                          "%.1f s" % secs if secs else "n/a",
+                          secs <= S7_OFFLINE_GOAL_S
+                          if secs and full else None))
+    for content, t in loop.items():
+        ratio = t["auto"] / t["off"] if t["auto"] and t["off"] else None
+        lines.append(rep.goal("7", "loopback, %s: auto <= 1.05x off" %
+                              content, "%.3f" % ratio if ratio else "n/a",
+                              ratio <= 1.05 if ratio else None))
+    intro = ("Idle %s sim guests migrated live over the 1 Gbit/s shaped "
+             "link of scenarios 2-4 (iperf3: %.0f MiB/s), with `--compress` "
+             "off, on and auto interleaved, %d of each per content: half "
+             "their pages zero and the rest text-like, or all zero. The sim "
+             "backend sends a zero page as its number only, compressed or "
+             "not. Memory MiB/s is the guest's memory over relocd's time; "
+             "`x link` divides it by the link's rate. Then one offline "
+             "migration of a %s guest with the first content, compressed; "
+             "then `auto` against `off` on loopback, where the CPU, not "
+             "the link, is the bottleneck." % (
+                 size_str(size), link, cfg["s7_reps"],
+                 size_str(cfg["s7_offline"])))
+    return intro, body + "\n\n" + "\n".join(lines)
+
+
 # --- the run --------------------------------------------------------------
 
 def header(m, quick, load, started, wall):
@@ -786,7 +911,7 @@ def main():
     ap = argparse.ArgumentParser(description="relocd benchmarks")
     ap.add_argument("--build", default="build")
     ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--only", default="1,2,3,4,5,6")
+    ap.add_argument("--only", default="1,2,3,4,5,6,7")
     ap.add_argument("--out", default=os.path.join(
         os.path.dirname(os.path.abspath(__file__)), "results"))
     args = ap.parse_args()
@@ -839,6 +964,20 @@ def main():
                         (loadavg(), loadavg()))
         scenario("5", "Memory", s5_memory)
         scenario("6", "Concurrency", s6_concurrency)
+        if root and "7" in only:
+            ln, a, z = shaped_pair(b, str(os.getpid() % 100000 + 1))
+            if "link_mib_s" not in rep.raw:
+                rep.raw["link_mib_s"] = b.iperf3(
+                    server_ns=ln.ns[1], client_ns=ln.ns[0],
+                    addr=ln.addr[1], seconds=cfg["iperf_s"]) / MIB
+            scenario("7", "Compression", s7_compress, ln, a, z)
+            b.stop_hosts()
+            for l in b.links:
+                l.teardown()
+        elif "7" in only:
+            rep.section("7. Compression", "Skipped: it needs root for "
+                        "network namespaces and tc.", "",
+                        (loadavg(), loadavg()))
     finally:
         b.close()
     wall = time.monotonic() - t0

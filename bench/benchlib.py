@@ -249,12 +249,15 @@ class Host:
         return run([self.bench.relocctl, "-f", self.conf] + list(args),
                    timeout=timeout, check=check)
 
-    def sim_create(self, guest, memory, rate=0, ws=None, pattern="hot"):
+    def sim_create(self, guest, memory, rate=0, ws=None, pattern="hot",
+                   content=()):
+        """content: sim-create's options for what the memory holds
+        (--zero-percent, --compressible-percent)."""
         args = ["sim-create", "--memory", str(memory), "--vcpus", "1",
                 "--dirty-rate", str(rate), "--pattern", pattern]
         if ws:
             args += ["--working-set", str(ws)]
-        self.ctl(*(args + [guest]))
+        self.ctl(*(args + list(content) + [guest]))
 
     def sim_destroy(self, guest):
         self.ctl("sim-destroy", guest, check=False)
@@ -267,9 +270,10 @@ class Host:
                 return f[4]
         return "absent"
 
-    def migrate_cmd(self, guest, dst, opts=()):
-        return [self.bench.relocctl, "-f", self.conf, "migrate", "--live",
-                "--json"] + list(opts) + [guest, dst.target()]
+    def migrate_cmd(self, guest, dst, opts=(), live=True):
+        return [self.bench.relocctl, "-f", self.conf, "migrate"] + (
+            ["--live"] if live else []) + ["--json"] + list(opts) + [
+                guest, dst.target()]
 
 
 def parse_migrate(out, rc, wall):
@@ -297,8 +301,8 @@ def parse_migrate(out, rc, wall):
 class Migration:
     """One relocctl migrate --json running in the background."""
 
-    def __init__(self, src, guest, dst, opts=()):
-        self.argv = src.migrate_cmd(guest, dst, opts)
+    def __init__(self, src, guest, dst, opts=(), live=True):
+        self.argv = src.migrate_cmd(guest, dst, opts, live)
         self.t0 = time.monotonic()
         self.proc = subprocess.Popen(self.argv, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True)

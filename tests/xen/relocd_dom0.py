@@ -4,7 +4,9 @@
 relocd_setup.setup_relocd starts relocd (xen backend) on both dom0s with
 a PKI made for the run.
 
-The transport runs `relocctl migrate --live GUEST B` on the source.  After
+The transport runs `relocctl migrate --live GUEST B` on the source, with
+`--compress on` from A (the result must say zstd, and the wire carry
+less than the stream) and without it from B.  After
 each leg (untimed) it proves what issue 6 asks beyond "kept running":
   - the guest is managed by the destination's toolstack: `xl list -l`
     shows its stored libxl configuration;
@@ -54,8 +56,13 @@ def _logs(ctx):
 
 
 def relocctl_migrate(ctx):
+    # Issue 21 on real Xen: every leg from A goes compressed (zstd in the
+    # network children), every leg from B as it is, so each guest type
+    # crosses both ways.
+    zstd = ctx.src.name == "A"
     rc, out = ctx.src.run(
-        f"relocctl migrate --live --json {ctx.guest} "
+        f"relocctl migrate --live --json "
+        f"{'--compress on ' if zstd else ''}{ctx.guest} "
         f"{ctx.dst.ip}:{RELOCD_PORT}", timeout=900, check=False)
     if rc != 0:
         raise MigrationError(f"relocctl migrate exited {rc}:\n"
@@ -67,6 +74,14 @@ def relocctl_migrate(ctx):
             f"(fixed cost {m.get('fixed-cost-ms', '?')} ms from "
             f"{m.get('fixed-cost-samples', '?')} migrations)"
             if m else "")
+    if zstd:
+        stream, wire = m.get("bytes", 0), m.get("wire-bytes", 0)
+        if m.get("compression") != "zstd" or not 0 < wire < stream:
+            raise MigrationError(f"relocctl migrate --compress on: the "
+                                 f"result says compression "
+                                 f"{m.get('compression')!r}, {stream} "
+                                 f"bytes of stream as {wire} on the wire")
+        note += f", zstd: {stream} bytes of stream as {wire} on the wire"
     # relocd's own suspend-to-unpause time, for the leg's line (--devices),
     # and its prediction and pause parts, for the prediction table
     # (xentest.predictions)

@@ -57,16 +57,6 @@ RELOCD_NETNS=$NS_A start_relocd a
 RELOCD_NETNS=$NS_B start_relocd b
 B=$IP_B:$PB
 
-# last_result FILE EXPR: the --json result line of FILE, tested by EXPR.
-last_result() {
-	python3 - "$1" "$2" <<'EOF2' || { cat "$1"; return 1; }
-import json, sys
-res = [json.loads(l) for l in open(sys.argv[1])][-1]
-sys.exit(0 if res["type"] == "result" and res["ok"] is True and
-         eval("(" + sys.argv[2] + ")") else 1)
-EOF2
-}
-
 # 256 MiB, three quarters of its pages text-like: past the warm-up, the
 # uncompressed window and the compressed probe (96 MiB), the rest goes
 # compressed.  At 200 Mbit/s the probe runs some three times faster.
@@ -80,7 +70,7 @@ slow_link_on() {
 	cmp "$WORK/c1.mem" "$SIMROOT/b/$UUID.mem" || return 1
 	grep -qE 'compression on: the stream went at [0-9]+ MiB/s compressed against [0-9]+ MiB/s uncompressed \(relocd-compress auto\)' \
 	    "$WORK/a/log" || { grep -i compress "$WORK/a/log"; return 1; }
-	last_result "$WORK/out" 'res["compression"] == "zstd" and
+	json_result "$WORK/out" 'res["compression"] == "zstd" and
 	    0 < res["wire-bytes"] < res["bytes"] * 3 // 4'
 }
 check "auto on a shaped link: compression comes on, the wire carries less, b's memory is a's" slow_link_on
@@ -94,6 +84,6 @@ noise_off() {
 	    { cat "$WORK/out"; return 1; }
 	[ "$(grep -c 'compression on:' "$WORK/a/log")" -eq 1 ] ||
 	    { grep -i compress "$WORK/a/log"; return 1; }
-	last_result "$WORK/out" 'res["bytes"] * 99 // 100 < res["wire-bytes"] <= res["bytes"]'
+	json_result "$WORK/out" 'res["bytes"] * 99 // 100 < res["wire-bytes"] <= res["bytes"]'
 }
 check "auto on the same link with noise: compression stays off" noise_off

@@ -16,16 +16,6 @@ start_relocd b
 A=127.0.0.1:$PA
 UUID=5e10e5e1-0000-4000-8000-0000000c0de1
 
-# result FILE EXPR: the last --json reply of FILE, tested by python EXPR.
-result() {
-	python3 - "$1" "$2" <<'EOF2' || { cat "$1"; return 1; }
-import json, sys
-res = [json.loads(l) for l in open(sys.argv[1])][-1]
-sys.exit(0 if res["type"] == "result" and res["ok"] is True and
-         eval("(" + sys.argv[2] + ")") else 1)
-EOF2
-}
-
 # An idle guest writes nothing, so its memory now is its memory when it
 # is suspended; the copy is what the destination must hold afterwards.
 # Three quarters of its pages with content are compressible (sim-create
@@ -39,7 +29,7 @@ on_tls() {
 	[ "$(running_on c1 a b)" = b ] &&
 	    grep -q 'c1 restored, digest verified' "$WORK/b/log" &&
 	    cmp "$WORK/c1.mem" "$SIMROOT/b/$UUID.mem" || return 1
-	result "$WORK/out" 'res["compression"] == "zstd" and
+	json_result "$WORK/out" 'res["compression"] == "zstd" and
 	    0 < res["wire-bytes"] < res["bytes"] * 2 // 3 and
 	    res["protocol"] >= 6'
 }
@@ -80,11 +70,11 @@ off() {
 	ctl a migrate -l --json c1 "$B" >"$WORK/out" 2>&1 ||
 	    { cat "$WORK/out"; return 1; }
 	cmp "$WORK/c1.mem" "$SIMROOT/b/$UUID.mem" || return 1
-	result "$WORK/out" 'res["compression"] == "none" and
+	json_result "$WORK/out" 'res["compression"] == "none" and
 	    res["wire-bytes"] == res["bytes"]' || return 1
 	ctl b migrate -l --compress off --json c1 "$A" >"$WORK/out" 2>&1 ||
 	    { cat "$WORK/out"; return 1; }
-	result "$WORK/out" 'res["compression"] == "none" and
+	json_result "$WORK/out" 'res["compression"] == "none" and
 	    res["wire-bytes"] == res["bytes"]'
 }
 check "the default and --compress off send the stream uncompressed" off
@@ -102,7 +92,7 @@ automatic() {
 	cmp "$WORK/n1.mem" "$SIMROOT/b/${UUID%?}3.mem" &&
 	    ! grep -q 'compression on:' "$WORK/a/log" ||
 	    { grep compress "$WORK/a/log"; return 1; }
-	result "$WORK/out" 'res["compression"] == "zstd" and
+	json_result "$WORK/out" 'res["compression"] == "zstd" and
 	    res["bytes"] * 99 // 100 < res["wire-bytes"] <= res["bytes"]'
 }
 check "--compress auto on loopback: noise stays uncompressed, arrives whole" automatic
@@ -127,7 +117,7 @@ plain() {
 	ctl a migrate -l --json c1 "$B" >"$WORK/out" 2>&1 ||
 	    { cat "$WORK/out"; return 1; }
 	cmp "$WORK/c1.mem" "$SIMROOT/b/$UUID.mem" || return 1
-	result "$WORK/out" 'res["compression"] == "zstd" and
+	json_result "$WORK/out" 'res["compression"] == "zstd" and
 	    0 < res["wire-bytes"] < res["bytes"]'
 }
 check "relocd-compress on: zstd over plaintext, b's memory is a's" plain

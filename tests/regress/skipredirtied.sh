@@ -36,12 +36,7 @@ busy() {
 	    grep -q 'hot1 restored, digest verified' "$WORK/b/log" &&
 	    grep -qE 'hot1: live rounds left out [1-9][0-9]* pages the guest had dirtied again \(--skip-redirtied\)' \
 	    "$WORK/a/log" || { tail -n 20 "$WORK/a/log"; return 1; }
-	python3 - "$WORK/out" <<'EOF' || { cat "$WORK/out"; return 1; }
-import json, sys
-res = [json.loads(l) for l in open(sys.argv[1])][-1]
-sys.exit(0 if res["type"] == "result" and res["ok"] is True and
-         res["skipped-pages"] > 0 else 1)
-EOF
+	json_result "$WORK/out" 'res["skipped-pages"] > 0'
 }
 check "a busy guest with --skip-redirtied: pages skipped, digest verified, b's memory is a's" busy
 
@@ -67,11 +62,7 @@ check "back again: the result line and the report count the skipped pages" text
 without() {
 	ctl a migrate -l --json hot1 "$B" >"$WORK/out" 2>&1 ||
 	    { cat "$WORK/out"; return 1; }
-	python3 - "$WORK/out" <<'EOF' || { cat "$WORK/out"; return 1; }
-import json, sys
-res = [json.loads(l) for l in open(sys.argv[1])][-1]
-sys.exit(0 if res["ok"] is True and res["skipped-pages"] == 0 else 1)
-EOF
+	json_result "$WORK/out" 'res["skipped-pages"] == 0'
 }
 check "without --skip-redirtied no page is skipped" without
 

@@ -204,8 +204,6 @@ void	parent_job_abort(struct parent *, struct job *, int, const char *);
 
 /* Receiving workers in relocd-receive@ units (parent_unit.c). */
 void	parent_unit_init(struct parent *);
-void	parent_signals_hold(sigset_t *);
-void	parent_signals_release(const sigset_t *);
 bool	parent_unit_wanted(const struct parent *,
 	    const struct msg_worker_start *);
 int	parent_unit_start_worker(struct parent *, struct job *,
@@ -274,6 +272,9 @@ struct child *parent_child_new(struct parent *, pid_t, int, int);
 struct child *parent_child_find(struct parent *, pid_t);
 int	parent_spawn_worker(struct parent *, int, int, int *, pid_t *);
 void	parent_child_kill(struct child *, const char *);
+/* The parent's caught signals, held back around a call (parent.c). */
+void	parent_signals_hold(sigset_t *);
+void	parent_signals_release(const sigset_t *);
 int	parent_spawn_client(struct parent *, struct job *, int, int);
 void	parent_spawn_net(struct parent *, const struct listener *, int,
 	    const struct sockaddr_storage *, socklen_t, const char *,

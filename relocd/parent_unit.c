@@ -159,8 +159,10 @@ unit_start_dbus_once(const char *name, int *transport_r, char *err,
 
 /*
  * A bus that failed gets one more try on a new connection: a migration
- * should not fail for one dropped connection.  A second StartUnit of an
- * instance the first one did start is a no-op, so the retry is safe.
+ * should not fail for one dropped connection.  The retry is safe even if
+ * the first call did start the instance: a second StartUnit finds it
+ * active and does nothing, and one that has already ended started with
+ * a token that is spent, so handoff.c refuses whatever starts again.
  */
 static int
 unit_start_dbus(const char *name, char *err, size_t errlen)

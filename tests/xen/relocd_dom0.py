@@ -37,6 +37,7 @@ import time
 import scenarios
 from relocd_setup import PORT as RELOCD_PORT, log_cat, setup_relocd
 from scenarios import MigrationError, register_transport
+from xenvm import XL_CONSOLE_WINDOW_S
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
@@ -309,34 +310,17 @@ def _check_offline(ctx):
     return "offline migration there and back ok"
 
 
-XL_CONSOLE_S = 10       # xl console's window for the guest's heartbeat
-
-
 def _check_xl_commands(ctx):
     """The guest relocd brought home is xl's to handle: `xl console`
     shows its heartbeat and `xl destroy` removes it.  Destructive, so
     only after relocctl's last leg, and only when no transport comes
     after relocctl in this run to need the guest."""
     vm, guest = ctx.dst, ctx.guest
-    # xenconsole takes a lock in /var/lock, which Debian has and the
-    # harness's busybox dom0 does not.  xl itself can take seconds to
-    # start in an emulated dom0 under load (twice it printed nothing in
-    # a 5 s window while the guest heartbeat on), so the window is
-    # XL_CONSOLE_S, tried twice before the guest is called silent.
-    for _ in range(2):
-        rc, out = vm.run(f"mkdir -p /var/lock; "
-                         f"sleep {XL_CONSOLE_S + 3} | timeout {XL_CONSOLE_S}"
-                         f" xl console {guest} >/tmp/xlc.out 2>&1; "
-                         f"grep -c '^HB ' /tmp/xlc.out", 60, check=False)
-        lines = out.strip().splitlines()
-        n = int(lines[-1]) if lines and lines[-1].isdigit() else 0
-        if n >= 2:
-            break
+    n, said = vm.xl_console_heartbeats(guest)
     if n < 2:
-        _, text = vm.run("tail -c 400 /tmp/xlc.out", 30, check=False)
         raise MigrationError(f"xl console {guest} on {vm.name} showed {n} "
-                             f"heartbeat lines in {XL_CONSOLE_S} s, "
-                             f"twice:\n{text}")
+                             f"heartbeat lines in {XL_CONSOLE_WINDOW_S} s:"
+                             f"\n{said}")
     if scenarios.KEEP_GUESTS:
         return (f"xl console showed {n} heartbeats (xl destroy left out: "
                 f"the systemctl cases need the guest)")

@@ -30,6 +30,7 @@ import time
 # ring; we wait for each chunk's echo before sending the next.
 CHUNK = 48
 PR_SET_PDEATHSIG = 1
+XL_CONSOLE_WINDOW_S = 30    # xl console: the guest's heartbeat within this
 
 
 class VMError(Exception):
@@ -324,6 +325,32 @@ class VM:
         if check and rc != 0:
             raise VMError(f"{self.name}: `{cmd}` exited {rc}:\n{out[-2000:]}")
         return rc, out
+
+    def xl_console_heartbeats(self, guest, need=2,
+                              window=XL_CONSOLE_WINDOW_S):
+        """`xl console GUEST` in dom0 until it has shown `need` heartbeat
+        lines, or for `window` seconds: (lines seen, what else xl said).
+
+        The window is generous because xl itself can take seconds to
+        start in an emulated dom0 under load (seen in CI: nothing at all
+        within 10 s while the guest heartbeat on); grep -m ends the
+        pipe as soon as `need` lines came, so a healthy guest costs
+        about a second.  stdin is a FIFO opened read-write: it never
+        reaches end of file (xenconsole would quit) and sends nothing.
+        xenconsole takes a lock in /var/lock, which Debian has and the
+        busybox dom0 does not."""
+        _, out = self.run(
+            f"mkdir -p /var/lock; rm -f /tmp/xlc.in; mkfifo /tmp/xlc.in; "
+            f"timeout {window} xl console {guest} 0<>/tmp/xlc.in 2>&1 | "
+            f"tee /tmp/xlc.out | grep -m {need} -c '^HB '",
+            window + 30, check=False)
+        lines = out.strip().splitlines()
+        n = int(lines[-1]) if lines and lines[-1].isdigit() else 0
+        said = ""
+        if n < need:
+            _, said = self.run("grep -v '^HB ' /tmp/xlc.out | tail -c 300",
+                               30, check=False)
+        return n, said.strip()
 
     def console_mark(self):
         """Where the console log ends now, for console_since: the log

@@ -23,9 +23,10 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from benchlib import (GIB, MIB, Bench, BenchError, Migration,  # noqa: E402
-                      RssSampler, job_rusage, loadavg, machine,
-                      mem_available, proc_status)
+                      RssSampler, job_rusage, loadavg, machine, med,
+                      mem_available, proc_status, size_str, spread, table)
 import perfsplit  # noqa: E402
+from scenario_xl import s8_xl  # noqa: E402
 
 # Scenario 2's sim-only variant (issue 20 item 3): reported in its own
 # row and line, with no goal of its own.
@@ -52,6 +53,7 @@ FULL = {
     "s6_guest": 512 * MIB, "s6_counts": [1, 2, 4, 8],
     "s7_guest": GIB, "s7_reps": 2, "s7_offline": 2 * GIB,
     "s7_loop_guest": GIB, "s7_loop_reps": 3,
+    "s8_stream": 4 * GIB, "s8_reps": 2,
 }
 QUICK = {
     "s1_guest": 512 * MIB, "s1_reps": 1, "iperf_s": 2,
@@ -65,6 +67,7 @@ QUICK = {
     "s6_guest": 256 * MIB, "s6_counts": [1, 2],
     "s7_guest": 256 * MIB, "s7_reps": 1, "s7_offline": 512 * MIB,
     "s7_loop_guest": 256 * MIB, "s7_loop_reps": 1,
+    "s8_stream": 512 * MIB, "s8_reps": 1,
 }
 S2_WS, S2_RATE = 64 * MIB, 256 * MIB
 S3_WS_RATE = 256
@@ -73,30 +76,6 @@ S5_WS, S5_RATE = 64 * MIB, 32 * MIB
 MAX_DOWNTIME = 300
 LINK_RATE = "1gbit"
 LINK_BYTES = 1e9 / 8
-
-
-def med(xs):
-    xs = [x for x in xs if x is not None]
-    return statistics.median(xs) if xs else None
-
-
-def spread(xs, fmt="%.0f"):
-    """median (min-max), or the one value, or n/a."""
-    xs = [x for x in xs if x is not None]
-    if not xs:
-        return "n/a"
-    if len(xs) == 1:
-        return fmt % xs[0]
-    return (fmt + " (" + fmt + "-" + fmt + ")") % (statistics.median(xs),
-                                                    min(xs), max(xs))
-
-
-def table(headers, rows):
-    out = ["| " + " | ".join(headers) + " |",
-           "|" + "|".join("---" for _ in headers) + "|"]
-    for r in rows:
-        out.append("| " + " | ".join(str(c) for c in r) + " |")
-    return "\n".join(out)
 
 
 def verdict(ok):
@@ -145,11 +124,6 @@ def fresh_guest(h, guest, memory, rate=0, ws=None, settle=1.0, content=()):
 def cleanup_guest(guest, *hosts):
     for h in hosts:
         h.sim_destroy(guest)
-
-
-def size_str(n):
-    """1 GiB, 512 MiB."""
-    return "%d GiB" % (n // GIB) if n % GIB == 0 else "%d MiB" % (n // MIB)
 
 
 # --- scenario 1: TLS cost -------------------------------------------------
@@ -1017,7 +991,7 @@ def main():
     ap = argparse.ArgumentParser(description="relocd benchmarks")
     ap.add_argument("--build", default="build")
     ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--only", default="1,2,3,4,5,6,7")
+    ap.add_argument("--only", default="1,2,3,4,5,6,7,8")
     ap.add_argument("--out", default=os.path.join(
         os.path.dirname(os.path.abspath(__file__)), "results"))
     args = ap.parse_args()
@@ -1084,6 +1058,7 @@ def main():
             rep.section("7. Compression", "Skipped: it needs root for "
                         "network namespaces and tc.", "",
                         (loadavg(), loadavg()))
+        scenario("8", "relocd-xl without Xen", s8_xl)
     finally:
         b.close()
     wall = time.monotonic() - t0

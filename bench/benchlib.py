@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import signal
+import statistics
 import subprocess
 import tempfile
 import threading
@@ -503,3 +504,34 @@ class Bench:
         self.links = []
         shutil.rmtree(self.work, ignore_errors=True)
         shutil.rmtree(self.shm, ignore_errors=True)
+
+
+# --- the results file's figures ------------------------------------------
+
+def med(xs):
+    xs = [x for x in xs if x is not None]
+    return statistics.median(xs) if xs else None
+
+
+def spread(xs, fmt="%.0f"):
+    """median (min-max), or the one value, or n/a."""
+    xs = [x for x in xs if x is not None]
+    if not xs:
+        return "n/a"
+    if len(xs) == 1:
+        return fmt % xs[0]
+    return (fmt + " (" + fmt + "-" + fmt + ")") % (statistics.median(xs),
+                                                    min(xs), max(xs))
+
+
+def table(headers, rows):
+    out = ["| " + " | ".join(headers) + " |",
+           "|" + "|".join("---" for _ in headers) + "|"]
+    for r in rows:
+        out.append("| " + " | ".join(str(c) for c in r) + " |")
+    return "\n".join(out)
+
+
+def size_str(n):
+    """1 GiB, 512 MiB."""
+    return "%d GiB" % (n // GIB) if n % GIB == 0 else "%d MiB" % (n // MIB)

@@ -16,6 +16,7 @@
  * the stream is parsed by xl and libxl, as with ssh (relocd's trust
  * boundary, README).
  */
+#include <sys/resource.h>
 #include <sys/wait.h>
 
 #include <errno.h>
@@ -127,10 +128,12 @@ worker_xl_log(struct xl_errlog *el, const char *buf, size_t n, int flush)
 
 /*
  * Logs xl's stderr until it closes and xl has exited; returns xl's exit
- * status as a shell reports it (128 + signal if it was killed).
+ * status as a shell reports it (128 + signal if it was killed), and in
+ * ru what xl used.
  */
 static int
-worker_xl_wait(struct xl_errlog *el, pid_t pid, int err_fd)
+worker_xl_wait(struct xl_errlog *el, pid_t pid, int err_fd,
+    struct rusage *ru)
 {
 	struct pollfd	pfd = { err_fd, POLLIN, 0 };
 	char		buf[4096];
@@ -152,14 +155,14 @@ worker_xl_wait(struct xl_errlog *el, pid_t pid, int err_fd)
 			break;
 		}
 		/* xl is gone but something it started holds its stderr. */
-		if ((r = waitpid(pid, &status, WNOHANG)) == pid)
+		if ((r = wait4(pid, &status, WNOHANG, ru)) == pid)
 			break;
 	}
 	worker_xl_log(el, "", 0, 1);
 	if (el->dropped > 0)
 		log_info("xl-receive %s: %u more lines from xl not logged",
 		    el->id, el->dropped);
-	while (r != pid && (r = waitpid(pid, &status, 0)) == -1 &&
+	while (r != pid && (r = wait4(pid, &status, 0, ru)) == -1 &&
 	    errno == EINTR)
 		;
 	if (r != pid)
@@ -215,6 +218,7 @@ int
 worker_xl_receive(struct worker *w)
 {
 	struct xl_errlog	el;
+	struct rusage		ru;
 	char			what[96], err[512], text[64];
 	int			err_fd = -1, status;
 	pid_t			pid;
@@ -235,10 +239,19 @@ worker_xl_receive(struct worker *w)
 	    w->start.xl_command, (int)pid);
 	worker_xl_report(w, PHASE_RESERVED, PE_NONE, 0, "");
 	memset(&el, 0, sizeof(el));
+	memset(&ru, 0, sizeof(ru));
 	el.id = w->id;
-	status = worker_xl_wait(&el, pid, err_fd);
+	status = worker_xl_wait(&el, pid, err_fd, &ru);
 	close(err_fd);
 	snprintf(text, sizeof(text), "xl exited with status %d", status);
 	log_info("xl-receive %s: %s", w->id, text);
+	/*
+	 * xl's CPU is in the worker's own figure when the parent reaps it:
+	 * this line lets that figure be split into relocd's and xl's.
+	 */
+	log_debug("xl-receive %s: xl used cpu %ld.%03ld s user, %ld.%03ld s "
+	    "system", w->id, (long)ru.ru_utime.tv_sec,
+	    (long)ru.ru_utime.tv_usec / 1000, (long)ru.ru_stime.tv_sec,
+	    (long)ru.ru_stime.tv_usec / 1000);
 	return worker_xl_report(w, PHASE_DONE, PE_NONE, status, text);
 }

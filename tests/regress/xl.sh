@@ -54,6 +54,9 @@ check "4 MiB to xl and 3 MiB back, ready/go/report, exit 0" migrate
 check "xl gets exactly the flags asked for" logged 'xl: fake-xl: argv: -t -T -vv migrate-receive -e -d -p$'
 check "the receive is logged with peer, certificate, flags and result" \
     logged "xl-receive [0-9a-f]{32} from peer 127\\.0\\.0\\.1 \\(client\\): xl -t -T -vv migrate-receive -e -d -p: xl exited with status 0"
+# What xl used is in the worker's rusage: bench scenario 8 subtracts it.
+check "the worker logs the CPU xl used" \
+    logged "xl-receive [0-9a-f]{32}: xl used cpu [0-9]+\\.[0-9]{3} s user, [0-9]+\\.[0-9]{3} s system"
 
 status() {
 	$XLSEND --size 100000 --exit 3 -- $(xl_to client) xl migrate-receive >/dev/null &&

@@ -67,9 +67,14 @@
 				"TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384"
 /*
  * Read this much of the socket at once (read-ahead): one system call
- * takes many 16 KiB records of a stream, not two calls per record.
+ * takes several 16 KiB records of a stream, not two calls per record.
+ * Not more: before each record, OpenSSL 3.0 moves what is left in the
+ * buffer to its front (ssl3_read_n aligns the payload), so a buffer of
+ * B bytes copies about B/2 bytes per record.  At 256 KiB that memmove
+ * was a fifth of the receiving network child's CPU; 64 KiB measured
+ * lowest of 34-256 KiB (bench scenario 8 and 1, issue 21).
  */
-#define TLS_READ_BUFFER		(256 * 1024)
+#define TLS_READ_BUFFER		(64 * 1024)
 
 void
 tls_errf(char *err, size_t errlen, const char *fmt, ...)

@@ -287,15 +287,14 @@ parent_log_rusage(struct parent *p, const struct child *c,
     const struct rusage *ru)
 {
 	const char	*id = "-";
+	char		 cpu[64];
 
 	if (c->job >= 0 && c->job < JOBS_MAX)
 		id = p->jobs[c->job].id;
-	log_debug("%s %d exited: job %s, peak rss %ld KiB, cpu %ld.%03ld s "
-	    "user, %ld.%03ld s system",
+	util_rusage_cpu(cpu, sizeof(cpu), ru);
+	log_debug("%s %d exited: job %s, peak rss %ld KiB, cpu %s",
 	    c->kind == CHILD_NET ? "network child" : "worker", (int)c->pid,
-	    id, ru->ru_maxrss, (long)ru->ru_utime.tv_sec,
-	    (long)ru->ru_utime.tv_usec / 1000, (long)ru->ru_stime.tv_sec,
-	    (long)ru->ru_stime.tv_usec / 1000);
+	    id, ru->ru_maxrss, cpu);
 }
 
 /* A child is gone: its last words, then its job learns of it. */

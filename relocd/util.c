@@ -6,6 +6,7 @@
  *
  * Runs in every process; trusts nothing it is given beyond the pointers.
  */
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 
@@ -204,6 +205,18 @@ util_now_us(void)
 	/* Cannot fail: the clock exists on every Linux, ts is valid. */
 	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/*
+ * A child's CPU time as relocd -v logs it; bench/benchlib.py parses
+ * these words (RUSAGE_RE, and scenario 8's xl line).
+ */
+void
+util_rusage_cpu(char *buf, size_t len, const struct rusage *ru)
+{
+	snprintf(buf, len, "%ld.%03ld s user, %ld.%03ld s system",
+	    (long)ru->ru_utime.tv_sec, (long)ru->ru_utime.tv_usec / 1000,
+	    (long)ru->ru_stime.tv_sec, (long)ru->ru_stime.tv_usec / 1000);
 }
 
 /*

@@ -54,6 +54,9 @@ uint64_t util_realtime_ms(void);
 uint64_t util_now_us(void);
 uint64_t util_now_ms(void);
 int64_t	 util_ms_since(uint64_t *);
+struct rusage;
+/* "U.UUU s user, S.SSS s system": the one way a child's CPU is logged. */
+void	 util_rusage_cpu(char *, size_t, const struct rusage *);
 /* The one write-all loop (util.c says how it waits). */
 int	 util_write_all(int, const void *, size_t);
 int	 util_write_all_idle(int, const void *, size_t, int);

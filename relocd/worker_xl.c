@@ -219,7 +219,7 @@ worker_xl_receive(struct worker *w)
 {
 	struct xl_errlog	el;
 	struct rusage		ru;
-	char			what[96], err[512], text[64];
+	char			what[96], err[512], text[64], cpu[64];
 	int			err_fd = -1, status;
 	pid_t			pid;
 
@@ -249,9 +249,7 @@ worker_xl_receive(struct worker *w)
 	 * xl's CPU is in the worker's own figure when the parent reaps it:
 	 * this line lets that figure be split into relocd's and xl's.
 	 */
-	log_debug("xl-receive %s: xl used cpu %ld.%03ld s user, %ld.%03ld s "
-	    "system", w->id, (long)ru.ru_utime.tv_sec,
-	    (long)ru.ru_utime.tv_usec / 1000, (long)ru.ru_stime.tv_sec,
-	    (long)ru.ru_stime.tv_usec / 1000);
+	util_rusage_cpu(cpu, sizeof(cpu), &ru);
+	log_debug("xl-receive %s: xl used cpu %s", w->id, cpu);
 	return worker_xl_report(w, PHASE_DONE, PE_NONE, status, text);
 }

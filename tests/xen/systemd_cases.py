@@ -59,7 +59,7 @@ POWERED_OFF = rb"Hardware Dom0 (halted|shutdown)"
 # A reinstall in an emulated dom0.  apt install --reinstall took 150-185 s
 # alone and 237 s in CI, almost all of it apt's own work before dpkg; the
 # case now runs dpkg -i, which runs the same maintainer scripts.
-APT_S = 600
+REINSTALL_S = 600
 
 
 class CaseError(Exception):
@@ -540,7 +540,7 @@ def run(a, b, rundir, types, only=(), poweroff=True):
              action_case, vm,
              f"dpkg -i {DEB} >/tmp/dpkg-re.log 2>&1 || "
              f"{{ tail -20 /tmp/dpkg-re.log; exit 1; }}", placement,
-             APT_S)
+             REINSTALL_S)
     src = placement[pvh][0]
     dst = b if src is a else a
     case("mid-stream", f"systemctl stop relocd on the source mid-stream "

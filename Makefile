@@ -84,10 +84,12 @@ RELOCCTL_LIBS	:= $(call pkg_libs,libpcre2-8 jansson)
 
 # relocd-xl is a network child of its own: TLS, the peer protocol and the
 # sandbox (net, proc), but no worker and no backend.
-XL_BORROWS	:= acl checks conf guest keyproc log msg net proc proto sxp tls tls_conn \
-		   tls_key util version xlreq
+# It compresses xl's stream as a source's network child does (compress,
+# compress_auto; libzstd).
+XL_BORROWS	:= acl checks compress compress_auto conf guest keyproc log msg net \
+		   proc proto sxp tls tls_conn tls_key util version xlreq
 RELOCD_XL_SRCS	:= xl-plugin/relocd-xl.c $(XL_BORROWS:%=relocd/%.c)
-RELOCD_XL_LIBS	:= $(call pkg_libs,libpcre2-8 openssl libseccomp)
+RELOCD_XL_LIBS	:= $(call pkg_libs,libpcre2-8 openssl libseccomp libzstd)
 
 # The release has one home, debian/changelog's first line ("relocd
 # (0.2.0~dev) unstable; ..."), so that the package and the programs

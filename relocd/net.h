@@ -101,6 +101,8 @@ void	net_xl_serve(struct net_session *, uint64_t) __attribute__((noreturn));
 void	net_client_run(const struct net_client_args *)
 	    __attribute__((noreturn));
 int	net_connect(const char *, int, const char *, char *, size_t);
+int	net_zstd_accept(struct net_session *);
+size_t	net_zstd_frame(struct net_session *, size_t);
 
 int	net_read_frame(struct tls_conn *, uint64_t, int *, char *, size_t,
 	    size_t *, char *, size_t);

@@ -13,7 +13,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "compress.h"
 #include "conf.h"
 #include "fault.h"
 #include "log.h"
@@ -120,25 +119,6 @@ net_tell_parent(struct net_session *s, uint32_t type, int phase, int code,
 }
 
 /*
- * The source offers zstd: accepted whenever we can set it up, as its
- * cost is bounded here (compress.h) and the choice is the source's; a
- * failure only means the stream comes uncompressed.
- */
-static int
-net_accept_compress(struct net_session *s)
-{
-	if ((s->dec = compress_dec_new()) == NULL ||
-	    (s->plain = malloc(COMPRESS_CHUNK_MAX)) == NULL) {
-		log_peer_warnx("peer %s: cannot set up zstd: out of memory; "
-		    "the stream comes uncompressed", s->ip);
-		compress_dec_free(s->dec);
-		s->dec = NULL;
-		return 0;
-	}
-	return 1;
-}
-
-/*
  * The peer asks us to make room for a guest.  The request goes to the
  * parent as a typed message (it never sees the peer's bytes); the parent
  * and a worker decide, and the parent hands us the pipe to the worker.
@@ -183,7 +163,7 @@ net_on_reserve(struct net_session *s, uint64_t deadline)
 		m->available = st.available;
 		m->available_known = 1;
 	}
-	m->compress = offered && net_accept_compress(s);
+	m->compress = offered && net_zstd_accept(s);
 	if (net_send_msg(s->conn, m, deadline) == -1)
 		net_exit(s, 1);
 	log_peer_info("peer %s: reserved %s for migration %s", s->ip,
@@ -241,24 +221,12 @@ net_on_data(struct net_session *s, const char *buf, size_t len,
 	net_data_landed(s, len);
 }
 
-/*
- * A zstd frame of the stream: decompressed within its bound before a
- * byte reaches the worker, so a bomb or a corrupt frame ends the
- * migration as a bad image, never as our memory's exhaustion.
- */
+/* A zstd frame of the stream: its plain bytes go to the worker. */
 static void
 net_on_zstd(struct net_session *s, size_t len, uint64_t deadline)
 {
-	char	err[256];
-	size_t	out;
+	size_t	out = net_zstd_frame(s, len);
 
-	if (s->dec == NULL)
-		net_refuse(s, PE_UNEXPECTED, "compressed data frame, but no "
-		    "compression was agreed");
-	if (compress_unchunk(s->dec, s->plain, COMPRESS_CHUNK_MAX, s->frame,
-	    len, &out, err, sizeof(err)) == -1)
-		net_refuse(s, PE_IMAGE, err);
-	s->wire += len;
 	net_on_data(s, s->plain, out, deadline);
 }
 

@@ -4,9 +4,11 @@
  * another host, run by `xl migrate -s relocd-xl GUEST HOST`, asks us to
  * run `xl migrate-receive` and to carry xl's own stream both ways.
  *
- *   (xl-receive (id ID) (args xl -t -vv migrate-receive -e))
- *   <- (xl-started (id ID))      or (error (code 16) ...) if not permitted
- *   <-> data frames              the xl stream, each direction
+ *   (xl-receive (id ID) [(compress zstd)] (args xl -t -vv migrate-receive -e))
+ *   <- (xl-started (id ID) [(compress zstd)])
+ *                                or (error (code 16) ...) if not permitted
+ *   <-> data frames              the xl stream, each direction; from
+ *                                relocd-xl, zstd frames too if agreed
  *   <-> (xl-eof (id ID))         no more data this way (half-close)
  *   <- (xl-exit (id ID) (status N))   xl's exit status, then we close
  *
@@ -18,6 +20,11 @@
  * read from the peer only when xl has taken the last frame.  A write to
  * the peer blocks at most relocd-idle-timeout; xl's protocol sends bulk
  * data one way at a time, so that never waits on a full pipe both ways.
+ *
+ * Compression (PROTO_VERSION_XL_COMPRESS) is relocd-xl's choice, as a
+ * migration's is its source's, and goes one way only: xl's bulk stream
+ * travels from relocd-xl to us, and what xl answers is a few lines.  We
+ * decompress (net_zstd.c) before a byte reaches xl.
  *
  * Runs sandboxed (net.c); every byte here came from the peer.
  */
@@ -50,12 +57,15 @@ struct xl_pump {
 	struct net_session	*s;
 	int			 sock;		/* xl's stdin and stdout */
 	uint8_t			*out;		/* frame header + xl's output */
-	size_t			 in_len;	/* s->frame: the peer's data */
+	const char		*in;		/* the peer's data: s->frame,
+						   or s->plain decompressed */
+	size_t			 in_len;
 	size_t			 in_off;	/* ... of which xl took this */
 	int			 peer_eof;	/* the peer sent xl-eof */
 	int			 xl_eof;	/* xl's stdout ended */
 	int			 xl_gone;	/* xl closed its stdin: drop */
 	int			 exited;	/* the worker reported xl's exit */
+	int			 zstd;		/* compression was agreed */
 	int			 status;
 	uint64_t		 exit_ms;
 	uint64_t		 idle_ms;
@@ -74,6 +84,7 @@ net_xl_send(struct xl_pump *p, int type, int status)
 	memset(m, 0, offsetof(struct proto_msg, config));
 	m->type = type;
 	m->status = status;
+	m->compress = type == PT_XL_STARTED && p->zstd;
 	STRLCPY_ARRAY(m->id, p->s->id);
 	if (net_send_msg(p->s->conn, m, util_now_ms() + p->idle_ms) == -1) {
 		log_peer_info("peer %s: xl-receive %s: lost the connection",
@@ -86,10 +97,16 @@ net_xl_send(struct xl_pump *p, int type, int status)
 static void __attribute__((noreturn))
 net_xl_finish(struct xl_pump *p)
 {
+	char	wire[64] = "";
+
 	net_xl_send(p, PT_XL_EXIT, p->status);
+	if (p->zstd)
+		snprintf(wire, sizeof(wire), " (%llu on the wire, zstd)",
+		    (unsigned long long)p->s->wire);
 	log_peer_info("peer %s: xl-receive %s: xl exited with status %d "
-	    "(%llu bytes in, %llu out)", p->s->ip, p->s->id, p->status,
-	    (unsigned long long)p->in_bytes, (unsigned long long)p->out_bytes);
+	    "(%llu bytes in%s, %llu out)", p->s->ip, p->s->id, p->status,
+	    (unsigned long long)p->in_bytes, wire,
+	    (unsigned long long)p->out_bytes);
 	net_exit(p->s, 0);
 }
 
@@ -112,12 +129,15 @@ net_xl_from_peer(struct xl_pump *p)
 	}
 	if (code != PE_NONE)
 		net_refuse(s, code, err);
-	/* xl's streams are never compressed (compress.h). */
-	if (kind == PROTO_FRAME_ZSTD)
-		net_refuse(s, PE_UNEXPECTED, "compressed data frame");
-	if (kind == PROTO_FRAME_DATA) {
+	if (kind == PROTO_FRAME_DATA || kind == PROTO_FRAME_ZSTD) {
 		if (p->peer_eof)
 			net_refuse(s, PE_UNEXPECTED, "data after xl-eof");
+		p->in = s->frame;
+		if (kind == PROTO_FRAME_ZSTD) {
+			len = net_zstd_frame(s, len);
+			p->in = s->plain;
+		} else
+			s->wire += len;
 		p->in_len = len;
 		p->in_off = p->xl_gone ? len : 0;
 		p->in_bytes += len;
@@ -151,7 +171,7 @@ net_xl_to_xl(struct xl_pump *p)
 {
 	ssize_t	r;
 
-	r = write(p->sock, p->s->frame + p->in_off, p->in_len - p->in_off);
+	r = write(p->sock, p->in + p->in_off, p->in_len - p->in_off);
 	if (r == -1 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (r <= 0) {
@@ -287,11 +307,12 @@ net_xl_serve(struct net_session *s, uint64_t deadline)
 	struct proto_msg	*m = &s->msg;
 	char			 err[160], words[XL_ARGS_MAX * 8], why[640];
 	const char		*cert = s->peer.nnames ? s->peer.names[0] : "-";
-	int			 fd = -1;
+	int			 fd = -1, offered;
 
 	if (m->id[0] == '\0')
 		net_refuse(s, PE_PROTOCOL, "xl-receive without an id");
 	STRLCPY_ARRAY(s->id, m->id);
+	offered = m->compress && s->version >= PROTO_VERSION_XL_COMPRESS;
 	memset(&r, 0, sizeof(r));
 	STRLCPY_ARRAY(r.id, m->id);
 	if (xlreq_parse((const xlreq_word *)m->xl_args, m->xl_nargs,
@@ -315,10 +336,11 @@ net_xl_serve(struct net_session *s, uint64_t deadline)
 	if ((p.out = malloc(PROTO_FRAME_HDR + XL_CHUNK_MAX)) == NULL)
 		net_refuse(s, PE_INTERNAL, "out of memory");
 	xlreq_format(&r.flags, p.what, sizeof(p.what));
+	p.zstd = offered && net_zstd_accept(s);
 	s->state = PS_XL_STREAMING;
 	net_xl_send(&p, PT_XL_STARTED, 0);
 	(void)deadline;
-	log_peer_info("peer %s: xl-receive %s: running %s", s->ip, s->id,
-	    p.what);
+	log_peer_info("peer %s: xl-receive %s: running %s%s", s->ip, s->id,
+	    p.what, p.zstd ? ", the stream compressed (zstd)" : "");
 	net_xl_pump(&p);
 }

@@ -360,8 +360,9 @@ proto_decode_speaks(const struct sxp_node *msg, struct proto_msg *m,
 }
 
 /*
- * Optional (PROTO_VERSION_COMPRESS): (compress zstd) offers or accepts
- * zstd.  Another name is a compressor of a later release: not ours, so
+ * Optional (PROTO_VERSION_COMPRESS in reserve and reserved,
+ * PROTO_VERSION_XL_COMPRESS in xl-receive and xl-started): (compress
+ * zstd) offers or accepts zstd.  Another name is a compressor of a later release: not ours, so
  * neither offered nor accepted, and the stream goes as it is.
  */
 static void
@@ -434,7 +435,11 @@ proto_decode_fields(const struct sxp_node *msg, struct proto_msg *m)
 	case PT_STATE:
 		return proto_get_str(msg, "phase", m->phase, sizeof(m->phase));
 	case PT_XL_RECEIVE:
+		proto_decode_compress(msg, m);
 		return proto_get_words(msg, "args", m);
+	case PT_XL_STARTED:
+		proto_decode_compress(msg, m);
+		return 0;
 	case PT_XL_EXIT:
 		if (proto_get_num(msg, "status", 0, 255, &n) == -1)
 			return -1;
@@ -667,8 +672,14 @@ proto_encode_fields(const struct proto_msg *m, char *out, size_t size,
 		    strlen(m->phase));
 		break;
 	case PT_XL_RECEIVE:
+		if (m->compress)
+			rc |= proto_put(out, size, off, "compress", "zstd", 4);
 		rc |= proto_put_words(out, size, off, "args", m->xl_args,
 		    m->xl_nargs);
+		break;
+	case PT_XL_STARTED:
+		if (m->compress)
+			rc |= proto_put(out, size, off, "compress", "zstd", 4);
 		break;
 	case PT_XL_EXIT:
 		rc |= proto_put_num(out, size, off, "status", m->status);

@@ -19,7 +19,7 @@
  * a pool being upgraded.
  */
 #define PROTO_VERSION_MIN	1
-#define PROTO_VERSION_MAX	6
+#define PROTO_VERSION_MAX	7
 /* The first version whose "reserved" and "error" carry (checks ...). */
 #define PROTO_VERSION_CHECKS	3
 /* The first version whose destination reads the sim stream's zero pages. */
@@ -36,11 +36,20 @@
  * PROTO_FRAME_ZSTD frames (compress.h).
  */
 #define PROTO_VERSION_COMPRESS	6
+/*
+ * The first version whose "xl-receive" may offer (compress zstd) and
+ * whose "xl-started" may accept it: relocd-xl's stream to xl may then
+ * carry PROTO_FRAME_ZSTD frames.
+ */
+#define PROTO_VERSION_XL_COMPRESS	7
 
 /* Frame kinds: the first byte of every frame. */
 #define PROTO_FRAME_CONTROL	'C'
 #define PROTO_FRAME_DATA	'D'
-/* Data as one zstd frame (PROTO_VERSION_COMPRESS, when accepted). */
+/*
+ * Data as one zstd frame (PROTO_VERSION_COMPRESS, or for xl's stream
+ * PROTO_VERSION_XL_COMPRESS, when accepted).
+ */
 #define PROTO_FRAME_ZSTD	'Z'
 #define PROTO_FRAME_HDR		4	/* kind + 24-bit big-endian length */
 

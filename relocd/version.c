@@ -46,6 +46,11 @@
  *      data chunk (compress.h).  A source offers it only on a
  *      connection that chose 6; an older destination gets the stream
  *      as before.
+ *   7  "xl-receive" may offer (compress zstd) and "xl-started" accept
+ *      it; relocd-xl's stream to xl may then carry 'Z' frames, as a
+ *      migration's may from 6.  relocd-xl offers it only on a
+ *      connection that chose 7; an older relocd gets xl's stream as
+ *      before.
  *
  * relocd 0.1.0 reads only "protocol", and refuses anything but 1: a
  * range that starts at 1 passes it, and its reply, "protocol" alone,

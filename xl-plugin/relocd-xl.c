@@ -19,6 +19,13 @@
  * The remote relocd checks the words; we pass them on as xl wrote them,
  * so that it alone decides what is permitted (and logs the refusals).
  *
+ * xl's stream to the remote xl may go compressed (--compress, or the
+ * config's relocd-compress): zstd chunks as a migration's source sends
+ * them (compress.h), offered in xl-receive to a relocd that speaks
+ * PROTO_VERSION_XL_COMPRESS, and decompressed there in the network
+ * child.  auto measures as relocd's own source does (compress_auto.h).
+ * The remote xl's answers, a few lines, always go as they are.
+ *
  * Runs as root (xl does), but only until the connection is open: then
  * it takes the network child's sandbox (chroot to relocd-chroot,
  * relocd-user, no_new_privs, seccomp; proc.c) before reading a byte from
@@ -42,6 +49,8 @@
 #include <unistd.h>
 
 #include "acl.h"
+#include "compress.h"
+#include "compress_auto.h"
 #include "conf.h"
 #include "keyproc.h"
 #include "log.h"
@@ -63,6 +72,8 @@ struct xlc {
 	const char	*config;
 	char		 host[256];
 	int		 port;			/* 0: the config's */
+	int		 compress;		/* enum conf_compress; -1:
+						   the config's */
 	xlreq_word	 words[XL_ARGS_MAX];
 	size_t		 nwords;
 	struct conf	*conf;
@@ -78,6 +89,15 @@ struct xlc {
 	int		 stdin_fifo;		/* a pipe: we may splice it */
 	int		 stdout_closed;		/* relocd sent xl-eof */
 	int		 stdout_gone;		/* xl stopped reading: drop */
+	uint32_t	 version;		/* protocol, chosen at hello */
+	/* Compression, once relocd accepted it (xlc_start_compress). */
+	int		 zstd;
+	int		 compressing;		/* the next chunk */
+	struct compress_enc *enc;
+	uint8_t		*zout;			/* header + a zstd frame */
+	struct compress_auto automatic;		/* auto's way */
+	uint64_t	 chunk_end_us;
+	uint64_t	 sent, wire;		/* xl's bytes; data frames' */
 	struct proto_msg msg;
 };
 
@@ -88,8 +108,10 @@ struct xlc {
 static void __attribute__((noreturn))
 usage_to(FILE *out, int status)
 {
-	fprintf(out, "usage: relocd-xl [-f config] host[:port] xl [-t] "
-	    "[-T] [-v...] migrate-receive [-e] [-d] [-p]\n"
+	fprintf(out, "usage: relocd-xl [-f config] [--compress on|off|auto] "
+	    "host[:port]\n"
+	    "                 xl [-t] [-T] [-v...] migrate-receive [-e] [-d] "
+	    "[-p]\n"
 	    "       relocd-xl -h | --help | -V | --version\n"
 	    "xl runs it: xl migrate -s relocd-xl GUEST HOST; see "
 	    "relocd-xl(8)\n");
@@ -153,6 +175,7 @@ xlc_parse_host(struct xlc *c, const char *arg)
 }
 
 static const struct option xlc_options[] = {
+	{ "compress", required_argument, NULL, 'C' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 }
@@ -164,11 +187,17 @@ xlc_parse_args(struct xlc *c, int argc, char **argv)
 	int	ch;
 
 	c->config = conf_default_path();
+	c->compress = -1;
 	while ((ch = getopt_long(argc, argv, "+f:hV", xlc_options,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'f':
 			c->config = optarg;
+			break;
+		case 'C':
+			if ((c->compress = conf_compress_parse(optarg)) == -1)
+				xlc_fail("--compress %s: not on, off or auto",
+				    optarg);
 			break;
 		case 'h':
 			usage_to(stdout, 0);
@@ -243,6 +272,8 @@ xlc_setup(struct xlc *c)
 		    "config with -f", c->config);
 	if (c->port == 0)
 		c->port = c->conf->relocation_port;
+	if (c->compress == -1)
+		c->compress = c->conf->compress;
 	c->idle_ms = (uint64_t)c->conf->idle_timeout_s * 1000;
 	if (gethostname(c->local, sizeof(c->local)) == -1)
 		STRLCPY_ARRAY(c->local, "localhost");
@@ -397,11 +428,42 @@ xlc_expect(struct xlc *c, int type, const char *during)
 		    proto_type_name(c->msg.type));
 }
 
+/*
+ * Whether to offer zstd in xl-receive: if asked for and relocd there
+ * speaks PROTO_VERSION_XL_COMPRESS.  An older one never sees the offer.
+ */
+static int
+xlc_offer_compress(const struct xlc *c)
+{
+	if (c->compress == CONF_COMPRESS_OFF)
+		return 0;
+	if (c->version >= PROTO_VERSION_XL_COMPRESS)
+		return 1;
+	log_info("relocd on %s speaks protocol %u, before compressed xl "
+	    "streams (%u): xl's stream goes uncompressed", c->host,
+	    c->version, PROTO_VERSION_XL_COMPRESS);
+	return 0;
+}
+
+static void
+xlc_start_compress(struct xlc *c)
+{
+	if ((c->enc = compress_enc_new()) == NULL ||
+	    (c->zout = malloc(PROTO_DATA_MAX)) == NULL)
+		xlc_fail("cannot set up zstd compression: out of memory");
+	c->zstd = 1;
+	/* auto starts uncompressed, and measures (compress_auto.h). */
+	c->compressing = c->compress != CONF_COMPRESS_AUTO;
+	compress_auto_init(&c->automatic);
+	c->chunk_end_us = util_now_us();
+}
+
 /* hello both ways, then the request. */
 static void
 xlc_request(struct xlc *c)
 {
 	size_t	i;
+	int	offered;
 
 	memset(&c->msg, 0, offsetof(struct proto_msg, config));
 	version_hello(&c->msg);
@@ -411,12 +473,22 @@ xlc_request(struct xlc *c)
 	/* relocd's "protocol" is the version it chose. */
 	if (!version_accept(&c->msg))
 		xlc_refuse_version(c);
+	c->version = c->msg.version;
 	memset(&c->msg, 0, offsetof(struct proto_msg, config));
 	for (i = 0; i < c->nwords; i++)
 		memcpy(c->msg.xl_args[i], c->words[i], sizeof(c->words[i]));
 	c->msg.xl_nargs = (uint32_t)c->nwords;
+	c->msg.compress = offered = xlc_offer_compress(c);
 	xlc_send(c, PT_XL_RECEIVE);
 	xlc_expect(c, PT_XL_STARTED, "after our xl-receive request");
+	if (c->msg.compress && !offered)
+		xlc_fail("relocd on %s accepted a compression it was not "
+		    "offered; is it a relocd of this version?", c->host);
+	if (c->msg.compress)
+		xlc_start_compress(c);
+	else if (offered)
+		log_info("relocd on %s declined compression: xl's stream "
+		    "goes uncompressed", c->host);
 }
 
 /*
@@ -483,6 +555,30 @@ xlc_from_remote(struct xlc *c)
 }
 
 /*
+ * A chunk of xl's stream went out as wire bytes.  auto: the chunk,
+ * timed from the end of the one before (xl's pace, compressing and the
+ * socket's wait all count), tells compress_auto.c how the stream goes
+ * each way.
+ */
+static void
+xlc_sent(struct xlc *c, size_t bytes, size_t wire)
+{
+	char		why[200];
+	uint64_t	now;
+
+	c->sent += bytes;
+	c->wire += wire;
+	if (c->compress != CONF_COMPRESS_AUTO || !c->zstd)
+		return;
+	now = util_now_us();
+	if (compress_auto_account(&c->automatic, bytes, now - c->chunk_end_us,
+	    why, sizeof(why)))
+		log_debug("%s", why);
+	c->compressing = c->automatic.compressing;
+	c->chunk_end_us = now;
+}
+
+/*
  * Plaintext, stdin a pipe: what it holds now goes to relocd as one data
  * frame by splice(2), never through our memory (issue 21; see
  * tls_plain_send_from_pipe).  Returns 0 when it sent nothing (an empty
@@ -496,7 +592,8 @@ xlc_splice_stdin(struct xlc *c)
 	int	avail;
 	size_t	len;
 
-	if (!c->stdin_fifo || !tls_is_plain(c->conn) ||
+	/* Compressed bytes must pass through our memory. */
+	if (!c->stdin_fifo || !tls_is_plain(c->conn) || c->compressing ||
 	    ioctl(STDIN_FILENO, FIONREAD, &avail) == -1 || avail <= 0)
 		return 0;
 	len = (size_t)avail < XL_CHUNK_MAX ? (size_t)avail : XL_CHUNK_MAX;
@@ -505,15 +602,22 @@ xlc_splice_stdin(struct xlc *c)
 	    len, util_now_ms() + c->idle_ms, err, sizeof(err)) == -1)
 		xlc_fail("lost the connection to relocd on %s port %d: %s; see "
 		    "relocd's log on %s", c->host, c->port, err, c->host);
+	xlc_sent(c, len, len);
 	return 1;
 }
 
-/* One read of our stdin, sent as one data frame; its end as xl-eof. */
+/*
+ * One read of our stdin, sent as one data frame (a zstd frame when
+ * compressing shrinks it); its end as xl-eof.
+ */
 static void
 xlc_from_stdin(struct xlc *c)
 {
-	char	err[256];
-	ssize_t	r;
+	uint8_t	*out = c->out;
+	char	 err[256];
+	ssize_t	 r;
+	size_t	 len, z;
+	int	 kind = PROTO_FRAME_DATA;
 
 	if (xlc_splice_stdin(c))
 		return;
@@ -526,11 +630,32 @@ xlc_from_stdin(struct xlc *c)
 		xlc_send(c, PT_XL_EOF);
 		return;
 	}
-	proto_frame_header(c->out, PROTO_FRAME_DATA, (size_t)r);
-	if (tls_write_full(c->conn, c->out, PROTO_FRAME_HDR + (size_t)r,
+	len = (size_t)r;
+	if (c->compressing && (z = compress_chunk(c->enc,
+	    c->zout + PROTO_FRAME_HDR, PROTO_DATA_MAX - PROTO_FRAME_HDR,
+	    c->out + PROTO_FRAME_HDR, len)) > 0) {
+		out = c->zout;
+		len = z;
+		kind = PROTO_FRAME_ZSTD;
+	}
+	proto_frame_header(out, kind, len);
+	if (tls_write_full(c->conn, out, PROTO_FRAME_HDR + len,
 	    util_now_ms() + c->idle_ms, err, sizeof(err)) == -1)
 		xlc_fail("lost the connection to relocd on %s port %d: %s; see "
 		    "relocd's log on %s", c->host, c->port, err, c->host);
+	xlc_sent(c, (size_t)r, len);
+}
+
+/* What compression did, in one line on stderr beside xl's own output. */
+static void
+xlc_report_compress(const struct xlc *c)
+{
+	if (!c->zstd)
+		return;
+	log_info("xl's stream to %s: %.1f MiB went as %.1f MiB on the wire "
+	    "(zstd%s, %.1fx)", c->host, (double)c->sent / (1 << 20),
+	    (double)c->wire / (1 << 20), c->compress == CONF_COMPRESS_AUTO ?
+	    " auto" : "", c->wire ? (double)c->sent / (double)c->wire : 1.0);
 }
 
 /* Until relocd reports the remote xl's exit; returns its status. */
@@ -597,6 +722,7 @@ main(int argc, char *argv[])
 	xlc_connect(&c);
 	xlc_request(&c);
 	status = xlc_pump(&c);
+	xlc_report_compress(&c);
 	tls_close(c.conn, util_now_ms() + 2000);
 	_exit(status);
 }

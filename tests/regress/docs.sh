@@ -51,12 +51,18 @@ done
 
 # relocd-xl: every option and xl flag of its usage is in relocd-xl(8),
 # and the README says how to use it.
-usage=$("$TOP/$O/relocd-xl" -h 2>&1 | head -n 1)
+usage=$("$TOP/$O/relocd-xl" -h 2>&1 | head -n 2)
 opts=$(echo "$usage" | grep -o '\[-[A-Za-z]' | tr -d '[-')
 [ "$(echo "$opts" | wc -w)" -ge 7 ] || { echo "too few options in: $usage"; exit 1; }
 for o in $opts; do
 	grep -q "^\.\(It\|Op\) Fl $o\b" man/relocd-xl.8 ||
 	    { echo "relocd-xl(8) does not document -$o"; fail=1; }
+done
+for o in $(echo "$usage" | grep -o '\[--[a-z-]*' | tr -d '['); do
+	grep -q "^\.\(It\|Op\) Fl \\\\${o#-}\b" man/relocd-xl.8 ||
+	    { echo "relocd-xl(8) does not document $o"; fail=1; }
+	grep -q -- "$o" scripts/relocctl.bash-completion ||
+	    { echo "the completion does not offer relocd-xl $o"; fail=1; }
 done
 grep -q 'xl migrate -s relocd-xl' README.md ||
     { echo "README.md does not say how to use relocd-xl"; fail=1; }

@@ -129,6 +129,24 @@ def scenario(a, s):
             payload = zstd_frame(b"RLCDSIM\n" * 512)[:-100]
         s.sendall(frame(b"Z", payload))
         return read_control(s)
+    if a.action == "xl-zstd-bad":
+        # An xl plugin that offers zstd (--hello's protocol-max decides if
+        # it may), then sends one bad compressed frame (a.kind): relocd
+        # must refuse it before xl sees a byte.
+        s.sendall(control(hello))
+        read_control(s)
+        words = " ".join(quote(w) for w in a.args.split(" "))
+        s.sendall(control("(xl-receive (id %s) (compress zstd) (args %s))"
+                          % (a.id, words)))
+        reply = read_control(s)
+        if "(compress zstd)" not in reply:
+            return "zstd not accepted: " + reply
+        if a.kind == "bomb":
+            payload = zstd_bomb()
+        else:
+            payload = zstd_frame(b"RLCDSIM\n" * 512)[:-100]
+        s.sendall(frame(b"Z", payload))
+        return read_control(s)
     if a.action == "oversized":
         s.sendall(b"C\xff\xff\xff")
         return read_control(s)
@@ -199,7 +217,7 @@ def main():
     p.add_argument("--memory", type=int, default=16 << 20)
     p.add_argument("--hold", type=float, default=0)
     p.add_argument("--kind", default="bomb",
-                   help="zstd-bad: bomb or truncated")
+                   help="zstd-bad, xl-zstd-bad: bomb or truncated")
     p.add_argument("--args", default="xl migrate-receive",
                    help="xl-receive: the words, separated by spaces")
     p.add_argument("--hello", default="(hello (protocol 1) (host peer.py))",

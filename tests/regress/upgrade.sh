@@ -12,6 +12,12 @@
 PREV=$("$TOP/tests/prev-release" "$TOP/$O") || die "the previous release" \
     "is needed for this test and could not be built (see above)"
 RELEASE=$(awk -F '[()]' 'NR == 1 { print $2 }' "$TOP/debian/changelog")
+# The highest protocol version this relocd speaks, from relocd -V, and
+# two versions past it for a later release that speaks only those: no
+# number here needs editing when a version is added.
+MAX=$("$RELOCD" -V | sed -n 's/.*(protocol 1-\([0-9]*\))$/\1/p')
+[ -n "$MAX" ] || die "relocd -V names no protocol range: $("$RELOCD" -V)"
+LATER=$((MAX + 1)) LATER_MAX=$((MAX + 2))
 
 two_hosts
 # 0.1.0 refuses relocd keys newer than itself; it keeps no reports.
@@ -54,7 +60,8 @@ new_to_old() {
 }
 check "this source -> 0.1.0 destination: live migration, protocol 1" new_to_old
 
-# Compression asked of a destination that predates it (protocol 6): the
+# Compression asked of a destination that predates it (protocol 6, and
+# 0.1.0 speaks 1): the
 # offer is never made, and the stream goes as 0.1.0 reads it.
 compress_old() {
 	local d
@@ -78,21 +85,21 @@ same() {
 	$PEER hello --port "$PB" --ca "$WORK/pki/ca.pem" \
 	    --cert "$WORK/pki/a.pem" --key "$WORK/pki/a.key" \
 	    --hello "(hello (protocol 1) (protocol-max 99) (release 9.0) (host p))" \
-	    --expect "^\(hello \(protocol 6\) \(protocol-max 6\) \(release $RELEASE\)" \
+	    --expect "^\(hello \(protocol $MAX\) \(protocol-max $MAX\) \(release $RELEASE\)" \
 	    >"$WORK/out" 2>&1 || { cat "$WORK/out"; return 1; }
 }
-check "a later source that also speaks 6 gets protocol 6" same
+check "a later source that also speaks $MAX gets protocol $MAX" same
 
 # A later release that speaks only versions above ours, as a source: b
 # refuses its hello with the sentence, and reserves nothing.
 later_source() {
-	local hello="(hello (protocol 7) (protocol-max 8) (release 3.0.0) (host p))"
+	local hello="(hello (protocol $LATER) (protocol-max $LATER_MAX) (release 3.0.0) (host p))"
 	$PEER hello --port "$PB" --ca "$WORK/pki/ca.pem" \
 	    --cert "$WORK/pki/a.pem" --key "$WORK/pki/a.key" --hello "$hello" \
 	    >"$WORK/out" 2>&1
-	grep -q "^(error (code 2) (text 'source 127.0.0.1 speaks relocd protocol 7-8 (relocd 3.0.0) and destination .* speaks 1-6 (relocd $RELEASE), no version in common: upgrade destination .* first') (protocol 1) (protocol-max 6) (release $RELEASE))$" \
+	grep -q "^(error (code 2) (text 'source 127.0.0.1 speaks relocd protocol $LATER-$LATER_MAX (relocd 3.0.0) and destination .* speaks 1-$MAX (relocd $RELEASE), no version in common: upgrade destination .* first') (protocol 1) (protocol-max $MAX) (release $RELEASE))$" \
 	    "$WORK/out" || { cat "$WORK/out"; return 1; }
-	wait_log b "refused \(unsupported protocol version\): source 127\.0\.0\.1 speaks relocd protocol 7-8 \(relocd 3\.0\.0\)" ||
+	wait_log b "refused \(unsupported protocol version\): source 127\.0\.0\.1 speaks relocd protocol $LATER-$LATER_MAX \(relocd 3\.0\.0\)" ||
 	    return 1
 	# A reserve pushed after the refused hello finds the connection gone.
 	$PEER reserve --port "$PB" --ca "$WORK/pki/ca.pem" \
@@ -109,7 +116,7 @@ later_dest() {
 	pf=$(free_port)
 	$PEER serve-hello --port "$pf" --cert "$WORK/pki/a.pem" \
 	    --key "$WORK/pki/a.key" --timeout 10 --reply "(error (code 2) \
-(text 'no version in common') (protocol 7) (protocol-max 8) (release 3.0.0))" \
+(text 'no version in common') (protocol $LATER) (protocol-max $LATER_MAX) (release 3.0.0))" \
 	    >"$WORK/peer" 2>&1 &
 	pid=$!
 	for i in $(seq 1 100); do
@@ -119,7 +126,7 @@ later_dest() {
 	ctl b sim-create --memory 32M g2 >/dev/null || return 1
 	ctl b migrate -l g2 "127.0.0.1:$pf" >"$WORK/out" 2>&1 && return 1
 	timeout 10 tail --pid="$pid" -f /dev/null
-	grep -q "destination 127.0.0.1 speaks relocd protocol 7-8 (relocd 3.0.0) and source .* speaks 1-6 (relocd $RELEASE), no version in common: upgrade source .* first" \
+	grep -q "destination 127.0.0.1 speaks relocd protocol $LATER-$LATER_MAX (relocd 3.0.0) and source .* speaks 1-$MAX (relocd $RELEASE), no version in common: upgrade source .* first" \
 	    "$WORK/out" || { cat "$WORK/out"; return 1; }
 	grep -q '^then closed' "$WORK/peer" || { cat "$WORK/peer"; return 1; }
 	[ "$(guest_state b g2)" = running ]

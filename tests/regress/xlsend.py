@@ -11,12 +11,17 @@ With --repeat the stream is one random MiB over and over, so that its
 size (a benchmark's GiBs) costs no memory; the line then also gives the
 transport's CPU seconds (from its rusage) and the stream's wall time.
 
+With --content guest the stream is what a guest's memory looks like to
+a compressor: every other 4 KiB page zero, the rest text (issue 21's
+compression scenario).  The default, random, does not compress.
+
 usage: xlsend.py [--mode xl|eof] [--size N] [--back N] [--exit N]
-                 [--repeat] -- COMMAND...
+                 [--repeat] [--content random|guest] -- COMMAND...
 """
 import argparse
 import hashlib
 import os
+import random
 import resource
 import subprocess
 import sys
@@ -47,6 +52,25 @@ def back_data(n):
     return bytes(out[:n])
 
 
+WORDS = (b"the guest wrote this page of its memory while the migration "
+         b"of dom0 copied it to another host over relocd").split()
+
+
+def guest_content(n):
+    """n bytes of 4 KiB pages: even ones zero, odd ones text."""
+    out = bytearray()
+    page = 0
+    while len(out) < n:
+        if page % 2 == 0:
+            out += bytes(4096)
+        else:
+            rng = random.Random(page)
+            text = b" ".join(rng.choice(WORDS) for _ in range(900))
+            out += text[:4096].ljust(4096, b".")
+        page += 1
+    return bytes(out[:n])
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--mode", choices=("xl", "eof"), default="xl")
@@ -54,9 +78,12 @@ def main():
     p.add_argument("--back", type=int, default=0)
     p.add_argument("--exit", type=int, default=0)
     p.add_argument("--repeat", action="store_true")
+    p.add_argument("--content", choices=("random", "guest"),
+                   default="random")
     p.add_argument("cmd", nargs="+")
     a = p.parse_args()
-    block = os.urandom(min(a.size, 1 << 20) if a.repeat else a.size)
+    n = min(a.size, 1 << 20) if a.repeat else a.size
+    block = guest_content(n) if a.content == "guest" else os.urandom(n)
     digest = hashlib.sha256()
     proc = subprocess.Popen(a.cmd, stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, bufsize=0)

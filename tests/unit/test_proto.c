@@ -837,8 +837,43 @@ test_compress_round_trip(void)
 	free(b);
 }
 
+/*
+ * relocd-xl's offer (xl-receive) and relocd's acceptance (xl-started),
+ * PROTO_VERSION_XL_COMPRESS: both survive a round trip, next to the
+ * words; none is no offer.
+ */
+static void
+test_xl_compress_round_trip(void)
+{
+	struct proto_msg	*m = msg_new(PT_XL_RECEIVE), *b = msg_new(PT_MAX);
+
+	strlcpy(m->xl_args[0], "xl", sizeof(m->xl_args[0]));
+	strlcpy(m->xl_args[1], "migrate-receive", sizeof(m->xl_args[1]));
+	m->xl_nargs = 2;
+	m->compress = 1;
+	CHECK_INT(round_trip(m, b), PE_NONE);
+	CHECK_INT(b->compress, 1);
+	CHECK_INT(b->xl_nargs, 2);
+	CHECK_STR(b->xl_args[1], "migrate-receive");
+	m->compress = 0;
+	CHECK_INT(round_trip(m, b), PE_NONE);
+	CHECK_INT(b->compress, 0);
+	free(m);
+	m = msg_new(PT_XL_STARTED);
+	m->compress = 1;
+	CHECK_INT(round_trip(m, b), PE_NONE);
+	CHECK_INT(b->compress, 1);
+	CHECK_INT(decode("(xl-started (id " ID "))", b), PE_NONE);
+	CHECK_INT(b->compress, 0);
+	CHECK(PROTO_VERSION_COMPRESS < PROTO_VERSION_XL_COMPRESS &&
+	    PROTO_VERSION_XL_COMPRESS <= PROTO_VERSION_MAX);
+	free(m);
+	free(b);
+}
+
 UNIT_MAIN("proto",
     UNIT_TEST(test_compress_round_trip),
+    UNIT_TEST(test_xl_compress_round_trip),
     UNIT_TEST(test_available_round_trip),
     UNIT_TEST(test_checks_round_trip),
     UNIT_TEST(test_hello_round_trip),

@@ -27,6 +27,7 @@ the guest types: ("pvh", "pv") unless a transport says it handles "hvm"
 too, so a transport is tried on HVM guests only once it claims to.
 """
 
+import re
 import shlex
 import time
 from dataclasses import dataclass
@@ -205,13 +206,35 @@ def relocd_xl_refusals(ctx):
                 f"{why}")
 
 
+# relocd-xl's closing line when it compressed xl's stream.
+XL_ZSTD_LINE = re.compile(r"xl's stream to (\S+): ([0-9.]+) MiB went as "
+                          r"([0-9.]+) MiB on the wire \(zstd, ([0-9.]+)x\)")
+
+
 def relocd_xl_migrate(ctx):
-    rc, out = ctx.src.run(f"xl migrate -s {XL_PLUGIN} {ctx.guest} "
+    # Issue 21 through relocd-xl: every leg from A goes compressed (zstd,
+    # relocd-xl compressing, the destination's network child
+    # decompressing), every leg from B as it is.
+    zstd = ctx.src.name == "A"
+    plugin = f'"{XL_PLUGIN} --compress on"' if zstd else XL_PLUGIN
+    rc, out = ctx.src.run(f"xl migrate -s {plugin} {ctx.guest} "
                           f"{ctx.dst.ip}", timeout=900, check=False)
     if rc != 0:
-        raise MigrationError(f"xl migrate -s {XL_PLUGIN} exited {rc}:\n"
+        raise MigrationError(f"xl migrate -s {plugin} exited {rc}:\n"
                              f"{out[-1500:]}\nrelocd on {ctx.dst.name}:\n"
                              f"{relocd_log(ctx.dst)}")
+    if not zstd:
+        return None
+    m = XL_ZSTD_LINE.search(out)
+    if not m or m.group(1) != ctx.dst.ip or \
+            not 0 < float(m.group(3)) < float(m.group(2)):
+        raise MigrationError(f"xl migrate -s {plugin}: relocd-xl did not "
+                             f"report a compressed stream:\n{out[-1500:]}")
+    if not logged(ctx.dst, "the stream compressed (zstd)"):
+        raise MigrationError(f"{ctx.dst.name}'s relocd did not log a "
+                             f"compressed xl stream:\n{relocd_log(ctx.dst)}")
+    return {"note": f"zstd: xl's {m.group(2)} MiB of stream as "
+                    f"{m.group(3)} MiB on the wire ({m.group(4)}x)"}
 
 
 def relocd_xl_verify(ctx):

@@ -6,8 +6,10 @@ relocd-xl to relocd, whose worker runs a stand-in `xl migrate-receive`
 domain's bytes as xl would send them: relocd carries them and does not
 look inside, so the figures are the transport's own cost.
 
-Over mutual TLS and over plaintext, interleaved; iperf3's loopback
-ceiling before and after.  CPU seconds: relocd-xl's from its rusage
+Over mutual TLS and over plaintext, interleaved with a third kind: over
+TLS, a guest-like stream (every other page zero, the rest text) that
+relocd-xl compresses (--compress on); iperf3's loopback ceiling before
+and after.  CPU seconds: relocd-xl's from its rusage
 (xlsend waits for it), the destination's network child and worker from
 relocd -v's log.  The stand-ins' own CPU is nobody's figure, but they
 share the machine's two cores with relocd.
@@ -25,6 +27,8 @@ SENT_RE = re.compile(r"sent (\d+) bytes sha256 ([0-9a-f]{64}); .* exit status "
                      r"(\d+); transport cpu ([\d.]+) s; wall ([\d.]+) s")
 # worker_xl.c logs what xl used, which the worker's own figure includes.
 XL_CPU_RE = re.compile(r"xl used cpu ([\d.]+) s user, ([\d.]+) s system")
+# relocd-xl's closing line when it compressed xl's stream.
+ZSTD_RE = re.compile(r"went as ([\d.]+) MiB on the wire \(zstd, ([\d.]+)x\)")
 XL_TIMEOUT = 600
 
 
@@ -42,22 +46,28 @@ def xl_pair(b, kind):
     return src, z
 
 
-def xl_stream(b, src, z, size):
-    """One stream through relocd-xl; its figures, or raise."""
+def xl_stream(b, src, z, size, zstd=False):
+    """One stream through relocd-xl (zstd: guest-like, compressed); its
+    figures, or raise."""
     relocd_xl = os.path.join(os.path.dirname(b.relocd), "relocd-xl")
     send = os.path.join(b.top, "tests", "regress", "xlsend.py")
     since = z.log_size()
     try:
         out = subprocess.run(
-            ["python3", send, "--repeat", "--size", str(size), "--",
-             relocd_xl, "-f", src.conf, z.target(), "xl",
-             "migrate-receive"], capture_output=True, text=True,
+            ["python3", send, "--repeat", "--size", str(size)] +
+            (["--content", "guest"] if zstd else []) +
+            ["--", relocd_xl, "-f", src.conf] +
+            (["--compress", "on"] if zstd else []) +
+            [z.target(), "xl", "migrate-receive"], capture_output=True,
+            text=True,
             timeout=XL_TIMEOUT)
     except subprocess.TimeoutExpired:
         raise BenchError("relocd-xl stream of %s did not end within %d s" %
                          (size_str(size), XL_TIMEOUT))
     m = SENT_RE.search(out.stdout)
-    if out.returncode != 0 or not m or m.group(3) != "0":
+    wire = ZSTD_RE.search(out.stderr)
+    if out.returncode != 0 or not m or m.group(3) != "0" or \
+            (zstd and not wire):
         raise BenchError("relocd-xl stream failed: %s %s" % (
             out.stdout.strip()[-300:], out.stderr.strip()[-300:]))
     # What the stand-in xl read must be what was sent.
@@ -76,6 +86,7 @@ def xl_stream(b, src, z, size):
     xl_cpu = float(xl.group(1)) + float(xl.group(2)) if xl else None
     worker = kids.get("worker", {}).get("cpu")
     return {"wall": float(m.group(5)), "src_cpu": float(m.group(4)),
+            "ratio": float(wire.group(2)) if wire else None,
             "dst_net": kids.get("net", {}).get("cpu"),
             "dst_worker": worker - xl_cpu if None not in (worker, xl_cpu)
             else None, "xl_cpu": xl_cpu}
@@ -84,11 +95,15 @@ def xl_stream(b, src, z, size):
 def s8_xl(b, rep, cfg):
     size = cfg["s8_stream"]
     pairs = {k: xl_pair(b, k) for k in ("plain", "tls")}
-    runs = {"plain": [], "tls": []}
+    pairs["zstd"] = pairs["tls"]
+    kinds = ("plain", "tls", "zstd")
+    runs = {k: [] for k in kinds}
     ceil = [b.iperf3(seconds=cfg["iperf_s"])]
     for i in range(cfg["s8_reps"]):
-        for kind in (("plain", "tls") if i % 2 == 0 else ("tls", "plain")):
-            runs[kind].append(xl_stream(b, *pairs[kind], size))
+        for j in range(len(kinds)):
+            kind = kinds[(i + j) % len(kinds)]
+            runs[kind].append(xl_stream(b, *pairs[kind], size,
+                                        zstd=kind == "zstd"))
     ceil.append(b.iperf3(seconds=cfg["iperf_s"]))
     b.stop_hosts()
     rep.raw["s8"] = {"runs": runs, "ceiling": ceil}
@@ -99,14 +114,16 @@ def s8_xl(b, rep, cfg):
         xs = [r[k] for k in keys]
         return sum(xs) / gib if None not in xs else None
     rows, figs = [], {}
-    for kind in ("plain", "tls"):
+    names = {"plain": "relocd-xl, plaintext",
+             "tls": "relocd-xl, mutual TLS",
+             "zstd": "relocd-xl, mutual TLS, guest-like, --compress on"}
+    for kind in kinds:
         rs = runs[kind]
         src = [per_gib(r, ("src_cpu",)) for r in rs]
         dst = [per_gib(r, ("dst_net", "dst_worker")) for r in rs]
         frac = [size / r["wall"] / ceiling for r in rs]
         figs[kind] = (med(src), med(dst), med(frac))
-        rows.append(["relocd-xl, " + ("mutual TLS" if kind == "tls" else
-                                      "plaintext"), len(rs),
+        rows.append([names[kind], len(rs),
                      spread([r["wall"] for r in rs], "%.2f"),
                      spread([size / r["wall"] / MIB for r in rs], "%.0f"),
                      spread(frac, "%.3f"), spread(src, "%.2f"),
@@ -134,6 +151,16 @@ def s8_xl(b, rep, cfg):
         rep.goal("8", "relocd-xl over TLS >= 0.4 of the TCP ceiling",
                  "%.3f" % frac, frac >= 0.4),
     ]
+    zsrc, zdst, zfrac = figs["zstd"]
+    if None not in (zsrc, zdst):
+        lines.append("- beside the goals: a guest-like stream (every other "
+                     "4 KiB page zero, the rest text) with --compress on "
+                     "went as 1/%s of its size on the wire, at %.3f of the "
+                     "ceiling in stream bytes, costing relocd-xl %.2f CPU-s "
+                     "per GiB of stream (%.2f more than TLS alone) and the "
+                     "destination %.2f (%.2f)." % (
+                         spread([r["ratio"] for r in runs["zstd"]], "%.1f"),
+                         zfrac, zsrc, zsrc - src, zdst, zdst - dst))
     psrc, pdst, pfrac = figs["plain"]
     if None not in (src, psrc, dst, pdst):
         lines.append("- beside the goals: TLS over plaintext adds %.2f "
@@ -144,8 +171,9 @@ def s8_xl(b, rep, cfg):
              "migrate` (tests/regress/xlsend.py) through relocd-xl to "
              "relocd on loopback, whose worker runs a stand-in `xl "
              "migrate-receive` (tests/regress/fake-xl) that checks its "
-             "SHA-256; over mutual TLS and plaintext, interleaved, %d of "
-             "each; iperf3's loopback ceiling before and after. Time is "
+             "SHA-256; over mutual TLS and plaintext, and over TLS a guest-like "
+             "stream (every other page zero, the rest text) that relocd-xl "
+             "compresses (--compress on), interleaved, %d of each; iperf3's loopback ceiling before and after. Time is "
              "the stream's, from xl's banner to relocd-xl's exit. The "
              "stand-ins share the 2 cores with relocd. The worker's column "
              "leaves out the stand-in xl it runs (worker_xl.c logs xl's "

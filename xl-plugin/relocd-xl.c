@@ -98,6 +98,7 @@ struct xlc {
 	struct compress_auto automatic;		/* auto's way */
 	uint64_t	 chunk_end_us;
 	uint64_t	 sent, wire;		/* xl's bytes; data frames' */
+	int		 reported;		/* xlc_report_compress ran */
 	struct proto_msg msg;
 };
 
@@ -511,6 +512,25 @@ xlc_write_stdout(struct xlc *c, const char *buf, size_t len)
 }
 
 /*
+ * What compression did, in one line on stderr beside xl's own output.
+ * Said once, as soon as the remote xl first answers the stream (its
+ * "ready": the domain's bytes are all sent), because xl exits right
+ * after its last message and does not wait for us: a line at our exit
+ * would land after the shell's prompt.
+ */
+static void
+xlc_report_compress(struct xlc *c)
+{
+	if (!c->zstd || c->reported)
+		return;
+	c->reported = 1;
+	log_info("xl's stream to %s: %.1f MiB went as %.1f MiB on the wire "
+	    "(zstd%s, %.1fx)", c->host, (double)c->sent / (1 << 20),
+	    (double)c->wire / (1 << 20), c->compress == CONF_COMPRESS_AUTO ?
+	    " auto" : "", c->wire ? (double)c->sent / (double)c->wire : 1.0);
+}
+
+/*
  * One frame from relocd.  Returns the remote xl's exit status once it
  * arrived, or -1 to go on.
  */
@@ -530,6 +550,9 @@ xlc_from_remote(struct xlc *c)
 	if (kind == PROTO_FRAME_DATA) {
 		if (c->stdout_closed)
 			xlc_fail("relocd on %s sent data after xl-eof", c->host);
+		/* Its banner came before the stream; this answers it. */
+		if (c->sent > 0)
+			xlc_report_compress(c);
 		xlc_write_stdout(c, c->frame, len);
 		return -1;
 	}
@@ -646,17 +669,6 @@ xlc_from_stdin(struct xlc *c)
 	xlc_sent(c, (size_t)r, len);
 }
 
-/* What compression did, in one line on stderr beside xl's own output. */
-static void
-xlc_report_compress(const struct xlc *c)
-{
-	if (!c->zstd)
-		return;
-	log_info("xl's stream to %s: %.1f MiB went as %.1f MiB on the wire "
-	    "(zstd%s, %.1fx)", c->host, (double)c->sent / (1 << 20),
-	    (double)c->wire / (1 << 20), c->compress == CONF_COMPRESS_AUTO ?
-	    " auto" : "", c->wire ? (double)c->sent / (double)c->wire : 1.0);
-}
 
 /* Until relocd reports the remote xl's exit; returns its status. */
 static int

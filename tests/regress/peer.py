@@ -94,6 +94,19 @@ RESERVE = ("(reserve (id {id}) (name {name}) (uuid {uuid}) (type sim) "
            "(config '(sim (dirty-rate 0) (pattern uniform))'))")
 
 
+def bad_zstd_after(a, s, reply):
+    """The peer's reply must accept zstd; then one bad compressed frame
+    (a.kind: bomb or truncated), and the peer's answer to it."""
+    if "(compress zstd)" not in reply:
+        return "zstd not accepted: " + reply
+    if a.kind == "bomb":
+        payload = zstd_bomb()
+    else:
+        payload = zstd_frame(b"RLCDSIM\n" * 512)[:-100]
+    s.sendall(frame(b"Z", payload))
+    return read_control(s)
+
+
 def scenario(a, s):
     """Runs a.action; returns the last control message received."""
     hello = a.hello
@@ -120,15 +133,7 @@ def scenario(a, s):
         s.sendall(control(RESERVE.format(
             id=a.id, name=a.name, uuid=a.uuid,
             memory=a.memory).replace("(config", "(compress zstd) (config")))
-        reply = read_control(s)
-        if "(compress zstd)" not in reply:
-            return "zstd not accepted: " + reply
-        if a.kind == "bomb":
-            payload = zstd_bomb()
-        else:
-            payload = zstd_frame(b"RLCDSIM\n" * 512)[:-100]
-        s.sendall(frame(b"Z", payload))
-        return read_control(s)
+        return bad_zstd_after(a, s, read_control(s))
     if a.action == "xl-zstd-bad":
         # An xl plugin that offers zstd (--hello's protocol-max decides if
         # it may), then sends one bad compressed frame (a.kind): relocd
@@ -138,15 +143,7 @@ def scenario(a, s):
         words = " ".join(quote(w) for w in a.args.split(" "))
         s.sendall(control("(xl-receive (id %s) (compress zstd) (args %s))"
                           % (a.id, words)))
-        reply = read_control(s)
-        if "(compress zstd)" not in reply:
-            return "zstd not accepted: " + reply
-        if a.kind == "bomb":
-            payload = zstd_bomb()
-        else:
-            payload = zstd_frame(b"RLCDSIM\n" * 512)[:-100]
-        s.sendall(frame(b"Z", payload))
-        return read_control(s)
+        return bad_zstd_after(a, s, read_control(s))
     if a.action == "oversized":
         s.sendall(b"C\xff\xff\xff")
         return read_control(s)

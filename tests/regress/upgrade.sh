@@ -112,20 +112,11 @@ check "a source with no version in common is refused at hello, naming both" late
 # The same later release as a destination: this source names both
 # versions, sends no reserve, and its guest runs on untouched.
 later_dest() {
-	local pf pid i
-	pf=$(free_port)
-	$PEER serve-hello --port "$pf" --cert "$WORK/pki/a.pem" \
-	    --key "$WORK/pki/a.key" --timeout 10 --reply "(error (code 2) \
-(text 'no version in common') (protocol $LATER) (protocol-max $LATER_MAX) (release 3.0.0))" \
-	    >"$WORK/peer" 2>&1 &
-	pid=$!
-	for i in $(seq 1 100); do
-		ss -Htln "sport = :$pf" | grep -q . && break
-		sleep 0.05
-	done
+	serve_hello a "(error (code 2) (text 'no version in common') \
+(protocol $LATER) (protocol-max $LATER_MAX) (release 3.0.0))"
 	ctl b sim-create --memory 32M g2 >/dev/null || return 1
-	ctl b migrate -l g2 "127.0.0.1:$pf" >"$WORK/out" 2>&1 && return 1
-	timeout 10 tail --pid="$pid" -f /dev/null
+	ctl b migrate -l g2 "127.0.0.1:$SERVE_PORT" >"$WORK/out" 2>&1 && return 1
+	serve_hello_done
 	grep -q "destination 127.0.0.1 speaks relocd protocol $LATER-$LATER_MAX (relocd 3.0.0) and source .* speaks 1-$MAX (relocd $RELEASE), no version in common: upgrade source .* first" \
 	    "$WORK/out" || { cat "$WORK/out"; return 1; }
 	grep -q '^then closed' "$WORK/peer" || { cat "$WORK/peer"; return 1; }

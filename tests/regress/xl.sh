@@ -260,20 +260,11 @@ check "zstd is not accepted from a peer that chose protocol 6" \
 # A relocd of protocol 6 (before compressed xl streams) never sees the
 # offer, and relocd-xl says why the stream goes uncompressed.
 old_dest() {
-	local pf pid i
-	pf=$(free_port)
-	$PEER serve-hello --port "$pf" --cert "$WORK/pki/dest.pem" \
-	    --key "$WORK/pki/dest.key" --timeout 10 \
-	    --reply "(hello (protocol 6) (protocol-max 6) (release 0.2.0))" \
-	    >"$WORK/peer" 2>&1 &
-	pid=$!
-	for i in $(seq 1 100); do
-		ss -Htln "sport = :$pf" | grep -q . && break
-		sleep 0.05
-	done
+	serve_hello dest "(hello (protocol 6) (protocol-max 6) (release 0.2.0))"
 	$RELOCD_XL -f "$WORK/client/xend-config.sxp" --compress on \
-	    127.0.0.1:$pf xl migrate-receive </dev/null >/dev/null 2>"$WORK/xl.err"
-	timeout 10 tail --pid="$pid" -f /dev/null
+	    "127.0.0.1:$SERVE_PORT" xl migrate-receive </dev/null >/dev/null \
+	    2>"$WORK/xl.err"
+	serve_hello_done
 	grep -q "relocd on 127.0.0.1 speaks protocol 6, before compressed xl streams (7): xl's stream goes uncompressed" \
 	    "$WORK/xl.err" && grep -q '^then: (xl-receive (id [0-9a-f]*) (args xl migrate-receive))$' \
 	    "$WORK/peer" || { cat "$WORK/xl.err" "$WORK/peer"; return 1; }

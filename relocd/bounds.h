@@ -56,7 +56,15 @@
 #define TLS_KEY_SIG_MAX		256
 #define TLS_KEY_PUB_MAX		256
 #define TLS_KEY_SIGN_MS		5000
-#define TLS_KEY_LOAD_MS		10000
+/*
+ * How long relocd's start (and relocd-xl's) waits for the key process to
+ * load the key.  A dead key process is seen at once (its channel
+ * closes); this bounds one that hangs.  10 s was too short for a dom0
+ * under Xen in QEMU on a loaded host: the key process's exec and
+ * OpenSSL's start took longer, relocd exited 1 three times, and systemd
+ * started it on the fourth try.
+ */
+#define TLS_KEY_LOAD_MS		30000
 
 /* Internal messages between relocd's processes (msg.c). */
 #define MSG_PAYLOAD_MAX		(68 * 1024)

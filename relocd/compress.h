@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * The migration stream's optional compression (relocctl migrate
- * --compress, relocd-compress): zstd, one independent frame per data
- * chunk, in the network children only (net_client.c compresses,
- * net_server.c decompresses), so that both backends get it and no root
- * process ever parses a peer's compressed bytes.
+ * --compress, relocd-compress), and xl's through relocd-xl (relocd-xl
+ * --compress): zstd, one independent frame per data chunk, where the
+ * bytes meet the network only (net_client.c and relocd-xl compress;
+ * net_zstd.c decompresses in the receiving network child), so that both
+ * backends and xl's stream get it and no root process ever parses a
+ * peer's compressed bytes.
  *
  * The one home of libzstd in relocd.  Every bound is fixed here: a
  * chunk decompresses to at most COMPRESS_CHUNK_MAX bytes, whatever its

@@ -17,12 +17,16 @@ compress_auto_init(struct compress_auto *a)
 	a->backoff = COMPRESS_AUTO_WAIT;
 }
 
-/* Does compression beat sending as it is, by the margin? */
+/*
+ * Does compression beat sending as it is, by the margin, in time and in
+ * the bytes it saved the link (compress_auto.h says why both)?
+ */
 static int
 auto_compression_wins(const struct compress_auto *a)
 {
 	return a->us_per_mib[1] * 100 <=
-	    a->us_per_mib[0] * (100 - COMPRESS_AUTO_MARGIN_PCT);
+	    a->us_per_mib[0] * (100 - COMPRESS_AUTO_MARGIN_PCT) &&
+	    a->compressed_wire_pct <= 100 - COMPRESS_AUTO_MARGIN_PCT;
 }
 
 /* MiB/s from microseconds per MiB, for the log. */
@@ -58,18 +62,20 @@ auto_judge_probe(struct compress_auto *a, char *why, size_t whylen)
 }
 
 /*
- * Accounts for a chunk of bytes of stream that took us microseconds,
- * sent the way a->compressing said.  Returns 1, with why for the log,
- * when the way the stream goes has changed for good (a probe won), else
- * 0; a->compressing is the way the next chunk goes.
+ * Accounts for a chunk of bytes of stream that went as wire bytes and
+ * took us microseconds, sent the way a->compressing said.  Returns 1,
+ * with why for the log, when the way the stream goes has changed for
+ * good (a probe won), else 0; a->compressing is the way the next chunk
+ * goes.
  */
 int
-compress_auto_account(struct compress_auto *a, uint64_t bytes, uint64_t us,
-    char *why, size_t whylen)
+compress_auto_account(struct compress_auto *a, uint64_t bytes, uint64_t wire,
+    uint64_t us, char *why, size_t whylen)
 {
 	int	changed = 0;
 
 	a->bytes += bytes;
+	a->wire += wire;
 	a->us += us;
 	if (a->bytes < COMPRESS_AUTO_WINDOW)
 		return 0;
@@ -78,6 +84,8 @@ compress_auto_account(struct compress_auto *a, uint64_t bytes, uint64_t us,
 	else {
 		/* At least 1: a measured way is never "unknown". */
 		a->us_per_mib[a->compressing] = a->us * MIB / a->bytes + 1;
+		if (a->compressing)
+			a->compressed_wire_pct = a->wire * 100 / a->bytes;
 		if (a->probing)
 			changed = auto_judge_probe(a, why, whylen);
 		else if (a->us_per_mib[!a->compressing] == 0 || --a->wait == 0) {
@@ -85,6 +93,6 @@ compress_auto_account(struct compress_auto *a, uint64_t bytes, uint64_t us,
 			a->probing = 1;
 		}
 	}
-	a->bytes = a->us = 0;
+	a->bytes = a->wire = a->us = 0;
 	return changed;
 }

@@ -312,12 +312,13 @@ client_wait_parent(struct client *c, int want, uint64_t wait_ms)
 }
 
 /*
- * auto: the chunk of bytes just sent, timed from the end of the one
- * before (the wait for the worker's pipe, compressing and the socket's
- * wait all count), tells compress_auto.c how the stream goes each way.
+ * auto: the chunk of bytes just sent as wire bytes, timed from the end
+ * of the one before (the wait for the worker's pipe, compressing and
+ * the socket's wait all count), tells compress_auto.c how the stream
+ * goes each way.
  */
 static void
-client_auto_account(struct client *c, uint64_t bytes)
+client_auto_account(struct client *c, uint64_t bytes, uint64_t wire)
 {
 	char		why[200];
 	uint64_t	now;
@@ -325,8 +326,8 @@ client_auto_account(struct client *c, uint64_t bytes)
 	if (c->a->compress != CONF_COMPRESS_AUTO || !c->zstd)
 		return;
 	now = util_now_us();
-	if (compress_auto_account(&c->automatic, bytes, now - c->chunk_end_us,
-	    why, sizeof(why)))
+	if (compress_auto_account(&c->automatic, bytes, wire,
+	    now - c->chunk_end_us, why, sizeof(why)))
 		log_info("migration %s: %s", c->s.id, why);
 	c->compressing = c->automatic.compressing;
 	c->chunk_end_us = now;
@@ -357,7 +358,7 @@ client_splice_once(struct client *c, uint64_t deadline)
 		    "connection to the destination while streaming", 1);
 	c->sent += len;
 	c->wire += len;
-	client_auto_account(c, len);
+	client_auto_account(c, len, len);
 	return 1;
 }
 
@@ -408,7 +409,7 @@ client_send_chunk(struct client *c, uint8_t *buf, size_t r,
 		    "connection to the destination while streaming", 1);
 	c->sent += r;
 	c->wire += len;
-	client_auto_account(c, r);
+	client_auto_account(c, r, len);
 	client_progress(c);
 }
 

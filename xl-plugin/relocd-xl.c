@@ -594,8 +594,8 @@ xlc_sent(struct xlc *c, size_t bytes, size_t wire)
 	if (c->compress != CONF_COMPRESS_AUTO || !c->zstd)
 		return;
 	now = util_now_us();
-	if (compress_auto_account(&c->automatic, bytes, now - c->chunk_end_us,
-	    why, sizeof(why)))
+	if (compress_auto_account(&c->automatic, bytes, wire,
+	    now - c->chunk_end_us, why, sizeof(why)))
 		log_debug("%s", why);
 	c->compressing = c->automatic.compressing;
 	c->chunk_end_us = now;

@@ -116,6 +116,7 @@ static const struct rj_field rj_fields[] = {
 	{ "final-copy-ms", RJ_INT, 0, INT64_MAX },
 	{ "state-ms", RJ_INT, 0, INT64_MAX },
 	{ "release-ms", RJ_INT, 0, INT64_MAX },
+	{ "restore-ms", RJ_INT, 0, INT64_MAX },
 	{ "commit-ms", RJ_INT, 0, INT64_MAX },
 	{ "unpause-ms", RJ_INT, 0, INT64_MAX },
 	/*

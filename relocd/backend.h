@@ -153,6 +153,8 @@ struct backend_restore_result {
 	uint64_t	 digest_ms;	/* sim only: verifying the digest */
 	uint64_t	 memory_sent;	/* sim only: as in the save's result */
 	uint64_t	 zero_pages;
+	/* The destination's parts of the pause it measured: restore. */
+	struct pause	 pause;
 };
 
 #define BACKEND_SAVE_LIVE	0x1	/* pre-copy while running */

@@ -499,6 +499,7 @@ xen_restore(void *h, const char *name, int fd, int cancel_fd,
 	size_t		 hdr_len;
 	ssize_t		 first;
 	char		 why[XEN_XL_WHY_MAX];
+	uint64_t	 t;
 	int		 rc = -1;
 
 	memset(res, 0, sizeof(*res));
@@ -523,14 +524,22 @@ xen_restore(void *h, const char *name, int fd, int cancel_fd,
 	if (xen_xl_start(&x->xl, x->xl_path, args, 0, why, sizeof(why)) ||
 	    xen_xl_write(&x->xl, hdr, hdr_len, why, sizeof(why)) ||
 	    xen_xl_write(&x->xl, head, (size_t)first, why, sizeof(why)) ||
-	    xen_xl_copy(&x->xl, fd, &res->bytes, why, sizeof(why)) ||
-	    xen_xl_await_ready(&x->xl, XEN_RESTORE_TIMEOUT_MS, cancel_fd,
-	    why, sizeof(why))) {
-		backend_fail(err, BE_STREAM, "%s", why);
-		xen_xl_log_stderr(&x->xl, name, 50);
-		goto out;
-	}
+	    xen_xl_copy(&x->xl, fd, &res->bytes, why, sizeof(why)))
+		goto failed;
+	/*
+	 * The stream is all xl's: what it does until "ready" (libxl
+	 * restoring the last records, the devices) is our restore part.
+	 */
+	t = util_now_us();
+	if (xen_xl_await_ready(&x->xl, XEN_RESTORE_TIMEOUT_MS, cancel_fd,
+	    why, sizeof(why)))
+		goto failed;
+	pause_set(&res->pause, PAUSE_RESTORE, util_ms_since(&t));
 	rc = 0;
+	goto out;
+failed:
+	backend_fail(err, BE_STREAM, "%s", why);
+	xen_xl_log_stderr(&x->xl, name, 50);
 out:
 	free(hdr);
 	return rc;

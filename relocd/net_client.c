@@ -100,6 +100,9 @@ client_tell_ok(struct client *c, int phase, const struct proto_msg *m)
 		if (m->type == PT_ACTIVATED && m->unpause_ms >= 0)
 			pause_set(&st.stats.pause, PAUSE_UNPAUSE,
 			    m->unpause_ms);
+		if (m->type == PT_ACTIVATED && m->restore_ms >= 0)
+			pause_set(&st.stats.pause, PAUSE_RESTORE,
+			    m->restore_ms);
 		st.checks = m->checks;
 		st.available = m->available;
 		st.available_known = (uint32_t)m->available_known;

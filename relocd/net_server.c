@@ -294,6 +294,7 @@ net_on_go(struct net_session *s, uint64_t deadline)
 	s->msg.downtime_ms = st.stats.downtime_ms;
 	s->msg.digest_ms = st.stats.digest_ms;
 	s->msg.unpause_ms = pause_get(&st.stats.pause, PAUSE_UNPAUSE);
+	s->msg.restore_ms = pause_get(&st.stats.pause, PAUSE_RESTORE);
 	if (net_send_msg(s->conn, &s->msg, deadline + NET_ACTIVATE_WAIT_MS))
 		net_exit(s, 1);
 	log_peer_info("peer %s: migration %s activated %s", s->ip, s->id,

@@ -189,28 +189,31 @@ out_query_answer(struct parent *p, struct job *j, const char *phase)
 
 /*
  * The destination's news of activation brings its parts of the pause:
- * its digest check (the sim's) goes with our digest at suspend, and its
- * unpause.  The commit exchange is the rest of the time from the
- * stream's end to this news: the stream still in flight, prepared, our
- * commit record, go, activated.
+ * its digest check (the sim's) goes with our digest at suspend, its
+ * restore and its unpause.  The commit exchange is the rest of the
+ * time from the stream's end to this news: the stream still in flight,
+ * prepared, our commit record, go, activated.
  */
 static void
 out_pause(struct job *j, const struct msg_stats *peer)
 {
 	struct pause	*pa = &j->stats.pause;
 	int64_t		 ours = pause_get(pa, PAUSE_DIGEST);
+	int64_t		 restore = pause_get(&peer->pause, PAUSE_RESTORE);
 	int64_t		 unpause = pause_get(&peer->pause, PAUSE_UNPAUSE);
 	int64_t		 commit;
 
 	if (ours >= 0)
 		pause_set(pa, PAUSE_DIGEST, ours + (int64_t)peer->digest_ms);
+	if (restore >= 0)
+		pause_set(pa, PAUSE_RESTORE, restore);
 	if (unpause >= 0)
 		pause_set(pa, PAUSE_UNPAUSE, unpause);
 	if (j->saved_ms == 0)
 		return;
 	commit = (int64_t)(util_now_ms() - j->saved_ms) -
 	    (ours >= 0 ? (int64_t)peer->digest_ms : 0) -
-	    (unpause >= 0 ? unpause : 0);
+	    (restore >= 0 ? restore : 0) - (unpause >= 0 ? unpause : 0);
 	pause_set(pa, PAUSE_COMMIT, commit);
 }
 

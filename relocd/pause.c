@@ -12,14 +12,21 @@
  *  release	the source backend letting go of the guest once the
  *		stream is written, before it can report it saved (sim:
  *		unmapping the guest's memory, which grows with its size)
+ *  restore	the destination backend finishing its copy after the
+ *		stream's last byte: on Xen, xl migrate-receive (libxl
+ *		restoring the last records, building the domain's devices)
+ *		up to its "ready"; sim, after the digest check, the
+ *		guest's state moved and its memory unmapped
  *  commit	the commit exchange, prepared -> go -> activated, as the
  *		source sees it from the stream's end to the news of
- *		activation, less the destination's digest check and unpause
+ *		activation, less the destination's digest check, restore
+ *		and unpause: the stream's tail in flight and the messages
  *		(the destination's own report has its wait for go)
  *  unpause	the destination's unpause of its copy
  *
  * Each is measured by the process that does it; the destination's
- * unpause and digest check reach the source in the activated message.
+ * digest check, restore and unpause reach the source in the activated
+ * message.
  * A part that was not measured stays unknown, never 0.  On Xen the
  * final copy includes the vCPU records, which libxenguest sends in the
  * same call, so state is the HVM device model's alone and unknown for
@@ -48,6 +55,7 @@ static const struct {
 	{ "state-ms", "vcpu state" },
 	{ "digest-ms", "digest" },
 	{ "release-ms", "release" },
+	{ "restore-ms", "restore" },
 	{ "commit-ms", "commit" },
 	{ "unpause-ms", "unpause" },
 };

@@ -18,6 +18,7 @@ enum pause_part {
 	PAUSE_STATE,		/* vCPU and device state */
 	PAUSE_DIGEST,		/* sim: the digest at suspend, its check */
 	PAUSE_RELEASE,		/* the source backend lets go of the guest */
+	PAUSE_RESTORE,		/* the destination finishes its copy */
 	PAUSE_COMMIT,		/* prepared -> go -> activated */
 	PAUSE_UNPAUSE,		/* the destination's unpause */
 	PAUSE_NPARTS

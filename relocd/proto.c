@@ -451,9 +451,11 @@ proto_decode_fields(const struct sxp_node *msg, struct proto_msg *m)
 			m->downtime_ms = (uint64_t)n;
 		if (proto_get_num(msg, "digest-ms", 0, INT64_MAX, &n) == 0)
 			m->digest_ms = (uint64_t)n;
-		m->unpause_ms = -1;
+		m->unpause_ms = m->restore_ms = -1;
 		if (proto_get_num(msg, "unpause-ms", 0, INT64_MAX, &n) == 0)
 			m->unpause_ms = n;
+		if (proto_get_num(msg, "restore-ms", 0, INT64_MAX, &n) == 0)
+			m->restore_ms = n;
 		return 0;
 	default:
 		return 0;
@@ -689,10 +691,13 @@ proto_encode_fields(const struct proto_msg *m, char *out, size_t size,
 		    (long long)m->downtime_ms);
 		rc |= proto_put_num(out, size, off, "digest-ms",
 		    (long long)m->digest_ms);
-		/* An optional field: a peer that does not know it skips it. */
+		/* Optional fields: a peer that does not know them skips them. */
 		if (m->unpause_ms >= 0)
 			rc |= proto_put_num(out, size, off, "unpause-ms",
 			    (long long)m->unpause_ms);
+		if (m->restore_ms >= 0)
+			rc |= proto_put_num(out, size, off, "restore-ms",
+			    (long long)m->restore_ms);
 		break;
 	}
 	return rc ? -1 : 0;

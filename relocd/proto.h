@@ -142,6 +142,10 @@ struct proto_msg {
 	int64_t		 unpause_ms;		/* activated: the unpause;
 						   -1: not measured (older
 						   peers do not send it) */
+	int64_t		 restore_ms;		/* activated: the backend
+						   finishing its copy
+						   after the stream; -1 as
+						   unpause_ms */
 	char		 phase[32];		/* state */
 };
 

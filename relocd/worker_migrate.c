@@ -116,9 +116,11 @@ worker_receive(struct worker *w)
 	stats.suspend_ms = res.suspend_ms;
 	stats.digest_ms = res.digest_ms;
 	/*
-	 * Our parts of the pause: the digest check, the wait for go, the
-	 * unpause.  Only the sim stream has a digest (and a suspend time).
+	 * Our parts of the pause: the digest check, the backend's restore
+	 * after the stream, the wait for go, the unpause.  Only the sim
+	 * stream has a digest (and a suspend time).
 	 */
+	pause_merge(&stats.pause, &res.pause);
 	if (res.suspend_ms > 0)
 		pause_set(&stats.pause, PAUSE_DIGEST, (int64_t)res.digest_ms);
 	log_info("migration %s: %s restored, digest verified (%llu bytes, "

@@ -49,7 +49,7 @@ RESERVED = {"protocol", "available"}
 STREAMED = {"compression", "wire-bytes"}
 # The parts of the pause: milliseconds, or null when not measured.
 PAUSE = {"suspend-ms", "final-copy-ms", "state-ms", "digest-ms",
-         "release-ms", "commit-ms", "unpause-ms"}
+         "release-ms", "restore-ms", "commit-ms", "unpause-ms"}
 # Once the downtime target is out of reach, progress and result say so.
 TARGET = {"reason", "choice", "min-pause-ms", "max-downtime-ms"}
 def target_bad(v):

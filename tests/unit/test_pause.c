@@ -29,7 +29,8 @@ test_unknown_is_not_zero(void)
 	CHECK_INT(p.known, (1U << PAUSE_STATE) | (1U << PAUSE_COMMIT));
 	CHECK_INT(pause_format(&p, buf, sizeof(buf)), 0);
 	CHECK_STR(buf, "suspend unknown, final copy unknown, vcpu state 0 ms, "
-	    "digest unknown, release unknown, commit 0 ms, unpause unknown");
+	    "digest unknown, release unknown, restore unknown, commit 0 ms, "
+	    "unpause unknown");
 	CHECK_INT(pause_format(&p, buf, 20), -1);
 }
 

@@ -236,6 +236,16 @@ test_stream_messages_round_trip(void)
 	m->unpause_ms = 7;
 	CHECK_INT(round_trip(m, b), PE_NONE);
 	CHECK_INT(b->unpause_ms, 7);
+	/* The backend's restore likewise, apart from the unpause. */
+	CHECK_INT(b->restore_ms, 0);
+	m->restore_ms = -1;
+	CHECK_INT(round_trip(m, b), PE_NONE);
+	CHECK_INT(b->restore_ms, -1);
+	CHECK_INT(b->unpause_ms, 7);
+	m->restore_ms = 1234;
+	CHECK_INT(round_trip(m, b), PE_NONE);
+	CHECK_INT(b->restore_ms, 1234);
+	CHECK_INT(b->unpause_ms, 7);
 	free(m);
 	free(b);
 }

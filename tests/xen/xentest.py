@@ -506,8 +506,8 @@ def ratios(results, base="xl-tcp"):
     return "\n".join(rows)
 
 
-PAUSE_PARTS = ("suspend-ms", "final-copy-ms", "state-ms", "commit-ms",
-               "unpause-ms")
+PAUSE_PARTS = ("suspend-ms", "final-copy-ms", "state-ms", "restore-ms",
+               "commit-ms", "unpause-ms")
 
 
 def predictions(results):

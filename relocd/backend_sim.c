@@ -476,7 +476,7 @@ sim_restore(void *h, const char *key, int fd, int cancel_fd,
     struct backend_restore_result *res, struct backend_error *err)
 {
 	struct sim_guest	g;
-	uint64_t		t;
+	uint64_t		t = 0;
 	int			rc = -1;
 
 	(void)cancel_fd;
@@ -496,12 +496,10 @@ sim_restore(void *h, const char *key, int fd, int cancel_fd,
 	t = util_now_us();
 	rc = sim_state_move(&g, GUEST_STATE_INCOMING, GUEST_STATE_PAUSED,
 	    err);
+out:
 	sim_guest_unmap(&g);
 	if (rc == 0)
 		pause_set(&res->pause, PAUSE_RESTORE, util_ms_since(&t));
-	return rc;
-out:
-	sim_guest_unmap(&g);
 	return rc;
 }
 
